@@ -1,0 +1,106 @@
+"""Accounts and their balances.
+
+Owns: the meaning of an account's four totals and the no-negative rule (invariant 3).
+
+Money moves from the *debit* account to the *credit* account of a transfer, so an account's
+balance is ``credits - debits``: a member's wallet goes up when it is credited, and the
+tenant's issuance account goes below zero by exactly what was issued. Summed over all the
+accounts of one asset, balances are always zero (invariant 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    """The four totals an account materializes, in minor units; each only ever >= 0."""
+
+    debits_pending: int = 0
+    debits_posted: int = 0
+    credits_pending: int = 0
+    credits_posted: int = 0
+
+    @property
+    def posted(self) -> int:
+        """Settled balance: credits minus debits that are posted."""
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def available(self) -> int:
+        """What may still be debited: posted balance minus outgoing holds."""
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+    @property
+    def pending(self) -> int:
+        """Net effect of the holds still open on this account."""
+        return self.credits_pending - self.debits_pending
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    tenant_id: str
+    id: str
+    asset_code: str
+    no_negative: bool
+    metadata: Mapping[str, Any]
+    balances: Balances
+    entry_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class AccountState:
+    """A locked account's totals while a write is being evaluated; mutated in place.
+
+    Lives only inside one write transaction: loaded under lock, changed by the posting rules,
+    then written back. Never shared across transactions.
+    """
+
+    id: str
+    asset_code: str
+    no_negative: bool
+    debits_pending: int
+    debits_posted: int
+    credits_pending: int
+    credits_posted: int
+    entry_count: int
+
+    @property
+    def posted(self) -> int:
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def available(self) -> int:
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+    def copy(self) -> AccountState:
+        return AccountState(
+            self.id,
+            self.asset_code,
+            self.no_negative,
+            self.debits_pending,
+            self.debits_posted,
+            self.credits_pending,
+            self.credits_posted,
+            self.entry_count,
+        )
+
+    def assign(self, other: AccountState) -> None:
+        """Take ``other``'s totals (used to commit an all-or-nothing batch's working copies)."""
+        assert other.id == self.id
+        self.debits_pending = other.debits_pending
+        self.debits_posted = other.debits_posted
+        self.credits_pending = other.credits_pending
+        self.credits_posted = other.credits_posted
+        self.entry_count = other.entry_count
+
+    def balances(self) -> Balances:
+        return Balances(
+            self.debits_pending, self.debits_posted, self.credits_pending, self.credits_posted
+        )

@@ -1,0 +1,196 @@
+"""Every error a caller of rewardledger can receive, with a stable machine-readable code.
+
+Owns: the exception tree and the codes. Protects: the promise that a caller can branch on
+``error.code`` (a string that never changes meaning) instead of on message text.
+
+    LedgerError               code
+    ├── ValidationError       validation_error      the request itself is malformed
+    ├── NotFound              not_found             a tenant, asset, account or transfer is missing
+    ├── Unauthorized          unauthorized          no credential, or one that is not valid
+    ├── Forbidden             forbidden             a valid credential without the right role
+    ├── IdempotencyConflict   idempotency_conflict  the id was used for a different request
+    ├── AlreadyExists         already_exists        the id is taken, with other attributes
+    ├── Busy                  busy                  retries on contention were exhausted
+    └── Rejection             (the ledger's rules refused a well-formed write; kept for replays)
+        ├── InsufficientFunds     insufficient_funds
+        ├── CurrencyMismatch      currency_mismatch
+        ├── AccountNotFound       not_found
+        ├── NotPending            not_pending
+        ├── ExceedsPendingAmount  exceeds_pending_amount
+        ├── BalanceOverflow       balance_overflow
+        └── BatchFailed           batch_failed
+
+Nothing here knows about HTTP: ``rewardledger.http.problems`` maps codes to statuses.
+A rejection is a result, not a crash: it is recorded under the request's id so that a replay
+of the same request fails the same way (invariant 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Root of every error rewardledger raises on purpose.
+
+    ``code`` is stable; ``message`` is a sentence that says what to do; ``context`` carries the
+    typed details (field names, ids, amounts as decimal strings) a client can act on.
+    """
+
+    code: ClassVar[str] = "ledger_error"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context: dict[str, Any] = context
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.context}
+
+
+class ValidationError(LedgerError):
+    """The request is malformed; nothing was looked up or written."""
+
+    code = "validation_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: list[Mapping[str, Any]] | None = None,
+    ) -> None:
+        context: dict[str, Any] = {}
+        if field is not None:
+            context["field"] = field
+        if errors is not None:
+            context["errors"] = list(errors)
+        super().__init__(message, **context)
+
+
+class NotFound(LedgerError):
+    code = "not_found"
+
+    def __init__(self, kind: str, identifier: str, hint: str = "") -> None:
+        message = f"No {kind} {identifier!r} exists."
+        if hint:
+            message += f" {hint}"
+        super().__init__(message, resource=kind, id=identifier)
+
+
+class Unauthorized(LedgerError):
+    code = "unauthorized"
+
+
+class Forbidden(LedgerError):
+    code = "forbidden"
+
+
+class IdempotencyConflict(LedgerError):
+    """The id (idempotency key) was first used for a request with other values."""
+
+    code = "idempotency_conflict"
+
+    def __init__(self, identifier: str, fields: list[str]) -> None:
+        listed = ", ".join(fields)
+        super().__init__(
+            f"The id {identifier!r} was already used for a request with a different {listed}. "
+            "Resend the original request to get its result, or use a new id for a new request.",
+            id=identifier,
+            fields=fields,
+        )
+
+
+class AlreadyExists(LedgerError):
+    code = "already_exists"
+
+    def __init__(self, kind: str, identifier: str, fields: list[str]) -> None:
+        listed = ", ".join(fields)
+        super().__init__(
+            f"A {kind} {identifier!r} already exists with a different {listed}. "
+            f"Choose another id, or send the existing {kind}'s values.",
+            resource=kind,
+            id=identifier,
+            fields=fields,
+        )
+
+
+class Busy(LedgerError):
+    code = "busy"
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(
+            f"The write conflicted with concurrent writes {attempts} times in a row and was not "
+            "applied. Retry it with the same id; it is safe to repeat.",
+            attempts=attempts,
+        )
+
+
+class Rejection(LedgerError):
+    """A well-formed write that the ledger's rules refused. It moved nothing.
+
+    Rejections are recorded under the request's id, so a replay returns the same rejection even
+    if the accounts have changed since.
+    """
+
+    code = "rejected"
+
+
+class InsufficientFunds(Rejection):
+    code = "insufficient_funds"
+
+
+class CurrencyMismatch(Rejection):
+    code = "currency_mismatch"
+
+
+class AccountNotFound(Rejection):
+    code = "not_found"
+
+
+class NotPending(Rejection):
+    code = "not_pending"
+
+
+class ExceedsPendingAmount(Rejection):
+    code = "exceeds_pending_amount"
+
+
+class BalanceOverflow(Rejection):
+    code = "balance_overflow"
+
+
+class BatchFailed(Rejection):
+    code = "batch_failed"
+
+
+REJECTIONS_BY_CODE: dict[str, type[Rejection]] = {
+    cls.code: cls
+    for cls in (
+        InsufficientFunds,
+        CurrencyMismatch,
+        AccountNotFound,
+        NotPending,
+        ExceedsPendingAmount,
+        BalanceOverflow,
+        BatchFailed,
+    )
+}
+
+
+def rejection_from_record(code: str, message: str, context: Mapping[str, Any]) -> Rejection:
+    """Rebuild the rejection stored with a journal row, for a replay."""
+    cls = REJECTIONS_BY_CODE.get(code, Rejection)
+    return cls(message, **dict(context))
+
+
+# Signals from storage to the engine. Not LedgerErrors: callers never see them.
+
+
+class DuplicateIdError(Exception):
+    """A write hit an id that already exists in the journal (a replay, or a concurrent twin)."""
+
+
+class RetryableError(Exception):
+    """The database asked for the transaction to be retried (deadlock, serialization, busy)."""

@@ -1,0 +1,91 @@
+"""Identifiers chosen by clients: tenants, assets, accounts and transfers.
+
+Owns: the shape of every id. Ids appear in URL paths, so they use a URL-safe alphabet and
+never contain "/". A transfer's id is also its idempotency key.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import (
+    ACCOUNT_ID_LENGTH_MAX,
+    ASSET_CODE_LENGTH_MAX,
+    KIND_LENGTH_MAX,
+    REASON_LENGTH_MAX,
+    TENANT_ID_LENGTH_MAX,
+    TRANSFER_ID_LENGTH_MAX,
+)
+
+_TENANT_ID = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{TENANT_ID_LENGTH_MAX - 1}}}")
+_ACCOUNT_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{ACCOUNT_ID_LENGTH_MAX - 1}}}")
+_TRANSFER_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{TRANSFER_ID_LENGTH_MAX - 1}}}")
+_ASSET_CODE = re.compile(rf"[A-Z][A-Z0-9_]{{0,{ASSET_CODE_LENGTH_MAX - 1}}}")
+_KIND = re.compile(rf"[a-z][a-z0-9_]{{0,{KIND_LENGTH_MAX - 1}}}")
+_REASON = re.compile(rf"[a-z0-9][a-z0-9_.:-]{{0,{REASON_LENGTH_MAX - 1}}}")
+
+TENANT_ID_PATTERN = _TENANT_ID.pattern
+ACCOUNT_ID_PATTERN = _ACCOUNT_ID.pattern
+TRANSFER_ID_PATTERN = _TRANSFER_ID.pattern
+ASSET_CODE_PATTERN = _ASSET_CODE.pattern
+KIND_PATTERN = _KIND.pattern
+REASON_PATTERN = _REASON.pattern
+
+
+def _check(pattern: re.Pattern[str], value: object, field: str, shape: str) -> str:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise ValidationError(f"{field} {value!r} is not valid: it must be {shape}.", field=field)
+    return value
+
+
+def tenant_id(value: object, field: str = "tenant_id") -> str:
+    return _check(
+        _TENANT_ID,
+        value,
+        field,
+        f"1 to {TENANT_ID_LENGTH_MAX} lowercase letters, digits, '_' or '-', "
+        "starting with a letter or digit",
+    )
+
+
+def account_id(value: object, field: str = "account_id") -> str:
+    return _check(
+        _ACCOUNT_ID,
+        value,
+        field,
+        f"1 to {ACCOUNT_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
+        "starting with a letter or digit",
+    )
+
+
+def transfer_id(value: object, field: str = "id") -> str:
+    return _check(
+        _TRANSFER_ID,
+        value,
+        field,
+        f"1 to {TRANSFER_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
+        "starting with a letter or digit",
+    )
+
+
+def asset_code(value: object, field: str = "asset") -> str:
+    return _check(
+        _ASSET_CODE,
+        value,
+        field,
+        f"1 to {ASSET_CODE_LENGTH_MAX} uppercase letters, digits or '_', starting with a letter",
+    )
+
+
+def kind(value: object, field: str = "kind") -> str:
+    return _check(_KIND, value, field, f"1 to {KIND_LENGTH_MAX} lowercase letters, digits or '_'")
+
+
+def reason(value: object, field: str = "reason") -> str:
+    return _check(
+        _REASON,
+        value,
+        field,
+        f"1 to {REASON_LENGTH_MAX} lowercase letters, digits or '_', '.', ':', '-'",
+    )

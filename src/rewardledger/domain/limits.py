@@ -1,0 +1,41 @@
+"""Named limits on everything a caller can make the ledger do (TIGER_STYLE: put a limit on it).
+
+Owns: every bound that the domain, storage and HTTP layers enforce. Changing one is a
+deliberate, reviewed decision; none is inlined elsewhere as a literal.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Identifiers.
+TENANT_ID_LENGTH_MAX: Final = 64
+ACCOUNT_ID_LENGTH_MAX: Final = 128
+# Client transfer ids leave room for the suffixes of derived ids (".post", ".void", ".expire").
+TRANSFER_ID_LENGTH_MAX: Final = 120
+DERIVED_ID_LENGTH_MAX: Final = 128
+ASSET_CODE_LENGTH_MAX: Final = 16
+KIND_LENGTH_MAX: Final = 32
+REASON_LENGTH_MAX: Final = 64
+NAME_LENGTH_MAX: Final = 200
+
+# Money. Amounts fit 15 decimal digits of minor units; account totals must stay within BIGINT.
+AMOUNT_MINOR_MAX: Final = 999_999_999_999_999
+BIGINT_MAX: Final = 2**63 - 1
+ASSET_SCALE_MAX: Final = 8
+
+# Requests.
+BATCH_SIZE_MAX: Final = 8_000
+METADATA_BYTES_MAX: Final = 4_096
+PENDING_TIMEOUT_SECONDS_MAX: Final = 10 * 366 * 24 * 3600
+EFFECTIVE_AT_FUTURE_SECONDS_MAX: Final = 300
+REQUEST_BODY_BYTES_MAX: Final = 16 * 1024 * 1024
+
+# Reads.
+PAGE_SIZE_DEFAULT: Final = 50
+PAGE_SIZE_MAX: Final = 500
+
+# Background work and contention.
+EXPIRY_BATCH_SIZE: Final = 1_000
+INTEGRITY_CHUNK_SIZE: Final = 1_000
+WRITE_RETRIES_MAX: Final = 8

@@ -1,0 +1,426 @@
+"""``Ledger``: the double-entry engine as one in-process object.
+
+Owns: the use cases of the core (tenants, assets, accounts, transfers, two-phase transfers,
+expiry, history, balances, integrity). Every write is one transaction; every write carries an
+id that is its idempotency key; every call names its tenant first.
+
+    with Ledger.open("sqlite:///loyalty.db") as ledger:
+        ledger.create_tenant("acme", timezone="America/Panama")
+        ledger.create_asset("acme", "LUMIS", scale=0)
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from rewardledger.domain import ids
+from rewardledger.domain.accounts import Account, Balances
+from rewardledger.domain.errors import AlreadyExists, NotFound, RetryableError, ValidationError
+from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.limits import EXPIRY_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.domain.money import Amount
+from rewardledger.domain.tenants import Asset, Tenant, asset_scale, display_name, timezone_name
+from rewardledger.domain.transfers import (
+    ExpirePending,
+    Operation,
+    Phase,
+    PostPending,
+    StoredRefusal,
+    Transfer,
+    TransferRequest,
+    VoidPending,
+    check_metadata,
+)
+from rewardledger.ledger import integrity
+from rewardledger.ledger.clock import Clock, system_clock
+from rewardledger.ledger.ports import Store
+from rewardledger.ledger.posting import Poster, raise_for_single
+from rewardledger.ledger.results import (
+    BalanceView,
+    HistoryEntry,
+    HistoryPage,
+    IntegrityReport,
+    RepairReport,
+    TransferResult,
+)
+
+
+class Ledger:
+    """The engine. Thread-safe: share one per process; it holds a connection pool."""
+
+    def __init__(self, store: Store, clock: Clock = system_clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._poster = Poster(store, clock)
+        # Tenants and assets never change once created, so positive lookups are cached.
+        self._tenants: dict[str, Tenant] = {}
+        self._assets: dict[str, dict[str, Asset]] = {}
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None, migrate: bool = True) -> Ledger:
+        """Open the ledger at ``url`` (``sqlite:///file.db`` or ``postgresql://...``)."""
+        # The composition root lives in bootstrap; importing it here keeps the engine free of
+        # storage imports at module level while giving embedded users a one-line entry point.
+        from rewardledger.bootstrap import open_ledger  # noqa: PLC0415
+
+        return open_ledger(url, clock=clock, migrate=migrate)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Tenants ---------------------------------------------------------------------------------
+
+    def create_tenant(
+        self, tenant_id: str, *, name: str | None = None, timezone: str = "UTC"
+    ) -> Tenant:
+        """Create a tenant; creating it again with the same values returns it unchanged."""
+        tenant = Tenant(
+            ids.tenant_id(tenant_id),
+            display_name(name if name is not None else tenant_id),
+            timezone_name(timezone),
+            self.clock(),
+        )
+        if self._retry(
+            lambda: self.store.insert_tenant(tenant, OutboxEvent("tenant.created", tenant.id))
+        ):
+            return tenant
+        existing = self.get_tenant(tenant_id)
+        differing = [
+            field
+            for field in ("name", "timezone")
+            if getattr(existing, field) != getattr(tenant, field)
+        ]
+        if differing:
+            raise AlreadyExists("tenant", tenant_id, differing)
+        return existing
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        cached = self._tenants.get(tenant_id)
+        if cached is not None:
+            return cached
+        tenant = self.store.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFound("tenant", tenant_id)
+        self._tenants[tenant_id] = tenant
+        return tenant
+
+    def list_tenants(self) -> list[Tenant]:
+        return self.store.list_tenants()
+
+    # Assets ----------------------------------------------------------------------------------
+
+    def create_asset(
+        self, tenant_id: str, code: str, *, scale: int, name: str | None = None
+    ) -> Asset:
+        """Create an asset (a currency or a points programme) with its number of decimals."""
+        self.get_tenant(tenant_id)
+        asset = Asset(
+            tenant_id,
+            ids.asset_code(code, "code"),
+            asset_scale(scale),
+            display_name(name if name is not None else code),
+            self.clock(),
+        )
+        if self._retry(
+            lambda: self.store.insert_asset(asset, OutboxEvent("asset.created", asset.code))
+        ):
+            self._assets.pop(tenant_id, None)
+            return asset
+        existing = self.get_asset(tenant_id, code)
+        differing = [f for f in ("scale", "name") if getattr(existing, f) != getattr(asset, f)]
+        if differing:
+            raise AlreadyExists("asset", code, differing)
+        return existing
+
+    def assets(self, tenant_id: str) -> dict[str, Asset]:
+        self.get_tenant(tenant_id)
+        cached = self._assets.get(tenant_id)
+        if cached is None:
+            cached = self._assets[tenant_id] = self.store.get_assets(tenant_id)
+        return cached
+
+    def get_asset(self, tenant_id: str, code: str) -> Asset:
+        asset = self.assets(tenant_id).get(code)
+        if asset is None:
+            self._assets.pop(tenant_id, None)
+            asset = self.assets(tenant_id).get(code)
+        if asset is None:
+            raise NotFound("asset", code)
+        return asset
+
+    # Accounts --------------------------------------------------------------------------------
+
+    def create_account(
+        self,
+        tenant_id: str,
+        account_id: str,
+        *,
+        asset: str,
+        no_negative: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Account:
+        """Open an account of one asset; ``no_negative`` forbids its balance going below zero.
+
+        Creating it again with the same values returns it; other values are ``already_exists``.
+        """
+        ids.account_id(account_id)
+        if not isinstance(no_negative, bool):
+            raise ValidationError("no_negative must be true or false.", field="no_negative")
+        check_metadata(metadata)
+        self.get_asset(tenant_id, ids.asset_code(asset))
+        now = self.clock()
+        account = Account(
+            tenant_id=tenant_id,
+            id=account_id,
+            asset_code=asset,
+            no_negative=no_negative,
+            metadata=dict(metadata or {}),
+            balances=Balances(),
+            entry_count=0,
+            created_at=now,
+            updated_at=now,
+        )
+        event = OutboxEvent("account.created", account_id, {"asset": asset})
+        if self._retry(lambda: self.store.insert_account(account, event)):
+            return account
+        existing = self.get_account(tenant_id, account_id)
+        differing = [
+            field
+            for field in ("asset_code", "no_negative", "metadata")
+            if getattr(existing, field) != getattr(account, field)
+        ]
+        if differing:
+            raise AlreadyExists("account", account_id, differing)
+        return existing
+
+    def get_account(self, tenant_id: str, account_id: str) -> Account:
+        self.get_tenant(tenant_id)
+        account = self.store.get_account(tenant_id, account_id)
+        if account is None:
+            raise NotFound("account", account_id)
+        return account
+
+    # Transfers -------------------------------------------------------------------------------
+
+    def transfer(
+        self, tenant_id: str, request: TransferRequest, *, dry_run: bool = False
+    ) -> Transfer:
+        """Post one transfer (or hold it, if ``request.pending``); raise its rejection if refused.
+
+        The request's ``id`` is its idempotency key: sending it again returns the first result.
+        """
+        return raise_for_single(self.submit(tenant_id, [request], dry_run=dry_run)[0])
+
+    def transfer_batch(
+        self,
+        tenant_id: str,
+        requests: Sequence[TransferRequest],
+        *,
+        atomic: bool = True,
+        dry_run: bool = False,
+    ) -> list[TransferResult]:
+        """Post up to 8,000 transfers in one transaction.
+
+        ``atomic``: all are applied or none (one refusal refuses the batch); otherwise each is
+        applied or refused on its own, in order.
+        """
+        return self.submit(tenant_id, requests, atomic=atomic, dry_run=dry_run)
+
+    def post_pending(
+        self,
+        tenant_id: str,
+        pending_id: str,
+        *,
+        id: str | None = None,
+        amount: str | None = None,
+        effective_at: datetime | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> Transfer:
+        """Post a pending transfer in full, or for ``amount`` (less); the rest is released."""
+        op = PostPending(pending_id, id, amount, effective_at, metadata)
+        return raise_for_single(self.submit(tenant_id, [op], dry_run=dry_run)[0])
+
+    def void_pending(
+        self,
+        tenant_id: str,
+        pending_id: str,
+        *,
+        id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> Transfer:
+        """Void a pending transfer: release all it holds."""
+        op = VoidPending(pending_id, id, metadata)
+        return raise_for_single(self.submit(tenant_id, [op], dry_run=dry_run)[0])
+
+    def submit(
+        self,
+        tenant_id: str,
+        ops: Sequence[Operation],
+        *,
+        atomic: bool = True,
+        dry_run: bool = False,
+    ) -> list[TransferResult]:
+        """Run any mix of transfers, posts, voids in one transaction (see ``transfer_batch``)."""
+        tenant = self.get_tenant(tenant_id)
+        return self._poster.submit(
+            tenant, self.assets(tenant_id), ops, atomic=atomic, dry_run=dry_run
+        )
+
+    def expire_due(self, tenant_id: str | None = None) -> int:
+        """Expire every pending transfer whose timeout has passed; return how many.
+
+        Safe to run concurrently and repeatedly: an expiry is written under the derived id
+        ``<pending_id>.expire``, so two runs cannot expire one transfer twice.
+        """
+        tenants = [tenant_id] if tenant_id is not None else [t.id for t in self.list_tenants()]
+        expired = 0
+        for tid in tenants:
+            self.get_tenant(tid)
+            while True:
+                due = self.store.due_holds(tid, self.clock(), EXPIRY_BATCH_SIZE)
+                if not due:
+                    break
+                results = self.submit(tid, [ExpirePending(p) for p in due], atomic=False)
+                expired += sum(1 for r in results if r.ok and not r.replayed)
+                if len(due) < EXPIRY_BATCH_SIZE:
+                    break
+        return expired
+
+    def get_transfer(self, tenant_id: str, transfer_id: str) -> Transfer:
+        self.get_tenant(tenant_id)
+        record = self.store.get_transfer(tenant_id, transfer_id)
+        if record is None:
+            raise NotFound("transfer", transfer_id)
+        if isinstance(record, StoredRefusal):
+            raise NotFound(
+                "transfer",
+                transfer_id,
+                f"A request with this id was refused ({record.error_code}) and moved nothing; "
+                "send it again to see the refusal.",
+            )
+        return record
+
+    # Reads -----------------------------------------------------------------------------------
+
+    def history(
+        self,
+        tenant_id: str,
+        account_id: str,
+        *,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
+    ) -> HistoryPage:
+        """The account's journal entries, newest first, with its posted balance after each."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= PAGE_SIZE_MAX:
+            raise ValidationError(f"limit must be from 1 to {PAGE_SIZE_MAX}.", field="limit")
+        before = None
+        if cursor is not None:
+            if not isinstance(cursor, str) or not cursor.isdigit() or len(cursor) > 19:
+                raise ValidationError(
+                    "cursor is not valid; pass the next_cursor of the previous page.",
+                    field="cursor",
+                )
+            before = int(cursor)
+        account = self.get_account(tenant_id, account_id)
+        scale = self.get_asset(tenant_id, account.asset_code).scale
+        rows = self.store.history(tenant_id, account_id, before, limit)
+        entries = [
+            HistoryEntry(
+                seq=row.seq,
+                transfer=row.transfer,
+                side=row.side,
+                posted_change=Amount(_posted_change(row.transfer, row.side), scale),
+                pending_change=Amount(_pending_change(row.transfer, row.side, self), scale),
+                balance_after=Amount(row.balance_after_minor, scale),
+            )
+            for row in rows
+        ]
+        next_cursor = (
+            str(entries[-1].seq) if len(entries) == limit and entries[-1].seq > 1 else None
+        )
+        return HistoryPage(account_id, entries, next_cursor)
+
+    def balance(
+        self, tenant_id: str, account_id: str, *, at: datetime | None = None
+    ) -> BalanceView:
+        """Balances now, or the posted balance as of ``at`` (by the transfers' effective time)."""
+        account = self.get_account(tenant_id, account_id)
+        scale = self.get_asset(tenant_id, account.asset_code).scale
+        if at is None:
+            b = account.balances
+            return BalanceView(
+                account_id,
+                account.asset_code,
+                None,
+                Amount(b.posted, scale),
+                Amount(b.available, scale),
+                Amount(b.debits_pending, scale),
+                Amount(b.credits_pending, scale),
+            )
+        if at.tzinfo is None:
+            raise ValidationError("at must be a time with a UTC offset.", field="at")
+        posted = self.store.posted_balance_at(tenant_id, account_id, at)
+        return BalanceView(
+            account_id, account.asset_code, at, Amount(posted, scale), None, None, None
+        )
+
+    # Integrity -------------------------------------------------------------------------------
+
+    def verify(self, tenant_id: str, progress: integrity.Progress | None = None) -> IntegrityReport:
+        """Check invariants 1, 2 and 5 for one tenant; list every discrepancy found."""
+        self.get_tenant(tenant_id)
+        return integrity.verify(self.store, self.clock, tenant_id, self.assets(tenant_id), progress)
+
+    def repair(
+        self, tenant_id: str, *, actor: str, progress: integrity.Progress | None = None
+    ) -> RepairReport:
+        """Rebuild materialized totals and holds from the journal; record who and what changed."""
+        self.get_tenant(tenant_id)
+        display_name(actor, "actor")
+        return integrity.repair(
+            self.store, self.clock, tenant_id, self.assets(tenant_id), actor, progress
+        )
+
+    def _retry(self, write: Any) -> Any:
+        for _ in range(8):
+            try:
+                return write()
+            except RetryableError:
+                continue
+        return write()
+
+
+def _posted_change(transfer: Transfer, side: str) -> int:
+    if transfer.phase in (Phase.SINGLE, Phase.POST):
+        return transfer.amount_minor if side == "credit" else -transfer.amount_minor
+    return 0
+
+
+def _pending_change(transfer: Transfer, side: str, ledger: Ledger) -> int:
+    sign = 1 if side == "credit" else -1
+    if transfer.phase is Phase.PENDING:
+        return sign * transfer.amount_minor
+    if transfer.phase in (Phase.VOID, Phase.EXPIRE):
+        return -sign * transfer.amount_minor
+    if transfer.phase is Phase.POST:
+        assert transfer.pending_id is not None
+        pending = ledger.get_transfer(transfer.tenant_id, transfer.pending_id)
+        return -sign * pending.amount_minor
+    return 0

@@ -1,0 +1,147 @@
+"""Integrity: check materialized data against the journal, and rebuild it from the journal.
+
+Owns: ``verify`` (invariants 1, 2 and 5 of DESIGN.md, per tenant) and ``repair``.
+Repair never touches the journal: it recomputes each account's four totals and entry count
+from the journal rows, rebuilds the open holds, and records who ran it and every value it
+changed. Both walk the accounts in chunks, so memory stays flat however large the tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.limits import INTEGRITY_CHUNK_SIZE
+from rewardledger.domain.money import format_minor
+from rewardledger.domain.reconciliation import TOTAL_FIELDS
+from rewardledger.domain.tenants import Asset
+from rewardledger.ledger.clock import Clock
+from rewardledger.ledger.ports import Store
+from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
+
+Progress = Callable[[int], None]
+"""Called with the number of accounts just processed."""
+
+
+def _amount(value: int, field: str, scale: int) -> str:
+    return str(value) if field == "entry_count" else format_minor(value, scale)
+
+
+def verify(
+    store: Store,
+    clock: Clock,
+    tenant_id: str,
+    assets: dict[str, Asset],
+    progress: Progress | None = None,
+) -> IntegrityReport:
+    checked_at = clock()
+    found: list[Discrepancy] = []
+    # Invariant 1: per asset, balances sum to zero (posted and pending alike).
+    for code, (posted, pending) in sorted(store.asset_sums(tenant_id).items()):
+        scale = assets[code].scale
+        if posted != 0:
+            found.append(
+                Discrepancy(
+                    "asset_balances_sum_to_zero", code, "posted", "0", format_minor(posted, scale)
+                )
+            )
+        if pending != 0:
+            found.append(
+                Discrepancy(
+                    "asset_balances_sum_to_zero", code, "pending", "0", format_minor(pending, scale)
+                )
+            )
+    # Invariant 2: every materialized total equals the journal's, account by account.
+    checked = 0
+    after: str | None = None
+    while True:
+        chunk, totals = store.integrity_chunk(tenant_id, after, INTEGRITY_CHUNK_SIZE)
+        if not chunk:
+            break
+        for account in chunk:
+            journal = totals[account.id]
+            scale = assets[account.asset_code].scale
+            materialized = {
+                "debits_pending": account.balances.debits_pending,
+                "debits_posted": account.balances.debits_posted,
+                "credits_pending": account.balances.credits_pending,
+                "credits_posted": account.balances.credits_posted,
+                "entry_count": account.entry_count,
+            }
+            for field in TOTAL_FIELDS:
+                expected = getattr(journal, field)
+                if materialized[field] != expected:
+                    found.append(
+                        Discrepancy(
+                            "account_matches_journal",
+                            account.id,
+                            field,
+                            _amount(expected, field, scale),
+                            _amount(materialized[field], field, scale),
+                        )
+                    )
+        checked += len(chunk)
+        after = chunk[-1].id
+        if progress is not None:
+            progress(len(chunk))
+    # Invariant 5: a pending transfer is resolved at most once, and holds match the journal.
+    for pending_id, count in store.multiply_resolved(tenant_id):
+        found.append(
+            Discrepancy("pending_resolved_once", pending_id, "resolutions", "1", str(count))
+        )
+    missing, stray = store.hold_mismatches(tenant_id)
+    found.extend(Discrepancy("open_pending_has_hold", pending_id) for pending_id in missing)
+    found.extend(Discrepancy("hold_has_open_pending", pending_id) for pending_id in stray)
+    return IntegrityReport(tenant_id, checked_at, checked, found)
+
+
+def repair(
+    store: Store,
+    clock: Clock,
+    tenant_id: str,
+    assets: dict[str, Asset],
+    actor: str,
+    progress: Progress | None = None,
+) -> RepairReport:
+    started_at = clock()
+    repair_id = store.start_repair(tenant_id, actor, started_at)
+    changes: list[Discrepancy] = []
+    checked = 0
+    after: str | None = None
+    while True:
+        chunk, _ = store.integrity_chunk(tenant_id, after, INTEGRITY_CHUNK_SIZE)
+        if not chunk:
+            break
+        scales = {account.id: assets[account.asset_code].scale for account in chunk}
+        fixed = store.repair_chunk(tenant_id, repair_id, [a.id for a in chunk], len(changes))
+        changes.extend(
+            Discrepancy(
+                "account_matches_journal",
+                change.account_id,
+                change.field,
+                _amount(change.journal, change.field, scales[change.account_id]),
+                _amount(change.materialized, change.field, scales[change.account_id]),
+            )
+            for change in fixed
+        )
+        checked += len(chunk)
+        after = chunk[-1].id
+        if progress is not None:
+            progress(len(chunk))
+    recreated, dropped = store.repair_holds(tenant_id, repair_id, len(changes))
+    changes.extend(Discrepancy("open_pending_has_hold", pending_id) for pending_id in recreated)
+    changes.extend(Discrepancy("hold_has_open_pending", pending_id) for pending_id in dropped)
+    finished_at = clock()
+    store.finish_repair(
+        tenant_id,
+        repair_id,
+        finished_at,
+        checked,
+        len(changes),
+        OutboxEvent(
+            "integrity.repaired",
+            repair_id,
+            {"actor": actor, "changes": len(changes), "accounts_checked": checked},
+        ),
+    )
+    return RepairReport(tenant_id, repair_id, actor, started_at, finished_at, checked, changes)

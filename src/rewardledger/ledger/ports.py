@@ -1,0 +1,145 @@
+"""What the ledger engine needs from storage, stated as protocols.
+
+Owns: the boundary between the engine (which decides) and storage (which persists). The engine
+never imports SQLAlchemy; ``rewardledger.storage.store.SqlStore`` implements these protocols
+structurally and ``rewardledger.bootstrap`` wires it in. The records that cross the boundary
+are domain values (``rewardledger.domain``), so storage depends on the domain only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from rewardledger.domain.accounts import Account, AccountState
+from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.reconciliation import AccountDiscrepancy, AccountJournalTotals
+from rewardledger.domain.tenants import Asset, Tenant
+from rewardledger.domain.transfers import (
+    Accepted,
+    JournalEntry,
+    PendingRow,
+    RefusedRow,
+    StoredRefusal,
+    Transfer,
+)
+
+
+class WriteSession(Protocol):
+    """One write transaction on one tenant. Nothing is kept unless ``commit`` is called.
+
+    Raises ``DuplicateIdError`` when a written id exists already and ``RetryableError`` on
+    contention (both from ``rewardledger.domain.errors``).
+    """
+
+    def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]: ...
+
+    def pending_rows(self, pending_ids: Sequence[str]) -> dict[str, PendingRow]: ...
+
+    def open_holds(self, pending_ids: Sequence[str]) -> set[str]: ...
+
+    def resolutions(self, pending_ids: Sequence[str]) -> dict[str, str]: ...
+
+    def write(
+        self,
+        accepted: Sequence[Accepted],
+        refused: Sequence[RefusedRow],
+        accounts: Sequence[AccountState],
+        events: Sequence[OutboxEvent],
+        now: datetime,
+        cycle_tag: Callable[[datetime], str],
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class Store(Protocol):
+    """Persistence for the ledger: tenants, assets, accounts, the journal and its projections."""
+
+    dialect: str
+
+    def close(self) -> None: ...
+
+    def migrate(self) -> None: ...
+
+    def write_session(self, tenant_id: str) -> AbstractContextManager[WriteSession]: ...
+
+    # Tenants, assets and accounts: insert_* return False when the key exists already.
+    def insert_tenant(self, tenant: Tenant, event: OutboxEvent) -> bool: ...
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    def list_tenants(self) -> list[Tenant]: ...
+
+    def count_tenants(self) -> int: ...
+
+    def insert_asset(self, asset: Asset, event: OutboxEvent) -> bool: ...
+
+    def get_assets(self, tenant_id: str) -> dict[str, Asset]: ...
+
+    def insert_account(self, account: Account, event: OutboxEvent) -> bool: ...
+
+    def get_account(self, tenant_id: str, account_id: str) -> Account | None: ...
+
+    # The journal.
+    def get_transfer(self, tenant_id: str, transfer_id: str) -> Transfer | StoredRefusal | None: ...
+
+    def get_records(
+        self, tenant_id: str, transfer_ids: Sequence[str], *, with_state: bool = False
+    ) -> dict[str, Transfer | StoredRefusal]: ...
+
+    def history(
+        self, tenant_id: str, account_id: str, before_seq: int | None, limit: int
+    ) -> list[JournalEntry]: ...
+
+    def posted_balance_at(self, tenant_id: str, account_id: str, at: datetime) -> int: ...
+
+    def due_holds(self, tenant_id: str, now: datetime, limit: int) -> list[str]: ...
+
+    # Integrity.
+    def integrity_chunk(
+        self, tenant_id: str, after: str | None, limit: int
+    ) -> tuple[list[Account], dict[str, AccountJournalTotals]]: ...
+
+    def asset_sums(self, tenant_id: str) -> dict[str, tuple[int, int]]: ...
+
+    def multiply_resolved(self, tenant_id: str) -> list[tuple[str, int]]: ...
+
+    def hold_mismatches(self, tenant_id: str) -> tuple[list[str], list[str]]: ...
+
+    def start_repair(self, tenant_id: str, actor: str, now: datetime) -> str: ...
+
+    def repair_chunk(
+        self, tenant_id: str, repair_id: str, account_ids: Sequence[str], first_change_seq: int
+    ) -> list[AccountDiscrepancy]: ...
+
+    def repair_holds(
+        self, tenant_id: str, repair_id: str, first_change_seq: int
+    ) -> tuple[list[str], list[str]]: ...
+
+    def finish_repair(
+        self,
+        tenant_id: str,
+        repair_id: str,
+        now: datetime,
+        accounts_checked: int,
+        changes_count: int,
+        event: OutboxEvent,
+    ) -> None: ...
+
+    # Access keys.
+    def insert_api_key(
+        self,
+        tenant_id: str,
+        key_id: str,
+        secret_hash: str,
+        role: str,
+        label: str | None,
+        now: datetime,
+    ) -> None: ...
+
+    def get_api_key(
+        self, tenant_id: str, key_id: str
+    ) -> tuple[str, str, datetime | None] | None: ...

@@ -1,0 +1,372 @@
+"""Posting: turn a list of operations into journal rows, atomically and idempotently.
+
+Owns: the write algorithm every transfer, batch, post, void and expiry goes through.
+Protects invariants 2, 3, 5 and 7:
+- the accounts a write touches are locked (in a fixed order) before their totals are read,
+  and the new totals are written in the same transaction as the journal rows (2, 3);
+- a pending transfer's resolution is checked against its open hold under that lock (5);
+- every operation is written under its id, whatever its outcome; a write that hits an id
+  that already exists is rolled back and answered from the stored row instead (7).
+
+A write is attempted optimistically, without looking ids up first: replays are rare, and the
+unique key on (tenant_id, transfer_id) catches them. Contention (deadlocks, serialization
+failures, a busy SQLite file) is retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rewardledger.domain import errors
+from rewardledger.domain.errors import (
+    DuplicateIdError,
+    IdempotencyConflict,
+    LedgerError,
+    NotFound,
+    Rejection,
+    RetryableError,
+    ValidationError,
+)
+from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.limits import BATCH_SIZE_MAX, WRITE_RETRIES_MAX
+from rewardledger.domain.money import Amount, parse_positive
+from rewardledger.domain.tenants import Asset, Tenant
+from rewardledger.domain.transfers import (
+    Accepted,
+    Operation,
+    PendingInfo,
+    PendingRow,
+    Phase,
+    PostPending,
+    Refused,
+    RefusedRow,
+    Resolved,
+    StoredRefusal,
+    Transfer,
+    TransferRequest,
+    TransferState,
+    VoidPending,
+    differing_fields,
+    evaluate,
+    operation_id,
+    request_fields,
+)
+from rewardledger.ledger.clock import Clock
+from rewardledger.ledger.ports import Store, WriteSession
+from rewardledger.ledger.results import TransferResult
+
+EVENT_TYPES = {
+    Phase.SINGLE: "transfer.posted",
+    Phase.PENDING: "transfer.pending",
+    Phase.POST: "transfer.pending_posted",
+    Phase.VOID: "transfer.pending_voided",
+    Phase.EXPIRE: "transfer.pending_expired",
+}
+_RETRY_PAUSE_SECONDS = 0.005
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An operation after stateless checks, before the transaction."""
+
+    op: Operation
+    id: str
+    amount_minor: int | None
+
+
+class Poster:
+    """Runs writes for one ``Ledger``; holds no state across calls but the store and clock."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def submit(
+        self,
+        tenant: Tenant,
+        assets: Mapping[str, Asset],
+        ops: Sequence[Operation],
+        *,
+        atomic: bool,
+        dry_run: bool,
+    ) -> list[TransferResult]:
+        if not ops:
+            raise ValidationError("A batch needs at least one transfer.", field="transfers")
+        if len(ops) > BATCH_SIZE_MAX:
+            raise ValidationError(
+                f"A batch holds at most {BATCH_SIZE_MAX} transfers, this one has {len(ops)}; "
+                "split it into several batches.",
+                field="transfers",
+            )
+        prepared = _prepare(ops, assets, self._clock(), single=len(ops) == 1)
+        known: dict[str, Transfer | StoredRefusal] = {}
+        for attempt in range(1, WRITE_RETRIES_MAX + 1):
+            try:
+                return self._attempt(tenant, assets, prepared, known, atomic, dry_run)
+            except DuplicateIdError:
+                # Some ids exist already: answer them from the stored rows, write the rest.
+                known = self._store.get_records(tenant.id, [p.id for p in prepared])
+            except RetryableError:
+                time.sleep(_RETRY_PAUSE_SECONDS * attempt * (1 + random.random()))  # noqa: S311
+        raise errors.Busy(WRITE_RETRIES_MAX)
+
+    def _attempt(
+        self,
+        tenant: Tenant,
+        assets: Mapping[str, Asset],
+        prepared: Sequence[_Prepared],
+        known: Mapping[str, Transfer | StoredRefusal],
+        atomic: bool,
+        dry_run: bool,
+    ) -> list[TransferResult]:
+        results: dict[str, TransferResult] = {}
+        fresh: list[_Prepared] = []
+        for item in prepared:
+            record = known.get(item.id)
+            if record is None:
+                fresh.append(item)
+            else:
+                results[item.id] = _replay(item, record, assets)
+        if atomic and results and fresh:
+            raise ValidationError(
+                "Some ids in this all-or-nothing batch were already used and others were not: "
+                f"{', '.join(sorted(results))} exist. Resend the original batch unchanged, or "
+                "use new ids for every transfer.",
+                field="transfers",
+            )
+        if atomic:
+            conflict = next((r.error for r in results.values() if r.error is not None), None)
+            if isinstance(conflict, IdempotencyConflict):
+                raise conflict
+        if fresh:
+            now = self._clock()
+            with self._store.write_session(tenant.id) as session:
+                pending_ids = sorted(
+                    {i.op.pending_id for i in fresh if not isinstance(i.op, TransferRequest)}
+                )
+                rows = session.pending_rows(pending_ids) if pending_ids else {}
+                items = [_resolve(i, rows, assets) for i in fresh]
+                account_ids: set[str] = set()
+                for item in fresh:
+                    if isinstance(item.op, TransferRequest):
+                        account_ids.add(item.op.debit_account_id)
+                        account_ids.add(item.op.credit_account_id)
+                for row in rows.values():
+                    account_ids.add(row.debit_account_id)
+                    account_ids.add(row.credit_account_id)
+                states = session.lock_accounts(sorted(account_ids))
+                pendings = _pending_infos(session, rows)
+                scales = {code: asset.scale for code, asset in assets.items()}
+                outcomes = evaluate(items, states, pendings, scales, now, atomic=atomic)
+                accepted = [o for o in outcomes if isinstance(o, Accepted)]
+                if not dry_run:
+                    touched = {a.debit_account_id for a in accepted} | {
+                        a.credit_account_id for a in accepted
+                    }
+                    session.write(
+                        accepted,
+                        [_refused_row(o, rows, now) for o in outcomes if isinstance(o, Refused)],
+                        [states[account_id] for account_id in sorted(touched)],
+                        [OutboxEvent(EVENT_TYPES[a.phase], a.id) for a in accepted],
+                        now,
+                        tenant.cycle_tag,
+                    )
+                    session.commit()
+            for outcome in outcomes:
+                results[outcome.id] = _fresh_result(outcome, tenant, assets, now, dry_run)
+        return [results[item.id] for item in prepared]
+
+
+def _prepare(
+    ops: Sequence[Operation], assets: Mapping[str, Asset], now: datetime, *, single: bool
+) -> list[_Prepared]:
+    prepared: list[_Prepared] = []
+    seen: set[str] = set()
+    for index, op in enumerate(ops):
+        try:
+            op.validate(now)
+            amount_minor = None
+            if isinstance(op, TransferRequest):
+                asset = assets.get(op.asset)
+                if asset is None:
+                    raise NotFound(
+                        "asset", op.asset, "Create the asset first (POST /assets or create_asset)."
+                    )
+                amount_minor = parse_positive(op.amount, asset.scale)
+            elif isinstance(op, PostPending) and op.amount is not None:
+                Amount.parse(
+                    op.amount, 8
+                )  # shape only; its scale is checked once the asset is known
+        except (ValidationError, NotFound) as error:
+            if not single:
+                error.context.setdefault("index", index)
+                error.message = f"transfers[{index}]: {error.message}"
+                error.args = (error.message,)
+            raise
+        identifier = operation_id(op)
+        if identifier in seen:
+            raise ValidationError(
+                f"The id {identifier!r} appears twice in this batch; "
+                "every transfer needs its own id.",
+                field=f"transfers[{index}].id",
+            )
+        seen.add(identifier)
+        prepared.append(_Prepared(op, identifier, amount_minor))
+    return prepared
+
+
+def _resolve(
+    item: _Prepared, rows: Mapping[str, PendingRow], assets: Mapping[str, Asset]
+) -> Resolved:
+    amount_minor = item.amount_minor
+    op = item.op
+    if isinstance(op, PostPending) and op.amount is not None:
+        row = rows.get(op.pending_id)
+        if row is not None:
+            amount_minor = parse_positive(op.amount, assets[row.asset_code].scale)
+    return Resolved(op, item.id, amount_minor, request_fields(op, amount_minor))
+
+
+def _pending_infos(session: WriteSession, rows: Mapping[str, PendingRow]) -> dict[str, PendingInfo]:
+    if not rows:
+        return {}
+    ids = sorted(rows)
+    open_ids = session.open_holds(ids)
+    closed = [pending_id for pending_id in ids if pending_id not in open_ids]
+    resolved_by = session.resolutions(closed) if closed else {}
+    return {
+        pending_id: PendingInfo(
+            id=row.id,
+            asset_code=row.asset_code,
+            amount_minor=row.amount_minor,
+            debit_account_id=row.debit_account_id,
+            credit_account_id=row.credit_account_id,
+            kind=row.kind,
+            reason=row.reason,
+            expires_at=row.expires_at,
+            is_open=pending_id in open_ids,
+            resolved_by=resolved_by.get(pending_id),
+        )
+        for pending_id, row in rows.items()
+    }
+
+
+def _refused_row(refused: Refused, rows: Mapping[str, PendingRow], now: datetime) -> RefusedRow:
+    op = refused.op
+    rejection = {
+        "message": refused.error.message,
+        "context": refused.error.context,
+        "request": refused.fields,
+    }
+    if isinstance(op, TransferRequest):
+        return RefusedRow(
+            id=refused.id,
+            phase=(Phase.PENDING if op.pending else Phase.SINGLE).value,
+            kind=op.kind,
+            reason=op.reason,
+            asset_code=op.asset,
+            amount_minor=refused.fields["amount"],
+            debit_account_id=op.debit_account_id,
+            credit_account_id=op.credit_account_id,
+            pending_id=None,
+            effective_at=op.effective_at or now,
+            error_code=refused.error.code,
+            rejection=rejection,
+        )
+    row = rows.get(op.pending_id)
+    phase = (
+        Phase.POST
+        if isinstance(op, PostPending)
+        else Phase.VOID
+        if isinstance(op, VoidPending)
+        else Phase.EXPIRE
+    )
+    return RefusedRow(
+        id=refused.id,
+        phase=phase.value,
+        kind=row.kind if row else "transfer",
+        reason=row.reason if row else None,
+        asset_code=row.asset_code if row else None,
+        amount_minor=None,
+        debit_account_id=row.debit_account_id if row else None,
+        credit_account_id=row.credit_account_id if row else None,
+        pending_id=op.pending_id,
+        effective_at=now,
+        error_code=refused.error.code,
+        rejection=rejection,
+    )
+
+
+def _fresh_result(
+    outcome: Accepted | Refused,
+    tenant: Tenant,
+    assets: Mapping[str, Asset],
+    now: datetime,
+    dry_run: bool,
+) -> TransferResult:
+    if isinstance(outcome, Refused):
+        return TransferResult(outcome.id, None, outcome.error, dry_run=dry_run)
+    transfer = Transfer(
+        tenant_id=tenant.id,
+        id=outcome.id,
+        phase=outcome.phase,
+        kind=outcome.kind,
+        reason=outcome.reason,
+        asset_code=outcome.asset_code,
+        scale=assets[outcome.asset_code].scale,
+        amount_minor=outcome.amount_minor,
+        debit_account_id=outcome.debit_account_id,
+        credit_account_id=outcome.credit_account_id,
+        pending_id=outcome.pending_id,
+        expires_at=outcome.expires_at,
+        effective_at=outcome.effective_at,
+        created_at=now,
+        cycle_tag=tenant.cycle_tag(outcome.effective_at),
+        metadata=outcome.metadata or {},
+        debit_entry_seq=outcome.debit_entry_seq,
+        credit_entry_seq=outcome.credit_entry_seq,
+        debit_balance_after_minor=outcome.debit_balance_after_minor,
+        credit_balance_after_minor=outcome.credit_balance_after_minor,
+        state=TransferState.PENDING if outcome.phase is Phase.PENDING else TransferState.POSTED,
+    )
+    return TransferResult(outcome.id, transfer, None, dry_run=dry_run)
+
+
+def _replay(
+    item: _Prepared, record: Transfer | StoredRefusal, assets: Mapping[str, Asset]
+) -> TransferResult:
+    """The stored first result for ``item``'s id, or a conflict if the request differs."""
+    new_fields = request_fields(item.op, item.amount_minor)
+    if isinstance(record, StoredRefusal):
+        stored_fields = dict(record.rejection.get("request", {}))
+    else:
+        stored_fields = record.request_fields()
+        if isinstance(item.op, PostPending) and item.op.amount is not None:
+            asset = assets.get(record.asset_code)
+            if asset is not None:
+                new_fields["amount"] = parse_positive(item.op.amount, asset.scale)
+    differing = differing_fields(stored_fields, new_fields)
+    if differing:
+        return TransferResult(item.id, None, IdempotencyConflict(item.id, differing), replayed=True)
+    if isinstance(record, StoredRefusal):
+        error: LedgerError = errors.rejection_from_record(
+            record.error_code,
+            str(record.rejection.get("message", "")),
+            dict(record.rejection.get("context", {})),
+        )
+        return TransferResult(item.id, None, error, replayed=True)
+    return TransferResult(item.id, record, None, replayed=True)
+
+
+def raise_for_single(result: TransferResult) -> Transfer:
+    """For the one-operation calls: the transfer, or its error raised."""
+    if result.error is not None:
+        if isinstance(result.error, Rejection):
+            result.error.context.setdefault("replayed", result.replayed)
+        raise result.error
+    assert result.transfer is not None
+    return result.transfer

@@ -1,0 +1,95 @@
+"""What the engine returns: write results, history pages, balances and integrity reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rewardledger.domain.errors import LedgerError
+from rewardledger.domain.money import Amount
+from rewardledger.domain.transfers import Transfer
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """The outcome of one write: the journal row, or the error that refused it.
+
+    ``replayed`` is true when the id had been used before and this is the stored first result;
+    ``dry_run`` is true when nothing was written.
+    """
+
+    id: str
+    transfer: Transfer | None
+    error: LedgerError | None
+    replayed: bool = False
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One journal row seen from one account, newest first in a page."""
+
+    seq: int
+    transfer: Transfer
+    side: str
+    posted_change: Amount
+    pending_change: Amount
+    balance_after: Amount
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    account_id: str
+    entries: list[HistoryEntry]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceView:
+    """An account's balances now, or its posted balance as of ``at`` (by effective time)."""
+
+    account_id: str
+    asset_code: str
+    at: datetime | None
+    posted: Amount
+    available: Amount | None
+    pending_debits: Amount | None
+    pending_credits: Amount | None
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """One way in which materialized data disagrees with the journal."""
+
+    check: str
+    subject: str
+    field: str | None = None
+    journal: str | None = None
+    materialized: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityReport:
+    tenant_id: str
+    checked_at: datetime
+    accounts_checked: int
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+
+@dataclass(frozen=True, slots=True)
+class RepairReport:
+    tenant_id: str
+    repair_id: str
+    actor: str
+    started_at: datetime
+    finished_at: datetime
+    accounts_checked: int
+    changes: list[Discrepancy] = field(default_factory=list)

@@ -1,0 +1,123 @@
+"""Connecting to the database: one SQLAlchemy engine per process, tuned per dialect.
+
+Owns: URL handling, SQLite's pragmas and transaction mode, and the classification of driver
+errors into "retry this" and "this id already exists".
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a committed transfer survives a power cut)
+and one writer at a time: a write transaction starts with ``BEGIN IMMEDIATE`` so that it takes
+the write lock before it reads what it checks. Reads start a plain deferred transaction and
+never block the writer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from rewardledger.domain.errors import ValidationError
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+POSTGRES_POOL_SIZE = 10
+POSTGRES_POOL_OVERFLOW_MAX = 10
+
+# SQLSTATEs worth retrying: serialization failure, deadlock, lock not available.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_UNIQUE_VIOLATION = "23505"
+
+
+def normalise_url(url: str) -> URL:
+    """Accept ``postgresql://`` and ``sqlite:///`` URLs; use psycopg 3 for PostgreSQL."""
+    try:
+        parsed = make_url(url)
+    except Exception as error:
+        raise ValidationError(
+            f"{url!r} is not a database URL; use sqlite:///path/to/file.db or "
+            "postgresql://user@host:5432/database.",
+            field="database_url",
+        ) from error
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        return parsed.set(drivername="sqlite+pysqlite")
+    raise ValidationError(
+        f"rewardledger runs on SQLite or PostgreSQL, not {parsed.drivername!r}; use "
+        "sqlite:///path/to/file.db or postgresql://user@host:5432/database.",
+        field="database_url",
+    )
+
+
+def make_engine(url: str) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return _sqlite_engine(parsed)
+    return create_engine(
+        parsed,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_POOL_OVERFLOW_MAX,
+        # No pre-ping: it costs a round trip per checkout on the hot path. Write sessions
+        # check the connection's state instead, and retry on a dropped connection.
+        pool_pre_ping=False,
+        connect_args={"application_name": "rewardledger"},
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database in (None, "", ":memory:"):
+        raise ValidationError(
+            "An in-memory SQLite database cannot be shared between connections; "
+            "give a file path such as sqlite:///./rewardledger.db.",
+            field="database_url",
+        )
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take transaction control from the sqlite3 module: we issue BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("rewardledger_write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def sqlstate(error: BaseException) -> str | None:
+    original = error.orig if isinstance(error, DBAPIError) else error
+    return getattr(original, "sqlstate", None)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Deadlocks, serialization failures and a SQLite database still locked after the timeout."""
+    state = sqlstate(error)
+    if state in _RETRYABLE_SQLSTATES:
+        return True
+    text = str(error).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def is_duplicate_key(error: BaseException, constraint: str) -> bool:
+    """Whether ``error`` is a unique violation of the named primary key or unique index."""
+    if isinstance(error, DBAPIError) and not isinstance(error, IntegrityError):
+        original: Any = error.orig
+    else:
+        original = error.orig if isinstance(error, DBAPIError) else error
+    state = getattr(original, "sqlstate", None)
+    if state is not None:
+        diag = getattr(original, "diag", None)
+        return state == _UNIQUE_VIOLATION and getattr(diag, "constraint_name", None) == constraint
+    return "unique constraint failed" in str(original).lower()
