@@ -610,11 +610,19 @@ def _journal_key_taken(error: BaseException) -> str | None:
         if state != _UNIQUE_VIOLATION:
             return None
         constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
-        return {"pk_transfers": "transfer_id", "ix_transfers_one_resolution": "pending_id"}.get(
-            constraint or ""
-        )
-    text = str(error)
-    for key in ("transfer_id", "pending_id"):
-        if text == f"UNIQUE constraint failed: transfers.tenant_id, transfers.{key}":
-            return key
-    return None
+        return _TAKEN_BY_CONSTRAINT.get(constraint or "")
+    return _TAKEN_BY_SQLITE_MESSAGE.get(str(error))
+
+
+# A hold is keyed by its pending transfer's id, and the parts of one PostgreSQL write run in no
+# fixed order, so a replayed pending transfer may collide on the hold before the journal row.
+_TAKEN_BY_CONSTRAINT = {
+    "pk_transfers": "transfer_id",
+    "pk_holds": "transfer_id",
+    "ix_transfers_one_resolution": "pending_id",
+}
+_TAKEN_BY_SQLITE_MESSAGE = {
+    "UNIQUE constraint failed: transfers.tenant_id, transfers.transfer_id": "transfer_id",
+    "UNIQUE constraint failed: holds.tenant_id, holds.transfer_id": "transfer_id",
+    "UNIQUE constraint failed: transfers.tenant_id, transfers.pending_id": "pending_id",
+}

@@ -1,0 +1,127 @@
+"""Shared fixtures: every storage test runs on SQLite and on a real PostgreSQL.
+
+PostgreSQL is reached through ``REWARDLEDGER_TEST_POSTGRES_URL`` (default: the local server,
+database ``test``). Each test session works in a schema of its own, dropped at the end, so
+concurrent runs do not meet. When no server answers, PostgreSQL tests are skipped with a loud
+message, except in CI (``CI=true``), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from rewardledger.ledger.engine import Ledger
+from tests.builders import FakeClock
+
+POSTGRES_URL = os.environ.get(
+    "REWARDLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ENGINES = ("sqlite", "postgresql")
+
+_postgres_problem: str | None = None
+
+
+def _conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _check_postgres() -> str | None:
+    try:
+        with psycopg.connect(_conninfo(POSTGRES_URL), connect_timeout=5) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        return f"PostgreSQL at {POSTGRES_URL} is not reachable: {error}".strip()
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _postgres_problem  # noqa: PLW0603 - computed once per session
+    _postgres_problem = _check_postgres()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if _postgres_problem is None:
+        return [f"PostgreSQL tests: {POSTGRES_URL}"]
+    banner = "!" * 78
+    verdict = "CI=true, so PostgreSQL tests FAIL" if IN_CI else "PostgreSQL tests are SKIPPED"
+    return [banner, f"{_postgres_problem}", verdict, banner]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _postgres_problem is not None and not IN_CI:
+        terminalreporter.write_sep(
+            "!", "PostgreSQL was not reachable: every PostgreSQL test was SKIPPED", red=True
+        )
+        terminalreporter.write_line(_postgres_problem)
+        terminalreporter.write_line(
+            "Start PostgreSQL or set REWARDLEDGER_TEST_POSTGRES_URL to run them."
+        )
+
+
+def require_postgres() -> None:
+    if _postgres_problem is None:
+        return
+    if IN_CI:
+        pytest.fail(f"{_postgres_problem} (CI=true: PostgreSQL tests must run)")
+    pytest.skip(_postgres_problem)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema private to this test session."""
+    require_postgres()
+    schema = f"rl_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(_conninfo(POSTGRES_URL), autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(_conninfo(POSTGRES_URL), autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "ledger.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(engine_name: str, request: pytest.FixtureRequest) -> str:
+    """The database URL of the engine under test (the schema is migrated on first open)."""
+    if engine_name == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def ledger(db_url: str, clock: FakeClock) -> Iterator[Ledger]:
+    with Ledger.open(db_url, clock=clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+def tenant_id(ledger: Ledger) -> str:
+    """A fresh tenant per test: every test's data is isolated by tenant."""
+    tenant = f"t{secrets.token_hex(6)}"
+    ledger.create_tenant(tenant, timezone="America/Panama")
+    return tenant

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from rewardledger.ledger.engine import Ledger
+from rewardledger.storage import migrate
+from rewardledger.storage.schema import metadata
+
+
+def test_the_migrated_schema_matches_the_core_tables(ledger: Ledger) -> None:
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert differences == []
+
+
+def test_migrating_an_up_to_date_database_changes_nothing(ledger: Ledger) -> None:
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
