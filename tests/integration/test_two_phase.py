@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from rewardledger.domain.errors import ExceedsPendingAmount, NotPending
-from rewardledger.domain.transfers import TransferRequest, TransferState
+from rewardledger.domain.transfers import PostPending, TransferRequest, TransferState, VoidPending
 from rewardledger.ledger.engine import Ledger
 from tests.builders import FakeClock, Programme, fund, programme
 
@@ -152,3 +152,25 @@ def test_replaying_a_pending_transfer_returns_it_and_holds_nothing_more(
     )
     assert replay.replayed
     assert str(ledger.balance(funded.tenant_id, funded.wallets[0]).available) == "70.00"
+
+
+def test_a_batch_can_resolve_holds_it_opens(ledger: Ledger, funded: Programme) -> None:
+    w0, w1 = funded.wallets
+    results = ledger.submit(
+        funded.tenant_id,
+        [
+            TransferRequest("in-batch-1", w0, w1, "USD", "10.00", pending=True),
+            TransferRequest("in-batch-2", w0, w1, "USD", "20.00", pending=True),
+            PostPending("in-batch-1", amount="4.00"),
+            VoidPending("in-batch-2"),
+            VoidPending("in-batch-1", id="too-late"),
+        ],
+        atomic=False,
+    )
+    assert [r.ok for r in results] == [True, True, True, True, False]
+    assert results[4].error is not None
+    assert results[4].error.code == "not_pending"
+    payer = ledger.balance(funded.tenant_id, w0)
+    assert (str(payer.posted), str(payer.available)) == ("96.00", "96.00")
+    assert ledger.get_transfer(funded.tenant_id, "in-batch-1").state is TransferState.POSTED
+    assert ledger.verify(funded.tenant_id).ok

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -505,12 +505,32 @@ def evaluate(
     With ``atomic``, one refusal refuses every item and ``accounts`` is left as it was.
     """
     working = {key: state.copy() for key, state in accounts.items()} if atomic else accounts
+    # Holds opened by earlier items of this batch can be resolved by later ones.
+    holds = dict(pendings)
     outcomes: list[Outcome] = []
     for item in items:
         try:
-            outcomes.append(_apply(item, working, pendings, scales, now))
+            accepted = _apply(item, working, holds, scales, now)
         except Rejection as error:
             outcomes.append(Refused(item.id, item.op, error, item.fields))
+            continue
+        outcomes.append(accepted)
+        if accepted.phase is Phase.PENDING:
+            holds[accepted.id] = PendingInfo(
+                accepted.id,
+                accepted.asset_code,
+                accepted.amount_minor,
+                accepted.debit_account_id,
+                accepted.credit_account_id,
+                accepted.kind,
+                accepted.reason,
+                accepted.expires_at,
+                is_open=True,
+            )
+        elif accepted.pending_id is not None:
+            holds[accepted.pending_id] = replace(
+                holds[accepted.pending_id], is_open=False, resolved_by=accepted.id
+            )
     if not atomic:
         return outcomes
     failed = next((o for o in outcomes if isinstance(o, Refused)), None)

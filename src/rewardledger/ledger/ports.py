@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
+from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account, AccountState
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.reconciliation import AccountDiscrepancy, AccountJournalTotals
@@ -140,6 +141,4 @@ class Store(Protocol):
         now: datetime,
     ) -> None: ...
 
-    def get_api_key(
-        self, tenant_id: str, key_id: str
-    ) -> tuple[str, str, datetime | None] | None: ...
+    def find_api_key(self, key_id: str) -> StoredApiKey | None: ...

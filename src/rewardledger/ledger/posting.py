@@ -149,7 +149,12 @@ class Poster:
                     {i.op.pending_id for i in fresh if not isinstance(i.op, TransferRequest)}
                 )
                 rows = session.pending_rows(pending_ids) if pending_ids else {}
-                items = [_resolve(i, rows, assets) for i in fresh]
+                in_batch = {
+                    i.id: i.op.asset
+                    for i in fresh
+                    if isinstance(i.op, TransferRequest) and i.op.pending
+                }
+                items = [_resolve(i, rows, in_batch, assets) for i in fresh]
                 account_ids: set[str] = set()
                 for item in fresh:
                     if isinstance(item.op, TransferRequest):
@@ -220,14 +225,19 @@ def _prepare(
 
 
 def _resolve(
-    item: _Prepared, rows: Mapping[str, PendingRow], assets: Mapping[str, Asset]
+    item: _Prepared,
+    rows: Mapping[str, PendingRow],
+    in_batch: Mapping[str, str],
+    assets: Mapping[str, Asset],
 ) -> Resolved:
+    """Parse a post's amount once its pending transfer's asset is known (stored or in batch)."""
     amount_minor = item.amount_minor
     op = item.op
     if isinstance(op, PostPending) and op.amount is not None:
         row = rows.get(op.pending_id)
-        if row is not None:
-            amount_minor = parse_positive(op.amount, assets[row.asset_code].scale)
+        asset = row.asset_code if row is not None else in_batch.get(op.pending_id)
+        if asset is not None:
+            amount_minor = parse_positive(op.amount, assets[asset].scale)
     return Resolved(op, item.id, amount_minor, request_fields(op, amount_minor))
 
 

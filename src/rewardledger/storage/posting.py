@@ -183,7 +183,11 @@ class _Rows:
         ]
 
     def holds(self, accepted: Sequence[Accepted]) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """Holds to open and to close. A hold opened and closed by one write is neither: the
+        parts of a write cannot see each other's rows."""
         time_in = self.codec.time_in
+        closed = {a.pending_id for a in accepted if a.pending_id is not None}
+        opened_ids = {a.id for a in accepted if a.phase is Phase.PENDING}
         opened = [
             (
                 self.tenant_id,
@@ -191,10 +195,9 @@ class _Rows:
                 None if a.expires_at is None else time_in(a.expires_at),
             )
             for a in accepted
-            if a.phase is Phase.PENDING
+            if a.phase is Phase.PENDING and a.id not in closed
         ]
-        closed = [a.pending_id for a in accepted if a.pending_id is not None]
-        return opened, closed
+        return opened, sorted(closed - opened_ids)
 
     def events(self, events: Sequence[OutboxEvent], now: datetime) -> list[tuple[Any, ...]]:
         created_at, json_in = self.codec.time_in(now), self.codec.json_in

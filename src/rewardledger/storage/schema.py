@@ -207,6 +207,9 @@ api_keys = Table(
     Column("revoked_at", UtcDateTime, nullable=True),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
     CheckConstraint(f"role IN ({ROLES_SQL})", name="role_known"),
+    # A presented key names its key_id, not its tenant: the id alone finds it, so that a key
+    # of another tenant is told apart from an invalid one.
+    Index("ix_api_keys_key_id", "key_id", unique=True),
 )
 
 integrity_repairs = Table(

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account, Balances
 from rewardledger.domain.errors import RetryableError
 from rewardledger.domain.events import OutboxEvent
@@ -502,14 +503,15 @@ class SqlStore:
                 )
             )
 
-    def get_api_key(self, tenant_id: str, key_id: str) -> tuple[str, str, datetime | None] | None:
+    def find_api_key(self, key_id: str) -> StoredApiKey | None:
+        """The key with this id, whatever its tenant (key ids are unique across tenants)."""
         with self._read() as connection:
-            row = connection.execute(
-                select(api_keys.c.secret_hash, api_keys.c.role, api_keys.c.revoked_at).where(
-                    api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id
-                )
-            ).first()
-        return None if row is None else (row.secret_hash, row.role, row.revoked_at)
+            row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+        if row is None:
+            return None
+        return StoredApiKey(
+            row.tenant_id, row.key_id, row.secret_hash, row.role, row.label, row.revoked_at
+        )
 
     def outbox_events(self, tenant_id: str, limit: int) -> Iterator[dict[str, Any]]:
         with self._read() as connection:

@@ -155,6 +155,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "key_id", name=op.f("pk_api_keys")),
     )
+    op.create_index("ix_api_keys_key_id", "api_keys", ["key_id"], unique=True)
     op.create_table(
         "assets",
         sa.Column("tenant_id", sa.String(length=64), nullable=False),

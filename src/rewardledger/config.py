@@ -1,0 +1,42 @@
+"""Settings: the only reader of environment variables. Bad values fail at start-up.
+
+REWARDLEDGER_DATABASE_URL   sqlite:///./rewardledger.db (default) or postgresql://...
+REWARDLEDGER_ADMIN_TOKEN    enables POST /v1/tenants for the bearer of this token
+REWARDLEDGER_HOST / _PORT   where ``rewardledger serve`` listens (127.0.0.1:8000)
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./rewardledger.db"
+ADMIN_TOKEN_LENGTH_MIN = 16
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REWARDLEDGER_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_token: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError(
+                "REWARDLEDGER_DATABASE_URL must be sqlite:///path/to/file.db or "
+                "postgresql://user@host:5432/database"
+            )
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < ADMIN_TOKEN_LENGTH_MIN:
+            raise ValueError(
+                f"REWARDLEDGER_ADMIN_TOKEN must be at least {ADMIN_TOKEN_LENGTH_MIN} characters"
+            )
+        return value

@@ -1,0 +1,106 @@
+"""API keys and platform administration: issuing keys, and telling who a caller is.
+
+Owns: the key format and its check. A key reads ``rlk_<key id>_<secret>``; the secret is
+32 random bytes, stored only as its SHA-256 (a key is random, so a slow hash adds nothing).
+Protects invariant 8: a key opens one tenant only, and for any other tenant it is answered
+as if that tenant did not exist (``not_found``), so tenants cannot even be enumerated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from rewardledger.domain.access import Principal, Role
+from rewardledger.domain.errors import Forbidden, NotFound, Unauthorized, ValidationError
+from rewardledger.domain.tenants import Tenant, display_name
+from rewardledger.ledger.engine import Ledger
+
+_PREFIX = "rlk"
+_KEY_ID_BYTES = 8
+_SECRET_BYTES = 32
+_KEY_LENGTH_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A new key. ``key`` is shown this once and cannot be recovered later."""
+
+    tenant_id: str
+    key_id: str
+    role: Role
+    label: str | None
+    key: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(ledger: Ledger, tenant_id: str, role: str, label: str | None = None) -> IssuedKey:
+    ledger.get_tenant(tenant_id)
+    try:
+        parsed = Role(role)
+    except ValueError as error:
+        roles = ", ".join(r.value for r in Role)
+        raise ValidationError(f"role must be one of {roles}.", field="role") from error
+    if label is not None:
+        display_name(label, "label")
+    key_id = secrets.token_hex(_KEY_ID_BYTES)
+    secret = secrets.token_urlsafe(_SECRET_BYTES)
+    ledger.store.insert_api_key(
+        tenant_id, key_id, _hash(secret), parsed.value, label, ledger.clock()
+    )
+    return IssuedKey(tenant_id, key_id, parsed, label, f"{_PREFIX}_{key_id}_{secret}")
+
+
+def create_tenant(
+    ledger: Ledger, tenant_id: str, *, name: str | None = None, timezone: str = "UTC"
+) -> tuple[Tenant, IssuedKey]:
+    """Create a tenant and its first admin key (the only way to obtain one)."""
+    tenant = ledger.create_tenant(tenant_id, name=name, timezone=timezone)
+    return tenant, issue_key(ledger, tenant.id, Role.ADMIN, "first admin key")
+
+
+def authenticate(ledger: Ledger, tenant_id: str, presented: str | None) -> Principal:
+    """Who is calling on ``tenant_id`` with ``presented``; raise if nobody valid is."""
+    if not presented:
+        raise Unauthorized(
+            "Send an API key of this tenant as 'Authorization: Bearer rlk_...'. "
+            "`rewardledger apikey create TENANT --role ROLE` issues one."
+        )
+    parts = presented.split("_", 2)
+    if len(presented) > _KEY_LENGTH_MAX or len(parts) != 3 or parts[0] != _PREFIX:
+        raise Unauthorized("That is not a rewardledger API key; keys start with 'rlk_'.")
+    _, key_id, secret = parts
+    stored = ledger.store.find_api_key(key_id)
+    if stored is None or not hmac.compare_digest(stored.secret_hash, _hash(secret)):
+        raise Unauthorized("This API key is not valid; check it was copied in full.")
+    if stored.revoked_at is not None:
+        raise Unauthorized("This API key was revoked; ask an admin of the tenant for a new one.")
+    if stored.tenant_id != tenant_id:
+        raise NotFound("tenant", tenant_id)
+    return Principal(stored.tenant_id, stored.key_id, Role(stored.role))
+
+
+def require(principal: Principal, capability: str) -> None:
+    if not principal.can(capability):
+        raise Forbidden(
+            f"A {principal.role.value} key cannot do this; it needs a key whose role "
+            f"allows {capability!r}.",
+            role=principal.role.value,
+            needs=capability,
+        )
+
+
+def check_admin_token(configured: str | None, presented: str | None) -> None:
+    """Platform administration (creating tenants over HTTP) needs the configured token."""
+    if configured is None:
+        raise Forbidden(
+            "Creating tenants over HTTP is disabled: set REWARDLEDGER_ADMIN_TOKEN on the server, "
+            "or use `rewardledger tenant create`."
+        )
+    if not presented or not hmac.compare_digest(configured, presented):
+        raise Unauthorized("Send the platform admin token as 'Authorization: Bearer <token>'.")
