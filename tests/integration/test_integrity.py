@@ -107,3 +107,23 @@ def test_verify_walks_tenants_larger_than_one_chunk(ledger: Ledger, tenant_id: s
     assert report.accounts_checked == len(p.wallets) + 1
     assert sum(seen) == report.accounts_checked
     assert len(seen) == 2
+
+
+def test_reports_list_a_bounded_number_of_discrepancies_but_count_them_all(
+    ledger: Ledger, tenant_id: str
+) -> None:
+    from rewardledger.domain import limits
+
+    p = programme(ledger, tenant_id, wallets=limits.REPORT_DISCREPANCIES_MAX + 4)
+    sql(
+        ledger,
+        "UPDATE accounts SET entry_count = entry_count + 1 WHERE tenant_id = :t",
+        t=tenant_id,
+    )
+    report = ledger.verify(tenant_id)
+    assert report.discrepancy_count == len(p.wallets) + 1
+    assert len(report.discrepancies) == limits.REPORT_DISCREPANCIES_MAX
+    repair = ledger.repair(tenant_id, actor="ops")
+    assert repair.change_count == len(p.wallets) + 1
+    assert len(repair.changes) == limits.REPORT_DISCREPANCIES_MAX
+    assert ledger.verify(tenant_id).ok

@@ -38,4 +38,8 @@ PAGE_SIZE_MAX: Final = 500
 # Background work and contention.
 EXPIRY_BATCH_SIZE: Final = 1_000
 INTEGRITY_CHUNK_SIZE: Final = 1_000
+# Reports list at most this many discrepancies (and count them all), so that a badly damaged
+# ledger cannot make verify or repair use memory in proportion to its size. Repair records
+# every change in the database regardless.
+REPORT_DISCREPANCIES_MAX: Final = 1_000
 WRITE_RETRIES_MAX: Final = 8

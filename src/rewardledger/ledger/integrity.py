@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rewardledger.domain.events import OutboxEvent
-from rewardledger.domain.limits import INTEGRITY_CHUNK_SIZE
+from rewardledger.domain.limits import INTEGRITY_CHUNK_SIZE, REPORT_DISCREPANCIES_MAX
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.reconciliation import TOTAL_FIELDS
 from rewardledger.domain.tenants import Asset
@@ -21,6 +21,19 @@ from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairRepo
 
 Progress = Callable[[int], None]
 """Called with the number of accounts just processed."""
+
+
+class _Found:
+    """Discrepancies found so far: all counted, the first REPORT_DISCREPANCIES_MAX kept."""
+
+    def __init__(self) -> None:
+        self.kept: list[Discrepancy] = []
+        self.count = 0
+
+    def add(self, discrepancy: Discrepancy) -> None:
+        self.count += 1
+        if len(self.kept) < REPORT_DISCREPANCIES_MAX:
+            self.kept.append(discrepancy)
 
 
 def _amount(value: int, field: str, scale: int) -> str:
@@ -35,18 +48,18 @@ def verify(
     progress: Progress | None = None,
 ) -> IntegrityReport:
     checked_at = clock()
-    found: list[Discrepancy] = []
+    found = _Found()
     # Invariant 1: per asset, balances sum to zero (posted and pending alike).
     for code, (posted, pending) in sorted(store.asset_sums(tenant_id).items()):
         scale = assets[code].scale
         if posted != 0:
-            found.append(
+            found.add(
                 Discrepancy(
                     "asset_balances_sum_to_zero", code, "posted", "0", format_minor(posted, scale)
                 )
             )
         if pending != 0:
-            found.append(
+            found.add(
                 Discrepancy(
                     "asset_balances_sum_to_zero", code, "pending", "0", format_minor(pending, scale)
                 )
@@ -71,7 +84,7 @@ def verify(
             for field in TOTAL_FIELDS:
                 expected = getattr(journal, field)
                 if materialized[field] != expected:
-                    found.append(
+                    found.add(
                         Discrepancy(
                             "account_matches_journal",
                             account.id,
@@ -86,13 +99,13 @@ def verify(
             progress(len(chunk))
     # Invariant 5: a pending transfer is resolved at most once, and holds match the journal.
     for pending_id, count in store.multiply_resolved(tenant_id):
-        found.append(
-            Discrepancy("pending_resolved_once", pending_id, "resolutions", "1", str(count))
-        )
+        found.add(Discrepancy("pending_resolved_once", pending_id, "resolutions", "1", str(count)))
     missing, stray = store.hold_mismatches(tenant_id)
-    found.extend(Discrepancy("open_pending_has_hold", pending_id) for pending_id in missing)
-    found.extend(Discrepancy("hold_has_open_pending", pending_id) for pending_id in stray)
-    return IntegrityReport(tenant_id, checked_at, checked, found)
+    for pending_id in missing:
+        found.add(Discrepancy("open_pending_has_hold", pending_id))
+    for pending_id in stray:
+        found.add(Discrepancy("hold_has_open_pending", pending_id))
+    return IntegrityReport(tenant_id, checked_at, checked, found.kept, found.count)
 
 
 def repair(
@@ -105,7 +118,7 @@ def repair(
 ) -> RepairReport:
     started_at = clock()
     repair_id = store.start_repair(tenant_id, actor, started_at)
-    changes: list[Discrepancy] = []
+    changes = _Found()
     checked = 0
     after: str | None = None
     while True:
@@ -113,35 +126,39 @@ def repair(
         if not chunk:
             break
         scales = {account.id: assets[account.asset_code].scale for account in chunk}
-        fixed = store.repair_chunk(tenant_id, repair_id, [a.id for a in chunk], len(changes))
-        changes.extend(
-            Discrepancy(
-                "account_matches_journal",
-                change.account_id,
-                change.field,
-                _amount(change.journal, change.field, scales[change.account_id]),
-                _amount(change.materialized, change.field, scales[change.account_id]),
+        fixed = store.repair_chunk(tenant_id, repair_id, [a.id for a in chunk], changes.count)
+        for change in fixed:
+            changes.add(
+                Discrepancy(
+                    "account_matches_journal",
+                    change.account_id,
+                    change.field,
+                    _amount(change.journal, change.field, scales[change.account_id]),
+                    _amount(change.materialized, change.field, scales[change.account_id]),
+                )
             )
-            for change in fixed
-        )
         checked += len(chunk)
         after = chunk[-1].id
         if progress is not None:
             progress(len(chunk))
-    recreated, dropped = store.repair_holds(tenant_id, repair_id, len(changes))
-    changes.extend(Discrepancy("open_pending_has_hold", pending_id) for pending_id in recreated)
-    changes.extend(Discrepancy("hold_has_open_pending", pending_id) for pending_id in dropped)
+    recreated, dropped = store.repair_holds(tenant_id, repair_id, changes.count)
+    for pending_id in recreated:
+        changes.add(Discrepancy("open_pending_has_hold", pending_id))
+    for pending_id in dropped:
+        changes.add(Discrepancy("hold_has_open_pending", pending_id))
     finished_at = clock()
     store.finish_repair(
         tenant_id,
         repair_id,
         finished_at,
         checked,
-        len(changes),
+        changes.count,
         OutboxEvent(
             "integrity.repaired",
             repair_id,
-            {"actor": actor, "changes": len(changes), "accounts_checked": checked},
+            {"actor": actor, "changes": changes.count, "accounts_checked": checked},
         ),
     )
-    return RepairReport(tenant_id, repair_id, actor, started_at, finished_at, checked, changes)
+    return RepairReport(
+        tenant_id, repair_id, actor, started_at, finished_at, checked, changes.kept, changes.count
+    )

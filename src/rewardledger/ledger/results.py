@@ -74,14 +74,18 @@ class Discrepancy:
 
 @dataclass(frozen=True, slots=True)
 class IntegrityReport:
+    """``discrepancies`` lists the first ``REPORT_DISCREPANCIES_MAX``; ``discrepancy_count``
+    counts them all."""
+
     tenant_id: str
     checked_at: datetime
     accounts_checked: int
     discrepancies: list[Discrepancy] = field(default_factory=list)
+    discrepancy_count: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.discrepancies
+        return self.discrepancy_count == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +97,4 @@ class RepairReport:
     finished_at: datetime
     accounts_checked: int
     changes: list[Discrepancy] = field(default_factory=list)
+    change_count: int = 0

@@ -1,0 +1,462 @@
+"""The ``rewardledger`` command line (Typer): serve, migrate, tenants, keys, verify, repair, demo.
+
+Owns: parsing arguments, opening the ledger at ``--db`` and turning errors into exit codes.
+Each command is thin: parse, call one service or engine function, render (``cli.output``).
+
+Exit codes, the same for every command:
+    0   done (for ``verify``: every tenant checked is clean)
+    1   a rewardledger error other than a validation error (``not_found``, ``already_exists``,
+        ...), a database that cannot be opened, or discrepancies found by ``verify``
+    2   a validation error (``validation_error``) or a bad command line (unknown option,
+        role or number out of range)
+A ``LedgerError`` is printed as ``error <code>: <message>``, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+import os
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+import pydantic
+import typer
+
+from rewardledger.cli import output
+from rewardledger.config import Settings
+from rewardledger.domain.access import Role
+from rewardledger.domain.errors import LedgerError, ValidationError
+from rewardledger.domain.tenants import Tenant
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.results import IntegrityReport, RepairReport
+from rewardledger.services import access, demo
+from rewardledger.services.access import IssuedKey
+
+# Bounds of ``rewardledger demo`` (about 1.7 writes per member and day).
+DEMO_MEMBERS_MAX = 100_000
+DEMO_DAYS_MAX = 1_000
+WORKERS_MAX = 64
+HTTP_APP_MODULE = "rewardledger.http.app"
+HTTP_APP_FACTORY = f"{HTTP_APP_MODULE}:app_from_environment"
+# The variable through which ``serve`` hands the database to its worker processes; the
+# workers read it back through ``Settings`` (config.py).
+DATABASE_URL_VARIABLE = "REWARDLEDGER_DATABASE_URL"
+
+app = typer.Typer(
+    name="rewardledger",
+    help="rewardledger: a double-entry ledger for loyalty programmes.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    # Never print local variables in a traceback: they may hold API keys or passwords.
+    pretty_exceptions_show_locals=False,
+)
+tenant_app = typer.Typer(help="Create tenants.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Issue API keys.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(apikey_app, name="apikey")
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """The global options, given before the command."""
+
+    db: str | None
+
+
+class _Failure(Exception):
+    """A failure outside the ledger's error tree: the database or the server cannot start."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="sqlite:///path/to/file.db or postgresql://user@host:5432/database "
+            "[default: REWARDLEDGER_DATABASE_URL, else sqlite:///./rewardledger.db]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = _Options(db)
+
+
+def _exit_code(error: LedgerError) -> int:
+    return 2 if error.code == ValidationError.code else 1
+
+
+@contextmanager
+def _reporting_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into ``error <code>: <message>`` and an exit code."""
+    try:
+        yield
+    except LedgerError as error:
+        output.error(error.code, error.message)
+        raise typer.Exit(_exit_code(error)) from None
+    except _Failure as failure:
+        output.error(failure.code, failure.message)
+        raise typer.Exit(1) from None
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    """Settings from the environment; ``database_url``, when given, wins over it."""
+    try:
+        if database_url is None:
+            return Settings()
+        return Settings(database_url=database_url)
+    except pydantic.ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            variable = "REWARDLEDGER_" + str(problem["loc"][0]).upper()
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            problems.append(message if message.startswith(variable) else f"{variable}: {message}")
+        raise ValidationError("; ".join(problems), field="settings") from None
+
+
+def _database_url(ctx: typer.Context) -> str:
+    options: _Options = ctx.obj
+    return options.db if options.db is not None else _settings().database_url
+
+
+def _is_database_error(error: Exception) -> bool:
+    # The CLI does not import SQLAlchemy (only storage does); its errors are told apart by
+    # the module of their class. Anything else is a bug and keeps its traceback.
+    return isinstance(error, OSError) or any(
+        cls.__module__ in ("sqlalchemy.exc", "psycopg", "sqlite3") for cls in type(error).__mro__
+    )
+
+
+def _open(url: str) -> Ledger:
+    """Open the ledger at ``url``, bringing its schema up to date (a no-op when it is)."""
+    try:
+        return Ledger.open(url)
+    except LedgerError:
+        raise
+    except Exception as error:
+        if not _is_database_error(error):
+            raise
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        check = (
+            "Check that the file's folder exists and is writable."
+            if url.startswith("sqlite")
+            else "Check that the server is running and the URL's host, port, user and "
+            "database are right."
+        )
+        raise _Failure(
+            "database_unavailable",
+            f"Could not open the database at {output.safe_url(url)}: {reason}. {check}",
+        ) from None
+
+
+@contextmanager
+def _ledger(ctx: typer.Context) -> Iterator[Ledger]:
+    with _reporting_errors():
+        ledger = _open(_database_url(ctx))
+        try:
+            yield ledger
+        finally:
+            ledger.close()
+
+
+def _tenant_ids(ledger: Ledger, tenant: str | None) -> list[str]:
+    if tenant is not None:
+        ledger.get_tenant(tenant)
+        return [tenant]
+    return [t.id for t in ledger.list_tenants()]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError) as error:
+        raise ValidationError(
+            "Could not tell who is running the repair; pass --actor NAME.", field="actor"
+        ) from error
+
+
+TenantOption = Annotated[
+    str | None,
+    typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant [default: all]."),
+]
+
+
+# Commands ------------------------------------------------------------------------------------
+
+
+@app.command()
+def migrate(ctx: typer.Context) -> None:
+    """Bring the database schema up to date and print its revision.
+
+    Safe to run from several processes at once. The other commands also bring the schema up to
+    date when they open the database; this one does only that.
+    """
+    from rewardledger.storage.migrate import head_revision
+
+    with _reporting_errors():
+        url = _database_url(ctx)
+        _open(url).close()
+    output.line(f"{output.safe_url(url)}: schema at revision {head_revision()} (the newest)")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    ctx: typer.Context,
+    tenant_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="Lowercase letters, digits, '_' or '-'; it appears in URLs."
+        ),
+    ],
+    name: Annotated[str | None, typer.Option(help="Display name [default: the id].")] = None,
+    timezone: Annotated[
+        str, typer.Option(metavar="TZ", help="IANA time zone of the tenant's cycles.")
+    ] = "UTC",
+) -> None:
+    """Create a tenant and print it, with its first admin API key, as JSON.
+
+    The key is shown this once (only its hash is stored): keep it.
+    """
+    with _ledger(ctx) as ledger:
+        tenant, issued = access.create_tenant(ledger, tenant_id, name=name, timezone=timezone)
+    output.emit_json({"tenant": output.tenant_json(tenant), "api_key": output.key_json(issued)})
+    output.note("The API key is shown only this once; store it now.")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    ctx: typer.Context,
+    tenant: Annotated[str, typer.Argument(metavar="TENANT", help="The tenant the key opens.")],
+    role: Annotated[Role, typer.Option(help="What the key may do.", show_default=False)],
+    label: Annotated[
+        str | None, typer.Option(metavar="L", help="A note saying who or what holds the key.")
+    ] = None,
+) -> None:
+    """Issue an API key for a tenant and print it as JSON (the key is shown only this once).
+
+    Roles: admin (everything in the tenant), writer (accounts, transfers and reads), reader
+    (reads), merchant (validates redemption codes).
+    """
+    with _ledger(ctx) as ledger:
+        issued = access.issue_key(ledger, tenant, role.value, label)
+    output.emit_json(output.key_json(issued))
+    output.note("The API key is shown only this once; store it now.")
+
+
+@app.command()
+def verify(ctx: typer.Context, tenant: TenantOption = None) -> None:
+    """Check balances against the journal; exit 1 if any discrepancy is found, 0 when clean.
+
+    Checks, per tenant: each asset's balances sum to zero, every account's materialized totals
+    equal its journal, every pending transfer is resolved at most once and holds match.
+    """
+    reports: list[IntegrityReport] = []
+    with _ledger(ctx) as ledger, output.progress() as bar:
+        for tenant_id in _tenant_ids(ledger, tenant):
+            task = bar.add_task(f"verify {tenant_id}", total=None, unit="accounts")
+            report = ledger.verify(tenant_id, progress=output.advancer(bar, task))
+            bar.update(task, total=report.accounts_checked, completed=report.accounts_checked)
+            reports.append(report)
+    output.verify_reports(reports)
+    if not all(report.ok for report in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+def repair(
+    ctx: typer.Context,
+    tenant: TenantOption = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Who runs the repair, recorded with it [default: your OS user name].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Rebuild materialized balances and holds from the journal, and print what changed.
+
+    The journal is never changed. Each repair is recorded with its actor and every value it
+    changed. Run `verify` first to see what is wrong.
+    """
+    reports: list[RepairReport] = []
+    with _ledger(ctx) as ledger, output.progress() as bar:
+        who = actor if actor is not None else _os_user()
+        for tenant_id in _tenant_ids(ledger, tenant):
+            task = bar.add_task(f"repair {tenant_id}", total=None, unit="accounts")
+            report = ledger.repair(tenant_id, actor=who, progress=output.advancer(bar, task))
+            bar.update(task, total=report.accounts_checked, completed=report.accounts_checked)
+            reports.append(report)
+    output.repair_reports(reports)
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    members: Annotated[
+        int, typer.Option(min=1, max=DEMO_MEMBERS_MAX, help="How many members.")
+    ] = demo.SMALL.members,
+    days: Annotated[
+        int, typer.Option(min=1, max=DEMO_DAYS_MAX, help="Days of activity, up to today.")
+    ] = demo.SMALL.days,
+    tenant: Annotated[
+        str, typer.Option(metavar="ID", help="The tenant to create or complete.")
+    ] = demo.DEMO_TENANT,
+) -> None:
+    """Fill the database with a demo loyalty programme (LUMIS points and USD cashback).
+
+    Every id is derived from the member and the day, so running it again writes nothing new,
+    and a larger --members or --days completes what an earlier run wrote.
+    """
+    size = demo.DemoSize(members=members, days=days)
+    with _ledger(ctx) as ledger, output.progress() as bar:
+        task = bar.add_task(
+            f"seeding {tenant}", total=demo.estimated_operations(size), unit="operations"
+        )
+        written = demo.seed(ledger, size, tenant_id=tenant, progress=output.advancer(bar, task))
+        # The estimate is an upper bound: end the bar at what was actually done.
+        bar.update(task, total=written, completed=written)
+    options: _Options = ctx.obj
+    db = f" --db {shlex.quote(options.db)}" if options.db is not None else ""
+    key_command = f"rewardledger{db} apikey create {tenant} --role admin"
+    output.demo_summary(tenant, members, days, written, key_command)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to listen on [default: REWARDLEDGER_HOST, else 127.0.0.1]."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Port to listen on [default: REWARDLEDGER_PORT, else 8000]."
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=WORKERS_MAX,
+            help="Worker processes. More than 1 needs PostgreSQL: SQLite takes one writer per "
+            "file, so extra workers would only queue behind each other's write lock; it is "
+            "refused.",
+        ),
+    ] = 1,
+    no_demo: Annotated[
+        bool,
+        typer.Option(
+            "--no-demo", help="Do not seed the demo tenant, nor issue and print a demo key."
+        ),
+    ] = False,
+) -> None:
+    """Migrate the database, then serve the HTTP API (and its OpenAPI docs) with uvicorn.
+
+    On an empty database (no tenants) the demo programme is seeded first, unless --no-demo.
+    Unless --no-demo, a fresh admin key of the demo tenant is issued at each start and printed
+    with a curl example (keys are stored hashed, so an earlier one cannot be shown again).
+    Several workers on one PostgreSQL database are safe: migrations take an advisory lock and
+    every write locks the rows it checks.
+    """
+    with _reporting_errors():
+        url = _database_url(ctx)
+        settings = _settings(url)  # fail here, not in every worker, if the environment is bad
+        if workers > 1 and url.startswith("sqlite"):
+            raise ValidationError(
+                f"--workers {workers} needs PostgreSQL: SQLite allows one writer per file, so "
+                "extra workers would only wait on each other's write lock. Run with --workers 1, "
+                "or use --db postgresql://user@host:5432/database.",
+                field="workers",
+            )
+        _check_http_app()
+    listen_host = host if host is not None else settings.host
+    listen_port = port if port is not None else settings.port
+    demo_tenant: Tenant | None = None
+    demo_key: IssuedKey | None = None
+    with _ledger(ctx) as ledger:
+        if not no_demo:
+            demo_tenant, demo_key = _demo_access(ledger)
+    output.serve_banner(
+        database_url=url,
+        base_url=_base_url(listen_host, listen_port),
+        workers=workers,
+        demo_tenant=demo_tenant,
+        demo_key=demo_key,
+        demo_account=demo.member_wallet(0),
+    )
+    sys.stdout.flush()
+
+    import uvicorn
+
+    os.environ[DATABASE_URL_VARIABLE] = url  # read back by Settings in each worker
+    uvicorn.run(HTTP_APP_FACTORY, factory=True, host=listen_host, port=listen_port, workers=workers)
+
+
+def _check_http_app() -> None:
+    try:
+        importlib.import_module(HTTP_APP_MODULE)
+    except ImportError as error:
+        raise _Failure(
+            "server_unavailable",
+            f"The HTTP API cannot be loaded ({error}); reinstall rewardledger with its "
+            "dependencies (pip install rewardledger).",
+        ) from None
+
+
+def _demo_access(ledger: Ledger) -> tuple[Tenant | None, IssuedKey | None]:
+    """Seed the demo on an empty database; issue a key for the demo tenant if it exists."""
+    if ledger.store.count_tenants() == 0:
+        output.note("Empty database: seeding the demo programme (--no-demo to skip).")
+        demo.seed(ledger, demo.SMALL)
+    try:
+        tenant = ledger.get_tenant(demo.DEMO_TENANT)
+    except LedgerError:
+        output.note(
+            f"This database has tenants but no {demo.DEMO_TENANT!r} tenant, so no demo key "
+            "was issued; `rewardledger demo` creates it."
+        )
+        return None, None
+    return tenant, access.issue_key(ledger, tenant.id, Role.ADMIN, "demo key issued by serve")
+
+
+def _base_url(host: str, port: int) -> str:
+    """The URL a client on this machine uses to reach ``host:port``."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def main() -> None:
+    """The console script ``rewardledger``."""
+    if not __debug__:
+        output.error(
+            "unsafe_interpreter",
+            "rewardledger refuses to run under `python -O`: its assertions guard the "
+            "ledger's invariants. Run it without -O.",
+        )
+        raise SystemExit(2)
+    app(prog_name="rewardledger")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""How the command line shows its results: JSON, tables, progress bars, errors, the banner.
+
+Owns: every byte the CLI writes. Results go to standard output (JSON where a program will read
+them: keys, tenants); progress bars, notes and errors go to standard error, so that
+``rewardledger tenant create acme > acme.json`` captures only the JSON. Lines a user copies
+(keys, URLs, the curl example) are never wrapped, whatever the terminal's width.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rewardledger.domain.tenants import Tenant
+from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
+from rewardledger.services.access import IssuedKey
+
+_PASSWORD_IN_URL = re.compile(r"^(?P<head>[^:/]+://[^:/@]+):[^@/]*@")
+
+
+def _stdout() -> Console:
+    # Made per call, not at import: the console must write to the sys.stdout of the moment.
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def safe_url(url: str) -> str:
+    """The database URL with its password (if any) masked, for printing."""
+    return _PASSWORD_IN_URL.sub(r"\g<head>:***@", url)
+
+
+def error(code: str, message: str) -> None:
+    """``error <code>: <message>`` in red on standard error."""
+    _stderr().print(f"[red]error {escape(code)}: {escape(message)}[/red]", soft_wrap=True)
+
+
+def note(message: str) -> None:
+    _stderr().print(message, soft_wrap=True, markup=False)
+
+
+def line(message: str) -> None:
+    _stdout().print(message, soft_wrap=True, markup=False)
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload, indent=2))
+
+
+def tenant_json(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "id": tenant.id,
+        "name": tenant.name,
+        "timezone": tenant.timezone,
+        "created_at": tenant.created_at.isoformat(),
+    }
+
+
+def key_json(issued: IssuedKey) -> dict[str, Any]:
+    return {
+        "tenant_id": issued.tenant_id,
+        "key_id": issued.key_id,
+        "role": issued.role.value,
+        "label": issued.label,
+        "key": issued.key,
+    }
+
+
+def progress() -> Progress:
+    """A progress bar on standard error; tasks carry a ``unit`` field ("accounts")."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7,.0f} {task.fields[unit]}"),
+        TimeElapsedColumn(),
+        console=_stderr(),
+    )
+
+
+def advancer(bar: Progress, task: TaskID) -> Callable[[int], None]:
+    """A progress callback (the engine's and the demo's) that moves ``task`` forward."""
+
+    def advance(count: int) -> None:
+        bar.advance(task, count)
+
+    return advance
+
+
+def _discrepancy_table(rows: Sequence[Discrepancy], old: str, new: str) -> Table:
+    table = Table("check", "subject", "field", new, old)
+    for row in rows:
+        table.add_row(
+            row.check, row.subject, row.field or "", row.journal or "", row.materialized or ""
+        )
+    return table
+
+
+def verify_reports(reports: Sequence[IntegrityReport]) -> None:
+    console = _stdout()
+    if not reports:
+        console.print("No tenants to verify: the database has none.")
+    for report in reports:
+        counted = f"{report.accounts_checked} accounts checked"
+        if report.ok:
+            console.print(f"tenant {report.tenant_id}: clean ({counted})", markup=False)
+            continue
+        found = len(report.discrepancies)
+        console.print(f"tenant {report.tenant_id}: {found} discrepancies ({counted})", markup=False)
+        console.print(_discrepancy_table(report.discrepancies, "materialized", "journal"))
+        console.print(
+            f"Run `rewardledger repair --tenant {report.tenant_id}` to rebuild the "
+            "materialized balances from the journal (the journal itself is never changed).",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def repair_reports(reports: Sequence[RepairReport]) -> None:
+    console = _stdout()
+    if not reports:
+        console.print("No tenants to repair: the database has none.")
+    for report in reports:
+        head = (
+            f"tenant {report.tenant_id}: repair {report.repair_id} by {report.actor}, "
+            f"{report.accounts_checked} accounts checked"
+        )
+        if not report.changes:
+            console.print(f"{head}: nothing to change, it was clean", markup=False)
+            continue
+        console.print(f"{head}: {len(report.changes)} changes", markup=False)
+        console.print(_discrepancy_table(report.changes, "was", "now (from the journal)"))
+
+
+def demo_summary(
+    tenant_id: str, members: int, days: int, operations: int, key_command: str
+) -> None:
+    console = _stdout()
+    console.print(f"Demo programme in tenant {tenant_id}:", markup=False)
+    console.print(f"  members      {members}", markup=False)
+    console.print(f"  days         {days}", markup=False)
+    console.print(
+        f"  operations   {operations} submitted (ids are derived from member and day, so a "
+        "second run replays them and writes nothing new)",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print("Get an API key for it with:", markup=False)
+    console.print(f"  {key_command}", markup=False, soft_wrap=True)
+
+
+def serve_banner(
+    *,
+    database_url: str,
+    base_url: str,
+    workers: int,
+    demo_tenant: Tenant | None,
+    demo_key: IssuedKey | None,
+    demo_account: str,
+) -> None:
+    """What ``serve`` prints before the server starts; the key appears nowhere else."""
+    console = _stdout()
+
+    def show(text: str) -> None:
+        console.print(text, markup=False, soft_wrap=True)
+
+    show(f"rewardledger serving {safe_url(database_url)} with {workers} worker(s)")
+    show(f"  API        {base_url}")
+    show(f"  API docs   {base_url}/docs   (OpenAPI schema: {base_url}/openapi.json)")
+    show(f"  health     {base_url}/healthz")
+    if demo_tenant is None or demo_key is None:
+        return
+    account_url = f"{base_url}/v1/tenants/{demo_tenant.id}/accounts/{demo_account}"
+    authorization = shlex.quote(f"Authorization: Bearer {demo_key.key}")
+    show(f"Demo tenant  {demo_tenant.id}  ({demo_tenant.name})")
+    show(f"  API key    {demo_key.key}")
+    show(f"             {demo_key.role.value} key issued at this start; it is shown only now")
+    show("  Try it:")
+    show(f"    curl -H {authorization} {shlex.quote(account_url)}")
