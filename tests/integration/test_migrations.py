@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -21,3 +22,19 @@ def test_migrating_an_up_to_date_database_changes_nothing(ledger: Ledger) -> Non
     assert migrate.current_revision(engine) == migrate.head_revision()
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def test_sqlite_tables_are_keyed_without_a_rowid(ledger: Ledger) -> None:
+    from sqlalchemy import text
+
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("WITHOUT ROWID is a SQLite storage option")
+    with engine.connect() as connection:
+        ddl = dict(
+            connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            ).all()
+        )
+    for table in metadata.tables:
+        assert ddl[table].rstrip().endswith("WITHOUT ROWID"), table

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("transfer_id", sa.String(length=128), nullable=False),
         sa.Column("expires_at", TIMESTAMP, nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "transfer_id", name=op.f("pk_holds")),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_holds_expiry", "holds", ["tenant_id", "expires_at"], unique=False)
     op.create_table(
@@ -57,6 +58,7 @@ def upgrade() -> None:
         sa.Column("accounts_checked", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("changes_count", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "repair_id", name=op.f("pk_integrity_repairs")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "outbox",
@@ -68,6 +70,7 @@ def upgrade() -> None:
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("published_at", TIMESTAMP, nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "event_id", name=op.f("pk_outbox")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "tenants",
@@ -76,6 +79,7 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_tenants")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "transfers",
@@ -117,6 +121,7 @@ def upgrade() -> None:
             name=op.f("ck_transfers_refused_row_moves_nothing"),
         ),
         sa.PrimaryKeyConstraint("tenant_id", "transfer_id", name=op.f("pk_transfers")),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         "ix_transfers_credit_entry",
@@ -154,6 +159,7 @@ def upgrade() -> None:
             ["tenant_id"], ["tenants.tenant_id"], name=op.f("fk_api_keys_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("tenant_id", "key_id", name=op.f("pk_api_keys")),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_api_keys_key_id", "api_keys", ["key_id"], unique=True)
     op.create_table(
@@ -168,6 +174,7 @@ def upgrade() -> None:
             ["tenant_id"], ["tenants.tenant_id"], name=op.f("fk_assets_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("tenant_id", "code", name=op.f("pk_assets")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "integrity_repair_changes",
@@ -186,6 +193,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "tenant_id", "repair_id", "change_seq", name=op.f("pk_integrity_repair_changes")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "accounts",
@@ -215,6 +223,7 @@ def upgrade() -> None:
             name=op.f("fk_accounts_tenant_id_assets"),
         ),
         sa.PrimaryKeyConstraint("tenant_id", "account_id", name=op.f("pk_accounts")),
+        sqlite_with_rowid=False,
     )
 
     if op.get_bind().dialect.name == "postgresql":
