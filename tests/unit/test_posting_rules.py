@@ -33,7 +33,7 @@ def state(account_id: str, *, credits: int = 0, no_negative: bool = True, asset:
 
 def item(op, amount: int | None = None) -> Resolved:
     ident = op.id if isinstance(op, TransferRequest) else f"{op.pending_id}.x"
-    return Resolved(op, ident, amount, request_fields(op, amount))
+    return Resolved(op, ident, amount)
 
 
 def transfer(ident: str, debit: str, credit: str, amount: int, **fields) -> Resolved:

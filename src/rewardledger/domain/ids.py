@@ -7,6 +7,7 @@ never contain "/". A transfer's id is also its idempotency key.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -25,6 +26,12 @@ _ASSET_CODE = re.compile(rf"[A-Z][A-Z0-9_]{{0,{ASSET_CODE_LENGTH_MAX - 1}}}")
 _KIND = re.compile(rf"[a-z][a-z0-9_]{{0,{KIND_LENGTH_MAX - 1}}}")
 _REASON = re.compile(rf"[a-z0-9][a-z0-9_.:-]{{0,{REASON_LENGTH_MAX - 1}}}")
 
+# Account ids, asset codes, kinds and reasons recur across requests: remembering whether a
+# string matched saves the regular expression on the hot path. Only strings no longer than
+# any id may be (longer ones are invalid anyway) are looked up, so the cache stays small.
+_CACHE_SIZE = 8192
+_CACHED_LENGTH_MAX = max(ACCOUNT_ID_LENGTH_MAX, TENANT_ID_LENGTH_MAX, REASON_LENGTH_MAX)
+
 TENANT_ID_PATTERN = _TENANT_ID.pattern
 ACCOUNT_ID_PATTERN = _ACCOUNT_ID.pattern
 TRANSFER_ID_PATTERN = _TRANSFER_ID.pattern
@@ -33,10 +40,22 @@ KIND_PATTERN = _KIND.pattern
 REASON_PATTERN = _REASON.pattern
 
 
-def _check(pattern: re.Pattern[str], value: object, field: str, shape: str) -> str:
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        raise ValidationError(f"{field} {value!r} is not valid: it must be {shape}.", field=field)
+def _check(
+    pattern: re.Pattern[str], value: object, field: str, shape: str, *, cached: bool = True
+) -> str:
+    if (
+        not isinstance(value, str)
+        or len(value) > _CACHED_LENGTH_MAX
+        or not (_matches(pattern, value) if cached else pattern.fullmatch(value))
+    ):
+        shown = value if not isinstance(value, str) or len(value) <= 200 else value[:200] + "..."
+        raise ValidationError(f"{field} {shown!r} is not valid: it must be {shape}.", field=field)
     return value
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _matches(pattern: re.Pattern[str], value: str) -> bool:
+    return pattern.fullmatch(value) is not None
 
 
 def tenant_id(value: object, field: str = "tenant_id") -> str:
@@ -60,12 +79,14 @@ def account_id(value: object, field: str = "account_id") -> str:
 
 
 def transfer_id(value: object, field: str = "id") -> str:
+    # Unique per request: caching it would only push the recurring names out of the cache.
     return _check(
         _TRANSFER_ID,
         value,
         field,
         f"1 to {TRANSFER_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
         "starting with a letter or digit",
+        cached=False,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -471,7 +471,12 @@ class Refused:
     id: str
     op: Operation
     error: Rejection
-    fields: dict[str, Any] = field(default_factory=dict)
+    amount_minor: int | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """What a replay must repeat (recorded with the refusal)."""
+        return request_fields(self.op, self.amount_minor)
 
 
 Outcome = Accepted | Refused
@@ -479,13 +484,12 @@ Outcome = Accepted | Refused
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """An operation after stateless checks: its id, its amount in minor units (if it names one)
-    and the fields a replay must match."""
+    """An operation after stateless checks: its id and its amount in minor units (if it names
+    one)."""
 
     op: Operation
     id: str
     amount_minor: int | None
-    fields: dict[str, Any]
 
 
 def evaluate(
@@ -512,7 +516,7 @@ def evaluate(
         try:
             accepted = _apply(item, working, holds, scales, now)
         except Rejection as error:
-            outcomes.append(Refused(item.id, item.op, error, item.fields))
+            outcomes.append(Refused(item.id, item.op, error, item.amount_minor))
             continue
         outcomes.append(accepted)
         if accepted.phase is Phase.PENDING:
@@ -547,7 +551,7 @@ def evaluate(
         failed_code=failed.error.code,
     )
     return [
-        o if isinstance(o, Refused) else Refused(o.id, item.op, batch_failed, item.fields)
+        o if isinstance(o, Refused) else Refused(o.id, item.op, batch_failed, item.amount_minor)
         for o, item in zip(outcomes, items, strict=True)
     ]
 

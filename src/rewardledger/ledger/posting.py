@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from rewardledger.domain import errors
 from rewardledger.domain.errors import (
@@ -69,15 +70,6 @@ EVENT_TYPES = {
 _RETRY_PAUSE_SECONDS = 0.005
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """An operation after stateless checks, before the transaction."""
-
-    op: Operation
-    id: str
-    amount_minor: int | None
-
-
 class Poster:
     """Runs writes for one ``Ledger``; holds no state across calls but the store and clock."""
 
@@ -118,13 +110,13 @@ class Poster:
         self,
         tenant: Tenant,
         assets: Mapping[str, Asset],
-        prepared: Sequence[_Prepared],
+        prepared: Sequence[Resolved],
         known: Mapping[str, Transfer | StoredRefusal],
         atomic: bool,
         dry_run: bool,
     ) -> list[TransferResult]:
         results: dict[str, TransferResult] = {}
-        fresh: list[_Prepared] = []
+        fresh: list[Resolved] = []
         for item in prepared:
             record = known.get(item.id)
             if record is None:
@@ -181,15 +173,16 @@ class Poster:
                         tenant.cycle_tag,
                     )
                     session.commit()
+            written = _Written(tenant, assets, now)
             for outcome in outcomes:
-                results[outcome.id] = _fresh_result(outcome, tenant, assets, now, dry_run)
+                results[outcome.id] = _fresh_result(outcome, written, dry_run)
         return [results[item.id] for item in prepared]
 
 
 def _prepare(
     ops: Sequence[Operation], assets: Mapping[str, Asset], now: datetime, *, single: bool
-) -> list[_Prepared]:
-    prepared: list[_Prepared] = []
+) -> list[Resolved]:
+    prepared: list[Resolved] = []
     seen: set[str] = set()
     for index, op in enumerate(ops):
         try:
@@ -220,25 +213,25 @@ def _prepare(
                 field=f"transfers[{index}].id",
             )
         seen.add(identifier)
-        prepared.append(_Prepared(op, identifier, amount_minor))
+        prepared.append(Resolved(op, identifier, amount_minor))
     return prepared
 
 
 def _resolve(
-    item: _Prepared,
+    item: Resolved,
     rows: Mapping[str, PendingRow],
     in_batch: Mapping[str, str],
     assets: Mapping[str, Asset],
 ) -> Resolved:
     """Parse a post's amount once its pending transfer's asset is known (stored or in batch)."""
-    amount_minor = item.amount_minor
     op = item.op
-    if isinstance(op, PostPending) and op.amount is not None:
-        row = rows.get(op.pending_id)
-        asset = row.asset_code if row is not None else in_batch.get(op.pending_id)
-        if asset is not None:
-            amount_minor = parse_positive(op.amount, assets[asset].scale)
-    return Resolved(op, item.id, amount_minor, request_fields(op, amount_minor))
+    if not isinstance(op, PostPending) or op.amount is None:
+        return item
+    row = rows.get(op.pending_id)
+    asset = row.asset_code if row is not None else in_batch.get(op.pending_id)
+    if asset is None:
+        return item
+    return Resolved(op, item.id, parse_positive(op.amount, assets[asset].scale))
 
 
 def _pending_infos(session: WriteSession, rows: Mapping[str, PendingRow]) -> dict[str, PendingInfo]:
@@ -279,7 +272,7 @@ def _refused_row(refused: Refused, rows: Mapping[str, PendingRow], now: datetime
             kind=op.kind,
             reason=op.reason,
             asset_code=op.asset,
-            amount_minor=refused.fields["amount"],
+            amount_minor=refused.amount_minor,
             debit_account_id=op.debit_account_id,
             credit_account_id=op.credit_account_id,
             pending_id=None,
@@ -311,43 +304,52 @@ def _refused_row(refused: Refused, rows: Mapping[str, PendingRow], now: datetime
     )
 
 
-def _fresh_result(
-    outcome: Accepted | Refused,
-    tenant: Tenant,
-    assets: Mapping[str, Asset],
-    now: datetime,
-    dry_run: bool,
-) -> TransferResult:
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What every transfer of one write shares, to build its ``Transfer`` when asked."""
+
+    tenant: Tenant
+    assets: Mapping[str, Asset]
+    now: datetime
+
+    def transfer(self, accepted: Accepted) -> Transfer:
+        return Transfer(
+            tenant_id=self.tenant.id,
+            id=accepted.id,
+            phase=accepted.phase,
+            kind=accepted.kind,
+            reason=accepted.reason,
+            asset_code=accepted.asset_code,
+            scale=self.assets[accepted.asset_code].scale,
+            amount_minor=accepted.amount_minor,
+            debit_account_id=accepted.debit_account_id,
+            credit_account_id=accepted.credit_account_id,
+            pending_id=accepted.pending_id,
+            expires_at=accepted.expires_at,
+            effective_at=accepted.effective_at,
+            created_at=self.now,
+            cycle_tag=self.tenant.cycle_tag(accepted.effective_at),
+            metadata=accepted.metadata or {},
+            debit_entry_seq=accepted.debit_entry_seq,
+            credit_entry_seq=accepted.credit_entry_seq,
+            debit_balance_after_minor=accepted.debit_balance_after_minor,
+            credit_balance_after_minor=accepted.credit_balance_after_minor,
+            state=TransferState.PENDING
+            if accepted.phase is Phase.PENDING
+            else TransferState.POSTED,
+        )
+
+
+def _fresh_result(outcome: Accepted | Refused, written: _Written, dry_run: bool) -> TransferResult:
     if isinstance(outcome, Refused):
         return TransferResult(outcome.id, None, outcome.error, dry_run=dry_run)
-    transfer = Transfer(
-        tenant_id=tenant.id,
-        id=outcome.id,
-        phase=outcome.phase,
-        kind=outcome.kind,
-        reason=outcome.reason,
-        asset_code=outcome.asset_code,
-        scale=assets[outcome.asset_code].scale,
-        amount_minor=outcome.amount_minor,
-        debit_account_id=outcome.debit_account_id,
-        credit_account_id=outcome.credit_account_id,
-        pending_id=outcome.pending_id,
-        expires_at=outcome.expires_at,
-        effective_at=outcome.effective_at,
-        created_at=now,
-        cycle_tag=tenant.cycle_tag(outcome.effective_at),
-        metadata=outcome.metadata or {},
-        debit_entry_seq=outcome.debit_entry_seq,
-        credit_entry_seq=outcome.credit_entry_seq,
-        debit_balance_after_minor=outcome.debit_balance_after_minor,
-        credit_balance_after_minor=outcome.credit_balance_after_minor,
-        state=TransferState.PENDING if outcome.phase is Phase.PENDING else TransferState.POSTED,
+    return TransferResult(
+        outcome.id, None, None, dry_run=dry_run, build=partial(written.transfer, outcome)
     )
-    return TransferResult(outcome.id, transfer, None, dry_run=dry_run)
 
 
 def _replay(
-    item: _Prepared, record: Transfer | StoredRefusal, assets: Mapping[str, Asset]
+    item: Resolved, record: Transfer | StoredRefusal, assets: Mapping[str, Asset]
 ) -> TransferResult:
     """The stored first result for ``item``'s id, or a conflict if the request differs."""
     new_fields = request_fields(item.op, item.amount_minor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,23 +11,48 @@ from rewardledger.domain.money import Amount
 from rewardledger.domain.transfers import Transfer
 
 
-@dataclass(frozen=True, slots=True)
 class TransferResult:
     """The outcome of one write: the journal row, or the error that refused it.
 
     ``replayed`` is true when the id had been used before and this is the stored first result;
-    ``dry_run`` is true when nothing was written.
+    ``dry_run`` is true when nothing was written. The ``Transfer`` of a fresh write is built
+    only when read: a batch of thousands whose caller checks ``ok`` does not pay for it.
     """
 
-    id: str
-    transfer: Transfer | None
-    error: LedgerError | None
-    replayed: bool = False
-    dry_run: bool = False
+    __slots__ = ("_build", "_transfer", "dry_run", "error", "id", "replayed")
+
+    def __init__(
+        self,
+        id: str,
+        transfer: Transfer | None,
+        error: LedgerError | None,
+        *,
+        replayed: bool = False,
+        dry_run: bool = False,
+        build: Callable[[], Transfer] | None = None,
+    ) -> None:
+        assert (transfer is None) or (build is None)
+        self.id = id
+        self.error = error
+        self.replayed = replayed
+        self.dry_run = dry_run
+        self._transfer = transfer
+        self._build = build
+
+    @property
+    def transfer(self) -> Transfer | None:
+        if self._build is not None:
+            self._transfer = self._build()
+            self._build = None
+        return self._transfer
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def __repr__(self) -> str:
+        outcome = "ok" if self.error is None else self.error.code
+        return f"TransferResult(id={self.id!r}, {outcome}, replayed={self.replayed})"
 
 
 @dataclass(frozen=True, slots=True)
