@@ -1,0 +1,1 @@
+"""The command line, ``rewardledger`` (Typer): commands in ``main``, rendering in ``output``."""

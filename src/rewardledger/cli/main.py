@@ -30,7 +30,7 @@ import typer
 from rewardledger.cli import output
 from rewardledger.config import Settings
 from rewardledger.domain.access import Role
-from rewardledger.domain.errors import LedgerError, ValidationError
+from rewardledger.domain.errors import LedgerError, NotFound, ValidationError
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
@@ -123,7 +123,11 @@ def _settings(database_url: str | None = None) -> Settings:
         for problem in error.errors():
             variable = "REWARDLEDGER_" + str(problem["loc"][0]).upper()
             message = str(problem["msg"]).removeprefix("Value error, ")
-            problems.append(message if message.startswith(variable) else f"{variable}: {message}")
+            if not message.startswith(variable):
+                message = f"{variable}: {message}"
+            if database_url is not None:  # it came from --db, not from the environment
+                message = message.replace("REWARDLEDGER_DATABASE_URL", "--db")
+            problems.append(message)
         raise ValidationError("; ".join(problems), field="settings") from None
 
 
@@ -354,9 +358,9 @@ def serve(
         typer.Option(
             min=1,
             max=WORKERS_MAX,
-            help="Worker processes. More than 1 needs PostgreSQL: SQLite takes one writer per "
-            "file, so extra workers would only queue behind each other's write lock; it is "
-            "refused.",
+            help="Worker processes. More than 1 needs PostgreSQL and is refused on SQLite, "
+            "which takes one writer per file: extra workers would only wait on each other's "
+            "write lock.",
         ),
     ] = 1,
     no_demo: Annotated[
@@ -372,7 +376,7 @@ def serve(
     Unless --no-demo, a fresh admin key of the demo tenant is issued at each start and printed
     with a curl example (keys are stored hashed, so an earlier one cannot be shown again).
     Several workers on one PostgreSQL database are safe: migrations take an advisory lock and
-    every write locks the rows it checks.
+    every write locks the rows it checks. On SQLite, --workers must stay 1.
     """
     with _reporting_errors():
         url = _database_url(ctx)
@@ -426,7 +430,7 @@ def _demo_access(ledger: Ledger) -> tuple[Tenant | None, IssuedKey | None]:
         demo.seed(ledger, demo.SMALL)
     try:
         tenant = ledger.get_tenant(demo.DEMO_TENANT)
-    except LedgerError:
+    except NotFound:
         output.note(
             f"This database has tenants but no {demo.DEMO_TENANT!r} tenant, so no demo key "
             "was issued; `rewardledger demo` creates it."

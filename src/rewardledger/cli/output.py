@@ -106,6 +106,15 @@ def _discrepancy_table(rows: Sequence[Discrepancy], old: str, new: str) -> Table
     return table
 
 
+def _more(console: Console, count: int, listed: int, where: str = "") -> None:
+    if count > listed:
+        console.print(
+            f"... and {count - listed} more, not listed "
+            f"(a report lists the first {listed}){where}.",
+            markup=False,
+        )
+
+
 def verify_reports(reports: Sequence[IntegrityReport]) -> None:
     console = _stdout()
     if not reports:
@@ -115,9 +124,10 @@ def verify_reports(reports: Sequence[IntegrityReport]) -> None:
         if report.ok:
             console.print(f"tenant {report.tenant_id}: clean ({counted})", markup=False)
             continue
-        found = len(report.discrepancies)
-        console.print(f"tenant {report.tenant_id}: {found} discrepancies ({counted})", markup=False)
+        found = f"{report.discrepancy_count} discrepancies"
+        console.print(f"tenant {report.tenant_id}: {found} ({counted})", markup=False)
         console.print(_discrepancy_table(report.discrepancies, "materialized", "journal"))
+        _more(console, report.discrepancy_count, len(report.discrepancies))
         console.print(
             f"Run `rewardledger repair --tenant {report.tenant_id}` to rebuild the "
             "materialized balances from the journal (the journal itself is never changed).",
@@ -135,11 +145,13 @@ def repair_reports(reports: Sequence[RepairReport]) -> None:
             f"tenant {report.tenant_id}: repair {report.repair_id} by {report.actor}, "
             f"{report.accounts_checked} accounts checked"
         )
-        if not report.changes:
+        if report.change_count == 0:
             console.print(f"{head}: nothing to change, it was clean", markup=False)
             continue
-        console.print(f"{head}: {len(report.changes)} changes", markup=False)
+        console.print(f"{head}: {report.change_count} changes", markup=False)
         console.print(_discrepancy_table(report.changes, "was", "now (from the journal)"))
+        recorded = f"; all are recorded in the database under repair {report.repair_id}"
+        _more(console, report.change_count, len(report.changes), recorded)
 
 
 def demo_summary(
