@@ -1,0 +1,183 @@
+"""The HTTP API v1 application: ``create_app`` builds it around a ledger the caller owns;
+``app_from_environment`` is the factory uvicorn runs (``rewardledger serve``).
+
+Owns: the app's assembly (routes under /v1, /healthz, the problem handlers, OpenAPI at /docs)
+and the two ASGI guards at its edge:
+- ``_BodyLimit`` refuses a request body above ``REQUEST_BODY_BYTES_MAX`` (413) before anything
+  parses it: by its Content-Length when declared, and by counting what is actually received
+  otherwise, so a chunked body cannot slip past the limit;
+- ``_InternalErrorGuard`` answers any exception nobody meant to raise with a 500 problem
+  (``internal_error``) and logs its traceback under an incident id. Bad input never gets here:
+  it is a ``LedgerError`` or a validation error, each with its 4xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rewardledger.config import Settings
+from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
+from rewardledger.http import problems
+from rewardledger.http.routes import accounts, assets, health, integrity, tenants, transfers
+from rewardledger.ledger.engine import Ledger
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/v1"
+DESCRIPTION = """\
+A double-entry ledger for loyalty programmes: points wallets, campaign budgets, cashback.
+
+Tenant routes take `Authorization: Bearer rlk_...`, an API key of the tenant in the path.
+Amounts are decimal strings (`"12.50"`), times ISO 8601 with an offset. A transfer's id is its
+idempotency key (`Idempotency-Key` header or `ref`): replays are answered with the first result.
+Every error is `application/problem+json` with a stable `code`.
+"""
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(ledger: Ledger, settings: Settings) -> FastAPI:
+    """The API over ``ledger``, which the caller opens and closes."""
+    app = _build(settings)
+    app.state.ledger = ledger
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API over the database named by the environment (REWARDLEDGER_DATABASE_URL).
+
+    Settings are read now, so that bad ones fail before serving. The ledger is opened when the
+    server starts (without migrating: ``rewardledger serve`` migrates once, before its workers
+    start) and closed when it stops.
+    """
+    settings = Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ledger = await run_in_threadpool(Ledger.open, settings.database_url, migrate=False)
+        app.state.ledger = ledger
+        try:
+            yield
+        finally:
+            await run_in_threadpool(ledger.close)
+
+    return _build(settings, lifespan)
+
+
+def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(
+        title="rewardledger",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # The first is outermost: a bug in the body limit is still answered as a problem.
+        middleware=[
+            Middleware(_InternalErrorGuard),
+            Middleware(_BodyLimit, limit_bytes=REQUEST_BODY_BYTES_MAX),
+        ],
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(health.router)
+    for module in (tenants, assets, accounts, transfers, integrity):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app
+
+
+class _BodyLimit:
+    """Read the request body up to ``limit_bytes``, or answer 413 without reading further.
+
+    The body is read here in full (FastAPI would read it whole anyway before parsing) and
+    handed on unchanged; a request whose body is too large never reaches a route.
+    """
+
+    def __init__(self, app: ASGIApp, limit_bytes: int) -> None:
+        self.app = app
+        self.limit_bytes = limit_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left; there is nobody to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problems.problem_response(
+            problems.PayloadTooLarge(self.limit_bytes),
+            scope.get("path"),
+            {"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
+class _InternalErrorGuard:
+    """Turn an unexpected exception into a logged 500 problem, if no response has started."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            incident = secrets.token_hex(8)
+            logger.exception(
+                "Unexpected error (incident %s) on %s %s",
+                incident,
+                scope.get("method"),
+                scope.get("path"),
+            )
+            if started:
+                raise
+            response = problems.problem_response(
+                problems.InternalError(incident), scope.get("path")
+            )
+            await response(scope, receive, send)

@@ -1,0 +1,95 @@
+"""Dependencies of the routes: the ledger, the settings, and who is calling with what rights.
+
+Owns: reading the bearer credential and turning it into a ``Principal`` allowed the route's
+capability. Protects invariant 8 at the edge: a tenant route authenticates against the tenant
+named in its path before anything else runs (the body is validated after), and a key of another
+tenant is answered ``not_found`` by ``services.access.authenticate``.
+
+The ledger and settings live on ``app.state`` (set by ``http.app``); routes never build them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rewardledger.config import Settings
+from rewardledger.domain.access import Principal
+from rewardledger.domain.limits import TENANT_ID_LENGTH_MAX
+from rewardledger.http.schemas import TENANT_ID_PATH_PATTERN
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services.access import authenticate, check_admin_token, require
+
+
+def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# auto_error=False: a missing or malformed credential is answered by the services' own
+# Unauthorized, whose message says what to send, rather than by FastAPI's bare 401.
+_api_key = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key of the tenant in the path: `Authorization: Bearer rlk_...`.",
+)
+_admin_token = HTTPBearer(
+    auto_error=False,
+    scheme_name="AdminToken",
+    description="The platform admin token (REWARDLEDGER_ADMIN_TOKEN), for creating tenants.",
+)
+ApiKeyDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_api_key)]
+AdminTokenDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_token)]
+TenantIdPath = Annotated[
+    str,
+    Path(
+        description="The tenant's id.",
+        max_length=TENANT_ID_LENGTH_MAX,
+        pattern=TENANT_ID_PATH_PATTERN,
+    ),
+]
+
+
+def _presented(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return None if credentials is None else credentials.credentials
+
+
+def caller(tid: TenantIdPath, ledger: LedgerDep, credentials: ApiKeyDep) -> Principal:
+    """The principal behind the request's API key, for the tenant ``tid`` of the path."""
+    return authenticate(ledger, tid, _presented(credentials))
+
+
+def _requiring(capability: str) -> Callable[[Principal], Principal]:
+    def dependency(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+        require(principal, capability)
+        return principal
+
+    dependency.__name__ = f"requires_{capability}"
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(_requiring("read"))]
+Writer = Annotated[Principal, Depends(_requiring("write"))]
+TenantAdmin = Annotated[Principal, Depends(_requiring("admin"))]
+
+
+def platform_admin(settings: SettingsDep, credentials: AdminTokenDep) -> None:
+    """Only the bearer of REWARDLEDGER_ADMIN_TOKEN may create tenants (403 if none is set)."""
+    configured = settings.admin_token
+    check_admin_token(
+        None if configured is None else configured.get_secret_value(), _presented(credentials)
+    )
+
+
+PlatformAdmin = Depends(platform_admin)

@@ -1,0 +1,624 @@
+"""Schemas: the JSON shapes of HTTP API v1, and their translation to and from the domain.
+
+Owns: ``*Create`` models (what a client sends) and ``*Public`` models (what it gets back).
+Requests are strict: unknown fields and wrong JSON types are refused (422) before the ledger
+is called, so ``"true"`` is not a boolean and ``12.5`` is not an amount. Amounts cross this edge
+as decimal strings only (``str(Amount)``), times as ISO 8601 with an offset.
+
+The rules of values (id shapes, an amount's decimals for its asset) are checked once, by the
+domain; the schemas check types and bounds and give the domain its inputs. A few checks here go
+further than the domain does today, because without them some malformed input reaches the
+database or the standard library and fails as a 500 instead of a 422: text with NUL characters
+or unpaired surrogates, metadata nested deeper than the domain's recursive checks can walk,
+times whose conversion to UTC or to the tenant's zone overflows, path ids outside the id
+alphabet, and time zone names that are directories of the zone database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+)
+
+from rewardledger.domain import ids
+from rewardledger.domain.access import Role
+from rewardledger.domain.accounts import Account
+from rewardledger.domain.limits import (
+    ACCOUNT_ID_LENGTH_MAX,
+    ASSET_CODE_LENGTH_MAX,
+    ASSET_SCALE_MAX,
+    BATCH_SIZE_MAX,
+    DERIVED_ID_LENGTH_MAX,
+    KIND_LENGTH_MAX,
+    NAME_LENGTH_MAX,
+    PENDING_TIMEOUT_SECONDS_MAX,
+    REASON_LENGTH_MAX,
+    TENANT_ID_LENGTH_MAX,
+    TRANSFER_ID_LENGTH_MAX,
+)
+from rewardledger.domain.money import Amount
+from rewardledger.domain.tenants import Asset, Tenant
+from rewardledger.domain.transfers import (
+    DEFAULT_KIND,
+    PostPending,
+    Transfer,
+    TransferRequest,
+    VoidPending,
+)
+from rewardledger.ledger.results import (
+    BalanceView,
+    Discrepancy,
+    HistoryEntry,
+    HistoryPage,
+    IntegrityReport,
+    RepairReport,
+    TransferResult,
+)
+from rewardledger.services.access import IssuedKey
+
+# Longest decimal string worth reading: 18 whole digits, a point, 8 decimals, a sign.
+AMOUNT_TEXT_LENGTH_MAX = 28
+# Longest ISO 8601 time worth reading (with fractional seconds and an offset).
+TIME_TEXT_LENGTH_MAX = 40
+TIMEZONE_LENGTH_MAX = 64
+# Times are accepted in these years only: far enough from datetime's limits (years 1 and 9999)
+# that converting one to UTC or to a tenant's zone cannot overflow.
+TIME_YEAR_MIN = 1900
+TIME_YEAR_MAX = 9000
+# Nesting levels of metadata; the domain's checks walk it recursively.
+METADATA_DEPTH_MAX = 32
+# Path ids are checked against the id alphabet before any lookup, so that a byte a database
+# cannot compare (NUL, on PostgreSQL) never reaches one. Transfer paths also name derived ids.
+TENANT_ID_PATH_PATTERN = f"^(?:{ids.TENANT_ID_PATTERN})$"
+ACCOUNT_ID_PATH_PATTERN = f"^(?:{ids.ACCOUNT_ID_PATTERN})$"
+TRANSFER_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{DERIVED_ID_LENGTH_MAX - 1}}}$"
+CURSOR_PATTERN = r"^[0-9]{1,19}$"
+
+
+def _decimal_string(value: object) -> str:
+    if isinstance(value, bool):
+        raise ValueError('must be a decimal string such as "12.50", not true or false.')
+    if isinstance(value, int | float):
+        raise ValueError(
+            'must be a decimal string such as "12.50", not a JSON number: put it in '
+            "quotes, so that no digit is lost to floating point on the way."
+        )
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string such as "12.50".')
+    if len(value) > AMOUNT_TEXT_LENGTH_MAX:
+        raise ValueError(f"is longer than {AMOUNT_TEXT_LENGTH_MAX} characters.")
+    if not value.isascii():
+        raise ValueError('must be written with the ASCII digits 0-9, such as "12.50".')
+    return value
+
+
+def parse_time(value: object) -> datetime:
+    """An ISO 8601 time with a UTC offset, such as 2025-10-31T23:59:00-05:00 (or ...Z)."""
+    example = "such as 2025-10-31T23:59:00-05:00"
+    if not isinstance(value, str) or len(value) > TIME_TEXT_LENGTH_MAX:
+        raise ValueError(f"must be an ISO 8601 time string with a UTC offset, {example}.")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 time; send one {example}.") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset; add one, {example} or ...Z for UTC.")
+    if not TIME_YEAR_MIN <= parsed.year <= TIME_YEAR_MAX:
+        raise ValueError(f"{value!r} is not between the years {TIME_YEAR_MIN} and {TIME_YEAR_MAX}.")
+    return parsed
+
+
+def _storable_text(text: str, what: str) -> None:
+    if "\x00" in text:
+        raise ValueError(f"{what} contains the NUL character (\\u0000), which cannot be stored.")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"{what} contains an unpaired surrogate (\\ud800-\\udfff), which is not valid "
+                "Unicode; send the text as valid UTF-8."
+            ) from None
+
+
+def _storable_name(value: str) -> str:
+    _storable_text(value, "the text")
+    return value
+
+
+def _storable_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    """Walk the metadata without recursion: bounded depth, storable text in keys and values."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > METADATA_DEPTH_MAX:
+            raise ValueError(f"is nested more than {METADATA_DEPTH_MAX} levels deep; flatten it.")
+        if isinstance(node, dict):
+            for key, child in node.items():
+                _storable_text(key, "a key")
+                pending.append((child, depth + 1))
+        elif isinstance(node, list):
+            pending.extend((child, depth + 1) for child in node)
+        elif isinstance(node, str):
+            _storable_text(node, "a value")
+    return value
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_timezone(value: str) -> str:
+    if value not in _timezones():
+        raise ValueError(
+            f"{value!r} is not a known IANA time zone; use a name such as 'UTC', "
+            "'Africa/Harare' or 'America/Panama'."
+        )
+    return value
+
+
+DecimalString = Annotated[
+    str,
+    PlainValidator(_decimal_string),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[0-9]+(\.[0-9]+)?$",
+            "examples": ["12.50", "300"],
+            "description": "A decimal string with at most the asset's number of decimals.",
+        }
+    ),
+]
+IsoTime = Annotated[
+    datetime,
+    PlainValidator(parse_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "examples": ["2025-10-31T23:59:00-05:00"],
+        }
+    ),
+]
+Metadata = Annotated[
+    dict[str, Any],
+    AfterValidator(_storable_metadata),
+    Field(description="A JSON object of at most 4,096 bytes; no fractional numbers."),
+]
+TransferId = Annotated[StrictStr, Field(max_length=TRANSFER_ID_LENGTH_MAX)]
+AccountId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
+AssetCode = Annotated[StrictStr, Field(max_length=ASSET_CODE_LENGTH_MAX)]
+Name = Annotated[StrictStr, Field(max_length=NAME_LENGTH_MAX), AfterValidator(_storable_name)]
+
+
+class CreateModel(BaseModel):
+    """Base of request bodies: strict types, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# Tenants and keys ----------------------------------------------------------------------------
+
+
+class TenantCreate(CreateModel):
+    id: Annotated[StrictStr, Field(max_length=TENANT_ID_LENGTH_MAX, examples=["acme"])]
+    name: Name | None = None
+    timezone: Annotated[
+        StrictStr,
+        Field(max_length=TIMEZONE_LENGTH_MAX, examples=["America/Panama"]),
+        AfterValidator(_known_timezone),
+    ] = "UTC"
+
+
+class TenantPublic(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantPublic:
+        return cls(
+            id=tenant.id, name=tenant.name, timezone=tenant.timezone, created_at=tenant.created_at
+        )
+
+
+class ApiKeyCreate(CreateModel):
+    role: Annotated[
+        StrictStr,
+        Field(max_length=16, json_schema_extra={"enum": [role.value for role in Role]}),
+    ]
+    label: Name | None = None
+
+
+class ApiKeyPublic(BaseModel):
+    """A new key. ``key`` is shown in this response only; the server keeps its hash."""
+
+    tenant_id: str
+    key_id: str
+    role: str
+    label: str | None
+    key: str
+
+    @classmethod
+    def of(cls, issued: IssuedKey) -> ApiKeyPublic:
+        return cls(
+            tenant_id=issued.tenant_id,
+            key_id=issued.key_id,
+            role=issued.role.value,
+            label=issued.label,
+            key=issued.key,
+        )
+
+
+class TenantCreatedPublic(BaseModel):
+    tenant: TenantPublic
+    admin_key: ApiKeyPublic
+
+
+# Assets and accounts -------------------------------------------------------------------------
+
+
+class AssetCreate(CreateModel):
+    code: Annotated[AssetCode, Field(examples=["USD", "LUMIS"])]
+    scale: Annotated[StrictInt, Field(ge=0, le=ASSET_SCALE_MAX, examples=[2, 0])]
+    name: Name | None = None
+
+
+class AssetPublic(BaseModel):
+    code: str
+    scale: int
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, asset: Asset) -> AssetPublic:
+        return cls(code=asset.code, scale=asset.scale, name=asset.name, created_at=asset.created_at)
+
+
+class AccountCreate(CreateModel):
+    id: Annotated[AccountId, Field(examples=["member:00042:LUMIS"])]
+    asset: AssetCode
+    no_negative: StrictBool = False
+    metadata: Metadata | None = None
+
+
+class BalancesPublic(BaseModel):
+    posted: str
+    available: str
+    pending_debits: str
+    pending_credits: str
+
+
+class AccountPublic(BaseModel):
+    id: str
+    asset: str
+    no_negative: bool
+    metadata: dict[str, Any]
+    balances: BalancesPublic
+    entry_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, account: Account, scale: int) -> AccountPublic:
+        b = account.balances
+        return cls(
+            id=account.id,
+            asset=account.asset_code,
+            no_negative=account.no_negative,
+            metadata=dict(account.metadata),
+            balances=BalancesPublic(
+                posted=str(Amount(b.posted, scale)),
+                available=str(Amount(b.available, scale)),
+                pending_debits=str(Amount(b.debits_pending, scale)),
+                pending_credits=str(Amount(b.credits_pending, scale)),
+            ),
+            entry_count=account.entry_count,
+            created_at=account.created_at,
+            updated_at=account.updated_at,
+        )
+
+
+class BalancePublic(BaseModel):
+    """Balances now; or, with ``at``, the posted balance as of then (the others are null)."""
+
+    account_id: str
+    asset: str
+    at: datetime | None
+    posted: str
+    available: str | None
+    pending_debits: str | None
+    pending_credits: str | None
+
+    @classmethod
+    def of(cls, view: BalanceView) -> BalancePublic:
+        return cls(
+            account_id=view.account_id,
+            asset=view.asset_code,
+            at=view.at,
+            posted=str(view.posted),
+            available=_text(view.available),
+            pending_debits=_text(view.pending_debits),
+            pending_credits=_text(view.pending_credits),
+        )
+
+
+def _text(amount: Amount | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+# Transfers -----------------------------------------------------------------------------------
+
+
+class TransferItemCreate(CreateModel):
+    """One transfer of a batch: what it moves; ``ref`` is its id, and so its idempotency key."""
+
+    ref: TransferId | None = None
+    debit_account_id: AccountId
+    credit_account_id: AccountId
+    asset: AssetCode
+    amount: DecimalString
+    kind: Annotated[StrictStr, Field(max_length=KIND_LENGTH_MAX)] | None = None
+    reason: Annotated[StrictStr, Field(max_length=REASON_LENGTH_MAX)] | None = None
+    pending: StrictBool = False
+    timeout_seconds: Annotated[StrictInt, Field(ge=1, le=PENDING_TIMEOUT_SECONDS_MAX)] | None = None
+    effective_at: IsoTime | None = None
+    metadata: Metadata | None = None
+
+    def to_request(self, transfer_id: str) -> TransferRequest:
+        return TransferRequest(
+            id=transfer_id,
+            debit_account_id=self.debit_account_id,
+            credit_account_id=self.credit_account_id,
+            asset=self.asset,
+            amount=self.amount,
+            kind=self.kind if self.kind is not None else DEFAULT_KIND,
+            reason=self.reason,
+            pending=self.pending,
+            timeout_seconds=self.timeout_seconds,
+            effective_at=self.effective_at,
+            metadata=self.metadata,
+        )
+
+
+class TransferCreate(TransferItemCreate):
+    dry_run: StrictBool = False
+
+
+class TransferBatchCreate(CreateModel):
+    transfers: Annotated[list[TransferItemCreate], Field(min_length=1, max_length=BATCH_SIZE_MAX)]
+    atomic: StrictBool = True
+    dry_run: StrictBool = False
+
+
+class PostCreate(CreateModel):
+    """Post a pending transfer: in full, or for ``amount`` (less; the rest is released)."""
+
+    amount: DecimalString | None = None
+    metadata: Metadata | None = None
+    effective_at: IsoTime | None = None
+    dry_run: StrictBool = False
+
+    def to_operation(self, pending_id: str, transfer_id: str | None) -> PostPending:
+        return PostPending(pending_id, transfer_id, self.amount, self.effective_at, self.metadata)
+
+
+class VoidCreate(CreateModel):
+    metadata: Metadata | None = None
+    dry_run: StrictBool = False
+
+    def to_operation(self, pending_id: str, transfer_id: str | None) -> VoidPending:
+        return VoidPending(pending_id, transfer_id, self.metadata)
+
+
+class TransferPublic(BaseModel):
+    """One journal row. For a pending transfer, ``state`` and ``resolved_by`` say where it is."""
+
+    id: str
+    phase: str
+    state: str
+    resolved_by: str | None
+    kind: str
+    reason: str | None
+    asset: str
+    amount: str
+    debit_account_id: str
+    credit_account_id: str
+    pending_id: str | None
+    expires_at: datetime | None
+    effective_at: datetime
+    created_at: datetime
+    cycle_tag: str
+    metadata: dict[str, Any]
+    debit_balance_after: str
+    credit_balance_after: str
+
+    @classmethod
+    def of(cls, transfer: Transfer) -> TransferPublic:
+        return cls(
+            id=transfer.id,
+            phase=transfer.phase.value,
+            state=transfer.state.value,
+            resolved_by=transfer.resolved_by,
+            kind=transfer.kind,
+            reason=transfer.reason,
+            asset=transfer.asset_code,
+            amount=str(transfer.amount),
+            debit_account_id=transfer.debit_account_id,
+            credit_account_id=transfer.credit_account_id,
+            pending_id=transfer.pending_id,
+            expires_at=transfer.expires_at,
+            effective_at=transfer.effective_at,
+            created_at=transfer.created_at,
+            cycle_tag=transfer.cycle_tag,
+            metadata=dict(transfer.metadata),
+            debit_balance_after=str(Amount(transfer.debit_balance_after_minor, transfer.scale)),
+            credit_balance_after=str(Amount(transfer.credit_balance_after_minor, transfer.scale)),
+        )
+
+
+class TransferResultPublic(BaseModel):
+    """One item of a batch: its transfer, or the error ``{code, message, ...context}``."""
+
+    index: int
+    id: str
+    ok: bool
+    replayed: bool
+    transfer: TransferPublic | None
+    error: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, index: int, result: TransferResult) -> TransferResultPublic:
+        return cls(
+            index=index,
+            id=result.id,
+            ok=result.ok,
+            replayed=result.replayed,
+            transfer=None if result.transfer is None else TransferPublic.of(result.transfer),
+            error=None if result.error is None else result.error.to_dict(),
+        )
+
+
+class TransferBatchPublic(BaseModel):
+    atomic: bool
+    dry_run: bool
+    results: list[TransferResultPublic]
+
+
+# Reads ---------------------------------------------------------------------------------------
+
+
+class HistoryEntryPublic(BaseModel):
+    """One entry of an account: the transfer, the side the account is on, and its effect."""
+
+    seq: int
+    side: str
+    posted_change: str
+    pending_change: str
+    balance_after: str
+    transfer: TransferPublic
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryEntryPublic:
+        return cls(
+            seq=entry.seq,
+            side=entry.side,
+            posted_change=str(entry.posted_change),
+            pending_change=str(entry.pending_change),
+            balance_after=str(entry.balance_after),
+            transfer=TransferPublic.of(entry.transfer),
+        )
+
+
+class HistoryPublic(BaseModel):
+    """Entries newest first. Pass ``next_cursor`` as ``cursor`` for the next (older) page."""
+
+    account_id: str
+    entries: list[HistoryEntryPublic]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: HistoryPage) -> HistoryPublic:
+        return cls(
+            account_id=page.account_id,
+            entries=[HistoryEntryPublic.of(entry) for entry in page.entries],
+            next_cursor=page.next_cursor,
+        )
+
+
+class DiscrepancyPublic(BaseModel):
+    check: str
+    subject: str
+    field: str | None
+    journal: str | None
+    materialized: str | None
+
+    @classmethod
+    def of(cls, found: Discrepancy) -> DiscrepancyPublic:
+        return cls(
+            check=found.check,
+            subject=found.subject,
+            field=found.field,
+            journal=found.journal,
+            materialized=found.materialized,
+        )
+
+
+class IntegrityReportPublic(BaseModel):
+    """``discrepancies`` lists the first ones found; ``discrepancy_count`` counts them all."""
+
+    tenant_id: str
+    checked_at: datetime
+    accounts_checked: int
+    ok: bool
+    discrepancy_count: int
+    discrepancies: list[DiscrepancyPublic]
+
+    @classmethod
+    def of(cls, report: IntegrityReport) -> IntegrityReportPublic:
+        return cls(
+            tenant_id=report.tenant_id,
+            checked_at=report.checked_at,
+            accounts_checked=report.accounts_checked,
+            ok=report.ok,
+            discrepancy_count=report.discrepancy_count,
+            discrepancies=[DiscrepancyPublic.of(d) for d in report.discrepancies],
+        )
+
+
+class RepairReportPublic(BaseModel):
+    """``changes`` lists the first values rebuilt; ``change_count`` counts them all."""
+
+    tenant_id: str
+    repair_id: str
+    actor: str
+    started_at: datetime
+    finished_at: datetime
+    accounts_checked: int
+    change_count: int
+    changes: list[DiscrepancyPublic]
+
+    @classmethod
+    def of(cls, report: RepairReport) -> RepairReportPublic:
+        return cls(
+            tenant_id=report.tenant_id,
+            repair_id=report.repair_id,
+            actor=report.actor,
+            started_at=report.started_at,
+            finished_at=report.finished_at,
+            accounts_checked=report.accounts_checked,
+            change_count=report.change_count,
+            changes=[DiscrepancyPublic.of(d) for d in report.changes],
+        )
+
+
+class HealthPublic(BaseModel):
+    status: str
+
+
+class ProblemPublic(BaseModel):
+    """Every error: RFC 9457 members, the stable ``code``, and the error's context fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None

@@ -1,0 +1,234 @@
+"""Who may do what: roles within a tenant, and invariant 8 between tenants.
+
+Every tenant route is listed once in ``ROUTES`` with a well-formed request and the capability
+it needs; a test checks the list against the app's routes, so a new route cannot be added
+without being checked here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from rewardledger.config import Settings
+from rewardledger.domain.access import CAPABILITIES, Role
+from rewardledger.domain.transfers import TransferRequest
+from rewardledger.http.app import create_app
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services.access import issue_key
+from tests.builders import Programme, fund, programme
+from tests.http.support import Api, assert_problem, snapshot, transfer_body
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    path: str
+    capability: str
+    body: Any = None
+
+
+# Requests that succeed when sent with the right key to a tenant set up by ``victim`` (or
+# ``shop``): "hold-post" and "hold-void" are open holds, "paid" a posted transfer.
+ROUTES = [
+    Route("POST", "/api-keys", "/api-keys", "admin", {"role": "reader"}),
+    Route("POST", "/assets", "/assets", "admin", {"code": "PTS", "scale": 0}),
+    Route("POST", "/accounts", "/accounts", "write", {"id": "opened", "asset": "USD"}),
+    Route("GET", "/accounts/{aid}", "/accounts/wallet:0:USD", "read"),
+    Route("GET", "/accounts/{aid}/history", "/accounts/wallet:0:USD/history", "read"),
+    Route("GET", "/accounts/{aid}/balance", "/accounts/wallet:0:USD/balance", "read"),
+    Route(
+        "POST",
+        "/transfers",
+        "/transfers",
+        "write",
+        transfer_body("wallet:0:USD", "wallet:1:USD", "1.00", ref="moved"),
+    ),
+    Route(
+        "POST",
+        "/transfers/batch",
+        "/transfers/batch",
+        "write",
+        {"transfers": [transfer_body("wallet:0:USD", "wallet:1:USD", "1.00", ref="batched")]},
+    ),
+    Route("GET", "/transfers/{id}", "/transfers/paid", "read"),
+    Route("POST", "/transfers/{id}/post", "/transfers/hold-post/post", "write", {}),
+    Route("POST", "/transfers/{id}/void", "/transfers/hold-void/void", "write", {}),
+    Route("GET", "/integrity", "/integrity", "read"),
+    Route("POST", "/integrity/repair", "/integrity/repair", "admin"),
+]
+
+
+def route_of(method: str, template: str) -> Route:
+    return next(r for r in ROUTES if (r.method, r.template) == (method, template))
+
+
+def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
+    url = f"/v1/tenants/{tenant_id}{route.path}"
+    headers = {"Authorization": f"Bearer {key}"}
+    if route.method == "GET":
+        return api.client.get(url, headers=headers)
+    return api.client.post(url, json=route.body, headers=headers)
+
+
+def set_up_transfers(ledger: Ledger, p: Programme) -> None:
+    ledger.transfer(p.tenant_id, TransferRequest("paid", p.wallets[0], p.wallets[1], "USD", "5.00"))
+    for ref in ("hold-post", "hold-void"):
+        ledger.transfer(
+            p.tenant_id,
+            TransferRequest(ref, p.wallets[0], p.wallets[1], "USD", "10.00", pending=True),
+        )
+
+
+def test_the_route_table_lists_every_tenant_route(ledger: Ledger, settings: Settings) -> None:
+    prefix = "/v1/tenants/{tid}"
+    served = {
+        (method.upper(), path.removeprefix(prefix))
+        for path, operations in create_app(ledger, settings).openapi()["paths"].items()
+        if path.startswith(prefix)
+        for method in operations
+    }
+    assert served == {(route.method, route.template) for route in ROUTES}
+
+
+# Roles -------------------------------------------------------------------------------------------
+
+
+def test_each_role_may_do_exactly_what_its_capabilities_allow(
+    api: Api, ledger: Ledger, shop: Programme, subtests: pytest.Subtests
+) -> None:
+    set_up_transfers(ledger, shop)
+    accounts = [shop.funding, *shop.wallets]
+    before = snapshot(ledger, shop.tenant_id, accounts)
+    refused = [
+        (role, route)
+        for role in Role
+        for route in ROUTES
+        if route.capability not in CAPABILITIES[role]
+    ]
+    allowed = [
+        (role, route) for role in Role for route in ROUTES if route.capability in CAPABILITIES[role]
+    ]
+    # The expected table, spelled out for the cases that matter most.
+    assert (Role.READER, route_of("POST", "/transfers")) in refused
+    assert (Role.MERCHANT, route_of("GET", "/accounts/{aid}")) in refused
+    assert (Role.WRITER, route_of("POST", "/integrity/repair")) in refused
+    assert (Role.ADMIN, route_of("POST", "/integrity/repair")) in allowed
+    for role, route in refused:
+        with subtests.test("refused", role=role.value, route=route.template):
+            response = send(api, route, shop.tenant_id, api.keys[role.value])
+            problem = assert_problem(response, 403, "forbidden")
+            assert (problem["role"], problem["needs"]) == (role.value, route.capability)
+    assert snapshot(ledger, shop.tenant_id, accounts) == before
+    assert ledger.store.get_account(shop.tenant_id, "opened") is None
+    assert ledger.store.get_transfer(shop.tenant_id, "moved") is None
+    for role, route in allowed:
+        with subtests.test("allowed", role=role.value, route=route.template):
+            response = send(api, route, shop.tenant_id, api.keys[role.value])
+            assert response.status_code in (200, 201), response.text
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-key",
+        "Bearer rlk_0000000000000000_wrong",
+        "Bearer rlk_" + "x" * 300,
+    ],
+)
+def test_a_missing_or_invalid_key_is_unauthorized(
+    api: Api, shop: Programme, authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    for path in ("/accounts/wallet:0:USD", "/integrity"):
+        response = api.client.get(api.url(path), headers=headers)
+        assert_problem(response, 401, "unauthorized")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_key_whose_secret_is_wrong_is_unauthorized(api: Api) -> None:
+    prefix, key_id, _ = api.keys["admin"].split("_", 2)
+    forged = f"{prefix}_{key_id}_{secrets.token_urlsafe(32)}"
+    response = api.client.get(api.url("/integrity"), headers={"Authorization": f"Bearer {forged}"})
+    assert_problem(response, 401, "unauthorized")
+
+
+def test_an_unauthenticated_write_is_refused_before_its_body_is_looked_at(
+    api: Api, ledger: Ledger, shop: Programme
+) -> None:
+    response = api.client.post(api.url("/transfers"), json={"amount": 5})
+    assert_problem(response, 401, "unauthorized")
+
+
+# Invariant 8: a key of tenant A reads and changes nothing of tenant B ---------------------------
+
+
+@pytest.fixture
+def victim(ledger: Ledger) -> Programme:
+    """Tenant B: the same shape as A's programme, with its own money and transfers."""
+    tenant = f"b{secrets.token_hex(6)}"
+    ledger.create_tenant(tenant)
+    p = programme(ledger, tenant)
+    fund(ledger, p, p.wallets[0], "500.00")
+    set_up_transfers(ledger, p)
+    return p
+
+
+def test_a_key_of_one_tenant_finds_nothing_of_another(
+    api: Api, ledger: Ledger, victim: Programme, subtests: pytest.Subtests
+) -> None:
+    accounts = [victim.funding, *victim.wallets]
+    before = snapshot(ledger, victim.tenant_id, accounts)
+    nobody = f"n{secrets.token_hex(6)}"
+    for role in Role:
+        key = api.keys[role.value]
+        for route in ROUTES:
+            with subtests.test(role=role.value, route=route.template):
+                response = send(api, route, victim.tenant_id, key)
+                problem = assert_problem(response, 404, "not_found")
+                assert (problem["resource"], problem["id"]) == ("tenant", victim.tenant_id)
+                # Answered exactly as for a tenant that does not exist: B cannot be detected.
+                ghost = assert_problem(send(api, route, nobody, key), 404, "not_found")
+                assert ghost["detail"] == problem["detail"].replace(victim.tenant_id, nobody)
+    assert snapshot(ledger, victim.tenant_id, accounts) == before
+    assert ledger.get_transfer(victim.tenant_id, "hold-post").state.value == "pending"
+    assert ledger.get_transfer(victim.tenant_id, "hold-void").state.value == "pending"
+    assert "PTS" not in ledger.assets(victim.tenant_id)
+    for absent in ("moved", "batched", "hold-post.post", "hold-void.void"):
+        assert ledger.store.get_transfer(victim.tenant_id, absent) is None
+    assert ledger.store.get_account(victim.tenant_id, "opened") is None
+
+
+def test_a_tenant_cannot_reach_another_tenants_accounts_through_its_own_path(
+    api: Api, ledger: Ledger, shop: Programme, victim: Programme
+) -> None:
+    ledger.create_account(victim.tenant_id, "b-only", asset="USD")
+    accounts = [victim.funding, *victim.wallets, "b-only"]
+    before = snapshot(ledger, victim.tenant_id, accounts)
+    assert_problem(api.get("/accounts/b-only"), 404, "not_found")
+    assert_problem(api.get("/accounts/b-only/history"), 404, "not_found")
+    taking = transfer_body("b-only", shop.wallets[1], "1.00", ref="take")
+    assert_problem(api.post("/transfers", taking), 404, "not_found")
+    giving = transfer_body(shop.wallets[0], "b-only", "1.00", ref="give")
+    assert_problem(api.post("/transfers", giving), 404, "not_found")
+    assert snapshot(ledger, victim.tenant_id, accounts) == before
+
+
+def test_an_app_serves_every_tenant_of_its_ledger_with_their_own_keys(
+    ledger: Ledger, api: Api, victim: Programme
+) -> None:
+    """The isolation above is by key, not by app: one app answers both tenants' own keys."""
+    b_key = issue_key(ledger, victim.tenant_id, "reader").key
+    response = api.client.get(
+        f"/v1/tenants/{victim.tenant_id}/accounts/wallet:0:USD",
+        headers={"Authorization": f"Bearer {b_key}"},
+    )
+    assert response.json()["balances"]["posted"] == "495.00"
+    assert api.get("/accounts/wallet:0:USD").json()["balances"]["posted"] == "100.00"

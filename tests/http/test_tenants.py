@@ -1,0 +1,128 @@
+"""POST /v1/tenants (the platform admin token) and POST /v1/tenants/{tid}/api-keys (admin)."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from rewardledger.config import Settings
+from rewardledger.domain.errors import NotFound
+from rewardledger.http.app import create_app
+from rewardledger.ledger.engine import Ledger
+from tests.http.support import ADMIN_TOKEN, Api, TestClient, assert_problem
+
+PLATFORM = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def new_tenant_id() -> str:
+    return f"h{secrets.token_hex(5)}"
+
+
+def test_the_platform_admin_creates_a_tenant_with_its_first_admin_key(
+    client: TestClient, ledger: Ledger
+) -> None:
+    tenant = new_tenant_id()
+    body = {"id": tenant, "name": "Acme Rewards", "timezone": "Africa/Harare"}
+    response = client.post("/v1/tenants", json=body, headers=PLATFORM)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["tenant"] | {"created_at": None} == body | {"created_at": None}
+    assert created["admin_key"]["role"] == "admin"
+    assert created["admin_key"]["key"].startswith("rlk_")
+    key = {"Authorization": f"Bearer {created['admin_key']['key']}"}
+    asset = client.post(
+        f"/v1/tenants/{tenant}/assets", json={"code": "USD", "scale": 2}, headers=key
+    )
+    assert asset.status_code == 201, asset.text
+    assert ledger.get_asset(tenant, "USD").scale == 2
+
+
+def test_creating_tenants_over_http_is_disabled_without_an_admin_token(
+    ledger: Ledger,
+) -> None:
+    tenant = new_tenant_id()
+    with TestClient(create_app(ledger, Settings(admin_token=None))) as client:
+        response = client.post("/v1/tenants", json={"id": tenant}, headers=PLATFORM)
+    problem = assert_problem(response, 403, "forbidden")
+    assert "REWARDLEDGER_ADMIN_TOKEN" in problem["detail"]
+    with pytest.raises(NotFound):
+        ledger.get_tenant(tenant)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer not-the-admin-token", f"Basic {ADMIN_TOKEN}", f"Bearer {ADMIN_TOKEN}x"],
+)
+def test_creating_a_tenant_needs_the_admin_token(
+    client: TestClient, ledger: Ledger, authorization: str | None
+) -> None:
+    tenant = new_tenant_id()
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = client.post("/v1/tenants", json={"id": tenant}, headers=headers)
+    assert_problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+    with pytest.raises(NotFound):
+        ledger.get_tenant(tenant)
+
+
+def test_a_tenant_api_key_is_not_the_platform_admin_token(api: Api) -> None:
+    response = api.client.post(
+        "/v1/tenants", json={"id": new_tenant_id()}, headers=api.auth("admin")
+    )
+    assert_problem(response, 401, "unauthorized")
+
+
+def test_a_tenant_with_other_values_already_exists(client: TestClient, tenant_id: str) -> None:
+    response = client.post(
+        "/v1/tenants", json={"id": tenant_id, "timezone": "UTC"}, headers=PLATFORM
+    )
+    problem = assert_problem(response, 409, "already_exists")
+    assert problem["fields"] == ["timezone"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"id": "Not A Valid Id"}, "tenant_id"),
+        ({"id": "ok", "timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"id": 42}, "id"),
+        ({"id": "ok", "owner": "me"}, "owner"),
+        ({}, "id"),
+    ],
+)
+def test_bad_tenant_values_are_validation_errors(
+    client: TestClient, body: dict[str, object], field: str
+) -> None:
+    response = client.post("/v1/tenants", json=body, headers=PLATFORM)
+    problem = assert_problem(response, 422, "validation_error")
+    assert field in problem["detail"]
+
+
+def test_an_admin_issues_a_key_that_acts_with_its_role(api: Api, ledger: Ledger) -> None:
+    response = api.post("/api-keys", {"role": "reader", "label": "dashboard"}, role="admin")
+    assert response.status_code == 201, response.text
+    issued = response.json()
+    assert (issued["tenant_id"], issued["role"], issued["label"]) == (
+        api.tenant_id,
+        "reader",
+        "dashboard",
+    )
+    reader = {"Authorization": f"Bearer {issued['key']}"}
+    account = api.client.get(api.url("/accounts/wallet:0:USD"), headers=reader)
+    assert account.status_code == 200
+    write = api.client.post(
+        api.url("/accounts"), json={"id": "by-reader", "asset": "USD"}, headers=reader
+    )
+    assert_problem(write, 403, "forbidden")
+
+
+@pytest.mark.parametrize("role", ["writer", "reader", "merchant"])
+def test_only_an_admin_issues_keys(api: Api, role: str) -> None:
+    problem = assert_problem(api.post("/api-keys", {"role": "admin"}, role=role), 403, "forbidden")
+    assert problem["needs"] == "admin"
+
+
+@pytest.mark.parametrize("body", [{"role": "owner"}, {"role": 1}, {"role": "reader", "x": 1}])
+def test_a_key_request_must_name_a_known_role(api: Api, body: dict[str, object]) -> None:
+    assert_problem(api.post("/api-keys", body, role="admin"), 422, "validation_error")
