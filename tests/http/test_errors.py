@@ -147,6 +147,12 @@ SCENARIOS: dict[str, Scenario] = {
     "batch_failed": _batch_failed,
     "rejected": _raising(errors.Rejection("Refused by a rule this version does not name.")),
     "busy": _raising(errors.Busy(8)),
+    # The database goes away while the server runs; an interpreter started with -O. Both are
+    # raised by the engine (bootstrap refuses -O; storage reports an unreachable database).
+    "database_unavailable": _raising(
+        errors.DatabaseUnavailable("postgresql://db", "connection refused", "Check the server.")
+    ),
+    "unsafe_interpreter": _raising(errors.UnsafeInterpreter()),
     "payload_too_large": _too_large,
     "method_not_allowed": lambda api, ledger, shop, mp: api.client.put(
         api.url("/transfers"), headers=api.auth("admin")

@@ -30,7 +30,7 @@ import typer
 from rewardledger.cli import output
 from rewardledger.config import Settings
 from rewardledger.domain.access import Role
-from rewardledger.domain.errors import LedgerError, NotFound, ValidationError
+from rewardledger.domain.errors import LedgerError, NotFound, UnsafeInterpreter, ValidationError
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
@@ -136,34 +136,12 @@ def _database_url(ctx: typer.Context) -> str:
     return options.db if options.db is not None else _settings().database_url
 
 
-def _is_database_error(error: Exception) -> bool:
-    # The CLI does not import SQLAlchemy (only storage does); its errors are told apart by
-    # the module of their class. Anything else is a bug and keeps its traceback.
-    return isinstance(error, OSError) or any(
-        cls.__module__ in ("sqlalchemy.exc", "psycopg", "sqlite3") for cls in type(error).__mro__
-    )
-
-
 def _open(url: str) -> Ledger:
-    """Open the ledger at ``url``, bringing its schema up to date (a no-op when it is)."""
-    try:
-        return Ledger.open(url)
-    except LedgerError:
-        raise
-    except Exception as error:
-        if not _is_database_error(error):
-            raise
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        check = (
-            "Check that the file's folder exists and is writable."
-            if url.startswith("sqlite")
-            else "Check that the server is running and the URL's host, port, user and "
-            "database are right."
-        )
-        raise _Failure(
-            "database_unavailable",
-            f"Could not open the database at {output.safe_url(url)}: {reason}. {check}",
-        ) from None
+    """Open the ledger at ``url``, bringing its schema up to date (a no-op when it is).
+
+    An unreachable database is a ``database_unavailable`` LedgerError, reported as such.
+    """
+    return Ledger.open(url)
 
 
 @contextmanager
@@ -208,12 +186,11 @@ def migrate(ctx: typer.Context) -> None:
     Safe to run from several processes at once. The other commands also bring the schema up to
     date when they open the database; this one does only that.
     """
-    from rewardledger.storage.migrate import head_revision
-
     with _reporting_errors():
         url = _database_url(ctx)
-        _open(url).close()
-    output.line(f"{output.safe_url(url)}: schema at revision {head_revision()} (the newest)")
+        with _open(url) as ledger:
+            revision = ledger.schema_revision()
+    output.line(f"{output.safe_url(url)}: schema at revision {revision}")
 
 
 @tenant_app.command("create")
@@ -270,7 +247,8 @@ def verify(ctx: typer.Context, tenant: TenantOption = None) -> None:
     reports: list[IntegrityReport] = []
     with _ledger(ctx) as ledger, output.progress() as bar:
         for tenant_id in _tenant_ids(ledger, tenant):
-            task = bar.add_task(f"verify {tenant_id}", total=None, unit="accounts")
+            total = ledger.count_accounts(tenant_id)
+            task = bar.add_task(f"verify {tenant_id}", total=total, unit="accounts")
             report = ledger.verify(tenant_id, progress=output.advancer(bar, task))
             bar.update(task, total=report.accounts_checked, completed=report.accounts_checked)
             reports.append(report)
@@ -301,7 +279,8 @@ def repair(
     with _ledger(ctx) as ledger, output.progress() as bar:
         who = actor if actor is not None else _os_user()
         for tenant_id in _tenant_ids(ledger, tenant):
-            task = bar.add_task(f"repair {tenant_id}", total=None, unit="accounts")
+            total = ledger.count_accounts(tenant_id)
+            task = bar.add_task(f"repair {tenant_id}", total=total, unit="accounts")
             report = ledger.repair(tenant_id, actor=who, progress=output.advancer(bar, task))
             bar.update(task, total=report.accounts_checked, completed=report.accounts_checked)
             reports.append(report)
@@ -331,9 +310,16 @@ def demo_command(
         task = bar.add_task(
             f"seeding {tenant}", total=demo.estimated_operations(size), unit="operations"
         )
-        written = demo.seed(ledger, size, tenant_id=tenant, progress=output.advancer(bar, task))
+        processed = 0
+
+        def advance(count: int) -> None:
+            nonlocal processed
+            processed += count
+            bar.advance(task, count)
+
+        written = demo.seed(ledger, size, tenant_id=tenant, progress=advance)
         # The estimate is an upper bound: end the bar at what was actually done.
-        bar.update(task, total=written, completed=written)
+        bar.update(task, total=processed, completed=processed)
     options: _Options = ctx.obj
     db = f" --db {shlex.quote(options.db)}" if options.db is not None else ""
     key_command = f"rewardledger{db} apikey create {tenant} --role admin"
@@ -425,7 +411,7 @@ def _check_http_app() -> None:
 
 def _demo_access(ledger: Ledger) -> tuple[Tenant | None, IssuedKey | None]:
     """Seed the demo on an empty database; issue a key for the demo tenant if it exists."""
-    if ledger.store.count_tenants() == 0:
+    if ledger.count_tenants() == 0:
         output.note("Empty database: seeding the demo programme (--no-demo to skip).")
         demo.seed(ledger, demo.SMALL)
     try:
@@ -453,11 +439,8 @@ def _base_url(host: str, port: int) -> str:
 def main() -> None:
     """The console script ``rewardledger``."""
     if not __debug__:
-        output.error(
-            "unsafe_interpreter",
-            "rewardledger refuses to run under `python -O`: its assertions guard the "
-            "ledger's invariants. Run it without -O.",
-        )
+        refusal = UnsafeInterpreter()
+        output.error(refusal.code, refusal.message)
         raise SystemExit(2)
     app(prog_name="rewardledger")
 

@@ -154,15 +154,13 @@ def repair_reports(reports: Sequence[RepairReport]) -> None:
         _more(console, report.change_count, len(report.changes), recorded)
 
 
-def demo_summary(
-    tenant_id: str, members: int, days: int, operations: int, key_command: str
-) -> None:
+def demo_summary(tenant_id: str, members: int, days: int, written: int, key_command: str) -> None:
     console = _stdout()
     console.print(f"Demo programme in tenant {tenant_id}:", markup=False)
     console.print(f"  members      {members}", markup=False)
     console.print(f"  days         {days}", markup=False)
     console.print(
-        f"  operations   {operations} submitted (ids are derived from member and day, so a "
+        f"  transfers    {written} written (ids are derived from member and day, so a "
         "second run replays them and writes nothing new)",
         markup=False,
         soft_wrap=True,

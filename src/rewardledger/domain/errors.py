@@ -11,6 +11,8 @@ Owns: the exception tree and the codes. Protects: the promise that a caller can 
     ├── IdempotencyConflict   idempotency_conflict  the id was used for a different request
     ├── AlreadyExists         already_exists        the id is taken, with other attributes
     ├── Busy                  busy                  retries on contention were exhausted
+    ├── DatabaseUnavailable   database_unavailable  the database cannot be reached or opened
+    ├── UnsafeInterpreter     unsafe_interpreter    Python runs with -O, which strips assertions
     └── Rejection             (the ledger's rules refused a well-formed write; kept for replays)
         ├── InsufficientFunds     insufficient_funds
         ├── CurrencyMismatch      currency_mismatch
@@ -124,6 +126,23 @@ class Busy(LedgerError):
             f"The write conflicted with concurrent writes {attempts} times in a row and was not "
             "applied. Retry it with the same id; it is safe to repeat.",
             attempts=attempts,
+        )
+
+
+class DatabaseUnavailable(LedgerError):
+    code = "database_unavailable"
+
+    def __init__(self, where: str, reason: str, hint: str) -> None:
+        super().__init__(f"Could not open the database at {where}: {reason}. {hint}", where=where)
+
+
+class UnsafeInterpreter(LedgerError):
+    code = "unsafe_interpreter"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "rewardledger refuses to run under `python -O`: that strips the assertions that "
+            "guard the ledger's invariants. Run it without -O (and without PYTHONOPTIMIZE)."
         )
 
 

@@ -13,6 +13,7 @@ from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
     ACCOUNT_ID_LENGTH_MAX,
     ASSET_CODE_LENGTH_MAX,
+    DERIVED_ID_LENGTH_MAX,
     KIND_LENGTH_MAX,
     REASON_LENGTH_MAX,
     TENANT_ID_LENGTH_MAX,
@@ -22,6 +23,8 @@ from rewardledger.domain.limits import (
 _TENANT_ID = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{TENANT_ID_LENGTH_MAX - 1}}}")
 _ACCOUNT_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{ACCOUNT_ID_LENGTH_MAX - 1}}}")
 _TRANSFER_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{TRANSFER_ID_LENGTH_MAX - 1}}}")
+# The id of any journal row: a client's, or one derived from it (<pending id>.post ...).
+_JOURNAL_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{DERIVED_ID_LENGTH_MAX - 1}}}")
 _ASSET_CODE = re.compile(rf"[A-Z][A-Z0-9_]{{0,{ASSET_CODE_LENGTH_MAX - 1}}}")
 _KIND = re.compile(rf"[a-z][a-z0-9_]{{0,{KIND_LENGTH_MAX - 1}}}")
 _REASON = re.compile(rf"[a-z0-9][a-z0-9_.:-]{{0,{REASON_LENGTH_MAX - 1}}}")
@@ -85,6 +88,18 @@ def transfer_id(value: object, field: str = "id") -> str:
         value,
         field,
         f"1 to {TRANSFER_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
+        "starting with a letter or digit",
+        cached=False,
+    )
+
+
+def journal_id(value: object, field: str = "id") -> str:
+    """The id of a journal row to look up: a client's id or a derived one."""
+    return _check(
+        _JOURNAL_ID,
+        value,
+        field,
+        f"1 to {DERIVED_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
         "starting with a letter or digit",
         cached=False,
     )

@@ -27,6 +27,16 @@ ASSET_SCALE_MAX: Final = 8
 # Requests.
 BATCH_SIZE_MAX: Final = 8_000
 METADATA_BYTES_MAX: Final = 4_096
+METADATA_DEPTH_MAX: Final = 32
+TIMEZONE_NAME_LENGTH_MAX: Final = 64
+# Longest decimal string worth reading: 18 whole digits, a point, 8 decimals, a sign.
+AMOUNT_TEXT_LENGTH_MAX: Final = 28
+# Longest ISO 8601 time worth reading (fractional seconds and an offset included).
+TIME_TEXT_LENGTH_MAX: Final = 40
+# Instants are accepted in these years only: far enough from datetime's limits (years 1 and
+# 9999) that converting one to UTC or to a tenant's time zone cannot overflow.
+TIME_YEAR_MIN: Final = 1900
+TIME_YEAR_MAX: Final = 9000
 PENDING_TIMEOUT_SECONDS_MAX: Final = 10 * 366 * 24 * 3600
 EFFECTIVE_AT_FUTURE_SECONDS_MAX: Final = 300
 REQUEST_BODY_BYTES_MAX: Final = 16 * 1024 * 1024
@@ -34,6 +44,10 @@ REQUEST_BODY_BYTES_MAX: Final = 16 * 1024 * 1024
 # Reads.
 PAGE_SIZE_DEFAULT: Final = 50
 PAGE_SIZE_MAX: Final = 500
+CURSOR_DIGITS_MAX: Final = 19
+
+# Answers. A request with thousands of invalid fields is answered with the first ones only.
+VALIDATION_ERRORS_LISTED_MAX: Final = 100
 
 # Background work and contention.
 EXPIRY_BATCH_SIZE: Final = 1_000

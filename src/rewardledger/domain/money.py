@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import AMOUNT_MINOR_MAX, ASSET_SCALE_MAX
+from rewardledger.domain.limits import AMOUNT_MINOR_MAX, AMOUNT_TEXT_LENGTH_MAX, ASSET_SCALE_MAX
 
-_DECIMAL = re.compile(r"(?P<sign>-?)(?P<whole>\d+)(?:\.(?P<fraction>\d+))?")
+# ASCII digits only: \d would also take other scripts' digits ("١٢" is 12 to \d).
+_DECIMAL = re.compile(r"(?P<sign>-?)(?P<whole>[0-9]+)(?:\.(?P<fraction>[0-9]+))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +41,16 @@ class Amount:
                 f'{field} must be a decimal string such as "12.50", not {type(text).__name__}.',
                 field=field,
             )
-        match = _DECIMAL.fullmatch(text)
+        match = _DECIMAL.fullmatch(text) if len(text) <= AMOUNT_TEXT_LENGTH_MAX else None
         if match is None:
+            shown = (
+                text
+                if len(text) <= AMOUNT_TEXT_LENGTH_MAX
+                else text[:AMOUNT_TEXT_LENGTH_MAX] + "..."
+            )
             raise ValidationError(
-                f'{field} {text!r} is not a decimal number; write it like "12.50" '
-                "(digits, an optional point, no exponent or thousands separator).",
+                f'{field} {shown!r} is not a decimal number; write it like "12.50" '
+                "(ASCII digits, an optional point, no exponent or thousands separator).",
                 field=field,
             )
         fraction = match["fraction"] or ""

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rewardledger.domain.errors import LedgerError, NotFound, Rejection, ValidationError
+from rewardledger.domain.limits import VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.schemas import ProblemPublic
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,6 @@ logger = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # A URN rather than a URL: a problem type names a stable code; the API serves no page for it.
 PROBLEM_TYPE_PREFIX = "urn:rewardledger:problem:"
-# A request with thousands of invalid fields is answered with the first ones only, so that the
-# answer to a bad request stays small whatever the request's size.
-VALIDATION_ERRORS_LISTED_MAX = 100
 # How many field errors the one-line ``detail`` names before "and N more".
 VALIDATION_ERRORS_IN_DETAIL_MAX = 3
 RETRY_AFTER_SECONDS = 1
@@ -62,6 +60,8 @@ PROBLEMS: dict[str, ProblemKind] = {
     "batch_failed": ProblemKind(422, "Batch not applied"),
     "rejected": ProblemKind(422, "Transfer refused"),
     "busy": ProblemKind(503, "Busy, retry the request"),
+    "database_unavailable": ProblemKind(503, "Database unavailable"),
+    "unsafe_interpreter": ProblemKind(500, "Server misconfigured"),
     "payload_too_large": ProblemKind(413, "Request body too large"),
     "method_not_allowed": ProblemKind(405, "Method not allowed"),
     "internal_error": ProblemKind(500, "Internal error"),

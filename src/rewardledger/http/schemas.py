@@ -17,12 +17,9 @@ alphabet, and time zone names that are directories of the zone database.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +35,7 @@ from rewardledger.domain.access import Role
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.limits import (
     ACCOUNT_ID_LENGTH_MAX,
+    AMOUNT_TEXT_LENGTH_MAX,
     ASSET_CODE_LENGTH_MAX,
     ASSET_SCALE_MAX,
     BATCH_SIZE_MAX,
@@ -47,6 +45,10 @@ from rewardledger.domain.limits import (
     PENDING_TIMEOUT_SECONDS_MAX,
     REASON_LENGTH_MAX,
     TENANT_ID_LENGTH_MAX,
+    TIME_TEXT_LENGTH_MAX,
+    TIME_YEAR_MAX,
+    TIME_YEAR_MIN,
+    TIMEZONE_NAME_LENGTH_MAX,
     TRANSFER_ID_LENGTH_MAX,
 )
 from rewardledger.domain.money import Amount
@@ -69,17 +71,6 @@ from rewardledger.ledger.results import (
 )
 from rewardledger.services.access import IssuedKey
 
-# Longest decimal string worth reading: 18 whole digits, a point, 8 decimals, a sign.
-AMOUNT_TEXT_LENGTH_MAX = 28
-# Longest ISO 8601 time worth reading (with fractional seconds and an offset).
-TIME_TEXT_LENGTH_MAX = 40
-TIMEZONE_LENGTH_MAX = 64
-# Times are accepted in these years only: far enough from datetime's limits (years 1 and 9999)
-# that converting one to UTC or to a tenant's zone cannot overflow.
-TIME_YEAR_MIN = 1900
-TIME_YEAR_MAX = 9000
-# Nesting levels of metadata; the domain's checks walk it recursively.
-METADATA_DEPTH_MAX = 32
 # Path ids are checked against the id alphabet before any lookup, so that a byte a database
 # cannot compare (NUL, on PostgreSQL) never reaches one. Transfer paths also name derived ids.
 TENANT_ID_PATH_PATTERN = f"^(?:{ids.TENANT_ID_PATTERN})$"
@@ -121,56 +112,6 @@ def parse_time(value: object) -> datetime:
     return parsed
 
 
-def _storable_text(text: str, what: str) -> None:
-    if "\x00" in text:
-        raise ValueError(f"{what} contains the NUL character (\\u0000), which cannot be stored.")
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(
-                f"{what} contains an unpaired surrogate (\\ud800-\\udfff), which is not valid "
-                "Unicode; send the text as valid UTF-8."
-            ) from None
-
-
-def _storable_name(value: str) -> str:
-    _storable_text(value, "the text")
-    return value
-
-
-def _storable_metadata(value: dict[str, Any]) -> dict[str, Any]:
-    """Walk the metadata without recursion: bounded depth, storable text in keys and values."""
-    pending: list[tuple[object, int]] = [(value, 1)]
-    while pending:
-        node, depth = pending.pop()
-        if depth > METADATA_DEPTH_MAX:
-            raise ValueError(f"is nested more than {METADATA_DEPTH_MAX} levels deep; flatten it.")
-        if isinstance(node, dict):
-            for key, child in node.items():
-                _storable_text(key, "a key")
-                pending.append((child, depth + 1))
-        elif isinstance(node, list):
-            pending.extend((child, depth + 1) for child in node)
-        elif isinstance(node, str):
-            _storable_text(node, "a value")
-    return value
-
-
-@cache
-def _timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _known_timezone(value: str) -> str:
-    if value not in _timezones():
-        raise ValueError(
-            f"{value!r} is not a known IANA time zone; use a name such as 'UTC', "
-            "'Africa/Harare' or 'America/Panama'."
-        )
-    return value
-
-
 DecimalString = Annotated[
     str,
     PlainValidator(_decimal_string),
@@ -194,15 +135,16 @@ IsoTime = Annotated[
         }
     ),
 ]
+# Metadata, names and time zones are checked by the domain (storable text, depth, size,
+# known zones), which answers with a validation_error; the schema only takes their JSON shape.
 Metadata = Annotated[
     dict[str, Any],
-    AfterValidator(_storable_metadata),
     Field(description="A JSON object of at most 4,096 bytes; no fractional numbers."),
 ]
 TransferId = Annotated[StrictStr, Field(max_length=TRANSFER_ID_LENGTH_MAX)]
 AccountId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
 AssetCode = Annotated[StrictStr, Field(max_length=ASSET_CODE_LENGTH_MAX)]
-Name = Annotated[StrictStr, Field(max_length=NAME_LENGTH_MAX), AfterValidator(_storable_name)]
+Name = Annotated[StrictStr, Field(max_length=NAME_LENGTH_MAX)]
 
 
 class CreateModel(BaseModel):
@@ -219,8 +161,7 @@ class TenantCreate(CreateModel):
     name: Name | None = None
     timezone: Annotated[
         StrictStr,
-        Field(max_length=TIMEZONE_LENGTH_MAX, examples=["America/Panama"]),
-        AfterValidator(_known_timezone),
+        Field(max_length=TIMEZONE_NAME_LENGTH_MAX, examples=["America/Panama"]),
     ] = "UTC"
 
 

@@ -21,7 +21,12 @@ from rewardledger.domain import ids
 from rewardledger.domain.accounts import Account, Balances
 from rewardledger.domain.errors import AlreadyExists, NotFound, RetryableError, ValidationError
 from rewardledger.domain.events import OutboxEvent
-from rewardledger.domain.limits import EXPIRY_BATCH_SIZE, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.domain.limits import (
+    CURSOR_DIGITS_MAX,
+    EXPIRY_BATCH_SIZE,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+)
 from rewardledger.domain.money import Amount
 from rewardledger.domain.tenants import Asset, Tenant, asset_scale, display_name, timezone_name
 from rewardledger.domain.transfers import (
@@ -33,6 +38,7 @@ from rewardledger.domain.transfers import (
     Transfer,
     TransferRequest,
     VoidPending,
+    check_instant,
     check_metadata,
 )
 from rewardledger.ledger import integrity
@@ -86,9 +92,19 @@ class Ledger:
     # Tenants ---------------------------------------------------------------------------------
 
     def create_tenant(
-        self, tenant_id: str, *, name: str | None = None, timezone: str = "UTC"
+        self,
+        tenant_id: str,
+        *,
+        name: str | None = None,
+        timezone: str = "UTC",
+        exist_ok: bool = True,
     ) -> Tenant:
-        """Create a tenant; creating it again with the same values returns it unchanged."""
+        """Create a tenant; creating it again with the same values returns it unchanged.
+
+        With ``exist_ok=False`` an existing tenant is ``already_exists`` whatever its values
+        (for callers that must act only on a tenant they created, such as issuing its first
+        admin key).
+        """
         tenant = Tenant(
             ids.tenant_id(tenant_id),
             display_name(name if name is not None else tenant_id),
@@ -105,7 +121,7 @@ class Ledger:
             for field in ("name", "timezone")
             if getattr(existing, field) != getattr(tenant, field)
         ]
-        if differing:
+        if differing or not exist_ok:
             raise AlreadyExists("tenant", tenant_id, differing)
         return existing
 
@@ -113,7 +129,7 @@ class Ledger:
         cached = self._tenants.get(tenant_id)
         if cached is not None:
             return cached
-        tenant = self.store.get_tenant(tenant_id)
+        tenant = self.store.get_tenant(ids.tenant_id(tenant_id))
         if tenant is None:
             raise NotFound("tenant", tenant_id)
         self._tenants[tenant_id] = tenant
@@ -121,6 +137,13 @@ class Ledger:
 
     def list_tenants(self) -> list[Tenant]:
         return self.store.list_tenants()
+
+    def count_tenants(self) -> int:
+        return self.store.count_tenants()
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision (None before the first migration)."""
+        return self.store.schema_revision()
 
     # Assets ----------------------------------------------------------------------------------
 
@@ -208,9 +231,14 @@ class Ledger:
             raise AlreadyExists("account", account_id, differing)
         return existing
 
+    def count_accounts(self, tenant_id: str) -> int:
+        """How many accounts the tenant has (for the progress of jobs that walk them all)."""
+        self.get_tenant(tenant_id)
+        return self.store.count_accounts(tenant_id)
+
     def get_account(self, tenant_id: str, account_id: str) -> Account:
         self.get_tenant(tenant_id)
-        account = self.store.get_account(tenant_id, account_id)
+        account = self.store.get_account(tenant_id, ids.account_id(account_id))
         if account is None:
             raise NotFound("account", account_id)
         return account
@@ -305,7 +333,7 @@ class Ledger:
 
     def get_transfer(self, tenant_id: str, transfer_id: str) -> Transfer:
         self.get_tenant(tenant_id)
-        record = self.store.get_transfer(tenant_id, transfer_id)
+        record = self.store.get_transfer(tenant_id, ids.journal_id(transfer_id))
         if record is None:
             raise NotFound("transfer", transfer_id)
         if isinstance(record, StoredRefusal):
@@ -332,7 +360,12 @@ class Ledger:
             raise ValidationError(f"limit must be from 1 to {PAGE_SIZE_MAX}.", field="limit")
         before = None
         if cursor is not None:
-            if not isinstance(cursor, str) or not cursor.isdigit() or len(cursor) > 19:
+            if (
+                not isinstance(cursor, str)
+                or not 1 <= len(cursor) <= CURSOR_DIGITS_MAX
+                or not cursor.isascii()
+                or not cursor.isdigit()
+            ):
                 raise ValidationError(
                     "cursor is not valid; pass the next_cursor of the previous page.",
                     field="cursor",
@@ -374,9 +407,7 @@ class Ledger:
                 Amount(b.debits_pending, scale),
                 Amount(b.credits_pending, scale),
             )
-        if at.tzinfo is None:
-            raise ValidationError("at must be a time with a UTC offset.", field="at")
-        posted = self.store.posted_balance_at(tenant_id, account_id, at)
+        posted = self.store.posted_balance_at(tenant_id, account_id, check_instant(at, "at"))
         return BalanceView(
             account_id, account.asset_code, at, Amount(posted, scale), None, None, None
         )

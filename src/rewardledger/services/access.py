@@ -59,8 +59,12 @@ def issue_key(ledger: Ledger, tenant_id: str, role: str, label: str | None = Non
 def create_tenant(
     ledger: Ledger, tenant_id: str, *, name: str | None = None, timezone: str = "UTC"
 ) -> tuple[Tenant, IssuedKey]:
-    """Create a tenant and its first admin key (the only way to obtain one)."""
-    tenant = ledger.create_tenant(tenant_id, name=name, timezone=timezone)
+    """Create a tenant and its first admin key (the only way to obtain one).
+
+    A tenant that exists already is ``already_exists``: creating it again must not hand out
+    another admin key. Issue further keys with ``issue_key`` (an admin's call).
+    """
+    tenant = ledger.create_tenant(tenant_id, name=name, timezone=timezone, exist_ok=False)
     return tenant, issue_key(ledger, tenant.id, Role.ADMIN, "first admin key")
 
 

@@ -50,6 +50,14 @@ def normalise_url(url: str) -> URL:
     )
 
 
+def safe_url(url: str) -> str:
+    """The URL as the user wrote it, with its password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # a URL too malformed to parse is shown as nothing
+        return "<the database URL>"
+
+
 def make_engine(url: str) -> Engine:
     parsed = normalise_url(url)
     if parsed.drivername.startswith("sqlite"):

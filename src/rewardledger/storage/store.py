@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account, Balances
-from rewardledger.domain.errors import RetryableError
+from rewardledger.domain.errors import DatabaseUnavailable, RetryableError
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.reconciliation import (
     TOTAL_FIELDS,
@@ -46,7 +46,7 @@ from rewardledger.domain.transfers import (
     TransferState,
 )
 from rewardledger.storage import migrate as migrations
-from rewardledger.storage.engine import is_retryable, make_engine
+from rewardledger.storage.engine import is_retryable, make_engine, safe_url
 from rewardledger.storage.posting import (
     PostgresWriteSession,
     SqliteWriteSession,
@@ -73,14 +73,39 @@ class SqlStore:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
+        self._shown_url = safe_url(url)
         self.dialect: str = self.engine.dialect.name
         self._sessions = WriteSessions(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
 
+    def ping(self) -> None:
+        """Connect once, so that an unreachable database is reported at start-up."""
+        with self._unavailable(), self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     def migrate(self) -> None:
-        migrations.upgrade(self.engine)
+        with self._unavailable():
+            migrations.upgrade(self.engine)
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """Report a database that cannot be reached or opened as ``database_unavailable``."""
+        try:
+            yield
+        except (OperationalError, OSError) as error:
+            original = getattr(error, "orig", None) or error
+            reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
+            hint = (
+                "Check that the file's folder exists and is writable."
+                if self.dialect == "sqlite"
+                else "Check that the server is running and that the URL's host, port, user "
+                "and database are right."
+            )
+            raise DatabaseUnavailable(
+                self._shown_url, reason or type(original).__name__, hint
+            ) from error
 
     def write_session(
         self, tenant_id: str
@@ -144,6 +169,9 @@ class SqlStore:
         with self._read() as connection:
             return int(connection.execute(select(func.count()).select_from(tenants)).scalar_one())
 
+    def schema_revision(self) -> str | None:
+        return migrations.current_revision(self.engine)
+
     def insert_asset(self, asset: Asset, event: OutboxEvent) -> bool:
         statement = insert(assets).values(
             tenant_id=asset.tenant_id,
@@ -173,6 +201,16 @@ class SqlStore:
             updated_at=account.updated_at,
         )
         return self._insert_once(statement, event, account.tenant_id, account.created_at)
+
+    def count_accounts(self, tenant_id: str) -> int:
+        with self._read() as connection:
+            return int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(accounts)
+                    .where(accounts.c.tenant_id == tenant_id)
+                ).scalar_one()
+            )
 
     def get_account(self, tenant_id: str, account_id: str) -> Account | None:
         return self.accounts_by_id(tenant_id, [account_id]).get(account_id)

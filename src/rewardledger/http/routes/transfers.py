@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Response
 
 from rewardledger.domain.errors import BatchFailed, ValidationError
-from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX
+from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX, VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
-from rewardledger.http.problems import VALIDATION_ERRORS_LISTED_MAX, documented
+from rewardledger.http.problems import documented
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
     PostCreate,
