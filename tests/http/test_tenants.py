@@ -28,9 +28,9 @@ def test_the_platform_admin_creates_a_tenant_with_its_first_admin_key(
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["tenant"] | {"created_at": None} == body | {"created_at": None}
-    assert created["admin_key"]["role"] == "admin"
-    assert created["admin_key"]["key"].startswith("rlk_")
-    key = {"Authorization": f"Bearer {created['admin_key']['key']}"}
+    assert created["api_key"]["role"] == "admin"
+    assert created["api_key"]["key"].startswith("rlk_")
+    key = {"Authorization": f"Bearer {created['api_key']['key']}"}
     asset = client.post(
         f"/v1/tenants/{tenant}/assets", json={"code": "USD", "scale": 2}, headers=key
     )

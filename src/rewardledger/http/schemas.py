@@ -208,7 +208,7 @@ class ApiKeyPublic(BaseModel):
 
 class TenantCreatedPublic(BaseModel):
     tenant: TenantPublic
-    admin_key: ApiKeyPublic
+    api_key: ApiKeyPublic
 
 
 # Assets and accounts -------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def create_tenant(body: TenantCreate, ledger: LedgerDep) -> TenantCreatedPublic:
     Sending the same values again returns the tenant with another new admin key.
     """
     tenant, key = access.create_tenant(ledger, body.id, name=body.name, timezone=body.timezone)
-    return TenantCreatedPublic(tenant=TenantPublic.of(tenant), admin_key=ApiKeyPublic.of(key))
+    return TenantCreatedPublic(tenant=TenantPublic.of(tenant), api_key=ApiKeyPublic.of(key))
 
 
 @router.post(
