@@ -17,8 +17,9 @@ plain psycopg transfer in ``bench/``; see docs/performance.md.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -102,8 +103,13 @@ class _Rows:
         now: datetime,
         cycle_tag: Callable[[datetime], str],
     ) -> list[tuple[Any, ...]]:
-        time_in, json_in, tenant_id = self.codec.time_in, self.codec.json_in, self.tenant_id
-        created_at = time_in(now)
+        json_in, tenant_id = self.codec.json_in, self.tenant_id
+        created_at = self.codec.time_in(now)
+
+        def time_in(instant: datetime) -> Any:
+            # Most rows take effect now: convert that instant once per write.
+            return created_at if instant == now else self.codec.time_in(instant)
+
         tags: dict[datetime, str] = {}
 
         def tag(instant: datetime) -> str:
@@ -517,23 +523,29 @@ class SqliteWriteSession:
         now: datetime,
         cycle_tag: Callable[[datetime], str],
     ) -> None:
-        executemany = self._connection.executemany
         rows = self._rows
         journal = rows.transfers(accepted, refused, now, cycle_tag)
         if journal:
-            executemany(self._sql.insert_transfers, journal)
+            self._many(self._sql.insert_transfers, journal)
         if accounts:
-            executemany(
+            self._many(
                 self._sql.update_accounts,
                 [(*row, self._tenant_id) for row in rows.accounts(accounts, now)],
             )
         opened, closed = rows.holds(accepted)
         if opened:
-            executemany(self._sql.insert_holds, opened)
+            self._many(self._sql.insert_holds, opened)
         if closed:
-            executemany(self._sql.delete_holds, [(self._tenant_id, c) for c in closed])
+            self._many(self._sql.delete_holds, [(self._tenant_id, c) for c in closed])
         if events:
-            executemany(self._sql.insert_outbox, rows.events(events, now))
+            self._many(self._sql.insert_outbox, rows.events(events, now))
+
+    def _many(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        # executemany costs more than execute for the one row of a single transfer.
+        if len(rows) == 1:
+            self._connection.execute(sql, rows[0])
+        else:
+            self._connection.executemany(sql, rows)
 
     def commit(self) -> None:
         self._connection.execute("COMMIT")
@@ -544,7 +556,9 @@ class SqliteWriteSession:
 
 
 class WriteSessions:
-    """Opens write sessions on an engine's pooled driver connections."""
+    """Opens write sessions: on PostgreSQL on the engine's pooled driver connections; on SQLite
+    on one connection per thread, kept open, since a SQLite connection is cheap to hold and the
+    pool's checkout and return cost about as much as the rest of a transfer in Python."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -552,40 +566,67 @@ class WriteSessions:
         self._postgres = engine.dialect.name == "postgresql"
         self._pg_sql = _PostgresStatements(engine.dialect) if self._postgres else None
         self._sqlite_sql = None if self._postgres else _SqliteStatements()
+        self._local = threading.local()
+        self._held: list[Any] = []
+        self._held_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the per-thread SQLite connections (the pool closes the others)."""
+        with self._held_lock:
+            for connection in self._held:
+                connection.close()
+            self._held.clear()
+        self._local = threading.local()
+
+    def open(self, tenant_id: str) -> AbstractContextManager[Any]:
+        if self._pg_sql is not None:
+            return self._open_postgres(self._pg_sql, tenant_id)
+        assert self._sqlite_sql is not None
+        return self._open_sqlite(self._sqlite_sql, tenant_id)
 
     @contextmanager
-    def open(self, tenant_id: str) -> Iterator[PostgresWriteSession | SqliteWriteSession]:
+    def _open_postgres(
+        self, statements: _PostgresStatements, tenant_id: str
+    ) -> Iterator[PostgresWriteSession]:
         raw = self._engine.raw_connection()
         try:
             driver: Any = raw.driver_connection
-            if self._pg_sql is not None and driver.broken:
+            if driver.broken:
                 # Pooled connections are not pinged on checkout (a round trip per write);
                 # a connection the server dropped is found here or fails and is retried.
                 raw.invalidate()
                 raw = self._engine.raw_connection()
                 driver = raw.driver_connection
-            if self._pg_sql is not None:
-                with _translated_errors():
-                    pg_session = PostgresWriteSession(driver, self._pg_sql, self._codec, tenant_id)
-                    try:
-                        yield pg_session
-                    finally:
-                        if not pg_session.committed and not driver.closed:
-                            driver.rollback()
-            else:
-                assert self._sqlite_sql is not None
-                with _translated_errors():
-                    driver.execute("BEGIN IMMEDIATE")
-                    try:
-                        sqlite_session = SqliteWriteSession(
-                            driver, self._sqlite_sql, self._codec, tenant_id
-                        )
-                        yield sqlite_session
-                    finally:
-                        if not sqlite_session.committed and driver.in_transaction:
-                            driver.execute("ROLLBACK")
+            with _translated_errors():
+                session = PostgresWriteSession(driver, statements, self._codec, tenant_id)
+                try:
+                    yield session
+                finally:
+                    if not session.committed and not driver.closed:
+                        driver.rollback()
         finally:
             raw.close()
+
+    @contextmanager
+    def _open_sqlite(
+        self, statements: _SqliteStatements, tenant_id: str
+    ) -> Iterator[SqliteWriteSession]:
+        driver: Any = getattr(self._local, "connection", None)
+        if driver is None:
+            proxy = self._engine.raw_connection()
+            driver = proxy.driver_connection
+            proxy.detach()  # ours from now on: the pool neither reuses nor resets it
+            self._local.connection = driver
+            with self._held_lock:
+                self._held.append(proxy)
+        with _translated_errors():
+            driver.execute("BEGIN IMMEDIATE")
+            session = SqliteWriteSession(driver, statements, self._codec, tenant_id)
+            try:
+                yield session
+            finally:
+                if not session.committed and driver.in_transaction:
+                    driver.execute("ROLLBACK")
 
 
 @contextmanager

@@ -78,6 +78,7 @@ class SqlStore:
         self._sessions = WriteSessions(self.engine)
 
     def close(self) -> None:
+        self._sessions.close()
         self.engine.dispose()
 
     def ping(self) -> None:
