@@ -15,6 +15,7 @@ Writers are processes. The figures are medians over rounds; ratios are taken rou
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import os
@@ -40,6 +41,8 @@ from rewardledger.ledger.engine import Ledger
 
 ACCOUNTS = 1_000
 BATCH = 1_000
+# Every writer runs this long untimed first (caches, prepared statements, connections).
+WARMUP_SECONDS = 1.0
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -67,91 +70,95 @@ def _pairs(seed: int) -> Callable[[], tuple[int, int]]:
     return pick
 
 
+def _timed(step: Callable[[], int], seconds: float, start: Any) -> int:
+    """Run ``step`` untimed for WARMUP_SECONDS, wait for every writer, then count what it
+    commits in ``seconds``. Engine and baselines go through here alike."""
+    warm_until = time.perf_counter() + WARMUP_SECONDS
+    while time.perf_counter() < warm_until:
+        step()
+    start.wait()
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        done += step()
+    return done
+
+
 def _engine_worker(target: Target, seed: int, batch: int, seconds: float, start: Any) -> int:
     pick = _pairs(seed)
     prefix = f"w{seed}-{secrets.token_hex(3)}"
-    done = 0
+    numbers = itertools.count()
     with Ledger.open(target.url, migrate=False) as ledger:
         ledger.assets(target.tenant)
-        start.wait()
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
+
+        def step() -> int:
             requests = []
             for _ in range(batch):
                 a, b = pick()
                 requests.append(
-                    TransferRequest(
-                        f"{prefix}-{done + len(requests)}", f"a{a}", f"a{b}", "USD", "1.00"
-                    )
+                    TransferRequest(f"{prefix}-{next(numbers)}", f"a{a}", f"a{b}", "USD", "1.00")
                 )
             if batch == 1:
                 ledger.transfer(target.tenant, requests[0])
             else:
                 ledger.transfer_batch(target.tenant, requests)
-            done += batch
-    return done
+            return batch
+
+        return _timed(step, seconds, start)
 
 
 def _postgres_baseline_worker(
     target: Target, seed: int, batch: int, seconds: float, start: Any
 ) -> int:
     pick = _pairs(seed)
-    done = 0
+    numbers = itertools.count()
     with psycopg.connect(target.baseline) as connection:
-        start.wait()
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
+
+        def step() -> int:
             a, b = sorted(pick())
+            number = next(numbers)
             with connection.transaction():
-                connection.execute(
-                    "INSERT INTO bench_legs (transfer_no, account_id, amount) VALUES (%s, %s, %s)",
-                    (done, a, -100),
-                )
-                connection.execute(
-                    "INSERT INTO bench_legs (transfer_no, account_id, amount) VALUES (%s, %s, %s)",
-                    (done, b, 100),
-                )
-                connection.execute(
-                    "UPDATE bench_balances SET balance = balance - 100 WHERE account_id = %s", (a,)
-                )
-                connection.execute(
-                    "UPDATE bench_balances SET balance = balance + 100 WHERE account_id = %s", (b,)
-                )
-            done += 1
-    return done
+                connection.execute(_LEG_PG, (number, a, -100))
+                connection.execute(_LEG_PG, (number, b, 100))
+                connection.execute(_DEBIT_PG, (a,))
+                connection.execute(_CREDIT_PG, (b,))
+            return 1
+
+        return _timed(step, seconds, start)
 
 
 def _sqlite_baseline_worker(
     target: Target, seed: int, batch: int, seconds: float, start: Any
 ) -> int:
     pick = _pairs(seed)
-    done = 0
+    numbers = itertools.count()
     connection = sqlite3.connect(target.baseline, isolation_level=None, timeout=30)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
-    start.wait()
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    connection.execute("PRAGMA synchronous=FULL")  # durable commits, as the engine
+
+    def step() -> int:
         a, b = sorted(pick())
+        number = next(numbers)
         connection.execute("BEGIN IMMEDIATE")
-        connection.execute(
-            "INSERT INTO bench_legs (transfer_no, account_id, amount) VALUES (?, ?, ?)",
-            (done, a, -100),
-        )
-        connection.execute(
-            "INSERT INTO bench_legs (transfer_no, account_id, amount) VALUES (?, ?, ?)",
-            (done, b, 100),
-        )
-        connection.execute(
-            "UPDATE bench_balances SET balance = balance - 100 WHERE account_id = ?", (a,)
-        )
-        connection.execute(
-            "UPDATE bench_balances SET balance = balance + 100 WHERE account_id = ?", (b,)
-        )
+        connection.execute(_LEG_SQLITE, (number, a, -100))
+        connection.execute(_LEG_SQLITE, (number, b, 100))
+        connection.execute(_DEBIT_SQLITE, (a,))
+        connection.execute(_CREDIT_SQLITE, (b,))
         connection.execute("COMMIT")
-        done += 1
-    connection.close()
-    return done
+        return 1
+
+    try:
+        return _timed(step, seconds, start)
+    finally:
+        connection.close()
+
+
+_LEG_PG = "INSERT INTO bench_legs (transfer_no, account_id, amount) VALUES (%s, %s, %s)"
+_DEBIT_PG = "UPDATE bench_balances SET balance = balance - 100 WHERE account_id = %s"
+_CREDIT_PG = "UPDATE bench_balances SET balance = balance + 100 WHERE account_id = %s"
+_LEG_SQLITE = _LEG_PG.replace("%s", "?")
+_DEBIT_SQLITE = _DEBIT_PG.replace("%s", "?")
+_CREDIT_SQLITE = _CREDIT_PG.replace("%s", "?")
 
 
 def _run(
@@ -166,7 +173,8 @@ def _run(
                 pool.apply_async(worker, (target, random.randrange(10**9), batch, seconds, start))
                 for _ in range(writers)
             ]
-            time.sleep(1.0)  # let every process import and connect before the clock starts
+            # Every process imports, connects and warms up before the clock starts.
+            time.sleep(WARMUP_SECONDS + 1.0)
             began = time.perf_counter()
             start.set()
             total = sum(job.get(timeout=seconds * 10 + 120) for job in jobs)

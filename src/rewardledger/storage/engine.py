@@ -21,6 +21,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from rewardledger.domain.errors import ValidationError
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Page cache per connection. A write touches the journal, two history indexes, the outbox and
+# the accounts; SQLite's default 2 MiB keeps too few of their pages once a ledger grows
+# (measured: about 2,300 against 2,800 transfers/s with 1,000 active accounts).
+SQLITE_CACHE_KIB = 64 * 1024
 POSTGRES_POOL_SIZE = 10
 POSTGRES_POOL_OVERFLOW_MAX = 10
 
@@ -92,6 +96,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
