@@ -12,25 +12,33 @@ id that is its idempotency key; every call names its tenant first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from rewardledger.domain import ids
 from rewardledger.domain.accounts import Account, Balances
-from rewardledger.domain.errors import AlreadyExists, NotFound, RetryableError, ValidationError
+from rewardledger.domain.errors import (
+    AlreadyExists,
+    Busy,
+    NotFound,
+    RetryableError,
+    ValidationError,
+)
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.limits import (
     CURSOR_DIGITS_MAX,
     EXPIRY_BATCH_SIZE,
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,
+    WRITE_RETRIES_MAX,
 )
 from rewardledger.domain.money import Amount
 from rewardledger.domain.tenants import Asset, Tenant, asset_scale, display_name, timezone_name
 from rewardledger.domain.transfers import (
     ExpirePending,
+    JournalEntry,
     Operation,
     Phase,
     PostPending,
@@ -53,6 +61,8 @@ from rewardledger.ledger.results import (
     RepairReport,
     TransferResult,
 )
+
+T = TypeVar("T")
 
 
 class Ledger:
@@ -374,13 +384,15 @@ class Ledger:
         account = self.get_account(tenant_id, account_id)
         scale = self.get_asset(tenant_id, account.asset_code).scale
         rows = self.store.history(tenant_id, account_id, before, limit)
+        # A post releases what its pending transfer held: read those amounts in one query.
+        held = self._held_amounts(tenant_id, rows)
         entries = [
             HistoryEntry(
                 seq=row.seq,
                 transfer=row.transfer,
                 side=row.side,
                 posted_change=Amount(_posted_change(row.transfer, row.side), scale),
-                pending_change=Amount(_pending_change(row.transfer, row.side, self), scale),
+                pending_change=Amount(_pending_change(row.transfer, row.side, held), scale),
                 balance_after=Amount(row.balance_after_minor, scale),
             )
             for row in rows
@@ -389,6 +401,23 @@ class Ledger:
             str(entries[-1].seq) if len(entries) == limit and entries[-1].seq > 1 else None
         )
         return HistoryPage(account_id, entries, next_cursor)
+
+    def _held_amounts(self, tenant_id: str, rows: Sequence[JournalEntry]) -> dict[str, int]:
+        pending_ids = sorted(
+            {
+                r.transfer.pending_id
+                for r in rows
+                if r.transfer.phase is Phase.POST and r.transfer.pending_id is not None
+            }
+        )
+        if not pending_ids:
+            return {}
+        records = self.store.get_records(tenant_id, pending_ids)
+        return {
+            pending_id: record.amount_minor
+            for pending_id, record in records.items()
+            if isinstance(record, Transfer)
+        }
 
     def balance(
         self, tenant_id: str, account_id: str, *, at: datetime | None = None
@@ -429,13 +458,14 @@ class Ledger:
             self.store, self.clock, tenant_id, self.assets(tenant_id), actor, progress
         )
 
-    def _retry(self, write: Any) -> Any:
-        for _ in range(8):
+    def _retry(self, write: Callable[[], T]) -> T:
+        """Run a short write, again on contention, at most WRITE_RETRIES_MAX times."""
+        for _ in range(WRITE_RETRIES_MAX):
             try:
                 return write()
             except RetryableError:
                 continue
-        return write()
+        raise Busy(WRITE_RETRIES_MAX)
 
 
 def _posted_change(transfer: Transfer, side: str) -> int:
@@ -444,7 +474,7 @@ def _posted_change(transfer: Transfer, side: str) -> int:
     return 0
 
 
-def _pending_change(transfer: Transfer, side: str, ledger: Ledger) -> int:
+def _pending_change(transfer: Transfer, side: str, held: Mapping[str, int]) -> int:
     sign = 1 if side == "credit" else -1
     if transfer.phase is Phase.PENDING:
         return sign * transfer.amount_minor
@@ -452,6 +482,5 @@ def _pending_change(transfer: Transfer, side: str, ledger: Ledger) -> int:
         return -sign * transfer.amount_minor
     if transfer.phase is Phase.POST:
         assert transfer.pending_id is not None
-        pending = ledger.get_transfer(transfer.tenant_id, transfer.pending_id)
-        return -sign * pending.amount_minor
+        return -sign * held[transfer.pending_id]
     return 0

@@ -33,7 +33,7 @@ from rewardledger.domain.errors import (
     ValidationError,
 )
 from rewardledger.domain.events import OutboxEvent
-from rewardledger.domain.limits import BATCH_SIZE_MAX, WRITE_RETRIES_MAX
+from rewardledger.domain.limits import ASSET_SCALE_MAX, BATCH_SIZE_MAX, WRITE_RETRIES_MAX
 from rewardledger.domain.money import Amount, parse_positive
 from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.domain.transfers import (
@@ -135,48 +135,58 @@ class Poster:
             if isinstance(conflict, IdempotencyConflict):
                 raise conflict
         if fresh:
-            now = self._clock()
-            with self._store.write_session(tenant.id) as session:
-                pending_ids = sorted(
-                    {i.op.pending_id for i in fresh if not isinstance(i.op, TransferRequest)}
-                )
-                rows = session.pending_rows(pending_ids) if pending_ids else {}
-                in_batch = {
-                    i.id: i.op.asset
-                    for i in fresh
-                    if isinstance(i.op, TransferRequest) and i.op.pending
-                }
-                items = [_resolve(i, rows, in_batch, assets) for i in fresh]
-                account_ids: set[str] = set()
-                for item in fresh:
-                    if isinstance(item.op, TransferRequest):
-                        account_ids.add(item.op.debit_account_id)
-                        account_ids.add(item.op.credit_account_id)
-                for row in rows.values():
-                    account_ids.add(row.debit_account_id)
-                    account_ids.add(row.credit_account_id)
-                states = session.lock_accounts(sorted(account_ids))
-                pendings = _pending_infos(session, rows)
-                scales = {code: asset.scale for code, asset in assets.items()}
-                outcomes = evaluate(items, states, pendings, scales, now, atomic=atomic)
-                accepted = [o for o in outcomes if isinstance(o, Accepted)]
-                if not dry_run:
-                    touched = {a.debit_account_id for a in accepted} | {
-                        a.credit_account_id for a in accepted
-                    }
-                    session.write(
-                        accepted,
-                        [_refused_row(o, rows, now) for o in outcomes if isinstance(o, Refused)],
-                        [states[account_id] for account_id in sorted(touched)],
-                        [OutboxEvent(EVENT_TYPES[a.phase], a.id) for a in accepted],
-                        now,
-                        tenant.cycle_tag,
-                    )
-                    session.commit()
-            written = _Written(tenant, assets, now)
-            for outcome in outcomes:
-                results[outcome.id] = _fresh_result(outcome, written, dry_run)
+            results.update(self._write(tenant, assets, fresh, atomic, dry_run))
         return [results[item.id] for item in prepared]
+
+    def _write(
+        self,
+        tenant: Tenant,
+        assets: Mapping[str, Asset],
+        fresh: Sequence[Resolved],
+        atomic: bool,
+        dry_run: bool,
+    ) -> dict[str, TransferResult]:
+        """Lock, apply the rules and (unless ``dry_run``) write ``fresh``, in one transaction."""
+        now = self._clock()
+        with self._store.write_session(tenant.id) as session:
+            pending_ids = sorted(
+                {i.op.pending_id for i in fresh if not isinstance(i.op, TransferRequest)}
+            )
+            rows = session.pending_rows(pending_ids) if pending_ids else {}
+            in_batch = {
+                i.id: i.op.asset
+                for i in fresh
+                if isinstance(i.op, TransferRequest) and i.op.pending
+            }
+            items = [_resolve(i, rows, in_batch, assets) for i in fresh]
+            account_ids: set[str] = set()
+            for item in fresh:
+                if isinstance(item.op, TransferRequest):
+                    account_ids.add(item.op.debit_account_id)
+                    account_ids.add(item.op.credit_account_id)
+            for row in rows.values():
+                account_ids.add(row.debit_account_id)
+                account_ids.add(row.credit_account_id)
+            states = session.lock_accounts(sorted(account_ids))
+            pendings = _pending_infos(session, rows)
+            scales = {code: asset.scale for code, asset in assets.items()}
+            outcomes = evaluate(items, states, pendings, scales, now, atomic=atomic)
+            if not dry_run:
+                accepted = [o for o in outcomes if isinstance(o, Accepted)]
+                touched = {a.debit_account_id for a in accepted} | {
+                    a.credit_account_id for a in accepted
+                }
+                session.write(
+                    accepted,
+                    [_refused_row(o, rows, now) for o in outcomes if isinstance(o, Refused)],
+                    [states[account_id] for account_id in sorted(touched)],
+                    [OutboxEvent(EVENT_TYPES[a.phase], a.id) for a in accepted],
+                    now,
+                    tenant.cycle_tag,
+                )
+                session.commit()
+        written = _Written(tenant, assets, now)
+        return {outcome.id: _fresh_result(outcome, written, dry_run) for outcome in outcomes}
 
 
 def _prepare(
@@ -196,9 +206,8 @@ def _prepare(
                     )
                 amount_minor = parse_positive(op.amount, asset.scale)
             elif isinstance(op, PostPending) and op.amount is not None:
-                Amount.parse(
-                    op.amount, 8
-                )  # shape only; its scale is checked once the asset is known
+                # The shape only: the asset, hence the scale, is known inside the transaction.
+                Amount.parse(op.amount, ASSET_SCALE_MAX)
         except (ValidationError, NotFound) as error:
             if not single:
                 error.context.setdefault("index", index)

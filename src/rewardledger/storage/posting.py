@@ -8,10 +8,12 @@ transaction, or none of them is.
 
 Why not plain SQLAlchemy ``Connection.execute`` here: the statements are generated from the
 Core tables in ``schema.py``, but they run on the driver connection. On PostgreSQL every change
-of a write is one statement (data-modifying CTEs over ``unnest`` arrays), so one transfer takes
-four round trips (BEGIN, lock, write, COMMIT) where statement-by-statement execution took eight;
-large batches COPY their journal rows. On SQLite they use ``executemany``. Measured against a
-plain psycopg transfer in ``bench/``; see docs/performance.md.
+of a write is one statement (data-modifying CTEs: the journal, the outbox, holds and account
+totals), so one transfer takes four round trips (BEGIN, lock, write, COMMIT) where
+statement-by-statement execution took eight; a small write binds its rows as scalar VALUES,
+a large one COPYs its journal and outbox rows and passes the rest as arrays. On SQLite the same
+steps run with execute and executemany. Measured against a plain psycopg transfer in
+``bench/``; see docs/performance.md.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import uuid_utils
 from psycopg import Connection as PgConnection
@@ -241,7 +243,40 @@ def _state(codec: _Codec, row: Sequence[Any]) -> AccountState:
 
 
 # ---------------------------------------------------------------------------------------------
-# PostgreSQL: psycopg pipeline, one unnest() statement per table.
+class _ReadStatements(Protocol):
+    lock: str
+    pending_rows: str
+    open_holds: str
+    resolutions: str
+
+
+class _Session:
+    """What both engines' write sessions share: the reads, built on each one's ``_query``."""
+
+    _sql: _ReadStatements
+    _codec: _Codec
+    committed: bool
+
+    def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]:
+        rows = self._query(self._sql.lock, account_ids)
+        return {row[0]: _state(self._codec, row) for row in rows}
+
+    def pending_rows(self, pending_ids: Sequence[str]) -> dict[str, PendingRow]:
+        rows = self._query(self._sql.pending_rows, pending_ids)
+        return {row[0]: _pending_row(self._codec, row) for row in rows}
+
+    def open_holds(self, pending_ids: Sequence[str]) -> set[str]:
+        return {row[0] for row in self._query(self._sql.open_holds, pending_ids)}
+
+    def resolutions(self, pending_ids: Sequence[str]) -> dict[str, str]:
+        return {row[0]: row[1] for row in self._query(self._sql.resolutions, pending_ids)}
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: one statement for all the changes of a write; COPY for large ones.
 
 
 def _pg_type(column: Column[Any], dialect: Dialect) -> str:
@@ -354,9 +389,11 @@ def _flatten(rows: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [value for row in rows for value in row]
 
 
-class PostgresWriteSession:
+class PostgresWriteSession(_Session):
     """Round trips of a write: BEGIN, the lock, one statement for all changes (after COPYing
     the journal and outbox when the write is large), COMMIT."""
+
+    _sql: _PostgresStatements
 
     def __init__(
         self,
@@ -374,20 +411,6 @@ class PostgresWriteSession:
 
     def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         return self._connection.execute(sql, (self._tenant_id, list(ids))).fetchall()
-
-    def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]:
-        rows = self._query(self._sql.lock, account_ids)
-        return {row[0]: _state(self._codec, row) for row in rows}
-
-    def pending_rows(self, pending_ids: Sequence[str]) -> dict[str, PendingRow]:
-        rows = self._query(self._sql.pending_rows, pending_ids)
-        return {row[0]: _pending_row(self._codec, row) for row in rows}
-
-    def open_holds(self, pending_ids: Sequence[str]) -> set[str]:
-        return {row[0] for row in self._query(self._sql.open_holds, pending_ids)}
-
-    def resolutions(self, pending_ids: Sequence[str]) -> dict[str, str]:
-        return {row[0]: row[1] for row in self._query(self._sql.resolutions, pending_ids)}
 
     def write(
         self,
@@ -479,7 +502,9 @@ class _SqliteStatements:
 _SQLITE_IDS_PER_QUERY = 10_000
 
 
-class SqliteWriteSession:
+class SqliteWriteSession(_Session):
+    _sql: _SqliteStatements
+
     def __init__(
         self, connection: Any, statements: _SqliteStatements, codec: _Codec, tenant_id: str
     ) -> None:
@@ -499,20 +524,6 @@ class SqliteWriteSession:
             )
             found.extend(cursor.fetchall())
         return found
-
-    def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]:
-        rows = self._query(self._sql.lock, account_ids)
-        return {row[0]: _state(self._codec, row) for row in rows}
-
-    def pending_rows(self, pending_ids: Sequence[str]) -> dict[str, PendingRow]:
-        rows = self._query(self._sql.pending_rows, pending_ids)
-        return {row[0]: _pending_row(self._codec, row) for row in rows}
-
-    def open_holds(self, pending_ids: Sequence[str]) -> set[str]:
-        return {row[0] for row in self._query(self._sql.open_holds, pending_ids)}
-
-    def resolutions(self, pending_ids: Sequence[str]) -> dict[str, str]:
-        return {row[0]: row[1] for row in self._query(self._sql.resolutions, pending_ids)}
 
     def write(
         self,
