@@ -39,7 +39,7 @@ from psycopg import sql
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
 
-ACCOUNTS = 1_000
+ACCOUNTS = 1_000  # the default: each transfer picks two of this many accounts
 BATCH = 1_000
 # Every writer runs this long untimed first (caches, prepared statements, connections).
 WARMUP_SECONDS = 1.0
@@ -54,17 +54,18 @@ class Target:
     url: str
     tenant: str
     baseline: str  # psycopg conninfo, or a sqlite file path
+    accounts: int
 
 
 # ---------------------------------------------------------------------------------------------
 # Workers. Each runs until its deadline and returns how many transfers it committed.
 
 
-def _pairs(seed: int) -> Callable[[], tuple[int, int]]:
+def _pairs(seed: int, accounts: int) -> Callable[[], tuple[int, int]]:
     rng = random.Random(seed)
 
     def pick() -> tuple[int, int]:
-        a, b = rng.sample(range(ACCOUNTS), 2)
+        a, b = rng.sample(range(accounts), 2)
         return a, b
 
     return pick
@@ -85,7 +86,7 @@ def _timed(step: Callable[[], int], seconds: float, start: Any) -> int:
 
 
 def _engine_worker(target: Target, seed: int, batch: int, seconds: float, start: Any) -> int:
-    pick = _pairs(seed)
+    pick = _pairs(seed, target.accounts)
     prefix = f"w{seed}-{secrets.token_hex(3)}"
     numbers = itertools.count()
     with Ledger.open(target.url, migrate=False) as ledger:
@@ -110,7 +111,7 @@ def _engine_worker(target: Target, seed: int, batch: int, seconds: float, start:
 def _postgres_baseline_worker(
     target: Target, seed: int, batch: int, seconds: float, start: Any
 ) -> int:
-    pick = _pairs(seed)
+    pick = _pairs(seed, target.accounts)
     numbers = itertools.count()
     with psycopg.connect(target.baseline) as connection:
 
@@ -130,7 +131,7 @@ def _postgres_baseline_worker(
 def _sqlite_baseline_worker(
     target: Target, seed: int, batch: int, seconds: float, start: Any
 ) -> int:
-    pick = _pairs(seed)
+    pick = _pairs(seed, target.accounts)
     numbers = itertools.count()
     connection = sqlite3.connect(target.baseline, isolation_level=None, timeout=30)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -186,12 +187,12 @@ def _run(
 # Setup.
 
 
-def _prepare_engine(url: str) -> str:
+def _prepare_engine(url: str, accounts: int) -> str:
     tenant = f"bench{secrets.token_hex(4)}"
     with Ledger.open(url) as ledger:
         ledger.create_tenant(tenant)
         ledger.create_asset(tenant, "USD", scale=2)
-        for i in range(ACCOUNTS):
+        for i in range(accounts):
             ledger.create_account(tenant, f"a{i}", asset="USD")
         # Planner statistics, as any database in service has them (the baseline gets the same).
         with ledger.store.engine.begin() as connection:  # type: ignore[attr-defined]
@@ -211,7 +212,7 @@ CREATE TABLE bench_balances (account_id BIGINT PRIMARY KEY, balance BIGINT NOT N
 """
 
 
-def postgres_target(base_url: str) -> tuple[Target, Callable[[], None]]:
+def postgres_target(base_url: str, accounts: int) -> tuple[Target, Callable[[], None]]:
     schema = f"bench_{secrets.token_hex(4)}"
     conninfo = base_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo, autocommit=True) as connection:
@@ -224,7 +225,7 @@ def postgres_target(base_url: str) -> tuple[Target, Callable[[], None]]:
                 connection.execute(statement)  # type: ignore[arg-type]
         with connection.cursor() as cursor:
             cursor.executemany(
-                "INSERT INTO bench_balances VALUES (%s, 0)", [(i,) for i in range(ACCOUNTS)]
+                "INSERT INTO bench_balances VALUES (%s, 0)", [(i,) for i in range(accounts)]
             )
         connection.execute("ANALYZE")
     separator = "&" if "?" in base_url else "?"
@@ -237,23 +238,26 @@ def postgres_target(base_url: str) -> tuple[Target, Callable[[], None]]:
     target = Target(
         "postgresql",
         url,
-        _prepare_engine(url),
+        _prepare_engine(url, accounts),
         f"{conninfo}{separator}options=-csearch_path%3D{schema}",
+        accounts,
     )
     return target, drop
 
 
-def sqlite_target(directory: Path) -> tuple[Target, Callable[[], None]]:
+def sqlite_target(directory: Path, accounts: int) -> tuple[Target, Callable[[], None]]:
     baseline = directory / "baseline.db"
     connection = sqlite3.connect(baseline, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.executescript(_BASELINE_SCHEMA.format(serial="INTEGER", timestamp="TEXT"))
     connection.executemany(
-        "INSERT INTO bench_balances VALUES (?, 0)", [(i,) for i in range(ACCOUNTS)]
+        "INSERT INTO bench_balances VALUES (?, 0)", [(i,) for i in range(accounts)]
     )
     connection.close()
     url = f"sqlite:///{directory / 'engine.db'}"
-    return Target("sqlite", url, _prepare_engine(url), str(baseline)), lambda: None
+    return Target("sqlite", url, _prepare_engine(url, accounts), str(baseline), accounts), (
+        lambda: None
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,19 +333,21 @@ class Row:
         return [o / b for o, b in zip(self.ours, self.baseline, strict=True)]
 
 
-SCENARIOS = [  # (name, writers, batch, baseline worker applies, target text)
+SCENARIOS = [  # (name, writers, transfers per call, target)
     ("single, 1 writer", 1, 1, "ratio >= 0.60 (postgresql), >= 0.50 (sqlite)"),
     ("single, 4 writers", 4, 1, "ratio >= 0.60 (postgresql)"),
     ("batches of 1,000, 1 writer", 1, BATCH, ">= 30,000 transfers/s"),
 ]
 
 
-def measure(target: Target, rounds: int, seconds: float) -> list[Row]:
+def measure(target: Target, rounds: int, seconds: float, only: str) -> list[Row]:
     baseline_worker = (
         _postgres_baseline_worker if target.engine == "postgresql" else _sqlite_baseline_worker
     )
     rows = []
     for name, writers, batch, goal in SCENARIOS:
+        if only not in name:
+            continue
         if target.engine == "sqlite" and writers > 1:
             continue  # SQLite takes one writer at a time; more writers only queue on its lock.
         row = Row(target.engine, name, goal)
@@ -368,7 +374,12 @@ def main() -> None:
         "--postgres", default=os.environ.get("REWARDLEDGER_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     )
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--accounts", type=int, default=ACCOUNTS, help="accounts each transfer picks two of"
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--only", default="", help="run the scenarios whose name contains this")
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench baseline")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -377,17 +388,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rewardledger-bench-") as directory:
         for engine in args.engines.split(","):
             target, cleanup = (
-                postgres_target(args.postgres)
+                postgres_target(args.postgres, args.accounts)
                 if engine == "postgresql"
-                else sqlite_target(Path(directory))
+                else sqlite_target(Path(directory), args.accounts)
             )
             try:
                 print(
-                    f"{engine}: {ACCOUNTS} accounts, {args.rounds} rounds of {args.seconds:g}s",
+                    f"{engine}: {args.accounts} accounts, "
+                    f"{args.rounds} rounds of {args.seconds:g}s",
                     flush=True,
                 )
-                rows.extend(measure(target, args.rounds, args.seconds))
-                if engine == "postgresql":
+                rows.extend(measure(target, args.rounds, args.seconds, args.only))
+                if engine == "postgresql" and not args.no_pgbench:
                     for clients in (1, 4):
                         pgbench_tps[clients] = pgbench(args.postgres, clients, args.seconds)
             finally:

@@ -195,6 +195,29 @@ class LedgerMachine(RuleBasedStateMachine):
         if ops:
             self.submit(ops, atomic=atomic)
 
+    @rule(
+        debit=st.sampled_from(ACCOUNTS),
+        credit=st.sampled_from(ACCOUNTS),
+        amount=amounts,
+        settle=st.sampled_from(["post", "post_part", "void", "twice"]),
+        atomic=st.booleans(),
+    )
+    def batch_holds_and_resolves_in_one_call(
+        self, debit: str, credit: str, amount: int, settle: str, atomic: bool
+    ) -> None:
+        if debit == credit:
+            credit = ACCOUNTS[(ACCOUNTS.index(debit) + 1) % len(ACCOUNTS)]
+        hold = TransferRequest(self.next_id(), debit, credit, "USD", cents(amount), pending=True)
+        ops: list[Operation] = [hold]
+        if settle == "void":
+            ops.append(VoidPending(hold.id, self.next_id()))
+        else:
+            part = cents(max(1, amount // 2)) if settle == "post_part" else None
+            ops.append(PostPending(hold.id, self.next_id(), part))
+        if settle == "twice":  # the second resolution must be refused
+            ops.append(VoidPending(hold.id, self.next_id()))
+        self.submit(ops, atomic=atomic)
+
     @rule(target=pendings, source=sent)
     def remember_pending(self, source: Operation) -> str:
         assert isinstance(source, TransferRequest)
