@@ -16,6 +16,17 @@ from datetime import datetime
 from typing import Any
 
 
+def posted_balance(debits_posted: int, credits_posted: int) -> int:
+    """Settled balance: credits minus debits that are posted."""
+    return credits_posted - debits_posted
+
+
+def available_balance(debits_pending: int, debits_posted: int, credits_posted: int) -> int:
+    """What may still be debited: the posted balance minus outgoing holds (invariant 3 keeps
+    it >= 0 on a no-negative account)."""
+    return credits_posted - debits_posted - debits_pending
+
+
 @dataclass(frozen=True, slots=True)
 class Balances:
     """The four totals an account materializes, in minor units; each only ever >= 0."""
@@ -27,13 +38,11 @@ class Balances:
 
     @property
     def posted(self) -> int:
-        """Settled balance: credits minus debits that are posted."""
-        return self.credits_posted - self.debits_posted
+        return posted_balance(self.debits_posted, self.credits_posted)
 
     @property
     def available(self) -> int:
-        """What may still be debited: posted balance minus outgoing holds."""
-        return self.credits_posted - self.debits_posted - self.debits_pending
+        return available_balance(self.debits_pending, self.debits_posted, self.credits_posted)
 
     @property
     def pending(self) -> int:
@@ -73,11 +82,11 @@ class AccountState:
 
     @property
     def posted(self) -> int:
-        return self.credits_posted - self.debits_posted
+        return posted_balance(self.debits_posted, self.credits_posted)
 
     @property
     def available(self) -> int:
-        return self.credits_posted - self.debits_posted - self.debits_pending
+        return available_balance(self.debits_pending, self.debits_posted, self.credits_posted)
 
     def copy(self) -> AccountState:
         return AccountState(

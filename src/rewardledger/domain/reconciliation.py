@@ -35,6 +35,7 @@ class AccountDiscrepancy:
     """One total of one account whose materialized value differs from the journal's."""
 
     account_id: str
+    asset_code: str
     field: str
     materialized: int
     journal: int

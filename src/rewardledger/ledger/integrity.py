@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rewardledger.domain.accounts import Account
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.limits import INTEGRITY_CHUNK_SIZE, REPORT_DISCREPANCIES_MAX
 from rewardledger.domain.money import format_minor
-from rewardledger.domain.reconciliation import TOTAL_FIELDS
+from rewardledger.domain.reconciliation import TOTAL_FIELDS, AccountJournalTotals
 from rewardledger.domain.tenants import Asset
 from rewardledger.ledger.clock import Clock
 from rewardledger.ledger.ports import Store
@@ -38,6 +39,29 @@ class _Found:
 
 def _amount(value: int, field: str, scale: int) -> str:
     return str(value) if field == "entry_count" else format_minor(value, scale)
+
+
+def _compare(found: _Found, account: Account, journal: AccountJournalTotals, scale: int) -> None:
+    """Add each total of ``account`` that differs from the journal's to ``found``."""
+    materialized = {
+        "debits_pending": account.balances.debits_pending,
+        "debits_posted": account.balances.debits_posted,
+        "credits_pending": account.balances.credits_pending,
+        "credits_posted": account.balances.credits_posted,
+        "entry_count": account.entry_count,
+    }
+    for field in TOTAL_FIELDS:
+        expected = getattr(journal, field)
+        if materialized[field] != expected:
+            found.add(
+                Discrepancy(
+                    "account_matches_journal",
+                    account.id,
+                    field,
+                    _amount(expected, field, scale),
+                    _amount(materialized[field], field, scale),
+                )
+            )
 
 
 def verify(
@@ -72,27 +96,7 @@ def verify(
         if not chunk:
             break
         for account in chunk:
-            journal = totals[account.id]
-            scale = assets[account.asset_code].scale
-            materialized = {
-                "debits_pending": account.balances.debits_pending,
-                "debits_posted": account.balances.debits_posted,
-                "credits_pending": account.balances.credits_pending,
-                "credits_posted": account.balances.credits_posted,
-                "entry_count": account.entry_count,
-            }
-            for field in TOTAL_FIELDS:
-                expected = getattr(journal, field)
-                if materialized[field] != expected:
-                    found.add(
-                        Discrepancy(
-                            "account_matches_journal",
-                            account.id,
-                            field,
-                            _amount(expected, field, scale),
-                            _amount(materialized[field], field, scale),
-                        )
-                    )
+            _compare(found, account, totals[account.id], assets[account.asset_code].scale)
         checked += len(chunk)
         after = chunk[-1].id
         if progress is not None:
@@ -121,24 +125,21 @@ def repair(
     changes = _Found()
     checked = 0
     after: str | None = None
-    while True:
-        chunk, _ = store.integrity_chunk(tenant_id, after, INTEGRITY_CHUNK_SIZE)
-        if not chunk:
-            break
-        scales = {account.id: assets[account.asset_code].scale for account in chunk}
-        fixed = store.repair_chunk(tenant_id, repair_id, [a.id for a in chunk], changes.count)
-        for change in fixed:
+    while chunk := store.account_ids_after(tenant_id, after, INTEGRITY_CHUNK_SIZE):
+        # repair_chunk recomputes the journal's totals under lock; nothing is read twice.
+        for change in store.repair_chunk(tenant_id, repair_id, chunk, changes.count):
+            scale = assets[change.asset_code].scale
             changes.add(
                 Discrepancy(
                     "account_matches_journal",
                     change.account_id,
                     change.field,
-                    _amount(change.journal, change.field, scales[change.account_id]),
-                    _amount(change.materialized, change.field, scales[change.account_id]),
+                    _amount(change.journal, change.field, scale),
+                    _amount(change.materialized, change.field, scale),
                 )
             )
         checked += len(chunk)
-        after = chunk[-1].id
+        after = chunk[-1]
         if progress is not None:
             progress(len(chunk))
     recreated, dropped = store.repair_holds(tenant_id, repair_id, changes.count)

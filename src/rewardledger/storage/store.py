@@ -356,6 +356,16 @@ class SqlStore:
 
     # Integrity -------------------------------------------------------------------------------
 
+    def account_ids_after(self, tenant_id: str, after: str | None, limit: int) -> list[str]:
+        """The next ``limit`` account ids in id order after ``after`` (keyset pagination)."""
+        query = select(accounts.c.account_id).where(accounts.c.tenant_id == tenant_id)
+        if after is not None:
+            query = query.where(accounts.c.account_id > after)
+        with self._read() as connection:
+            return list(
+                connection.execute(query.order_by(accounts.c.account_id).limit(limit)).scalars()
+            )
+
     def integrity_chunk(
         self, tenant_id: str, after: str | None, limit: int
     ) -> tuple[list[Account], dict[str, AccountJournalTotals]]:
@@ -443,7 +453,9 @@ class SqlStore:
                     before, after = getattr(row, field), getattr(totals, field)
                     if before != after:
                         fixed[field] = after
-                        changes.append(AccountDiscrepancy(account_id, field, before, after))
+                        changes.append(
+                            AccountDiscrepancy(account_id, row.asset_code, field, before, after)
+                        )
                 if fixed:
                     connection.execute(
                         update(accounts)
