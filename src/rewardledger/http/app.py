@@ -109,7 +109,7 @@ class _BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self.limit_bytes:
             await self._refuse(scope, receive, send)
             return
         chunks: list[bytes] = []
