@@ -52,7 +52,7 @@ from rewardledger.domain.transfers import (
 from rewardledger.ledger import integrity
 from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.ports import Store
-from rewardledger.ledger.posting import Poster, raise_for_single
+from rewardledger.ledger.posting import Poster, pause_before_retry, raise_for_single
 from rewardledger.ledger.results import (
     BalanceView,
     HistoryEntry,
@@ -460,11 +460,11 @@ class Ledger:
 
     def _retry(self, write: Callable[[], T]) -> T:
         """Run a short write, again on contention, at most WRITE_RETRIES_MAX times."""
-        for _ in range(WRITE_RETRIES_MAX):
+        for attempt in range(1, WRITE_RETRIES_MAX + 1):
             try:
                 return write()
             except RetryableError:
-                continue
+                pause_before_retry(attempt)
         raise Busy(WRITE_RETRIES_MAX)
 
 

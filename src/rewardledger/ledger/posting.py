@@ -70,6 +70,12 @@ EVENT_TYPES = {
 _RETRY_PAUSE_SECONDS = 0.005
 
 
+def pause_before_retry(attempt: int) -> None:
+    """Back off after the ``attempt``-th collision: longer each time, jittered so that
+    colliding writers do not retry in step."""
+    time.sleep(_RETRY_PAUSE_SECONDS * attempt * (1 + random.random()))  # noqa: S311
+
+
 class Poster:
     """Runs writes for one ``Ledger``; holds no state across calls but the store and clock."""
 
@@ -103,7 +109,7 @@ class Poster:
                 # Some ids exist already: answer them from the stored rows, write the rest.
                 known = self._store.get_records(tenant.id, [p.id for p in prepared])
             except RetryableError:
-                time.sleep(_RETRY_PAUSE_SECONDS * attempt * (1 + random.random()))  # noqa: S311
+                pause_before_retry(attempt)
         raise errors.Busy(WRITE_RETRIES_MAX)
 
     def _attempt(
