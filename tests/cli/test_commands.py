@@ -362,3 +362,16 @@ def test_a_bad_database_url_in_the_environment_exits_2() -> None:
     )
     assert result.exit_code == 2
     assert "error validation_error: REWARDLEDGER_DATABASE_URL must be" in result.stderr
+
+
+def test_jobs_run_reports_each_step_per_tenant_and_does_nothing_twice(
+    cli: Cli, tenant: str
+) -> None:
+    assert cli("demo", "--tenant", tenant, "--members", "2", "--days", "2").exit_code == 0
+    first = cli("jobs", "run", "--tenant", tenant)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert [t["tenant_id"] for t in report["tenants"]] == [tenant]
+    assert "holds_expired" in report["tenants"][0]["steps"]["holds"]
+    again = json.loads(cli("jobs", "run", "--tenant", tenant).stdout)
+    assert again["tenants"][0]["steps"]["holds"] == {"holds_expired": 0}

@@ -60,6 +60,7 @@ ROUTES = [
     Route("POST", "/transfers/{id}/void", "/transfers/hold-void/void", "write", {}),
     Route("GET", "/integrity", "/integrity", "read"),
     Route("POST", "/integrity/repair", "/integrity/repair", "admin"),
+    Route("POST", "/jobs/run", "/jobs/run", "write"),
 ]
 
 

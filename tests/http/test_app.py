@@ -39,6 +39,7 @@ V1_PATHS = {
     ("POST", "/v1/tenants/{tid}/transfers/{id}/void"),
     ("GET", "/v1/tenants/{tid}/integrity"),
     ("POST", "/v1/tenants/{tid}/integrity/repair"),
+    ("POST", "/v1/tenants/{tid}/jobs/run"),
 }
 
 

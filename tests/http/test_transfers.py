@@ -356,3 +356,15 @@ def test_batch_items_without_a_ref_need_an_idempotency_key(
 )
 def test_a_batch_of_the_wrong_shape_is_a_validation_error(api: Api, body: dict[str, Any]) -> None:
     assert_problem(api.post("/transfers/batch", body), 422, "validation_error")
+
+
+def test_the_jobs_run_expires_due_holds_once(api: Api, ledger: Ledger, shop: Programme) -> None:
+    hold(api, shop, "h-due", timeout_seconds=60)
+    hold(api, shop, "h-later", timeout_seconds=7200)
+    ledger.clock.advance(seconds=120)  # type: ignore[attr-defined]
+    first = api.post("/jobs/run")
+    assert first.status_code == 200, first.text
+    assert first.json()["steps"]["holds"] == {"holds_expired": 1}
+    assert api.post("/jobs/run").json()["steps"]["holds"] == {"holds_expired": 0}
+    assert api.get("/transfers/h-due").json()["state"] == "expired"
+    assert api.get("/transfers/h-later").json()["state"] == "pending"

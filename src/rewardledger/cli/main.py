@@ -34,7 +34,7 @@ from rewardledger.domain.errors import LedgerError, NotFound, UnsafeInterpreter,
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
-from rewardledger.services import access, demo
+from rewardledger.services import access, demo, jobs
 from rewardledger.services.access import IssuedKey
 
 # Bounds of ``rewardledger demo`` (about 1.7 writes per member and day).
@@ -60,6 +60,8 @@ tenant_app = typer.Typer(help="Create tenants.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Issue API keys.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
+jobs_app = typer.Typer(help="Run what is due: expiries, resets, refreshes.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +287,26 @@ def repair(
             bar.update(task, total=report.accounts_checked, completed=report.accounts_checked)
             reports.append(report)
     output.repair_reports(reports)
+
+
+@jobs_app.command("run")
+def jobs_run(ctx: typer.Context, tenant: TenantOption = None) -> None:
+    """Run every service's due work now, for one tenant or all: expire holds and
+    reservations, reset budget periods, expire points, refresh and close cycles.
+
+    Safe to run twice, or from two processes at once: what is done is not done again.
+    """
+    reports = []
+    with _ledger(ctx) as ledger, output.progress() as bar:
+        tenant_ids = _tenant_ids(ledger, tenant)
+        task = bar.add_task("due jobs", total=len(tenant_ids) * len(jobs.STEPS), unit="steps")
+        for tenant_id in tenant_ids:
+
+            def on_step(name: str, tenant_id: str = tenant_id) -> None:
+                bar.update(task, description=f"{tenant_id}: {name}", advance=1)
+
+            reports.append(jobs.run_due_jobs(ledger, tenant_id, on_step=on_step))
+    output.emit_json({"tenants": [{"tenant_id": r.tenant_id, "steps": r.steps} for r in reports]})
 
 
 @app.command("demo")

@@ -27,7 +27,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rewardledger.config import Settings
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
 from rewardledger.http import problems
-from rewardledger.http.routes import accounts, assets, health, integrity, tenants, transfers
+from rewardledger.http.routes import (
+    accounts,
+    assets,
+    health,
+    integrity,
+    jobs,
+    tenants,
+    transfers,
+)
 from rewardledger.ledger.engine import Ledger
 
 logger = logging.getLogger(__name__)
@@ -88,7 +96,8 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.include_router(health.router)
-    for module in (tenants, assets, accounts, transfers, integrity):
+    # Services add their routers to this tuple (one name each).
+    for module in (tenants, assets, accounts, transfers, integrity, jobs):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

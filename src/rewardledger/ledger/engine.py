@@ -61,6 +61,7 @@ from rewardledger.ledger.results import (
     RepairReport,
     TransferResult,
 )
+from rewardledger.ledger.unit import UnitOfWork, run_unit
 
 T = TypeVar("T")
 
@@ -457,6 +458,19 @@ class Ledger:
         return integrity.repair(
             self.store, self.clock, tenant_id, self.assets(tenant_id), actor, progress
         )
+
+    # Units of work ---------------------------------------------------------------------------
+
+    def run(self, tenant_id: str, use_case: Callable[[UnitOfWork], T]) -> T:
+        """Run a service's use case in one transaction with the journal (see ``ledger.unit``)."""
+        tenant = self.get_tenant(tenant_id)
+        return run_unit(
+            self.store, self._poster, self.clock, tenant, self.assets(tenant_id), use_case
+        )
+
+    def extension(self, name: str) -> object:
+        """The storage of the service called ``name`` (see ``storage.extensions``)."""
+        return self.store.extension(name)
 
     def _retry(self, write: Callable[[], T]) -> T:
         """Run a short write, again on contention, at most WRITE_RETRIES_MAX times."""

@@ -56,8 +56,29 @@ class WriteSession(Protocol):
     def commit(self) -> None: ...
 
 
+class Unit(Protocol):
+    """One write transaction on one tenant, shared by the journal (``session``) and the tables
+    of a service, whose storage reaches them through this object. Nothing is kept unless
+    ``commit`` is called; leaving the context without it rolls everything back."""
+
+    tenant_id: str
+
+    @property
+    def session(self) -> WriteSession: ...
+
+    def write_events(self, events: Sequence[OutboxEvent], now: datetime) -> None: ...
+
+    def commit(self) -> None: ...
+
+
 class Store(Protocol):
     """Persistence for the ledger: tenants, assets, accounts, the journal and its projections."""
+
+    def unit_of_work(self, tenant_id: str) -> AbstractContextManager[Unit]: ...
+
+    def extension(self, name: str) -> object:
+        """The storage of the service called ``name``; it implements that service's protocol."""
+        ...
 
     dialect: str
 

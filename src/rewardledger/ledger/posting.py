@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -112,6 +112,30 @@ class Poster:
                 pause_before_retry(attempt)
         raise errors.Busy(WRITE_RETRIES_MAX)
 
+    def submit_within(
+        self,
+        session: WriteSession,
+        tenant: Tenant,
+        assets: Mapping[str, Asset],
+        ops: Sequence[Operation],
+        *,
+        atomic: bool,
+        known: Mapping[str, Transfer | StoredRefusal],
+    ) -> list[TransferResult]:
+        """Like ``submit``, inside a transaction someone else commits (a unit of work).
+
+        Not retried here: a ``DuplicateIdError`` or ``RetryableError`` aborts the whole unit,
+        whose runner starts it again with the stored records of its ids in ``known``.
+        """
+        if not ops:
+            raise ValidationError("A batch needs at least one transfer.", field="transfers")
+        prepared = _prepare(ops, assets, self._clock(), single=len(ops) == 1)
+
+        def write(fresh: Sequence[Resolved]) -> dict[str, TransferResult]:
+            return self._apply(session, tenant, assets, fresh, atomic, dry_run=False)
+
+        return _answer(prepared, known, atomic, assets, write)
+
     def _attempt(
         self,
         tenant: Tenant,
@@ -121,28 +145,10 @@ class Poster:
         atomic: bool,
         dry_run: bool,
     ) -> list[TransferResult]:
-        results: dict[str, TransferResult] = {}
-        fresh: list[Resolved] = []
-        for item in prepared:
-            record = known.get(item.id)
-            if record is None:
-                fresh.append(item)
-            else:
-                results[item.id] = _replay(item, record, assets)
-        if atomic and results and fresh:
-            raise ValidationError(
-                "Some ids in this all-or-nothing batch were already used and others were not: "
-                f"{', '.join(sorted(results))} exist. Resend the original batch unchanged, or "
-                "use new ids for every transfer.",
-                field="transfers",
-            )
-        if atomic:
-            conflict = next((r.error for r in results.values() if r.error is not None), None)
-            if isinstance(conflict, IdempotencyConflict):
-                raise conflict
-        if fresh:
-            results.update(self._write(tenant, assets, fresh, atomic, dry_run))
-        return [results[item.id] for item in prepared]
+        def write(fresh: Sequence[Resolved]) -> dict[str, TransferResult]:
+            return self._write(tenant, assets, fresh, atomic, dry_run)
+
+        return _answer(prepared, known, atomic, assets, write)
 
     def _write(
         self,
@@ -153,46 +159,90 @@ class Poster:
         dry_run: bool,
     ) -> dict[str, TransferResult]:
         """Lock, apply the rules and (unless ``dry_run``) write ``fresh``, in one transaction."""
-        now = self._clock()
         with self._store.write_session(tenant.id) as session:
-            pending_ids = sorted(
-                {i.op.pending_id for i in fresh if not isinstance(i.op, TransferRequest)}
-            )
-            rows = session.pending_rows(pending_ids) if pending_ids else {}
-            in_batch = {
-                i.id: i.op.asset
-                for i in fresh
-                if isinstance(i.op, TransferRequest) and i.op.pending
-            }
-            items = [_resolve(i, rows, in_batch, assets) for i in fresh]
-            account_ids: set[str] = set()
-            for item in fresh:
-                if isinstance(item.op, TransferRequest):
-                    account_ids.add(item.op.debit_account_id)
-                    account_ids.add(item.op.credit_account_id)
-            for row in rows.values():
-                account_ids.add(row.debit_account_id)
-                account_ids.add(row.credit_account_id)
-            states = session.lock_accounts(sorted(account_ids))
-            pendings = _pending_infos(session, rows)
-            scales = {code: asset.scale for code, asset in assets.items()}
-            outcomes = evaluate(items, states, pendings, scales, now, atomic=atomic)
+            results = self._apply(session, tenant, assets, fresh, atomic, dry_run)
             if not dry_run:
-                accepted = [o for o in outcomes if isinstance(o, Accepted)]
-                touched = {a.debit_account_id for a in accepted} | {
-                    a.credit_account_id for a in accepted
-                }
-                session.write(
-                    accepted,
-                    [_refused_row(o, rows, now) for o in outcomes if isinstance(o, Refused)],
-                    [states[account_id] for account_id in sorted(touched)],
-                    [OutboxEvent(EVENT_TYPES[a.phase], a.id) for a in accepted],
-                    now,
-                    tenant.cycle_tag,
-                )
                 session.commit()
+        return results
+
+    def _apply(
+        self,
+        session: WriteSession,
+        tenant: Tenant,
+        assets: Mapping[str, Asset],
+        fresh: Sequence[Resolved],
+        atomic: bool,
+        dry_run: bool,
+    ) -> dict[str, TransferResult]:
+        """Lock, apply the rules and (unless ``dry_run``) write ``fresh`` in ``session``."""
+        now = self._clock()
+        pending_ids = sorted(
+            {i.op.pending_id for i in fresh if not isinstance(i.op, TransferRequest)}
+        )
+        rows = session.pending_rows(pending_ids) if pending_ids else {}
+        in_batch = {
+            i.id: i.op.asset for i in fresh if isinstance(i.op, TransferRequest) and i.op.pending
+        }
+        items = [_resolve(i, rows, in_batch, assets) for i in fresh]
+        account_ids: set[str] = set()
+        for item in fresh:
+            if isinstance(item.op, TransferRequest):
+                account_ids.add(item.op.debit_account_id)
+                account_ids.add(item.op.credit_account_id)
+        for row in rows.values():
+            account_ids.add(row.debit_account_id)
+            account_ids.add(row.credit_account_id)
+        states = session.lock_accounts(sorted(account_ids))
+        pendings = _pending_infos(session, rows)
+        scales = {code: asset.scale for code, asset in assets.items()}
+        outcomes = evaluate(items, states, pendings, scales, now, atomic=atomic)
+        if not dry_run:
+            accepted = [o for o in outcomes if isinstance(o, Accepted)]
+            touched = {a.debit_account_id for a in accepted} | {
+                a.credit_account_id for a in accepted
+            }
+            session.write(
+                accepted,
+                [_refused_row(o, rows, now) for o in outcomes if isinstance(o, Refused)],
+                [states[account_id] for account_id in sorted(touched)],
+                [OutboxEvent(EVENT_TYPES[a.phase], a.id) for a in accepted],
+                now,
+                tenant.cycle_tag,
+            )
         written = _Written(tenant, assets, now)
         return {outcome.id: _fresh_result(outcome, written, dry_run) for outcome in outcomes}
+
+
+def _answer(
+    prepared: Sequence[Resolved],
+    known: Mapping[str, Transfer | StoredRefusal],
+    atomic: bool,
+    assets: Mapping[str, Asset],
+    write: Callable[[Sequence[Resolved]], dict[str, TransferResult]],
+) -> list[TransferResult]:
+    """Answer the ids in ``known`` from their stored records and ``write`` the others."""
+    results: dict[str, TransferResult] = {}
+    fresh: list[Resolved] = []
+    for item in prepared:
+        record = known.get(item.id)
+        if record is None:
+            fresh.append(item)
+        else:
+            results[item.id] = _replay(item, record, assets)
+    if atomic and results and fresh:
+        raise ValidationError(
+            "Some ids in this all-or-nothing batch were already used and others were not: "
+            f"{', '.join(sorted(results))} exist. Resend the original batch unchanged, or "
+            "use new ids for every transfer.",
+            field="transfers",
+        )
+    if atomic:
+        conflict = next((r.error for r in results.values() if r.error is not None), None)
+        if isinstance(conflict, IdempotencyConflict):
+            raise conflict
+    if fresh:
+        results.update(write(fresh))
+    return [results[item.id] for item in prepared]
 
 
 def _prepare(

@@ -31,6 +31,7 @@ from psycopg import OperationalError as PgOperationalError
 from psycopg.types.json import Jsonb
 from sqlalchemy import Column, Engine, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rewardledger.domain.accounts import AccountState
 from rewardledger.domain.errors import DuplicateIdError, RetryableError
@@ -589,6 +590,14 @@ class WriteSessions:
             self._held.clear()
         self._local = threading.local()
 
+    def within(self, driver: Any, tenant_id: str) -> PostgresWriteSession | SqliteWriteSession:
+        """A session on ``driver``, a connection whose transaction someone else opened and
+        will commit (a unit of work): its ``commit`` must not be called."""
+        if self._pg_sql is not None:
+            return PostgresWriteSession(driver, self._pg_sql, self._codec, tenant_id)
+        assert self._sqlite_sql is not None
+        return SqliteWriteSession(driver, self._sqlite_sql, self._codec, tenant_id)
+
     def open(self, tenant_id: str) -> AbstractContextManager[Any]:
         if self._pg_sql is not None:
             return self._open_postgres(self._pg_sql, tenant_id)
@@ -608,7 +617,7 @@ class WriteSessions:
                 raw.invalidate()
                 raw = self._engine.raw_connection()
                 driver = raw.driver_connection
-            with _translated_errors():
+            with translated_errors():
                 session = PostgresWriteSession(driver, statements, self._codec, tenant_id)
                 try:
                     yield session
@@ -630,7 +639,7 @@ class WriteSessions:
             self._local.connection = driver
             with self._held_lock:
                 self._held.append(proxy)
-        with _translated_errors():
+        with translated_errors():
             driver.execute("BEGIN IMMEDIATE")
             session = SqliteWriteSession(driver, statements, self._codec, tenant_id)
             try:
@@ -641,11 +650,21 @@ class WriteSessions:
 
 
 @contextmanager
-def _translated_errors() -> Iterator[None]:
+def translated_errors() -> Iterator[None]:
     """Turn the driver's duplicate-id and contention errors into the ledger's port errors."""
     try:
         yield
     except Exception as error:
+        if isinstance(error, DBAPIError) and error.orig is not None:
+            # A service's statement, run through SQLAlchemy: judge the driver's error.
+            if error.connection_invalidated or is_retryable(error):
+                raise RetryableError(str(error.orig)) from error
+            if sqlstate(error) == _UNIQUE_VIOLATION or (
+                isinstance(error, IntegrityError)
+                and ("unique constraint failed" in str(error.orig).lower())
+            ):
+                raise DuplicateIdError(str(error.orig)) from error
+            raise
         if is_retryable(error) or isinstance(error, PgOperationalError):
             raise RetryableError(str(error)) from error
         taken = _journal_key_taken(error)

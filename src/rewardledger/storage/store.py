@@ -52,6 +52,7 @@ from rewardledger.storage.posting import (
     SqliteWriteSession,
     WriteSessions,
     new_event_id,
+    translated_errors,
 )
 from rewardledger.storage.schema import (
     accounts,
@@ -68,6 +69,37 @@ from rewardledger.storage.schema import (
 _POSTED_PHASES = (Phase.SINGLE.value, Phase.POST.value)
 
 
+class StorageUnit:
+    """One write transaction on one tenant, shared by the journal and a service's tables.
+
+    Implements ``rewardledger.ledger.ports.Unit``. ``session`` runs the journal's statements on
+    the driver connection under ``connection``, a SQLAlchemy connection in the same
+    transaction, on which the services' repositories (``rewardledger.storage.extensions``) run
+    theirs. Nothing is kept unless ``commit`` is called.
+    """
+
+    def __init__(
+        self,
+        tenant_id: str,
+        connection: Connection,
+        session: PostgresWriteSession | SqliteWriteSession,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.connection = connection
+        self.session = session
+        self.committed = False
+
+    def write_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
+        if events:
+            self.connection.execute(
+                insert(outbox), [_event_row(self.tenant_id, event, now) for event in events]
+            )
+
+    def commit(self) -> None:
+        self.connection.commit()
+        self.committed = True
+
+
 class SqlStore:
     """Implements ``rewardledger.ledger.ports.Store`` on one SQLAlchemy engine."""
 
@@ -77,9 +109,38 @@ class SqlStore:
         self.dialect: str = self.engine.dialect.name
         self._sessions = WriteSessions(self.engine)
 
+        self._extensions: dict[str, object] = {}
+
     def close(self) -> None:
         self._sessions.close()
         self.engine.dispose()
+
+    @contextmanager
+    def unit_of_work(self, tenant_id: str) -> Iterator[StorageUnit]:
+        """Open one write transaction (``BEGIN IMMEDIATE`` on SQLite) for a service's use case.
+
+        Contention and unique-key collisions, whether raised by the journal's statements or by
+        a service's, come out as ``RetryableError`` and ``DuplicateIdError``.
+        """
+        with translated_errors(), self.engine.connect() as connection:
+            connection.execution_options(rewardledger_write=True)
+            connection.begin()
+            driver: Any = connection.connection.driver_connection
+            unit = StorageUnit(tenant_id, connection, self._sessions.within(driver, tenant_id))
+            try:
+                yield unit
+            finally:
+                if not unit.committed:
+                    connection.rollback()
+
+    def extension(self, name: str) -> object:
+        """The storage of one service (budgets, points, cycles...), made once per store."""
+        found = self._extensions.get(name)
+        if found is None:
+            from rewardledger.storage.extensions import make_extension  # noqa: PLC0415
+
+            found = self._extensions[name] = make_extension(name, self.engine)
+        return found
 
     def ping(self) -> None:
         """Connect once, so that an unreachable database is reported at start-up."""
