@@ -13,6 +13,8 @@ Owns: the exception tree and the codes. Protects: the promise that a caller can 
     ├── Busy                  busy                  retries on contention were exhausted
     ├── DatabaseUnavailable   database_unavailable  the database cannot be reached or opened
     ├── UnsafeInterpreter     unsafe_interpreter    Python runs with -O, which strips assertions
+    ├── ProgramNotConfigured  program_not_configured  no cashback/debt programme set up yet
+    ├── CycleNotClosed        cycle_not_closed      cashback of an open cycle cannot be applied
     └── Rejection             (the ledger's rules refused a well-formed write; kept for replays)
         ├── InsufficientFunds     insufficient_funds
         ├── CurrencyMismatch      currency_mismatch
@@ -182,6 +184,37 @@ class BalanceOverflow(Rejection):
 
 class BatchFailed(Rejection):
     code = "batch_failed"
+
+
+# Cycles ----
+
+
+class ProgramNotConfigured(LedgerError):
+    """A cashback or debt movement was sent before the tenant set up that programme."""
+
+    code = "program_not_configured"
+
+    def __init__(self, program: str) -> None:
+        super().__init__(
+            f"The tenant has no {program} programme yet. Set it first with "
+            f"PUT /v1/tenants/{{tid}}/{program}/program (or `rewardledger {program} program`).",
+            program=program,
+        )
+
+
+class CycleNotClosed(LedgerError):
+    """Cashback of a cycle that is still open (or in its grace period) cannot be applied."""
+
+    code = "cycle_not_closed"
+
+    def __init__(self, account_id: str, cycle_tag: str, closes_at: str) -> None:
+        super().__init__(
+            f"The cashback cycle {cycle_tag} of account {account_id!r} closes at {closes_at}; "
+            "apply its cashback to debt after that.",
+            account_id=account_id,
+            cycle_tag=cycle_tag,
+            closes_at=closes_at,
+        )
 
 
 REJECTIONS_BY_CODE: dict[str, type[Rejection]] = {

@@ -65,6 +65,9 @@ PROBLEMS: dict[str, ProblemKind] = {
     "payload_too_large": ProblemKind(413, "Request body too large"),
     "method_not_allowed": ProblemKind(405, "Method not allowed"),
     "internal_error": ProblemKind(500, "Internal error"),
+    # Cycles ----
+    "program_not_configured": ProblemKind(409, "Programme not set up"),
+    "cycle_not_closed": ProblemKind(409, "Cycle not closed yet"),
 }
 
 

@@ -1,0 +1,206 @@
+"""Cashback and debt cycles: programmes, movements, dirty marks and the two cycle ledgers.
+
+Revision ID: 0004_cycles
+Revises: 0001
+Create Date: 2026-11-22
+
+``cashback_movements`` and ``debt_movements`` are append-only on both engines (triggers refuse
+UPDATE and DELETE, and TRUNCATE on PostgreSQL), like the journal: a correction is a new
+movement (a reversal), never an edit. The ledgers and dirty marks are projections and change.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_cycles"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+TIMESTAMP = sa.DateTime(timezone=True)
+APPEND_ONLY_TABLES = ("cashback_movements", "debt_movements")
+APPEND_ONLY_MESSAGE = (
+    "cycle movements are append-only: they cannot be updated or deleted; "
+    "record a reversal or a correcting movement instead"
+)
+POSTGRES_APPEND_ONLY = f"""
+CREATE FUNCTION rewardledger_cycle_movements_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE} (% refused)', TG_OP
+        USING ERRCODE = 'restrict_violation';
+END;
+$$
+"""
+
+
+def _tenant() -> sa.Column[str]:
+    return sa.Column("tenant_id", sa.String(length=64), nullable=False)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "cycle_settings",
+        _tenant(),
+        sa.Column("refresh_mode", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_cycle_settings")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "cashback_programs",
+        _tenant(),
+        sa.Column("currency", sa.String(length=16), nullable=False),
+        sa.Column("minimum_spend_minor", sa.BigInteger(), nullable=False),
+        sa.Column("default_cap_minor", sa.BigInteger(), nullable=False),
+        sa.Column("grace_days", sa.SmallInteger(), nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_cashback_programs")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "cashback_accounts",
+        _tenant(),
+        sa.Column("account_id", sa.String(length=128), nullable=False),
+        sa.Column("default_cap_minor", sa.BigInteger(), nullable=True),
+        sa.Column("enrolled", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "account_id", name=op.f("pk_cashback_accounts")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "debt_programs",
+        _tenant(),
+        sa.Column("currency", sa.String(length=16), nullable=False),
+        sa.Column("closing_day", sa.SmallInteger(), nullable=False),
+        sa.Column("due_day", sa.SmallInteger(), nullable=False),
+        sa.Column("grace_days", sa.SmallInteger(), nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_debt_programs")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "cashback_movements",
+        _tenant(),
+        sa.Column("movement_id", sa.String(length=128), nullable=False),
+        sa.Column("account_id", sa.String(length=128), nullable=False),
+        sa.Column("cycle_tag", sa.String(length=10), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("spend_minor", sa.BigInteger(), nullable=False),
+        sa.Column("requested_minor", sa.BigInteger(), nullable=False),
+        sa.Column("cashback_minor", sa.BigInteger(), nullable=False),
+        sa.Column("budget_cap_minor", sa.BigInteger(), nullable=True),
+        sa.Column("override", sa.Boolean(), nullable=False),
+        sa.Column("reverses_id", sa.String(length=128), nullable=True),
+        sa.Column("transfer_id", sa.String(length=128), nullable=True),
+        sa.Column("occurred_at", TIMESTAMP, nullable=False),
+        sa.Column("recorded_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "movement_id", name=op.f("pk_cashback_movements")),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_cashback_movements_pair",
+        "cashback_movements",
+        ["tenant_id", "account_id", "cycle_tag"],
+        unique=False,
+    )
+    op.create_table(
+        "debt_movements",
+        _tenant(),
+        sa.Column("movement_id", sa.String(length=128), nullable=False),
+        sa.Column("person_id", sa.String(length=128), nullable=False),
+        sa.Column("cycle_tag", sa.String(length=10), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("due_at", TIMESTAMP, nullable=True),
+        sa.Column("transfer_id", sa.String(length=128), nullable=True),
+        sa.Column("occurred_at", TIMESTAMP, nullable=False),
+        sa.Column("recorded_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "movement_id", name=op.f("pk_debt_movements")),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_debt_movements_pair",
+        "debt_movements",
+        ["tenant_id", "person_id", "cycle_tag"],
+        unique=False,
+    )
+    op.create_table(
+        "cycle_dirty",
+        _tenant(),
+        sa.Column("ledger", sa.String(length=16), nullable=False),
+        sa.Column("holder_id", sa.String(length=128), nullable=False),
+        sa.Column("cycle_tag", sa.String(length=10), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "ledger", "holder_id", "cycle_tag", name=op.f("pk_cycle_dirty")
+        ),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "cashback_ledger",
+        _tenant(),
+        sa.Column("account_id", sa.String(length=128), nullable=False),
+        sa.Column("cycle_tag", sa.String(length=10), nullable=False),
+        sa.Column("cashback_ledger_id", sa.String(length=36), nullable=False),
+        sa.Column("total_spend_minor", sa.BigInteger(), nullable=False),
+        sa.Column("total_cashback_minor", sa.BigInteger(), nullable=False),
+        sa.Column("budget_cap_minor", sa.BigInteger(), nullable=False),
+        sa.Column("eligibility", sa.String(length=16), nullable=False),
+        sa.Column("remaining_budget_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("last_updated", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "account_id", "cycle_tag", name=op.f("pk_cashback_ledger")
+        ),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_cashback_ledger_cycle", "cashback_ledger", ["tenant_id", "cycle_tag"], unique=False
+    )
+    op.create_table(
+        "debt_ledger",
+        _tenant(),
+        sa.Column("person_id", sa.String(length=128), nullable=False),
+        sa.Column("cycle_tag", sa.String(length=10), nullable=False),
+        sa.Column("debt_ledger_id", sa.String(length=36), nullable=False),
+        sa.Column("initial_debt_minor", sa.BigInteger(), nullable=False),
+        sa.Column("new_debt_minor", sa.BigInteger(), nullable=False),
+        sa.Column("repayments_minor", sa.BigInteger(), nullable=False),
+        sa.Column("debt_discount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("net_debt_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("due_at", TIMESTAMP, nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("last_updated", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "person_id", "cycle_tag", name=op.f("pk_debt_ledger")),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_debt_ledger_cycle", "debt_ledger", ["tenant_id", "cycle_tag"], unique=False)
+
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(POSTGRES_APPEND_ONLY)
+        for table in APPEND_ONLY_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION rewardledger_cycle_movements_append_only()"
+            )
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION rewardledger_cycle_movements_append_only()"
+            )
+    else:
+        for table in APPEND_ONLY_TABLES:
+            for statement in ("UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{statement.lower()} BEFORE {statement} "
+                    f"ON {table} BEGIN SELECT RAISE(ABORT, "
+                    f"'{APPEND_ONLY_MESSAGE} ({statement} refused)'); END"
+                )
+
+
+def downgrade() -> None:
+    raise NotImplementedError("rewardledger's cycle movements are never dropped by a migration.")
