@@ -122,27 +122,12 @@ def set_account(
     def use_case(work: UnitOfWork) -> None:
         store.put_cashback_account(work.unit, settings, work.now)
         # Cap and enrolment feed the rows of every cycle of the account: recompute them.
-        for tag in _account_cycles(ledger, tenant_id, settings.account_id):
-            store.mark_dirty(work.unit, LedgerName.CASHBACK, settings.account_id, tag)
+        for tag in store.cashback_cycles_of(work.unit, settings.account_id):
+            mark = store.mark_dirty(work.unit, LedgerName.CASHBACK, settings.account_id, tag)
+            refresh_inline(work, store, mark)
 
     ledger.run(tenant_id, use_case)
     return settings
-
-
-def _account_cycles(ledger: Ledger, tenant_id: str, account_id: str) -> list[str]:
-    from rewardledger.domain.cycles import LedgerFilter  # noqa: PLC0415
-    from rewardledger.services.cycles import list_cashback_ledger  # noqa: PLC0415
-
-    tags: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = list_cashback_ledger(
-            ledger, tenant_id, LedgerFilter(holder_id=account_id), cursor=cursor
-        )
-        tags.extend(row.cycle_tag for row, _ in page.rows)
-        if page.next_cursor is None:
-            return tags
-        cursor = page.next_cursor
 
 
 def _non_negative(text: str, scale: int, field: str) -> int:

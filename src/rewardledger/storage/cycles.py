@@ -577,6 +577,19 @@ class SqlCycleStore:
         ).all()
         return [(row.person_id, row.cycle_tag, self._debt_totals(row)) for row in rows]
 
+    def cashback_cycles_of(self, unit: object, account_id: str) -> list[str]:
+        """Every cycle in which the account has cashback movements."""
+        storage = cast(StorageUnit, unit)
+        m = cashback_movements.c
+        return list(
+            storage.connection.scalars(
+                select(m.cycle_tag)
+                .where(m.tenant_id == storage.tenant_id, m.account_id == account_id)
+                .distinct()
+                .order_by(m.cycle_tag)
+            )
+        )
+
     def previous_debt_net(self, unit: object, person_id: str, tag: str) -> int:
         """The net debt of the person's latest cycle before ``tag`` that has a row (else 0)."""
         storage = cast(StorageUnit, unit)

@@ -1,0 +1,117 @@
+"""Builders for the cycle tests: a tenant with USD, a cashback and a debt programme."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rewardledger.domain.cycles import CashbackRow, DebtRow
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services import cashback, cycles, debt
+from tests.builders import new_id
+
+
+def programmes(
+    ledger: Ledger,
+    tenant_id: str,
+    *,
+    mode: str = "inline",
+    minimum_spend: str = "100.00",
+    default_cap: str = "50.00",
+    grace_days: int = 0,
+    closing_day: int = 31,
+    due_day: int = 15,
+    debt_grace_days: int = 0,
+) -> None:
+    ledger.create_asset(tenant_id, "USD", scale=2)
+    cashback.set_program(
+        ledger,
+        tenant_id,
+        currency="USD",
+        minimum_spend=minimum_spend,
+        default_cap=default_cap,
+        grace_days=grace_days,
+    )
+    debt.set_program(
+        ledger,
+        tenant_id,
+        currency="USD",
+        closing_day=closing_day,
+        due_day=due_day,
+        grace_days=debt_grace_days,
+    )
+    cycles.set_refresh_mode(ledger, tenant_id, mode)
+
+
+def accrue(
+    ledger: Ledger,
+    tenant_id: str,
+    account: str,
+    spend: str,
+    amount: str,
+    *,
+    at: datetime | None = None,
+    cap: str | None = None,
+    override: bool = False,
+    movement_id: str | None = None,
+) -> cashback.MovementResult:
+    return cashback.accrue(
+        ledger,
+        tenant_id,
+        cashback.Accrual(
+            movement_id or new_id("cb"),
+            account,
+            spend,
+            amount,
+            occurred_at=at,
+            budget_cap=cap,
+            override=override,
+        ),
+    )
+
+
+def owe(
+    ledger: Ledger,
+    tenant_id: str,
+    person: str,
+    kind: str,
+    amount: str,
+    *,
+    tag: str | None = None,
+    at: datetime | None = None,
+    due_at: datetime | None = None,
+) -> debt.DebtResult:
+    return debt.record(
+        ledger,
+        tenant_id,
+        debt.DebtRequest(
+            new_id("debt"), person, kind, amount, cycle_tag=tag, occurred_at=at, due_at=due_at
+        ),
+    )
+
+
+def cashback_row(ledger: Ledger, tenant_id: str, account: str, tag: str) -> CashbackRow:
+    return cycles.get_cashback_row(ledger, tenant_id, account, tag)[0]
+
+
+def debt_row(ledger: Ledger, tenant_id: str, person: str, tag: str) -> DebtRow:
+    return cycles.get_debt_row(ledger, tenant_id, person, tag)[0]
+
+
+def all_rows(ledger: Ledger, tenant_id: str) -> tuple[list[CashbackRow], list[DebtRow]]:
+    """Every row of both ledgers, in key order (without ``last_updated``)."""
+    from rewardledger.domain.cycles import LedgerFilter
+
+    found_cashback: list[CashbackRow] = []
+    found_debt: list[DebtRow] = []
+    cursor: str | None = None
+    while True:
+        page = cycles.list_cashback_ledger(ledger, tenant_id, LedgerFilter(), cursor=cursor)
+        found_cashback += [row for row, _ in page.rows]
+        if (cursor := page.next_cursor) is None:
+            break
+    while True:
+        debt_page = cycles.list_debt_ledger(ledger, tenant_id, LedgerFilter(), cursor=cursor)
+        found_debt += [row for row, _ in debt_page.rows]
+        if (cursor := debt_page.next_cursor) is None:
+            break
+    return found_cashback, found_debt
