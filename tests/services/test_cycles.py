@@ -71,7 +71,8 @@ def test_an_override_may_take_the_remaining_budget_below_zero_and_says_so(
     assert row.total_cashback_minor == 5500
     assert row.remaining_budget_minor == -500
     assert row.eligibility is Eligibility.REACHED_CAP
-    assert row.notes is not None and "5.00 past its cap" in row.notes
+    assert row.notes is not None
+    assert "5.00 past its cap" in row.notes
 
 
 def test_the_latest_cap_snapshot_wins_over_the_account_default_and_the_programme(
@@ -146,7 +147,8 @@ def test_a_reversal_takes_back_exactly_what_its_accrual_credited_once(
     first = cashback.reverse(ledger, tenant_id, cashback.Reversal("buy-2"))
     again = cashback.reverse(ledger, tenant_id, cashback.Reversal("buy-2"))
     assert first.movement.cashback_minor == -500
-    assert again.replayed and again.movement == first.movement
+    assert again.replayed
+    assert again.movement == first.movement
     row = cashback_row(ledger, tenant_id, "card-1", "2026-03")
     assert (row.total_spend_minor, row.total_cashback_minor) == (80000, 4500)
     assert str(ledger.balance(tenant_id, "card-1").posted) == "45.00"
@@ -158,7 +160,8 @@ def test_a_replayed_accrual_returns_the_first_result_and_a_changed_one_conflicts
     programmes(ledger, tenant_id)
     first = accrue(ledger, tenant_id, "card-1", "10.00", "1.00", movement_id="m-1")
     again = accrue(ledger, tenant_id, "card-1", "10.00", "1.00", movement_id="m-1")
-    assert again.replayed and again.movement == first.movement
+    assert again.replayed
+    assert again.movement == first.movement
     with pytest.raises(IdempotencyConflict):
         accrue(ledger, tenant_id, "card-1", "10.00", "2.00", movement_id="m-1")
     assert cashback_row(ledger, tenant_id, "card-1", "2026-03").total_cashback_minor == 100
@@ -297,7 +300,8 @@ def test_a_closed_cycles_cashback_is_applied_to_debt_once(
     again = cashback.apply_to_debt(
         ledger, tenant_id, "card-1", "2026-03", person_id="ana", debt_cycle_tag="2026-03"
     )
-    assert again.replayed and again.movement == first.movement
+    assert again.replayed
+    assert again.movement == first.movement
     with pytest.raises(IdempotencyConflict):
         cashback.apply_to_debt(ledger, tenant_id, "card-1", "2026-03", person_id="bob")
     row = debt_row(ledger, tenant_id, "ana", "2026-03")
