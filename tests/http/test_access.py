@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from rewardledger.domain.access import CAPABILITIES, Role
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.http.app import create_app
 from rewardledger.ledger.engine import Ledger
+from rewardledger.services import cashback, cycles, debt
 from rewardledger.services.access import issue_key
 from tests.builders import Programme, fund, programme
 from tests.http.support import Api, assert_problem, snapshot, transfer_body
@@ -61,6 +63,51 @@ ROUTES = [
     Route("GET", "/integrity", "/integrity", "read"),
     Route("POST", "/integrity/repair", "/integrity/repair", "admin"),
     Route("POST", "/jobs/run", "/jobs/run", "write"),
+    # Cycles (set up by ``set_up_cycles``).
+    Route(
+        "PUT",
+        "/cashback/program",
+        "/cashback/program",
+        "admin",
+        {"currency": "USD", "minimum_spend": "10.00", "default_cap": "50.00"},
+    ),
+    Route(
+        "PUT",
+        "/cashback/accounts/{account}",
+        "/cashback/accounts/card-1",
+        "admin",
+        {"default_cap": "40.00", "enrolled": True},
+    ),
+    Route(
+        "POST",
+        "/cashback/movements",
+        "/cashback/movements",
+        "write",
+        {"id": "cb-route", "account_id": "card-1", "spend": "20.00", "cashback": "1.00"},
+    ),
+    Route("GET", "/cashback/ledger", "/cashback/ledger", "read"),
+    Route("GET", "/cashback/ledger/{account}/{cycle}", "/cashback/ledger/card-1/2026-02", "read"),
+    Route(
+        "POST",
+        "/cashback/ledger/{account}/{cycle}/apply-to-debt",
+        "/cashback/ledger/card-1/2026-02/apply-to-debt",
+        "write",
+        {"person_id": "ana"},
+    ),
+    Route("PUT", "/debt/program", "/debt/program", "admin", {"currency": "USD"}),
+    Route(
+        "POST",
+        "/debt/movements",
+        "/debt/movements",
+        "write",
+        {"id": "debt-route", "person_id": "ana", "kind": "charge", "amount": "5.00"},
+    ),
+    Route("GET", "/debt/ledger", "/debt/ledger", "read"),
+    Route("GET", "/debt/ledger/{person}/{cycle}", "/debt/ledger/ana/2026-03", "read"),
+    Route("GET", "/cycles/settings", "/cycles/settings", "read"),
+    Route("PUT", "/cycles/settings", "/cycles/settings", "admin", {"refresh_mode": "inline"}),
+    Route("POST", "/cycles/refresh", "/cycles/refresh", "write"),
+    Route("POST", "/cycles/rebuild", "/cycles/rebuild", "admin"),
 ]
 
 
@@ -73,7 +120,7 @@ def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
     headers = {"Authorization": f"Bearer {key}"}
     if route.method == "GET":
         return api.client.get(url, headers=headers)
-    return api.client.post(url, json=route.body, headers=headers)
+    return api.client.request(route.method, url, json=route.body, headers=headers)
 
 
 def set_up_transfers(ledger: Ledger, p: Programme) -> None:
@@ -83,6 +130,24 @@ def set_up_transfers(ledger: Ledger, p: Programme) -> None:
             p.tenant_id,
             TransferRequest(ref, p.wallets[0], p.wallets[1], "USD", "10.00", pending=True),
         )
+    set_up_cycles(ledger, p)
+
+
+def set_up_cycles(ledger: Ledger, p: Programme) -> None:
+    """Cashback and debt programmes in USD; card-1 has February cashback (a closed cycle) and
+    ana a March debt."""
+    cashback.set_program(
+        ledger, p.tenant_id, currency="USD", minimum_spend="10.00", default_cap="50.00"
+    )
+    debt.set_program(ledger, p.tenant_id, currency="USD")
+    cycles.set_refresh_mode(ledger, p.tenant_id, "inline")
+    february = datetime(2026, 2, 10, tzinfo=UTC)
+    cashback.accrue(
+        ledger,
+        p.tenant_id,
+        cashback.Accrual("cb-feb", "card-1", "20.00", "2.00", occurred_at=february),
+    )
+    debt.record(ledger, p.tenant_id, debt.DebtRequest("debt-mar", "ana", "charge", "9.00"))
 
 
 def test_the_route_table_lists_every_tenant_route(ledger: Ledger, settings: Settings) -> None:

@@ -40,6 +40,20 @@ V1_PATHS = {
     ("GET", "/v1/tenants/{tid}/integrity"),
     ("POST", "/v1/tenants/{tid}/integrity/repair"),
     ("POST", "/v1/tenants/{tid}/jobs/run"),
+    ("PUT", "/v1/tenants/{tid}/cashback/program"),
+    ("PUT", "/v1/tenants/{tid}/cashback/accounts/{account}"),
+    ("POST", "/v1/tenants/{tid}/cashback/movements"),
+    ("GET", "/v1/tenants/{tid}/cashback/ledger"),
+    ("GET", "/v1/tenants/{tid}/cashback/ledger/{account}/{cycle}"),
+    ("POST", "/v1/tenants/{tid}/cashback/ledger/{account}/{cycle}/apply-to-debt"),
+    ("PUT", "/v1/tenants/{tid}/debt/program"),
+    ("POST", "/v1/tenants/{tid}/debt/movements"),
+    ("GET", "/v1/tenants/{tid}/debt/ledger"),
+    ("GET", "/v1/tenants/{tid}/debt/ledger/{person}/{cycle}"),
+    ("GET", "/v1/tenants/{tid}/cycles/settings"),
+    ("PUT", "/v1/tenants/{tid}/cycles/settings"),
+    ("POST", "/v1/tenants/{tid}/cycles/refresh"),
+    ("POST", "/v1/tenants/{tid}/cycles/rebuild"),
 }
 
 

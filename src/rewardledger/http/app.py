@@ -30,6 +30,9 @@ from rewardledger.http import problems
 from rewardledger.http.routes import (
     accounts,
     assets,
+    cashback,
+    cycles,
+    debt,
     health,
     integrity,
     jobs,
@@ -97,7 +100,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     # Services add their routers to this tuple (one name each).
-    for module in (tenants, assets, accounts, transfers, integrity, jobs):
+    for module in (tenants, assets, accounts, transfers, integrity, jobs, cashback, debt, cycles):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

@@ -1,0 +1,226 @@
+"""Cashback: the programme, account settings, movements and the ``cashback_ledger``.
+
+A movement's ``id`` is its idempotency key: the first write is 201, a replay 200 with
+``Idempotent-Replayed: true``. A reversal's id is derived from the accrual it reverses.
+The ledger list is keyset-paginated by (account, cycle); ``format=csv`` streams every matching
+row with the seed's columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import StreamingResponse
+
+from rewardledger.domain.cycles import LedgerFilter
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.problems import documented
+from rewardledger.http.routes.transfers import REPLAYED_HEADER
+from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN
+from rewardledger.http.schemas_cycles import (
+    CASHBACK_CSV_COLUMNS,
+    ApplyToDebtCreate,
+    CashbackAccountCreate,
+    CashbackAccountPublic,
+    CashbackLedgerPage,
+    CashbackLedgerPublic,
+    CashbackMovementCreate,
+    CashbackMovementPublic,
+    CashbackProgramCreate,
+    CashbackProgramPublic,
+    DebtMovementPublic,
+)
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services import cashback, cycles
+
+router = APIRouter(tags=["cashback"])
+
+TAG_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+CURSOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}/[0-9]{4}-(0[1-9]|1[0-2])$"
+AccountPath = Annotated[
+    str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
+]
+CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
+_WRITE_PROBLEMS = documented(
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "idempotency_conflict",
+    "program_not_configured",
+    "currency_mismatch",
+    "insufficient_funds",
+    "busy",
+)
+
+
+def _scale(ledger: Ledger, tenant_id: str) -> int:
+    return ledger.get_asset(tenant_id, cashback.get_program(ledger, tenant_id).currency).scale
+
+
+@router.put("/tenants/{tid}/cashback/program", responses=_WRITE_PROBLEMS)
+def put_program(
+    body: CashbackProgramCreate, ledger: LedgerDep, principal: TenantAdmin
+) -> CashbackProgramPublic:
+    """Set the cashback programme: currency, minimum spend per cycle, default cap, grace."""
+    program = cashback.set_program(
+        ledger,
+        principal.tenant_id,
+        currency=body.currency,
+        minimum_spend=body.minimum_spend,
+        default_cap=body.default_cap,
+        grace_days=body.grace_days,
+    )
+    return CashbackProgramPublic.of(program, _scale(ledger, principal.tenant_id))
+
+
+@router.put("/tenants/{tid}/cashback/accounts/{account}", responses=_WRITE_PROBLEMS)
+def put_account(
+    account: AccountPath, body: CashbackAccountCreate, ledger: LedgerDep, principal: TenantAdmin
+) -> CashbackAccountPublic:
+    """Set an account's default cap (null: the programme's) and whether it is enrolled."""
+    settings = cashback.set_account(
+        ledger, principal.tenant_id, account, default_cap=body.default_cap, enrolled=body.enrolled
+    )
+    return CashbackAccountPublic.of(settings, _scale(ledger, principal.tenant_id))
+
+
+@router.post("/tenants/{tid}/cashback/movements", status_code=201, responses=_WRITE_PROBLEMS)
+def create_movement(
+    body: CashbackMovementCreate, response: Response, ledger: LedgerDep, principal: Writer
+) -> CashbackMovementPublic:
+    """Record an accrual (credited up to the cycle's cap unless ``override``) or a reversal."""
+    tenant_id = principal.tenant_id
+    if body.kind == "reversal":
+        if body.reverses_id is None:
+            raise ValidationError("A reversal names the accrual it reverses.", field="reverses_id")
+        result = cashback.reverse(
+            ledger, tenant_id, cashback.Reversal(body.reverses_id, body.occurred_at)
+        )
+    else:
+        missing = [
+            name
+            for name in ("id", "account_id", "spend", "cashback")
+            if getattr(body, name) is None
+        ]
+        if missing:
+            raise ValidationError(f"An accrual needs {', '.join(missing)}.", field=missing[0])
+        assert body.id is not None
+        assert body.account_id is not None
+        assert body.spend is not None
+        assert body.cashback is not None
+        result = cashback.accrue(
+            ledger,
+            tenant_id,
+            cashback.Accrual(
+                body.id,
+                body.account_id,
+                body.spend,
+                body.cashback,
+                currency=body.currency,
+                occurred_at=body.occurred_at,
+                cycle_tag=body.cycle_tag,
+                budget_cap=body.budget_cap,
+                override=body.override,
+            ),
+        )
+    if result.replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+    return CashbackMovementPublic.of(result.movement, _scale(ledger, tenant_id))
+
+
+@router.get("/tenants/{tid}/cashback/ledger", response_model=None)
+def list_ledger(
+    ledger: LedgerDep,
+    principal: Reader,
+    account: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
+    cycle: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    eligibility: Annotated[
+        str | None, Query(pattern="^(eligible|not_eligible|reached_cap|pending)$")
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> CashbackLedgerPage | StreamingResponse:
+    """The ``cashback_ledger`` rows, filtered; ``format=csv`` streams all of them."""
+    tenant_id = principal.tenant_id
+    where = LedgerFilter(account, cycle, status, eligibility)
+    scale = _scale(ledger, tenant_id)
+    if format == "csv":
+        return StreamingResponse(
+            _csv(ledger, tenant_id, where, scale),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="cashback_ledger.csv"'},
+        )
+    page = cycles.list_cashback_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
+    return CashbackLedgerPage(
+        rows=[CashbackLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CASHBACK_CSV_COLUMNS)
+    cursor: str | None = None
+    while True:
+        page = cycles.list_cashback_ledger(
+            ledger, tenant_id, where, cursor=cursor, limit=PAGE_SIZE_MAX
+        )
+        for row, at in page.rows:
+            public = CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+            writer.writerow([public[column] for column in CASHBACK_CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if (cursor := page.next_cursor) is None:
+            return
+
+
+@router.get("/tenants/{tid}/cashback/ledger/{account}/{cycle}")
+def get_row(
+    account: AccountPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
+) -> CashbackLedgerPublic:
+    tenant_id = principal.tenant_id
+    row, at = cycles.get_cashback_row(ledger, tenant_id, account, cycle)
+    return CashbackLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))
+
+
+@router.post(
+    "/tenants/{tid}/cashback/ledger/{account}/{cycle}/apply-to-debt",
+    status_code=201,
+    responses=documented(
+        "validation_error", "not_found", "cycle_not_closed", "idempotency_conflict", "busy"
+    ),
+)
+def apply_to_debt(
+    account: AccountPath,
+    cycle: CyclePath,
+    body: ApplyToDebtCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+) -> DebtMovementPublic:
+    """Apply a closed cycle's cashback as a ``discount`` on a person's debt, once per cycle."""
+    tenant_id = principal.tenant_id
+    result = cashback.apply_to_debt(
+        ledger,
+        tenant_id,
+        account,
+        cycle,
+        person_id=body.person_id,
+        debt_cycle_tag=body.debt_cycle_tag,
+    )
+    if result.replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+    return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))

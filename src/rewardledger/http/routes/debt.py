@@ -1,0 +1,150 @@
+"""Debt: the programme, a person's movements and the ``debt_ledger``.
+
+A movement's ``id`` is its idempotency key (201 first, 200 with ``Idempotent-Replayed`` on a
+replay). The ledger list is keyset-paginated by (person, cycle); ``format=csv`` streams every
+matching row with the seed's columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import StreamingResponse
+
+from rewardledger.domain.cycles import LedgerFilter
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.problems import documented
+from rewardledger.http.routes.cashback import CURSOR_PATTERN, TAG_PATTERN, CyclePath
+from rewardledger.http.routes.transfers import REPLAYED_HEADER
+from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN
+from rewardledger.http.schemas_cycles import (
+    DEBT_CSV_COLUMNS,
+    DebtLedgerPage,
+    DebtLedgerPublic,
+    DebtMovementCreate,
+    DebtMovementPublic,
+    DebtProgramCreate,
+    DebtProgramPublic,
+)
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services import cycles, debt
+
+router = APIRouter(tags=["debt"])
+
+PersonPath = Annotated[str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)]
+_WRITE_PROBLEMS = documented(
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "idempotency_conflict",
+    "program_not_configured",
+    "currency_mismatch",
+    "busy",
+)
+
+
+def _scale(ledger: Ledger, tenant_id: str) -> int:
+    return ledger.get_asset(tenant_id, debt.get_program(ledger, tenant_id).currency).scale
+
+
+@router.put("/tenants/{tid}/debt/program", responses=_WRITE_PROBLEMS)
+def put_program(
+    body: DebtProgramCreate, ledger: LedgerDep, principal: TenantAdmin
+) -> DebtProgramPublic:
+    """Set the debt programme: currency, statement closing day, due day, grace days."""
+    return DebtProgramPublic.of(
+        debt.set_program(
+            ledger,
+            principal.tenant_id,
+            currency=body.currency,
+            closing_day=body.closing_day,
+            due_day=body.due_day,
+            grace_days=body.grace_days,
+        )
+    )
+
+
+@router.post("/tenants/{tid}/debt/movements", status_code=201, responses=_WRITE_PROBLEMS)
+def create_movement(
+    body: DebtMovementCreate, response: Response, ledger: LedgerDep, principal: Writer
+) -> DebtMovementPublic:
+    """Record an ``opening``, ``charge``, ``repayment`` or ``discount`` of a person's debt."""
+    tenant_id = principal.tenant_id
+    result = debt.record(
+        ledger,
+        tenant_id,
+        debt.DebtRequest(
+            body.id,
+            body.person_id,
+            body.kind,
+            body.amount,
+            currency=body.currency,
+            cycle_tag=body.cycle_tag,
+            due_at=body.due_at,
+            occurred_at=body.occurred_at,
+        ),
+    )
+    if result.replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+    return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))
+
+
+@router.get("/tenants/{tid}/debt/ledger", response_model=None)
+def list_ledger(
+    ledger: LedgerDep,
+    principal: Reader,
+    person: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
+    cycle: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|partial|repaid|overdue)$")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> DebtLedgerPage | StreamingResponse:
+    """The ``debt_ledger`` rows, filtered; ``format=csv`` streams all of them."""
+    tenant_id = principal.tenant_id
+    where = LedgerFilter(person, cycle, status)
+    scale = _scale(ledger, tenant_id)
+    if format == "csv":
+        return StreamingResponse(
+            _csv(ledger, tenant_id, where, scale),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="debt_ledger.csv"'},
+        )
+    page = cycles.list_debt_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
+    return DebtLedgerPage(
+        rows=[DebtLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(DEBT_CSV_COLUMNS)
+    cursor: str | None = None
+    while True:
+        page = cycles.list_debt_ledger(ledger, tenant_id, where, cursor=cursor, limit=PAGE_SIZE_MAX)
+        for row, at in page.rows:
+            public = DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+            writer.writerow([public[column] for column in DEBT_CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if (cursor := page.next_cursor) is None:
+            return
+
+
+@router.get("/tenants/{tid}/debt/ledger/{person}/{cycle}")
+def get_row(
+    person: PersonPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
+) -> DebtLedgerPublic:
+    tenant_id = principal.tenant_id
+    row, at = cycles.get_debt_row(ledger, tenant_id, person, cycle)
+    return DebtLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))

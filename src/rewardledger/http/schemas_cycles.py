@@ -1,0 +1,317 @@
+"""Schemas of the cashback, debt and cycles routes: the seeds' columns as decimal strings.
+
+Owns: the JSON shapes of cashback and debt movements, programmes and ledger rows, and the CSV
+columns of the ledger exports (the seeds' names, in the seeds' order).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
+
+from rewardledger.domain.cycles import (
+    CashbackAccountSettings,
+    CashbackMovement,
+    CashbackProgram,
+    CashbackRow,
+    DebtMovement,
+    DebtProgram,
+    DebtRow,
+)
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX
+from rewardledger.domain.money import format_minor
+from rewardledger.http.schemas import AccountId, AssetCode, CreateModel, DecimalString, IsoTime
+
+TagText = Annotated[StrictStr, Field(max_length=10, description="A cycle tag, YYYY-MM.")]
+HolderId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
+MovementId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
+
+CASHBACK_CSV_COLUMNS = (
+    "cashback_ledger_id",
+    "account_id",
+    "cycle_tag",
+    "total_spend",
+    "total_cashback",
+    "budget_cap",
+    "eligibility",
+    "remaining_budget",
+    "status",
+    "notes",
+    "last_updated",
+)
+DEBT_CSV_COLUMNS = (
+    "debt_ledger_id",
+    "person_id",
+    "cycle_tag",
+    "initial_debt",
+    "new_debt",
+    "repayments",
+    "debt_discount",
+    "net_debt",
+    "status",
+    "due_at",
+    "last_updated",
+    "notes",
+)
+
+
+class CashbackProgramCreate(CreateModel):
+    currency: AssetCode
+    minimum_spend: DecimalString
+    default_cap: DecimalString
+    grace_days: StrictInt = 0
+
+
+class CashbackProgramPublic(BaseModel):
+    currency: str
+    minimum_spend: str
+    default_cap: str
+    grace_days: int
+
+    @classmethod
+    def of(cls, program: CashbackProgram, scale: int) -> CashbackProgramPublic:
+        return cls(
+            currency=program.currency,
+            minimum_spend=format_minor(program.minimum_spend_minor, scale),
+            default_cap=format_minor(program.default_cap_minor, scale),
+            grace_days=program.grace_days,
+        )
+
+
+class CashbackAccountCreate(CreateModel):
+    default_cap: DecimalString | None = None
+    enrolled: StrictBool = True
+
+
+class CashbackAccountPublic(BaseModel):
+    account_id: str
+    default_cap: str | None
+    enrolled: bool
+
+    @classmethod
+    def of(cls, settings: CashbackAccountSettings, scale: int) -> CashbackAccountPublic:
+        cap = settings.default_cap_minor
+        return cls(
+            account_id=settings.account_id,
+            default_cap=None if cap is None else format_minor(cap, scale),
+            enrolled=settings.enrolled,
+        )
+
+
+class CashbackMovementCreate(CreateModel):
+    """An ``accrual`` (account_id, spend, cashback...) or a ``reversal`` (reverses_id)."""
+
+    kind: Annotated[StrictStr, Field(pattern="^(accrual|reversal)$")] = "accrual"
+    id: MovementId | None = None
+    account_id: AccountId | None = None
+    spend: DecimalString | None = None
+    cashback: DecimalString | None = None
+    currency: AssetCode | None = None
+    occurred_at: IsoTime | None = None
+    cycle_tag: TagText | None = None
+    budget_cap: DecimalString | None = None
+    override: StrictBool = False
+    reverses_id: MovementId | None = None
+
+
+class CashbackMovementPublic(BaseModel):
+    id: str
+    kind: str
+    account_id: str
+    cycle_tag: str
+    spend: str
+    requested_cashback: str
+    cashback_amount: str
+    budget_cap: str | None
+    override: bool
+    reverses_id: str | None
+    transfer_id: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, movement: CashbackMovement, scale: int) -> CashbackMovementPublic:
+        cap = movement.budget_cap_minor
+        return cls(
+            id=movement.id,
+            kind=movement.kind.value,
+            account_id=movement.account_id,
+            cycle_tag=movement.cycle_tag,
+            spend=format_minor(movement.spend_minor, scale),
+            requested_cashback=format_minor(movement.requested_minor, scale),
+            cashback_amount=format_minor(movement.cashback_minor, scale),
+            budget_cap=None if cap is None else format_minor(cap, scale),
+            override=movement.override,
+            reverses_id=movement.reverses_id,
+            transfer_id=movement.transfer_id,
+            occurred_at=movement.occurred_at,
+            recorded_at=movement.recorded_at,
+        )
+
+
+class CashbackLedgerPublic(BaseModel):
+    """One ``cashback_ledger`` row (the seed's columns)."""
+
+    cashback_ledger_id: str
+    account_id: str
+    cycle_tag: str
+    total_spend: str
+    total_cashback: str
+    budget_cap: str
+    eligibility: str
+    remaining_budget: str
+    status: str
+    notes: str | None
+    last_updated: datetime
+
+    @classmethod
+    def of(
+        cls, tenant_id: str, row: CashbackRow, last_updated: datetime, scale: int
+    ) -> CashbackLedgerPublic:
+        from rewardledger.domain.cycles import LedgerName, row_id  # noqa: PLC0415
+
+        return cls(
+            cashback_ledger_id=row_id(
+                LedgerName.CASHBACK, tenant_id, row.account_id, row.cycle_tag
+            ),
+            account_id=row.account_id,
+            cycle_tag=row.cycle_tag,
+            total_spend=format_minor(row.total_spend_minor, scale),
+            total_cashback=format_minor(row.total_cashback_minor, scale),
+            budget_cap=format_minor(row.budget_cap_minor, scale),
+            eligibility=row.eligibility.value,
+            remaining_budget=format_minor(row.remaining_budget_minor, scale),
+            status=row.status.value,
+            notes=row.notes,
+            last_updated=last_updated,
+        )
+
+
+class CashbackLedgerPage(BaseModel):
+    rows: list[CashbackLedgerPublic]
+    next_cursor: str | None
+
+
+class ApplyToDebtCreate(CreateModel):
+    person_id: HolderId
+    debt_cycle_tag: TagText | None = None
+
+
+class DebtProgramCreate(CreateModel):
+    currency: AssetCode
+    closing_day: StrictInt = 31
+    due_day: StrictInt = 15
+    grace_days: StrictInt = 0
+
+
+class DebtProgramPublic(BaseModel):
+    currency: str
+    closing_day: int
+    due_day: int
+    grace_days: int
+
+    @classmethod
+    def of(cls, program: DebtProgram) -> DebtProgramPublic:
+        return cls(
+            currency=program.currency,
+            closing_day=program.closing_day,
+            due_day=program.due_day,
+            grace_days=program.grace_days,
+        )
+
+
+class DebtMovementCreate(CreateModel):
+    id: MovementId
+    person_id: HolderId
+    kind: Annotated[StrictStr, Field(pattern="^(opening|charge|repayment|discount)$")]
+    amount: DecimalString
+    currency: AssetCode | None = None
+    cycle_tag: TagText | None = None
+    due_at: IsoTime | None = None
+    occurred_at: IsoTime | None = None
+
+
+class DebtMovementPublic(BaseModel):
+    id: str
+    person_id: str
+    kind: str
+    amount: str
+    cycle_tag: str
+    due_at: datetime | None
+    transfer_id: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, movement: DebtMovement, scale: int) -> DebtMovementPublic:
+        return cls(
+            id=movement.id,
+            person_id=movement.person_id,
+            kind=movement.kind.value,
+            amount=format_minor(movement.amount_minor, scale),
+            cycle_tag=movement.cycle_tag,
+            due_at=movement.due_at,
+            transfer_id=movement.transfer_id,
+            occurred_at=movement.occurred_at,
+            recorded_at=movement.recorded_at,
+        )
+
+
+class DebtLedgerPublic(BaseModel):
+    """One ``debt_ledger`` row (the seed's columns, plus the ``due_at`` that sets overdue)."""
+
+    debt_ledger_id: str
+    person_id: str
+    cycle_tag: str
+    initial_debt: str
+    new_debt: str
+    repayments: str
+    debt_discount: str
+    net_debt: str
+    status: str
+    due_at: datetime
+    last_updated: datetime
+    notes: str | None
+
+    @classmethod
+    def of(
+        cls, tenant_id: str, row: DebtRow, last_updated: datetime, scale: int
+    ) -> DebtLedgerPublic:
+        from rewardledger.domain.cycles import LedgerName, row_id  # noqa: PLC0415
+
+        return cls(
+            debt_ledger_id=row_id(LedgerName.DEBT, tenant_id, row.person_id, row.cycle_tag),
+            person_id=row.person_id,
+            cycle_tag=row.cycle_tag,
+            initial_debt=format_minor(row.initial_debt_minor, scale),
+            new_debt=format_minor(row.new_debt_minor, scale),
+            repayments=format_minor(row.repayments_minor, scale),
+            debt_discount=format_minor(row.debt_discount_minor, scale),
+            net_debt=format_minor(row.net_debt_minor, scale),
+            status=row.status.value,
+            due_at=row.due_at,
+            last_updated=last_updated,
+            notes=row.notes,
+        )
+
+
+class DebtLedgerPage(BaseModel):
+    rows: list[DebtLedgerPublic]
+    next_cursor: str | None
+
+
+class CycleSettingsCreate(CreateModel):
+    refresh_mode: Annotated[StrictStr, Field(pattern="^(inline|job)$")]
+
+
+class CycleSettingsPublic(BaseModel):
+    refresh_mode: str
+
+
+class CycleRunPublic(BaseModel):
+    """What a refresh or rebuild did: pairs recomputed, rows whose values changed."""
+
+    pairs: int
+    rows_changed: int
