@@ -458,6 +458,14 @@ def _base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+# Services' sub-commands (their modules import the helpers above).
+from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app  # noqa: E402
+
+app.add_typer(cashback_app, name="cashback")
+app.add_typer(debt_app, name="debt")
+app.add_typer(cycles_app, name="cycles")
+
+
 def main() -> None:
     """The console script ``rewardledger``."""
     if not __debug__:

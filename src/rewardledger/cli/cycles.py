@@ -1,0 +1,417 @@
+"""``rewardledger cashback ...``, ``rewardledger debt ...`` and ``rewardledger cycles ...``.
+
+Owns: the command-line face of the cycle services. Commands print JSON (amounts as decimal
+strings) or, with ``--csv``, the ledgers with the seeds' column names; refresh and rebuild show
+a progress bar on standard error.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from rewardledger.cli import output
+from rewardledger.cli.main import _ledger
+from rewardledger.domain.cycles import (
+    CashbackMovement,
+    CashbackRow,
+    DebtMovement,
+    DebtRow,
+    LedgerFilter,
+    LedgerName,
+    row_id,
+)
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.money import format_minor
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services import cashback, cycles, debt
+
+cashback_app: typer.Typer = typer.Typer(
+    help="Cashback: programme, accruals, the cashback ledger.", no_args_is_help=True
+)
+debt_app: typer.Typer = typer.Typer(
+    help="Debt: programme, movements, the debt ledger.", no_args_is_help=True
+)
+cycles_app: typer.Typer = typer.Typer(
+    help="Keep the cycle ledgers in step: refresh, rebuild.", no_args_is_help=True
+)
+
+Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
+Csv = Annotated[bool, typer.Option("--csv", help="Print CSV with the seed's columns.")]
+When = Annotated[
+    str | None, typer.Option(metavar="TIME", help="ISO 8601 time with an offset [default: now].")
+]
+
+
+def _time(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{field} must be an ISO 8601 time.", field=field) from None
+    return parsed
+
+
+def _cashback_scale(ledger: Ledger, tenant_id: str) -> int:
+    return ledger.get_asset(tenant_id, cashback.get_program(ledger, tenant_id).currency).scale
+
+
+def _debt_scale(ledger: Ledger, tenant_id: str) -> int:
+    return ledger.get_asset(tenant_id, debt.get_program(ledger, tenant_id).currency).scale
+
+
+def _money(minor: int | None, scale: int) -> str | None:
+    return None if minor is None else format_minor(minor, scale)
+
+
+def cashback_row_json(tenant_id: str, row: CashbackRow, at: datetime, scale: int) -> dict[str, Any]:
+    return {
+        "cashback_ledger_id": row_id(LedgerName.CASHBACK, tenant_id, row.account_id, row.cycle_tag),
+        "account_id": row.account_id,
+        "cycle_tag": row.cycle_tag,
+        "total_spend": _money(row.total_spend_minor, scale),
+        "total_cashback": _money(row.total_cashback_minor, scale),
+        "budget_cap": _money(row.budget_cap_minor, scale),
+        "eligibility": row.eligibility.value,
+        "remaining_budget": _money(row.remaining_budget_minor, scale),
+        "status": row.status.value,
+        "notes": row.notes,
+        "last_updated": at.isoformat(),
+    }
+
+
+def debt_row_json(tenant_id: str, row: DebtRow, at: datetime, scale: int) -> dict[str, Any]:
+    return {
+        "debt_ledger_id": row_id(LedgerName.DEBT, tenant_id, row.person_id, row.cycle_tag),
+        "person_id": row.person_id,
+        "cycle_tag": row.cycle_tag,
+        "initial_debt": _money(row.initial_debt_minor, scale),
+        "new_debt": _money(row.new_debt_minor, scale),
+        "repayments": _money(row.repayments_minor, scale),
+        "debt_discount": _money(row.debt_discount_minor, scale),
+        "net_debt": _money(row.net_debt_minor, scale),
+        "status": row.status.value,
+        "due_at": row.due_at.isoformat(),
+        "last_updated": at.isoformat(),
+        "notes": row.notes,
+    }
+
+
+def _cashback_movement_json(
+    movement: CashbackMovement, scale: int, replayed: bool
+) -> dict[str, Any]:
+    return {
+        "id": movement.id,
+        "kind": movement.kind.value,
+        "account_id": movement.account_id,
+        "cycle_tag": movement.cycle_tag,
+        "spend": _money(movement.spend_minor, scale),
+        "requested_cashback": _money(movement.requested_minor, scale),
+        "cashback_amount": _money(movement.cashback_minor, scale),
+        "budget_cap": _money(movement.budget_cap_minor, scale),
+        "override": movement.override,
+        "transfer_id": movement.transfer_id,
+        "replayed": replayed,
+    }
+
+
+def _debt_movement_json(movement: DebtMovement, scale: int, replayed: bool) -> dict[str, Any]:
+    return {
+        "id": movement.id,
+        "person_id": movement.person_id,
+        "kind": movement.kind.value,
+        "amount": _money(movement.amount_minor, scale),
+        "cycle_tag": movement.cycle_tag,
+        "transfer_id": movement.transfer_id,
+        "replayed": replayed,
+    }
+
+
+# Cashback ------------------------------------------------------------------------------------
+
+
+@cashback_app.command("program")
+def cashback_program(
+    ctx: typer.Context,
+    tenant: Tenant,
+    currency: Annotated[str, typer.Option(help="Asset code, e.g. USD.")],
+    minimum_spend: Annotated[str, typer.Option(help="Minimum spend per cycle.")],
+    default_cap: Annotated[str, typer.Option(help="Cashback cap per cycle.")],
+    grace_days: Annotated[int, typer.Option(help="Days after the month before it closes.")] = 0,
+) -> None:
+    """Set the tenant's cashback programme."""
+    with _ledger(ctx) as ledger:
+        program = cashback.set_program(
+            ledger,
+            tenant,
+            currency=currency,
+            minimum_spend=minimum_spend,
+            default_cap=default_cap,
+            grace_days=grace_days,
+        )
+        scale = _cashback_scale(ledger, tenant)
+    output.emit_json(
+        {
+            "currency": program.currency,
+            "minimum_spend": _money(program.minimum_spend_minor, scale),
+            "default_cap": _money(program.default_cap_minor, scale),
+            "grace_days": program.grace_days,
+        }
+    )
+
+
+@cashback_app.command("account")
+def cashback_account(
+    ctx: typer.Context,
+    tenant: Tenant,
+    account: Annotated[str, typer.Argument(help="The cashback account.")],
+    default_cap: Annotated[str | None, typer.Option(help="Its own cap per cycle.")] = None,
+    enrolled: Annotated[bool, typer.Option("--enrolled/--not-enrolled")] = True,
+) -> None:
+    """Set an account's default cap and enrolment."""
+    with _ledger(ctx) as ledger:
+        settings = cashback.set_account(
+            ledger, tenant, account, default_cap=default_cap, enrolled=enrolled
+        )
+        scale = _cashback_scale(ledger, tenant)
+    output.emit_json(
+        {
+            "account_id": settings.account_id,
+            "default_cap": _money(settings.default_cap_minor, scale),
+            "enrolled": settings.enrolled,
+        }
+    )
+
+
+@cashback_app.command("accrue")
+def cashback_accrue(
+    ctx: typer.Context,
+    tenant: Tenant,
+    movement_id: Annotated[str, typer.Option("--id", help="The movement's id (idempotency key).")],
+    account: Annotated[str, typer.Option(help="The cashback account.")],
+    spend: Annotated[str, typer.Option(help="Qualifying spend.")],
+    amount: Annotated[str, typer.Option("--cashback", help="Cashback granted for it.")],
+    at: When = None,
+    cycle: Annotated[
+        str | None, typer.Option(help="Cycle tag YYYY-MM [default: from --at].")
+    ] = None,
+    cap: Annotated[str | None, typer.Option(help="Cap snapshot for the cycle.")] = None,
+    override: Annotated[bool, typer.Option(help="Credit it all, even past the cap.")] = False,
+) -> None:
+    """Record an accrual: credited up to the cycle's cap unless --override."""
+    with _ledger(ctx) as ledger:
+        result = cashback.accrue(
+            ledger,
+            tenant,
+            cashback.Accrual(
+                movement_id,
+                account,
+                spend,
+                amount,
+                occurred_at=_time(at, "at"),
+                cycle_tag=cycle,
+                budget_cap=cap,
+                override=override,
+            ),
+        )
+        scale = _cashback_scale(ledger, tenant)
+    output.emit_json(_cashback_movement_json(result.movement, scale, result.replayed))
+
+
+@cashback_app.command("reverse")
+def cashback_reverse(
+    ctx: typer.Context,
+    tenant: Tenant,
+    accrual: Annotated[
+        str, typer.Argument(help="The id of the accrual whose purchase was refunded.")
+    ],
+) -> None:
+    """Take back an accrual's spend and credited cashback (once)."""
+    with _ledger(ctx) as ledger:
+        result = cashback.reverse(ledger, tenant, cashback.Reversal(accrual))
+        scale = _cashback_scale(ledger, tenant)
+    output.emit_json(_cashback_movement_json(result.movement, scale, result.replayed))
+
+
+@cashback_app.command("ledger")
+def cashback_ledger(
+    ctx: typer.Context,
+    tenant: Tenant,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    cycle: Annotated[str | None, typer.Option(help="Only this cycle (YYYY-MM).")] = None,
+    status: Annotated[str | None, typer.Option(help="open or closed.")] = None,
+    eligibility: Annotated[
+        str | None, typer.Option(help="eligible, not_eligible, reached_cap, pending.")
+    ] = None,
+    as_csv: Csv = False,
+) -> None:
+    """Print the cashback ledger rows (all pages)."""
+    where = LedgerFilter(account, cycle, status, eligibility)
+    with _ledger(ctx) as ledger:
+        scale = _cashback_scale(ledger, tenant)
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = cycles.list_cashback_ledger(ledger, tenant, where, cursor=cursor)
+            rows += [cashback_row_json(tenant, row, at, scale) for row, at in page.rows]
+            if (cursor := page.next_cursor) is None:
+                break
+    _print_rows(rows, as_csv, "cashback_ledger")
+
+
+@cashback_app.command("apply-to-debt")
+def cashback_apply(
+    ctx: typer.Context,
+    tenant: Tenant,
+    account: Annotated[str, typer.Argument(help="The cashback account.")],
+    cycle: Annotated[str, typer.Argument(help="The closed cycle (YYYY-MM).")],
+    person: Annotated[str, typer.Option(help="Whose debt it reduces.")],
+    debt_cycle: Annotated[str | None, typer.Option(help="The debt cycle [default: now's].")] = None,
+) -> None:
+    """Apply a closed cycle's cashback as a discount on a person's debt (once per cycle)."""
+    with _ledger(ctx) as ledger:
+        result = cashback.apply_to_debt(
+            ledger, tenant, account, cycle, person_id=person, debt_cycle_tag=debt_cycle
+        )
+        scale = _debt_scale(ledger, tenant)
+    output.emit_json(_debt_movement_json(result.movement, scale, result.replayed))
+
+
+# Debt ----------------------------------------------------------------------------------------
+
+
+@debt_app.command("program")
+def debt_program(
+    ctx: typer.Context,
+    tenant: Tenant,
+    currency: Annotated[str, typer.Option(help="Asset code, e.g. USD.")],
+    closing_day: Annotated[int, typer.Option(help="Statement closing day (31: month end).")] = 31,
+    due_day: Annotated[int, typer.Option(help="Due day in the following month.")] = 15,
+    grace_days: Annotated[int, typer.Option(help="Days after the due date before overdue.")] = 0,
+) -> None:
+    """Set the tenant's debt programme."""
+    with _ledger(ctx) as ledger:
+        program = debt.set_program(
+            ledger,
+            tenant,
+            currency=currency,
+            closing_day=closing_day,
+            due_day=due_day,
+            grace_days=grace_days,
+        )
+    output.emit_json(
+        {
+            "currency": program.currency,
+            "closing_day": program.closing_day,
+            "due_day": program.due_day,
+            "grace_days": program.grace_days,
+        }
+    )
+
+
+@debt_app.command("record")
+def debt_record(
+    ctx: typer.Context,
+    tenant: Tenant,
+    movement_id: Annotated[str, typer.Option("--id", help="The movement's id (idempotency key).")],
+    person: Annotated[str, typer.Option(help="The person.")],
+    kind: Annotated[str, typer.Option(help="opening, charge, repayment or discount.")],
+    amount: Annotated[str, typer.Option(help="The amount.")],
+    cycle: Annotated[str | None, typer.Option(help="Cycle tag [default: the current one].")] = None,
+    due: Annotated[str | None, typer.Option(help="Due date overriding the programme's.")] = None,
+    at: When = None,
+) -> None:
+    """Record a debt movement."""
+    with _ledger(ctx) as ledger:
+        result = debt.record(
+            ledger,
+            tenant,
+            debt.DebtRequest(
+                movement_id,
+                person,
+                kind,
+                amount,
+                cycle_tag=cycle,
+                due_at=_time(due, "due"),
+                occurred_at=_time(at, "at"),
+            ),
+        )
+        scale = _debt_scale(ledger, tenant)
+    output.emit_json(_debt_movement_json(result.movement, scale, result.replayed))
+
+
+@debt_app.command("ledger")
+def debt_ledger(
+    ctx: typer.Context,
+    tenant: Tenant,
+    person: Annotated[str | None, typer.Option(help="Only this person.")] = None,
+    cycle: Annotated[str | None, typer.Option(help="Only this cycle (YYYY-MM).")] = None,
+    status: Annotated[str | None, typer.Option(help="open, partial, repaid or overdue.")] = None,
+    as_csv: Csv = False,
+) -> None:
+    """Print the debt ledger rows (all pages)."""
+    where = LedgerFilter(person, cycle, status)
+    with _ledger(ctx) as ledger:
+        scale = _debt_scale(ledger, tenant)
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = cycles.list_debt_ledger(ledger, tenant, where, cursor=cursor)
+            rows += [debt_row_json(tenant, row, at, scale) for row, at in page.rows]
+            if (cursor := page.next_cursor) is None:
+                break
+    _print_rows(rows, as_csv, "debt_ledger")
+
+
+def _print_rows(rows: list[dict[str, Any]], as_csv: bool, name: str) -> None:
+    if not as_csv:
+        output.emit_json({"rows": rows})
+        return
+    if rows:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        output.note(f"{name}: no rows")
+
+
+# Cycles --------------------------------------------------------------------------------------
+
+
+@cycles_app.command("mode")
+def cycles_mode(
+    ctx: typer.Context,
+    tenant: Tenant,
+    mode: Annotated[str, typer.Argument(help="inline (in each write) or job (by refresh).")],
+) -> None:
+    """Choose where the tenant's ledger rows are recomputed."""
+    with _ledger(ctx) as ledger:
+        chosen = cycles.set_refresh_mode(ledger, tenant, mode)
+    output.emit_json({"refresh_mode": chosen.value})
+
+
+@cycles_app.command("refresh")
+def cycles_refresh(ctx: typer.Context, tenant: Tenant) -> None:
+    """Recompute the dirty (holder, cycle) pairs."""
+    with _ledger(ctx) as ledger, output.progress() as bar:
+        task = bar.add_task(
+            f"refresh {tenant}", total=cycles.count_dirty(ledger, tenant), unit="pairs"
+        )
+        report = cycles.refresh(ledger, tenant, progress=output.advancer(bar, task))
+    output.emit_json({"pairs": report.pairs, "rows_changed": report.rows_changed})
+
+
+@cycles_app.command("rebuild")
+def cycles_rebuild(ctx: typer.Context, tenant: Tenant) -> None:
+    """Recompute every row of both ledgers from the movements."""
+    with _ledger(ctx) as ledger, output.progress() as bar:
+        task = bar.add_task(
+            f"rebuild {tenant}", total=cycles.count_pairs(ledger, tenant), unit="pairs"
+        )
+        report = cycles.rebuild(ledger, tenant, progress=output.advancer(bar, task))
+    output.emit_json({"pairs": report.pairs, "rows_changed": report.rows_changed})
