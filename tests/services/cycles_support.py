@@ -53,6 +53,7 @@ def accrue(
     cap: str | None = None,
     override: bool = False,
     movement_id: str | None = None,
+    tag: str | None = None,
 ) -> cashback.MovementResult:
     return cashback.accrue(
         ledger,
@@ -63,6 +64,7 @@ def accrue(
             spend,
             amount,
             occurred_at=at,
+            cycle_tag=tag,
             budget_cap=cap,
             override=override,
         ),
