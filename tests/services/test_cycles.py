@@ -346,3 +346,23 @@ def test_a_rebuild_gives_the_rows_the_refreshes_gave(ledger: Ledger, tenant_id: 
     assert report.rows_changed == 0
     assert report.pairs == 3 + 6
     assert all_rows(ledger, tenant_id) == refreshed
+
+
+@pytest.mark.parametrize("table", ["cashback_movements", "debt_movements"])
+def test_cycle_movements_refuse_plain_sql_updates_and_deletes(
+    ledger: Ledger, tenant_id: str, table: str
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    programmes(ledger, tenant_id)
+    accrue(ledger, tenant_id, "card-1", "10.00", "1.00")
+    owe(ledger, tenant_id, "ana", "charge", "1.00")
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    for statement in (
+        f"UPDATE {table} SET cycle_tag = '1999-01' WHERE tenant_id = :t",
+        f"DELETE FROM {table} WHERE tenant_id = :t",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement), {"t": tenant_id})
+    assert all_rows(ledger, tenant_id)[0][0].total_cashback_minor == 100
