@@ -13,8 +13,10 @@ Scenarios, per engine:
   ``cashback_movements`` and ``debt_movements``, half each, ten movements per (holder, cycle)),
   in movement rows per second, beside a plain SQL ``GROUP BY`` of the same rows (both tables)
   timed in the same run.
-- **memory**: each rebuild runs in a fresh process; its peak resident memory (``ru_maxrss``)
-  is printed for 1 %, 10 % and 100 % of ``--rows``: flat means the rebuild streams.
+- **memory**: each rebuild runs in a fresh process, for 1 %, 10 % and 100 % of ``--rows``: its
+  peak resident memory (``ru_maxrss``, which also counts the driver's buffers and the
+  allocator's high-water mark) and, in a second rebuild that writes every row again, the peak
+  of its own Python allocations (tracemalloc): flat means the rebuild streams.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import resource
 import secrets
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -168,13 +171,28 @@ def _group_by_seconds(ledger: Ledger, tenant: str) -> float:
     return time.perf_counter() - start
 
 
-def _rebuild_in_process(url: str, tenant: str) -> tuple[float, int, int]:
-    """Rebuild in this (fresh) process: seconds, pairs, peak resident memory in KiB."""
+def _rebuild_in_process(url: str, tenant: str, traced: bool) -> tuple[float, int, int, int]:
+    """Rebuild in this (fresh) process: seconds, pairs, peak resident memory in KiB and (when
+    ``traced``) the peak of the rebuild's own Python allocations in bytes (tracemalloc)."""
     with Ledger.open(url, migrate=False) as ledger:
+        ledger.assets(tenant)
+        if traced:
+            tracemalloc.start()
         start = time.perf_counter()
         report = cycles.rebuild(ledger, tenant)
         seconds = time.perf_counter() - start
-    return seconds, report.pairs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = tracemalloc.get_traced_memory()[1] if traced else 0
+    return seconds, report.pairs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, peak
+
+
+def _forget_rows(ledger: Ledger, tenant: str) -> None:
+    """Delete the tenant's ledger rows (a projection), so that the next rebuild writes all."""
+    with _engine(ledger).begin() as connection:
+        for table in ("cashback_ledger", "debt_ledger"):
+            connection.execute(
+                text(f"DELETE FROM {table} WHERE tenant_id = :t"),
+                {"t": tenant},
+            )
 
 
 def _run_engine(name: str, url: str, rows: int, seconds: float) -> dict[str, Any]:
@@ -195,7 +213,12 @@ def _run_engine(name: str, url: str, rows: int, seconds: float) -> dict[str, Any
             seed_seconds = time.perf_counter() - seed_start
             group_by = _group_by_seconds(ledger, seeded)
             with context.Pool(1) as pool:
-                rebuild_seconds, pairs, peak_kib = pool.apply(_rebuild_in_process, (url, seeded))
+                rebuild_seconds, pairs, peak_kib, _ = pool.apply(
+                    _rebuild_in_process, (url, seeded, False)
+                )
+            _forget_rows(ledger, seeded)
+            with context.Pool(1) as pool:
+                _, _, _, traced_bytes = pool.apply(_rebuild_in_process, (url, seeded, True))
             memory.append(
                 {
                     "movements": size,
@@ -206,6 +229,7 @@ def _run_engine(name: str, url: str, rows: int, seconds: float) -> dict[str, Any
                     "group_by_movements_per_second": round(size / group_by),
                     "rebuild_vs_group_by": round(group_by / rebuild_seconds, 4),
                     "rebuild_peak_rss_mib": round(peak_kib / 1024, 1),
+                    "rebuild_peak_traced_mib": round(traced_bytes / 2**20, 2),
                 }
             )
             if size == rows:
