@@ -48,6 +48,7 @@ from rewardledger.services.cycles import (
     holder_id,
     movement_id,
     refresh_inline,
+    run_opening_accounts,
     store_of,
 )
 
@@ -201,7 +202,6 @@ def accrue(ledger: Ledger, tenant_id: str, request: Accrual) -> MovementResult:
     occurred = (
         None if request.occurred_at is None else check_instant(request.occurred_at, "occurred_at")
     )
-    ensure_account(ledger, tenant_id, account_id, program.currency)
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> MovementResult:
@@ -281,7 +281,7 @@ def accrue(ledger: Ledger, tenant_id: str, request: Accrual) -> MovementResult:
         refresh_inline(work, store, mark)
         return MovementResult(movement, False)
 
-    return ledger.run(tenant_id, use_case)
+    return run_opening_accounts(ledger, tenant_id, use_case, [account_id], program.currency)
 
 
 def reverse(ledger: Ledger, tenant_id: str, request: Reversal) -> MovementResult:

@@ -40,7 +40,7 @@ from rewardledger.domain.cycles import (
     check_tag,
     debt_row,
 )
-from rewardledger.domain.errors import NotFound, ValidationError
+from rewardledger.domain.errors import AccountNotFound, NotFound, ValidationError
 from rewardledger.domain.limits import (
     ACCOUNT_ID_LENGTH_MAX,
     CYCLE_HOLDER_ID_LENGTH_MAX,
@@ -56,6 +56,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 
 Pair = tuple[str, str]
+T = TypeVar("T")
 Progress = Callable[[int], None]
 EXTENSION = "cycles"
 
@@ -169,6 +170,24 @@ def ensure_account(ledger: Ledger, tenant_id: str, account_id: str, currency: st
         ledger.get_account(tenant_id, account_id)
     except NotFound:
         ledger.create_account(tenant_id, account_id, asset=currency)
+
+
+def run_opening_accounts(
+    ledger: Ledger,
+    tenant_id: str,
+    use_case: Callable[[UnitOfWork], T],
+    accounts: Sequence[str],
+    currency: str,
+) -> T:
+    """Run ``use_case``; if its transfer names an account that does not exist yet (a new
+    member, a new person), open ``accounts`` in ``currency`` and run it again. The refused
+    unit was rolled back, so nothing of it remains. Saves a look-up on every movement."""
+    try:
+        return ledger.run(tenant_id, use_case)
+    except AccountNotFound:
+        for account_id in accounts:
+            ensure_account(ledger, tenant_id, account_id, currency)
+        return ledger.run(tenant_id, use_case)
 
 
 # Settings ------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from rewardledger.services.cycles import (
     holder_id,
     movement_id,
     refresh_inline,
+    run_opening_accounts,
     store_of,
 )
 
@@ -138,7 +139,6 @@ def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
     occurred = (
         None if request.occurred_at is None else check_instant(request.occurred_at, "occurred_at")
     )
-    ensure_debt_accounts(ledger, tenant_id, person, program.currency)
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> DebtResult:
@@ -174,7 +174,9 @@ def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
         )
         return DebtResult(movement, False)
 
-    return ledger.run(tenant_id, use_case)
+    return run_opening_accounts(
+        ledger, tenant_id, use_case, [CONTROL_ACCOUNT, debt_account(person)], program.currency
+    )
 
 
 def record_within(
