@@ -412,19 +412,32 @@ class SqlCycleStore:
         ).where(m.tenant_id == tenant_id)
 
     def cashback_totals(self, unit: object, account_id: str, tag: str) -> CashbackTotals:
+        """One pair's totals and latest cap snapshot, in one statement (the accrual's path)."""
         storage = cast(StorageUnit, unit)
         m = cashback_movements.c
+        pair = and_(
+            m.tenant_id == storage.tenant_id, m.account_id == account_id, m.cycle_tag == tag
+        )
+        latest_cap = (
+            select(m.budget_cap_minor)
+            .where(pair, m.budget_cap_minor.is_not(None))
+            .order_by(m.occurred_at.desc(), m.movement_id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         row = storage.connection.execute(
-            self._cashback_totals_query(storage.tenant_id)
-            .where(m.account_id == account_id, m.cycle_tag == tag)
-            .group_by(m.account_id, m.cycle_tag)
-        ).first()
-        key = (account_id, tag)
-        cap = self._latest_caps(storage.connection, storage.tenant_id, key, key)
-        if row is None:
-            return CashbackTotals(0, 0, None, False)
+            select(
+                func.coalesce(func.sum(m.spend_minor), 0).label("spend"),
+                func.coalesce(func.sum(m.cashback_minor), 0).label("cashback"),
+                func.coalesce(func.max(case((m.override, 1), else_=0)), 0).label("overridden"),
+                latest_cap.label("cap"),
+            ).where(pair)
+        ).one()
         return CashbackTotals(
-            int(row.spend), int(row.cashback), cap.get((account_id, tag)), bool(row.overridden)
+            int(row.spend),
+            int(row.cashback),
+            None if row.cap is None else int(row.cap),
+            bool(row.overridden),
         )
 
     def _latest_caps(
