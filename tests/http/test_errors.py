@@ -124,6 +124,27 @@ def _internal(api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch)
     return api.get(f"/accounts/{shop.wallets[0]}/history")
 
 
+def _program_not_configured(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    body = {"id": "d1", "person_id": "ana", "kind": "charge", "amount": "1.00"}
+    return api.post("/debt/movements", body)
+
+
+def _cycle_not_closed(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    from rewardledger.services import cashback, debt
+
+    cashback.set_program(
+        ledger, shop.tenant_id, currency="USD", minimum_spend="1.00", default_cap="9.00"
+    )
+    debt.set_program(ledger, shop.tenant_id, currency="USD")
+    cashback.accrue(ledger, shop.tenant_id, cashback.Accrual("a1", "card-1", "5.00", "1.00"))
+    tag = ledger.get_tenant(shop.tenant_id).cycle_tag(ledger.clock())
+    return api.post(f"/cashback/ledger/card-1/{tag}/apply-to-debt", {"person_id": "ana"})
+
+
 SCENARIOS: dict[str, Scenario] = {
     "validation_error": lambda api, ledger, shop, mp: api.post(
         "/transfers", transfer_body(*shop.wallets, 12.5, ref="float")
@@ -158,6 +179,9 @@ SCENARIOS: dict[str, Scenario] = {
         api.url("/transfers"), headers=api.auth("admin")
     ),
     "internal_error": _internal,
+    # Cycles ----
+    "program_not_configured": _program_not_configured,
+    "cycle_not_closed": _cycle_not_closed,
 }
 
 
