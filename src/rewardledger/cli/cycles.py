@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.main import _ledger
 from rewardledger.domain.cycles import (
     CashbackMovement,
     CashbackRow,
@@ -39,6 +40,17 @@ debt_app: typer.Typer = typer.Typer(
 cycles_app: typer.Typer = typer.Typer(
     help="Keep the cycle ledgers in step: refresh, rebuild.", no_args_is_help=True
 )
+
+
+@contextmanager
+def _ledger(ctx: typer.Context) -> Iterator[Ledger]:
+    """main's ``_ledger``, imported when a command runs: main imports this module to register
+    its commands, and may run as ``__main__`` (``python -m``), so not at import time."""
+    from rewardledger.cli.main import _ledger as opened
+
+    with opened(ctx) as ledger:
+        yield ledger
+
 
 Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV with the seed's columns.")]
