@@ -57,3 +57,12 @@ INTEGRITY_CHUNK_SIZE: Final = 1_000
 # every change in the database regardless.
 REPORT_DISCREPANCIES_MAX: Final = 1_000
 WRITE_RETRIES_MAX: Final = 8
+
+# Budgets.
+BUDGET_ID_LENGTH_MAX: Final = 40
+# References (issuance ids, idempotency keys, member keys) become part of journal ids.
+BUDGET_REFERENCE_LENGTH_MAX: Final = 64
+BUDGET_THRESHOLDS_MAX: Final = 8
+BUDGET_NOTE_LENGTH_MAX: Final = 1_000
+# One tenant-wide reconciliation or report covers at most this many budgets.
+BUDGETS_PER_TENANT_REPORT_MAX: Final = 1_000

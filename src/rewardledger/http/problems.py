@@ -65,6 +65,10 @@ PROBLEMS: dict[str, ProblemKind] = {
     "payload_too_large": ProblemKind(413, "Request body too large"),
     "method_not_allowed": ProblemKind(405, "Method not allowed"),
     "internal_error": ProblemKind(500, "Internal error"),
+    # Budgets ----
+    "hard_cap_exceeded": ProblemKind(422, "Budget hard cap exceeded"),
+    "member_cap_exceeded": ProblemKind(422, "Per-member cap exceeded"),
+    "already_charged": ProblemKind(409, "Reservation already charged"),
 }
 
 

@@ -12,8 +12,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from rewardledger.storage.budgets import SqlBudgetStore
+
 # name -> factory. One line per service; keep them sorted.
-_FACTORIES: dict[str, Callable[[Engine], object]] = {}
+_FACTORIES: dict[str, Callable[[Engine], object]] = {
+    "budgets": SqlBudgetStore,
+}
 
 
 def make_extension(name: str, engine: Engine) -> object:
