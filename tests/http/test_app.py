@@ -40,6 +40,21 @@ V1_PATHS = {
     ("GET", "/v1/tenants/{tid}/integrity"),
     ("POST", "/v1/tenants/{tid}/integrity/repair"),
     ("POST", "/v1/tenants/{tid}/jobs/run"),
+    ("POST", "/v1/tenants/{tid}/budgets"),
+    ("GET", "/v1/tenants/{tid}/budgets"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/topup"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reservations"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reservations/{ref}/charge"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reservations/{ref}/release"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/corrections"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}/utilization"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reconcile"),
+    ("POST", "/v1/tenants/{tid}/reconcile"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}/report"),
+    ("GET", "/v1/tenants/{tid}/reports/budgets"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}/entries"),
+    ("GET", "/v1/tenants/{tid}/alerts"),
 }
 
 
