@@ -88,7 +88,7 @@ def test_concurrent_reserves_never_pass_the_hard_cap(pg: tuple[Ledger, str, str]
 def test_due_jobs_from_two_processes_open_a_period_and_roll_over_once(
     pg: tuple[Ledger, str, str],
 ) -> None:
-    ledger, tenant, url = pg
+    _, tenant, url = pg
     march = Ledger.open(url, clock=FakeClock(datetime(2026, 3, 31, 12, 0, tzinfo=UTC)))
     with march:
         budgets.create_budget(

@@ -26,7 +26,7 @@ import binascii
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol, cast
 
@@ -83,7 +83,7 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_MAX,
     PENDING_TIMEOUT_SECONDS_MAX,
 )
-from rewardledger.domain.money import format_minor, parse_positive
+from rewardledger.domain.money import parse_positive
 from rewardledger.domain.tenants import display_name
 from rewardledger.domain.text import check_storable
 from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPending
@@ -428,8 +428,6 @@ def create_budget(
 
 
 def replace_created(policy: BudgetPolicy, now: datetime) -> BudgetPolicy:
-    from dataclasses import replace  # noqa: PLC0415 - local: the only use
-
     return replace(policy, created_at=now)
 
 
@@ -1421,7 +1419,3 @@ def _decode_cursor(cursor: object) -> tuple[datetime, str]:
     if parsed.tzinfo is None:
         raise invalid
     return parsed, transfer_id
-
-
-def amount_text(policy: BudgetPolicy, minor: int) -> str:
-    return format_minor(minor, policy.scale)
