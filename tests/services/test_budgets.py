@@ -4,8 +4,11 @@ and each rejection with its code, and that a rejection changes nothing but its a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from rewardledger.domain.errors import (
     AlreadyCharged,
@@ -531,3 +534,80 @@ def test_the_core_integrity_check_stays_clean(ledger: Ledger, tenant_id: str) ->
     budgets.reserve(ledger, tenant_id, "spring", reference="a", amount="100.00", currency="USD")
     budgets.charge(ledger, tenant_id, "spring", "a", amount="10.00")
     assert ledger.verify(tenant_id).ok
+
+
+def test_reconciliation_lists_a_figure_changed_behind_the_ledgers_back(
+    ledger: Ledger, tenant_id: str
+) -> None:
+    _budget(ledger, tenant_id)
+    budgets.reserve(ledger, tenant_id, "spring", reference="a", amount="100.00", currency="USD")
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE budget_periods SET funded_minor = funded_minor + 1 "
+                "WHERE tenant_id = :t AND budget_id = 'spring'"
+            ),
+            {"t": tenant_id},
+        )
+    found = budgets.reconcile(ledger, tenant_id, "spring")
+    assert not found.clean
+    assert [(d.period, d.figure, d.materialized, d.journal) for d in found.discrepancies] == [
+        ("2026-03", "funded", "20000.01", "20000.00")
+    ]
+    summary = budgets.reconcile_tenant(ledger, tenant_id)
+    assert (summary.clean, summary.discrepancies_count) == (False, 1)
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE budget_corrections SET note = 'x'", "DELETE FROM budget_corrections"]
+)
+def test_the_corrections_audit_trail_refuses_plain_sql_updates_and_deletes(
+    ledger: Ledger, tenant_id: str, statement: str
+) -> None:
+    _budget(ledger, tenant_id)
+    budgets.correct(
+        ledger,
+        tenant_id,
+        "spring",
+        reverses="budget:spring:fund:seed",
+        amount="1.00",
+        note="test",
+        actor="ops",
+        idempotency_key="c",
+    )
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    with pytest.raises(DBAPIError, match="audit trail"), engine.begin() as connection:
+        connection.execute(text(f"{statement} WHERE tenant_id = :t"), {"t": tenant_id})
+    assert len(budgets.corrections(ledger, tenant_id, "spring")) == 1
+
+
+@pytest.mark.parametrize(
+    ("range_name", "start", "end"),
+    [
+        ("today", "2026-03-15T00:00:00-05:00", "2026-03-16T00:00:00-05:00"),
+        ("week", "2026-03-09T00:00:00-05:00", "2026-03-16T00:00:00-05:00"),
+        ("month", "2026-03-01T00:00:00-05:00", "2026-04-01T00:00:00-05:00"),
+        ("quarter", "2026-01-01T00:00:00-05:00", "2026-04-01T00:00:00-05:00"),
+        ("year", "2026-01-01T00:00:00-05:00", "2027-01-01T00:00:00-05:00"),
+    ],
+)
+def test_report_ranges_follow_the_tenants_calendar(range_name: str, start: str, end: str) -> None:
+    # Sunday 2026-03-15 07:00 in Panama.
+    now = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+    window = budgets.report_window(range_name, None, None, now, ZoneInfo("America/Panama"))
+    assert window == (datetime.fromisoformat(start), datetime.fromisoformat(end))
+
+
+def test_explicit_report_dates_include_both_days(ledger: Ledger, tenant_id: str) -> None:
+    zone = ZoneInfo("America/Panama")
+    now = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+    start, end = budgets.report_window(None, "2026-02-01", "2026-02-28", now, zone)
+    assert (start.isoformat(), end.isoformat()) == (
+        "2026-02-01T00:00:00-05:00",
+        "2026-03-01T00:00:00-05:00",
+    )
+    with pytest.raises(ValidationError):
+        budgets.report_window(None, "2026-02-28", "2026-02-01", now, zone)
+    with pytest.raises(ValidationError):
+        budgets.report_window(None, "2026-02-01", None, now, zone)
