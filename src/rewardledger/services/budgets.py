@@ -26,6 +26,7 @@ import binascii
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol, cast
@@ -150,7 +151,9 @@ class BudgetStore(Protocol):
     def member_usage(
         self, unit: object, tenant_id: str, budget_id: str, period: str, member_key: str
     ) -> tuple[int, int]: ...
-    def reservations_total(self, tenant_id: str, budget_id: str, period: str) -> int: ...
+    def reservations_total(
+        self, unit: object | None, tenant_id: str, budget_id: str, period: str
+    ) -> int: ...
     def insert_alert_if_absent(
         self,
         unit: object,
@@ -167,12 +170,14 @@ class BudgetStore(Protocol):
     def corrections(self, tenant_id: str, budget_id: str) -> list[CorrectionRecord]: ...
     def kind_totals(
         self,
+        unit: object | None,
         tenant_id: str,
         account_id: str,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> KindTotals: ...
-    def open_pending_total(self, tenant_id: str, account_id: str) -> int: ...
+    def open_pending_total(self, unit: object | None, tenant_id: str, account_id: str) -> int: ...
+    def snapshot(self) -> AbstractContextManager[object]: ...
     def entries(
         self,
         tenant_id: str,
@@ -964,10 +969,11 @@ def utilization(
     tenant = ledger.get_tenant(tenant_id)
     key = period if period is not None else period_key(policy.period, ledger.clock(), tenant.zone)
     store = _store(ledger)
-    record = store.get_period(None, tenant_id, policy.id, key)
-    if record is None:
-        return _utilization(policy, key, Figures(0, 0, 0, 0, 0, 0, 0, 0))
-    return _utilization(policy, key, _figures(store, None, tenant_id, record))
+    with store.snapshot() as snapshot:
+        record = store.get_period(snapshot, tenant_id, policy.id, key)
+        if record is None:
+            return _utilization(policy, key, Figures(0, 0, 0, 0, 0, 0, 0, 0))
+        return _utilization(policy, key, _figures(store, snapshot, tenant_id, record))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1068,14 +1074,20 @@ def reconcile(ledger: Ledger, tenant_id: str, budget_id: str) -> BudgetReconcili
     """Check every period's materialized figures against the journal, and the hard cap."""
     policy = get_budget(ledger, tenant_id, budget_id)
     store = _store(ledger)
-    records = store.periods(None, tenant_id, policy.id)
-    accounts = store.account_totals(None, tenant_id, [r.account_id for r in records])
+    with store.snapshot() as snapshot:
+        return _reconcile(store, snapshot, policy)
+
+
+def _reconcile(store: BudgetStore, snapshot: object, policy: BudgetPolicy) -> BudgetReconciliation:
+    tenant_id = policy.tenant_id
+    records = store.periods(snapshot, tenant_id, policy.id)
+    accounts = store.account_totals(snapshot, tenant_id, [r.account_id for r in records])
     totals = {name: 0 for name in ENTRY_TYPES}
     counts = {name: 0 for name in ENTRY_TYPES}
     found: list[Discrepancy] = []
     for record in records:
-        journal = store.kind_totals(tenant_id, record.account_id)
-        open_pending = store.open_pending_total(tenant_id, record.account_id)
+        journal = store.kind_totals(snapshot, tenant_id, record.account_id)
+        open_pending = store.open_pending_total(snapshot, tenant_id, record.account_id)
         credits_posted, debits_posted, debits_pending = accounts.get(record.account_id, (0, 0, 0))
         expected = {
             "credits_posted": (
@@ -1098,7 +1110,7 @@ def reconcile(ledger: Ledger, tenant_id: str, budget_id: str) -> BudgetReconcili
             "reversed_charges": (record.reversed_charges, journal.amount("reverse_in")),
             "reserved_total": (record.reserved_total, journal.amount("reserve")),
             "reservations": (
-                store.reservations_total(tenant_id, policy.id, record.period),
+                store.reservations_total(snapshot, tenant_id, policy.id, record.period),
                 journal.amount("reserve"),
             ),
         }
@@ -1260,7 +1272,7 @@ def _report(ledger: Ledger, policy: BudgetPolicy, start: datetime, end: datetime
     totals = {name: 0 for name in ENTRY_TYPES}
     issuances = redemptions = 0
     for record in store.periods(None, policy.tenant_id, policy.id):
-        journal = store.kind_totals(policy.tenant_id, record.account_id, start, end)
+        journal = store.kind_totals(None, policy.tenant_id, record.account_id, start, end)
         for name, (_, amount_minor) in journal.totals.items():
             if name == "rollover_in":
                 continue

@@ -10,7 +10,9 @@ write to a budget first locks its row (``SELECT ... FOR UPDATE`` on PostgreSQL; 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -53,12 +55,39 @@ def _connection(unit: object) -> Connection:
     return cast(StorageUnit, unit).connection
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A read-only transaction whose reads all see one state of the database (REPEATABLE
+    READ on PostgreSQL; on SQLite in WAL mode a read transaction is a snapshot already).
+    Passed where a unit of work is, so that the same methods read through it."""
+
+    connection: Connection
+
+
 class SqlBudgetStore:
     """Implements ``rewardledger.services.budgets.BudgetStore``."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        with self._engine.connect() as connection:
+            if self._postgres:
+                connection.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            with connection.begin():
+                yield Snapshot(connection)
+
+    @contextmanager
+    def _reading(self, unit: object | None) -> Iterator[Connection]:
+        if unit is not None:
+            yield _connection(unit)
+            return
+        with self._engine.connect() as connection:
+            yield connection
 
     # Budgets ---------------------------------------------------------------------------------
 
@@ -334,8 +363,10 @@ class SqlBudgetStore:
         )
         return int(row[0]), int(row[1])
 
-    def reservations_total(self, tenant_id: str, budget_id: str, period: str) -> int:
-        with self._engine.connect() as connection:
+    def reservations_total(
+        self, unit: object | None, tenant_id: str, budget_id: str, period: str
+    ) -> int:
+        with self._reading(unit) as connection:
             return int(
                 connection.execute(
                     select(func.coalesce(func.sum(budget_reservations.c.amount_minor), 0)).where(
@@ -471,6 +502,7 @@ class SqlBudgetStore:
 
     def kind_totals(
         self,
+        unit: object | None,
         tenant_id: str,
         account_id: str,
         since: datetime | None = None,
@@ -495,7 +527,7 @@ class SqlBudgetStore:
             query = query.where(t.c.effective_at >= since)
         if until is not None:
             query = query.where(t.c.effective_at < until)
-        with self._engine.connect() as connection:
+        with self._reading(unit) as connection:
             rows = connection.execute(query).all()
         return KindTotals.from_rows(
             [
@@ -504,11 +536,11 @@ class SqlBudgetStore:
             ]
         )
 
-    def open_pending_total(self, tenant_id: str, account_id: str) -> int:
+    def open_pending_total(self, unit: object | None, tenant_id: str, account_id: str) -> int:
         """What the account's open pending transfers hold, from the journal alone."""
         t = transfers
         resolved = transfers.alias("resolved")
-        with self._engine.connect() as connection:
+        with self._reading(unit) as connection:
             return int(
                 connection.execute(
                     select(func.coalesce(func.sum(t.c.amount_minor), 0))
