@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import secrets
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -57,12 +57,18 @@ def _jobs(url: str, tenant: str, worker: int, start: object) -> Counter[str]:
     return Counter(report.steps["budgets"])
 
 
-def _race(target: object, args: list[tuple[object, ...]]) -> list[Counter[str]]:
+def _race(
+    target: object, args: list[tuple[object, ...]], during: Callable[[], None] | None = None
+) -> list[Counter[str]]:
+    """Run ``target`` in one process per args, started together; ``during`` is called over
+    and over in this process until they are all done."""
     context = multiprocessing.get_context("spawn")
     start = context.Manager().Event()
     with context.Pool(len(args)) as pool:
         pending = [pool.apply_async(target, (*a, start)) for a in args]  # type: ignore[arg-type]
         start.set()
+        while during is not None and not all(p.ready() for p in pending):
+            during()
         return [p.get(timeout=300) for p in pending]
 
 
@@ -71,7 +77,17 @@ def test_concurrent_reserves_never_pass_the_hard_cap(pg: tuple[Ledger, str, str]
     ledger, tenant, url = pg
     budgets.create_budget(ledger, tenant, "cap", currency="USD", hard_cap="10000.00")
     budgets.topup(ledger, tenant, "cap", amount="50000.00", currency="USD", idempotency_key="seed")
-    results = _race(_reserve, [(url, tenant, worker) for worker in range(WORKERS)])
+    checks: list[bool] = []
+
+    def reconcile_meanwhile() -> None:
+        found = budgets.reconcile(ledger, tenant, "cap")
+        checks.append(found.clean)
+        assert found.clean, found.discrepancies
+
+    results = _race(
+        _reserve, [(url, tenant, worker) for worker in range(WORKERS)], reconcile_meanwhile
+    )
+    assert checks  # reconciliation ran while the reserves did, and was clean each time
     total = sum(results, Counter())
     attempts = WORKERS * RESERVES_PER_WORKER
     assert attempts >= 50
