@@ -611,3 +611,27 @@ def test_explicit_report_dates_include_both_days(ledger: Ledger, tenant_id: str)
         budgets.report_window(None, "2026-02-28", "2026-02-01", now, zone)
     with pytest.raises(ValidationError):
         budgets.report_window(None, "2026-02-01", None, now, zone)
+
+
+def test_a_rejected_reserve_in_a_new_period_opens_nothing_and_rolls_nothing_over(
+    ledger: Ledger, tenant_id: str, clock: FakeClock
+) -> None:
+    _budget(ledger, tenant_id, funds="1000.00", rollover=True)
+    clock.set(datetime(2026, 4, 15, 12, 0, tzinfo=UTC))
+    accounts = ledger.count_accounts(tenant_id)
+    with pytest.raises(HardCapExceeded):
+        budgets.reserve(
+            ledger, tenant_id, "spring", reference="big", amount="10000.01", currency="USD"
+        )
+    assert ledger.count_accounts(tenant_id) == accounts
+    kinds = [e.entry_type for e in budgets.entries(ledger, tenant_id, "spring").entries]
+    assert kinds == ["fund"]
+    assert budgets.utilization(ledger, tenant_id, "spring", period="2026-03").available == (
+        "1000.00"
+    )
+    [alert] = budgets.alerts(ledger, tenant_id)
+    assert (alert.period, alert.kind) == ("2026-04", "reserve_rejected:hard_cap_exceeded")
+    # The first reserve that passes opens April and rolls March over.
+    budgets.reserve(ledger, tenant_id, "spring", reference="ok", amount="10.00", currency="USD")
+    april = budgets.utilization(ledger, tenant_id, "spring")
+    assert (april.rolled_in, april.used) == ("1000.00", "10.00")

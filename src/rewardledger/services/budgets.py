@@ -640,7 +640,7 @@ def reserve(
         )
     store = _store(ledger)
 
-    def use_case(work: UnitOfWork) -> ReservationView | Rejection:
+    def use_case(work: UnitOfWork) -> ReservationView:
         policy = _lock(store, work, budget_id)
         minor = parse_positive(amount, policy.scale)
         tenant = work.tenant_id
@@ -670,13 +670,10 @@ def reserve(
             )
         refusal = check_reserve(policy, figures, minor, currency, member)
         if refusal is not None:
-            due = rejection_alert(reference, refusal)
             details = alert_payload(policy, figures.used, minor) | {"reference": reference}
-            if store.insert_alert_if_absent(
-                work.unit, tenant, policy.id, record.period, due, details, work.now
-            ):
-                work.event("budget.alert", policy.id, {"kind": due.kind, **details})
-            return refusal
+            # Roll back everything this unit did (a period it opened, a rollover): the alert
+            # is written in a unit of its own.
+            raise _Refused(refusal, record.period, rejection_alert(reference, refusal), details)
         transfer_id = _reserve_id(policy.id, reference)
         request = TransferRequest(
             id=transfer_id,
@@ -713,10 +710,39 @@ def reserve(
         work.event("budget.reserved", policy.id, {"reference": reference})
         return _reservation_view(policy, reservation, None)
 
-    outcome = ledger.run(tenant_id, use_case)
-    if isinstance(outcome, Rejection):
-        raise outcome
-    return outcome
+    try:
+        return ledger.run(tenant_id, use_case)
+    except _Refused as refused:
+
+        def alert(work: UnitOfWork, signal: _Refused = refused) -> None:
+            _lock(store, work, budget_id)
+            if store.insert_alert_if_absent(
+                work.unit,
+                work.tenant_id,
+                budget_id,
+                signal.period,
+                signal.alert,
+                signal.details,
+                work.now,
+            ):
+                work.event("budget.alert", budget_id, {"kind": signal.alert.kind, **signal.details})
+
+        ledger.run(tenant_id, alert)
+        raise refused.rejection from None
+
+
+class _Refused(Exception):
+    """A reserve the rules refused: carries the refusal out of its (rolled back) unit, with
+    the alert to write in a unit of its own."""
+
+    def __init__(
+        self, rejection: Rejection, period: str, alert: AlertDue, details: dict[str, Any]
+    ) -> None:
+        super().__init__(rejection.message)
+        self.rejection = rejection
+        self.period = period
+        self.alert = alert
+        self.details = details
 
 
 def _reservation_for(
