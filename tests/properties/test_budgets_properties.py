@@ -5,6 +5,7 @@ model's, and reconciliation against the journal is clean."""
 
 from __future__ import annotations
 
+import copy
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -137,6 +138,8 @@ class BudgetMachine(RuleBasedStateMachine):
 
     def _reserve(self, amount: int, timeout_hours: int | None) -> None:
         ref = self.next_ref()
+        # A refused reserve changes nothing: not even the opening (and rollover) of a period.
+        before = copy.deepcopy(self.periods)
         period = self.current()
         timeout = None if timeout_hours is None else timeout_hours * 3600 - 1800
         try:
@@ -151,10 +154,12 @@ class BudgetMachine(RuleBasedStateMachine):
             )
         except HardCapExceeded:
             assert period.used + amount > HARD_CAP
+            self.periods = before
             return
         except InsufficientFunds:
             assert period.used + amount <= HARD_CAP
             assert amount > period.available
+            self.periods = before
             return
         assert period.used + amount <= HARD_CAP
         assert amount <= period.available

@@ -21,7 +21,7 @@ import typer
 from rewardledger.cli import output
 from rewardledger.domain.budgets import BudgetPolicy
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
+from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 
@@ -123,7 +123,7 @@ def create(
 def list_(ctx: typer.Context, tenant: Tenant) -> None:
     """The tenant's budgets."""
     with _ledger(ctx) as ledger:
-        found = budgets.list_budgets(ledger, tenant, limit=500)
+        found = budgets.list_budgets(ledger, tenant, limit=PAGE_SIZE_MAX)
         output.emit_json({"budgets": [_policy_json(p) for p in found]})
 
 
