@@ -19,7 +19,7 @@ from rewardledger.domain.access import CAPABILITIES, Role
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.http.app import create_app
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import cashback, cycles, debt
+from rewardledger.services import budgets, cashback, cycles, debt
 from rewardledger.services.access import issue_key
 from tests.builders import Programme, fund, programme
 from tests.http.support import Api, assert_problem, snapshot, transfer_body
@@ -108,6 +108,63 @@ ROUTES = [
     Route("PUT", "/cycles/settings", "/cycles/settings", "admin", {"refresh_mode": "inline"}),
     Route("POST", "/cycles/refresh", "/cycles/refresh", "write"),
     Route("POST", "/cycles/rebuild", "/cycles/rebuild", "admin"),
+    # Budgets (set up by ``set_up_budgets``).
+    Route(
+        "POST",
+        "/budgets",
+        "/budgets",
+        "admin",
+        {"id": "camp", "currency": "USD", "hard_cap": "1000.00"},
+    ),
+    Route("GET", "/budgets", "/budgets", "read"),
+    Route("GET", "/budgets/{bid}", "/budgets/camp", "read"),
+    Route(
+        "POST",
+        "/budgets/{bid}/topup",
+        "/budgets/camp/topup",
+        "write",
+        {"amount": "1.00", "currency": "USD", "idempotency_key": "top"},
+    ),
+    Route(
+        "POST",
+        "/budgets/{bid}/reservations",
+        "/budgets/camp/reservations",
+        "write",
+        {"reference": "iss-http", "amount": "1.00", "currency": "USD"},
+    ),
+    Route(
+        "POST",
+        "/budgets/{bid}/reservations/{ref}/charge",
+        "/budgets/camp/reservations/to-charge/charge",
+        "write",
+        {"idempotency_key": "charged"},
+    ),
+    Route(
+        "POST",
+        "/budgets/{bid}/reservations/{ref}/release",
+        "/budgets/camp/reservations/to-release/release",
+        "write",
+        {},
+    ),
+    Route(
+        "POST",
+        "/budgets/{bid}/corrections",
+        "/budgets/camp/corrections",
+        "admin",
+        {
+            "reverses": "budget:camp:fund:seed",
+            "amount": "1.00",
+            "note": "entered twice",
+            "idempotency_key": "fix",
+        },
+    ),
+    Route("GET", "/budgets/{bid}/utilization", "/budgets/camp/utilization", "read"),
+    Route("POST", "/budgets/{bid}/reconcile", "/budgets/camp/reconcile", "read"),
+    Route("POST", "/reconcile", "/reconcile", "read"),
+    Route("GET", "/budgets/{bid}/report", "/budgets/camp/report?range=year", "read"),
+    Route("GET", "/reports/budgets", "/reports/budgets?format=csv", "read"),
+    Route("GET", "/budgets/{bid}/entries", "/budgets/camp/entries", "read"),
+    Route("GET", "/alerts", "/alerts", "read"),
 ]
 
 
@@ -121,6 +178,15 @@ def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
     if route.method == "GET":
         return api.client.get(url, headers=headers)
     return api.client.request(route.method, url, json=route.body, headers=headers)
+
+
+def set_up_budgets(ledger: Ledger, p: Programme) -> None:
+    budgets.create_budget(ledger, p.tenant_id, "camp", currency="USD", hard_cap="1000.00")
+    budgets.topup(
+        ledger, p.tenant_id, "camp", amount="100.00", currency="USD", idempotency_key="seed"
+    )
+    for ref in ("to-charge", "to-release"):
+        budgets.reserve(ledger, p.tenant_id, "camp", reference=ref, amount="10.00", currency="USD")
 
 
 def set_up_transfers(ledger: Ledger, p: Programme) -> None:
@@ -168,6 +234,7 @@ def test_each_role_may_do_exactly_what_its_capabilities_allow(
     api: Api, ledger: Ledger, shop: Programme, subtests: pytest.Subtests
 ) -> None:
     set_up_transfers(ledger, shop)
+    set_up_budgets(ledger, shop)
     accounts = [shop.funding, *shop.wallets]
     before = snapshot(ledger, shop.tenant_id, accounts)
     refused = [
@@ -244,6 +311,7 @@ def victim(ledger: Ledger) -> Programme:
     p = programme(ledger, tenant)
     fund(ledger, p, p.wallets[0], "500.00")
     set_up_transfers(ledger, p)
+    set_up_budgets(ledger, p)
     return p
 
 

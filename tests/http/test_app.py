@@ -54,6 +54,21 @@ V1_PATHS = {
     ("PUT", "/v1/tenants/{tid}/cycles/settings"),
     ("POST", "/v1/tenants/{tid}/cycles/refresh"),
     ("POST", "/v1/tenants/{tid}/cycles/rebuild"),
+    ("POST", "/v1/tenants/{tid}/budgets"),
+    ("GET", "/v1/tenants/{tid}/budgets"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/topup"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reservations"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reservations/{ref}/charge"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reservations/{ref}/release"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/corrections"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}/utilization"),
+    ("POST", "/v1/tenants/{tid}/budgets/{bid}/reconcile"),
+    ("POST", "/v1/tenants/{tid}/reconcile"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}/report"),
+    ("GET", "/v1/tenants/{tid}/reports/budgets"),
+    ("GET", "/v1/tenants/{tid}/budgets/{bid}/entries"),
+    ("GET", "/v1/tenants/{tid}/alerts"),
 }
 
 

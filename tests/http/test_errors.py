@@ -145,6 +145,38 @@ def _cycle_not_closed(
     return api.post(f"/cashback/ledger/card-1/{tag}/apply-to-debt", {"person_id": "ana"})
 
 
+def _budget(api: Api, cap_count: int | None = None) -> None:
+    body = {"id": "camp", "currency": "USD", "hard_cap": "100.00", "member_cap_count": cap_count}
+    assert api.post("/budgets", body, role="admin").status_code == 201
+    topup = {"amount": "500.00", "currency": "USD", "idempotency_key": "seed"}
+    assert api.post("/budgets/camp/topup", topup).status_code == 201
+
+
+def _reserve(api: Api, reference: str, amount: str, member: str | None = None) -> httpx.Response:
+    body = {"reference": reference, "amount": amount, "currency": "USD", "member_key": member}
+    return api.post("/budgets/camp/reservations", body)
+
+
+def _hard_cap(api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch) -> httpx.Response:
+    _budget(api)
+    return _reserve(api, "big", "100.01")
+
+
+def _member_cap(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    _budget(api, cap_count=1)
+    assert _reserve(api, "first", "1.00", "m1").status_code == 201
+    return _reserve(api, "second", "1.00", "m1")
+
+
+def _charged(api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch) -> httpx.Response:
+    _budget(api)
+    assert _reserve(api, "r", "1.00").status_code == 201
+    assert api.post("/budgets/camp/reservations/r/charge", {}).status_code == 201
+    return api.post("/budgets/camp/reservations/r/charge", {})
+
+
 SCENARIOS: dict[str, Scenario] = {
     "validation_error": lambda api, ledger, shop, mp: api.post(
         "/transfers", transfer_body(*shop.wallets, 12.5, ref="float")
@@ -168,6 +200,9 @@ SCENARIOS: dict[str, Scenario] = {
     "batch_failed": _batch_failed,
     "rejected": _raising(errors.Rejection("Refused by a rule this version does not name.")),
     "busy": _raising(errors.Busy(8)),
+    "hard_cap_exceeded": _hard_cap,
+    "member_cap_exceeded": _member_cap,
+    "already_charged": _charged,
     # The database goes away while the server runs; an interpreter started with -O. Both are
     # raised by the engine (bootstrap refuses -O; storage reports an unreachable database).
     "database_unavailable": _raising(

@@ -28,6 +28,7 @@ import pydantic
 import typer
 
 from rewardledger.cli import output
+from rewardledger.cli.budgets import budget_app
 from rewardledger.config import Settings
 from rewardledger.domain.access import Role
 from rewardledger.domain.errors import LedgerError, NotFound, UnsafeInterpreter, ValidationError
@@ -62,6 +63,7 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 jobs_app = typer.Typer(help="Run what is due: expiries, resets, refreshes.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(budget_app, name="budget")
 
 
 @dataclass(frozen=True, slots=True)

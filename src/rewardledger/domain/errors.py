@@ -22,7 +22,10 @@ Owns: the exception tree and the codes. Protects: the promise that a caller can 
         ├── NotPending            not_pending
         ├── ExceedsPendingAmount  exceeds_pending_amount
         ├── BalanceOverflow       balance_overflow
-        └── BatchFailed           batch_failed
+        ├── BatchFailed           batch_failed
+        ├── HardCapExceeded       hard_cap_exceeded     (budgets)
+        ├── MemberCapExceeded     member_cap_exceeded   (budgets)
+        └── AlreadyCharged        already_charged       (budgets)
 
 Nothing here knows about HTTP: ``rewardledger.http.problems`` maps codes to statuses.
 A rejection is a result, not a crash: it is recorded under the request's id so that a replay
@@ -215,6 +218,27 @@ class CycleNotClosed(LedgerError):
             cycle_tag=cycle_tag,
             closes_at=closes_at,
         )
+
+
+# Budgets ----
+
+
+class HardCapExceeded(Rejection):
+    """A reserve would bring the budget's used amount above its hard cap (invariant 4)."""
+
+    code = "hard_cap_exceeded"
+
+
+class MemberCapExceeded(Rejection):
+    """A reserve would pass the budget's per-member amount or count cap for the period."""
+
+    code = "member_cap_exceeded"
+
+
+class AlreadyCharged(Rejection):
+    """The reservation was charged already; it cannot be charged again or released."""
+
+    code = "already_charged"
 
 
 REJECTIONS_BY_CODE: dict[str, type[Rejection]] = {

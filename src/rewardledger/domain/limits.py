@@ -71,3 +71,11 @@ CYCLE_DUE_BATCH_SIZE: Final = 1_000
 # Movement and holder ids leave room for the prefixes of the journal ids derived from them.
 CYCLE_MOVEMENT_ID_LENGTH_MAX: Final = 100
 CYCLE_HOLDER_ID_LENGTH_MAX: Final = 100
+# Budgets.
+BUDGET_ID_LENGTH_MAX: Final = 40
+# References (issuance ids, idempotency keys, member keys) become part of journal ids.
+BUDGET_REFERENCE_LENGTH_MAX: Final = 64
+BUDGET_THRESHOLDS_MAX: Final = 8
+BUDGET_NOTE_LENGTH_MAX: Final = 1_000
+# One tenant-wide reconciliation or report covers at most this many budgets.
+BUDGETS_PER_TENANT_REPORT_MAX: Final = 1_000

@@ -30,6 +30,7 @@ from rewardledger.http import problems
 from rewardledger.http.routes import (
     accounts,
     assets,
+    budgets,
     cashback,
     cycles,
     debt,
@@ -100,7 +101,18 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     # Services add their routers to this tuple (one name each).
-    for module in (tenants, assets, accounts, transfers, integrity, jobs, cashback, debt, cycles):
+    for module in (
+        tenants,
+        assets,
+        accounts,
+        transfers,
+        integrity,
+        jobs,
+        budgets,
+        cashback,
+        debt,
+        cycles,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

@@ -68,6 +68,10 @@ PROBLEMS: dict[str, ProblemKind] = {
     # Cycles ----
     "program_not_configured": ProblemKind(409, "Programme not set up"),
     "cycle_not_closed": ProblemKind(409, "Cycle not closed yet"),
+    # Budgets ----
+    "hard_cap_exceeded": ProblemKind(422, "Budget hard cap exceeded"),
+    "member_cap_exceeded": ProblemKind(422, "Per-member cap exceeded"),
+    "already_charged": ProblemKind(409, "Reservation already charged"),
 }
 
 

@@ -12,10 +12,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from rewardledger.storage.budgets import SqlBudgetStore
 from rewardledger.storage.cycles import SqlCycleStore
 
 # name -> factory. One line per service; keep them sorted.
 _FACTORIES: dict[str, Callable[[Engine], object]] = {
+    "budgets": SqlBudgetStore,
     "cycles": SqlCycleStore,
 }
 

@@ -251,4 +251,5 @@ integrity_repair_changes = Table(
     ),
     sqlite_with_rowid=False,
 )
+from rewardledger.storage import schema_budgets as schema_budgets  # noqa: E402, PLC0414
 from rewardledger.storage import schema_cycles as schema_cycles  # noqa: E402, PLC0414

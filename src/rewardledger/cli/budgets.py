@@ -1,0 +1,345 @@
+"""``rewardledger budget ...``: campaign budgets from the command line.
+
+Every command prints JSON (amounts as decimal strings); errors print ``error <code>: ...``
+and exit 1 (2 for a validation error), like the rest of the CLI. ``report --output FILE``
+writes the report to a file, as CSV with ``--format csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rewardledger.cli import output
+from rewardledger.domain.budgets import BudgetPolicy
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services import budgets
+
+budget_app = typer.Typer(
+    help="Campaign budgets: fund, reserve, charge, release, correct, report.",
+    no_args_is_help=True,
+)
+
+Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
+BudgetId = Annotated[str, typer.Argument(metavar="BUDGET", help="The budget's id.")]
+Reference = Annotated[str, typer.Argument(metavar="REFERENCE", help="The issuance reference.")]
+Currency = Annotated[str, typer.Option("--currency", help="The budget's currency (USD, ZWG...).")]
+
+
+@contextmanager
+def _ledger(ctx: typer.Context) -> Iterator[Ledger]:
+    """The CLI's ledger and error reporting (``cli.main``, which registers this sub-app)."""
+    from rewardledger.cli import main
+
+    with main._ledger(ctx) as ledger:
+        yield ledger
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _emit(value: Any) -> None:
+    output.emit_json(_plain(value))
+
+
+def _policy_json(policy: BudgetPolicy) -> dict[str, Any]:
+    cap = policy.member_cap_amount_minor
+    return {
+        "id": policy.id,
+        "name": policy.name,
+        "currency": policy.currency,
+        "hard_cap": policy.amount(policy.hard_cap_minor),
+        "soft_cap": policy.amount(policy.soft_cap_minor),
+        "alert_thresholds": list(policy.thresholds_percent),
+        "period": policy.period.value,
+        "rollover": policy.rollover,
+        "member_cap_amount": None if cap is None else policy.amount(cap),
+        "member_cap_count": policy.member_cap_count,
+        "created_at": policy.created_at.isoformat(),
+    }
+
+
+@budget_app.command("create")
+def create(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    tenant: Tenant,
+    currency: Currency,
+    hard_cap: Annotated[str, typer.Option("--hard-cap", help="Most that may be used per period.")],
+    soft_cap: Annotated[str | None, typer.Option("--soft-cap", help="Alert above this.")] = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    threshold: Annotated[
+        list[int] | None,
+        typer.Option("--threshold", help="Alert at this percent of the hard cap (repeat)."),
+    ] = None,
+    period: Annotated[
+        str, typer.Option("--period", help="rolling, monthly, quarterly or yearly.")
+    ] = "monthly",
+    rollover: Annotated[
+        bool, typer.Option("--rollover/--no-rollover", help="Move unused funds to the next period.")
+    ] = False,
+    member_cap_amount: Annotated[str | None, typer.Option("--member-cap-amount")] = None,
+    member_cap_count: Annotated[int | None, typer.Option("--member-cap-count")] = None,
+) -> None:
+    """Define a budget (the same definition again is a no-op)."""
+    with _ledger(ctx) as ledger:
+        policy = budgets.create_budget(
+            ledger,
+            tenant,
+            budget_id,
+            currency=currency,
+            hard_cap=hard_cap,
+            soft_cap=soft_cap,
+            name=name,
+            alert_thresholds=tuple(threshold) if threshold else (80, 95),
+            period=period,
+            rollover=rollover,
+            member_cap_amount=member_cap_amount,
+            member_cap_count=member_cap_count,
+        )
+        output.emit_json(_policy_json(policy))
+
+
+@budget_app.command("list")
+def list_(ctx: typer.Context, tenant: Tenant) -> None:
+    """The tenant's budgets."""
+    with _ledger(ctx) as ledger:
+        found = budgets.list_budgets(ledger, tenant, limit=PAGE_SIZE_MAX)
+        output.emit_json({"budgets": [_policy_json(p) for p in found]})
+
+
+@budget_app.command("show")
+def show(ctx: typer.Context, budget_id: BudgetId, tenant: Tenant) -> None:
+    """A budget's definition and its current period's figures."""
+    with _ledger(ctx) as ledger:
+        policy = budgets.get_budget(ledger, tenant, budget_id)
+        figures = budgets.utilization(ledger, tenant, budget_id)
+        output.emit_json({**_policy_json(policy), "utilization": _plain(figures)})
+
+
+@budget_app.command("topup")
+def topup(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    amount: Annotated[str, typer.Argument(metavar="AMOUNT")],
+    tenant: Tenant,
+    currency: Currency,
+    key: Annotated[str, typer.Option("--key", help="Idempotency key of this top-up.")],
+) -> None:
+    """Add funds to the budget's current period."""
+    with _ledger(ctx) as ledger:
+        _emit(
+            budgets.topup(
+                ledger, tenant, budget_id, amount=amount, currency=currency, idempotency_key=key
+            )
+        )
+
+
+@budget_app.command("reserve")
+def reserve(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    reference: Reference,
+    amount: Annotated[str, typer.Argument(metavar="AMOUNT")],
+    tenant: Tenant,
+    currency: Currency,
+    member: Annotated[str | None, typer.Option("--member", help="Per-member caps key.")] = None,
+    timeout_seconds: Annotated[
+        int | None, typer.Option("--timeout-seconds", help="Expire the reservation after this.")
+    ] = None,
+) -> None:
+    """Reserve an amount for a reward issuance."""
+    with _ledger(ctx) as ledger:
+        _emit(
+            budgets.reserve(
+                ledger,
+                tenant,
+                budget_id,
+                reference=reference,
+                amount=amount,
+                currency=currency,
+                member_key=member,
+                timeout_seconds=timeout_seconds,
+            )
+        )
+
+
+@budget_app.command("charge")
+def charge(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    reference: Reference,
+    tenant: Tenant,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Charge less than reserved.")
+    ] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Idempotency key.")] = None,
+) -> None:
+    """Charge a reservation on redemption."""
+    with _ledger(ctx) as ledger:
+        _emit(
+            budgets.charge(ledger, tenant, budget_id, reference, amount=amount, idempotency_key=key)
+        )
+
+
+@budget_app.command("release")
+def release(ctx: typer.Context, budget_id: BudgetId, reference: Reference, tenant: Tenant) -> None:
+    """Release a reservation (expiry or cancellation)."""
+    with _ledger(ctx) as ledger:
+        _emit(budgets.release(ledger, tenant, budget_id, reference))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError) as error:
+        raise ValidationError(
+            "Could not tell who you are; pass --actor NAME.", field="actor"
+        ) from error
+
+
+@budget_app.command("correct")
+def correct(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    tenant: Tenant,
+    reverses: Annotated[str, typer.Option("--reverses", help="The top-up or charge to reverse.")],
+    note: Annotated[str, typer.Option("--note", help="Why (mandatory).")],
+    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    amount: Annotated[str | None, typer.Option("--amount", help="Reverse only this much.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Who [default: OS user].")] = None,
+) -> None:
+    """Reverse a top-up or a charge, recorded in the audit trail with who and why."""
+    with _ledger(ctx) as ledger:
+        _emit(
+            budgets.correct(
+                ledger,
+                tenant,
+                budget_id,
+                reverses=reverses,
+                note=note,
+                actor=actor if actor is not None else _os_user(),
+                idempotency_key=key,
+                amount=amount,
+            )
+        )
+
+
+@budget_app.command("utilization")
+def utilization(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    tenant: Tenant,
+    period: Annotated[str | None, typer.Option("--period", help="Such as 2026-03.")] = None,
+) -> None:
+    """Funded, reserved, charged, released, used, remaining, percent, cap flags."""
+    with _ledger(ctx) as ledger:
+        _emit(budgets.utilization(ledger, tenant, budget_id, period=period))
+
+
+@budget_app.command("reconcile")
+def reconcile(
+    ctx: typer.Context,
+    tenant: Tenant,
+    budget_id: Annotated[str | None, typer.Argument(metavar="[BUDGET]")] = None,
+) -> None:
+    """Check budgets against the journal (one, or all of the tenant); exit 1 on discrepancies."""
+    with _ledger(ctx) as ledger:
+        if budget_id is not None:
+            result: Any = budgets.reconcile(ledger, tenant, budget_id)
+            clean = result.clean
+        else:
+            result = budgets.reconcile_tenant(ledger, tenant)
+            clean = result.clean
+        output.emit_json({**_plain(result), "clean": clean})
+    if not clean:
+        raise typer.Exit(1)
+
+
+@budget_app.command("report")
+def report(
+    ctx: typer.Context,
+    tenant: Tenant,
+    budget_id: Annotated[str | None, typer.Argument(metavar="[BUDGET]")] = None,
+    range_name: Annotated[
+        str | None, typer.Option("--range", help="today, week, month, quarter or year.")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="json or csv.")] = "json",
+    file: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Totals by entry type, counts and utilization of one budget or all, as JSON or CSV."""
+    with _ledger(ctx) as ledger:
+        if output_format not in ("json", "csv"):
+            raise typer.BadParameter("--format is json or csv")
+        if budget_id is not None:
+            found = [
+                budgets.report(
+                    ledger,
+                    tenant,
+                    budget_id,
+                    range_name=range_name,
+                    date_from=date_from,
+                    date_to=date_to,
+                )
+            ]
+        else:
+            found = budgets.tenant_report(
+                ledger, tenant, range_name=range_name, date_from=date_from, date_to=date_to
+            )
+        if output_format == "csv":
+            text = budgets.reports_csv(found)
+        else:
+            text = json.dumps({"reports": _plain(found)}, indent=2) + "\n"
+        if file is None:
+            typer.echo(text, nl=False)
+        else:
+            file.write_text(text, encoding="utf-8")
+            output.note(f"Wrote {len(found)} budget report(s) to {file}.")
+
+
+@budget_app.command("entries")
+def entries(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    tenant: Tenant,
+    limit: Annotated[int, typer.Option("--limit")] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of a page.")] = None,
+) -> None:
+    """The budget's journal entries, oldest first, a page at a time."""
+    with _ledger(ctx) as ledger:
+        _emit(budgets.entries(ledger, tenant, budget_id, limit=limit, cursor=cursor))
+
+
+@budget_app.command("alerts")
+def alerts(
+    ctx: typer.Context,
+    tenant: Tenant,
+    budget_id: Annotated[str | None, typer.Option("--budget")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = PAGE_SIZE_DEFAULT,
+) -> None:
+    """Budget alerts, newest first."""
+    with _ledger(ctx) as ledger:
+        output.emit_json(
+            {"alerts": _plain(budgets.alerts(ledger, tenant, budget_id=budget_id, limit=limit))}
+        )

@@ -1,0 +1,367 @@
+"""Campaign budgets: create, read, top up, reserve, charge, release, correct; utilization,
+reconciliation, reports (JSON or CSV), ledger entries and alerts.
+
+Roles: defining a budget and correcting one are ``admin``; moving money is ``write``; reading,
+reconciling and reporting are ``read``. A write's first result is 201; a replay (same
+idempotency key or reservation reference) is 200 with ``Idempotent-Replayed: true``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import (
+    BUDGET_ID_LENGTH_MAX,
+    BUDGET_REFERENCE_LENGTH_MAX,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+)
+from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.problems import documented
+from rewardledger.http.routes.transfers import REPLAYED_HEADER
+from rewardledger.http.schemas_budgets import (
+    BUDGET_ID_PATH_PATTERN,
+    REFERENCE_PATH_PATTERN,
+    AlertPublic,
+    AlertsPublic,
+    BudgetCreate,
+    BudgetListPublic,
+    BudgetPublic,
+    BudgetReconciliationPublic,
+    BudgetReportPublic,
+    ChargeCreate,
+    CorrectionCreate,
+    CorrectionPublic,
+    EntriesPublic,
+    ReleaseCreate,
+    ReservationCreate,
+    ReservationPublic,
+    TenantReconciliationPublic,
+    TenantReportPublic,
+    TopupCreate,
+    TopupPublic,
+    UtilizationPublic,
+)
+from rewardledger.services import budgets
+
+router = APIRouter(tags=["budgets"])
+
+BudgetIdPath = Annotated[str, Path(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)]
+ReferencePath = Annotated[
+    str, Path(max_length=BUDGET_REFERENCE_LENGTH_MAX, pattern=REFERENCE_PATH_PATTERN)
+]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=BUDGET_REFERENCE_LENGTH_MAX)
+]
+RangeQuery = Annotated[
+    str | None,
+    Query(alias="range", max_length=16, description="today, week, month, quarter or year"),
+]
+FromQuery = Annotated[str | None, Query(alias="from", max_length=10, description="YYYY-MM-DD")]
+ToQuery = Annotated[str | None, Query(alias="to", max_length=10, description="YYYY-MM-DD")]
+FormatQuery = Annotated[str, Query(alias="format", pattern="^(json|csv)$")]
+
+_READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
+_WRITE = documented(
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "idempotency_conflict",
+    "already_exists",
+    "insufficient_funds",
+    "currency_mismatch",
+    "hard_cap_exceeded",
+    "member_cap_exceeded",
+    "already_charged",
+    "not_pending",
+    "exceeds_pending_amount",
+    "busy",
+)
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+def _key(body_key: str | None, header: str | None, *, required: bool) -> str | None:
+    if body_key is not None and header is not None and body_key != header:
+        raise ValidationError(
+            "The Idempotency-Key header and idempotency_key in the body differ; send one, or "
+            "the same value in both.",
+            field="idempotency_key",
+        )
+    chosen = body_key if body_key is not None else header
+    if chosen is None and required:
+        raise ValidationError(
+            "Send an Idempotency-Key header (or idempotency_key in the body): it makes "
+            "retrying this request safe.",
+            field="idempotency_key",
+        )
+    return chosen
+
+
+def _replayed(response: Response, replayed: bool) -> None:
+    if replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+
+
+@router.post("/tenants/{tid}/budgets", status_code=201, responses=_WRITE)
+def create_budget(body: BudgetCreate, ledger: LedgerDep, principal: TenantAdmin) -> BudgetPublic:
+    """Define a budget (admin). Sending the same definition again returns it."""
+    policy = budgets.create_budget(
+        ledger,
+        principal.tenant_id,
+        body.id,
+        currency=body.currency,
+        hard_cap=body.hard_cap,
+        soft_cap=body.soft_cap,
+        name=body.name,
+        alert_thresholds=tuple(body.alert_thresholds),
+        period=body.period,
+        rollover=body.rollover,
+        member_cap_amount=body.member_cap_amount,
+        member_cap_count=body.member_cap_count,
+    )
+    return BudgetPublic.of(policy)
+
+
+@router.get("/tenants/{tid}/budgets", responses=_READ)
+def list_budgets(
+    ledger: LedgerDep,
+    principal: Reader,
+    after: Annotated[str | None, Query(max_length=BUDGET_ID_LENGTH_MAX)] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+) -> BudgetListPublic:
+    """The tenant's budgets by id, a page at a time."""
+    found = budgets.list_budgets(ledger, principal.tenant_id, after=after, limit=limit)
+    return BudgetListPublic(
+        budgets=[BudgetPublic.of(p) for p in found],
+        next_after=found[-1].id if len(found) == limit else None,
+    )
+
+
+@router.get("/tenants/{tid}/budgets/{bid}", responses=_READ)
+def get_budget(bid: BudgetIdPath, ledger: LedgerDep, principal: Reader) -> BudgetPublic:
+    return BudgetPublic.of(budgets.get_budget(ledger, principal.tenant_id, bid))
+
+
+@router.post("/tenants/{tid}/budgets/{bid}/topup", status_code=201, responses=_WRITE)
+def topup(
+    bid: BudgetIdPath,
+    body: TopupCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> TopupPublic:
+    """Add funds to the budget's current period."""
+    key = _key(body.idempotency_key, idempotency_key, required=True)
+    assert key is not None
+    result = budgets.topup(
+        ledger,
+        principal.tenant_id,
+        bid,
+        amount=body.amount,
+        currency=body.currency,
+        idempotency_key=key,
+    )
+    _replayed(response, result.replayed)
+    return TopupPublic.model_validate(result)
+
+
+@router.post("/tenants/{tid}/budgets/{bid}/reservations", status_code=201, responses=_WRITE)
+def reserve(
+    bid: BudgetIdPath,
+    body: ReservationCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+) -> ReservationPublic:
+    """Reserve an amount for a reward issuance (the reference is the idempotency key)."""
+    view = budgets.reserve(
+        ledger,
+        principal.tenant_id,
+        bid,
+        reference=body.reference,
+        amount=body.amount,
+        currency=body.currency,
+        member_key=body.member_key,
+        timeout_seconds=body.timeout_seconds,
+    )
+    _replayed(response, view.replayed)
+    return ReservationPublic.model_validate(view)
+
+
+@router.post(
+    "/tenants/{tid}/budgets/{bid}/reservations/{ref}/charge", status_code=201, responses=_WRITE
+)
+def charge(
+    bid: BudgetIdPath,
+    ref: ReferencePath,
+    body: ChargeCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> ReservationPublic:
+    """Charge the reservation on redemption, in full or for less."""
+    view = budgets.charge(
+        ledger,
+        principal.tenant_id,
+        bid,
+        ref,
+        amount=body.amount,
+        idempotency_key=_key(body.idempotency_key, idempotency_key, required=False),
+    )
+    _replayed(response, view.replayed)
+    return ReservationPublic.model_validate(view)
+
+
+@router.post(
+    "/tenants/{tid}/budgets/{bid}/reservations/{ref}/release", status_code=201, responses=_WRITE
+)
+def release(
+    bid: BudgetIdPath,
+    ref: ReferencePath,
+    body: ReleaseCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+) -> ReservationPublic:
+    """Release the reservation (on expiry or cancellation)."""
+    view = budgets.release(ledger, principal.tenant_id, bid, ref)
+    _replayed(response, view.replayed)
+    return ReservationPublic.model_validate(view)
+
+
+@router.post("/tenants/{tid}/budgets/{bid}/corrections", status_code=201, responses=_WRITE)
+def correct(
+    bid: BudgetIdPath,
+    body: CorrectionCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> CorrectionPublic:
+    """Reverse a top-up or a charge (admin), with a mandatory note; recorded with who did it."""
+    key = _key(body.idempotency_key, idempotency_key, required=True)
+    assert key is not None
+    view = budgets.correct(
+        ledger,
+        principal.tenant_id,
+        bid,
+        reverses=body.reverses,
+        amount=body.amount,
+        note=body.note,
+        actor=f"key:{principal.key_id}",
+        idempotency_key=key,
+    )
+    _replayed(response, view.replayed)
+    return CorrectionPublic.model_validate(view)
+
+
+@router.get("/tenants/{tid}/budgets/{bid}/utilization", responses=_READ)
+def utilization(
+    bid: BudgetIdPath,
+    ledger: LedgerDep,
+    principal: Reader,
+    period: Annotated[str | None, Query(max_length=16)] = None,
+) -> UtilizationPublic:
+    """The current period's figures (or ``period``'s, such as 2026-03)."""
+    view = budgets.utilization(ledger, principal.tenant_id, bid, period=period)
+    return UtilizationPublic.model_validate(view)
+
+
+@router.post("/tenants/{tid}/budgets/{bid}/reconcile", responses=_READ)
+def reconcile(
+    bid: BudgetIdPath, ledger: LedgerDep, principal: Reader
+) -> BudgetReconciliationPublic:
+    """Check the budget's figures against the journal; list every discrepancy."""
+    return BudgetReconciliationPublic.model_validate(
+        budgets.reconcile(ledger, principal.tenant_id, bid)
+    )
+
+
+@router.post("/tenants/{tid}/reconcile", responses=_READ)
+def reconcile_tenant(ledger: LedgerDep, principal: Reader) -> TenantReconciliationPublic:
+    """Reconcile every budget of the tenant; a summary and each budget's result."""
+    return TenantReconciliationPublic.model_validate(
+        budgets.reconcile_tenant(ledger, principal.tenant_id)
+    )
+
+
+@router.get(
+    "/tenants/{tid}/budgets/{bid}/report",
+    responses={**_READ, 200: {"content": {"text/csv": {}}}},
+    response_model=BudgetReportPublic,
+)
+def report(
+    bid: BudgetIdPath,
+    ledger: LedgerDep,
+    principal: Reader,
+    range_name: RangeQuery = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    output: FormatQuery = "json",
+) -> BudgetReportPublic | Response:
+    """Totals by entry type, counts and utilization over a range or dates; JSON or CSV."""
+    found = budgets.report(
+        ledger,
+        principal.tenant_id,
+        bid,
+        range_name=range_name,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    if output == "csv":
+        return Response(budgets.reports_csv([found]), media_type=CSV_MEDIA_TYPE)
+    return BudgetReportPublic.model_validate(found)
+
+
+@router.get(
+    "/tenants/{tid}/reports/budgets",
+    responses={**_READ, 200: {"content": {"text/csv": {}}}},
+    response_model=TenantReportPublic,
+)
+def tenant_report(
+    ledger: LedgerDep,
+    principal: Reader,
+    range_name: RangeQuery = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    output: FormatQuery = "json",
+) -> TenantReportPublic | Response:
+    """Every budget's report, as JSON or as CSV (one row per budget)."""
+    found = budgets.tenant_report(
+        ledger, principal.tenant_id, range_name=range_name, date_from=date_from, date_to=date_to
+    )
+    if output == "csv":
+        return Response(budgets.reports_csv(found), media_type=CSV_MEDIA_TYPE)
+    return TenantReportPublic(reports=[BudgetReportPublic.model_validate(r) for r in found])
+
+
+@router.get("/tenants/{tid}/budgets/{bid}/entries", responses=_READ)
+def entries(
+    bid: BudgetIdPath,
+    ledger: LedgerDep,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> EntriesPublic:
+    """The budget's journal entries, oldest first; pass ``next_cursor`` back for the next page."""
+    page = budgets.entries(ledger, principal.tenant_id, bid, limit=limit, cursor=cursor)
+    return EntriesPublic.model_validate(page)
+
+
+@router.get("/tenants/{tid}/alerts", responses=_READ)
+def alerts(
+    ledger: LedgerDep,
+    principal: Reader,
+    budget_id: Annotated[str | None, Query(max_length=BUDGET_ID_LENGTH_MAX)] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+) -> AlertsPublic:
+    """Budget alerts, newest first."""
+    found = budgets.alerts(ledger, principal.tenant_id, budget_id=budget_id, limit=limit)
+    return AlertsPublic(alerts=[AlertPublic.model_validate(a) for a in found])

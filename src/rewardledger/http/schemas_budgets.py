@@ -1,0 +1,252 @@
+"""Request and response bodies of the budget routes (money as decimal strings)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from rewardledger.domain.budgets import BudgetPolicy
+from rewardledger.domain.limits import (
+    BUDGET_ID_LENGTH_MAX,
+    BUDGET_NOTE_LENGTH_MAX,
+    BUDGET_REFERENCE_LENGTH_MAX,
+    BUDGET_THRESHOLDS_MAX,
+    DERIVED_ID_LENGTH_MAX,
+    NAME_LENGTH_MAX,
+    PENDING_TIMEOUT_SECONDS_MAX,
+)
+from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString
+
+BUDGET_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{BUDGET_ID_LENGTH_MAX - 1}}}$"
+REFERENCE_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{BUDGET_REFERENCE_LENGTH_MAX - 1}}}$"
+Reference = Annotated[StrictStr, Field(max_length=BUDGET_REFERENCE_LENGTH_MAX)]
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class BudgetCreate(CreateModel):
+    id: Annotated[StrictStr, Field(max_length=BUDGET_ID_LENGTH_MAX, examples=["spring-2026"])]
+    name: Annotated[StrictStr, Field(max_length=NAME_LENGTH_MAX)] | None = None
+    currency: Annotated[AssetCode, Field(examples=["USD", "ZWG"])]
+    hard_cap: DecimalString
+    soft_cap: DecimalString | None = None
+    alert_thresholds: Annotated[
+        list[StrictInt], Field(min_length=1, max_length=BUDGET_THRESHOLDS_MAX)
+    ] = [80, 95]  # noqa: RUF012 - pydantic copies defaults
+    period: Annotated[
+        StrictStr,
+        Field(
+            max_length=16, json_schema_extra={"enum": ["rolling", "monthly", "quarterly", "yearly"]}
+        ),
+    ] = "monthly"
+    rollover: StrictBool = False
+    member_cap_amount: DecimalString | None = None
+    member_cap_count: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
+class BudgetPublic(BaseModel):
+    id: str
+    name: str
+    currency: str
+    hard_cap: str
+    soft_cap: str
+    alert_thresholds: list[int]
+    period: str
+    rollover: bool
+    member_cap_amount: str | None
+    member_cap_count: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, policy: BudgetPolicy) -> BudgetPublic:
+        cap = policy.member_cap_amount_minor
+        return cls(
+            id=policy.id,
+            name=policy.name,
+            currency=policy.currency,
+            hard_cap=policy.amount(policy.hard_cap_minor),
+            soft_cap=policy.amount(policy.soft_cap_minor),
+            alert_thresholds=list(policy.thresholds_percent),
+            period=policy.period.value,
+            rollover=policy.rollover,
+            member_cap_amount=None if cap is None else policy.amount(cap),
+            member_cap_count=policy.member_cap_count,
+            created_at=policy.created_at,
+        )
+
+
+class BudgetListPublic(BaseModel):
+    budgets: list[BudgetPublic]
+    next_after: str | None = Field(description="Pass as ``after`` for the next page.")
+
+
+class TopupCreate(CreateModel):
+    amount: DecimalString
+    currency: AssetCode
+    idempotency_key: Reference | None = None
+
+
+class TopupPublic(_Public):
+    budget_id: str
+    period: str
+    transfer_id: str
+    amount: str
+    currency: str
+    replayed: bool
+
+
+class ReservationCreate(CreateModel):
+    reference: Annotated[
+        Reference, Field(description="The reward issuance's id; also the idempotency key.")
+    ]
+    amount: DecimalString
+    currency: AssetCode
+    member_key: Reference | None = None
+    timeout_seconds: Annotated[StrictInt, Field(ge=1, le=PENDING_TIMEOUT_SECONDS_MAX)] | None = None
+
+
+class ChargeCreate(CreateModel):
+    amount: DecimalString | None = None
+    idempotency_key: Reference | None = None
+
+
+class ReleaseCreate(CreateModel):
+    pass
+
+
+class ReservationPublic(_Public):
+    budget_id: str
+    reference: str
+    transfer_id: str
+    period: str
+    member_key: str | None
+    amount: str
+    state: str
+    charged_amount: str | None
+    resolved_by: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    replayed: bool
+
+
+class CorrectionCreate(CreateModel):
+    reverses: Annotated[
+        StrictStr,
+        Field(max_length=DERIVED_ID_LENGTH_MAX, description="The top-up or charge to reverse."),
+    ]
+    amount: DecimalString | None = None
+    note: Annotated[StrictStr, Field(min_length=1, max_length=BUDGET_NOTE_LENGTH_MAX)]
+    idempotency_key: Reference | None = None
+
+
+class CorrectionPublic(_Public):
+    budget_id: str
+    transfer_id: str
+    period: str
+    reverses_id: str
+    amount: str
+    note: str
+    actor: str
+    created_at: datetime
+    replayed: bool
+
+
+class UtilizationPublic(_Public):
+    budget_id: str
+    period: str
+    currency: str
+    hard_cap: str
+    soft_cap: str
+    funded: str
+    rolled_in: str
+    rolled_out: str
+    reversed: str
+    reserved: str
+    charged: str
+    released: str
+    used: str
+    balance: str
+    available: str
+    remaining: str
+    utilization_percent: str
+    soft_cap_exceeded: bool
+    hard_cap_approaching: bool
+
+
+class DiscrepancyPublic(_Public):
+    period: str
+    figure: str
+    materialized: str
+    journal: str
+
+
+class BudgetReconciliationPublic(_Public):
+    budget_id: str
+    currency: str
+    periods_checked: int
+    clean: bool
+    totals: dict[str, str]
+    counts: dict[str, int]
+    discrepancies: list[DiscrepancyPublic]
+
+
+class TenantReconciliationPublic(_Public):
+    tenant_id: str
+    budgets_checked: int
+    budgets_clean: int
+    discrepancies_count: int
+    clean: bool
+    budgets: list[BudgetReconciliationPublic]
+
+
+class BudgetReportPublic(_Public):
+    budget_id: str
+    name: str
+    currency: str
+    window_start: datetime
+    window_end: datetime
+    totals: dict[str, str]
+    issuance_count: int
+    redemption_count: int
+    utilization: UtilizationPublic
+
+
+class TenantReportPublic(BaseModel):
+    reports: list[BudgetReportPublic]
+
+
+class EntryPublic(_Public):
+    transfer_id: str
+    entry_type: str
+    amount: str
+    period: str
+    debit_account_id: str
+    credit_account_id: str
+    pending_id: str | None
+    effective_at: datetime
+    created_at: datetime
+    metadata: dict[str, Any]
+
+
+class EntriesPublic(_Public):
+    budget_id: str
+    entries: list[EntryPublic]
+    next_cursor: str | None
+
+
+class AlertPublic(_Public):
+    budget_id: str
+    period: str
+    kind: str
+    level: str
+    threshold_percent: int | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class AlertsPublic(BaseModel):
+    alerts: list[AlertPublic]
