@@ -21,6 +21,11 @@ Owns: the exception tree and the codes. Protects: the promise that a caller can 
         ├── ExceedsPendingAmount  exceeds_pending_amount
         ├── BalanceOverflow       balance_overflow
         └── BatchFailed           batch_failed
+    Points (issue 4):
+    ├── InsufficientPoints    insufficient_points   a spend above the spendable points
+    ├── AlreadyRedeemed       already_redeemed      a redemption code confirmed a second time
+    ├── InvalidRedemptionState invalid_redemption_state  cancel/confirm in the wrong state
+    └── PointsNotPending      points_not_pending    activate/cancel of points not pending
 
 Nothing here knows about HTTP: ``rewardledger.http.problems`` maps codes to statuses.
 A rejection is a result, not a crash: it is recorded under the request's id so that a replay
@@ -182,6 +187,33 @@ class BalanceOverflow(Rejection):
 
 class BatchFailed(Rejection):
     code = "batch_failed"
+
+
+# Points ----
+
+
+class InsufficientPoints(LedgerError):
+    """A spend larger than the holder's spendable points; nothing was written."""
+
+    code = "insufficient_points"
+
+
+class AlreadyRedeemed(LedgerError):
+    """The redemption code was confirmed already; it is valid once."""
+
+    code = "already_redeemed"
+
+
+class InvalidRedemptionState(LedgerError):
+    """The redemption is not in a state that allows this transition (cancelled, expired...)."""
+
+    code = "invalid_redemption_state"
+
+
+class PointsNotPending(LedgerError):
+    """Activate or cancel named earned points that are not pending (any more)."""
+
+    code = "points_not_pending"
 
 
 REJECTIONS_BY_CODE: dict[str, type[Rejection]] = {

@@ -65,6 +65,11 @@ PROBLEMS: dict[str, ProblemKind] = {
     "payload_too_large": ProblemKind(413, "Request body too large"),
     "method_not_allowed": ProblemKind(405, "Method not allowed"),
     "internal_error": ProblemKind(500, "Internal error"),
+    # Points
+    "insufficient_points": ProblemKind(422, "Not enough points"),
+    "already_redeemed": ProblemKind(409, "Redemption code already used"),
+    "invalid_redemption_state": ProblemKind(409, "Redemption not in a state that allows this"),
+    "points_not_pending": ProblemKind(409, "Points are not pending"),
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rewardledger.ledger.engine import Ledger
+from rewardledger.services import redemptions
 
 # A step: (ledger, tenant id) -> counts of what it did, for the report.
 Step = Callable[[Ledger, str], Mapping[str, int]]
@@ -25,6 +26,7 @@ def _expire_holds(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
 # name -> step, in the order they run. Services add theirs here (one line each).
 STEPS: dict[str, Step] = {
     "holds": _expire_holds,
+    "points": redemptions.run_due,
 }
 
 

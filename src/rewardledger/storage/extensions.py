@@ -12,8 +12,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from rewardledger.storage.points import SqlPointsStore
+
 # name -> factory. One line per service; keep them sorted.
-_FACTORIES: dict[str, Callable[[Engine], object]] = {}
+_FACTORIES: dict[str, Callable[[Engine], object]] = {
+    "points": SqlPointsStore,
+}
 
 
 def make_extension(name: str, engine: Engine) -> object:

@@ -251,3 +251,4 @@ integrity_repair_changes = Table(
     ),
     sqlite_with_rowid=False,
 )
+from rewardledger.storage import schema_points as schema_points  # noqa: E402, PLC0414
