@@ -121,7 +121,8 @@ def test_spend_replayed_returns_first_result_and_other_amount_conflicts(
     points.earn(ledger, tenant_id, "u1", "10", dtype="invoice", reference="e1")
     points.spend(ledger, tenant_id, "u1", "4", dtype="ocr", reference="s1")
     again = points.spend(ledger, tenant_id, "u1", "4", dtype="ocr", reference="s1")
-    assert again.replayed and [(lot, str(a)) for lot, a in again.lots] == [("e1", "4")]
+    assert again.replayed
+    assert [(lot, str(a)) for lot, a in again.lots] == [("e1", "4")]
     assert _balance(ledger, tenant_id) == 6
     with pytest.raises(IdempotencyConflict):
         points.spend(ledger, tenant_id, "u1", "5", dtype="ocr", reference="s1")
@@ -135,7 +136,8 @@ def test_reason_allowing_negative_takes_balance_below_zero_and_flags_the_row(
     assert moved.negative_allowed
     assert _balance(ledger, tenant_id) == -5
     row = points.accumulations(ledger, tenant_id, "u1").rows[0]
-    assert row.negative_allowed and str(row.balance) == "-5"
+    assert row.negative_allowed
+    assert str(row.balance) == "-5"
     _check_invariant(ledger, tenant_id)
     # The next earn pays the deficit first: only 3 of 8 are spendable.
     points.earn(ledger, tenant_id, "u1", "8", dtype="invoice", reference="e2")
@@ -254,7 +256,8 @@ def test_accumulations_have_the_seed_shape_and_running_balances(
         ("spend", "ocr", "-30", "70"),
         ("earn", "invoice", "100", "100"),
     ]
-    assert page.rows[0].date == clock.now and page.rows[0].user_id == "u1"
+    assert page.rows[0].date == clock.now
+    assert page.rows[0].user_id == "u1"
     first = points.accumulations(ledger, tenant_id, "u1", limit=2)
     assert first.next_cursor is not None
     rest = points.accumulations(ledger, tenant_id, "u1", limit=2, cursor=first.next_cursor)
@@ -293,7 +296,8 @@ def test_summary_reports_each_holder_in_the_seed_shape(
         "0",
         3,
     )
-    assert u1.integrity_status == "OK" and lines["u2"].integrity_status == "OK"
+    assert u1.integrity_status == "OK"
+    assert lines["u2"].integrity_status == "OK"
 
 
 def test_validate_finds_a_damaged_balance_and_fix_rebuilds_it(
@@ -307,7 +311,9 @@ def test_validate_finds_a_damaged_balance_and_fix_rebuilds_it(
             f"'{tenant_id}' AND account_id = 'pts:LUMIS:u1'"
         )
     [bad] = points.validate(ledger, tenant_id)
-    assert bad.user_id == "u1" and bad.integrity_status == "MISMATCH"
+    assert bad.user_id == "u1"
+    assert bad.integrity_status == "MISMATCH"
     report = points.fix(ledger, tenant_id, actor="ops")
-    assert report.repair.changes and report.still_mismatched == []
+    assert report.repair.changes
+    assert report.still_mismatched == []
     assert points.validate(ledger, tenant_id) == []

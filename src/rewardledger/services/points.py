@@ -94,6 +94,9 @@ class PointsStore(Protocol):
     def reasons(self, tenant_id: str) -> dict[tuple[str, str], Reason]: ...
     def put_reason(self, unit: object, tenant_id: str, reason: Reason, now: datetime) -> None: ...
     def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool: ...
+    def known_holders(
+        self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+    ) -> set[str]: ...
     def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
     def lock_holders(
         self,
@@ -1190,22 +1193,28 @@ def import_history(
     batch_bad: list[BadRow] = []
 
     def flush() -> None:
-        report.bad_rows += len(batch_bad)
-        room = POINTS_IMPORT_BAD_ROWS_LISTED_MAX - len(report.bad)
-        report.bad.extend(batch_bad[: max(room, 0)])
-        if batch_bad and not skip_bad_rows:
-            report.batches_skipped += 1
-        elif batch:
+        refused: list[BadRow] = []
+        if batch:
+            # A batch with a bad row is still planned (to find the spends it could not cover),
+            # but loaded only if bad rows are to be skipped.
             imported, present, refused = _import_batch(
-                ledger, tenant_id, asset, scale, batch, catalogue, skip_bad_rows
+                ledger,
+                tenant_id,
+                asset,
+                scale,
+                batch,
+                catalogue,
+                load=skip_bad_rows or not batch_bad,
+                skip_bad_rows=skip_bad_rows,
             )
             report.imported += imported
             report.already_present += present
-            report.bad_rows += len(refused)
-            room = POINTS_IMPORT_BAD_ROWS_LISTED_MAX - len(report.bad)
-            report.bad.extend(refused[: max(room, 0)])
-            if refused and not skip_bad_rows:
-                report.batches_skipped += 1
+        bad = sorted([*batch_bad, *refused], key=lambda b: b.line)
+        report.bad_rows += len(bad)
+        room = POINTS_IMPORT_BAD_ROWS_LISTED_MAX - len(report.bad)
+        report.bad.extend(bad[: max(room, 0)])
+        if bad and not skip_bad_rows:
+            report.batches_skipped += 1
         if on_rows is not None:
             on_rows(len(batch) + len(batch_bad))
         batch.clear()
@@ -1230,18 +1239,24 @@ def _import_batch(  # noqa: PLR0915 - one transaction's plan, read top to bottom
     scale: int,
     rows: Sequence[ImportRow],
     catalogue: Mapping[tuple[str, str], Reason],
+    *,
+    load: bool,
     skip_bad_rows: bool,
 ) -> tuple[int, int, list[BadRow]]:
     """One batch in one transaction: (imported, already present, refused rows)."""
     store = store_of(ledger)
     policy = asset_policy(ledger, tenant_id, asset)
     holders = sorted({row.holder_id for row in rows})
+    known = store.known_holders(tenant_id, asset, holders)
     for holder in holders:
-        open_holder(ledger, tenant_id, asset, holder)
+        if holder not in known:
+            ledger.create_account(tenant_id, holder_account_id(asset, holder), asset=asset)
 
     def use_case(work: UnitOfWork) -> tuple[int, int, list[BadRow]]:  # noqa: PLR0912, PLR0915
         store.lock_holders(work.unit, tenant_id, asset, holders, work.now)
         present = store.existing_transfer_ids(work.unit, tenant_id, [r.transfer_id for r in rows])
+        if len(present) == len(rows):
+            return 0, len(rows), []
         lots: dict[str, Lot] = {
             lot.lot_id: lot for lot in store.open_lots(work.unit, tenant_id, asset, holders)
         }
@@ -1358,7 +1373,7 @@ def _import_batch(  # noqa: PLR0915 - one transaction's plan, read top to bottom
                     metadata=meta,
                 )
             )
-        if refused and not skip_bad_rows:
+        if not load or (refused and not skip_bad_rows):
             return 0, 0, refused
         if ops:
             for result in work.submit(ops):

@@ -143,6 +143,18 @@ class SqlPointsStore:
 
     # Holders and lots --------------------------------------------------------------------------
 
+    def known_holders(self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]) -> set[str]:
+        with self._read() as connection:
+            return set(
+                connection.execute(
+                    select(points_holders.c.holder_id).where(
+                        points_holders.c.tenant_id == tenant_id,
+                        points_holders.c.asset_code == asset_code,
+                        points_holders.c.holder_id.in_(list(holder_ids)),
+                    )
+                ).scalars()
+            )
+
     def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool:
         with self._read() as connection:
             return (
@@ -220,7 +232,8 @@ class SqlPointsStore:
     def open_lots(
         self, unit: object, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
     ) -> list[Lot]:
-        """The holders' active and pending lots (and deficit lots)."""
+        """The holders' pending lots, active lots that hold points, and deficit lots (a lot
+        spent to zero is left out: only a refund, which reads it by id, touches it again)."""
         rows = (
             _connection(unit)
             .execute(
@@ -228,7 +241,13 @@ class SqlPointsStore:
                     points_lots.c.tenant_id == tenant_id,
                     points_lots.c.asset_code == asset_code,
                     points_lots.c.holder_id.in_(sorted(set(holder_ids))),
-                    points_lots.c.state.in_((LotState.ACTIVE.value, LotState.PENDING.value)),
+                    or_(
+                        points_lots.c.state == LotState.PENDING.value,
+                        and_(
+                            points_lots.c.state == LotState.ACTIVE.value,
+                            or_(points_lots.c.remaining_minor != 0, points_lots.c.deficit),
+                        ),
+                    ),
                 )
             )
             .all()
