@@ -15,9 +15,12 @@ import pytest
 
 from rewardledger.config import Settings
 from rewardledger.domain.access import CAPABILITIES, Role
+from rewardledger.domain.errors import NotFound
+from rewardledger.domain.points import Direction, Reason
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.http.app import create_app
 from rewardledger.ledger.engine import Ledger
+from rewardledger.services import points, redemptions
 from rewardledger.services.access import issue_key
 from tests.builders import Programme, fund, programme
 from tests.http.support import Api, assert_problem, snapshot, transfer_body
@@ -61,6 +64,42 @@ ROUTES = [
     Route("GET", "/integrity", "/integrity", "read"),
     Route("POST", "/integrity/repair", "/integrity/repair", "admin"),
     Route("POST", "/jobs/run", "/jobs/run", "write"),
+    Route(
+        "POST",
+        "/points/{holder}/earn",
+        "/points/u1/earn",
+        "write",
+        {"amount": "5", "dtype": "invoice", "reference": "earned"},
+    ),
+    Route(
+        "POST",
+        "/points/{holder}/spend",
+        "/points/u1/spend",
+        "write",
+        {"amount": "1", "dtype": "ocr", "reference": "spent"},
+    ),
+    Route(
+        "POST", "/points/{holder}/activate", "/points/u1/activate", "write", {"reference": "pend"}
+    ),
+    Route("GET", "/points/{holder}", "/points/u1", "read"),
+    Route("GET", "/points/{holder}/accumulations", "/points/u1/accumulations", "read"),
+    Route("GET", "/points/{holder}/expiring", "/points/u1/expiring", "read"),
+    Route("GET", "/points/summary", "/points/summary", "read"),
+    Route("GET", "/points/integrity", "/points/integrity", "read"),
+    Route("POST", "/points/integrity/fix", "/points/integrity/fix", "admin"),
+    Route(
+        "POST",
+        "/redemptions",
+        "/redemptions",
+        "write",
+        {"user_id": "u1", "offer_id": "coffee", "cost": "1", "reference": "red-new"},
+    ),
+    Route("GET", "/redemptions/{id}", "/redemptions/red-1", "read"),
+    Route("GET", "/redemptions/{id}/qr.png", "/redemptions/red-1/qr.png", "read"),
+    Route("GET", "/redemptions/{id}/qr.svg", "/redemptions/red-1/qr.svg", "read"),
+    # Each key confirms the code of its own redemption (a code is valid once).
+    Route("POST", "/redemptions/confirm", "/redemptions/confirm", "redeem", "code-of-key"),
+    Route("POST", "/redemptions/{id}/cancel", "/redemptions/red-cancel/cancel", "write"),
 ]
 
 
@@ -73,7 +112,20 @@ def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
     headers = {"Authorization": f"Bearer {key}"}
     if route.method == "GET":
         return api.client.get(url, headers=headers)
-    return api.client.post(url, json=route.body, headers=headers)
+    body = route.body
+    if body == "code-of-key":
+        body = {"code": _code_of_key(api, key)}
+    return api.client.post(url, json=body, headers=headers)
+
+
+def _code_of_key(api: Api, key: str) -> str:
+    """The code of the redemption set up for the role of ``key`` (a dummy if there is none)."""
+    ledger = api.client.app.state.ledger
+    role = next((r for r, k in api.keys.items() if k == key), None)
+    try:
+        return redemptions.get(ledger, api.tenant_id, f"red-{role}").code
+    except NotFound:
+        return "0000000000"
 
 
 def set_up_transfers(ledger: Ledger, p: Programme) -> None:
@@ -83,6 +135,15 @@ def set_up_transfers(ledger: Ledger, p: Programme) -> None:
             p.tenant_id,
             TransferRequest(ref, p.wallets[0], p.wallets[1], "USD", "10.00", pending=True),
         )
+    points.configure(
+        ledger,
+        p.tenant_id,
+        reasons=[Reason(Direction.EARN, "purchase", pending_until_activated=True)],
+    )
+    points.earn(ledger, p.tenant_id, "u1", "100", dtype="invoice", reference="e1")
+    points.earn(ledger, p.tenant_id, "u1", "7", dtype="purchase", reference="pend")
+    for ref in ["red-1", "red-cancel", *(f"red-{role.value}" for role in Role)]:
+        redemptions.create(ledger, p.tenant_id, "u1", offer_id="o", cost="1", reference=ref)
 
 
 def test_the_route_table_lists_every_tenant_route(ledger: Ledger, settings: Settings) -> None:

@@ -40,6 +40,21 @@ V1_PATHS = {
     ("GET", "/v1/tenants/{tid}/integrity"),
     ("POST", "/v1/tenants/{tid}/integrity/repair"),
     ("POST", "/v1/tenants/{tid}/jobs/run"),
+    ("POST", "/v1/tenants/{tid}/points/{holder}/earn"),
+    ("POST", "/v1/tenants/{tid}/points/{holder}/spend"),
+    ("POST", "/v1/tenants/{tid}/points/{holder}/activate"),
+    ("GET", "/v1/tenants/{tid}/points/{holder}"),
+    ("GET", "/v1/tenants/{tid}/points/{holder}/accumulations"),
+    ("GET", "/v1/tenants/{tid}/points/{holder}/expiring"),
+    ("GET", "/v1/tenants/{tid}/points/summary"),
+    ("GET", "/v1/tenants/{tid}/points/integrity"),
+    ("POST", "/v1/tenants/{tid}/points/integrity/fix"),
+    ("POST", "/v1/tenants/{tid}/redemptions"),
+    ("GET", "/v1/tenants/{tid}/redemptions/{id}"),
+    ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.png"),
+    ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.svg"),
+    ("POST", "/v1/tenants/{tid}/redemptions/confirm"),
+    ("POST", "/v1/tenants/{tid}/redemptions/{id}/cancel"),
 }
 
 

@@ -33,6 +33,8 @@ from rewardledger.http.routes import (
     health,
     integrity,
     jobs,
+    points,
+    redemptions,
     tenants,
     transfers,
 )
@@ -97,7 +99,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     # Services add their routers to this tuple (one name each).
-    for module in (tenants, assets, accounts, transfers, integrity, jobs):
+    for module in (tenants, assets, accounts, transfers, integrity, jobs, points, redemptions):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

@@ -735,24 +735,31 @@ def replayed_spend(
 # Pending points ------------------------------------------------------------------------------
 
 
-def activate(ledger: Ledger, tenant_id: str, reference: str) -> PointsMovement:
-    """Make pending points spendable now (post the pending earn); their expiry clock starts."""
-    return _resolve_pending(ledger, tenant_id, reference, activate=True)
+def activate(
+    ledger: Ledger, tenant_id: str, reference: str, *, holder: str | None = None
+) -> PointsMovement:
+    """Make pending points spendable now (post the pending earn); their expiry clock starts.
+
+    ``holder``, if given, must be the holder the points were earned for (else ``not_found``).
+    """
+    return _resolve_pending(ledger, tenant_id, reference, holder, activate=True)
 
 
-def cancel_pending(ledger: Ledger, tenant_id: str, reference: str) -> PointsMovement:
+def cancel_pending(
+    ledger: Ledger, tenant_id: str, reference: str, *, holder: str | None = None
+) -> PointsMovement:
     """Cancel pending points (void the pending earn): they are never credited."""
-    return _resolve_pending(ledger, tenant_id, reference, activate=False)
+    return _resolve_pending(ledger, tenant_id, reference, holder, activate=False)
 
 
 def _resolve_pending(
-    ledger: Ledger, tenant_id: str, reference: str, *, activate: bool
+    ledger: Ledger, tenant_id: str, reference: str, holder_id: str | None, *, activate: bool
 ) -> PointsMovement:
     lot_id = ids.transfer_id(reference, "reference")
     ledger.get_tenant(tenant_id)
     store = store_of(ledger)
     found = store.get_lot(None, tenant_id, lot_id)
-    if found is None or found.deficit:
+    if found is None or found.deficit or holder_id not in (None, found.holder_id):
         raise NotFound("earned points", lot_id)
     asset, holder = found.asset_code, found.holder_id
     policy = asset_policy(ledger, tenant_id, asset)
