@@ -125,4 +125,3 @@ def test_one_hundred_thousand_rows_import_once_and_a_second_run_imports_nothing(
     # 200 rows per holder: 134 earns of 3, 66 spends of 2.
     assert points.balance(ledger, tenant_id, "0").balance.minor == 134 * 3 - 66 * 2
     assert points.validate(ledger, tenant_id) == []
-    print(f"imported 100,000 rows in {elapsed:.1f} s")

@@ -458,6 +458,13 @@ def _base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+# Services' command groups (imported last: they use the helpers above).
+from rewardledger.cli import points as points_cli  # noqa: E402
+
+app.add_typer(points_cli.points_app, name="points")
+app.add_typer(points_cli.redemption_app, name="redemption")
+
+
 def main() -> None:
     """The console script ``rewardledger``."""
     if not __debug__:
