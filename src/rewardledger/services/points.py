@@ -1078,7 +1078,7 @@ def read_rows(stream: IO[str], *, fmt: str | None = None) -> Iterator[tuple[int,
         while text:
             if text.strip():
                 try:
-                    value = json.loads(text)
+                    value = json.loads(text, parse_float=str)
                 except ValueError:
                     value = None
                 yield line, value if isinstance(value, dict) else {"__error__": "not a JSON object"}
