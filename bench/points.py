@@ -62,12 +62,16 @@ def _prepare(ledger: Ledger, tenant: str) -> None:
         )
 
 
-def _history(rows: int, run: str) -> io.StringIO:
+def _history(rows: int, run: str, *, new_holders: bool) -> io.StringIO:
+    """Earn rows for the 1,000 holders of the set-up, or for 1,000 holders never seen (whose
+    accounts the import opens, one short transaction each)."""
     lines = ["user,accum_type,dtype,quantity,date,redemption_id"]
+    prefix = f"i{run}-" if new_holders else "h"
     for i in range(rows):
         second = i % 86_400
         moment = f"2025-11-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
-        lines.append(f"i{run}-{i % HOLDERS},earn,invoice,{1 + i % 7},{moment},")
+        quantity = 1 + (i + int(run, 16)) % 7
+        lines.append(f"{prefix}{i % HOLDERS},earn,invoice,{quantity},{moment},")
     return io.StringIO("\n".join(lines) + "\n")
 
 
@@ -100,20 +104,23 @@ def scenarios(ledger: Ledger, tenant: str) -> dict[str, Callable[[], int]]:
         points.spend(ledger, tenant, holder, "3", dtype="ocr", reference=f"p{next(_ids)}")
         return 1
 
-    def import_rows() -> int:
-        rows = 4_000
-        report = points.import_history(
-            ledger, tenant, _history(rows, secrets.token_hex(3)), asset="LUMIS"
-        )
-        assert report.imported == rows, report
-        return rows
+    def importer(new_holders: bool) -> Callable[[], int]:
+        def import_rows() -> int:
+            rows = 4_000
+            history = _history(rows, secrets.token_hex(3), new_holders=new_holders)
+            report = points.import_history(ledger, tenant, history, asset="LUMIS")
+            assert report.imported == rows, report
+            return rows
+
+        return import_rows
 
     return {
         "core single": core_single,
         "core batch": core_batch,
         "points earn": earn,
         "points spend": spend,
-        "points import": import_rows,
+        "points import": importer(new_holders=False),
+        "points import, new holders": importer(new_holders=True),
     }
 
 
@@ -150,6 +157,10 @@ def report(engine: str, figures: dict[str, list[float]]) -> None:
     print(
         f"  points import          {median('points import'):9,.0f} rows/s   "
         f"{ratio('points import', 'core batch'):.2f} x core batch"
+    )
+    print(
+        f"  import, new holders    {median('points import, new holders'):9,.0f} rows/s   "
+        f"{ratio('points import, new holders', 'core batch'):.2f} x core batch"
     )
 
 

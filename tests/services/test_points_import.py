@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from rewardledger.domain.errors import InsufficientPoints
+from rewardledger.domain.points import Direction, Reason
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points
 
@@ -122,3 +124,22 @@ def test_one_hundred_thousand_rows_import_once_and_a_second_run_imports_nothing(
     # 200 rows per holder: 134 earns of 3, 66 spends of 2.
     assert points.balance(ledger, tenant_id, "0").balance.minor == 134 * 3 - 66 * 2
     assert points.validate(ledger, tenant_id) == []
+
+
+def test_an_imported_clawback_leaves_a_deficit_that_later_batches_pay_back(
+    ledger: Ledger, tenant_id: str, lumis: str
+) -> None:
+    points.add_reason(ledger, tenant_id, Reason(Direction.SPEND, "clawback", allow_negative=True))
+    text = HEADER + (
+        "7,earn,invoice,5,2025-12-01T10:00:00+00:00,\n"
+        "7,spend,clawback,-8,2025-12-02T10:00:00+00:00,\n"
+        "7,earn,invoice,10,2025-12-03T10:00:00+00:00,\n"
+    )
+    report = points.import_history(ledger, tenant_id, io.StringIO(text), batch_size=1)
+    assert report.imported == 3
+    rows = points.accumulations(ledger, tenant_id, "7").rows
+    assert [str(r.balance) for r in rows] == ["7", "-3", "5"]
+    assert rows[1].negative_allowed
+    assert points.validate(ledger, tenant_id) == []
+    with pytest.raises(InsufficientPoints):
+        points.spend(ledger, tenant_id, "7", "8", dtype="ocr", reference="s1")

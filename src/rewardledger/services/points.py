@@ -399,6 +399,12 @@ def _activate_lot(
         )
 
 
+def _deficit_of(work: UnitOfWork, store: PointsStore, asset: str, holder: str) -> list[Lot]:
+    """The holder's deficit lot, if it has one (read by key: cheaper than all its lots)."""
+    deficit = store.get_lot(work.unit, work.tenant_id, deficit_lot_id(asset, holder))
+    return [] if deficit is None else [deficit]
+
+
 def _policy_for(reason: Reason, asset_policy: ExpiryPolicy) -> ExpiryPolicy:
     return reason.expiry if reason.expiry is not None else asset_policy
 
@@ -617,8 +623,13 @@ def earn(
         )
         store.insert_lots(work.unit, tenant_id, [lot])
         if not pending:
-            lots = store.open_lots(work.unit, tenant_id, asset, [holder])
-            _activate_lot(work, store, lot, lots, _policy_for(reason, policy))
+            _activate_lot(
+                work,
+                store,
+                lot,
+                _deficit_of(work, store, asset, holder),
+                _policy_for(reason, policy),
+            )
         work.event("points.earned", lot_id, {"holder": holder, "amount": str(request.amount)})
         return _movement_of_lot(lot, scale, replayed=False)
 
@@ -784,8 +795,7 @@ def _resolve_pending(
         op: Operation = PostPending(lot_id) if activate else VoidPending(lot_id)
         raise_for_single(work.submit([op])[0])
         if activate:
-            lots = store.open_lots(work.unit, tenant_id, asset, [holder])
-            _activate_lot(work, store, lot, lots, lot_policy)
+            _activate_lot(work, store, lot, _deficit_of(work, store, asset, holder), lot_policy)
         else:
             store.update_lots(
                 work.unit, tenant_id, [replace(lot, state=LotState.CANCELLED, remaining_minor=0)]
@@ -1264,9 +1274,13 @@ def _import_batch(  # noqa: PLR0915 - one transaction's plan, read top to bottom
         present = store.existing_transfer_ids(work.unit, tenant_id, [r.transfer_id for r in rows])
         if len(present) == len(rows):
             return 0, len(rows), []
+        # Spends need their holders' lots; earns only need to know of a deficit to pay back.
+        spenders = sorted({r.holder_id for r in rows if r.accum_type is Direction.SPEND})
         lots: dict[str, Lot] = {
-            lot.lot_id: lot for lot in store.open_lots(work.unit, tenant_id, asset, holders)
+            lot.lot_id: lot for lot in store.open_lots(work.unit, tenant_id, asset, spenders)
         }
+        deficits = [deficit_lot_id(asset, h) for h in holders if h not in set(spenders)]
+        lots.update(store.get_lots(work.unit, tenant_id, deficits) if deficits else {})
         by_holder: dict[str, list[str]] = {}
         for lot in lots.values():
             by_holder.setdefault(lot.holder_id, []).append(lot.lot_id)
