@@ -8,6 +8,7 @@ spend whose reason allowed it.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass, field
 
@@ -98,19 +99,16 @@ class PointsMachine(RuleBasedStateMachine):
     @rule(reference=consumes(pending), activate=st.booleans())
     def resolve_pending(self, reference: str, activate: bool) -> None:
         resolve = points.activate if activate else points.cancel_pending
-        try:
+        # "window" points may have been activated by the due jobs already.
+        with contextlib.suppress(PointsNotPending):
             resolve(self.ledger, self.tenant, reference)
-        except PointsNotPending:
-            pass  # activated by the due jobs already ("window" points)
 
     @rule(holder=holders, amount=amounts)
     def spend(self, holder: str, amount: int) -> None:
-        try:
+        with contextlib.suppress(InsufficientPoints):
             points.spend(
                 self.ledger, self.tenant, holder, str(amount), dtype="ocr", reference=self._ref("s")
             )
-        except InsufficientPoints:
-            pass
 
     @rule(holder=holders, amount=amounts)
     def clawback(self, holder: str, amount: int) -> None:
