@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -38,6 +39,7 @@ HOLDERS = 1_000
 BATCH = 1_000
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 _ids = itertools.count()
+_runs = itertools.count()
 
 
 def _rate(step: Callable[[], int], seconds: float) -> float:
@@ -62,16 +64,16 @@ def _prepare(ledger: Ledger, tenant: str) -> None:
         )
 
 
-def _history(rows: int, run: str, *, new_holders: bool) -> io.StringIO:
+def _history(rows: int, run: int, *, new_holders: bool) -> io.StringIO:
     """Earn rows for the 1,000 holders of the set-up, or for 1,000 holders never seen (whose
-    accounts the import opens, one short transaction each)."""
+    accounts the import opens, one short transaction each). Each run has its own dates, so
+    that no row of it was imported before."""
     lines = ["user,accum_type,dtype,quantity,date,redemption_id"]
     prefix = f"i{run}-" if new_holders else "h"
+    day = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=run)
     for i in range(rows):
-        second = i % 86_400
-        moment = f"2025-11-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
-        quantity = 1 + (i + int(run, 16)) % 7
-        lines.append(f"{prefix}{i % HOLDERS},earn,invoice,{quantity},{moment},")
+        moment = (day + timedelta(seconds=i)).isoformat()
+        lines.append(f"{prefix}{i % HOLDERS},earn,invoice,{1 + i % 7},{moment},")
     return io.StringIO("\n".join(lines) + "\n")
 
 
@@ -107,7 +109,7 @@ def scenarios(ledger: Ledger, tenant: str) -> dict[str, Callable[[], int]]:
     def importer(new_holders: bool) -> Callable[[], int]:
         def import_rows() -> int:
             rows = 4_000
-            history = _history(rows, secrets.token_hex(3), new_holders=new_holders)
+            history = _history(rows, next(_runs), new_holders=new_holders)
             report = points.import_history(ledger, tenant, history, asset="LUMIS")
             assert report.imported == rows, report
             return rows

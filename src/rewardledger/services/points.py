@@ -97,6 +97,9 @@ class PointsStore(Protocol):
     def known_holders(
         self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
     ) -> set[str]: ...
+    def context(
+        self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
+    ) -> tuple[ExpiryPolicy | None, Reason | None, bool]: ...
     def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
     def lock_holders(
         self,
@@ -307,6 +310,26 @@ def asset_policy(ledger: Ledger, tenant_id: str, asset: str) -> ExpiryPolicy:
     if policy is None:
         raise NotFound("points asset", asset, f"{asset} is not a points asset; configure it.")
     return policy
+
+
+def prepare(
+    ledger: Ledger, tenant_id: str, asset: str, direction: Direction, dtype: object, holder: str
+) -> tuple[ExpiryPolicy, Reason]:
+    """Check the asset and the reason and open the holder's account if it is new, with one
+    read: (the asset's expiry policy, the reason)."""
+    ids.asset_code(asset)
+    ids.reason(dtype, "dtype")
+    policy, reason, known = store_of(ledger).context(
+        tenant_id, asset, direction.value, cast(str, dtype), holder
+    )
+    if policy is None:
+        asset_policy(ledger, tenant_id, asset)  # raises its not_found
+    if reason is None:
+        reason = reason_of(ledger, tenant_id, direction, dtype)  # raises its validation_error
+    if not known:
+        open_holder(ledger, tenant_id, asset, holder)
+    assert policy is not None
+    return policy, reason
 
 
 def check_holder(value: object) -> str:
@@ -582,9 +605,7 @@ def earn(
     lot_id = ids.transfer_id(reference, "reference")
     scale = ledger.get_asset(tenant_id, asset).scale
     amount_minor = parse_positive(amount, scale)
-    policy = asset_policy(ledger, tenant_id, asset)
-    reason = reason_of(ledger, tenant_id, Direction.EARN, dtype)
-    open_holder(ledger, tenant_id, asset, holder)
+    policy, reason = prepare(ledger, tenant_id, asset, Direction.EARN, dtype, holder)
     store = store_of(ledger)
     pending = reason.makes_pending
 
@@ -671,9 +692,7 @@ def spend(
     transfer_id = ids.transfer_id(reference, "reference")
     scale = ledger.get_asset(tenant_id, asset).scale
     amount_minor = parse_positive(amount, scale)
-    asset_policy(ledger, tenant_id, asset)
-    reason = reason_of(ledger, tenant_id, Direction.SPEND, dtype)
-    open_holder(ledger, tenant_id, asset, holder)
+    _, reason = prepare(ledger, tenant_id, asset, Direction.SPEND, dtype, holder)
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> PointsMovement:

@@ -135,9 +135,9 @@ def create(
         )
     scale = ledger.get_asset(tenant_id, asset).scale
     cost_minor = parse_positive(cost, scale, field="cost")
-    points.asset_policy(ledger, tenant_id, asset)
-    reason = points.reason_of(ledger, tenant_id, Direction.SPEND, REDEMPTION_SPEND_REASON)
-    points.open_holder(ledger, tenant_id, asset, holder)
+    _, reason = points.prepare(
+        ledger, tenant_id, asset, Direction.SPEND, REDEMPTION_SPEND_REASON, holder
+    )
     store = points.store_of(ledger)
     spend_id = redemption_spend_id(redemption_id)
 

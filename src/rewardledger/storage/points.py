@@ -143,6 +143,50 @@ class SqlPointsStore:
 
     # Holders and lots --------------------------------------------------------------------------
 
+    def context(
+        self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
+    ) -> tuple[ExpiryPolicy | None, Reason | None, bool]:
+        """In one statement: the asset's expiry policy (None: not a points asset), the reason
+        (None: unknown) and whether the holder has been seen."""
+        r = points_reasons.alias("r")
+        h = points_holders.alias("h")
+        query = (
+            select(
+                points_assets.c.expiry.label("asset_expiry"),
+                r.c.direction,
+                r.c.reason,
+                r.c.allow_negative,
+                r.c.pending_seconds,
+                r.c.pending_until_activated,
+                r.c.expiry,
+                h.c.holder_id,
+            )
+            .select_from(
+                points_assets.outerjoin(
+                    r,
+                    and_(
+                        r.c.tenant_id == points_assets.c.tenant_id,
+                        r.c.direction == direction,
+                        r.c.reason == reason,
+                    ),
+                ).outerjoin(
+                    h,
+                    and_(
+                        h.c.tenant_id == points_assets.c.tenant_id,
+                        h.c.asset_code == points_assets.c.asset_code,
+                        h.c.holder_id == holder_id,
+                    ),
+                )
+            )
+            .where(points_assets.c.tenant_id == tenant_id, points_assets.c.asset_code == asset_code)
+        )
+        with self._read() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None, None, False
+        found = None if row.reason is None else _reason(row)
+        return ExpiryPolicy.from_json(row.asset_expiry), found, row.holder_id is not None
+
     def known_holders(self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]) -> set[str]:
         with self._read() as connection:
             return set(
@@ -605,7 +649,7 @@ class SqlPointsStore:
         return {r[0]: int(r[1] or 0) for r in rows}
 
 
-def _reason(row: Row[Any]) -> Reason:
+def _reason(row: Any) -> Reason:
     return Reason(
         Direction(row.direction),
         row.reason,
