@@ -317,3 +317,11 @@ def test_validate_finds_a_damaged_balance_and_fix_rebuilds_it(
     assert report.repair.changes
     assert report.still_mismatched == []
     assert points.validate(ledger, tenant_id) == []
+
+
+def test_points_that_were_never_pending_cannot_be_activated(
+    ledger: Ledger, tenant_id: str, lumis: str
+) -> None:
+    points.earn(ledger, tenant_id, "u1", "5", dtype="invoice", reference="e1")
+    with pytest.raises(PointsNotPending):
+        points.activate(ledger, tenant_id, "e1")

@@ -6,6 +6,7 @@ out as ``error <code>: <message>`` with exit code 1 (2 for a validation error).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +14,10 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.main import _ledger, _os_user, _reporting_errors
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, REDEMPTION_TTL_SECONDS_DEFAULT
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
+from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points, redemptions
 from rewardledger.services.points import (
     DEFAULT_ASSET,
@@ -41,6 +42,28 @@ Reference = Annotated[
     str, typer.Option("--reference", "-r", help="Your id for this write (idempotency key).")
 ]
 Dtype = Annotated[str, typer.Option("--dtype", help="The reason code (the seed's dtype).")]
+
+
+# The shared helpers of ``cli.main`` are looked up when a command runs, not at import: main
+# imports this module to register its groups, and may itself run as ``__main__``.
+
+
+def _ledger(ctx: typer.Context) -> AbstractContextManager[Ledger]:
+    from rewardledger.cli import main
+
+    return main._ledger(ctx)
+
+
+def _reporting_errors() -> AbstractContextManager[None]:
+    from rewardledger.cli import main
+
+    return main._reporting_errors()
+
+
+def _os_user() -> str:
+    from rewardledger.cli import main
+
+    return main._os_user()
 
 
 def _movement(m: PointsMovement) -> dict[str, Any]:

@@ -70,10 +70,12 @@ from rewardledger.domain.points import (
 )
 from rewardledger.domain.transfers import (
     Operation,
+    Phase,
     PostPending,
     TransferRequest,
     VoidPending,
     check_instant,
+    derived_id,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
@@ -802,7 +804,12 @@ def _resolve_pending(
         lot = store.get_lot(work.unit, tenant_id, lot_id)
         assert lot is not None
         scale = work.assets[asset].scale
-        if lot.state is wanted:
+        # Only a lot that was pending is activated or cancelled again as a replay (an earn
+        # that was never pending is active too, but was never activated).
+        if lot.state is wanted and (
+            not activate
+            or store.existing_transfer_ids(work.unit, tenant_id, [derived_id(lot_id, Phase.POST)])
+        ):
             return _movement_of_lot(lot, scale, replayed=True)
         if lot.state is not LotState.PENDING:
             raise PointsNotPending(
