@@ -113,7 +113,6 @@ class _Lines(io.TextIOBase):
         return line
 
 
-@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 def test_one_hundred_thousand_rows_import_once_and_a_second_run_imports_nothing(
     ledger: Ledger, tenant_id: str, lumis: str
 ) -> None:
