@@ -16,10 +16,12 @@ import pytest
 
 from rewardledger.config import Settings
 from rewardledger.domain.access import CAPABILITIES, Role
+from rewardledger.domain.errors import NotFound
+from rewardledger.domain.points import Direction, Reason
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.http.app import create_app
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import budgets, cashback, cycles, debt
+from rewardledger.services import budgets, cashback, cycles, debt, points, redemptions
 from rewardledger.services.access import issue_key
 from tests.builders import Programme, fund, programme
 from tests.http.support import Api, assert_problem, snapshot, transfer_body
@@ -165,6 +167,42 @@ ROUTES = [
     Route("GET", "/reports/budgets", "/reports/budgets?format=csv", "read"),
     Route("GET", "/budgets/{bid}/entries", "/budgets/camp/entries", "read"),
     Route("GET", "/alerts", "/alerts", "read"),
+    Route(
+        "POST",
+        "/points/{holder}/earn",
+        "/points/u1/earn",
+        "write",
+        {"amount": "5", "dtype": "invoice", "reference": "earned"},
+    ),
+    Route(
+        "POST",
+        "/points/{holder}/spend",
+        "/points/u1/spend",
+        "write",
+        {"amount": "1", "dtype": "ocr", "reference": "spent"},
+    ),
+    Route(
+        "POST", "/points/{holder}/activate", "/points/u1/activate", "write", {"reference": "pend"}
+    ),
+    Route("GET", "/points/{holder}", "/points/u1", "read"),
+    Route("GET", "/points/{holder}/accumulations", "/points/u1/accumulations", "read"),
+    Route("GET", "/points/{holder}/expiring", "/points/u1/expiring", "read"),
+    Route("GET", "/points/summary", "/points/summary", "read"),
+    Route("GET", "/points/integrity", "/points/integrity", "read"),
+    Route("POST", "/points/integrity/fix", "/points/integrity/fix", "admin"),
+    Route(
+        "POST",
+        "/redemptions",
+        "/redemptions",
+        "write",
+        {"user_id": "u1", "offer_id": "coffee", "cost": "1", "reference": "red-new"},
+    ),
+    Route("GET", "/redemptions/{id}", "/redemptions/red-1", "read"),
+    Route("GET", "/redemptions/{id}/qr.png", "/redemptions/red-1/qr.png", "read"),
+    Route("GET", "/redemptions/{id}/qr.svg", "/redemptions/red-1/qr.svg", "read"),
+    # Each key confirms the code of its own redemption (a code is valid once).
+    Route("POST", "/redemptions/confirm", "/redemptions/confirm", "redeem", "code-of-key"),
+    Route("POST", "/redemptions/{id}/cancel", "/redemptions/red-cancel/cancel", "write"),
 ]
 
 
@@ -177,7 +215,10 @@ def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
     headers = {"Authorization": f"Bearer {key}"}
     if route.method == "GET":
         return api.client.get(url, headers=headers)
-    return api.client.request(route.method, url, json=route.body, headers=headers)
+    body = route.body
+    if body == "code-of-key":
+        body = {"code": _code_of_key(api, key)}
+    return api.client.request(route.method, url, json=body, headers=headers)
 
 
 def set_up_budgets(ledger: Ledger, p: Programme) -> None:
@@ -189,6 +230,16 @@ def set_up_budgets(ledger: Ledger, p: Programme) -> None:
         budgets.reserve(ledger, p.tenant_id, "camp", reference=ref, amount="10.00", currency="USD")
 
 
+def _code_of_key(api: Api, key: str) -> str:
+    """The code of the redemption set up for the role of ``key`` (a dummy if there is none)."""
+    ledger = api.client.app.state.ledger
+    role = next((r for r, k in api.keys.items() if k == key), None)
+    try:
+        return redemptions.get(ledger, api.tenant_id, f"red-{role}").code
+    except NotFound:
+        return "0000000000"
+
+
 def set_up_transfers(ledger: Ledger, p: Programme) -> None:
     ledger.transfer(p.tenant_id, TransferRequest("paid", p.wallets[0], p.wallets[1], "USD", "5.00"))
     for ref in ("hold-post", "hold-void"):
@@ -197,6 +248,7 @@ def set_up_transfers(ledger: Ledger, p: Programme) -> None:
             TransferRequest(ref, p.wallets[0], p.wallets[1], "USD", "10.00", pending=True),
         )
     set_up_cycles(ledger, p)
+    set_up_points(ledger, p)
 
 
 def set_up_cycles(ledger: Ledger, p: Programme) -> None:
@@ -214,6 +266,19 @@ def set_up_cycles(ledger: Ledger, p: Programme) -> None:
         cashback.Accrual("cb-feb", "card-1", "20.00", "2.00", occurred_at=february),
     )
     debt.record(ledger, p.tenant_id, debt.DebtRequest("debt-mar", "ana", "charge", "9.00"))
+
+
+def set_up_points(ledger: Ledger, p: Programme) -> None:
+    """u1 has 100 points, 7 pending, and a redemption per role plus two to read and cancel."""
+    points.configure(
+        ledger,
+        p.tenant_id,
+        reasons=[Reason(Direction.EARN, "purchase", pending_until_activated=True)],
+    )
+    points.earn(ledger, p.tenant_id, "u1", "100", dtype="invoice", reference="e1")
+    points.earn(ledger, p.tenant_id, "u1", "7", dtype="purchase", reference="pend")
+    for ref in ["red-1", "red-cancel", *(f"red-{role.value}" for role in Role)]:
+        redemptions.create(ledger, p.tenant_id, "u1", offer_id="o", cost="1", reference=ref)
 
 
 def test_the_route_table_lists_every_tenant_route(ledger: Ledger, settings: Settings) -> None:

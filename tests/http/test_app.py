@@ -69,6 +69,21 @@ V1_PATHS = {
     ("GET", "/v1/tenants/{tid}/reports/budgets"),
     ("GET", "/v1/tenants/{tid}/budgets/{bid}/entries"),
     ("GET", "/v1/tenants/{tid}/alerts"),
+    ("POST", "/v1/tenants/{tid}/points/{holder}/earn"),
+    ("POST", "/v1/tenants/{tid}/points/{holder}/spend"),
+    ("POST", "/v1/tenants/{tid}/points/{holder}/activate"),
+    ("GET", "/v1/tenants/{tid}/points/{holder}"),
+    ("GET", "/v1/tenants/{tid}/points/{holder}/accumulations"),
+    ("GET", "/v1/tenants/{tid}/points/{holder}/expiring"),
+    ("GET", "/v1/tenants/{tid}/points/summary"),
+    ("GET", "/v1/tenants/{tid}/points/integrity"),
+    ("POST", "/v1/tenants/{tid}/points/integrity/fix"),
+    ("POST", "/v1/tenants/{tid}/redemptions"),
+    ("GET", "/v1/tenants/{tid}/redemptions/{id}"),
+    ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.png"),
+    ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.svg"),
+    ("POST", "/v1/tenants/{tid}/redemptions/confirm"),
+    ("POST", "/v1/tenants/{tid}/redemptions/{id}/cancel"),
 }
 
 

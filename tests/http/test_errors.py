@@ -19,9 +19,11 @@ from rewardledger.domain.limits import (
     BIGINT_MAX,
     REQUEST_BODY_BYTES_MAX,
 )
+from rewardledger.domain.points import Direction, Reason
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.http import problems
 from rewardledger.ledger.engine import Ledger
+from rewardledger.services import points, redemptions
 from tests.builders import Programme
 from tests.http.support import Api, assert_problem, transfer_body
 
@@ -177,7 +179,53 @@ def _charged(api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch) 
     return api.post("/budgets/camp/reservations/r/charge", {})
 
 
+def _points(api: Api, ledger: Ledger, shop: Programme) -> str:
+    """A points wallet with 10 points, one pending earn "pend" and a redemption "red"; its code."""
+    points.configure(
+        ledger,
+        shop.tenant_id,
+        reasons=[Reason(Direction.EARN, "purchase", pending_until_activated=True)],
+    )
+    points.earn(ledger, shop.tenant_id, "u1", "10", dtype="invoice", reference="e1")
+    made = redemptions.create(ledger, shop.tenant_id, "u1", offer_id="o", cost="1", reference="red")
+    return made.code
+
+
+def _insufficient_points(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    _points(api, ledger, shop)
+    return api.post("/points/u1/spend", {"amount": "10", "dtype": "ocr", "reference": "s"})
+
+
+def _already_redeemed(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    code = _points(api, ledger, shop)
+    assert api.post("/redemptions/confirm", {"code": code}, role="merchant").status_code == 200
+    return api.post("/redemptions/confirm", {"code": code}, role="merchant")
+
+
+def _invalid_redemption_state(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    code = _points(api, ledger, shop)
+    assert api.post("/redemptions/red/cancel").status_code == 200
+    return api.post("/redemptions/confirm", {"code": code}, role="merchant")
+
+
+def _points_not_pending(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    _points(api, ledger, shop)
+    return api.post("/points/u1/activate", {"reference": "e1"})
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "insufficient_points": _insufficient_points,
+    "already_redeemed": _already_redeemed,
+    "invalid_redemption_state": _invalid_redemption_state,
+    "points_not_pending": _points_not_pending,
     "validation_error": lambda api, ledger, shop, mp: api.post(
         "/transfers", transfer_body(*shop.wallets, 12.5, ref="float")
     ),

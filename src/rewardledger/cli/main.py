@@ -466,6 +466,11 @@ from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app  # noqa: 
 app.add_typer(cashback_app, name="cashback")
 app.add_typer(debt_app, name="debt")
 app.add_typer(cycles_app, name="cycles")
+# Services' command groups (imported last: they use the helpers above).
+from rewardledger.cli import points as points_cli  # noqa: E402
+
+app.add_typer(points_cli.points_app, name="points")
+app.add_typer(points_cli.redemption_app, name="redemption")
 
 
 def main() -> None:

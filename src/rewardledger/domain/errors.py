@@ -15,6 +15,10 @@ Owns: the exception tree and the codes. Protects: the promise that a caller can 
     ├── UnsafeInterpreter     unsafe_interpreter    Python runs with -O, which strips assertions
     ├── ProgramNotConfigured  program_not_configured  no cashback/debt programme set up yet
     ├── CycleNotClosed        cycle_not_closed      cashback of an open cycle cannot be applied
+    ├── InsufficientPoints    insufficient_points   a spend above the spendable points
+    ├── AlreadyRedeemed       already_redeemed      a redemption code confirmed a second time
+    ├── InvalidRedemptionState invalid_redemption_state  cancel/confirm in the wrong state
+    ├── PointsNotPending      points_not_pending    activate/cancel of points not pending
     └── Rejection             (the ledger's rules refused a well-formed write; kept for replays)
         ├── InsufficientFunds     insufficient_funds
         ├── CurrencyMismatch      currency_mismatch
@@ -239,6 +243,33 @@ class AlreadyCharged(Rejection):
     """The reservation was charged already; it cannot be charged again or released."""
 
     code = "already_charged"
+
+
+# Points ----
+
+
+class InsufficientPoints(LedgerError):
+    """A spend larger than the holder's spendable points; nothing was written."""
+
+    code = "insufficient_points"
+
+
+class AlreadyRedeemed(LedgerError):
+    """The redemption code was confirmed already; it is valid once."""
+
+    code = "already_redeemed"
+
+
+class InvalidRedemptionState(LedgerError):
+    """The redemption is not in a state that allows this transition (cancelled, expired...)."""
+
+    code = "invalid_redemption_state"
+
+
+class PointsNotPending(LedgerError):
+    """Activate or cancel named earned points that are not pending (any more)."""
+
+    code = "points_not_pending"
 
 
 REJECTIONS_BY_CODE: dict[str, type[Rejection]] = {

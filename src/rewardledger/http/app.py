@@ -37,6 +37,8 @@ from rewardledger.http.routes import (
     health,
     integrity,
     jobs,
+    points,
+    redemptions,
     tenants,
     transfers,
 )
@@ -109,6 +111,8 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         integrity,
         jobs,
         budgets,
+        points,
+        redemptions,
         cashback,
         debt,
         cycles,

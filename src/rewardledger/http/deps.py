@@ -82,6 +82,7 @@ def _requiring(capability: str) -> Callable[[Principal], Principal]:
 Reader = Annotated[Principal, Depends(_requiring("read"))]
 Writer = Annotated[Principal, Depends(_requiring("write"))]
 TenantAdmin = Annotated[Principal, Depends(_requiring("admin"))]
+Redeemer = Annotated[Principal, Depends(_requiring("redeem"))]
 
 
 def platform_admin(settings: SettingsDep, credentials: AdminTokenDep) -> None:

@@ -72,6 +72,11 @@ PROBLEMS: dict[str, ProblemKind] = {
     "hard_cap_exceeded": ProblemKind(422, "Budget hard cap exceeded"),
     "member_cap_exceeded": ProblemKind(422, "Per-member cap exceeded"),
     "already_charged": ProblemKind(409, "Reservation already charged"),
+    # Points
+    "insufficient_points": ProblemKind(422, "Not enough points"),
+    "already_redeemed": ProblemKind(409, "Redemption code already used"),
+    "invalid_redemption_state": ProblemKind(409, "Redemption not in a state that allows this"),
+    "points_not_pending": ProblemKind(409, "Points are not pending"),
 }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import budgets, cycles
+from rewardledger.services import budgets, cycles, redemptions
 
 # A step: (ledger, tenant id) -> counts of what it did, for the report.
 Step = Callable[[Ledger, str], Mapping[str, int]]
@@ -27,6 +27,7 @@ def _expire_holds(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
 STEPS: dict[str, Step] = {
     "holds": _expire_holds,
     "budgets": budgets.run_due,
+    "points": redemptions.run_due,
     "cycles": cycles.run_due,
 }
 

@@ -14,11 +14,13 @@ from sqlalchemy import Engine
 
 from rewardledger.storage.budgets import SqlBudgetStore
 from rewardledger.storage.cycles import SqlCycleStore
+from rewardledger.storage.points import SqlPointsStore
 
 # name -> factory. One line per service; keep them sorted.
 _FACTORIES: dict[str, Callable[[Engine], object]] = {
     "budgets": SqlBudgetStore,
     "cycles": SqlCycleStore,
+    "points": SqlPointsStore,
 }
 
 

@@ -253,3 +253,4 @@ integrity_repair_changes = Table(
 )
 from rewardledger.storage import schema_budgets as schema_budgets  # noqa: E402, PLC0414
 from rewardledger.storage import schema_cycles as schema_cycles  # noqa: E402, PLC0414
+from rewardledger.storage import schema_points as schema_points  # noqa: E402, PLC0414

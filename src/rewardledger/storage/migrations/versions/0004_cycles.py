@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_cycles"
-down_revision = "0002_budgets"
+down_revision = "0003_points"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,197 @@
+"""Points wallets: earn, spend, activate, balance, accumulations, expiry forecast, summary and
+integrity (issue 4). Thin: parse, call one service function, render.
+
+``reference`` in the body is the idempotency key of every write: a retry returns the first
+result with 200 (201 the first time).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from rewardledger.domain.limits import HOLDER_ID_LENGTH_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.problems import documented
+from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, CURSOR_PATTERN, IsoTime
+from rewardledger.http.schemas_points import (
+    AccumulationsPublic,
+    ActivateCreate,
+    ExpiringListPublic,
+    ExpiringPublic,
+    FixPublic,
+    LedgerSummaryListPublic,
+    LedgerSummaryPublic,
+    PointsBalancePublic,
+    PointsMoveCreate,
+    PointsMovePublic,
+)
+from rewardledger.services import points
+from rewardledger.services.points import DEFAULT_ASSET
+
+router = APIRouter(tags=["points"])
+
+HolderPath = Annotated[
+    str,
+    Path(
+        max_length=HOLDER_ID_LENGTH_MAX,
+        pattern=ACCOUNT_ID_PATH_PATTERN,
+        description="The holder (the seed's user_id).",
+    ),
+]
+AssetQuery = Annotated[str, Query(max_length=16, description="The points asset.")]
+_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_WRITE = documented(
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "idempotency_conflict",
+    "insufficient_points",
+    "busy",
+)
+
+
+def _answer(moved: PointsMovePublic, response: Response) -> PointsMovePublic:
+    if moved.replayed:
+        response.status_code = 200
+    return moved
+
+
+# Tenant-wide reads come first: their fixed paths must win over /points/{holder}.
+
+
+@router.get("/tenants/{tid}/points/summary", responses=_READ)
+def points_summary(
+    ledger: LedgerDep,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_MAX,
+) -> LedgerSummaryListPublic:
+    """Per holder: earned, spent, expired, balance, rows and integrity status
+    (the seed's ``v_ledger_summary``)."""
+    lines = points.summary(ledger, principal.tenant_id, limit=limit)
+    return LedgerSummaryListPublic(holders=[LedgerSummaryPublic.of(x) for x in lines])
+
+
+@router.get("/tenants/{tid}/points/integrity", responses=_READ)
+def points_integrity(ledger: LedgerDep, principal: Reader) -> LedgerSummaryListPublic:
+    """Holders whose balance differs from their rows or their lots
+    (the seed's ``validate_balance_integrity``); empty when all is well."""
+    lines = points.validate(ledger, principal.tenant_id)
+    return LedgerSummaryListPublic(holders=[LedgerSummaryPublic.of(x) for x in lines])
+
+
+@router.post("/tenants/{tid}/points/integrity/fix", responses=_READ)
+def points_integrity_fix(ledger: LedgerDep, principal: TenantAdmin) -> FixPublic:
+    """Rebuild balances from the rows, recording each change (``fix_balance_discrepancies``)."""
+    return FixPublic.of(points.fix(ledger, principal.tenant_id, actor=f"key:{principal.key_id}"))
+
+
+@router.post("/tenants/{tid}/points/{holder}/earn", status_code=201, responses=_WRITE)
+def earn(
+    holder: HolderPath,
+    body: PointsMoveCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+) -> PointsMovePublic:
+    """Credit points as a new lot (pending if the reason says so)."""
+    moved = points.earn(
+        ledger,
+        principal.tenant_id,
+        holder,
+        body.amount,
+        dtype=body.dtype,
+        reference=body.reference,
+        asset=body.asset,
+        metadata=body.metadata,
+    )
+    return _answer(PointsMovePublic.of(moved), response)
+
+
+@router.post("/tenants/{tid}/points/{holder}/spend", status_code=201, responses=_WRITE)
+def spend(
+    holder: HolderPath,
+    body: PointsMoveCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+) -> PointsMovePublic:
+    """Debit points, soonest-expiring lots first; ``insufficient_points`` writes nothing."""
+    moved = points.spend(
+        ledger,
+        principal.tenant_id,
+        holder,
+        body.amount,
+        dtype=body.dtype,
+        reference=body.reference,
+        asset=body.asset,
+        metadata=body.metadata,
+    )
+    return _answer(PointsMovePublic.of(moved), response)
+
+
+@router.post(
+    "/tenants/{tid}/points/{holder}/activate",
+    responses=_WRITE | documented("points_not_pending"),
+)
+def activate(
+    holder: HolderPath, body: ActivateCreate, ledger: LedgerDep, principal: Writer
+) -> PointsMovePublic:
+    """Activate pending points earned under ``reference`` (or cancel them, with ``cancel``)."""
+    resolve = points.cancel_pending if body.cancel else points.activate
+    return PointsMovePublic.of(resolve(ledger, principal.tenant_id, body.reference, holder=holder))
+
+
+@router.get("/tenants/{tid}/points/{holder}", responses=_READ)
+def balance(
+    holder: HolderPath,
+    ledger: LedgerDep,
+    principal: Reader,
+    asset: AssetQuery = DEFAULT_ASSET,
+    at: Annotated[IsoTime | None, Query(description="A past time: the balance then.")] = None,
+) -> PointsBalancePublic:
+    """The holder's balance (available, pending, last update), or as of ``at``."""
+    return PointsBalancePublic.of(
+        points.balance(ledger, principal.tenant_id, holder, asset=asset, at=at)
+    )
+
+
+@router.get("/tenants/{tid}/points/{holder}/accumulations", responses=_READ)
+def accumulations(
+    holder: HolderPath,
+    ledger: LedgerDep,
+    principal: Reader,
+    asset: AssetQuery = DEFAULT_ASSET,
+    accum_type: Annotated[str | None, Query(pattern="^(earn|spend|expire)$")] = None,
+    since: Annotated[IsoTime | None, Query(alias="from")] = None,
+    until: Annotated[IsoTime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+) -> AccumulationsPublic:
+    """The holder's rows in the seed's shape, newest first, each with the balance after it."""
+    page = points.accumulations(
+        ledger,
+        principal.tenant_id,
+        holder,
+        asset=asset,
+        accum_type=accum_type,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return AccumulationsPublic.of(page)
+
+
+@router.get("/tenants/{tid}/points/{holder}/expiring", responses=_READ)
+def expiring(
+    holder: HolderPath, ledger: LedgerDep, principal: Reader, asset: AssetQuery = DEFAULT_ASSET
+) -> ExpiringListPublic:
+    """What will expire on which dates, if not spent first."""
+    forecast = points.expiring(ledger, principal.tenant_id, holder, asset=asset)
+    return ExpiringListPublic(
+        user_id=holder,
+        expiring=[ExpiringPublic(expires_at=d, amount=str(a)) for d, a in forecast],
+    )

@@ -1,0 +1,113 @@
+"""Redemptions: create (spends the cost), read, QR images, confirm at a till, cancel (issue 4).
+
+Confirming needs the ``redeem`` capability (a merchant key, or admin); the rest read or write.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from rewardledger.domain.limits import REDEMPTION_ID_LENGTH_MAX
+from rewardledger.http.deps import LedgerDep, Reader, Redeemer, Writer
+from rewardledger.http.problems import documented
+from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
+from rewardledger.http.schemas_points import ConfirmCreate, RedemptionCreate, RedemptionPublic
+from rewardledger.services import redemptions
+
+router = APIRouter(tags=["redemptions"])
+
+RedemptionIdPath = Annotated[
+    str,
+    Path(
+        alias="id",
+        max_length=REDEMPTION_ID_LENGTH_MAX,
+        pattern=TRANSFER_ID_PATH_PATTERN,
+        description="The redemption's id (the reference it was created with).",
+    ),
+]
+_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_TRANSITION = _READ | documented("invalid_redemption_state", "busy")
+
+
+@router.post(
+    "/tenants/{tid}/redemptions",
+    status_code=201,
+    responses=_READ | documented("insufficient_points", "idempotency_conflict", "busy"),
+)
+def create_redemption(
+    body: RedemptionCreate, response: Response, ledger: LedgerDep, principal: Writer
+) -> RedemptionPublic:
+    """Spend ``cost`` points of ``user_id`` for an offer and issue a code (pending)."""
+    made = redemptions.create(
+        ledger,
+        principal.tenant_id,
+        body.user_id,
+        offer_id=body.offer_id,
+        cost=body.cost,
+        reference=body.reference,
+        asset=body.asset,
+        ttl_seconds=body.ttl_seconds,
+    )
+    if made.replayed:
+        response.status_code = 200
+    return RedemptionPublic.of(made)
+
+
+@router.post(
+    "/tenants/{tid}/redemptions/confirm",
+    responses=_TRANSITION | documented("already_redeemed"),
+)
+def confirm_redemption(
+    body: ConfirmCreate, ledger: LedgerDep, principal: Redeemer
+) -> RedemptionPublic:
+    """Validate a code at a till: once; a second try is ``already_redeemed``."""
+    return RedemptionPublic.of(
+        redemptions.confirm(ledger, principal.tenant_id, body.code, actor=f"key:{principal.key_id}")
+    )
+
+
+@router.get("/tenants/{tid}/redemptions/{id}", responses=_READ)
+def get_redemption(
+    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
+) -> RedemptionPublic:
+    return RedemptionPublic.of(redemptions.get(ledger, principal.tenant_id, redemption_id))
+
+
+@router.get(
+    "/tenants/{tid}/redemptions/{id}/qr.png",
+    responses=_READ | {200: {"content": {"image/png": {}}}},
+    response_class=Response,
+)
+def redemption_qr_png(
+    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
+) -> Response:
+    """The redemption's code as a QR image (PNG)."""
+    found = redemptions.get(ledger, principal.tenant_id, redemption_id)
+    return Response(redemptions.qr_png(found.code), media_type="image/png")
+
+
+@router.get(
+    "/tenants/{tid}/redemptions/{id}/qr.svg",
+    responses=_READ | {200: {"content": {"image/svg+xml": {}}}},
+    response_class=Response,
+)
+def redemption_qr_svg(
+    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
+) -> Response:
+    """The redemption's code as a QR image (SVG)."""
+    found = redemptions.get(ledger, principal.tenant_id, redemption_id)
+    return Response(redemptions.qr_svg(found.code), media_type="image/svg+xml")
+
+
+@router.post("/tenants/{tid}/redemptions/{id}/cancel", responses=_TRANSITION)
+def cancel_redemption(
+    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Writer
+) -> RedemptionPublic:
+    """Cancel a pending redemption; its points go back to their lots (once)."""
+    return RedemptionPublic.of(
+        redemptions.cancel(
+            ledger, principal.tenant_id, redemption_id, actor=f"key:{principal.key_id}"
+        )
+    )

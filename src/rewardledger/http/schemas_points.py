@@ -1,0 +1,262 @@
+"""Schemas of the points and redemptions routes (issue 4): what clients send and get back.
+
+Amounts are decimal strings; ``quantity`` is signed as in the seed's ``fact_accumulations``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictInt, StrictStr
+
+from rewardledger.domain.limits import (
+    ASSET_CODE_LENGTH_MAX,
+    OFFER_ID_LENGTH_MAX,
+    REASON_LENGTH_MAX,
+    REDEMPTION_TTL_SECONDS_DEFAULT,
+    REDEMPTION_TTL_SECONDS_MAX,
+    TRANSFER_ID_LENGTH_MAX,
+)
+from rewardledger.http.schemas import CreateModel, DecimalString, Metadata
+from rewardledger.services.points import (
+    DEFAULT_ASSET,
+    Accumulation,
+    AccumulationPage,
+    FixReport,
+    HolderIntegrity,
+    PointsBalance,
+    PointsMovement,
+)
+from rewardledger.services.redemptions import Redemption
+
+Reference = Annotated[
+    StrictStr,
+    Field(
+        max_length=TRANSFER_ID_LENGTH_MAX,
+        description="Your id for this request: its idempotency key (a retry returns the first "
+        "result).",
+    ),
+]
+AssetField = Annotated[StrictStr, Field(max_length=ASSET_CODE_LENGTH_MAX)]
+
+
+class PointsMoveCreate(CreateModel):
+    amount: DecimalString
+    dtype: Annotated[StrictStr, Field(max_length=REASON_LENGTH_MAX, examples=["invoice"])]
+    reference: Reference
+    asset: AssetField = DEFAULT_ASSET
+    metadata: Metadata | None = None
+
+
+class ActivateCreate(CreateModel):
+    reference: Reference
+    cancel: bool = False
+
+
+class LotPublic(BaseModel):
+    lot_id: str
+    amount: str
+
+
+class PointsMovePublic(BaseModel):
+    id: str
+    user_id: str
+    asset: str
+    accum_type: str
+    dtype: str
+    quantity: str
+    pending: bool
+    negative_allowed: bool
+    lots: list[LotPublic]
+    replayed: bool
+
+    @classmethod
+    def of(cls, m: PointsMovement) -> PointsMovePublic:
+        return cls(
+            id=m.id,
+            user_id=m.holder_id,
+            asset=m.asset,
+            accum_type=m.accum_type,
+            dtype=m.dtype,
+            quantity=str(m.quantity),
+            pending=m.pending,
+            negative_allowed=m.negative_allowed,
+            lots=[LotPublic(lot_id=lot, amount=str(a)) for lot, a in m.lots],
+            replayed=m.replayed,
+        )
+
+
+class PointsBalancePublic(BaseModel):
+    """The seed's ``fact_balance_points`` row, with what is pending and spendable."""
+
+    user_id: str
+    asset: str
+    balance: str
+    available: str
+    pending: str
+    latest_update: datetime | None
+    as_of: datetime | None
+
+    @classmethod
+    def of(cls, b: PointsBalance) -> PointsBalancePublic:
+        return cls(
+            user_id=b.holder_id,
+            asset=b.asset,
+            balance=str(b.balance),
+            available=str(b.available),
+            pending=str(b.pending),
+            latest_update=b.latest_update,
+            as_of=b.as_of,
+        )
+
+
+class AccumulationPublic(BaseModel):
+    """One row of the seed's ``fact_accumulations``."""
+
+    id: str
+    user_id: str
+    accum_type: str
+    dtype: str | None
+    quantity: str
+    balance: str
+    date: datetime
+    redemption_id: str | None
+    negative_allowed: bool
+
+    @classmethod
+    def of(cls, a: Accumulation) -> AccumulationPublic:
+        return cls(
+            id=a.id,
+            user_id=a.user_id,
+            accum_type=a.accum_type,
+            dtype=a.dtype,
+            quantity=str(a.quantity),
+            balance=str(a.balance),
+            date=a.date,
+            redemption_id=a.redemption_id,
+            negative_allowed=a.negative_allowed,
+        )
+
+
+class AccumulationsPublic(BaseModel):
+    user_id: str
+    accumulations: list[AccumulationPublic]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: AccumulationPage) -> AccumulationsPublic:
+        return cls(
+            user_id=page.holder_id,
+            accumulations=[AccumulationPublic.of(a) for a in page.rows],
+            next_cursor=page.next_cursor,
+        )
+
+
+class ExpiringPublic(BaseModel):
+    expires_at: datetime
+    amount: str
+
+
+class ExpiringListPublic(BaseModel):
+    user_id: str
+    expiring: list[ExpiringPublic]
+
+
+class LedgerSummaryPublic(BaseModel):
+    """One row of the seed's ``v_ledger_summary``."""
+
+    user_id: str
+    asset: str
+    earned: str
+    spent: str
+    expired: str
+    balance: str
+    ledger_balance: str
+    lots_balance: str
+    rows: int
+    integrity_status: str
+
+    @classmethod
+    def of(cls, line: HolderIntegrity) -> LedgerSummaryPublic:
+        return cls(
+            user_id=line.user_id,
+            asset=line.asset,
+            earned=str(line.earned),
+            spent=str(line.spent),
+            expired=str(line.expired),
+            balance=str(line.balance),
+            ledger_balance=str(line.ledger_balance),
+            lots_balance=str(line.lots_balance),
+            rows=line.rows,
+            integrity_status=line.integrity_status,
+        )
+
+
+class LedgerSummaryListPublic(BaseModel):
+    holders: list[LedgerSummaryPublic]
+
+
+class FixPublic(BaseModel):
+    repair_id: str
+    changes: int
+    still_mismatched: list[LedgerSummaryPublic]
+
+    @classmethod
+    def of(cls, report: FixReport) -> FixPublic:
+        return cls(
+            repair_id=report.repair.repair_id,
+            changes=len(report.repair.changes),
+            still_mismatched=[LedgerSummaryPublic.of(x) for x in report.still_mismatched],
+        )
+
+
+class RedemptionCreate(CreateModel):
+    user_id: Annotated[StrictStr, Field(max_length=TRANSFER_ID_LENGTH_MAX)]
+    offer_id: Annotated[StrictStr, Field(max_length=OFFER_ID_LENGTH_MAX)]
+    cost: DecimalString
+    reference: Reference
+    asset: AssetField = DEFAULT_ASSET
+    ttl_seconds: Annotated[StrictInt, Field(ge=1, le=REDEMPTION_TTL_SECONDS_MAX)] = (
+        REDEMPTION_TTL_SECONDS_DEFAULT
+    )
+
+
+class ConfirmCreate(CreateModel):
+    code: Annotated[StrictStr, Field(max_length=64)]
+
+
+class RedemptionPublic(BaseModel):
+    """The seed's ``user_redemptions`` row."""
+
+    redemption_id: str
+    code: str
+    user_id: str
+    asset: str
+    offer_id: str
+    cost: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    refunded: str
+    forfeited: str
+
+    @classmethod
+    def of(cls, r: Redemption) -> RedemptionPublic:
+        return cls(
+            redemption_id=r.redemption_id,
+            code=r.code,
+            user_id=r.holder_id,
+            asset=r.asset,
+            offer_id=r.offer_id,
+            cost=str(r.cost),
+            state=r.state.value,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            resolved_at=r.resolved_at,
+            resolved_by=r.resolved_by,
+            refunded=str(r.refunded),
+            forfeited=str(r.forfeited),
+        )

@@ -1,0 +1,695 @@
+"""``SqlPointsStore``: the points service's rows (issue 4) on SQLite or PostgreSQL.
+
+Owns: the statements on ``schema_points`` tables, and the points service's reads of the
+journal (accumulations, summaries, integrity sums). Writes run on a unit of work's connection,
+in the transaction that posts the journal's transfers (CONVENTIONS.md, rule 9); a holder's row
+is locked (``FOR UPDATE`` on PostgreSQL; SQLite's unit already holds the only writer lock) so
+that two spends of one holder are decided one after the other. Every statement names its
+tenant (invariant 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, func, insert, or_, select
+from sqlalchemy import update as sql_update
+
+from rewardledger.domain.points import (
+    AccumType,
+    Direction,
+    ExpiryPolicy,
+    Lot,
+    LotState,
+    Reason,
+    RedemptionState,
+)
+from rewardledger.storage.schema import accounts, transfers
+from rewardledger.storage.schema_points import (
+    points_assets,
+    points_holders,
+    points_lot_moves,
+    points_lots,
+    points_reasons,
+    points_redemptions,
+)
+
+_POSTED = ("single", "post")
+
+
+def _connection(unit: object) -> Connection:
+    return cast(Connection, getattr(unit, "connection"))  # noqa: B009 - a StorageUnit
+
+
+class SqlPointsStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def _locked(self, query: Any) -> Any:
+        return query.with_for_update() if self._postgres else query
+
+    # Settings ----------------------------------------------------------------------------------
+
+    def get_expiry(self, tenant_id: str, asset_code: str) -> ExpiryPolicy | None:
+        """The asset's expiry policy, or None if the asset is not a points asset."""
+        with self._read() as connection:
+            row = connection.execute(
+                select(points_assets.c.expiry).where(
+                    points_assets.c.tenant_id == tenant_id,
+                    points_assets.c.asset_code == asset_code,
+                )
+            ).first()
+        return None if row is None else ExpiryPolicy.from_json(row.expiry)
+
+    def points_assets(self, tenant_id: str) -> list[str]:
+        with self._read() as connection:
+            return list(
+                connection.execute(
+                    select(points_assets.c.asset_code)
+                    .where(points_assets.c.tenant_id == tenant_id)
+                    .order_by(points_assets.c.asset_code)
+                ).scalars()
+            )
+
+    def put_asset(
+        self, unit: object, tenant_id: str, asset_code: str, expiry: ExpiryPolicy, now: datetime
+    ) -> None:
+        connection = _connection(unit)
+        found = connection.execute(
+            select(points_assets.c.asset_code).where(
+                points_assets.c.tenant_id == tenant_id, points_assets.c.asset_code == asset_code
+            )
+        ).first()
+        if found is None:
+            connection.execute(
+                insert(points_assets).values(
+                    tenant_id=tenant_id,
+                    asset_code=asset_code,
+                    expiry=expiry.to_json(),
+                    created_at=now,
+                )
+            )
+        else:
+            connection.execute(
+                sql_update(points_assets)
+                .where(
+                    points_assets.c.tenant_id == tenant_id,
+                    points_assets.c.asset_code == asset_code,
+                )
+                .values(expiry=expiry.to_json())
+            )
+
+    def reasons(self, tenant_id: str) -> dict[tuple[str, str], Reason]:
+        with self._read() as connection:
+            rows = connection.execute(
+                select(points_reasons).where(points_reasons.c.tenant_id == tenant_id)
+            ).all()
+        return {(r.direction, r.reason): _reason(r) for r in rows}
+
+    def put_reason(self, unit: object, tenant_id: str, reason: Reason, now: datetime) -> None:
+        connection = _connection(unit)
+        values = {
+            "allow_negative": reason.allow_negative,
+            "pending_seconds": reason.pending_seconds,
+            "pending_until_activated": reason.pending_until_activated,
+            "expiry": None if reason.expiry is None else reason.expiry.to_json(),
+        }
+        key = and_(
+            points_reasons.c.tenant_id == tenant_id,
+            points_reasons.c.direction == reason.direction.value,
+            points_reasons.c.reason == reason.code,
+        )
+        if connection.execute(select(points_reasons.c.reason).where(key)).first() is None:
+            connection.execute(
+                insert(points_reasons).values(
+                    tenant_id=tenant_id,
+                    direction=reason.direction.value,
+                    reason=reason.code,
+                    created_at=now,
+                    **values,
+                )
+            )
+        else:
+            connection.execute(sql_update(points_reasons).where(key).values(**values))
+
+    # Holders and lots --------------------------------------------------------------------------
+
+    def context(
+        self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
+    ) -> tuple[ExpiryPolicy | None, Reason | None, bool]:
+        """In one statement: the asset's expiry policy (None: not a points asset), the reason
+        (None: unknown) and whether the holder has been seen."""
+        r = points_reasons.alias("r")
+        h = points_holders.alias("h")
+        query = (
+            select(
+                points_assets.c.expiry.label("asset_expiry"),
+                r.c.direction,
+                r.c.reason,
+                r.c.allow_negative,
+                r.c.pending_seconds,
+                r.c.pending_until_activated,
+                r.c.expiry,
+                h.c.holder_id,
+            )
+            .select_from(
+                points_assets.outerjoin(
+                    r,
+                    and_(
+                        r.c.tenant_id == points_assets.c.tenant_id,
+                        r.c.direction == direction,
+                        r.c.reason == reason,
+                    ),
+                ).outerjoin(
+                    h,
+                    and_(
+                        h.c.tenant_id == points_assets.c.tenant_id,
+                        h.c.asset_code == points_assets.c.asset_code,
+                        h.c.holder_id == holder_id,
+                    ),
+                )
+            )
+            .where(points_assets.c.tenant_id == tenant_id, points_assets.c.asset_code == asset_code)
+        )
+        with self._read() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None, None, False
+        found = None if row.reason is None else _reason(row)
+        return ExpiryPolicy.from_json(row.asset_expiry), found, row.holder_id is not None
+
+    def known_holders(self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]) -> set[str]:
+        with self._read() as connection:
+            return set(
+                connection.execute(
+                    select(points_holders.c.holder_id).where(
+                        points_holders.c.tenant_id == tenant_id,
+                        points_holders.c.asset_code == asset_code,
+                        points_holders.c.holder_id.in_(list(holder_ids)),
+                    )
+                ).scalars()
+            )
+
+    def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool:
+        with self._read() as connection:
+            return (
+                connection.execute(
+                    select(points_holders.c.holder_id).where(
+                        points_holders.c.tenant_id == tenant_id,
+                        points_holders.c.asset_code == asset_code,
+                        points_holders.c.holder_id == holder_id,
+                    )
+                ).first()
+                is not None
+            )
+
+    def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]:
+        """(asset, holder) pairs in order, for walking every holder in pages."""
+        with self._read() as connection:
+            query = select(points_holders.c.asset_code, points_holders.c.holder_id).where(
+                points_holders.c.tenant_id == tenant_id
+            )
+            if after is not None:
+                asset, holder = after.split("\x1f", 1)
+                query = query.where(
+                    or_(
+                        points_holders.c.asset_code > asset,
+                        and_(
+                            points_holders.c.asset_code == asset,
+                            points_holders.c.holder_id > holder,
+                        ),
+                    )
+                )
+            rows = connection.execute(
+                query.order_by(points_holders.c.asset_code, points_holders.c.holder_id).limit(limit)
+            ).all()
+        return [(r.asset_code, r.holder_id) for r in rows]
+
+    def lock_holders(
+        self,
+        unit: object,
+        tenant_id: str,
+        asset_code: str,
+        holder_ids: Sequence[str],
+        now: datetime,
+    ) -> None:
+        """Lock the holders' rows (creating missing ones), in a fixed order."""
+        connection = _connection(unit)
+        wanted = sorted(set(holder_ids))
+        found = set(
+            connection.execute(
+                self._locked(
+                    select(points_holders.c.holder_id)
+                    .where(
+                        points_holders.c.tenant_id == tenant_id,
+                        points_holders.c.asset_code == asset_code,
+                        points_holders.c.holder_id.in_(wanted),
+                    )
+                    .order_by(points_holders.c.holder_id)
+                )
+            ).scalars()
+        )
+        missing = [h for h in wanted if h not in found]
+        if missing:
+            connection.execute(
+                insert(points_holders),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "asset_code": asset_code,
+                        "holder_id": h,
+                        "created_at": now,
+                    }
+                    for h in missing
+                ],
+            )
+
+    def open_lots(
+        self, unit: object, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+    ) -> list[Lot]:
+        """The holders' pending lots, active lots that hold points, and deficit lots (a lot
+        spent to zero is left out: only a refund, which reads it by id, touches it again)."""
+        rows = (
+            _connection(unit)
+            .execute(
+                select(points_lots).where(
+                    points_lots.c.tenant_id == tenant_id,
+                    points_lots.c.asset_code == asset_code,
+                    points_lots.c.holder_id.in_(sorted(set(holder_ids))),
+                    or_(
+                        points_lots.c.state == LotState.PENDING.value,
+                        and_(
+                            points_lots.c.state == LotState.ACTIVE.value,
+                            or_(points_lots.c.remaining_minor != 0, points_lots.c.deficit),
+                        ),
+                    ),
+                )
+            )
+            .all()
+        )
+        return [_lot(r) for r in rows]
+
+    def get_lot(self, unit: object | None, tenant_id: str, lot_id: str) -> Lot | None:
+        query = select(points_lots).where(
+            points_lots.c.tenant_id == tenant_id, points_lots.c.lot_id == lot_id
+        )
+        if unit is not None:
+            row = _connection(unit).execute(query).first()
+        else:
+            with self._read() as connection:
+                row = connection.execute(query).first()
+        return None if row is None else _lot(row)
+
+    def get_lots(self, unit: object, tenant_id: str, lot_ids: Sequence[str]) -> dict[str, Lot]:
+        rows = (
+            _connection(unit)
+            .execute(
+                select(points_lots).where(
+                    points_lots.c.tenant_id == tenant_id,
+                    points_lots.c.lot_id.in_(sorted(set(lot_ids))),
+                )
+            )
+            .all()
+        )
+        return {r.lot_id: _lot(r) for r in rows}
+
+    def insert_lots(self, unit: object, tenant_id: str, lots: Sequence[Lot]) -> None:
+        if lots:
+            _connection(unit).execute(
+                insert(points_lots), [_lot_row(tenant_id, lot) for lot in lots]
+            )
+
+    def update_lots(self, unit: object, tenant_id: str, lots: Sequence[Lot]) -> None:
+        if not lots:
+            return
+        statement = (
+            sql_update(points_lots)
+            .where(
+                points_lots.c.tenant_id == tenant_id,
+                points_lots.c.lot_id == bindparam("b_lot_id"),
+            )
+            .values(
+                remaining_minor=bindparam("b_remaining"),
+                state=bindparam("b_state"),
+                activated_at=bindparam("b_activated_at"),
+                expires_at=bindparam("b_expires_at"),
+            )
+        )
+        _connection(unit).execute(
+            statement,
+            [
+                {
+                    "b_lot_id": lot.lot_id,
+                    "b_remaining": lot.remaining_minor,
+                    "b_state": lot.state.value,
+                    "b_activated_at": lot.activated_at,
+                    "b_expires_at": lot.expires_at,
+                }
+                for lot in lots
+            ],
+        )
+
+    def insert_moves(
+        self, unit: object, tenant_id: str, moves: Sequence[tuple[str, str, int]], now: datetime
+    ) -> None:
+        """Append (movement id, lot id, signed amount) rows."""
+        if moves:
+            _connection(unit).execute(
+                insert(points_lot_moves),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "movement_id": m,
+                        "lot_id": lot,
+                        "amount_minor": a,
+                        "created_at": now,
+                    }
+                    for m, lot, a in moves
+                ],
+            )
+
+    def moves_of(
+        self, unit: object | None, tenant_id: str, movement_id: str
+    ) -> list[tuple[str, int]]:
+        query = (
+            select(points_lot_moves.c.lot_id, points_lot_moves.c.amount_minor)
+            .where(
+                points_lot_moves.c.tenant_id == tenant_id,
+                points_lot_moves.c.movement_id == movement_id,
+            )
+            .order_by(points_lot_moves.c.lot_id)
+        )
+        if unit is not None:
+            rows = _connection(unit).execute(query).all()
+        else:
+            with self._read() as connection:
+                rows = connection.execute(query).all()
+        return [(r.lot_id, int(r.amount_minor)) for r in rows]
+
+    def existing_transfer_ids(
+        self, unit: object, tenant_id: str, transfer_ids: Sequence[str]
+    ) -> set[str]:
+        if not transfer_ids:
+            return set()
+        return set(
+            _connection(unit)
+            .execute(
+                select(transfers.c.transfer_id).where(
+                    transfers.c.tenant_id == tenant_id,
+                    transfers.c.transfer_id.in_(list(transfer_ids)),
+                )
+            )
+            .scalars()
+        )
+
+    def due_lots(
+        self, tenant_id: str, state: LotState, now: datetime, limit: int
+    ) -> list[tuple[str, str, str]]:
+        """(lot, asset, holder) of active lots due to expire, or pending lots due to activate."""
+        moment = (
+            points_lots.c.expires_at if state is LotState.ACTIVE else (points_lots.c.pending_due_at)
+        )
+        query = (
+            select(points_lots.c.lot_id, points_lots.c.asset_code, points_lots.c.holder_id)
+            .where(
+                points_lots.c.tenant_id == tenant_id,
+                points_lots.c.state == state.value,
+                moment.is_not(None),
+                moment <= now,
+            )
+            .order_by(moment, points_lots.c.lot_id)
+            .limit(limit)
+        )
+        if state is LotState.ACTIVE:
+            query = query.where(points_lots.c.remaining_minor > 0, points_lots.c.deficit.is_(False))
+        with self._read() as connection:
+            return [(r.lot_id, r.asset_code, r.holder_id) for r in connection.execute(query)]
+
+    def expiring(
+        self, tenant_id: str, asset_code: str, holder_id: str, limit: int
+    ) -> list[tuple[datetime, int]]:
+        """(expires_at, points) of the holder's active lots, soonest first."""
+        with self._read() as connection:
+            rows = connection.execute(
+                select(
+                    points_lots.c.expires_at,
+                    func.sum(points_lots.c.remaining_minor).label("amount"),
+                )
+                .where(
+                    points_lots.c.tenant_id == tenant_id,
+                    points_lots.c.asset_code == asset_code,
+                    points_lots.c.holder_id == holder_id,
+                    points_lots.c.state == LotState.ACTIVE.value,
+                    points_lots.c.remaining_minor > 0,
+                    points_lots.c.expires_at.is_not(None),
+                )
+                .group_by(points_lots.c.expires_at)
+                .order_by(points_lots.c.expires_at)
+                .limit(limit)
+            ).all()
+        return [(r.expires_at, int(r.amount)) for r in rows]
+
+    # Redemptions -------------------------------------------------------------------------------
+
+    def get_redemption(
+        self,
+        unit: object | None,
+        tenant_id: str,
+        *,
+        redemption_id: str | None = None,
+        code: str | None = None,
+    ) -> dict[str, Any] | None:
+        query = select(points_redemptions).where(points_redemptions.c.tenant_id == tenant_id)
+        if redemption_id is not None:
+            query = query.where(points_redemptions.c.redemption_id == redemption_id)
+        else:
+            query = query.where(points_redemptions.c.code == code)
+        if unit is not None:
+            row = _connection(unit).execute(self._locked(query)).first()
+        else:
+            with self._read() as connection:
+                row = connection.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    def insert_redemption(self, unit: object, row: Mapping[str, Any]) -> None:
+        _connection(unit).execute(insert(points_redemptions).values(**row))
+
+    def update_redemption(
+        self, unit: object, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
+    ) -> None:
+        _connection(unit).execute(
+            sql_update(points_redemptions)
+            .where(
+                points_redemptions.c.tenant_id == tenant_id,
+                points_redemptions.c.redemption_id == redemption_id,
+            )
+            .values(**values)
+        )
+
+    def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]:
+        with self._read() as connection:
+            return list(
+                connection.execute(
+                    select(points_redemptions.c.redemption_id)
+                    .where(
+                        points_redemptions.c.tenant_id == tenant_id,
+                        points_redemptions.c.state == RedemptionState.PENDING.value,
+                        points_redemptions.c.expires_at <= now,
+                    )
+                    .order_by(points_redemptions.c.expires_at, points_redemptions.c.redemption_id)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    # Journal reads -----------------------------------------------------------------------------
+
+    def accumulations(
+        self,
+        tenant_id: str,
+        account_id: str,
+        *,
+        accum_type: AccumType | None,
+        since: datetime | None,
+        until: datetime | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """The account's posted rows, newest first: seq, kind, reason, signed amount, balance
+        after, effective time, metadata."""
+        found: list[dict[str, Any]] = []
+        sides: list[tuple[str, int]] = []
+        if accum_type in (None, AccumType.EARN):
+            sides.append(("credit", 1))
+        if accum_type in (None, AccumType.SPEND, AccumType.EXPIRE):
+            sides.append(("debit", -1))
+        with self._read() as connection:
+            for side, sign in sides:
+                seq = transfers.c[f"{side}_entry_seq"]
+                query = (
+                    select(
+                        seq.label("seq"),
+                        transfers.c.transfer_id,
+                        transfers.c.kind,
+                        transfers.c.reason,
+                        transfers.c.amount_minor,
+                        transfers.c[f"{side}_balance_after"].label("balance_after"),
+                        transfers.c.effective_at,
+                        transfers.c.metadata,
+                    )
+                    .where(
+                        transfers.c.tenant_id == tenant_id,
+                        transfers.c[f"{side}_account_id"] == account_id,
+                        transfers.c.error_code.is_(None),
+                        transfers.c.phase.in_(_POSTED),
+                    )
+                    .order_by(seq.desc())
+                    .limit(limit)
+                )
+                if accum_type is AccumType.SPEND:
+                    query = query.where(transfers.c.kind != "expire")
+                elif accum_type is AccumType.EXPIRE:
+                    query = query.where(transfers.c.kind == "expire")
+                if before_seq is not None:
+                    query = query.where(seq < before_seq)
+                if since is not None:
+                    query = query.where(transfers.c.effective_at >= since)
+                if until is not None:
+                    query = query.where(transfers.c.effective_at < until)
+                for row in connection.execute(query):
+                    item = dict(row._mapping)
+                    item["quantity_minor"] = sign * int(row.amount_minor)
+                    found.append(item)
+        found.sort(key=lambda item: int(item["seq"]), reverse=True)
+        return found[:limit]
+
+    def holder_sums(self, tenant_id: str, account_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per account: materialized posted balance, earned, spent, expired, rows (journal)."""
+        result: dict[str, dict[str, int]] = {
+            a: {
+                "materialized": 0,
+                "earned": 0,
+                "spent": 0,
+                "expired": 0,
+                "rows": 0,
+                "credits_pending": 0,
+            }
+            for a in account_ids
+        }
+        if not account_ids:
+            return result
+        wanted = list(account_ids)
+        with self._read() as connection:
+            for row in connection.execute(
+                select(
+                    accounts.c.account_id,
+                    (accounts.c.credits_posted - accounts.c.debits_posted).label("posted"),
+                    accounts.c.credits_pending,
+                ).where(accounts.c.tenant_id == tenant_id, accounts.c.account_id.in_(wanted))
+            ):
+                result[row.account_id]["materialized"] = int(row.posted)
+                result[row.account_id]["credits_pending"] = int(row.credits_pending)
+            base = and_(
+                transfers.c.tenant_id == tenant_id,
+                transfers.c.error_code.is_(None),
+                transfers.c.phase.in_(_POSTED),
+            )
+            for row in connection.execute(
+                select(
+                    transfers.c.credit_account_id.label("account_id"),
+                    func.sum(transfers.c.amount_minor).label("amount"),
+                    func.count().label("rows"),
+                )
+                .where(base, transfers.c.credit_account_id.in_(wanted))
+                .group_by(transfers.c.credit_account_id)
+            ):
+                result[row.account_id]["earned"] += int(row.amount)
+                result[row.account_id]["rows"] += int(row.rows)
+            is_expire = case((transfers.c.kind == "expire", 1), else_=0)
+            for row in connection.execute(
+                select(
+                    transfers.c.debit_account_id.label("account_id"),
+                    func.sum(transfers.c.amount_minor * (1 - is_expire)).label("spent"),
+                    func.sum(transfers.c.amount_minor * is_expire).label("expired"),
+                    func.count().label("rows"),
+                )
+                .where(base, transfers.c.debit_account_id.in_(wanted))
+                .group_by(transfers.c.debit_account_id)
+            ):
+                result[row.account_id]["spent"] += int(row.spent or 0)
+                result[row.account_id]["expired"] += int(row.expired or 0)
+                result[row.account_id]["rows"] += int(row.rows)
+        return result
+
+    def lot_sums(
+        self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """Per holder: the sum of its active lots' remainders (deficit lots included)."""
+        if not holder_ids:
+            return {}
+        with self._read() as connection:
+            rows = connection.execute(
+                select(points_lots.c.holder_id, func.sum(points_lots.c.remaining_minor))
+                .where(
+                    points_lots.c.tenant_id == tenant_id,
+                    points_lots.c.asset_code == asset_code,
+                    points_lots.c.holder_id.in_(list(holder_ids)),
+                    points_lots.c.state == LotState.ACTIVE.value,
+                )
+                .group_by(points_lots.c.holder_id)
+            ).all()
+        return {r[0]: int(r[1] or 0) for r in rows}
+
+
+def _reason(row: Any) -> Reason:
+    return Reason(
+        Direction(row.direction),
+        row.reason,
+        allow_negative=row.allow_negative,
+        pending_seconds=row.pending_seconds,
+        pending_until_activated=row.pending_until_activated,
+        expiry=None if row.expiry is None else ExpiryPolicy.from_json(row.expiry),
+    )
+
+
+def _lot(row: Row[Any]) -> Lot:
+    return Lot(
+        lot_id=row.lot_id,
+        holder_id=row.holder_id,
+        asset_code=row.asset_code,
+        reason=row.reason,
+        amount_minor=int(row.amount_minor),
+        remaining_minor=int(row.remaining_minor),
+        state=LotState(row.state),
+        earned_at=row.earned_at,
+        activated_at=row.activated_at,
+        expires_at=row.expires_at,
+        pending_due_at=row.pending_due_at,
+        deficit=bool(row.deficit),
+    )
+
+
+def _lot_row(tenant_id: str, lot: Lot) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "lot_id": lot.lot_id,
+        "asset_code": lot.asset_code,
+        "holder_id": lot.holder_id,
+        "reason": lot.reason,
+        "amount_minor": lot.amount_minor,
+        "remaining_minor": lot.remaining_minor,
+        "state": lot.state.value,
+        "deficit": lot.deficit,
+        "earned_at": lot.earned_at,
+        "activated_at": lot.activated_at,
+        "expires_at": lot.expires_at,
+        "pending_due_at": lot.pending_due_at,
+    }
