@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from rewardledger.storage.migrations.append_only import refuse_changes
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -26,16 +28,6 @@ APPEND_ONLY_MESSAGE = (
     "the journal is append-only: transfers cannot be updated or deleted; "
     "post a correcting transfer instead"
 )
-
-POSTGRES_APPEND_ONLY = f"""
-CREATE FUNCTION rewardledger_journal_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE} (% refused)', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$
-"""
 
 
 def upgrade() -> None:
@@ -226,22 +218,7 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
 
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_APPEND_ONLY)
-        op.execute(
-            "CREATE TRIGGER transfers_append_only BEFORE UPDATE OR DELETE ON transfers "
-            "FOR EACH ROW EXECUTE FUNCTION rewardledger_journal_append_only()"
-        )
-        op.execute(
-            "CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON transfers "
-            "FOR EACH STATEMENT EXECUTE FUNCTION rewardledger_journal_append_only()"
-        )
-    else:
-        for statement in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER transfers_no_{statement.lower()} BEFORE {statement} ON transfers "
-                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE} ({statement} refused)'); END"
-            )
+    refuse_changes("rewardledger_journal_append_only", ("transfers",), APPEND_ONLY_MESSAGE)
 
 
 def downgrade() -> None:

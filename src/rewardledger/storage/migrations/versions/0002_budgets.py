@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from rewardledger.storage.migrations.append_only import refuse_changes
+
 revision = "0002_budgets"
 down_revision = "0001"
 branch_labels = None
@@ -27,16 +29,6 @@ APPEND_ONLY_MESSAGE = (
     "budget corrections are an audit trail: they cannot be updated or deleted; "
     "record another correction instead"
 )
-
-POSTGRES_APPEND_ONLY = f"""
-CREATE FUNCTION rewardledger_budget_corrections_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE} (% refused)', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$
-"""
 
 
 def _minor(name: str) -> sa.Column[int]:
@@ -161,20 +153,9 @@ def upgrade() -> None:
         unique=False,
     )
 
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_APPEND_ONLY)
-        op.execute(
-            "CREATE TRIGGER budget_corrections_append_only BEFORE UPDATE OR DELETE "
-            "ON budget_corrections FOR EACH ROW "
-            "EXECUTE FUNCTION rewardledger_budget_corrections_append_only()"
-        )
-    else:
-        for statement in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER budget_corrections_no_{statement.lower()} BEFORE {statement} "
-                f"ON budget_corrections "
-                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE} ({statement} refused)'); END"
-            )
+    refuse_changes(
+        "rewardledger_budget_corrections_append_only", ("budget_corrections",), APPEND_ONLY_MESSAGE
+    )
 
 
 def downgrade() -> None:

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from rewardledger.storage.migrations.append_only import refuse_changes
+
 revision = "0003_points"
 down_revision = "0002_budgets"
 branch_labels = None
@@ -23,16 +25,6 @@ TIMESTAMP = sa.DateTime(timezone=True)
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 APPEND_ONLY_MESSAGE = "points lot moves are append-only: they cannot be updated or deleted"
-
-POSTGRES_APPEND_ONLY = f"""
-CREATE FUNCTION rewardledger_points_moves_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE} (% refused)', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$
-"""
 
 
 def _tenant() -> sa.Column[str]:
@@ -156,20 +148,9 @@ def upgrade() -> None:
         "ix_points_redemptions_due", "points_redemptions", ["tenant_id", "state", "expires_at"]
     )
 
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_APPEND_ONLY)
-        op.execute(
-            "CREATE TRIGGER points_lot_moves_append_only BEFORE UPDATE OR DELETE ON "
-            "points_lot_moves FOR EACH ROW EXECUTE FUNCTION "
-            "rewardledger_points_moves_append_only()"
-        )
-    else:
-        for statement in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER points_lot_moves_no_{statement.lower()} BEFORE {statement} ON "
-                f"points_lot_moves BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE} "
-                f"({statement} refused)'); END"
-            )
+    refuse_changes(
+        "rewardledger_points_moves_append_only", ("points_lot_moves",), APPEND_ONLY_MESSAGE
+    )
 
 
 def downgrade() -> None:

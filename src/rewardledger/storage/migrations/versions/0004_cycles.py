@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from rewardledger.storage.migrations.append_only import refuse_changes
+
 revision = "0004_cycles"
 down_revision = "0003_points"
 branch_labels = None
@@ -25,15 +27,6 @@ APPEND_ONLY_MESSAGE = (
     "cycle movements are append-only: they cannot be updated or deleted; "
     "record a reversal or a correcting movement instead"
 )
-POSTGRES_APPEND_ONLY = f"""
-CREATE FUNCTION rewardledger_cycle_movements_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE} (% refused)', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$
-"""
 
 
 def _tenant() -> sa.Column[str]:
@@ -181,25 +174,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_debt_ledger_cycle", "debt_ledger", ["tenant_id", "cycle_tag"], unique=False)
 
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(POSTGRES_APPEND_ONLY)
-        for table in APPEND_ONLY_TABLES:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION rewardledger_cycle_movements_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION rewardledger_cycle_movements_append_only()"
-            )
-    else:
-        for table in APPEND_ONLY_TABLES:
-            for statement in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{statement.lower()} BEFORE {statement} "
-                    f"ON {table} BEGIN SELECT RAISE(ABORT, "
-                    f"'{APPEND_ONLY_MESSAGE} ({statement} refused)'); END"
-                )
+    refuse_changes(
+        "rewardledger_cycle_movements_append_only", APPEND_ONLY_TABLES, APPEND_ONLY_MESSAGE
+    )
 
 
 def downgrade() -> None:
