@@ -8,8 +8,10 @@ a progress bar on standard error.
 from __future__ import annotations
 
 import csv
+import json
 import sys
-from collections.abc import Iterator
+import textwrap
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -266,14 +268,9 @@ def cashback_ledger(
     where = LedgerFilter(account, cycle, status, eligibility)
     with _ledger(ctx) as ledger:
         scale = _cashback_scale(ledger, tenant)
-        rows: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            page = cycles.list_cashback_ledger(ledger, tenant, where, cursor=cursor)
-            rows += [cashback_row_json(tenant, row, at, scale) for row, at in page.rows]
-            if (cursor := page.next_cursor) is None:
-                break
-    _print_rows(rows, as_csv, "cashback_ledger")
+        found = cycles.every_cashback_row(ledger, tenant, where)
+        rows = (cashback_row_json(tenant, row, at, scale) for row, at in found)
+        _print_rows(rows, as_csv, "cashback_ledger")
 
 
 @cashback_app.command("apply-to-debt")
@@ -370,26 +367,35 @@ def debt_ledger(
     where = LedgerFilter(person, cycle, status)
     with _ledger(ctx) as ledger:
         scale = _debt_scale(ledger, tenant)
-        rows: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            page = cycles.list_debt_ledger(ledger, tenant, where, cursor=cursor)
-            rows += [debt_row_json(tenant, row, at, scale) for row, at in page.rows]
-            if (cursor := page.next_cursor) is None:
-                break
-    _print_rows(rows, as_csv, "debt_ledger")
+        found = cycles.every_debt_row(ledger, tenant, where)
+        rows = (debt_row_json(tenant, row, at, scale) for row, at in found)
+        _print_rows(rows, as_csv, "debt_ledger")
 
 
-def _print_rows(rows: list[dict[str, Any]], as_csv: bool, name: str) -> None:
-    if not as_csv:
-        output.emit_json({"rows": rows})
+def _print_rows(rows: Iterable[dict[str, Any]], as_csv: bool, name: str) -> None:
+    """Print each row as it is read (memory holds one page): as CSV with the first row's keys
+    for header, or as the JSON ``output.emit_json({"rows": [...]})`` prints, written row by row."""
+    remaining = iter(rows)
+    first = next(remaining, None)
+    if first is None:
+        if as_csv:
+            output.note(f"{name}: no rows")
+        else:
+            output.emit_json({"rows": []})
         return
-    if rows:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(first), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
-    else:
-        output.note(f"{name}: no rows")
+        writer.writerow(first)
+        writer.writerows(remaining)
+        return
+    typer.echo('{\n  "rows": [')
+    row = first
+    for following in remaining:
+        typer.echo(textwrap.indent(json.dumps(row, indent=2), "    ") + ",")
+        row = following
+    typer.echo(textwrap.indent(json.dumps(row, indent=2), "    "))
+    typer.echo("  ]\n}")
 
 
 # Cycles --------------------------------------------------------------------------------------

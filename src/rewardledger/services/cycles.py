@@ -14,7 +14,7 @@ tenant refresh mode, and reading the rows. Protects (DESIGN.md, "Cycle projectio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -555,6 +555,34 @@ def list_debt_ledger(
         last = rows[-1][0]
         following = f"{last.person_id}/{last.cycle_tag}"
     return LedgerPage(rows, following)
+
+
+def _every_row(
+    list_page: Callable[..., LedgerPage[RowT]],
+    ledger: Ledger,
+    tenant_id: str,
+    where: LedgerFilter,
+) -> Iterator[tuple[RowT, datetime]]:
+    """Every row ``list_page`` matches, read a page of PAGE_SIZE_MAX at a time (for exports:
+    memory holds one page, whatever the number of rows)."""
+    cursor: str | None = None
+    while True:
+        page = list_page(ledger, tenant_id, where, cursor=cursor, limit=PAGE_SIZE_MAX)
+        yield from page.rows
+        if (cursor := page.next_cursor) is None:
+            return
+
+
+def every_cashback_row(
+    ledger: Ledger, tenant_id: str, where: LedgerFilter
+) -> Iterator[tuple[CashbackRow, datetime]]:
+    return _every_row(list_cashback_ledger, ledger, tenant_id, where)
+
+
+def every_debt_row(
+    ledger: Ledger, tenant_id: str, where: LedgerFilter
+) -> Iterator[tuple[DebtRow, datetime]]:
+    return _every_row(list_debt_ledger, ledger, tenant_id, where)
 
 
 def get_cashback_row(

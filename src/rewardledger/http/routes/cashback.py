@@ -8,8 +8,6 @@ row with the seed's columns.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -19,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.http.csv_export import stream_csv
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.transfers import REPLAYED_HEADER
@@ -168,22 +167,11 @@ def list_ledger(
 
 
 def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CASHBACK_CSV_COLUMNS)
-    cursor: str | None = None
-    while True:
-        page = cycles.list_cashback_ledger(
-            ledger, tenant_id, where, cursor=cursor, limit=PAGE_SIZE_MAX
-        )
-        for row, at in page.rows:
-            public = CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-            writer.writerow([public[column] for column in CASHBACK_CSV_COLUMNS])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if (cursor := page.next_cursor) is None:
-            return
+    records = (
+        CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+        for row, at in cycles.every_cashback_row(ledger, tenant_id, where)
+    )
+    return stream_csv(CASHBACK_CSV_COLUMNS, records)
 
 
 @router.get("/tenants/{tid}/cashback/ledger/{account}/{cycle}")

@@ -7,8 +7,6 @@ matching row with the seed's columns.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -17,6 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.http.csv_export import stream_csv
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.cashback import CURSOR_PATTERN, TAG_PATTERN, CyclePath
@@ -125,20 +124,11 @@ def list_ledger(
 
 
 def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(DEBT_CSV_COLUMNS)
-    cursor: str | None = None
-    while True:
-        page = cycles.list_debt_ledger(ledger, tenant_id, where, cursor=cursor, limit=PAGE_SIZE_MAX)
-        for row, at in page.rows:
-            public = DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-            writer.writerow([public[column] for column in DEBT_CSV_COLUMNS])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if (cursor := page.next_cursor) is None:
-            return
+    records = (
+        DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+        for row, at in cycles.every_debt_row(ledger, tenant_id, where)
+    )
+    return stream_csv(DEBT_CSV_COLUMNS, records)
 
 
 @router.get("/tenants/{tid}/debt/ledger/{person}/{cycle}")
