@@ -8,10 +8,7 @@ writes the report to a file, as CSV with ``--format csv``.
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,10 +16,9 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
+from rewardledger.cli.context import ledger_of, os_user
 from rewardledger.domain.budgets import BudgetPolicy
-from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 
 budget_app = typer.Typer(
@@ -34,15 +30,6 @@ Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="T
 BudgetId = Annotated[str, typer.Argument(metavar="BUDGET", help="The budget's id.")]
 Reference = Annotated[str, typer.Argument(metavar="REFERENCE", help="The issuance reference.")]
 Currency = Annotated[str, typer.Option("--currency", help="The budget's currency (USD, ZWG...).")]
-
-
-@contextmanager
-def _ledger(ctx: typer.Context) -> Iterator[Ledger]:
-    """The CLI's ledger and error reporting (``cli.main``, which registers this sub-app)."""
-    from rewardledger.cli import main
-
-    with main._ledger(ctx) as ledger:
-        yield ledger
 
 
 def _plain(value: Any) -> Any:
@@ -101,7 +88,7 @@ def create(
     member_cap_count: Annotated[int | None, typer.Option("--member-cap-count")] = None,
 ) -> None:
     """Define a budget (the same definition again is a no-op)."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         policy = budgets.create_budget(
             ledger,
             tenant,
@@ -122,7 +109,7 @@ def create(
 @budget_app.command("list")
 def list_(ctx: typer.Context, tenant: Tenant) -> None:
     """The tenant's budgets."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         found = budgets.list_budgets(ledger, tenant, limit=PAGE_SIZE_MAX)
         output.emit_json({"budgets": [_policy_json(p) for p in found]})
 
@@ -130,7 +117,7 @@ def list_(ctx: typer.Context, tenant: Tenant) -> None:
 @budget_app.command("show")
 def show(ctx: typer.Context, budget_id: BudgetId, tenant: Tenant) -> None:
     """A budget's definition and its current period's figures."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         policy = budgets.get_budget(ledger, tenant, budget_id)
         figures = budgets.utilization(ledger, tenant, budget_id)
         output.emit_json({**_policy_json(policy), "utilization": _plain(figures)})
@@ -146,7 +133,7 @@ def topup(
     key: Annotated[str, typer.Option("--key", help="Idempotency key of this top-up.")],
 ) -> None:
     """Add funds to the budget's current period."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         _emit(
             budgets.topup(
                 ledger, tenant, budget_id, amount=amount, currency=currency, idempotency_key=key
@@ -168,7 +155,7 @@ def reserve(
     ] = None,
 ) -> None:
     """Reserve an amount for a reward issuance."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         _emit(
             budgets.reserve(
                 ledger,
@@ -195,7 +182,7 @@ def charge(
     key: Annotated[str | None, typer.Option("--key", help="Idempotency key.")] = None,
 ) -> None:
     """Charge a reservation on redemption."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         _emit(
             budgets.charge(ledger, tenant, budget_id, reference, amount=amount, idempotency_key=key)
         )
@@ -204,17 +191,8 @@ def charge(
 @budget_app.command("release")
 def release(ctx: typer.Context, budget_id: BudgetId, reference: Reference, tenant: Tenant) -> None:
     """Release a reservation (expiry or cancellation)."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         _emit(budgets.release(ledger, tenant, budget_id, reference))
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError) as error:
-        raise ValidationError(
-            "Could not tell who you are; pass --actor NAME.", field="actor"
-        ) from error
 
 
 @budget_app.command("correct")
@@ -229,7 +207,7 @@ def correct(
     actor: Annotated[str | None, typer.Option("--actor", help="Who [default: OS user].")] = None,
 ) -> None:
     """Reverse a top-up or a charge, recorded in the audit trail with who and why."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         _emit(
             budgets.correct(
                 ledger,
@@ -237,7 +215,7 @@ def correct(
                 budget_id,
                 reverses=reverses,
                 note=note,
-                actor=actor if actor is not None else _os_user(),
+                actor=actor if actor is not None else os_user(),
                 idempotency_key=key,
                 amount=amount,
             )
@@ -252,7 +230,7 @@ def utilization(
     period: Annotated[str | None, typer.Option("--period", help="Such as 2026-03.")] = None,
 ) -> None:
     """Funded, reserved, charged, released, used, remaining, percent, cap flags."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         _emit(budgets.utilization(ledger, tenant, budget_id, period=period))
 
 
@@ -263,7 +241,7 @@ def reconcile(
     budget_id: Annotated[str | None, typer.Argument(metavar="[BUDGET]")] = None,
 ) -> None:
     """Check budgets against the journal (one, or all of the tenant); exit 1 on discrepancies."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         if budget_id is not None:
             result: Any = budgets.reconcile(ledger, tenant, budget_id)
             clean = result.clean
@@ -289,7 +267,7 @@ def report(
     file: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Totals by entry type, counts and utilization of one budget or all, as JSON or CSV."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         if output_format not in ("json", "csv"):
             raise typer.BadParameter("--format is json or csv")
         if budget_id is not None:
@@ -327,7 +305,7 @@ def entries(
     cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of a page.")] = None,
 ) -> None:
     """The budget's journal entries, oldest first, a page at a time."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         _emit(budgets.entries(ledger, tenant, budget_id, limit=limit, cursor=cursor))
 
 
@@ -339,7 +317,7 @@ def alerts(
     limit: Annotated[int, typer.Option("--limit")] = PAGE_SIZE_DEFAULT,
 ) -> None:
     """Budget alerts, newest first."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         output.emit_json(
             {"alerts": _plain(budgets.alerts(ledger, tenant, budget_id=budget_id, limit=limit))}
         )

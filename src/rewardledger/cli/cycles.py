@@ -11,14 +11,14 @@ import csv
 import json
 import sys
 import textwrap
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
 from rewardledger.cli import output
+from rewardledger.cli.context import ledger_of
 from rewardledger.domain.cycles import (
     CashbackMovement,
     CashbackRow,
@@ -42,16 +42,6 @@ debt_app: typer.Typer = typer.Typer(
 cycles_app: typer.Typer = typer.Typer(
     help="Keep the cycle ledgers in step: refresh, rebuild.", no_args_is_help=True
 )
-
-
-@contextmanager
-def _ledger(ctx: typer.Context) -> Iterator[Ledger]:
-    """main's ``_ledger``, imported when a command runs: main imports this module to register
-    its commands, and may run as ``__main__`` (``python -m``), so not at import time."""
-    from rewardledger.cli.main import _ledger as opened
-
-    with opened(ctx) as ledger:
-        yield ledger
 
 
 Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
@@ -159,7 +149,7 @@ def cashback_program(
     grace_days: Annotated[int, typer.Option(help="Days after the month before it closes.")] = 0,
 ) -> None:
     """Set the tenant's cashback programme."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         program = cashback.set_program(
             ledger,
             tenant,
@@ -188,7 +178,7 @@ def cashback_account(
     enrolled: Annotated[bool, typer.Option("--enrolled/--not-enrolled")] = True,
 ) -> None:
     """Set an account's default cap and enrolment."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         settings = cashback.set_account(
             ledger, tenant, account, default_cap=default_cap, enrolled=enrolled
         )
@@ -218,7 +208,7 @@ def cashback_accrue(
     override: Annotated[bool, typer.Option(help="Credit it all, even past the cap.")] = False,
 ) -> None:
     """Record an accrual: credited up to the cycle's cap unless --override."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         result = cashback.accrue(
             ledger,
             tenant,
@@ -246,7 +236,7 @@ def cashback_reverse(
     ],
 ) -> None:
     """Take back an accrual's spend and credited cashback (once)."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         result = cashback.reverse(ledger, tenant, cashback.Reversal(accrual))
         scale = _cashback_scale(ledger, tenant)
     output.emit_json(_cashback_movement_json(result.movement, scale, result.replayed))
@@ -266,7 +256,7 @@ def cashback_ledger(
 ) -> None:
     """Print the cashback ledger rows (all pages)."""
     where = LedgerFilter(account, cycle, status, eligibility)
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         scale = _cashback_scale(ledger, tenant)
         found = cycles.every_cashback_row(ledger, tenant, where)
         rows = (cashback_row_json(tenant, row, at, scale) for row, at in found)
@@ -283,7 +273,7 @@ def cashback_apply(
     debt_cycle: Annotated[str | None, typer.Option(help="The debt cycle [default: now's].")] = None,
 ) -> None:
     """Apply a closed cycle's cashback as a discount on a person's debt (once per cycle)."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         result = cashback.apply_to_debt(
             ledger, tenant, account, cycle, person_id=person, debt_cycle_tag=debt_cycle
         )
@@ -304,7 +294,7 @@ def debt_program(
     grace_days: Annotated[int, typer.Option(help="Days after the due date before overdue.")] = 0,
 ) -> None:
     """Set the tenant's debt programme."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         program = debt.set_program(
             ledger,
             tenant,
@@ -336,7 +326,7 @@ def debt_record(
     at: When = None,
 ) -> None:
     """Record a debt movement."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         result = debt.record(
             ledger,
             tenant,
@@ -365,7 +355,7 @@ def debt_ledger(
 ) -> None:
     """Print the debt ledger rows (all pages)."""
     where = LedgerFilter(person, cycle, status)
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         scale = _debt_scale(ledger, tenant)
         found = cycles.every_debt_row(ledger, tenant, where)
         rows = (debt_row_json(tenant, row, at, scale) for row, at in found)
@@ -408,7 +398,7 @@ def cycles_mode(
     mode: Annotated[str, typer.Argument(help="inline (in each write) or job (by refresh).")],
 ) -> None:
     """Choose where the tenant's ledger rows are recomputed."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         chosen = cycles.set_refresh_mode(ledger, tenant, mode)
     output.emit_json({"refresh_mode": chosen.value})
 
@@ -416,7 +406,7 @@ def cycles_mode(
 @cycles_app.command("refresh")
 def cycles_refresh(ctx: typer.Context, tenant: Tenant) -> None:
     """Recompute the dirty (holder, cycle) pairs."""
-    with _ledger(ctx) as ledger, output.progress() as bar:
+    with ledger_of(ctx) as ledger, output.progress() as bar:
         task = bar.add_task(
             f"refresh {tenant}", total=cycles.count_dirty(ledger, tenant), unit="pairs"
         )
@@ -427,7 +417,7 @@ def cycles_refresh(ctx: typer.Context, tenant: Tenant) -> None:
 @cycles_app.command("rebuild")
 def cycles_rebuild(ctx: typer.Context, tenant: Tenant) -> None:
     """Recompute every row of both ledgers from the movements."""
-    with _ledger(ctx) as ledger, output.progress() as bar:
+    with ledger_of(ctx) as ledger, output.progress() as bar:
         task = bar.add_task(
             f"rebuild {tenant}", total=cycles.count_pairs(ledger, tenant), unit="pairs"
         )

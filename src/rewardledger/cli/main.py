@@ -14,24 +14,30 @@ A ``LedgerError`` is printed as ``error <code>: <message>``, never as a tracebac
 
 from __future__ import annotations
 
-import getpass
 import importlib
 import os
 import shlex
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Annotated
 
-import pydantic
 import typer
 
 from rewardledger.cli import output
 from rewardledger.cli.budgets import budget_app
-from rewardledger.config import Settings
+from rewardledger.cli.context import (
+    CliFailure,
+    Options,
+    database_url,
+    ledger_of,
+    open_at,
+    os_user,
+    reporting_errors,
+    settings_from,
+)
+from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
+from rewardledger.cli.points import points_app, redemption_app
 from rewardledger.domain.access import Role
-from rewardledger.domain.errors import LedgerError, NotFound, UnsafeInterpreter, ValidationError
+from rewardledger.domain.errors import NotFound, UnsafeInterpreter, ValidationError
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
@@ -64,22 +70,11 @@ app.add_typer(apikey_app, name="apikey")
 jobs_app = typer.Typer(help="Run what is due: expiries, resets, refreshes.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(budget_app, name="budget")
-
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    """The global options, given before the command."""
-
-    db: str | None
-
-
-class _Failure(Exception):
-    """A failure outside the ledger's error tree: the database or the server cannot start."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+app.add_typer(points_app, name="points")
+app.add_typer(redemption_app, name="redemption")
+app.add_typer(cashback_app, name="cashback")
+app.add_typer(debt_app, name="debt")
+app.add_typer(cycles_app, name="cycles")
 
 
 @app.callback()
@@ -96,66 +91,7 @@ def _global_options(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = _Options(db)
-
-
-def _exit_code(error: LedgerError) -> int:
-    return 2 if error.code == ValidationError.code else 1
-
-
-@contextmanager
-def _reporting_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into ``error <code>: <message>`` and an exit code."""
-    try:
-        yield
-    except LedgerError as error:
-        output.error(error.code, error.message)
-        raise typer.Exit(_exit_code(error)) from None
-    except _Failure as failure:
-        output.error(failure.code, failure.message)
-        raise typer.Exit(1) from None
-
-
-def _settings(database_url: str | None = None) -> Settings:
-    """Settings from the environment; ``database_url``, when given, wins over it."""
-    try:
-        if database_url is None:
-            return Settings()
-        return Settings(database_url=database_url)
-    except pydantic.ValidationError as error:
-        problems = []
-        for problem in error.errors():
-            variable = "REWARDLEDGER_" + str(problem["loc"][0]).upper()
-            message = str(problem["msg"]).removeprefix("Value error, ")
-            if not message.startswith(variable):
-                message = f"{variable}: {message}"
-            if database_url is not None:  # it came from --db, not from the environment
-                message = message.replace("REWARDLEDGER_DATABASE_URL", "--db")
-            problems.append(message)
-        raise ValidationError("; ".join(problems), field="settings") from None
-
-
-def _database_url(ctx: typer.Context) -> str:
-    options: _Options = ctx.obj
-    return options.db if options.db is not None else _settings().database_url
-
-
-def _open(url: str) -> Ledger:
-    """Open the ledger at ``url``, bringing its schema up to date (a no-op when it is).
-
-    An unreachable database is a ``database_unavailable`` LedgerError, reported as such.
-    """
-    return Ledger.open(url)
-
-
-@contextmanager
-def _ledger(ctx: typer.Context) -> Iterator[Ledger]:
-    with _reporting_errors():
-        ledger = _open(_database_url(ctx))
-        try:
-            yield ledger
-        finally:
-            ledger.close()
+    ctx.obj = Options(db)
 
 
 def _tenant_ids(ledger: Ledger, tenant: str | None) -> list[str]:
@@ -163,15 +99,6 @@ def _tenant_ids(ledger: Ledger, tenant: str | None) -> list[str]:
         ledger.get_tenant(tenant)
         return [tenant]
     return [t.id for t in ledger.list_tenants()]
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError) as error:
-        raise ValidationError(
-            "Could not tell who is running the repair; pass --actor NAME.", field="actor"
-        ) from error
 
 
 TenantOption = Annotated[
@@ -190,9 +117,9 @@ def migrate(ctx: typer.Context) -> None:
     Safe to run from several processes at once. The other commands also bring the schema up to
     date when they open the database; this one does only that.
     """
-    with _reporting_errors():
-        url = _database_url(ctx)
-        with _open(url) as ledger:
+    with reporting_errors():
+        url = database_url(ctx)
+        with open_at(url) as ledger:
             revision = ledger.schema_revision()
     output.line(f"{output.safe_url(url)}: schema at revision {revision}")
 
@@ -215,7 +142,7 @@ def tenant_create(
 
     The key is shown this once (only its hash is stored): keep it.
     """
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         tenant, issued = access.create_tenant(ledger, tenant_id, name=name, timezone=timezone)
     output.emit_json({"tenant": output.tenant_json(tenant), "api_key": output.key_json(issued)})
     output.note("The API key is shown only this once; store it now.")
@@ -235,7 +162,7 @@ def apikey_create(
     Roles: admin (everything in the tenant), writer (accounts, transfers and reads), reader
     (reads), merchant (validates redemption codes).
     """
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         issued = access.issue_key(ledger, tenant, role.value, label)
     output.emit_json(output.key_json(issued))
     output.note("The API key is shown only this once; store it now.")
@@ -249,7 +176,7 @@ def verify(ctx: typer.Context, tenant: TenantOption = None) -> None:
     equal its journal, every pending transfer is resolved at most once and holds match.
     """
     reports: list[IntegrityReport] = []
-    with _ledger(ctx) as ledger, output.progress() as bar:
+    with ledger_of(ctx) as ledger, output.progress() as bar:
         for tenant_id in _tenant_ids(ledger, tenant):
             total = ledger.count_accounts(tenant_id)
             task = bar.add_task(f"verify {tenant_id}", total=total, unit="accounts")
@@ -280,8 +207,8 @@ def repair(
     changed. Run `verify` first to see what is wrong.
     """
     reports: list[RepairReport] = []
-    with _ledger(ctx) as ledger, output.progress() as bar:
-        who = actor if actor is not None else _os_user()
+    with ledger_of(ctx) as ledger, output.progress() as bar:
+        who = actor if actor is not None else os_user()
         for tenant_id in _tenant_ids(ledger, tenant):
             total = ledger.count_accounts(tenant_id)
             task = bar.add_task(f"repair {tenant_id}", total=total, unit="accounts")
@@ -299,7 +226,7 @@ def jobs_run(ctx: typer.Context, tenant: TenantOption = None) -> None:
     Safe to run twice, or from two processes at once: what is done is not done again.
     """
     reports = []
-    with _ledger(ctx) as ledger, output.progress() as bar:
+    with ledger_of(ctx) as ledger, output.progress() as bar:
         tenant_ids = _tenant_ids(ledger, tenant)
         task = bar.add_task("due jobs", total=len(tenant_ids) * len(jobs.STEPS), unit="steps")
         for tenant_id in tenant_ids:
@@ -330,7 +257,7 @@ def demo_command(
     and a larger --members or --days completes what an earlier run wrote.
     """
     size = demo.DemoSize(members=members, days=days)
-    with _ledger(ctx) as ledger, output.progress() as bar:
+    with ledger_of(ctx) as ledger, output.progress() as bar:
         task = bar.add_task(
             f"seeding {tenant}", total=demo.estimated_operations(size), unit="operations"
         )
@@ -344,7 +271,7 @@ def demo_command(
         written = demo.seed(ledger, size, tenant_id=tenant, progress=advance)
         # The estimate is an upper bound: end the bar at what was actually done.
         bar.update(task, total=processed, completed=processed)
-    options: _Options = ctx.obj
+    options: Options = ctx.obj
     db = f" --db {shlex.quote(options.db)}" if options.db is not None else ""
     key_command = f"rewardledger{db} apikey create {tenant} --role admin"
     output.demo_summary(tenant, members, days, written, key_command)
@@ -388,9 +315,9 @@ def serve(
     Several workers on one PostgreSQL database are safe: migrations take an advisory lock and
     every write locks the rows it checks. On SQLite, --workers must stay 1.
     """
-    with _reporting_errors():
-        url = _database_url(ctx)
-        settings = _settings(url)  # fail here, not in every worker, if the environment is bad
+    with reporting_errors():
+        url = database_url(ctx)
+        settings = settings_from(url)  # fail here, not in every worker, if the environment is bad
         if workers > 1 and url.startswith("sqlite"):
             raise ValidationError(
                 f"--workers {workers} needs PostgreSQL: SQLite allows one writer per file, so "
@@ -403,7 +330,7 @@ def serve(
     listen_port = port if port is not None else settings.port
     demo_tenant: Tenant | None = None
     demo_key: IssuedKey | None = None
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         if not no_demo:
             demo_tenant, demo_key = _demo_access(ledger)
     output.serve_banner(
@@ -426,7 +353,7 @@ def _check_http_app() -> None:
     try:
         importlib.import_module(HTTP_APP_MODULE)
     except ImportError as error:
-        raise _Failure(
+        raise CliFailure(
             "server_unavailable",
             f"The HTTP API cannot be loaded ({error}); reinstall rewardledger with its "
             "dependencies (pip install rewardledger).",
@@ -458,19 +385,6 @@ def _base_url(host: str, port: int) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
-
-
-# Services' sub-commands (their modules import the helpers above).
-from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app  # noqa: E402
-
-app.add_typer(cashback_app, name="cashback")
-app.add_typer(debt_app, name="debt")
-app.add_typer(cycles_app, name="cycles")
-# Services' command groups (imported last: they use the helpers above).
-from rewardledger.cli import points as points_cli  # noqa: E402
-
-app.add_typer(points_cli.points_app, name="points")
-app.add_typer(points_cli.redemption_app, name="redemption")
 
 
 def main() -> None:

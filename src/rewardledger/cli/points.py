@@ -6,7 +6,6 @@ out as ``error <code>: <message>`` with exit code 1 (2 for a validation error).
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +13,10 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
+from rewardledger.cli.context import ledger_of, os_user, reporting_errors
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, REDEMPTION_TTL_SECONDS_DEFAULT
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points, redemptions
 from rewardledger.services.points import (
     DEFAULT_ASSET,
@@ -42,28 +41,6 @@ Reference = Annotated[
     str, typer.Option("--reference", "-r", help="Your id for this write (idempotency key).")
 ]
 Dtype = Annotated[str, typer.Option("--dtype", help="The reason code (the seed's dtype).")]
-
-
-# The shared helpers of ``cli.main`` are looked up when a command runs, not at import: main
-# imports this module to register its groups, and may itself run as ``__main__``.
-
-
-def _ledger(ctx: typer.Context) -> AbstractContextManager[Ledger]:
-    from rewardledger.cli import main
-
-    return main._ledger(ctx)
-
-
-def _reporting_errors() -> AbstractContextManager[None]:
-    from rewardledger.cli import main
-
-    return main._reporting_errors()
-
-
-def _os_user() -> str:
-    from rewardledger.cli import main
-
-    return main._os_user()
 
 
 def _movement(m: PointsMovement) -> dict[str, Any]:
@@ -158,7 +135,7 @@ def configure(
     ] = None,
 ) -> None:
     """Make ASSET a points asset with its expiry policy; add the seed's reason codes."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         if expire_after_days is not None:
             policy = ExpiryPolicy(ExpiryKind.AFTER, days=expire_after_days, rounding=round_to)
         elif expire_at is not None:
@@ -185,7 +162,7 @@ def add_reason(
     expire_after_days: Annotated[int | None, typer.Option(help="Override the expiry.")] = None,
 ) -> None:
     """Add (or change) a reason code of the tenant's catalogue."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         expiry = (
             None
             if expire_after_days is None
@@ -209,7 +186,7 @@ def earn(
     asset: AssetOption = DEFAULT_ASSET,
 ) -> None:
     """Credit points to HOLDER as a new lot."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         moved = points.earn(
             ledger, tenant, holder, amount, dtype=dtype, reference=reference, asset=asset
         )
@@ -227,7 +204,7 @@ def spend(
     asset: AssetOption = DEFAULT_ASSET,
 ) -> None:
     """Debit points from HOLDER, soonest-expiring lots first."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         moved = points.spend(
             ledger, tenant, holder, amount, dtype=dtype, reference=reference, asset=asset
         )
@@ -242,7 +219,7 @@ def activate(
     cancel: Annotated[bool, typer.Option(help="Cancel the pending points instead.")] = False,
 ) -> None:
     """Activate pending points (or cancel them with --cancel)."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         resolve = points.cancel_pending if cancel else points.activate
         output.emit_json(_movement(resolve(ledger, tenant, reference)))
 
@@ -256,7 +233,7 @@ def balance(
     at: Annotated[str | None, typer.Option(help="A past time: the balance then.")] = None,
 ) -> None:
     """The holder's balance (available, pending, last update)."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         view = points.balance(ledger, tenant, holder, asset=asset, at=_time(at, "at"))
         output.emit_json(_balance(view))
 
@@ -274,7 +251,7 @@ def accumulations(
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the last page.")] = None,
 ) -> None:
     """The holder's rows in the seed's fact_accumulations shape, newest first."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         page = points.accumulations(
             ledger,
             tenant,
@@ -316,7 +293,7 @@ def expiring(
     asset: AssetOption = DEFAULT_ASSET,
 ) -> None:
     """What will expire on which dates, if not spent first."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         forecast = points.expiring(ledger, tenant, holder, asset=asset)
         output.emit_json(
             {
@@ -329,14 +306,14 @@ def expiring(
 @points_app.command("summary")
 def summary(ctx: typer.Context, tenant: Tenant) -> None:
     """Per holder: earned, spent, expired, balance, rows, integrity (v_ledger_summary)."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         output.emit_json({"holders": [_summary(x) for x in points.summary(ledger, tenant)]})
 
 
 @points_app.command("validate")
 def validate(ctx: typer.Context, tenant: Tenant) -> None:
     """Holders whose balance differs from their rows or lots; exit 1 if any."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         found = points.validate(ledger, tenant)
         output.emit_json({"holders": [_summary(x) for x in found]})
     if found:
@@ -346,8 +323,8 @@ def validate(ctx: typer.Context, tenant: Tenant) -> None:
 @points_app.command("fix")
 def fix(ctx: typer.Context, tenant: Tenant) -> None:
     """Rebuild balances from the rows, recording every change (fix_balance_discrepancies)."""
-    with _ledger(ctx) as ledger:
-        report = points.fix(ledger, tenant, actor=_os_user())
+    with ledger_of(ctx) as ledger:
+        report = points.fix(ledger, tenant, actor=os_user())
         output.emit_json(
             {
                 "repair_id": report.repair.repair_id,
@@ -371,7 +348,7 @@ def import_file(
 
     Idempotent: running it again imports nothing new. Exit 1 if any row was bad.
     """
-    with _ledger(ctx) as ledger, output.progress() as bar, file.open(encoding="utf-8") as stream:
+    with ledger_of(ctx) as ledger, output.progress() as bar, file.open(encoding="utf-8") as stream:
         task = bar.add_task(f"import {file.name}", total=None, unit="rows")
         report = points.import_history(
             ledger,
@@ -412,7 +389,7 @@ def redemption_create(
     ),
 ) -> None:
     """Spend COST points of HOLDER for an offer and print its code."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         made = redemptions.create(
             ledger,
             tenant,
@@ -431,7 +408,7 @@ def redemption_show(
     ctx: typer.Context, tenant: Tenant, redemption_id: Annotated[str, typer.Argument()]
 ) -> None:
     """A redemption and its state."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         output.emit_json(_redemption(redemptions.get(ledger, tenant, redemption_id)))
 
 
@@ -443,9 +420,9 @@ def redemption_qr(
     out: Annotated[Path, typer.Option(help="Write the image here (.png or .svg).")],
 ) -> None:
     """Write the redemption's code as a QR image."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         found = redemptions.get(ledger, tenant, redemption_id)
-    with _reporting_errors():
+    with reporting_errors():
         if out.suffix not in (".png", ".svg"):
             raise ValidationError("--out must end in .png or .svg.", field="out")
         image = (
@@ -462,8 +439,8 @@ def redemption_confirm(
     ctx: typer.Context, tenant: Tenant, code: Annotated[str, typer.Argument()]
 ) -> None:
     """Validate a code at a till (once)."""
-    with _ledger(ctx) as ledger:
-        output.emit_json(_redemption(redemptions.confirm(ledger, tenant, code, actor=_os_user())))
+    with ledger_of(ctx) as ledger:
+        output.emit_json(_redemption(redemptions.confirm(ledger, tenant, code, actor=os_user())))
 
 
 @redemption_app.command("cancel")
@@ -471,7 +448,7 @@ def redemption_cancel(
     ctx: typer.Context, tenant: Tenant, redemption_id: Annotated[str, typer.Argument()]
 ) -> None:
     """Cancel a pending redemption; its points go back to their lots."""
-    with _ledger(ctx) as ledger:
+    with ledger_of(ctx) as ledger:
         output.emit_json(
-            _redemption(redemptions.cancel(ledger, tenant, redemption_id, actor=_os_user()))
+            _redemption(redemptions.cancel(ledger, tenant, redemption_id, actor=os_user()))
         )
