@@ -33,7 +33,7 @@ from psycopg import sql
 from rewardledger.domain.limits import AMOUNT_MINOR_MAX
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.ledger.engine import Ledger
+from rewardledger.bootstrap import Ledger
 from rewardledger.services import budgets
 
 ACCOUNTS = 1_000

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import text
 
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.ledger.engine import Ledger
+from rewardledger.bootstrap import Ledger
 from rewardledger.services import cashback, cycles, debt
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

@@ -24,7 +24,7 @@ from psycopg import sql
 
 from rewardledger.domain.limits import BATCH_SIZE_MAX
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.ledger.engine import Ledger
+from rewardledger.bootstrap import Ledger
 
 
 def _fill(url: str, tenant: str, accounts: int) -> None:

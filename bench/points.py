@@ -46,7 +46,7 @@ import psycopg
 from psycopg import sql
 
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.ledger.engine import Ledger
+from rewardledger.bootstrap import Ledger
 from rewardledger.services import points
 
 HOLDERS = 1_000

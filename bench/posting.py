@@ -37,7 +37,7 @@ import psycopg
 from psycopg import sql
 
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.ledger.engine import Ledger
+from rewardledger.bootstrap import Ledger
 
 ACCOUNTS = 1_000  # the default: each transfer picks two of this many accounts
 BATCH = 1_000

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from rewardledger.ledger.engine import Ledger
+from rewardledger.bootstrap import Ledger
 from tests.builders import FakeClock
 
 POSTGRES_URL = os.environ.get(

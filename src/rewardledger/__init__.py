@@ -10,6 +10,7 @@ The embedded API in one import::
 
 from __future__ import annotations
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -27,7 +28,6 @@ from rewardledger.domain.transfers import (
     TransferState,
     VoidPending,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import TransferResult
 
 __all__ = [

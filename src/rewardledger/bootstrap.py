@@ -1,11 +1,32 @@
-"""The composition root: settings -> storage -> ledger. Used by the HTTP app, the CLI and tests."""
+"""The composition root: settings -> storage -> ledger and the services' stores.
+
+Used by the HTTP app, the CLI, tests and ``Ledger.open``. It is the one module that knows both
+the services' ports and storage's implementations: ``Extensions.add`` is typed by each port,
+so mypy checks here that every store satisfies its protocol (CONVENTIONS.md, rule 17).
+"""
 
 from __future__ import annotations
 
 from rewardledger.domain.errors import UnsafeInterpreter
+from rewardledger.ledger import engine
 from rewardledger.ledger.clock import Clock, system_clock
-from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.extensions import Extensions
+from rewardledger.services.budgets import STORE as BUDGETS
+from rewardledger.services.cycles import STORE as CYCLES
+from rewardledger.services.points import STORE as POINTS
+from rewardledger.storage.budgets import SqlBudgetStore
+from rewardledger.storage.cycles import SqlCycleStore
+from rewardledger.storage.points import SqlPointsStore
 from rewardledger.storage.store import SqlStore
+
+
+class Ledger(engine.Ledger):
+    """The engine with its one-line entry point: ``Ledger.open("sqlite:///loyalty.db")``."""
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None, migrate: bool = True) -> Ledger:
+        """Open the ledger at ``url`` (``sqlite:///file.db`` or ``postgresql://...``)."""
+        return open_ledger(url, clock=clock, migrate=migrate)
 
 
 def open_ledger(url: str, *, clock: Clock | None = None, migrate: bool = True) -> Ledger:
@@ -24,4 +45,10 @@ def open_ledger(url: str, *, clock: Clock | None = None, migrate: bool = True) -
     except BaseException:
         store.close()
         raise
-    return Ledger(store, clock or system_clock)
+    extensions = (
+        Extensions()
+        .add(BUDGETS, SqlBudgetStore(store.engine))
+        .add(CYCLES, SqlCycleStore(store.engine))
+        .add(POINTS, SqlPointsStore(store.engine))
+    )
+    return Ledger(store, clock or system_clock, extensions)

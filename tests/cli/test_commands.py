@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.access import Role
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import access, demo
 from rewardledger.storage.migrate import head_revision
 from tests.cli.helpers import Cli, run_sql, scalar

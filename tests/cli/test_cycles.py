@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from rewardledger.ledger.engine import Ledger
+from rewardledger.bootstrap import Ledger
 from tests.cli.helpers import Cli
 
 

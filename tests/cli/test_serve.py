@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.access import Role
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import access, demo
 from tests.cli.helpers import KEY, Cli, scalar
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.errors import LedgerError
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 from rewardledger.services.jobs import run_due_jobs
 from tests.builders import FakeClock

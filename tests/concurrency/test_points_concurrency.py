@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.errors import (
     AlreadyRedeemed,
     InsufficientPoints,
     InvalidRedemptionState,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points, redemptions
 
 WORKERS = 8

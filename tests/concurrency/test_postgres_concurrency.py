@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPending
-from rewardledger.ledger.engine import Ledger
 
 WORKERS = 8
 

@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 
 from rewardledger.ledger.engine import Ledger
 from rewardledger.storage import migrate
-from rewardledger.storage.schema import metadata
+from rewardledger.storage.tables import metadata
 
 
 def test_the_migrated_schema_matches_the_core_tables(ledger: Ledger) -> None:

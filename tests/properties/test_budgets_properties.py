@@ -21,10 +21,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.budgets import BudgetPeriod, period_key
 from rewardledger.domain.errors import HardCapExceeded, InsufficientFunds, NotPending
 from rewardledger.domain.money import format_minor
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 from rewardledger.services.jobs import run_due_jobs
 from tests.builders import FakeClock

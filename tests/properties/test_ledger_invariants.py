@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.errors import IdempotencyConflict
 from rewardledger.domain.transfers import (
     Operation,
@@ -32,7 +33,6 @@ from rewardledger.domain.transfers import (
     TransferRequest,
     VoidPending,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import TransferResult
 from tests.builders import FakeClock
 

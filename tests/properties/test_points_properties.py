@@ -24,6 +24,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.errors import (
     AlreadyRedeemed,
     InsufficientPoints,
@@ -31,7 +32,6 @@ from rewardledger.domain.errors import (
     PointsNotPending,
 )
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import jobs, points, redemptions
 from tests.builders import FakeClock
 

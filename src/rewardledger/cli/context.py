@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pydantic
 import typer
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.cli import output
 from rewardledger.config import Settings
 from rewardledger.domain.errors import LedgerError, ValidationError
-from rewardledger.ledger.engine import Ledger
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,8 @@ REQUEST_BODY_BYTES_MAX: Final = 16 * 1024 * 1024
 PAGE_SIZE_DEFAULT: Final = 50
 PAGE_SIZE_MAX: Final = 500
 CURSOR_DIGITS_MAX: Final = 19
+# An opaque page cursor (domain.paging): the base64url of its sort key, at most this long.
+CURSOR_LENGTH_MAX: Final = 1_000
 
 # Answers. A request with thousands of invalid fields is answered with the first ones only.
 VALIDATION_ERRORS_LISTED_MAX: Final = 100

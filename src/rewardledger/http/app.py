@@ -24,6 +24,7 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
 from rewardledger.http import problems
@@ -42,7 +43,6 @@ from rewardledger.http.routes import (
     tenants,
     transfers,
 )
-from rewardledger.ledger.engine import Ledger
 
 logger = logging.getLogger(__name__)
 

@@ -51,6 +51,7 @@ from rewardledger.domain.transfers import (
 )
 from rewardledger.ledger import integrity
 from rewardledger.ledger.clock import Clock, system_clock
+from rewardledger.ledger.extensions import Extensions, Port
 from rewardledger.ledger.ports import Store
 from rewardledger.ledger.posting import Poster, pause_before_retry, raise_for_single
 from rewardledger.ledger.results import (
@@ -69,22 +70,16 @@ T = TypeVar("T")
 class Ledger:
     """The engine. Thread-safe: share one per process; it holds a connection pool."""
 
-    def __init__(self, store: Store, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, store: Store, clock: Clock = system_clock, extensions: Extensions | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.extensions = extensions or Extensions()
         self._poster = Poster(store, clock)
         # Tenants and assets never change once created, so positive lookups are cached.
         self._tenants: dict[str, Tenant] = {}
         self._assets: dict[str, dict[str, Asset]] = {}
-
-    @classmethod
-    def open(cls, url: str, *, clock: Clock | None = None, migrate: bool = True) -> Ledger:
-        """Open the ledger at ``url`` (``sqlite:///file.db`` or ``postgresql://...``)."""
-        # The composition root lives in bootstrap; importing it here keeps the engine free of
-        # storage imports at module level while giving embedded users a one-line entry point.
-        from rewardledger.bootstrap import open_ledger  # noqa: PLC0415
-
-        return open_ledger(url, clock=clock, migrate=migrate)
 
     def close(self) -> None:
         self.store.close()
@@ -468,9 +463,9 @@ class Ledger:
             self.store, self._poster, self.clock, tenant, self.assets(tenant_id), use_case
         )
 
-    def extension(self, name: str) -> object:
-        """The storage of the service called ``name`` (see ``storage.extensions``)."""
-        return self.store.extension(name)
+    def extension(self, port: Port[T]) -> T:
+        """The storage of one service, as wired in ``rewardledger.bootstrap``."""
+        return self.extensions.get(port)
 
     def _retry(self, write: Callable[[], T]) -> T:
         """Run a short write, again on contention, at most WRITE_RETRIES_MAX times."""

@@ -8,77 +8,28 @@ are domain values (``rewardledger.domain``), so storage depends on the domain on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
 from rewardledger.domain.access import StoredApiKey
-from rewardledger.domain.accounts import Account, AccountState
+from rewardledger.domain.accounts import Account
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.reconciliation import AccountDiscrepancy, AccountJournalTotals
 from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.domain.transfers import (
-    Accepted,
     JournalEntry,
-    PendingRow,
-    RefusedRow,
     StoredRefusal,
     Transfer,
 )
-
-
-class WriteSession(Protocol):
-    """One write transaction on one tenant. Nothing is kept unless ``commit`` is called.
-
-    Raises ``DuplicateIdError`` when a written id exists already and ``RetryableError`` on
-    contention (both from ``rewardledger.domain.errors``).
-    """
-
-    def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]: ...
-
-    def pending_rows(self, pending_ids: Sequence[str]) -> dict[str, PendingRow]: ...
-
-    def open_holds(self, pending_ids: Sequence[str]) -> set[str]: ...
-
-    def resolutions(self, pending_ids: Sequence[str]) -> dict[str, str]: ...
-
-    def write(
-        self,
-        accepted: Sequence[Accepted],
-        refused: Sequence[RefusedRow],
-        accounts: Sequence[AccountState],
-        events: Sequence[OutboxEvent],
-        now: datetime,
-        cycle_tag: Callable[[datetime], str],
-    ) -> None: ...
-
-    def commit(self) -> None: ...
-
-
-class Unit(Protocol):
-    """One write transaction on one tenant, shared by the journal (``session``) and the tables
-    of a service, whose storage reaches them through this object. Nothing is kept unless
-    ``commit`` is called; leaving the context without it rolls everything back."""
-
-    tenant_id: str
-
-    @property
-    def session(self) -> WriteSession: ...
-
-    def write_events(self, events: Sequence[OutboxEvent], now: datetime) -> None: ...
-
-    def commit(self) -> None: ...
+from rewardledger.ledger.storage_unit import StorageUnit, WriteSession
 
 
 class Store(Protocol):
     """Persistence for the ledger: tenants, assets, accounts, the journal and its projections."""
 
-    def unit_of_work(self, tenant_id: str) -> AbstractContextManager[Unit]: ...
-
-    def extension(self, name: str) -> object:
-        """The storage of the service called ``name``; it implements that service's protocol."""
-        ...
+    def unit_of_work(self, tenant_id: str) -> AbstractContextManager[StorageUnit]: ...
 
     dialect: str
 

@@ -57,8 +57,9 @@ from rewardledger.domain.transfers import (
     request_fields,
 )
 from rewardledger.ledger.clock import Clock
-from rewardledger.ledger.ports import Store, WriteSession
+from rewardledger.ledger.ports import Store
 from rewardledger.ledger.results import TransferResult
+from rewardledger.ledger.storage_unit import WriteSession
 
 EVENT_TYPES = {
     Phase.SINGLE: "transfer.posted",

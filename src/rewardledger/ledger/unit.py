@@ -28,9 +28,10 @@ from rewardledger.domain.transfers import (
     operation_id,
 )
 from rewardledger.ledger.clock import Clock
-from rewardledger.ledger.ports import Store, Unit
+from rewardledger.ledger.ports import Store
 from rewardledger.ledger.posting import Poster, pause_before_retry
 from rewardledger.ledger.results import TransferResult
+from rewardledger.ledger.storage_unit import StorageUnit
 
 T = TypeVar("T")
 
@@ -43,7 +44,7 @@ class UnitOfWork:
 
     def __init__(
         self,
-        unit: Unit,
+        unit: StorageUnit,
         poster: Poster,
         tenant: Tenant,
         assets: Mapping[str, Asset],

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from rewardledger.domain.budgets import (
     BUILT_IN_CURRENCIES,
@@ -89,10 +89,10 @@ from rewardledger.domain.tenants import display_name
 from rewardledger.domain.text import check_storable
 from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPending
 from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.posting import raise_for_single
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.ledger.unit import UnitOfWork
-
-EXTENSION = "budgets"
 
 
 class BudgetStore(Protocol):
@@ -102,24 +102,24 @@ class BudgetStore(Protocol):
     outside any.
     """
 
-    def insert_budget(self, unit: object, policy: BudgetPolicy) -> None: ...
+    def insert_budget(self, unit: StorageUnit, policy: BudgetPolicy) -> None: ...
     def lock_budget(
-        self, unit: object, tenant_id: str, budget_id: str
+        self, unit: StorageUnit, tenant_id: str, budget_id: str
     ) -> tuple[BudgetPolicy, str | None] | None: ...
     def get_budget(self, tenant_id: str, budget_id: str) -> BudgetPolicy | None: ...
     def list_budgets(self, tenant_id: str, after: str | None, limit: int) -> list[BudgetPolicy]: ...
     def set_current_period(
-        self, unit: object, tenant_id: str, budget_id: str, period: str
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str
     ) -> None: ...
     def get_period(
-        self, unit: object | None, tenant_id: str, budget_id: str, period: str
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
     ) -> PeriodRecord | None: ...
     def periods(
-        self, unit: object | None, tenant_id: str, budget_id: str
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str
     ) -> list[PeriodRecord]: ...
     def insert_period(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         budget_id: str,
         period: str,
@@ -127,11 +127,11 @@ class BudgetStore(Protocol):
         now: datetime,
     ) -> None: ...
     def add_to_period(
-        self, unit: object, tenant_id: str, budget_id: str, period: str, **deltas: int
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **deltas: int
     ) -> None: ...
     def ensure_account(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         account_id: str,
         asset_code: str,
@@ -140,23 +140,27 @@ class BudgetStore(Protocol):
         now: datetime,
     ) -> bool: ...
     def account_totals(
-        self, unit: object | None, tenant_id: str, account_ids: Sequence[str]
+        self, unit: ReadUnit | None, tenant_id: str, account_ids: Sequence[str]
     ) -> dict[str, tuple[int, int, int]]: ...
-    def journal_row(self, unit: object, tenant_id: str, transfer_id: str) -> EntryRecord | None: ...
-    def resolution(self, unit: object, tenant_id: str, pending_id: str) -> Resolution | None: ...
+    def journal_row(
+        self, unit: StorageUnit, tenant_id: str, transfer_id: str
+    ) -> EntryRecord | None: ...
+    def resolution(
+        self, unit: StorageUnit, tenant_id: str, pending_id: str
+    ) -> Resolution | None: ...
     def get_reservation(
-        self, unit: object | None, tenant_id: str, budget_id: str, reference: str
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, reference: str
     ) -> ReservationRecord | None: ...
-    def insert_reservation(self, unit: object, record: ReservationRecord) -> None: ...
+    def insert_reservation(self, unit: StorageUnit, record: ReservationRecord) -> None: ...
     def member_usage(
-        self, unit: object, tenant_id: str, budget_id: str, period: str, member_key: str
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, member_key: str
     ) -> tuple[int, int]: ...
     def reservations_total(
-        self, unit: object | None, tenant_id: str, budget_id: str, period: str
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
     ) -> int: ...
     def insert_alert_if_absent(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         budget_id: str,
         period: str,
@@ -165,19 +169,19 @@ class BudgetStore(Protocol):
         now: datetime,
     ) -> bool: ...
     def alerts(self, tenant_id: str, budget_id: str | None, limit: int) -> list[AlertRecord]: ...
-    def corrected_amount(self, unit: object, tenant_id: str, reverses_id: str) -> int: ...
-    def insert_correction(self, unit: object, record: CorrectionRecord) -> None: ...
+    def corrected_amount(self, unit: StorageUnit, tenant_id: str, reverses_id: str) -> int: ...
+    def insert_correction(self, unit: StorageUnit, record: CorrectionRecord) -> None: ...
     def corrections(self, tenant_id: str, budget_id: str) -> list[CorrectionRecord]: ...
     def kind_totals(
         self,
-        unit: object | None,
+        unit: ReadUnit | None,
         tenant_id: str,
         account_id: str,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> KindTotals: ...
-    def open_pending_total(self, unit: object | None, tenant_id: str, account_id: str) -> int: ...
-    def snapshot(self) -> AbstractContextManager[object]: ...
+    def open_pending_total(self, unit: ReadUnit | None, tenant_id: str, account_id: str) -> int: ...
+    def snapshot(self, tenant_id: str) -> AbstractContextManager[ReadUnit]: ...
     def entries(
         self,
         tenant_id: str,
@@ -187,8 +191,11 @@ class BudgetStore(Protocol):
     ) -> list[EntryRecord]: ...
 
 
+STORE: Port[BudgetStore] = Port("budgets")
+
+
 def _store(ledger: Ledger) -> BudgetStore:
-    return cast(BudgetStore, ledger.extension(EXTENSION))
+    return ledger.extension(STORE)
 
 
 # Account and journal ids ---------------------------------------------------------------------
@@ -537,7 +544,7 @@ def _roll_over(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy, into:
 
 
 def _figures(
-    store: BudgetStore, unit: object | None, tenant_id: str, record: PeriodRecord
+    store: BudgetStore, unit: ReadUnit | None, tenant_id: str, record: PeriodRecord
 ) -> Figures:
     totals = store.account_totals(unit, tenant_id, [record.account_id])
     return record.figures(*totals.get(record.account_id, (0, 0, 0)))
@@ -995,7 +1002,7 @@ def utilization(
     tenant = ledger.get_tenant(tenant_id)
     key = period if period is not None else period_key(policy.period, ledger.clock(), tenant.zone)
     store = _store(ledger)
-    with store.snapshot() as snapshot:
+    with store.snapshot(tenant_id) as snapshot:
         record = store.get_period(snapshot, tenant_id, policy.id, key)
         if record is None:
             return _utilization(policy, key, Figures(0, 0, 0, 0, 0, 0, 0, 0))
@@ -1100,11 +1107,13 @@ def reconcile(ledger: Ledger, tenant_id: str, budget_id: str) -> BudgetReconcili
     """Check every period's materialized figures against the journal, and the hard cap."""
     policy = get_budget(ledger, tenant_id, budget_id)
     store = _store(ledger)
-    with store.snapshot() as snapshot:
+    with store.snapshot(tenant_id) as snapshot:
         return _reconcile(store, snapshot, policy)
 
 
-def _reconcile(store: BudgetStore, snapshot: object, policy: BudgetPolicy) -> BudgetReconciliation:
+def _reconcile(
+    store: BudgetStore, snapshot: ReadUnit, policy: BudgetPolicy
+) -> BudgetReconciliation:
     tenant_id = policy.tenant_id
     records = store.periods(snapshot, tenant_id, policy.id)
     accounts = store.account_totals(snapshot, tenant_id, [r.account_id for r in records])

@@ -78,8 +78,10 @@ from rewardledger.domain.transfers import (
     derived_id,
 )
 from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.results import RepairReport
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.ledger.unit import UnitOfWork
 
 DEFAULT_ASSET = "LUMIS"
@@ -91,10 +93,17 @@ class PointsStore(Protocol):
     def get_expiry(self, tenant_id: str, asset_code: str) -> ExpiryPolicy | None: ...
     def points_assets(self, tenant_id: str) -> list[str]: ...
     def put_asset(
-        self, unit: object, tenant_id: str, asset_code: str, expiry: ExpiryPolicy, now: datetime
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        asset_code: str,
+        expiry: ExpiryPolicy,
+        now: datetime,
     ) -> None: ...
     def reasons(self, tenant_id: str) -> dict[tuple[str, str], Reason]: ...
-    def put_reason(self, unit: object, tenant_id: str, reason: Reason, now: datetime) -> None: ...
+    def put_reason(
+        self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime
+    ) -> None: ...
     def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool: ...
     def known_holders(
         self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
@@ -105,27 +114,33 @@ class PointsStore(Protocol):
     def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
     def lock_holders(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         asset_code: str,
         holder_ids: Sequence[str],
         now: datetime,
     ) -> None: ...
     def open_lots(
-        self, unit: object, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+        self, unit: StorageUnit, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
     ) -> list[Lot]: ...
-    def get_lot(self, unit: object | None, tenant_id: str, lot_id: str) -> Lot | None: ...
-    def get_lots(self, unit: object, tenant_id: str, lot_ids: Sequence[str]) -> dict[str, Lot]: ...
-    def insert_lots(self, unit: object, tenant_id: str, lots: Sequence[Lot]) -> None: ...
-    def update_lots(self, unit: object, tenant_id: str, lots: Sequence[Lot]) -> None: ...
+    def get_lot(self, unit: ReadUnit | None, tenant_id: str, lot_id: str) -> Lot | None: ...
+    def get_lots(
+        self, unit: StorageUnit, tenant_id: str, lot_ids: Sequence[str]
+    ) -> dict[str, Lot]: ...
+    def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
+    def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
     def insert_moves(
-        self, unit: object, tenant_id: str, moves: Sequence[tuple[str, str, int]], now: datetime
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        moves: Sequence[tuple[str, str, int]],
+        now: datetime,
     ) -> None: ...
     def moves_of(
-        self, unit: object | None, tenant_id: str, movement_id: str
+        self, unit: ReadUnit | None, tenant_id: str, movement_id: str
     ) -> list[tuple[str, int]]: ...
     def existing_transfer_ids(
-        self, unit: object, tenant_id: str, transfer_ids: Sequence[str]
+        self, unit: StorageUnit, tenant_id: str, transfer_ids: Sequence[str]
     ) -> set[str]: ...
     def due_lots(
         self, tenant_id: str, state: LotState, now: datetime, limit: int
@@ -135,15 +150,15 @@ class PointsStore(Protocol):
     ) -> list[tuple[datetime, int]]: ...
     def get_redemption(
         self,
-        unit: object | None,
+        unit: ReadUnit | None,
         tenant_id: str,
         *,
         redemption_id: str | None = None,
         code: str | None = None,
     ) -> dict[str, Any] | None: ...
-    def insert_redemption(self, unit: object, row: Mapping[str, Any]) -> None: ...
+    def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None: ...
     def update_redemption(
-        self, unit: object, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
+        self, unit: StorageUnit, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
     ) -> None: ...
     def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]: ...
     def accumulations(
@@ -165,8 +180,11 @@ class PointsStore(Protocol):
     ) -> dict[str, int]: ...
 
 
+STORE: Port[PointsStore] = Port("points")
+
+
 def store_of(ledger: Ledger) -> PointsStore:
-    return cast(PointsStore, ledger.extension("points"))
+    return ledger.extension(STORE)
 
 
 # Results ------------------------------------------------------------------------------------

@@ -10,11 +10,10 @@ write to a budget first locks its row (``SELECT ... FOR UPDATE`` on PostgreSQL; 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, case, func, insert, or_, select, update
 
@@ -30,6 +29,7 @@ from rewardledger.domain.budgets import (
     ReservationRecord,
     Resolution,
 )
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema import accounts, assets, transfers
 from rewardledger.storage.schema_budgets import (
     budget_alerts,
@@ -38,7 +38,7 @@ from rewardledger.storage.schema_budgets import (
     budget_reservations,
     budgets,
 )
-from rewardledger.storage.store import StorageUnit
+from rewardledger.storage.unit import SqlSnapshot, connection_of, reading, snapshot
 
 _COUNTERS = (
     "funded_minor",
@@ -51,19 +51,6 @@ _COUNTERS = (
 )
 
 
-def _connection(unit: object) -> Connection:
-    return cast(StorageUnit, unit).connection
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A read-only transaction whose reads all see one state of the database (REPEATABLE
-    READ on PostgreSQL; on SQLite in WAL mode a read transaction is a snapshot already).
-    Passed where a unit of work is, so that the same methods read through it."""
-
-    connection: Connection
-
-
 class SqlBudgetStore:
     """Implements ``rewardledger.services.budgets.BudgetStore``."""
 
@@ -71,28 +58,16 @@ class SqlBudgetStore:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
 
-    @contextmanager
-    def snapshot(self) -> Iterator[Snapshot]:
-        with self._engine.connect() as connection:
-            if self._postgres:
-                connection.execution_options(
-                    isolation_level="REPEATABLE READ", postgresql_readonly=True
-                )
-            with connection.begin():
-                yield Snapshot(connection)
+    def snapshot(self, tenant_id: str) -> AbstractContextManager[SqlSnapshot]:
+        return snapshot(self._engine, tenant_id)
 
-    @contextmanager
-    def _reading(self, unit: object | None) -> Iterator[Connection]:
-        if unit is not None:
-            yield _connection(unit)
-            return
-        with self._engine.connect() as connection:
-            yield connection
+    def _reading(self, unit: ReadUnit | None) -> AbstractContextManager[Connection]:
+        return reading(self._engine, unit)
 
     # Budgets ---------------------------------------------------------------------------------
 
-    def insert_budget(self, unit: object, policy: BudgetPolicy) -> None:
-        _connection(unit).execute(
+    def insert_budget(self, unit: StorageUnit, policy: BudgetPolicy) -> None:
+        connection_of(unit).execute(
             insert(budgets).values(
                 tenant_id=policy.tenant_id,
                 budget_id=policy.id,
@@ -110,13 +85,13 @@ class SqlBudgetStore:
         )
 
     def lock_budget(
-        self, unit: object, tenant_id: str, budget_id: str
+        self, unit: StorageUnit, tenant_id: str, budget_id: str
     ) -> tuple[BudgetPolicy, str | None] | None:
         """The budget and its current period, its row locked until the unit ends."""
         query = _budget_query(tenant_id).where(budgets.c.budget_id == budget_id)
         if self._postgres:
             query = query.with_for_update(of=budgets)
-        row = _connection(unit).execute(query).first()
+        row = connection_of(unit).execute(query).first()
         return None if row is None else (_policy(row), row.current_period)
 
     def get_budget(self, tenant_id: str, budget_id: str) -> BudgetPolicy | None:
@@ -133,8 +108,10 @@ class SqlBudgetStore:
         with self._engine.connect() as connection:
             return [_policy(row) for row in connection.execute(query)]
 
-    def set_current_period(self, unit: object, tenant_id: str, budget_id: str, period: str) -> None:
-        _connection(unit).execute(
+    def set_current_period(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str
+    ) -> None:
+        connection_of(unit).execute(
             update(budgets)
             .where(budgets.c.tenant_id == tenant_id, budgets.c.budget_id == budget_id)
             .values(current_period=period)
@@ -143,36 +120,36 @@ class SqlBudgetStore:
     # Periods ---------------------------------------------------------------------------------
 
     def get_period(
-        self, unit: object | None, tenant_id: str, budget_id: str, period: str
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
     ) -> PeriodRecord | None:
         query = _period_query(tenant_id, budget_id).where(budget_periods.c.period == period)
         if unit is not None:
-            row = _connection(unit).execute(query).first()
+            row = connection_of(unit).execute(query).first()
         else:
             with self._engine.connect() as connection:
                 row = connection.execute(query).first()
         return None if row is None else _period(row)
 
-    def periods(self, unit: object | None, tenant_id: str, budget_id: str) -> list[PeriodRecord]:
+    def periods(self, unit: ReadUnit | None, tenant_id: str, budget_id: str) -> list[PeriodRecord]:
         """Every period of the budget, oldest first (by the time it was opened)."""
         query = _period_query(tenant_id, budget_id).order_by(
             budget_periods.c.opened_at, budget_periods.c.period
         )
         if unit is not None:
-            return [_period(row) for row in _connection(unit).execute(query)]
+            return [_period(row) for row in connection_of(unit).execute(query)]
         with self._engine.connect() as connection:
             return [_period(row) for row in connection.execute(query)]
 
     def insert_period(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         budget_id: str,
         period: str,
         account_id: str,
         now: datetime,
     ) -> None:
-        _connection(unit).execute(
+        connection_of(unit).execute(
             insert(budget_periods).values(
                 tenant_id=tenant_id,
                 budget_id=budget_id,
@@ -183,11 +160,11 @@ class SqlBudgetStore:
         )
 
     def add_to_period(
-        self, unit: object, tenant_id: str, budget_id: str, period: str, **deltas: int
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **deltas: int
     ) -> None:
         assert deltas, deltas
         assert set(deltas) <= set(_COUNTERS), deltas
-        _connection(unit).execute(
+        connection_of(unit).execute(
             update(budget_periods)
             .where(
                 budget_periods.c.tenant_id == tenant_id,
@@ -201,7 +178,7 @@ class SqlBudgetStore:
 
     def ensure_account(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         account_id: str,
         asset_code: str,
@@ -214,7 +191,7 @@ class SqlBudgetStore:
         A concurrent twin that opens it first makes the insert collide: the unit is re-run
         (``DuplicateIdError``) and finds it.
         """
-        connection = _connection(unit)
+        connection = connection_of(unit)
         found = connection.execute(
             select(accounts.c.account_id).where(
                 accounts.c.tenant_id == tenant_id, accounts.c.account_id == account_id
@@ -236,7 +213,7 @@ class SqlBudgetStore:
         return True
 
     def account_totals(
-        self, unit: object | None, tenant_id: str, account_ids: Sequence[str]
+        self, unit: ReadUnit | None, tenant_id: str, account_ids: Sequence[str]
     ) -> dict[str, tuple[int, int, int]]:
         """account id -> (credits_posted, debits_posted, debits_pending)."""
         query = select(
@@ -246,15 +223,15 @@ class SqlBudgetStore:
             accounts.c.debits_pending,
         ).where(accounts.c.tenant_id == tenant_id, accounts.c.account_id.in_(account_ids))
         if unit is not None:
-            rows = _connection(unit).execute(query).all()
+            rows = connection_of(unit).execute(query).all()
         else:
             with self._engine.connect() as connection:
                 rows = connection.execute(query).all()
         return {r.account_id: (r.credits_posted, r.debits_posted, r.debits_pending) for r in rows}
 
-    def asset_scale(self, unit: object, tenant_id: str, code: str) -> int | None:
+    def asset_scale(self, unit: StorageUnit, tenant_id: str, code: str) -> int | None:
         row = (
-            _connection(unit)
+            connection_of(unit)
             .execute(
                 select(assets.c.scale).where(assets.c.tenant_id == tenant_id, assets.c.code == code)
             )
@@ -262,18 +239,20 @@ class SqlBudgetStore:
         )
         return None if row is None else int(row.scale)
 
-    def journal_row(self, unit: object, tenant_id: str, transfer_id: str) -> EntryRecord | None:
+    def journal_row(
+        self, unit: StorageUnit, tenant_id: str, transfer_id: str
+    ) -> EntryRecord | None:
         row = (
-            _connection(unit)
+            connection_of(unit)
             .execute(_entry_query(tenant_id).where(transfers.c.transfer_id == transfer_id))
             .first()
         )
         return None if row is None else _entry(row)
 
-    def resolution(self, unit: object, tenant_id: str, pending_id: str) -> Resolution | None:
+    def resolution(self, unit: StorageUnit, tenant_id: str, pending_id: str) -> Resolution | None:
         """How a pending transfer was resolved (post, void or expire), or None while open."""
         row = (
-            _connection(unit)
+            connection_of(unit)
             .execute(
                 select(transfers.c.transfer_id, transfers.c.phase, transfers.c.amount_minor).where(
                     transfers.c.tenant_id == tenant_id,
@@ -288,7 +267,7 @@ class SqlBudgetStore:
     # Reservations ----------------------------------------------------------------------------
 
     def get_reservation(
-        self, unit: object | None, tenant_id: str, budget_id: str, reference: str
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, reference: str
     ) -> ReservationRecord | None:
         query = select(budget_reservations).where(
             budget_reservations.c.tenant_id == tenant_id,
@@ -296,14 +275,14 @@ class SqlBudgetStore:
             budget_reservations.c.reference == reference,
         )
         if unit is not None:
-            row = _connection(unit).execute(query).first()
+            row = connection_of(unit).execute(query).first()
         else:
             with self._engine.connect() as connection:
                 row = connection.execute(query).first()
         return None if row is None else _reservation(row)
 
-    def insert_reservation(self, unit: object, record: ReservationRecord) -> None:
-        _connection(unit).execute(
+    def insert_reservation(self, unit: StorageUnit, record: ReservationRecord) -> None:
+        connection_of(unit).execute(
             insert(budget_reservations).values(
                 tenant_id=record.tenant_id,
                 budget_id=record.budget_id,
@@ -318,7 +297,7 @@ class SqlBudgetStore:
         )
 
     def member_usage(
-        self, unit: object, tenant_id: str, budget_id: str, period: str, member_key: str
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, member_key: str
     ) -> tuple[int, int]:
         """(amount, count) of the member's reservations in the period that still count: open
         ones at their reserved amount, charged ones at their charged amount; released and
@@ -327,7 +306,7 @@ class SqlBudgetStore:
         r = budget_reservations
         counted = or_(resolved.c.transfer_id.is_(None), resolved.c.phase == "post")
         row = (
-            _connection(unit)
+            connection_of(unit)
             .execute(
                 select(
                     func.coalesce(
@@ -364,7 +343,7 @@ class SqlBudgetStore:
         return int(row[0]), int(row[1])
 
     def reservations_total(
-        self, unit: object | None, tenant_id: str, budget_id: str, period: str
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
     ) -> int:
         with self._reading(unit) as connection:
             return int(
@@ -381,7 +360,7 @@ class SqlBudgetStore:
 
     def insert_alert_if_absent(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         budget_id: str,
         period: str,
@@ -393,7 +372,7 @@ class SqlBudgetStore:
 
         Called under the budget's row lock, so two writers never race for one key.
         """
-        connection = _connection(unit)
+        connection = connection_of(unit)
         found = connection.execute(
             select(budget_alerts.c.alert_key).where(
                 budget_alerts.c.tenant_id == tenant_id,
@@ -446,9 +425,9 @@ class SqlBudgetStore:
 
     # Corrections -----------------------------------------------------------------------------
 
-    def corrected_amount(self, unit: object, tenant_id: str, reverses_id: str) -> int:
+    def corrected_amount(self, unit: StorageUnit, tenant_id: str, reverses_id: str) -> int:
         return int(
-            _connection(unit)
+            connection_of(unit)
             .execute(
                 select(func.coalesce(func.sum(budget_corrections.c.amount_minor), 0)).where(
                     budget_corrections.c.tenant_id == tenant_id,
@@ -458,8 +437,8 @@ class SqlBudgetStore:
             .scalar_one()
         )
 
-    def insert_correction(self, unit: object, record: CorrectionRecord) -> None:
-        _connection(unit).execute(
+    def insert_correction(self, unit: StorageUnit, record: CorrectionRecord) -> None:
+        connection_of(unit).execute(
             insert(budget_corrections).values(
                 tenant_id=record.tenant_id,
                 transfer_id=record.transfer_id,
@@ -502,7 +481,7 @@ class SqlBudgetStore:
 
     def kind_totals(
         self,
-        unit: object | None,
+        unit: ReadUnit | None,
         tenant_id: str,
         account_id: str,
         since: datetime | None = None,
@@ -536,7 +515,7 @@ class SqlBudgetStore:
             ]
         )
 
-    def open_pending_total(self, unit: object | None, tenant_id: str, account_id: str) -> int:
+    def open_pending_total(self, unit: ReadUnit | None, tenant_id: str, account_id: str) -> int:
         """What the account's open pending transfers hold, from the journal alone."""
         t = transfers
         resolved = transfers.alias("resolved")

@@ -14,8 +14,8 @@ Owns: the statements on the tables of ``schema_cycles``. Protects:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, cast
 
@@ -55,6 +55,7 @@ from rewardledger.domain.cycles import (
     RefreshMode,
     row_id,
 )
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema_cycles import (
     cashback_accounts,
     cashback_ledger,
@@ -66,7 +67,7 @@ from rewardledger.storage.schema_cycles import (
     debt_movements,
     debt_programs,
 )
-from rewardledger.storage.store import StorageUnit
+from rewardledger.storage.unit import connection_of, reading
 
 Pair = tuple[str, str]
 
@@ -78,13 +79,8 @@ class SqlCycleStore:
 
     # Plumbing --------------------------------------------------------------------------------
 
-    @contextmanager
-    def _reading(self, unit: object | None) -> Iterator[Connection]:
-        if unit is not None:
-            yield cast(StorageUnit, unit).connection
-            return
-        with self.engine.connect() as connection:
-            yield connection
+    def _reading(self, unit: ReadUnit | None) -> AbstractContextManager[Connection]:
+        return reading(self.engine, unit)
 
     def _insert(self, table: Any) -> Any:
         return postgresql.insert(table) if self.postgres else sqlite.insert(table)
@@ -102,16 +98,16 @@ class SqlCycleStore:
 
     # Settings and programmes ---------------------------------------------------------------
 
-    def get_refresh_mode(self, tenant_id: str, unit: object | None = None) -> RefreshMode:
+    def get_refresh_mode(self, tenant_id: str, unit: ReadUnit | None = None) -> RefreshMode:
         with self._reading(unit) as connection:
             mode = connection.scalar(
                 select(cycle_settings.c.refresh_mode).where(cycle_settings.c.tenant_id == tenant_id)
             )
         return RefreshMode(mode) if mode is not None else RefreshMode.JOB
 
-    def put_refresh_mode(self, unit: object, mode: RefreshMode, now: datetime) -> None:
-        connection = cast(StorageUnit, unit).connection
-        tenant_id = cast(StorageUnit, unit).tenant_id
+    def put_refresh_mode(self, unit: StorageUnit, mode: RefreshMode, now: datetime) -> None:
+        connection = connection_of(unit)
+        tenant_id = unit.tenant_id
         self._upsert(
             connection,
             cycle_settings,
@@ -119,7 +115,7 @@ class SqlCycleStore:
         )
 
     def get_cashback_program(
-        self, tenant_id: str, unit: object | None = None
+        self, tenant_id: str, unit: ReadUnit | None = None
     ) -> CashbackProgram | None:
         with self._reading(unit) as connection:
             row = connection.execute(
@@ -131,13 +127,15 @@ class SqlCycleStore:
             row.currency, row.minimum_spend_minor, row.default_cap_minor, row.grace_days
         )
 
-    def put_cashback_program(self, unit: object, program: CashbackProgram, now: datetime) -> None:
+    def put_cashback_program(
+        self, unit: StorageUnit, program: CashbackProgram, now: datetime
+    ) -> None:
         self._upsert(
-            cast(StorageUnit, unit).connection,
+            connection_of(unit),
             cashback_programs,
             [
                 {
-                    "tenant_id": cast(StorageUnit, unit).tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "currency": program.currency,
                     "minimum_spend_minor": program.minimum_spend_minor,
                     "default_cap_minor": program.default_cap_minor,
@@ -148,7 +146,7 @@ class SqlCycleStore:
         )
 
     def get_cashback_account(
-        self, tenant_id: str, account_id: str, unit: object | None = None
+        self, tenant_id: str, account_id: str, unit: ReadUnit | None = None
     ) -> CashbackAccountSettings | None:
         with self._reading(unit) as connection:
             row = connection.execute(
@@ -162,14 +160,14 @@ class SqlCycleStore:
         return CashbackAccountSettings(row.account_id, row.default_cap_minor, row.enrolled)
 
     def put_cashback_account(
-        self, unit: object, settings: CashbackAccountSettings, now: datetime
+        self, unit: StorageUnit, settings: CashbackAccountSettings, now: datetime
     ) -> None:
         self._upsert(
-            cast(StorageUnit, unit).connection,
+            connection_of(unit),
             cashback_accounts,
             [
                 {
-                    "tenant_id": cast(StorageUnit, unit).tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "account_id": settings.account_id,
                     "default_cap_minor": settings.default_cap_minor,
                     "enrolled": settings.enrolled,
@@ -178,7 +176,7 @@ class SqlCycleStore:
             ],
         )
 
-    def get_debt_program(self, tenant_id: str, unit: object | None = None) -> DebtProgram | None:
+    def get_debt_program(self, tenant_id: str, unit: ReadUnit | None = None) -> DebtProgram | None:
         with self._reading(unit) as connection:
             row = connection.execute(
                 select(debt_programs).where(debt_programs.c.tenant_id == tenant_id)
@@ -187,13 +185,13 @@ class SqlCycleStore:
             return None
         return DebtProgram(row.currency, row.closing_day, row.due_day, row.grace_days)
 
-    def put_debt_program(self, unit: object, program: DebtProgram, now: datetime) -> None:
+    def put_debt_program(self, unit: StorageUnit, program: DebtProgram, now: datetime) -> None:
         self._upsert(
-            cast(StorageUnit, unit).connection,
+            connection_of(unit),
             debt_programs,
             [
                 {
-                    "tenant_id": cast(StorageUnit, unit).tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "currency": program.currency,
                     "closing_day": program.closing_day,
                     "due_day": program.due_day,
@@ -205,17 +203,18 @@ class SqlCycleStore:
 
     # Dirty marks -------------------------------------------------------------------------------
 
-    def mark_dirty(self, unit: object, ledger: LedgerName, holder_id: str, tag: str) -> DirtyMark:
+    def mark_dirty(
+        self, unit: StorageUnit, ledger: LedgerName, holder_id: str, tag: str
+    ) -> DirtyMark:
         """Mark (holder, cycle) dirty with a fresh token. On PostgreSQL the upsert also locks
         the pair until commit: it is the lock under which an accrual checks its cap."""
-        storage = cast(StorageUnit, unit)
         token = secrets.token_hex(16)
         self._upsert(
-            storage.connection,
+            connection_of(unit),
             cycle_dirty,
             [
                 {
-                    "tenant_id": storage.tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "ledger": ledger.value,
                     "holder_id": holder_id,
                     "cycle_tag": tag,
@@ -225,27 +224,25 @@ class SqlCycleStore:
         )
         return DirtyMark(ledger, holder_id, tag, token)
 
-    def take_dirty(self, unit: object, limit: int) -> list[DirtyMark]:
-        storage = cast(StorageUnit, unit)
+    def take_dirty(self, unit: StorageUnit, limit: int) -> list[DirtyMark]:
         query = (
             select(cycle_dirty)
-            .where(cycle_dirty.c.tenant_id == storage.tenant_id)
+            .where(cycle_dirty.c.tenant_id == unit.tenant_id)
             .order_by(cycle_dirty.c.ledger, cycle_dirty.c.holder_id, cycle_dirty.c.cycle_tag)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         return [
             DirtyMark(LedgerName(row.ledger), row.holder_id, row.cycle_tag, row.token)
-            for row in storage.connection.execute(query)
+            for row in connection_of(unit).execute(query)
         ]
 
-    def clear_dirty(self, unit: object, mark: DirtyMark) -> None:
+    def clear_dirty(self, unit: StorageUnit, mark: DirtyMark) -> None:
         """Delete the mark only if it still has the token read: a mark a writer set again
         since (a late commit) survives for the next refresh."""
-        storage = cast(StorageUnit, unit)
-        storage.connection.execute(
+        connection_of(unit).execute(
             delete(cycle_dirty).where(
-                cycle_dirty.c.tenant_id == storage.tenant_id,
+                cycle_dirty.c.tenant_id == unit.tenant_id,
                 cycle_dirty.c.ledger == mark.ledger.value,
                 cycle_dirty.c.holder_id == mark.holder_id,
                 cycle_dirty.c.cycle_tag == mark.cycle_tag,
@@ -260,10 +257,11 @@ class SqlCycleStore:
                 or 0
             )
 
-    def mark_due(self, unit: object, closing_tags: Sequence[str], overdue_before: datetime) -> int:
+    def mark_due(
+        self, unit: StorageUnit, closing_tags: Sequence[str], overdue_before: datetime
+    ) -> int:
         """Mark dirty the open cashback rows of ``closing_tags`` (cycles now past their grace)
         and the unpaid debt rows due before ``overdue_before``; return how many."""
-        storage = cast(StorageUnit, unit)
         token = (
             func.lower(func.hex(func.randomblob(16)))
             if not self.postgres
@@ -280,7 +278,7 @@ class SqlCycleStore:
                     cashback_ledger.c.cycle_tag,
                     token,
                 ).where(
-                    cashback_ledger.c.tenant_id == storage.tenant_id,
+                    cashback_ledger.c.tenant_id == unit.tenant_id,
                     cashback_ledger.c.status == CycleStatus.OPEN.value,
                     cashback_ledger.c.cycle_tag.in_(list(closing_tags)),
                 )
@@ -293,7 +291,7 @@ class SqlCycleStore:
                 debt_ledger.c.cycle_tag,
                 token,
             ).where(
-                debt_ledger.c.tenant_id == storage.tenant_id,
+                debt_ledger.c.tenant_id == unit.tenant_id,
                 debt_ledger.c.status.in_([DebtStatus.OPEN.value, DebtStatus.PARTIAL.value]),
                 debt_ledger.c.net_debt_minor > 0,
                 debt_ledger.c.due_at <= overdue_before,
@@ -307,11 +305,11 @@ class SqlCycleStore:
                 statement = statement.on_conflict_do_nothing()
             else:
                 statement = statement.prefix_with("OR IGNORE")
-            marked += storage.connection.execute(statement).rowcount
+            marked += connection_of(unit).execute(statement).rowcount
         return marked
 
-    def open_cashback_tags(self, tenant_id: str, unit: object) -> list[str]:
-        connection = cast(StorageUnit, unit).connection
+    def open_cashback_tags(self, tenant_id: str, unit: StorageUnit) -> list[str]:
+        connection = connection_of(unit)
         return list(
             connection.scalars(
                 select(cashback_ledger.c.cycle_tag)
@@ -323,35 +321,36 @@ class SqlCycleStore:
             )
         )
 
-    def lock_projection(self, unit: object, *, exclusive: bool) -> None:
+    def lock_projection(self, unit: StorageUnit, *, exclusive: bool) -> None:
         if not self.postgres:
             return  # SQLite: the unit already holds the only write lock
-        storage = cast(StorageUnit, unit)
         function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        storage.connection.exec_driver_sql(
+        connection_of(unit).exec_driver_sql(
             f"SELECT {function}(hashtext('rewardledger.cycles'), hashtext(%(tenant)s))",
-            {"tenant": storage.tenant_id},
+            {"tenant": unit.tenant_id},
         )
 
     # Movements ---------------------------------------------------------------------------------
 
-    def get_cashback_movement(self, unit: object, movement_id: str) -> CashbackMovement | None:
-        storage = cast(StorageUnit, unit)
-        row = storage.connection.execute(
-            select(cashback_movements).where(
-                cashback_movements.c.tenant_id == storage.tenant_id,
-                cashback_movements.c.movement_id == movement_id,
+    def get_cashback_movement(self, unit: StorageUnit, movement_id: str) -> CashbackMovement | None:
+        row = (
+            connection_of(unit)
+            .execute(
+                select(cashback_movements).where(
+                    cashback_movements.c.tenant_id == unit.tenant_id,
+                    cashback_movements.c.movement_id == movement_id,
+                )
             )
-        ).first()
+            .first()
+        )
         return _cashback_movement(row) if row is not None else None
 
-    def insert_cashback_movement(self, unit: object, movement: CashbackMovement) -> None:
-        storage = cast(StorageUnit, unit)
-        storage.connection.execute(
+    def insert_cashback_movement(self, unit: StorageUnit, movement: CashbackMovement) -> None:
+        connection_of(unit).execute(
             cashback_movements.insert(),
             [
                 {
-                    "tenant_id": storage.tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "movement_id": movement.id,
                     "account_id": movement.account_id,
                     "cycle_tag": movement.cycle_tag,
@@ -369,23 +368,25 @@ class SqlCycleStore:
             ],
         )
 
-    def get_debt_movement(self, unit: object, movement_id: str) -> DebtMovement | None:
-        storage = cast(StorageUnit, unit)
-        row = storage.connection.execute(
-            select(debt_movements).where(
-                debt_movements.c.tenant_id == storage.tenant_id,
-                debt_movements.c.movement_id == movement_id,
+    def get_debt_movement(self, unit: StorageUnit, movement_id: str) -> DebtMovement | None:
+        row = (
+            connection_of(unit)
+            .execute(
+                select(debt_movements).where(
+                    debt_movements.c.tenant_id == unit.tenant_id,
+                    debt_movements.c.movement_id == movement_id,
+                )
             )
-        ).first()
+            .first()
+        )
         return _debt_movement(row) if row is not None else None
 
-    def insert_debt_movement(self, unit: object, movement: DebtMovement) -> None:
-        storage = cast(StorageUnit, unit)
-        storage.connection.execute(
+    def insert_debt_movement(self, unit: StorageUnit, movement: DebtMovement) -> None:
+        connection_of(unit).execute(
             debt_movements.insert(),
             [
                 {
-                    "tenant_id": storage.tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "movement_id": movement.id,
                     "person_id": movement.person_id,
                     "cycle_tag": movement.cycle_tag,
@@ -411,13 +412,10 @@ class SqlCycleStore:
             func.max(case((m.override, 1), else_=0)).label("overridden"),
         ).where(m.tenant_id == tenant_id)
 
-    def cashback_totals(self, unit: object, account_id: str, tag: str) -> CashbackTotals:
+    def cashback_totals(self, unit: StorageUnit, account_id: str, tag: str) -> CashbackTotals:
         """One pair's totals and latest cap snapshot, in one statement (the accrual's path)."""
-        storage = cast(StorageUnit, unit)
         m = cashback_movements.c
-        pair = and_(
-            m.tenant_id == storage.tenant_id, m.account_id == account_id, m.cycle_tag == tag
-        )
+        pair = and_(m.tenant_id == unit.tenant_id, m.account_id == account_id, m.cycle_tag == tag)
         latest_cap = (
             select(m.budget_cap_minor)
             .where(pair, m.budget_cap_minor.is_not(None))
@@ -425,14 +423,18 @@ class SqlCycleStore:
             .limit(1)
             .scalar_subquery()
         )
-        row = storage.connection.execute(
-            select(
-                func.coalesce(func.sum(m.spend_minor), 0).label("spend"),
-                func.coalesce(func.sum(m.cashback_minor), 0).label("cashback"),
-                func.coalesce(func.max(case((m.override, 1), else_=0)), 0).label("overridden"),
-                latest_cap.label("cap"),
-            ).where(pair)
-        ).one()
+        row = (
+            connection_of(unit)
+            .execute(
+                select(
+                    func.coalesce(func.sum(m.spend_minor), 0).label("spend"),
+                    func.coalesce(func.sum(m.cashback_minor), 0).label("cashback"),
+                    func.coalesce(func.max(case((m.override, 1), else_=0)), 0).label("overridden"),
+                    latest_cap.label("cap"),
+                ).where(pair)
+            )
+            .one()
+        )
         return CashbackTotals(
             int(row.spend),
             int(row.cashback),
@@ -473,24 +475,27 @@ class SqlCycleStore:
         return {(row.account_id, row.cycle_tag): int(row.budget_cap_minor) for row in rows}
 
     def cashback_pair_totals(
-        self, unit: object, after: tuple[str, str] | None, limit: int
+        self, unit: StorageUnit, after: tuple[str, str] | None, limit: int
     ) -> list[tuple[str, str, CashbackTotals]]:
         """Totals of the next ``limit`` (account, cycle) pairs after ``after`` (keyset)."""
-        storage = cast(StorageUnit, unit)
         m = cashback_movements.c
-        query = self._cashback_totals_query(storage.tenant_id)
+        query = self._cashback_totals_query(unit.tenant_id)
         if after is not None:
             query = query.where(tuple_(m.account_id, m.cycle_tag) > tuple_(*after))
-        rows = storage.connection.execute(
-            query.group_by(m.account_id, m.cycle_tag)
-            .order_by(m.account_id, m.cycle_tag)
-            .limit(limit)
-        ).all()
+        rows = (
+            connection_of(unit)
+            .execute(
+                query.group_by(m.account_id, m.cycle_tag)
+                .order_by(m.account_id, m.cycle_tag)
+                .limit(limit)
+            )
+            .all()
+        )
         if not rows:
             return []
         caps = self._latest_caps(
-            storage.connection,
-            storage.tenant_id,
+            connection_of(unit),
+            unit.tenant_id,
             (rows[0].account_id, rows[0].cycle_tag),
             (rows[-1].account_id, rows[-1].cycle_tag),
         )
@@ -509,14 +514,13 @@ class SqlCycleStore:
         ]
 
     def cashback_accounts_settings(
-        self, unit: object, account_ids: Sequence[str]
+        self, unit: StorageUnit, account_ids: Sequence[str]
     ) -> dict[str, CashbackAccountSettings]:
-        storage = cast(StorageUnit, unit)
         if not account_ids:
             return {}
-        rows = storage.connection.execute(
+        rows = connection_of(unit).execute(
             select(cashback_accounts).where(
-                cashback_accounts.c.tenant_id == storage.tenant_id,
+                cashback_accounts.c.tenant_id == unit.tenant_id,
                 cashback_accounts.c.account_id.in_(sorted(set(account_ids))),
             )
         )
@@ -565,65 +569,70 @@ class SqlCycleStore:
             due_at,
         )
 
-    def debt_totals(self, unit: object, person_id: str, tag: str) -> DebtTotals:
-        storage = cast(StorageUnit, unit)
+    def debt_totals(self, unit: StorageUnit, person_id: str, tag: str) -> DebtTotals:
         m = debt_movements.c
-        row = storage.connection.execute(
-            self._debt_totals_query(storage.tenant_id)
-            .where(m.person_id == person_id, m.cycle_tag == tag)
-            .group_by(m.person_id, m.cycle_tag)
-        ).first()
+        row = (
+            connection_of(unit)
+            .execute(
+                self._debt_totals_query(unit.tenant_id)
+                .where(m.person_id == person_id, m.cycle_tag == tag)
+                .group_by(m.person_id, m.cycle_tag)
+            )
+            .first()
+        )
         if row is None:
             return DebtTotals(0, False, 0, 0, 0, None)
         return self._debt_totals(row)
 
     def debt_pair_totals(
-        self, unit: object, after: tuple[str, str] | None, limit: int
+        self, unit: StorageUnit, after: tuple[str, str] | None, limit: int
     ) -> list[tuple[str, str, DebtTotals]]:
-        storage = cast(StorageUnit, unit)
         m = debt_movements.c
-        query = self._debt_totals_query(storage.tenant_id)
+        query = self._debt_totals_query(unit.tenant_id)
         if after is not None:
             query = query.where(tuple_(m.person_id, m.cycle_tag) > tuple_(*after))
-        rows = storage.connection.execute(
-            query.group_by(m.person_id, m.cycle_tag).order_by(m.person_id, m.cycle_tag).limit(limit)
-        ).all()
+        rows = (
+            connection_of(unit)
+            .execute(
+                query.group_by(m.person_id, m.cycle_tag)
+                .order_by(m.person_id, m.cycle_tag)
+                .limit(limit)
+            )
+            .all()
+        )
         return [(row.person_id, row.cycle_tag, self._debt_totals(row)) for row in rows]
 
-    def cashback_cycles_of(self, unit: object, account_id: str) -> list[str]:
+    def cashback_cycles_of(self, unit: StorageUnit, account_id: str) -> list[str]:
         """Every cycle in which the account has cashback movements."""
-        storage = cast(StorageUnit, unit)
         m = cashback_movements.c
         return list(
-            storage.connection.scalars(
+            connection_of(unit).scalars(
                 select(m.cycle_tag)
-                .where(m.tenant_id == storage.tenant_id, m.account_id == account_id)
+                .where(m.tenant_id == unit.tenant_id, m.account_id == account_id)
                 .distinct()
                 .order_by(m.cycle_tag)
             )
         )
 
-    def previous_debt_net(self, unit: object, person_id: str, tag: str) -> int:
+    def previous_debt_net(self, unit: StorageUnit, person_id: str, tag: str) -> int:
         """The net debt of the person's latest cycle before ``tag`` that has a row (else 0)."""
-        storage = cast(StorageUnit, unit)
         d = debt_ledger.c
-        value = storage.connection.scalar(
+        value = connection_of(unit).scalar(
             select(d.net_debt_minor)
-            .where(d.tenant_id == storage.tenant_id, d.person_id == person_id, d.cycle_tag < tag)
+            .where(d.tenant_id == unit.tenant_id, d.person_id == person_id, d.cycle_tag < tag)
             .order_by(d.cycle_tag.desc())
             .limit(1)
         )
         return int(value) if value is not None else 0
 
-    def next_debt_cycle(self, unit: object, person_id: str, tag: str) -> str | None:
+    def next_debt_cycle(self, unit: StorageUnit, person_id: str, tag: str) -> str | None:
         """The person's first cycle after ``tag`` that has movements (it carries ``tag``'s net)."""
-        storage = cast(StorageUnit, unit)
         m = debt_movements.c
         return cast(
             str | None,
-            storage.connection.scalar(
+            connection_of(unit).scalar(
                 select(func.min(m.cycle_tag)).where(
-                    m.tenant_id == storage.tenant_id, m.person_id == person_id, m.cycle_tag > tag
+                    m.tenant_id == unit.tenant_id, m.person_id == person_id, m.cycle_tag > tag
                 )
             ),
         )
@@ -647,7 +656,7 @@ class SqlCycleStore:
     # Ledger rows -------------------------------------------------------------------------------
 
     def cashback_rows(
-        self, unit: object | None, tenant_id: str, low: Pair, high: Pair
+        self, unit: ReadUnit | None, tenant_id: str, low: Pair, high: Pair
     ) -> dict[Pair, CashbackRow]:
         """The stored rows whose key is from ``low`` to ``high`` (inclusive)."""
         c = cashback_ledger.c
@@ -660,7 +669,7 @@ class SqlCycleStore:
             return {(row.account_id, row.cycle_tag): _cashback_row(row) for row in rows}
 
     def debt_rows(
-        self, unit: object | None, tenant_id: str, low: Pair, high: Pair
+        self, unit: ReadUnit | None, tenant_id: str, low: Pair, high: Pair
     ) -> dict[Pair, DebtRow]:
         """The stored rows whose key is from ``low`` to ``high`` (inclusive)."""
         d = debt_ledger.c
@@ -673,19 +682,18 @@ class SqlCycleStore:
             return {(row.person_id, row.cycle_tag): _debt_row(row) for row in rows}
 
     def upsert_cashback_rows(
-        self, unit: object, rows: Sequence[CashbackRow], now: datetime
+        self, unit: StorageUnit, rows: Sequence[CashbackRow], now: datetime
     ) -> None:
-        storage = cast(StorageUnit, unit)
         self._upsert(
-            storage.connection,
+            connection_of(unit),
             cashback_ledger,
             [
                 {
-                    "tenant_id": storage.tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "account_id": row.account_id,
                     "cycle_tag": row.cycle_tag,
                     "cashback_ledger_id": row_id(
-                        LedgerName.CASHBACK, storage.tenant_id, row.account_id, row.cycle_tag
+                        LedgerName.CASHBACK, unit.tenant_id, row.account_id, row.cycle_tag
                     ),
                     "total_spend_minor": row.total_spend_minor,
                     "total_cashback_minor": row.total_cashback_minor,
@@ -700,18 +708,17 @@ class SqlCycleStore:
             ],
         )
 
-    def upsert_debt_rows(self, unit: object, rows: Sequence[DebtRow], now: datetime) -> None:
-        storage = cast(StorageUnit, unit)
+    def upsert_debt_rows(self, unit: StorageUnit, rows: Sequence[DebtRow], now: datetime) -> None:
         self._upsert(
-            storage.connection,
+            connection_of(unit),
             debt_ledger,
             [
                 {
-                    "tenant_id": storage.tenant_id,
+                    "tenant_id": unit.tenant_id,
                     "person_id": row.person_id,
                     "cycle_tag": row.cycle_tag,
                     "debt_ledger_id": row_id(
-                        LedgerName.DEBT, storage.tenant_id, row.person_id, row.cycle_tag
+                        LedgerName.DEBT, unit.tenant_id, row.person_id, row.cycle_tag
                     ),
                     "initial_debt_minor": row.initial_debt_minor,
                     "new_debt_minor": row.new_debt_minor,

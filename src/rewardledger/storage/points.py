@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, func, insert, or_, select
 from sqlalchemy import update as sql_update
@@ -27,6 +27,7 @@ from rewardledger.domain.points import (
     Reason,
     RedemptionState,
 )
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema import accounts, transfers
 from rewardledger.storage.schema_points import (
     points_assets,
@@ -36,12 +37,9 @@ from rewardledger.storage.schema_points import (
     points_reasons,
     points_redemptions,
 )
+from rewardledger.storage.unit import connection_of
 
 _POSTED = ("single", "post")
-
-
-def _connection(unit: object) -> Connection:
-    return cast(Connection, getattr(unit, "connection"))  # noqa: B009 - a StorageUnit
 
 
 class SqlPointsStore:
@@ -81,9 +79,14 @@ class SqlPointsStore:
             )
 
     def put_asset(
-        self, unit: object, tenant_id: str, asset_code: str, expiry: ExpiryPolicy, now: datetime
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        asset_code: str,
+        expiry: ExpiryPolicy,
+        now: datetime,
     ) -> None:
-        connection = _connection(unit)
+        connection = connection_of(unit)
         found = connection.execute(
             select(points_assets.c.asset_code).where(
                 points_assets.c.tenant_id == tenant_id, points_assets.c.asset_code == asset_code
@@ -115,8 +118,8 @@ class SqlPointsStore:
             ).all()
         return {(r.direction, r.reason): _reason(r) for r in rows}
 
-    def put_reason(self, unit: object, tenant_id: str, reason: Reason, now: datetime) -> None:
-        connection = _connection(unit)
+    def put_reason(self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime) -> None:
+        connection = connection_of(unit)
         values = {
             "allow_negative": reason.allow_negative,
             "pending_seconds": reason.pending_seconds,
@@ -236,14 +239,14 @@ class SqlPointsStore:
 
     def lock_holders(
         self,
-        unit: object,
+        unit: StorageUnit,
         tenant_id: str,
         asset_code: str,
         holder_ids: Sequence[str],
         now: datetime,
     ) -> None:
         """Lock the holders' rows (creating missing ones), in a fixed order."""
-        connection = _connection(unit)
+        connection = connection_of(unit)
         wanted = sorted(set(holder_ids))
         found = set(
             connection.execute(
@@ -274,12 +277,12 @@ class SqlPointsStore:
             )
 
     def open_lots(
-        self, unit: object, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+        self, unit: StorageUnit, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
     ) -> list[Lot]:
         """The holders' pending lots, active lots that hold points, and deficit lots (a lot
         spent to zero is left out: only a refund, which reads it by id, touches it again)."""
         rows = (
-            _connection(unit)
+            connection_of(unit)
             .execute(
                 select(points_lots).where(
                     points_lots.c.tenant_id == tenant_id,
@@ -298,20 +301,20 @@ class SqlPointsStore:
         )
         return [_lot(r) for r in rows]
 
-    def get_lot(self, unit: object | None, tenant_id: str, lot_id: str) -> Lot | None:
+    def get_lot(self, unit: ReadUnit | None, tenant_id: str, lot_id: str) -> Lot | None:
         query = select(points_lots).where(
             points_lots.c.tenant_id == tenant_id, points_lots.c.lot_id == lot_id
         )
         if unit is not None:
-            row = _connection(unit).execute(query).first()
+            row = connection_of(unit).execute(query).first()
         else:
             with self._read() as connection:
                 row = connection.execute(query).first()
         return None if row is None else _lot(row)
 
-    def get_lots(self, unit: object, tenant_id: str, lot_ids: Sequence[str]) -> dict[str, Lot]:
+    def get_lots(self, unit: StorageUnit, tenant_id: str, lot_ids: Sequence[str]) -> dict[str, Lot]:
         rows = (
-            _connection(unit)
+            connection_of(unit)
             .execute(
                 select(points_lots).where(
                     points_lots.c.tenant_id == tenant_id,
@@ -322,13 +325,13 @@ class SqlPointsStore:
         )
         return {r.lot_id: _lot(r) for r in rows}
 
-    def insert_lots(self, unit: object, tenant_id: str, lots: Sequence[Lot]) -> None:
+    def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         if lots:
-            _connection(unit).execute(
+            connection_of(unit).execute(
                 insert(points_lots), [_lot_row(tenant_id, lot) for lot in lots]
             )
 
-    def update_lots(self, unit: object, tenant_id: str, lots: Sequence[Lot]) -> None:
+    def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         if not lots:
             return
         statement = (
@@ -344,7 +347,7 @@ class SqlPointsStore:
                 expires_at=bindparam("b_expires_at"),
             )
         )
-        _connection(unit).execute(
+        connection_of(unit).execute(
             statement,
             [
                 {
@@ -359,11 +362,15 @@ class SqlPointsStore:
         )
 
     def insert_moves(
-        self, unit: object, tenant_id: str, moves: Sequence[tuple[str, str, int]], now: datetime
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        moves: Sequence[tuple[str, str, int]],
+        now: datetime,
     ) -> None:
         """Append (movement id, lot id, signed amount) rows."""
         if moves:
-            _connection(unit).execute(
+            connection_of(unit).execute(
                 insert(points_lot_moves),
                 [
                     {
@@ -378,7 +385,7 @@ class SqlPointsStore:
             )
 
     def moves_of(
-        self, unit: object | None, tenant_id: str, movement_id: str
+        self, unit: ReadUnit | None, tenant_id: str, movement_id: str
     ) -> list[tuple[str, int]]:
         query = (
             select(points_lot_moves.c.lot_id, points_lot_moves.c.amount_minor)
@@ -389,19 +396,19 @@ class SqlPointsStore:
             .order_by(points_lot_moves.c.lot_id)
         )
         if unit is not None:
-            rows = _connection(unit).execute(query).all()
+            rows = connection_of(unit).execute(query).all()
         else:
             with self._read() as connection:
                 rows = connection.execute(query).all()
         return [(r.lot_id, int(r.amount_minor)) for r in rows]
 
     def existing_transfer_ids(
-        self, unit: object, tenant_id: str, transfer_ids: Sequence[str]
+        self, unit: StorageUnit, tenant_id: str, transfer_ids: Sequence[str]
     ) -> set[str]:
         if not transfer_ids:
             return set()
         return set(
-            _connection(unit)
+            connection_of(unit)
             .execute(
                 select(transfers.c.transfer_id).where(
                     transfers.c.tenant_id == tenant_id,
@@ -462,7 +469,7 @@ class SqlPointsStore:
 
     def get_redemption(
         self,
-        unit: object | None,
+        unit: ReadUnit | None,
         tenant_id: str,
         *,
         redemption_id: str | None = None,
@@ -474,19 +481,19 @@ class SqlPointsStore:
         else:
             query = query.where(points_redemptions.c.code == code)
         if unit is not None:
-            row = _connection(unit).execute(self._locked(query)).first()
+            row = connection_of(unit).execute(self._locked(query)).first()
         else:
             with self._read() as connection:
                 row = connection.execute(query).first()
         return None if row is None else dict(row._mapping)
 
-    def insert_redemption(self, unit: object, row: Mapping[str, Any]) -> None:
-        _connection(unit).execute(insert(points_redemptions).values(**row))
+    def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None:
+        connection_of(unit).execute(insert(points_redemptions).values(**row))
 
     def update_redemption(
-        self, unit: object, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
+        self, unit: StorageUnit, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
     ) -> None:
-        _connection(unit).execute(
+        connection_of(unit).execute(
             sql_update(points_redemptions)
             .where(
                 points_redemptions.c.tenant_id == tenant_id,

@@ -21,7 +21,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
-    MetaData,
     SmallInteger,
     String,
     Table,
@@ -37,20 +36,8 @@ from rewardledger.domain.limits import (
     REASON_LENGTH_MAX,
     TENANT_ID_LENGTH_MAX,
 )
+from rewardledger.storage.metadata import metadata
 from rewardledger.storage.types import Json, UtcDateTime
-
-# Every key is a composite of text columns: on SQLite the tables are declared WITHOUT ROWID so
-# that the key is the table itself rather than a second b-tree (fewer pages per commit; the
-# posting benchmark gained 6 to 25 %). PostgreSQL ignores the option.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 
 def _tenant() -> Column[str]:
@@ -251,6 +238,3 @@ integrity_repair_changes = Table(
     ),
     sqlite_with_rowid=False,
 )
-from rewardledger.storage import schema_budgets as schema_budgets  # noqa: E402, PLC0414
-from rewardledger.storage import schema_cycles as schema_cycles  # noqa: E402, PLC0414
-from rewardledger.storage import schema_points as schema_points  # noqa: E402, PLC0414

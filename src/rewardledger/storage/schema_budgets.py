@@ -32,7 +32,7 @@ from rewardledger.domain.limits import (
     NAME_LENGTH_MAX,
     TENANT_ID_LENGTH_MAX,
 )
-from rewardledger.storage.schema import metadata
+from rewardledger.storage.metadata import metadata
 from rewardledger.storage.types import Json, UtcDateTime
 
 PERIOD_KEY_LENGTH_MAX = 16

@@ -17,7 +17,7 @@ from rewardledger.domain.limits import (
     DERIVED_ID_LENGTH_MAX,
     TENANT_ID_LENGTH_MAX,
 )
-from rewardledger.storage.schema import metadata
+from rewardledger.storage.metadata import metadata
 from rewardledger.storage.types import UtcDateTime
 
 TAG_LENGTH = 10

@@ -20,7 +20,7 @@ from rewardledger.domain.limits import (
     REASON_LENGTH_MAX,
     TENANT_ID_LENGTH_MAX,
 )
-from rewardledger.storage.schema import metadata
+from rewardledger.storage.metadata import metadata
 from rewardledger.storage.types import Json, UtcDateTime
 
 

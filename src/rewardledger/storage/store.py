@@ -65,39 +65,9 @@ from rewardledger.storage.schema import (
     tenants,
     transfers,
 )
+from rewardledger.storage.unit import SqlUnit, event_row
 
 _POSTED_PHASES = (Phase.SINGLE.value, Phase.POST.value)
-
-
-class StorageUnit:
-    """One write transaction on one tenant, shared by the journal and a service's tables.
-
-    Implements ``rewardledger.ledger.ports.Unit``. ``session`` runs the journal's statements on
-    the driver connection under ``connection``, a SQLAlchemy connection in the same
-    transaction, on which the services' repositories (``rewardledger.storage.extensions``) run
-    theirs. Nothing is kept unless ``commit`` is called.
-    """
-
-    def __init__(
-        self,
-        tenant_id: str,
-        connection: Connection,
-        session: PostgresWriteSession | SqliteWriteSession,
-    ) -> None:
-        self.tenant_id = tenant_id
-        self.connection = connection
-        self.session = session
-        self.committed = False
-
-    def write_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
-        if events:
-            self.connection.execute(
-                insert(outbox), [_event_row(self.tenant_id, event, now) for event in events]
-            )
-
-    def commit(self) -> None:
-        self.connection.commit()
-        self.committed = True
 
 
 class SqlStore:
@@ -109,14 +79,12 @@ class SqlStore:
         self.dialect: str = self.engine.dialect.name
         self._sessions = WriteSessions(self.engine)
 
-        self._extensions: dict[str, object] = {}
-
     def close(self) -> None:
         self._sessions.close()
         self.engine.dispose()
 
     @contextmanager
-    def unit_of_work(self, tenant_id: str) -> Iterator[StorageUnit]:
+    def unit_of_work(self, tenant_id: str) -> Iterator[SqlUnit]:
         """Open one write transaction (``BEGIN IMMEDIATE`` on SQLite) for a service's use case.
 
         Contention and unique-key collisions, whether raised by the journal's statements or by
@@ -126,21 +94,12 @@ class SqlStore:
             connection.execution_options(rewardledger_write=True)
             connection.begin()
             driver: Any = connection.connection.driver_connection
-            unit = StorageUnit(tenant_id, connection, self._sessions.within(driver, tenant_id))
+            unit = SqlUnit(tenant_id, connection, self._sessions.within(driver, tenant_id))
             try:
                 yield unit
             finally:
                 if not unit.committed:
                     connection.rollback()
-
-    def extension(self, name: str) -> object:
-        """The storage of one service (budgets, points, cycles...), made once per store."""
-        found = self._extensions.get(name)
-        if found is None:
-            from rewardledger.storage.extensions import make_extension  # noqa: PLC0415
-
-            found = self._extensions[name] = make_extension(name, self.engine)
-        return found
 
     def ping(self) -> None:
         """Connect once, so that an unreachable database is reported at start-up."""
@@ -199,7 +158,7 @@ class SqlStore:
         try:
             with self._write() as connection:
                 connection.execute(statement)
-                connection.execute(insert(outbox), [_event_row(tenant_id, event, now)])
+                connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
         except IntegrityError:
             return False
         return True
@@ -590,7 +549,7 @@ class SqlStore:
                     changes_count=changes_count,
                 )
             )
-            connection.execute(insert(outbox), [_event_row(tenant_id, event, now)])
+            connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
 
     # Access keys -----------------------------------------------------------------------------
 
@@ -638,17 +597,6 @@ class SqlStore:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _event_row(tenant_id: str, event: OutboxEvent, now: datetime) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant_id,
-        "event_id": new_event_id(),
-        "event_type": event.event_type,
-        "subject_id": event.subject_id,
-        "payload": dict(event.payload) if event.payload is not None else None,
-        "created_at": now,
-    }
 
 
 def _record_changes(

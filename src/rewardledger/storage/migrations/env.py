@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from rewardledger.storage.schema import metadata
+from rewardledger.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only reached when alembic is run by hand

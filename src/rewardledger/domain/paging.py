@@ -1,0 +1,59 @@
+"""Pages of a list: the page-size check and the one cursor codec every paginated list uses.
+
+Owns: what a client sends to page through a list (``limit``, ``cursor``) and what it gets back
+(``next_cursor``). A cursor is opaque to clients: the base64url of a JSON array of the sort
+key's parts (strings or integers) of the last row of the page. Only ``decode_cursor`` reads it,
+and it refuses anything ``encode_cursor`` did not make, with a ``validation_error`` that says
+what to send instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import CURSOR_LENGTH_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+
+CursorPart = str | int
+
+
+def page_limit(
+    value: object, *, default: int = PAGE_SIZE_DEFAULT, maximum: int = PAGE_SIZE_MAX
+) -> int:
+    """``value`` as a page size: ``default`` when None, else a whole number 1..``maximum``."""
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
+        raise ValidationError(f"limit must be a whole number from 1 to {maximum}.", field="limit")
+    return value
+
+
+def encode_cursor(*parts: CursorPart) -> str:
+    """The cursor that continues after the row whose sort key is ``parts``."""
+    raw = json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: object, *kinds: type[str] | type[int]) -> tuple[CursorPart, ...]:
+    """The sort key inside ``cursor``, checked against ``kinds`` (one type per part)."""
+    invalid = ValidationError(
+        "cursor is not one this list gave; send the next_cursor of the previous page, "
+        "or leave it out to start from the first page.",
+        field="cursor",
+    )
+    if not isinstance(cursor, str) or not 1 <= len(cursor) <= CURSOR_LENGTH_MAX:
+        raise invalid
+    if not cursor.isascii():
+        raise invalid
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise invalid from None
+    if not isinstance(parts, list) or len(parts) != len(kinds):
+        raise invalid
+    for part, kind in zip(parts, kinds, strict=True):
+        if type(part) is not kind:
+            raise invalid
+    return tuple(parts)

@@ -1,0 +1,14 @@
+"""All tables at once: the core's, the budgets', the points' and the cycles'.
+
+Import ``metadata`` from here where every table must be known (Alembic's environment, the
+test that compares the migrations with the tables); each schema module declares its own.
+"""
+
+from __future__ import annotations
+
+from rewardledger.storage import schema, schema_budgets, schema_cycles, schema_points
+from rewardledger.storage.metadata import metadata
+
+SCHEMA_MODULES = (schema, schema_budgets, schema_cycles, schema_points)
+
+__all__ = ["SCHEMA_MODULES", "metadata"]
