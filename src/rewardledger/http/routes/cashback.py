@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, CURSOR_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.http.csv_export import stream_csv
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
@@ -41,7 +41,8 @@ from rewardledger.services import cashback, cycles
 router = APIRouter(tags=["cashback"])
 
 TAG_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-CURSOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}/[0-9]{4}-(0[1-9]|1[0-2])$"
+# A ledger cursor is opaque (domain.paging): base64url text, checked again when decoded.
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CURSOR_LENGTH_MAX}}}$"
 AccountPath = Annotated[
     str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
 ]
