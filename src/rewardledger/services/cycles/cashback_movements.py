@@ -130,9 +130,7 @@ def accrue(ledger: Ledger, tenant_id: str, request: Accrual) -> MovementResult:
     return run_opening_accounts(ledger, tenant_id, use_case, [accrual.account_id], currency)
 
 
-def _accrue_within(
-    store: CycleStore, accrual: _CheckedAccrual, work: UnitOfWork
-) -> MovementResult:
+def _accrue_within(store: CycleStore, accrual: _CheckedAccrual, work: UnitOfWork) -> MovementResult:
     existing = store.get_cashback_movement(work.unit, accrual.id)
     if existing is not None:
         check_replay(

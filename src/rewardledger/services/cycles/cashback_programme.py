@@ -8,8 +8,12 @@ account's settings marks every cycle of the account dirty in the same transactio
 from __future__ import annotations
 
 from rewardledger.domain import ids
-from rewardledger.domain.cycles import CashbackAccountSettings, CashbackProgram, LedgerName
-from rewardledger.domain.cycles import check_grace_days
+from rewardledger.domain.cycles import (
+    CashbackAccountSettings,
+    CashbackProgram,
+    LedgerName,
+    check_grace_days,
+)
 from rewardledger.domain.errors import ProgramNotConfigured, ValidationError
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork

@@ -27,7 +27,8 @@ def parse_cursor(cursor: str | None) -> Pair | None:
     if cursor is None:
         return None
     holder, tag = decode_cursor(cursor, str, str)
-    assert isinstance(holder, str) and isinstance(tag, str)
+    assert isinstance(holder, str)
+    assert isinstance(tag, str)
     if not holder or len(holder) > ACCOUNT_ID_LENGTH_MAX:
         raise ValidationError(
             "cursor is not one this API gave; send the next_cursor of the previous page.",

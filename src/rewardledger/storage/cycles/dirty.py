@@ -1,10 +1,11 @@
 """SQL storage of the cycles: dirty marks of (holder, cycle) pairs and the projection lock.
 
-Owns: the statements on these tables of ``schema_cycles``. Protects: late commits are never lost: ``take_dirty`` locks the marks it returns (skipping
-marks an in-flight writer holds) and ``clear_dirty`` deletes a mark only if its token is still
-the one read; ``mark_dirty`` is an upsert, so on PostgreSQL it locks the pair until commit (the
-lock under which an accrual checks its cap); ``lock_projection`` lets a rebuild batch exclude
-refreshes (advisory lock: shared for refreshes, exclusive for rebuilds).
+Owns: the statements on ``cycle_dirty``. Protects: late commits are never lost:
+``take_dirty`` locks the marks it returns (skipping marks an in-flight writer holds) and
+``clear_dirty`` deletes a mark only if its token is still the one read; ``mark_dirty`` is an
+upsert, so on PostgreSQL it locks the pair until commit (the lock under which an accrual
+checks its cap); ``lock_projection`` lets a rebuild batch exclude refreshes (advisory lock:
+shared for refreshes, exclusive for rebuilds).
 """
 
 from __future__ import annotations

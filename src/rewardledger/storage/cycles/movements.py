@@ -1,6 +1,8 @@
-"""SQL storage of the cycles: the append-only cashback and debt movements, and the cycles they fall in.
+"""SQL storage of the cycles: the append-only cashback and debt movements.
 
-Owns: the statements on these tables of ``schema_cycles``. Protects: a movement id is unique per tenant (the idempotency key), enforced by the primary key.
+Owns: the statements on ``cashback_movements`` and ``debt_movements``, and the cycles a
+holder's movements fall in. Protects: a movement id is unique per tenant (the idempotency
+key), enforced by the primary key.
 """
 
 from __future__ import annotations

@@ -1,14 +1,19 @@
-"""SQL storage of the cycles: the ``cashback_ledger`` and ``debt_ledger`` rows: ranges, upserts, filtered pages.
+"""SQL storage of the cycles: the ``cashback_ledger`` and ``debt_ledger`` rows.
 
-Owns: the statements on these tables of ``schema_cycles``. Protects: rows are read and written by their (holder, cycle) key, in key order.
+Owns: key ranges, upserts and filtered pages of the rows, and the debt carried between
+cycles. Protects: rows are read and written by their (holder, cycle) key, in key order, so a
+keyset page never skips or repeats a row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    Row,
+    Table,
     and_,
     func,
     select,
@@ -151,44 +156,45 @@ class RowsSql(CycleSqlBase):
         self, tenant_id: str, where: LedgerFilter, after: tuple[str, str] | None, limit: int
     ) -> list[tuple[CashbackRow, datetime]]:
         c = cashback_ledger.c
-        conditions: list[ColumnElement[bool]] = [c.tenant_id == tenant_id]
-        if where.holder_id is not None:
-            conditions.append(c.account_id == where.holder_id)
-        if where.cycle_tag is not None:
-            conditions.append(c.cycle_tag == where.cycle_tag)
-        if where.status is not None:
-            conditions.append(c.status == where.status)
-        if where.eligibility is not None:
-            conditions.append(c.eligibility == where.eligibility)
-        if after is not None:
-            conditions.append(tuple_(c.account_id, c.cycle_tag) > tuple_(*after))
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(cashback_ledger)
-                .where(and_(*conditions))
-                .order_by(c.account_id, c.cycle_tag)
-                .limit(limit)
-            )
-            return [(cashback_row_of(row), row.last_updated) for row in rows]
+        extra = [] if where.eligibility is None else [c.eligibility == where.eligibility]
+        rows = self._listed(cashback_ledger, c.account_id, tenant_id, where, after, limit, extra)
+        return [(cashback_row_of(row), row.last_updated) for row in rows]
 
     def list_debt_rows(
         self, tenant_id: str, where: LedgerFilter, after: tuple[str, str] | None, limit: int
     ) -> list[tuple[DebtRow, datetime]]:
         d = debt_ledger.c
-        conditions: list[ColumnElement[bool]] = [d.tenant_id == tenant_id]
+        rows = self._listed(debt_ledger, d.person_id, tenant_id, where, after, limit, [])
+        return [(debt_row_of(row), row.last_updated) for row in rows]
+
+    def _listed(
+        self,
+        table: Table,
+        holder: ColumnElement[str],
+        tenant_id: str,
+        where: LedgerFilter,
+        after: Pair | None,
+        limit: int,
+        extra: list[ColumnElement[bool]],
+    ) -> list[Row[Any]]:
+        """A page of ``table``'s rows matching ``where`` after ``after``, in (holder, cycle)
+        order; ``extra`` adds the conditions only one ledger has."""
+        t = table.c
+        conditions: list[ColumnElement[bool]] = [t.tenant_id == tenant_id, *extra]
         if where.holder_id is not None:
-            conditions.append(d.person_id == where.holder_id)
+            conditions.append(holder == where.holder_id)
         if where.cycle_tag is not None:
-            conditions.append(d.cycle_tag == where.cycle_tag)
+            conditions.append(t.cycle_tag == where.cycle_tag)
         if where.status is not None:
-            conditions.append(d.status == where.status)
+            conditions.append(t.status == where.status)
         if after is not None:
-            conditions.append(tuple_(d.person_id, d.cycle_tag) > tuple_(*after))
+            conditions.append(tuple_(holder, t.cycle_tag) > tuple_(*after))
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(debt_ledger)
-                .where(and_(*conditions))
-                .order_by(d.person_id, d.cycle_tag)
-                .limit(limit)
+            return list(
+                connection.execute(
+                    select(table)
+                    .where(and_(*conditions))
+                    .order_by(holder, t.cycle_tag)
+                    .limit(limit)
+                )
             )
-            return [(debt_row_of(row), row.last_updated) for row in rows]

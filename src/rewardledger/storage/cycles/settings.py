@@ -1,6 +1,7 @@
-"""SQL storage of the cycles: programmes, account settings and the refresh mode, a row per tenant (or account).
+"""SQL storage of the cycles: programmes, account settings and the refresh mode.
 
-Owns: the statements on these tables of ``schema_cycles``. Protects: each is an upsert, so setting twice leaves one row.
+Owns: the statements on ``cycle_settings``, ``cashback_programs``, ``cashback_accounts`` and
+``debt_programs``. Protects: each write is an upsert, so setting twice leaves one row.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""SQL storage of the cycles: totals of a cycle's movements, for one pair or a keyset batch of pairs.
+"""SQL storage of the cycles: totals of a cycle's movements, for one pair or a batch of pairs.
 
-Owns: the statements on these tables of ``schema_cycles``. Protects: one statement reads a pair's totals and latest cap snapshot, under the pair's lock.
+Owns: the aggregate statements over the movements. Protects: one statement reads a pair's
+totals and latest cap snapshot, under the pair's lock, so an accrual's cap check sees every
+accrual committed before it.
 """
 
 from __future__ import annotations
