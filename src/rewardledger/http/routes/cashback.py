@@ -8,7 +8,6 @@ row with the seed's columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -17,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, CURSOR_LENGTH_MAX, PAGE_SIZE_MAX
-from rewardledger.http.csv_export import stream_csv
+from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.transfers import REPLAYED_HEADER
@@ -155,24 +154,16 @@ def list_ledger(
     where = LedgerFilter(account, cycle, status, eligibility)
     scale = _scale(ledger, tenant_id)
     if format == "csv":
-        return StreamingResponse(
-            _csv(ledger, tenant_id, where, scale),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="cashback_ledger.csv"'},
+        records = (
+            CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+            for row, at in cycles.every_cashback_row(ledger, tenant_id, where)
         )
+        return csv_response(CASHBACK_CSV_COLUMNS, records, "cashback_ledger.csv")
     page = cycles.list_cashback_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
     return CashbackLedgerPage(
         rows=[CashbackLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
         next_cursor=page.next_cursor,
     )
-
-
-def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
-    records = (
-        CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-        for row, at in cycles.every_cashback_row(ledger, tenant_id, where)
-    )
-    return stream_csv(CASHBACK_CSV_COLUMNS, records)
 
 
 @router.get("/tenants/{tid}/cashback/ledger/{account}/{cycle}")

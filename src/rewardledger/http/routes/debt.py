@@ -7,7 +7,6 @@ matching row with the seed's columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -15,7 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
-from rewardledger.http.csv_export import stream_csv
+from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.cashback import CURSOR_PATTERN, TAG_PATTERN, CyclePath
@@ -111,24 +110,16 @@ def list_ledger(
     where = LedgerFilter(person, cycle, status)
     scale = _scale(ledger, tenant_id)
     if format == "csv":
-        return StreamingResponse(
-            _csv(ledger, tenant_id, where, scale),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="debt_ledger.csv"'},
+        records = (
+            DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+            for row, at in cycles.every_debt_row(ledger, tenant_id, where)
         )
+        return csv_response(DEBT_CSV_COLUMNS, records, "debt_ledger.csv")
     page = cycles.list_debt_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
     return DebtLedgerPage(
         rows=[DebtLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
         next_cursor=page.next_cursor,
     )
-
-
-def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
-    records = (
-        DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-        for row, at in cycles.every_debt_row(ledger, tenant_id, where)
-    )
-    return stream_csv(DEBT_CSV_COLUMNS, records)
 
 
 @router.get("/tenants/{tid}/debt/ledger/{person}/{cycle}")

@@ -7,9 +7,11 @@ key), enforced by the primary key.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
+    Row,
+    Table,
     func,
     select,
 )
@@ -33,16 +35,7 @@ from rewardledger.storage.unit import connection_of
 
 class MovementsSql(CycleSqlBase):
     def get_cashback_movement(self, unit: StorageUnit, movement_id: str) -> CashbackMovement | None:
-        row = (
-            connection_of(unit)
-            .execute(
-                select(cashback_movements).where(
-                    cashback_movements.c.tenant_id == unit.tenant_id,
-                    cashback_movements.c.movement_id == movement_id,
-                )
-            )
-            .first()
-        )
+        row = _movement(unit, cashback_movements, movement_id)
         return cashback_movement_of(row) if row is not None else None
 
     def insert_cashback_movement(self, unit: StorageUnit, movement: CashbackMovement) -> None:
@@ -69,16 +62,7 @@ class MovementsSql(CycleSqlBase):
         )
 
     def get_debt_movement(self, unit: StorageUnit, movement_id: str) -> DebtMovement | None:
-        row = (
-            connection_of(unit)
-            .execute(
-                select(debt_movements).where(
-                    debt_movements.c.tenant_id == unit.tenant_id,
-                    debt_movements.c.movement_id == movement_id,
-                )
-            )
-            .first()
-        )
+        row = _movement(unit, debt_movements, movement_id)
         return debt_movement_of(row) if row is not None else None
 
     def insert_debt_movement(self, unit: StorageUnit, movement: DebtMovement) -> None:
@@ -123,3 +107,9 @@ class MovementsSql(CycleSqlBase):
                 )
             ),
         )
+
+
+def _movement(unit: StorageUnit, table: Table, movement_id: str) -> Row[Any] | None:
+    t = table.c
+    query = select(table).where(t.tenant_id == unit.tenant_id, t.movement_id == movement_id)
+    return connection_of(unit).execute(query).first()

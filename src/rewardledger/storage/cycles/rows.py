@@ -78,26 +78,32 @@ class RowsSql(CycleSqlBase):
     ) -> dict[Pair, CashbackRow]:
         """The stored rows whose key is from ``low`` to ``high`` (inclusive)."""
         c = cashback_ledger.c
-        with self._reading(unit) as connection:
-            rows = connection.execute(
-                select(cashback_ledger).where(
-                    c.tenant_id == tenant_id, between(c.account_id, c.cycle_tag, low, high)
-                )
-            )
-            return {(row.account_id, row.cycle_tag): cashback_row_of(row) for row in rows}
+        rows = self._range(unit, cashback_ledger, c.account_id, tenant_id, low, high)
+        return {(row.account_id, row.cycle_tag): cashback_row_of(row) for row in rows}
 
     def debt_rows(
         self, unit: ReadUnit | None, tenant_id: str, low: Pair, high: Pair
     ) -> dict[Pair, DebtRow]:
         """The stored rows whose key is from ``low`` to ``high`` (inclusive)."""
         d = debt_ledger.c
+        rows = self._range(unit, debt_ledger, d.person_id, tenant_id, low, high)
+        return {(row.person_id, row.cycle_tag): debt_row_of(row) for row in rows}
+
+    def _range(
+        self,
+        unit: ReadUnit | None,
+        table: Table,
+        holder: ColumnElement[str],
+        tenant_id: str,
+        low: Pair,
+        high: Pair,
+    ) -> list[Row[Any]]:
+        t = table.c
+        query = select(table).where(
+            t.tenant_id == tenant_id, between(holder, t.cycle_tag, low, high)
+        )
         with self._reading(unit) as connection:
-            rows = connection.execute(
-                select(debt_ledger).where(
-                    d.tenant_id == tenant_id, between(d.person_id, d.cycle_tag, low, high)
-                )
-            )
-            return {(row.person_id, row.cycle_tag): debt_row_of(row) for row in rows}
+            return list(connection.execute(query))
 
     def upsert_cashback_rows(
         self, unit: StorageUnit, rows: Sequence[CashbackRow], now: datetime

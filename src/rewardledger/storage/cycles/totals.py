@@ -19,6 +19,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.sql import ColumnElement
 
 from rewardledger.domain.cycles import (
     CashbackTotals,
@@ -117,17 +118,7 @@ class TotalsSql(CycleSqlBase):
         """Totals of the next ``limit`` (account, cycle) pairs after ``after`` (keyset)."""
         m = cashback_movements.c
         query = self._cashback_totals_query(unit.tenant_id)
-        if after is not None:
-            query = query.where(tuple_(m.account_id, m.cycle_tag) > tuple_(*after))
-        rows = (
-            connection_of(unit)
-            .execute(
-                query.group_by(m.account_id, m.cycle_tag)
-                .order_by(m.account_id, m.cycle_tag)
-                .limit(limit)
-            )
-            .all()
-        )
+        rows = _next_pairs(unit, query, m.account_id, m.cycle_tag, after, limit)
         if not rows:
             return []
         caps = self._latest_caps(
@@ -208,15 +199,20 @@ class TotalsSql(CycleSqlBase):
     ) -> list[tuple[str, str, DebtTotals]]:
         m = debt_movements.c
         query = self._debt_totals_query(unit.tenant_id)
-        if after is not None:
-            query = query.where(tuple_(m.person_id, m.cycle_tag) > tuple_(*after))
-        rows = (
-            connection_of(unit)
-            .execute(
-                query.group_by(m.person_id, m.cycle_tag)
-                .order_by(m.person_id, m.cycle_tag)
-                .limit(limit)
-            )
-            .all()
-        )
+        rows = _next_pairs(unit, query, m.person_id, m.cycle_tag, after, limit)
         return [(row.person_id, row.cycle_tag, self._debt_totals(row)) for row in rows]
+
+
+def _next_pairs(
+    unit: StorageUnit,
+    query: Any,
+    holder: ColumnElement[str],
+    cycle: ColumnElement[str],
+    after: Pair | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """``query``'s totals grouped by (holder, cycle), the next ``limit`` pairs after ``after``."""
+    if after is not None:
+        query = query.where(tuple_(holder, cycle) > tuple_(*after))
+    statement = query.group_by(holder, cycle).order_by(holder, cycle).limit(limit)
+    return list(connection_of(unit).execute(statement).all())
