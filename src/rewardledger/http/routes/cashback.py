@@ -46,6 +46,11 @@ AccountPath = Annotated[
     str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
 ]
 CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
+# The query parameters both cycle ledgers' lists take.
+CycleQuery = Annotated[str | None, Query(pattern=TAG_PATTERN)]
+LimitQuery = Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)]
+CursorQuery = Annotated[str | None, Query(pattern=CURSOR_PATTERN)]
+FormatQuery = Annotated[str, Query(pattern="^(json|csv)$")]
 _WRITE_PROBLEMS = documented(
     "validation_error",
     "unauthorized",
@@ -57,6 +62,13 @@ _WRITE_PROBLEMS = documented(
     "insufficient_funds",
     "busy",
 )
+
+
+def mark_replay(response: Response, replayed: bool) -> None:
+    """Answer a replayed write 200 with ``Idempotent-Replayed: true`` (the first was 201)."""
+    if replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
 
 
 def _scale(ledger: Ledger, tenant_id: str) -> int:
@@ -129,9 +141,7 @@ def create_movement(
                 override=body.override,
             ),
         )
-    if result.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(response, result.replayed)
     return CashbackMovementPublic.of(result.movement, _scale(ledger, tenant_id))
 
 
@@ -140,14 +150,14 @@ def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
     account: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
-    cycle: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
+    cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     eligibility: Annotated[
         str | None, Query(pattern="^(eligible|not_eligible|reached_cap|pending)$")
     ] = None,
-    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)] = None,
-    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
+    format: FormatQuery = "json",
 ) -> CashbackLedgerPage | StreamingResponse:
     """The ``cashback_ledger`` rows, filtered; ``format=csv`` streams all of them."""
     tenant_id = principal.tenant_id
@@ -200,7 +210,5 @@ def apply_to_debt(
         person_id=body.person_id,
         debt_cycle_tag=body.debt_cycle_tag,
     )
-    if result.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(response, result.replayed)
     return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))
