@@ -68,8 +68,6 @@ CYCLE_REFRESH_BATCH_SIZE: Final = 500
 CYCLE_REFRESH_BATCHES_MAX: Final = 10_000
 # Pairs one rebuild transaction recomputes (keyset over pairs; memory stays flat).
 CYCLE_REBUILD_BATCH_SIZE: Final = 2_000
-# Ledger rows one due-jobs transaction examines for closing or overdue.
-CYCLE_DUE_BATCH_SIZE: Final = 1_000
 # Movement and holder ids leave room for the prefixes of the journal ids derived from them.
 CYCLE_MOVEMENT_ID_LENGTH_MAX: Final = 100
 CYCLE_HOLDER_ID_LENGTH_MAX: Final = 100

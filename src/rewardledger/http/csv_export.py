@@ -7,6 +7,8 @@ import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from fastapi.responses import StreamingResponse
+
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 
 # Rows written before the text so far is handed to the response.
@@ -25,3 +27,14 @@ def stream_csv(columns: Sequence[str], records: Iterable[Mapping[str, Any]]) -> 
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def csv_response(
+    columns: Sequence[str], records: Iterable[Mapping[str, Any]], filename: str
+) -> StreamingResponse:
+    """A streamed ``text/csv`` attachment named ``filename`` of ``records`` under ``columns``."""
+    return StreamingResponse(
+        stream_csv(columns, records),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,239 +1,36 @@
 """Debt: the programme and a person's debt movements (opening, charge, repayment, discount).
 
-Owns: the debt use cases. Each movement is one unit of work: it marks its (person, cycle)
-dirty, posts a journal transfer on the person's debt account ``debt:<person_id>`` against the
-tenant's ``debt-control`` account (opening and charge debit the person's account, so its
-balance is minus the debt; repayment and discount credit it), and stores the movement.
-Protects: a movement id is an idempotency key; a cycle tag is the statement's, computed in the
-tenant's zone with the programme's closing day (see docs/cycles.md).
+The public face of the debt use cases, which live in ``services.cycles.debt_movements``.
+Protects (there): a movement id is an idempotency key; a cycle tag is the statement's, computed
+in the tenant's zone with the programme's closing day (see docs/cycles.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from rewardledger.domain import ids
-from rewardledger.domain.cycles import (
-    DEBT_INCREASING,
-    DebtKind,
-    DebtMovement,
-    DebtProgram,
-    LedgerName,
-    check_day,
-    check_grace_days,
-    check_tag,
-    debt_cycle_tag,
+from rewardledger.services.cycles.debt_movements import (
+    CONTROL_ACCOUNT,
+    DEBT_ACCOUNT_PREFIX,
+    TRANSFER_PREFIX,
+    DebtRequest,
+    debt_account,
+    ensure_debt_accounts,
+    get_program,
+    record,
+    record_within,
+    set_program,
 )
-from rewardledger.domain.errors import IdempotencyConflict, ProgramNotConfigured, ValidationError
-from rewardledger.domain.money import Amount, parse_positive
-from rewardledger.domain.transfers import TransferRequest, check_instant
-from rewardledger.ledger.engine import Ledger
-from rewardledger.ledger.posting import raise_for_single
-from rewardledger.ledger.unit import UnitOfWork
-from rewardledger.services.cycles import (
-    CycleStore,
-    ensure_account,
-    holder_id,
-    movement_id,
-    refresh_inline,
-    run_opening_accounts,
-    store_of,
-)
+from rewardledger.services.cycles.views import DebtResult
 
-CONTROL_ACCOUNT = "debt-control"
-DEBT_ACCOUNT_PREFIX = "debt:"
-TRANSFER_PREFIX = "debt:"
-
-
-def debt_account(person_id: str) -> str:
-    return DEBT_ACCOUNT_PREFIX + person_id
-
-
-def ensure_debt_accounts(ledger: Ledger, tenant_id: str, person_id: str, currency: str) -> None:
-    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, currency)
-    ensure_account(ledger, tenant_id, debt_account(person_id), currency)
-
-
-def set_program(
-    ledger: Ledger,
-    tenant_id: str,
-    *,
-    currency: str,
-    closing_day: int = 31,
-    due_day: int = 15,
-    grace_days: int = 0,
-) -> DebtProgram:
-    """Statements close at the end of ``closing_day`` (clamped to the month) and are due at the
-    end of ``due_day`` of the next month (clamped); unpaid debt is overdue after the grace."""
-    asset = ledger.get_asset(tenant_id, ids.asset_code(currency, "currency"))
-    program = DebtProgram(
-        asset.code,
-        check_day(closing_day, "closing_day"),
-        check_day(due_day, "due_day"),
-        check_grace_days(grace_days),
-    )
-    store = store_of(ledger)
-    existing = store.get_debt_program(tenant_id)
-    if existing is not None and (existing.currency, existing.closing_day) != (
-        program.currency,
-        program.closing_day,
-    ):
-        raise ValidationError(
-            "currency and closing_day cannot change once the debt programme is set: they "
-            "decide the cycle of every recorded movement.",
-            field="closing_day",
-        )
-    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, asset.code)
-    ledger.run(tenant_id, lambda work: store.put_debt_program(work.unit, program, work.now))
-    return program
-
-
-def get_program(ledger: Ledger, tenant_id: str) -> DebtProgram:
-    ledger.get_tenant(tenant_id)
-    program = store_of(ledger).get_debt_program(tenant_id)
-    if program is None:
-        raise ProgramNotConfigured("debt")
-    return program
-
-
-@dataclass(frozen=True, slots=True)
-class DebtRequest:
-    """A change of a person's debt. ``cycle_tag`` None means the statement ``occurred_at`` (or
-    now) falls in; ``due_at`` overrides the programme's due date for that cycle."""
-
-    id: str
-    person_id: str
-    kind: str
-    amount: str
-    currency: str | None = None
-    cycle_tag: str | None = None
-    due_at: datetime | None = None
-    occurred_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DebtResult:
-    movement: DebtMovement
-    replayed: bool
-
-
-def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
-    program = get_program(ledger, tenant_id)
-    scale = ledger.get_asset(tenant_id, program.currency).scale
-    identifier = movement_id(request.id)
-    person = holder_id(request.person_id, "person_id")
-    try:
-        kind = DebtKind(request.kind)
-    except ValueError:
-        raise ValidationError(
-            "kind must be one of opening, charge, repayment, discount.", field="kind"
-        ) from None
-    if request.currency is not None and request.currency != program.currency:
-        raise ValidationError(
-            f"currency must be the programme's, {program.currency}.", field="currency"
-        )
-    amount_minor = parse_positive(request.amount, scale)
-    tag = None if request.cycle_tag is None else check_tag(request.cycle_tag)
-    due_at = None if request.due_at is None else check_instant(request.due_at, "due_at")
-    occurred = (
-        None if request.occurred_at is None else check_instant(request.occurred_at, "occurred_at")
-    )
-    store = store_of(ledger)
-
-    def use_case(work: UnitOfWork) -> DebtResult:
-        existing = store.get_debt_movement(work.unit, identifier)
-        if existing is not None:
-            differing = [
-                name
-                for name, same in (
-                    ("person_id", existing.person_id == person),
-                    ("kind", existing.kind is kind),
-                    ("amount", existing.amount_minor == amount_minor),
-                    ("cycle_tag", tag is None or existing.cycle_tag == tag),
-                    ("due_at", existing.due_at == due_at),
-                )
-                if not same
-            ]
-            if differing:
-                raise IdempotencyConflict(identifier, differing)
-            return DebtResult(existing, True)
-        movement = record_within(
-            work,
-            store,
-            program,
-            scale,
-            identifier=identifier,
-            person_id=person,
-            kind=kind,
-            amount_minor=amount_minor,
-            cycle_tag=tag,
-            due_at=due_at,
-            occurred_at=occurred,
-            source_account_id=None,
-        )
-        return DebtResult(movement, False)
-
-    return run_opening_accounts(
-        ledger, tenant_id, use_case, [CONTROL_ACCOUNT, debt_account(person)], program.currency
-    )
-
-
-def record_within(
-    work: UnitOfWork,
-    store: CycleStore,
-    program: DebtProgram,
-    scale: int,
-    *,
-    identifier: str,
-    person_id: str,
-    kind: DebtKind,
-    amount_minor: int,
-    cycle_tag: str | None,
-    due_at: datetime | None,
-    occurred_at: datetime | None,
-    source_account_id: str | None,
-) -> DebtMovement:
-    """Write one debt movement in ``work``: mark, transfer, row (and the inline refresh).
-
-    ``source_account_id`` names where a discount's value comes from (a member's cashback
-    account); otherwise the counter-account is the tenant's ``debt-control``.
-    """
-    at = occurred_at or work.now
-    tag = cycle_tag or debt_cycle_tag(at, work.tenant.zone, program.closing_day)
-    mark = store.mark_dirty(work.unit, LedgerName.DEBT, person_id, tag)
-    counter = source_account_id or CONTROL_ACCOUNT
-    person_account = debt_account(person_id)
-    increasing = kind in DEBT_INCREASING
-    transfer_id = TRANSFER_PREFIX + identifier
-    raise_for_single(
-        work.submit(
-            [
-                TransferRequest(
-                    id=transfer_id,
-                    debit_account_id=person_account if increasing else counter,
-                    credit_account_id=counter if increasing else person_account,
-                    asset=program.currency,
-                    amount=str(Amount(amount_minor, scale)),
-                    kind="charge" if increasing else "repayment",
-                    reason=f"debt.{kind.value}",
-                    effective_at=at,
-                    metadata={"cycle_tag": tag, "person_id": person_id},
-                )
-            ]
-        )[0]
-    )
-    movement = DebtMovement(
-        id=identifier,
-        person_id=person_id,
-        cycle_tag=tag,
-        kind=kind,
-        amount_minor=amount_minor,
-        due_at=due_at,
-        transfer_id=transfer_id,
-        occurred_at=at,
-        recorded_at=work.now,
-    )
-    store.insert_debt_movement(work.unit, movement)
-    refresh_inline(work, store, mark)
-    return movement
+__all__ = [
+    "CONTROL_ACCOUNT",
+    "DEBT_ACCOUNT_PREFIX",
+    "TRANSFER_PREFIX",
+    "DebtRequest",
+    "DebtResult",
+    "debt_account",
+    "ensure_debt_accounts",
+    "get_program",
+    "record",
+    "record_within",
+    "set_program",
+]

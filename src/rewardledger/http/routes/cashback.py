@@ -8,7 +8,6 @@ row with the seed's columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -16,8 +15,8 @@ from fastapi.responses import StreamingResponse
 
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
-from rewardledger.http.csv_export import stream_csv
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, CURSOR_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.transfers import REPLAYED_HEADER
@@ -41,11 +40,17 @@ from rewardledger.services import cashback, cycles
 router = APIRouter(tags=["cashback"])
 
 TAG_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-CURSOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}/[0-9]{4}-(0[1-9]|1[0-2])$"
+# A ledger cursor is opaque (domain.paging): base64url text, checked again when decoded.
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CURSOR_LENGTH_MAX}}}$"
 AccountPath = Annotated[
     str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
 ]
 CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
+# The query parameters both cycle ledgers' lists take.
+CycleQuery = Annotated[str | None, Query(pattern=TAG_PATTERN)]
+LimitQuery = Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)]
+CursorQuery = Annotated[str | None, Query(pattern=CURSOR_PATTERN)]
+FormatQuery = Annotated[str, Query(pattern="^(json|csv)$")]
 _WRITE_PROBLEMS = documented(
     "validation_error",
     "unauthorized",
@@ -57,6 +62,13 @@ _WRITE_PROBLEMS = documented(
     "insufficient_funds",
     "busy",
 )
+
+
+def mark_replay(response: Response, replayed: bool) -> None:
+    """Answer a replayed write 200 with ``Idempotent-Replayed: true`` (the first was 201)."""
+    if replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
 
 
 def _scale(ledger: Ledger, tenant_id: str) -> int:
@@ -129,9 +141,7 @@ def create_movement(
                 override=body.override,
             ),
         )
-    if result.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(response, result.replayed)
     return CashbackMovementPublic.of(result.movement, _scale(ledger, tenant_id))
 
 
@@ -140,38 +150,30 @@ def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
     account: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
-    cycle: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
+    cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     eligibility: Annotated[
         str | None, Query(pattern="^(eligible|not_eligible|reached_cap|pending)$")
     ] = None,
-    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)] = None,
-    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
+    format: FormatQuery = "json",
 ) -> CashbackLedgerPage | StreamingResponse:
     """The ``cashback_ledger`` rows, filtered; ``format=csv`` streams all of them."""
     tenant_id = principal.tenant_id
     where = LedgerFilter(account, cycle, status, eligibility)
     scale = _scale(ledger, tenant_id)
     if format == "csv":
-        return StreamingResponse(
-            _csv(ledger, tenant_id, where, scale),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="cashback_ledger.csv"'},
+        records = (
+            CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+            for row, at in cycles.every_cashback_row(ledger, tenant_id, where)
         )
+        return csv_response(CASHBACK_CSV_COLUMNS, records, "cashback_ledger.csv")
     page = cycles.list_cashback_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
     return CashbackLedgerPage(
         rows=[CashbackLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
         next_cursor=page.next_cursor,
     )
-
-
-def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
-    records = (
-        CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-        for row, at in cycles.every_cashback_row(ledger, tenant_id, where)
-    )
-    return stream_csv(CASHBACK_CSV_COLUMNS, records)
 
 
 @router.get("/tenants/{tid}/cashback/ledger/{account}/{cycle}")
@@ -208,7 +210,5 @@ def apply_to_debt(
         person_id=body.person_id,
         debt_cycle_tag=body.debt_cycle_tag,
     )
-    if result.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(response, result.replayed)
     return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))

@@ -7,19 +7,24 @@ matching row with the seed's columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from rewardledger.domain.cycles import LedgerFilter
-from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
-from rewardledger.http.csv_export import stream_csv
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX
+from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
-from rewardledger.http.routes.cashback import CURSOR_PATTERN, TAG_PATTERN, CyclePath
-from rewardledger.http.routes.transfers import REPLAYED_HEADER
+from rewardledger.http.routes.cashback import (
+    CursorQuery,
+    CyclePath,
+    CycleQuery,
+    FormatQuery,
+    LimitQuery,
+    mark_replay,
+)
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN
 from rewardledger.http.schemas_cycles import (
     DEBT_CSV_COLUMNS,
@@ -89,9 +94,7 @@ def create_movement(
             occurred_at=body.occurred_at,
         ),
     )
-    if result.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(response, result.replayed)
     return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))
 
 
@@ -100,35 +103,27 @@ def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
     person: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
-    cycle: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
+    cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|partial|repaid|overdue)$")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)] = None,
-    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
+    format: FormatQuery = "json",
 ) -> DebtLedgerPage | StreamingResponse:
     """The ``debt_ledger`` rows, filtered; ``format=csv`` streams all of them."""
     tenant_id = principal.tenant_id
     where = LedgerFilter(person, cycle, status)
     scale = _scale(ledger, tenant_id)
     if format == "csv":
-        return StreamingResponse(
-            _csv(ledger, tenant_id, where, scale),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="debt_ledger.csv"'},
+        records = (
+            DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
+            for row, at in cycles.every_debt_row(ledger, tenant_id, where)
         )
+        return csv_response(DEBT_CSV_COLUMNS, records, "debt_ledger.csv")
     page = cycles.list_debt_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
     return DebtLedgerPage(
         rows=[DebtLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
         next_cursor=page.next_cursor,
     )
-
-
-def _csv(ledger: Ledger, tenant_id: str, where: LedgerFilter, scale: int) -> Iterator[str]:
-    records = (
-        DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-        for row, at in cycles.every_debt_row(ledger, tenant_id, where)
-    )
-    return stream_csv(DEBT_CSV_COLUMNS, records)
 
 
 @router.get("/tenants/{tid}/debt/ledger/{person}/{cycle}")

@@ -1,0 +1,131 @@
+"""SQL storage of the cycles: the plumbing every part of ``SqlCycleStore`` shares.
+
+Owns: the engine and dialect, the dialect's upsert, and turning stored rows into the domain's
+values. Protects: an upsert names the table's primary key, so a second write of a key
+replaces the first instead of adding a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+
+from rewardledger.domain.cycles import (
+    CashbackKind,
+    CashbackMovement,
+    CashbackRow,
+    CycleStatus,
+    DebtKind,
+    DebtMovement,
+    DebtRow,
+    DebtStatus,
+    Eligibility,
+)
+from rewardledger.ledger.storage_unit import ReadUnit
+from rewardledger.storage.unit import reading
+
+Pair = tuple[str, str]
+
+
+class CycleSqlBase:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+
+    def _reading(self, unit: ReadUnit | None) -> AbstractContextManager[Connection]:
+        return reading(self.engine, unit)
+
+    def _insert(self, table: Any) -> Any:
+        return postgresql.insert(table) if self.postgres else sqlite.insert(table)
+
+    def _upsert(self, connection: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        keys = [column.name for column in table.primary_key.columns]
+        statement = self._insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in rows[0] if name not in set(keys)},
+        )
+        connection.execute(statement, list(rows))
+
+
+def between(
+    first: ColumnElement[str], second: ColumnElement[str], low: Pair, high: Pair
+) -> ColumnElement[bool]:
+    if low == high:
+        return and_(first == low[0], second == low[1])
+    pair = tuple_(first, second)
+    return and_(pair >= tuple_(*low), pair <= tuple_(*high))
+
+
+def cashback_movement_of(row: Row[Any]) -> CashbackMovement:
+    return CashbackMovement(
+        id=row.movement_id,
+        account_id=row.account_id,
+        cycle_tag=row.cycle_tag,
+        kind=CashbackKind(row.kind),
+        spend_minor=row.spend_minor,
+        requested_minor=row.requested_minor,
+        cashback_minor=row.cashback_minor,
+        budget_cap_minor=row.budget_cap_minor,
+        override=row.override,
+        reverses_id=row.reverses_id,
+        transfer_id=row.transfer_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+    )
+
+
+def debt_movement_of(row: Row[Any]) -> DebtMovement:
+    return DebtMovement(
+        id=row.movement_id,
+        person_id=row.person_id,
+        cycle_tag=row.cycle_tag,
+        kind=DebtKind(row.kind),
+        amount_minor=row.amount_minor,
+        due_at=row.due_at,
+        transfer_id=row.transfer_id,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+    )
+
+
+def cashback_row_of(row: Row[Any]) -> CashbackRow:
+    return CashbackRow(
+        row.account_id,
+        row.cycle_tag,
+        row.total_spend_minor,
+        row.total_cashback_minor,
+        row.budget_cap_minor,
+        Eligibility(row.eligibility),
+        row.remaining_budget_minor,
+        CycleStatus(row.status),
+        row.notes,
+    )
+
+
+def debt_row_of(row: Row[Any]) -> DebtRow:
+    return DebtRow(
+        row.person_id,
+        row.cycle_tag,
+        row.initial_debt_minor,
+        row.new_debt_minor,
+        row.repayments_minor,
+        row.debt_discount_minor,
+        row.net_debt_minor,
+        DebtStatus(row.status),
+        row.due_at,
+        row.notes,
+    )
