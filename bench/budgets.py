@@ -30,10 +30,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.limits import AMOUNT_MINOR_MAX
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.bootstrap import Ledger
 from rewardledger.services import budgets
 
 ACCOUNTS = 1_000

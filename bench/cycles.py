@@ -35,8 +35,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from rewardledger.domain.transfers import TransferRequest
 from rewardledger.bootstrap import Ledger
+from rewardledger.domain.transfers import TransferRequest
 from rewardledger.services import cashback, cycles, debt
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

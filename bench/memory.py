@@ -22,9 +22,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from rewardledger.bootstrap import Ledger
 from rewardledger.domain.limits import BATCH_SIZE_MAX
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.bootstrap import Ledger
 
 
 def _fill(url: str, tenant: str, accounts: int) -> None:

@@ -45,8 +45,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from rewardledger.domain.transfers import TransferRequest
 from rewardledger.bootstrap import Ledger
+from rewardledger.domain.transfers import TransferRequest
 from rewardledger.services import points
 
 HOLDERS = 1_000

@@ -36,8 +36,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from rewardledger.domain.transfers import TransferRequest
 from rewardledger.bootstrap import Ledger
+from rewardledger.domain.transfers import TransferRequest
 
 ACCOUNTS = 1_000  # the default: each transfer picks two of this many accounts
 BATCH = 1_000
