@@ -51,6 +51,7 @@ from rewardledger.domain.validation import (
     check_instant,
     check_metadata,
     check_timeout,
+    parse_instant,
 )
 
 __all__ = [
@@ -82,5 +83,6 @@ __all__ = [
     "differing_fields",
     "evaluate",
     "operation_id",
+    "parse_instant",
     "request_fields",
 ]

@@ -19,6 +19,7 @@ from rewardledger.domain.limits import (
     METADATA_BYTES_MAX,
     METADATA_DEPTH_MAX,
     PENDING_TIMEOUT_SECONDS_MAX,
+    TIME_TEXT_LENGTH_MAX,
     TIME_YEAR_MAX,
     TIME_YEAR_MIN,
 )
@@ -50,6 +51,28 @@ def check_instant(value: object, field: str) -> datetime:
             field=field,
         )
     return value
+
+
+def parse_instant(text: object, field: str) -> datetime:
+    """An ISO 8601 time with a UTC offset, read from text for a Python caller.
+
+    The same bounds as the HTTP schemas: at most ``TIME_TEXT_LENGTH_MAX`` characters (so that
+    a huge string is refused before it is parsed), then ``check_instant``.
+    """
+    if not isinstance(text, str) or len(text) > TIME_TEXT_LENGTH_MAX:
+        raise ValidationError(
+            f"{field} must be an ISO 8601 time of at most {TIME_TEXT_LENGTH_MAX} characters, "
+            "such as 2025-10-31T23:59:00-05:00.",
+            field=field,
+        )
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationError(
+            f"{field} is not an ISO 8601 time; send one such as 2025-10-31T23:59:00-05:00.",
+            field=field,
+        ) from error
+    return check_instant(parsed, field)
 
 
 def check_effective_at(value: datetime | None, now: datetime) -> None:
