@@ -27,7 +27,7 @@ from rewardledger.domain.errors import (
     NotPending,
     Rejection,
 )
-from rewardledger.domain.journal import request_fields
+from rewardledger.domain.journal import PendingRow, request_fields
 from rewardledger.domain.limits import BIGINT_MAX
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.operations import (
@@ -41,17 +41,10 @@ from rewardledger.domain.operations import (
 
 
 @dataclass(frozen=True, slots=True)
-class PendingInfo:
-    """What the rules need to know of a pending transfer that an operation resolves."""
+class PendingInfo(PendingRow):
+    """What the rules need to know of a pending transfer that an operation resolves: its
+    immutable facts, and whether it is still open (and if not, which row resolved it)."""
 
-    id: str
-    asset_code: str
-    amount_minor: int
-    debit_account_id: str
-    credit_account_id: str
-    kind: str
-    reason: str | None
-    expires_at: datetime | None
     is_open: bool
     resolved_by: str | None = None
 
