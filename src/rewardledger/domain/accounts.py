@@ -27,14 +27,13 @@ def available_balance(debits_pending: int, debits_posted: int, credits_posted: i
     return credits_posted - debits_posted - debits_pending
 
 
-@dataclass(frozen=True, slots=True)
-class Balances:
-    """The four totals an account materializes, in minor units; each only ever >= 0."""
+class _Totals:
+    """The balances read from an account's four totals, shared by both views of them."""
 
-    debits_pending: int = 0
-    debits_posted: int = 0
-    credits_pending: int = 0
-    credits_posted: int = 0
+    __slots__ = ()
+    debits_pending: int
+    debits_posted: int
+    credits_posted: int
 
     @property
     def posted(self) -> int:
@@ -43,6 +42,16 @@ class Balances:
     @property
     def available(self) -> int:
         return available_balance(self.debits_pending, self.debits_posted, self.credits_posted)
+
+
+@dataclass(frozen=True, slots=True)
+class Balances(_Totals):
+    """The four totals an account materializes, in minor units; each only ever >= 0."""
+
+    debits_pending: int = 0
+    debits_posted: int = 0
+    credits_pending: int = 0
+    credits_posted: int = 0
 
     @property
     def pending(self) -> int:
@@ -64,7 +73,7 @@ class Account:
 
 
 @dataclass(slots=True)
-class AccountState:
+class AccountState(_Totals):
     """A locked account's totals while a write is being evaluated; mutated in place.
 
     Lives only inside one write transaction: loaded under lock, changed by the posting rules,
@@ -79,14 +88,6 @@ class AccountState:
     credits_pending: int
     credits_posted: int
     entry_count: int
-
-    @property
-    def posted(self) -> int:
-        return posted_balance(self.debits_posted, self.credits_posted)
-
-    @property
-    def available(self) -> int:
-        return available_balance(self.debits_pending, self.debits_posted, self.credits_posted)
 
     def copy(self) -> AccountState:
         return AccountState(

@@ -60,13 +60,17 @@ from rewardledger.domain.transfers import (
     TransferRequest,
     VoidPending,
 )
+from rewardledger.http.schemas_reports import (
+    DiscrepancyPublic,
+    HealthPublic,
+    IntegrityReportPublic,
+    ProblemPublic,
+    RepairReportPublic,
+)
 from rewardledger.ledger.results import (
     BalanceView,
-    Discrepancy,
     HistoryEntry,
     HistoryPage,
-    IntegrityReport,
-    RepairReport,
     TransferResult,
 )
 from rewardledger.services.access import IssuedKey
@@ -482,84 +486,11 @@ class HistoryPublic(BaseModel):
         )
 
 
-class DiscrepancyPublic(BaseModel):
-    check: str
-    subject: str
-    field: str | None
-    journal: str | None
-    materialized: str | None
-
-    @classmethod
-    def of(cls, found: Discrepancy) -> DiscrepancyPublic:
-        return cls(
-            check=found.check,
-            subject=found.subject,
-            field=found.field,
-            journal=found.journal,
-            materialized=found.materialized,
-        )
-
-
-class IntegrityReportPublic(BaseModel):
-    """``discrepancies`` lists the first ones found; ``discrepancy_count`` counts them all."""
-
-    tenant_id: str
-    checked_at: datetime
-    accounts_checked: int
-    ok: bool
-    discrepancy_count: int
-    discrepancies: list[DiscrepancyPublic]
-
-    @classmethod
-    def of(cls, report: IntegrityReport) -> IntegrityReportPublic:
-        return cls(
-            tenant_id=report.tenant_id,
-            checked_at=report.checked_at,
-            accounts_checked=report.accounts_checked,
-            ok=report.ok,
-            discrepancy_count=report.discrepancy_count,
-            discrepancies=[DiscrepancyPublic.of(d) for d in report.discrepancies],
-        )
-
-
-class RepairReportPublic(BaseModel):
-    """``changes`` lists the first values rebuilt; ``change_count`` counts them all."""
-
-    tenant_id: str
-    repair_id: str
-    actor: str
-    started_at: datetime
-    finished_at: datetime
-    accounts_checked: int
-    change_count: int
-    changes: list[DiscrepancyPublic]
-
-    @classmethod
-    def of(cls, report: RepairReport) -> RepairReportPublic:
-        return cls(
-            tenant_id=report.tenant_id,
-            repair_id=report.repair_id,
-            actor=report.actor,
-            started_at=report.started_at,
-            finished_at=report.finished_at,
-            accounts_checked=report.accounts_checked,
-            change_count=report.change_count,
-            changes=[DiscrepancyPublic.of(d) for d in report.changes],
-        )
-
-
-class HealthPublic(BaseModel):
-    status: str
-
-
-class ProblemPublic(BaseModel):
-    """Every error: RFC 9457 members, the stable ``code``, and the error's context fields."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None
+# The report schemas live in schemas_reports; they are named here for the routes.
+__all__ = [
+    "DiscrepancyPublic",
+    "HealthPublic",
+    "IntegrityReportPublic",
+    "ProblemPublic",
+    "RepairReportPublic",
+]

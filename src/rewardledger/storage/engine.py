@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from rewardledger.domain.errors import ValidationError
@@ -30,7 +30,6 @@ POSTGRES_POOL_OVERFLOW_MAX = 10
 
 # SQLSTATEs worth retrying: serialization failure, deadlock, lock not available.
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-_UNIQUE_VIOLATION = "23505"
 
 
 def normalise_url(url: str) -> URL:
@@ -121,16 +120,3 @@ def is_retryable(error: BaseException) -> bool:
         return True
     text = str(error).lower()
     return "database is locked" in text or "database table is locked" in text
-
-
-def is_duplicate_key(error: BaseException, constraint: str) -> bool:
-    """Whether ``error`` is a unique violation of the named primary key or unique index."""
-    if isinstance(error, DBAPIError) and not isinstance(error, IntegrityError):
-        original: Any = error.orig
-    else:
-        original = error.orig if isinstance(error, DBAPIError) else error
-    state = getattr(original, "sqlstate", None)
-    if state is not None:
-        diag = getattr(original, "diag", None)
-        return state == _UNIQUE_VIOLATION and getattr(diag, "constraint_name", None) == constraint
-    return "unique constraint failed" in str(original).lower()

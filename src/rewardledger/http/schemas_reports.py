@@ -1,0 +1,97 @@
+"""Schemas of the reports of HTTP API v1: integrity and repair reports, health and problems.
+
+Owns: the ``*Public`` models a client reads back from ``verify``, ``repair``, the health check
+and every error answer (RFC 9457 problems carrying the stable ``code``). Re-exported by
+``rewardledger.http.schemas``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
+
+
+class DiscrepancyPublic(BaseModel):
+    check: str
+    subject: str
+    field: str | None
+    journal: str | None
+    materialized: str | None
+
+    @classmethod
+    def of(cls, found: Discrepancy) -> DiscrepancyPublic:
+        return cls(
+            check=found.check,
+            subject=found.subject,
+            field=found.field,
+            journal=found.journal,
+            materialized=found.materialized,
+        )
+
+
+class IntegrityReportPublic(BaseModel):
+    """``discrepancies`` lists the first ones found; ``discrepancy_count`` counts them all."""
+
+    tenant_id: str
+    checked_at: datetime
+    accounts_checked: int
+    ok: bool
+    discrepancy_count: int
+    discrepancies: list[DiscrepancyPublic]
+
+    @classmethod
+    def of(cls, report: IntegrityReport) -> IntegrityReportPublic:
+        return cls(
+            tenant_id=report.tenant_id,
+            checked_at=report.checked_at,
+            accounts_checked=report.accounts_checked,
+            ok=report.ok,
+            discrepancy_count=report.discrepancy_count,
+            discrepancies=[DiscrepancyPublic.of(d) for d in report.discrepancies],
+        )
+
+
+class RepairReportPublic(BaseModel):
+    """``changes`` lists the first values rebuilt; ``change_count`` counts them all."""
+
+    tenant_id: str
+    repair_id: str
+    actor: str
+    started_at: datetime
+    finished_at: datetime
+    accounts_checked: int
+    change_count: int
+    changes: list[DiscrepancyPublic]
+
+    @classmethod
+    def of(cls, report: RepairReport) -> RepairReportPublic:
+        return cls(
+            tenant_id=report.tenant_id,
+            repair_id=report.repair_id,
+            actor=report.actor,
+            started_at=report.started_at,
+            finished_at=report.finished_at,
+            accounts_checked=report.accounts_checked,
+            change_count=report.change_count,
+            changes=[DiscrepancyPublic.of(d) for d in report.changes],
+        )
+
+
+class HealthPublic(BaseModel):
+    status: str
+
+
+class ProblemPublic(BaseModel):
+    """Every error: RFC 9457 members, the stable ``code``, and the error's context fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None

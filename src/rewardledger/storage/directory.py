@@ -1,0 +1,133 @@
+"""Tenants, assets, accounts and access keys: the directory rows of the core ledger.
+
+Owns: inserting each once (with its outbox event in the same transaction) and reading them
+back. Protects invariant 8: every statement is filtered by ``tenant_id``, except the lookup of
+an access key by its id, which is unique across tenants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select
+
+from rewardledger.domain.access import StoredApiKey
+from rewardledger.domain.accounts import Account
+from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.tenants import Asset, Tenant
+from rewardledger.storage.rows import account_of, tenant_of
+from rewardledger.storage.schema import accounts, api_keys, assets, tenants
+from rewardledger.storage.store_base import StoreConnections
+
+
+class DirectoryQueries(StoreConnections):
+    """Tenants, assets, accounts and access keys."""
+
+    def insert_tenant(self, tenant: Tenant, event: OutboxEvent) -> bool:
+        statement = insert(tenants).values(
+            tenant_id=tenant.id,
+            name=tenant.name,
+            timezone=tenant.timezone,
+            created_at=tenant.created_at,
+        )
+        return self._insert_once(statement, event, tenant.id, tenant.created_at)
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        with self._read() as connection:
+            row = connection.execute(
+                select(tenants).where(tenants.c.tenant_id == tenant_id)
+            ).first()
+        return None if row is None else tenant_of(row)
+
+    def list_tenants(self) -> list[Tenant]:
+        with self._read() as connection:
+            rows = connection.execute(select(tenants).order_by(tenants.c.tenant_id)).all()
+        return [tenant_of(row) for row in rows]
+
+    def count_tenants(self) -> int:
+        with self._read() as connection:
+            return int(connection.execute(select(func.count()).select_from(tenants)).scalar_one())
+
+    def insert_asset(self, asset: Asset, event: OutboxEvent) -> bool:
+        statement = insert(assets).values(
+            tenant_id=asset.tenant_id,
+            code=asset.code,
+            scale=asset.scale,
+            name=asset.name,
+            created_at=asset.created_at,
+        )
+        return self._insert_once(statement, event, asset.tenant_id, asset.created_at)
+
+    def get_assets(self, tenant_id: str) -> dict[str, Asset]:
+        with self._read() as connection:
+            rows = connection.execute(select(assets).where(assets.c.tenant_id == tenant_id)).all()
+        return {
+            row.code: Asset(row.tenant_id, row.code, row.scale, row.name, row.created_at)
+            for row in rows
+        }
+
+    def insert_account(self, account: Account, event: OutboxEvent) -> bool:
+        statement = insert(accounts).values(
+            tenant_id=account.tenant_id,
+            account_id=account.id,
+            asset_code=account.asset_code,
+            no_negative=account.no_negative,
+            metadata=dict(account.metadata) or None,
+            created_at=account.created_at,
+            updated_at=account.updated_at,
+        )
+        return self._insert_once(statement, event, account.tenant_id, account.created_at)
+
+    def count_accounts(self, tenant_id: str) -> int:
+        with self._read() as connection:
+            return int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(accounts)
+                    .where(accounts.c.tenant_id == tenant_id)
+                ).scalar_one()
+            )
+
+    def get_account(self, tenant_id: str, account_id: str) -> Account | None:
+        return self.accounts_by_id(tenant_id, [account_id]).get(account_id)
+
+    def accounts_by_id(self, tenant_id: str, account_ids: Sequence[str]) -> dict[str, Account]:
+        with self._read() as connection:
+            rows = connection.execute(
+                select(accounts).where(
+                    accounts.c.tenant_id == tenant_id, accounts.c.account_id.in_(account_ids)
+                )
+            ).all()
+        return {row.account_id: account_of(row) for row in rows}
+
+    def insert_api_key(
+        self,
+        tenant_id: str,
+        key_id: str,
+        secret_hash: str,
+        role: str,
+        label: str | None,
+        now: datetime,
+    ) -> None:
+        with self._write() as connection:
+            connection.execute(
+                insert(api_keys).values(
+                    tenant_id=tenant_id,
+                    key_id=key_id,
+                    secret_hash=secret_hash,
+                    role=role,
+                    label=label,
+                    created_at=now,
+                )
+            )
+
+    def find_api_key(self, key_id: str) -> StoredApiKey | None:
+        """The key with this id, whatever its tenant (key ids are unique across tenants)."""
+        with self._read() as connection:
+            row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+        if row is None:
+            return None
+        return StoredApiKey(
+            row.tenant_id, row.key_id, row.secret_hash, row.role, row.label, row.revoked_at
+        )

@@ -1,0 +1,70 @@
+"""Rows to domain values: how a database row of the core tables becomes a frozen value.
+
+Owns: the one mapping from ``tenants``, ``accounts`` and ``transfers`` rows to ``Tenant``,
+``Account`` and ``Transfer``; which phases count as posted. Keeping it in one place keeps
+every reader of the journal (history, verify, replays) agreeing on what a row means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Row
+
+from rewardledger.domain.accounts import Account, Balances
+from rewardledger.domain.tenants import Tenant
+from rewardledger.domain.transfers import Phase, Transfer, TransferState
+
+POSTED_PHASES = (Phase.SINGLE.value, Phase.POST.value)
+
+
+def tenant_of(row: Row[Any]) -> Tenant:
+    return Tenant(row.tenant_id, row.name, row.timezone, row.created_at)
+
+
+def account_of(row: Row[Any]) -> Account:
+    return Account(
+        tenant_id=row.tenant_id,
+        id=row.account_id,
+        asset_code=row.asset_code,
+        no_negative=bool(row.no_negative),
+        metadata=row.metadata or {},
+        balances=Balances(
+            row.debits_pending, row.debits_posted, row.credits_pending, row.credits_posted
+        ),
+        entry_count=row.entry_count,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def transfer_of(row: Row[Any]) -> Transfer:
+    phase = Phase(row.phase)
+    return Transfer(
+        tenant_id=row.tenant_id,
+        id=row.transfer_id,
+        phase=phase,
+        kind=row.kind,
+        reason=row.reason,
+        asset_code=row.asset_code,
+        scale=row.scale,
+        amount_minor=row.amount_minor,
+        debit_account_id=row.debit_account_id,
+        credit_account_id=row.credit_account_id,
+        pending_id=row.pending_id,
+        expires_at=row.expires_at,
+        effective_at=row.effective_at,
+        created_at=row.created_at,
+        cycle_tag=row.cycle_tag,
+        metadata=row.metadata or {},
+        debit_entry_seq=row.debit_entry_seq,
+        credit_entry_seq=row.credit_entry_seq,
+        debit_balance_after_minor=row.debit_balance_after,
+        credit_balance_after_minor=row.credit_balance_after,
+        state=TransferState.PENDING if phase is Phase.PENDING else TransferState.POSTED,
+    )
+
+
+def with_resolution(transfer: Transfer, state: TransferState, resolved_by: str | None) -> Transfer:
+    return replace(transfer, state=state, resolved_by=resolved_by)

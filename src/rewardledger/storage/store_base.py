@@ -1,0 +1,79 @@
+"""The connections every ``SqlStore`` query runs on: short reads, short writes, insert-once.
+
+Owns: how a query outside the hot write path gets its connection (a write is one short
+transaction, ``BEGIN IMMEDIATE`` on SQLite), and how contention and an unreachable database
+are reported (``RetryableError``, ``DatabaseUnavailable``). Protects convention 9: a helper
+here never commits anything but its own statement group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from rewardledger.domain.errors import DatabaseUnavailable, RetryableError
+from rewardledger.domain.events import OutboxEvent
+from rewardledger.storage.engine import is_retryable
+from rewardledger.storage.schema import outbox
+from rewardledger.storage.unit import event_row
+
+
+class StoreConnections:
+    """The engine and the connection helpers that the query groups of ``SqlStore`` share."""
+
+    engine: Engine
+    dialect: str
+    _shown_url: str
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """Report a database that cannot be reached or opened as ``database_unavailable``."""
+        try:
+            yield
+        except (OperationalError, OSError) as error:
+            original = getattr(error, "orig", None) or error
+            reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
+            hint = (
+                "Check that the file's folder exists and is writable."
+                if self.dialect == "sqlite"
+                else "Check that the server is running and that the URL's host, port, user "
+                "and database are right."
+            )
+            raise DatabaseUnavailable(
+                self._shown_url, reason or type(original).__name__, hint
+            ) from error
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A short write transaction outside the hot path (BEGIN IMMEDIATE on SQLite)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execution_options(rewardledger_write=True)
+                with connection.begin():
+                    yield connection
+        except OperationalError as error:
+            if is_retryable(error):
+                raise RetryableError(str(error)) from error
+            raise
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def _insert_once(
+        self, statement: Any, event: OutboxEvent, tenant_id: str, now: datetime
+    ) -> bool:
+        """Insert a row that may already exist; write its event only if it did not."""
+        try:
+            with self._write() as connection:
+                connection.execute(statement)
+                connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
+        except IntegrityError:
+            return False
+        return True

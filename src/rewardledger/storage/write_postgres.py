@@ -1,0 +1,215 @@
+"""The PostgreSQL write session: one statement for all the changes of a write; COPY for large ones.
+
+Owns: the data-modifying CTE that appends journal rows, outbox rows and holds and writes the
+account totals, and the COPY path for large writes. Protects invariant 3 under concurrency:
+accounts are locked ``ORDER BY account_id FOR UPDATE`` before they are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection as PgConnection
+from sqlalchemy import Column, Table
+from sqlalchemy.engine import Dialect
+
+from rewardledger.domain.accounts import AccountState
+from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.transfers import Accepted, RefusedRow
+from rewardledger.storage import schema
+from rewardledger.storage.write_rows import (
+    ACCOUNT_TOTALS,
+    ACCOUNT_VALUES,
+    HOLD_COLUMNS,
+    LOCK_COLUMNS,
+    OUTBOX_COLUMNS,
+    PENDING_COLUMNS,
+    TRANSFER_COLUMNS,
+    Codec,
+    Rows,
+    WriteSessionBase,
+)
+
+
+def _pg_type(column: Column[Any], dialect: Dialect) -> str:
+    return str(column.type.dialect_impl(dialect).compile(dialect=dialect))
+
+
+def _pg_copy(table: Table, columns: Sequence[str], dialect: Dialect) -> tuple[str, list[str]]:
+    """A binary COPY statement for ``columns`` and the PostgreSQL type of each column."""
+    types = [_pg_type(table.c[name], dialect).split("(")[0].lower() for name in columns]
+    names = ", ".join(columns)
+    return f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)", types
+
+
+class PostgresStatements:
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self.lock = (
+            f"SELECT {', '.join(LOCK_COLUMNS)} FROM accounts "
+            "WHERE tenant_id = %s AND account_id = ANY(%s) ORDER BY account_id FOR UPDATE"
+        )
+        self.pending_rows = (
+            f"SELECT {', '.join(PENDING_COLUMNS)} FROM transfers "
+            "WHERE tenant_id = %s AND transfer_id = ANY(%s) "
+            "AND phase = 'pending' AND error_code IS NULL"
+        )
+        self.open_holds = (
+            "SELECT transfer_id FROM holds WHERE tenant_id = %s AND transfer_id = ANY(%s)"
+        )
+        self.resolutions = (
+            "SELECT pending_id, transfer_id FROM transfers "
+            "WHERE tenant_id = %s AND pending_id = ANY(%s) AND error_code IS NULL"
+        )
+        self.copy_transfers = _pg_copy(schema.transfers, TRANSFER_COLUMNS, dialect)
+        self.copy_outbox = _pg_copy(schema.outbox, OUTBOX_COLUMNS, dialect)
+        self._writes: dict[tuple[int, int, int, int, int, bool], str] = {}
+
+    def write(
+        self, journal: int, outbox: int, opened: int, closed: int, accounts: int, *, arrays: bool
+    ) -> str:
+        """One statement that makes every change of a write (data-modifying CTEs).
+
+        With ``arrays``, each table's rows come as one array per column (``unnest``), which
+        suits many rows; otherwise as scalar ``VALUES`` rows, which psycopg binds much faster
+        for the few rows of a single transfer. The text depends only on the row counts (or
+        only on which parts are present, with arrays), so psycopg prepares it once per shape.
+        """
+        shape = (journal, outbox, opened, closed, accounts, arrays)
+        found = self._writes.get(shape)
+        if found is None:
+            found = self._writes[shape] = self._build_write(*shape)
+        return found
+
+    def _build_write(
+        self, journal: int, outbox: int, opened: int, closed: int, accounts: int, arrays: bool
+    ) -> str:
+        def rows(table: Table, columns: Sequence[str], count: int) -> str:
+            if arrays:
+                casts = ", ".join(
+                    f"%s::{_pg_type(table.c[name], self._dialect)}[]" for name in columns
+                )
+                return f"SELECT * FROM unnest({casts})"
+            row = (
+                "("
+                + ", ".join(f"%s::{_pg_type(table.c[name], self._dialect)}" for name in columns)
+                + ")"
+            )
+            return "VALUES " + ", ".join([row] * count)
+
+        parts = []
+        for name, table, columns, count in (
+            ("journal", schema.transfers, TRANSFER_COLUMNS, journal),
+            ("events", schema.outbox, OUTBOX_COLUMNS, outbox),
+            ("opened", schema.holds, HOLD_COLUMNS, opened),
+        ):
+            if count:
+                parts.append(
+                    f"{name} AS (INSERT INTO {table.name} ({', '.join(columns)}) "
+                    f"{rows(table, columns, count)})"
+                )
+        if closed:
+            parts.append(
+                "closed AS (DELETE FROM holds WHERE tenant_id = %s AND transfer_id = ANY(%s))"
+            )
+        if accounts:
+            assignments = ", ".join(
+                f"{name} = v.{name}" for name in (*ACCOUNT_TOTALS, "updated_at")
+            )
+            parts.append(
+                f"changed AS (UPDATE accounts AS a SET {assignments} "
+                f"FROM ({rows(schema.accounts, ACCOUNT_VALUES, accounts)}) "
+                f"AS v({', '.join(ACCOUNT_VALUES)}) "
+                "WHERE a.tenant_id = %s AND a.account_id = v.account_id)"
+            )
+        assert parts, "a write changes something"
+        return "WITH " + ", ".join(parts) + " SELECT 1"
+
+
+# From this many journal rows on, COPY beats an INSERT of unnest() arrays (measured: about
+# 10 ms against 20 ms for 1,000 rows) although it takes two more round trips.
+_COPY_ROWS_MIN = 64
+
+
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows to one list per column, for unnest()."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _flatten(rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """Rows to one flat parameter list, for VALUES."""
+    return [value for row in rows for value in row]
+
+
+class PostgresWriteSession(WriteSessionBase):
+    """Round trips of a write: BEGIN, the lock, one statement for all changes (after COPYing
+    the journal and outbox when the write is large), COMMIT."""
+
+    _sql: PostgresStatements
+
+    def __init__(
+        self,
+        connection: PgConnection[Any],
+        statements: PostgresStatements,
+        codec: Codec,
+        tenant_id: str,
+    ) -> None:
+        self._connection = connection
+        self._sql = statements
+        self._codec = codec
+        self._rows = Rows(codec, tenant_id)
+        self._tenant_id = tenant_id
+        self.committed = False
+
+    def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        return self._connection.execute(sql, (self._tenant_id, list(ids))).fetchall()
+
+    def write(
+        self,
+        accepted: Sequence[Accepted],
+        refused: Sequence[RefusedRow],
+        accounts: Sequence[AccountState],
+        events: Sequence[OutboxEvent],
+        now: datetime,
+        cycle_tag: Callable[[datetime], str],
+    ) -> None:
+        rows = self._rows
+        journal = rows.transfers(accepted, refused, now, cycle_tag)
+        outbox = rows.events(events, now)
+        opened, closed = rows.holds(accepted)
+        changed = rows.accounts(accounts, now)
+        large = len(journal) >= _COPY_ROWS_MIN
+        if large:
+            self._copy(self._sql.copy_transfers, journal)
+            self._copy(self._sql.copy_outbox, outbox)
+            journal, outbox = [], []
+        params: list[Any] = []
+        for part in (journal, outbox, opened):
+            if part:
+                params.extend(_columns(part) if large else _flatten(part))
+        if closed:
+            params.extend((self._tenant_id, closed))
+        if changed:
+            params.extend(_columns(changed) if large else _flatten(changed))
+            params.append(self._tenant_id)
+        if params:
+            sql = self._sql.write(
+                len(journal), len(outbox), len(opened), len(closed), len(changed), arrays=large
+            )
+            self._connection.execute(sql, params)
+
+    def _copy(self, statement: tuple[str, list[str]], rows: Sequence[tuple[Any, ...]]) -> None:
+        sql, types = statement
+        with self._connection.cursor().copy(sql) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+
+    def commit(self) -> None:
+        self._connection.commit()
+        self.committed = True
+
+
+# ---------------------------------------------------------------------------------------------
