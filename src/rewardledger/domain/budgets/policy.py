@@ -56,23 +56,29 @@ class AlertLevel(StrEnum):
 
 
 def budget_id(value: object, field: str = "budget_id") -> str:
-    if not isinstance(value, str) or _BUDGET_ID.fullmatch(value) is None:
-        raise ValidationError(
-            f"{field} must be 1 to {BUDGET_ID_LENGTH_MAX} letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit.",
-            field=field,
-        )
-    return value
+    return _matching(
+        value,
+        _BUDGET_ID,
+        field,
+        f"{field} must be 1 to {BUDGET_ID_LENGTH_MAX} letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit.",
+    )
 
 
 def reference(value: object, field: str = "reference") -> str:
     """A caller's reference (issuance id, idempotency key, member key): URL-safe, bounded."""
-    if not isinstance(value, str) or _REFERENCE.fullmatch(value) is None:
-        raise ValidationError(
-            f"{field} must be 1 to {BUDGET_REFERENCE_LENGTH_MAX} letters, digits or "
-            "'.', '_', ':', '@', '-', starting with a letter or digit.",
-            field=field,
-        )
+    return _matching(
+        value,
+        _REFERENCE,
+        field,
+        f"{field} must be 1 to {BUDGET_REFERENCE_LENGTH_MAX} letters, digits or "
+        "'.', '_', ':', '@', '-', starting with a letter or digit.",
+    )
+
+
+def _matching(value: object, pattern: re.Pattern[str], field: str, message: str) -> str:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise ValidationError(message, field=field)
     return value
 
 

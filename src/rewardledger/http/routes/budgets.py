@@ -8,9 +8,10 @@ idempotency key or reservation reference) is 200 with ``Idempotent-Replayed: tru
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -63,6 +64,32 @@ RangeQuery = Annotated[
 FromQuery = Annotated[str | None, Query(alias="from", max_length=10, description="YYYY-MM-DD")]
 ToQuery = Annotated[str | None, Query(alias="to", max_length=10, description="YYYY-MM-DD")]
 FormatQuery = Annotated[str, Query(alias="format", pattern="^(json|csv)$")]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    """A report's window (``range`` or ``from``/``to``) and its ``format``, from the query."""
+
+    range_name: str | None
+    date_from: str | None
+    date_to: str | None
+    output: str
+
+    @property
+    def window(self) -> dict[str, str | None]:
+        return {"range_name": self.range_name, "date_from": self.date_from, "date_to": self.date_to}
+
+
+def _report_query(
+    range_name: RangeQuery = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    output: FormatQuery = "json",
+) -> ReportQuery:
+    return ReportQuery(range_name, date_from, date_to, output)
+
+
+ReportQueryDep = Annotated[ReportQuery, Depends(_report_query)]
 
 _READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
 _WRITE = documented(
@@ -298,24 +325,11 @@ def reconcile_tenant(ledger: LedgerDep, principal: Reader) -> TenantReconciliati
     response_model=BudgetReportPublic,
 )
 def report(
-    bid: BudgetIdPath,
-    ledger: LedgerDep,
-    principal: Reader,
-    range_name: RangeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
-    output: FormatQuery = "json",
+    bid: BudgetIdPath, ledger: LedgerDep, principal: Reader, query: ReportQueryDep
 ) -> BudgetReportPublic | Response:
     """Totals by entry type, counts and utilization over a range or dates; JSON or CSV."""
-    found = budgets.report(
-        ledger,
-        principal.tenant_id,
-        bid,
-        range_name=range_name,
-        date_from=date_from,
-        date_to=date_to,
-    )
-    if output == "csv":
+    found = budgets.report(ledger, principal.tenant_id, bid, **query.window)
+    if query.output == "csv":
         return Response(budgets.reports_csv([found]), media_type=CSV_MEDIA_TYPE)
     return BudgetReportPublic.model_validate(found)
 
@@ -326,18 +340,11 @@ def report(
     response_model=TenantReportPublic,
 )
 def tenant_report(
-    ledger: LedgerDep,
-    principal: Reader,
-    range_name: RangeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
-    output: FormatQuery = "json",
+    ledger: LedgerDep, principal: Reader, query: ReportQueryDep
 ) -> TenantReportPublic | Response:
     """Every budget's report, as JSON or as CSV (one row per budget)."""
-    found = budgets.tenant_report(
-        ledger, principal.tenant_id, range_name=range_name, date_from=date_from, date_to=date_to
-    )
-    if output == "csv":
+    found = budgets.tenant_report(ledger, principal.tenant_id, **query.window)
+    if query.output == "csv":
         return Response(budgets.reports_csv(found), media_type=CSV_MEDIA_TYPE)
     return TenantReportPublic(reports=[BudgetReportPublic.model_validate(r) for r in found])
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from rewardledger.domain.budgets import EntryRecord, KindTotals, Resolution
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.budgets.base import StoreBase
-from rewardledger.storage.budgets.rows import entry_of, entry_query, resolves
+from rewardledger.storage.budgets.rows import entry_of, entry_query, insert_unless_found, resolves
 from rewardledger.storage.schema import accounts, transfers
 from rewardledger.storage.unit import connection_of
 
@@ -39,26 +39,18 @@ class JournalReads(StoreBase):
         A concurrent twin that opens it first makes the insert collide: the unit is re-run
         (``DuplicateIdError``) and finds it.
         """
-        connection = connection_of(unit)
-        found = connection.execute(
-            select(accounts.c.account_id).where(
-                accounts.c.tenant_id == tenant_id, accounts.c.account_id == account_id
-            )
-        ).first()
-        if found is not None:
-            return False
-        connection.execute(
-            insert(accounts).values(
-                tenant_id=tenant_id,
-                account_id=account_id,
-                asset_code=asset_code,
-                no_negative=no_negative,
-                metadata=None,
-                created_at=now,
-                updated_at=now,
-            )
+        return insert_unless_found(
+            connection_of(unit),
+            accounts,
+            {"tenant_id": tenant_id, "account_id": account_id},
+            {
+                "asset_code": asset_code,
+                "no_negative": no_negative,
+                "metadata": None,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
-        return True
 
     def account_totals(
         self, unit: ReadUnit | None, tenant_id: str, account_ids: Sequence[str]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, and_, select
+from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, select
 
 from rewardledger.domain.budgets import (
     AlertRecord,
@@ -52,6 +52,21 @@ def resolves(resolved: Any, pending: Any) -> ColumnElement[bool]:
         resolved.c.pending_id == pending.transfer_id,
         resolved.c.error_code.is_(None),
     )
+
+
+def insert_unless_found(
+    connection: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]
+) -> bool:
+    """Insert the row ``key`` + ``values`` unless a row with ``key`` exists; True if inserted.
+    Callers hold the lock (or rely on the key's unique index) that keeps a twin out between."""
+    column = table.c[next(iter(key))]
+    found = connection.execute(
+        select(column).where(*(table.c[name] == value for name, value in key.items()))
+    ).first()
+    if found is not None:
+        return False
+    connection.execute(insert(table).values({**key, **values}))
+    return True
 
 
 def record_values(record: DataclassInstance) -> dict[str, Any]:

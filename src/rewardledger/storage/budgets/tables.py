@@ -29,6 +29,7 @@ from rewardledger.storage.budgets.rows import (
     alert_of,
     budget_query,
     correction_of,
+    insert_unless_found,
     period_of,
     period_query,
     policy_of,
@@ -239,31 +240,23 @@ class BudgetTables(StoreBase):
 
         Called under the budget's row lock, so two writers never race for one key.
         """
-        connection = connection_of(unit)
-        found = connection.execute(
-            select(budget_alerts.c.alert_key).where(
-                budget_alerts.c.tenant_id == tenant_id,
-                budget_alerts.c.budget_id == budget_id,
-                budget_alerts.c.period == period,
-                budget_alerts.c.alert_key == due.key,
-            )
-        ).first()
-        if found is not None:
-            return False
-        connection.execute(
-            insert(budget_alerts).values(
-                tenant_id=tenant_id,
-                budget_id=budget_id,
-                period=period,
-                alert_key=due.key,
-                kind=due.kind,
-                level=due.level.value,
-                threshold_percent=due.threshold_percent,
-                details=details,
-                created_at=now,
-            )
+        return insert_unless_found(
+            connection_of(unit),
+            budget_alerts,
+            {
+                "tenant_id": tenant_id,
+                "budget_id": budget_id,
+                "period": period,
+                "alert_key": due.key,
+            },
+            {
+                "kind": due.kind,
+                "level": due.level.value,
+                "threshold_percent": due.threshold_percent,
+                "details": details,
+                "created_at": now,
+            },
         )
-        return True
 
     def alerts(self, tenant_id: str, budget_id: str | None, limit: int) -> list[AlertRecord]:
         """The newest alerts first."""
