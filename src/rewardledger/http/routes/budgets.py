@@ -9,9 +9,10 @@ idempotency key or reservation reference) is 200 with ``Idempotent-Replayed: tru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from pydantic import BaseModel
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -128,10 +129,26 @@ def _key(body_key: str | None, header: str | None, *, required: bool) -> str | N
     return chosen
 
 
-def _replayed(response: Response, replayed: bool) -> None:
-    if replayed:
+def _required_key(body_key: str | None, header: str | None) -> str:
+    key = _key(body_key, header, required=True)
+    assert key is not None
+    return key
+
+
+class _Written(Protocol):
+    @property
+    def replayed(self) -> bool: ...
+
+
+Public = TypeVar("Public", bound=BaseModel)
+
+
+def _written(response: Response, view: _Written, public: type[Public]) -> Public:
+    """A write's answer: 201 the first time, 200 with ``Idempotent-Replayed`` on a replay."""
+    if view.replayed:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
+    return public.model_validate(view)
 
 
 @router.post("/tenants/{tid}/budgets", status_code=201, responses=_WRITE)
@@ -184,8 +201,7 @@ def topup(
     idempotency_key: IdempotencyKey = None,
 ) -> TopupPublic:
     """Add funds to the budget's current period."""
-    key = _key(body.idempotency_key, idempotency_key, required=True)
-    assert key is not None
+    key = _required_key(body.idempotency_key, idempotency_key)
     result = budgets.topup(
         ledger,
         principal.tenant_id,
@@ -194,8 +210,7 @@ def topup(
         currency=body.currency,
         idempotency_key=key,
     )
-    _replayed(response, result.replayed)
-    return TopupPublic.model_validate(result)
+    return _written(response, result, TopupPublic)
 
 
 @router.post("/tenants/{tid}/budgets/{bid}/reservations", status_code=201, responses=_WRITE)
@@ -217,8 +232,7 @@ def reserve(
         member_key=body.member_key,
         timeout_seconds=body.timeout_seconds,
     )
-    _replayed(response, view.replayed)
-    return ReservationPublic.model_validate(view)
+    return _written(response, view, ReservationPublic)
 
 
 @router.post(
@@ -242,8 +256,7 @@ def charge(
         amount=body.amount,
         idempotency_key=_key(body.idempotency_key, idempotency_key, required=False),
     )
-    _replayed(response, view.replayed)
-    return ReservationPublic.model_validate(view)
+    return _written(response, view, ReservationPublic)
 
 
 @router.post(
@@ -259,8 +272,7 @@ def release(
 ) -> ReservationPublic:
     """Release the reservation (on expiry or cancellation)."""
     view = budgets.release(ledger, principal.tenant_id, bid, ref)
-    _replayed(response, view.replayed)
-    return ReservationPublic.model_validate(view)
+    return _written(response, view, ReservationPublic)
 
 
 @router.post("/tenants/{tid}/budgets/{bid}/corrections", status_code=201, responses=_WRITE)
@@ -273,8 +285,7 @@ def correct(
     idempotency_key: IdempotencyKey = None,
 ) -> CorrectionPublic:
     """Reverse a top-up or a charge (admin), with a mandatory note; recorded with who did it."""
-    key = _key(body.idempotency_key, idempotency_key, required=True)
-    assert key is not None
+    key = _required_key(body.idempotency_key, idempotency_key)
     view = budgets.correct(
         ledger,
         principal.tenant_id,
@@ -285,8 +296,7 @@ def correct(
         actor=f"key:{principal.key_id}",
         idempotency_key=key,
     )
-    _replayed(response, view.replayed)
-    return CorrectionPublic.model_validate(view)
+    return _written(response, view, CorrectionPublic)
 
 
 @router.get("/tenants/{tid}/budgets/{bid}/utilization", responses=_READ)
