@@ -55,25 +55,23 @@ class AlertLevel(StrEnum):
     CRITICAL = "critical"
 
 
+_BUDGET_ID_SHAPE = (
+    f"1 to {BUDGET_ID_LENGTH_MAX} letters, digits, '.', '_' or '-', starting with a letter "
+    "or digit."
+)
+_REFERENCE_SHAPE = (
+    f"1 to {BUDGET_REFERENCE_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', starting "
+    "with a letter or digit."
+)
+
+
 def budget_id(value: object, field: str = "budget_id") -> str:
-    return _matching(
-        value,
-        _BUDGET_ID,
-        field,
-        f"{field} must be 1 to {BUDGET_ID_LENGTH_MAX} letters, digits, '.', '_' or '-', "
-        "starting with a letter or digit.",
-    )
+    return _matching(value, _BUDGET_ID, field, f"{field} must be {_BUDGET_ID_SHAPE}")
 
 
 def reference(value: object, field: str = "reference") -> str:
     """A caller's reference (issuance id, idempotency key, member key): URL-safe, bounded."""
-    return _matching(
-        value,
-        _REFERENCE,
-        field,
-        f"{field} must be 1 to {BUDGET_REFERENCE_LENGTH_MAX} letters, digits or "
-        "'.', '_', ':', '@', '-', starting with a letter or digit.",
-    )
+    return _matching(value, _REFERENCE, field, f"{field} must be {_REFERENCE_SHAPE}")
 
 
 def _matching(value: object, pattern: re.Pattern[str], field: str, message: str) -> str:

@@ -12,10 +12,10 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from rewardledger.domain.budgets import (
-    AlertDue,
+from rewardledger.domain.budgets.figures import AlertDue
+from rewardledger.domain.budgets.policy import BudgetPolicy
+from rewardledger.domain.budgets.records import (
     AlertRecord,
-    BudgetPolicy,
     CorrectionRecord,
     EntryRecord,
     KindTotals,

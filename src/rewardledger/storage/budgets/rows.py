@@ -74,9 +74,18 @@ def record_values(record: DataclassInstance) -> dict[str, Any]:
     return asdict(record)
 
 
-def record_of(kind: type[Record], row: Row[Any]) -> Record:
-    """The record of a row whose columns include its fields."""
-    return kind(**{field.name: getattr(row, field.name) for field in fields(kind)})
+def record_of(kind: type[Record], row: Row[Any], suffix: str = "") -> Record:
+    """The record of a row whose columns are its fields, each named with ``suffix`` when the
+    row has such a column (the period counters: ``funded`` is ``funded_minor``)."""
+    mapping = row._mapping
+    return kind(
+        **{
+            field.name: mapping[field.name + suffix]
+            if field.name + suffix in mapping
+            else mapping[field.name]
+            for field in fields(kind)
+        }
+    )
 
 
 def budget_query(tenant_id: str) -> Any:
@@ -136,19 +145,7 @@ def policy_of(row: Row[Any]) -> BudgetPolicy:
 
 
 def period_of(row: Row[Any]) -> PeriodRecord:
-    return PeriodRecord(
-        budget_id=row.budget_id,
-        period=row.period,
-        account_id=row.account_id,
-        opened_at=row.opened_at,
-        funded=row.funded_minor,
-        rolled_in=row.rolled_in_minor,
-        rolled_out=row.rolled_out_minor,
-        reversed_funds=row.reversed_funds_minor,
-        reversed_charges=row.reversed_charges_minor,
-        reserved_total=row.reserved_total_minor,
-        rollovers_count=row.rollovers_count,
-    )
+    return record_of(PeriodRecord, row, suffix="_minor")
 
 
 def entry_of(row: Row[Any]) -> EntryRecord:
