@@ -8,9 +8,11 @@ idempotency key or reservation reference) is 200 with ``Idempotent-Replayed: tru
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from pydantic import BaseModel
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -64,6 +66,32 @@ FromQuery = Annotated[str | None, Query(alias="from", max_length=10, description
 ToQuery = Annotated[str | None, Query(alias="to", max_length=10, description="YYYY-MM-DD")]
 FormatQuery = Annotated[str, Query(alias="format", pattern="^(json|csv)$")]
 
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    """A report's window (``range`` or ``from``/``to``) and its ``format``, from the query."""
+
+    range_name: str | None
+    date_from: str | None
+    date_to: str | None
+    output: str
+
+    @property
+    def window(self) -> dict[str, str | None]:
+        return {"range_name": self.range_name, "date_from": self.date_from, "date_to": self.date_to}
+
+
+def _report_query(
+    range_name: RangeQuery = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    output: FormatQuery = "json",
+) -> ReportQuery:
+    return ReportQuery(range_name, date_from, date_to, output)
+
+
+ReportQueryDep = Annotated[ReportQuery, Depends(_report_query)]
+
 _READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
 _WRITE = documented(
     "validation_error",
@@ -101,10 +129,26 @@ def _key(body_key: str | None, header: str | None, *, required: bool) -> str | N
     return chosen
 
 
-def _replayed(response: Response, replayed: bool) -> None:
-    if replayed:
+def _required_key(body_key: str | None, header: str | None) -> str:
+    key = _key(body_key, header, required=True)
+    assert key is not None
+    return key
+
+
+class _Written(Protocol):
+    @property
+    def replayed(self) -> bool: ...
+
+
+Public = TypeVar("Public", bound=BaseModel)
+
+
+def _written(response: Response, view: _Written, public: type[Public]) -> Public:
+    """A write's answer: 201 the first time, 200 with ``Idempotent-Replayed`` on a replay."""
+    if view.replayed:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
+    return public.model_validate(view)
 
 
 @router.post("/tenants/{tid}/budgets", status_code=201, responses=_WRITE)
@@ -157,8 +201,7 @@ def topup(
     idempotency_key: IdempotencyKey = None,
 ) -> TopupPublic:
     """Add funds to the budget's current period."""
-    key = _key(body.idempotency_key, idempotency_key, required=True)
-    assert key is not None
+    key = _required_key(body.idempotency_key, idempotency_key)
     result = budgets.topup(
         ledger,
         principal.tenant_id,
@@ -167,8 +210,7 @@ def topup(
         currency=body.currency,
         idempotency_key=key,
     )
-    _replayed(response, result.replayed)
-    return TopupPublic.model_validate(result)
+    return _written(response, result, TopupPublic)
 
 
 @router.post("/tenants/{tid}/budgets/{bid}/reservations", status_code=201, responses=_WRITE)
@@ -190,8 +232,7 @@ def reserve(
         member_key=body.member_key,
         timeout_seconds=body.timeout_seconds,
     )
-    _replayed(response, view.replayed)
-    return ReservationPublic.model_validate(view)
+    return _written(response, view, ReservationPublic)
 
 
 @router.post(
@@ -215,8 +256,7 @@ def charge(
         amount=body.amount,
         idempotency_key=_key(body.idempotency_key, idempotency_key, required=False),
     )
-    _replayed(response, view.replayed)
-    return ReservationPublic.model_validate(view)
+    return _written(response, view, ReservationPublic)
 
 
 @router.post(
@@ -232,8 +272,7 @@ def release(
 ) -> ReservationPublic:
     """Release the reservation (on expiry or cancellation)."""
     view = budgets.release(ledger, principal.tenant_id, bid, ref)
-    _replayed(response, view.replayed)
-    return ReservationPublic.model_validate(view)
+    return _written(response, view, ReservationPublic)
 
 
 @router.post("/tenants/{tid}/budgets/{bid}/corrections", status_code=201, responses=_WRITE)
@@ -246,8 +285,7 @@ def correct(
     idempotency_key: IdempotencyKey = None,
 ) -> CorrectionPublic:
     """Reverse a top-up or a charge (admin), with a mandatory note; recorded with who did it."""
-    key = _key(body.idempotency_key, idempotency_key, required=True)
-    assert key is not None
+    key = _required_key(body.idempotency_key, idempotency_key)
     view = budgets.correct(
         ledger,
         principal.tenant_id,
@@ -258,8 +296,7 @@ def correct(
         actor=f"key:{principal.key_id}",
         idempotency_key=key,
     )
-    _replayed(response, view.replayed)
-    return CorrectionPublic.model_validate(view)
+    return _written(response, view, CorrectionPublic)
 
 
 @router.get("/tenants/{tid}/budgets/{bid}/utilization", responses=_READ)
@@ -298,24 +335,11 @@ def reconcile_tenant(ledger: LedgerDep, principal: Reader) -> TenantReconciliati
     response_model=BudgetReportPublic,
 )
 def report(
-    bid: BudgetIdPath,
-    ledger: LedgerDep,
-    principal: Reader,
-    range_name: RangeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
-    output: FormatQuery = "json",
+    bid: BudgetIdPath, ledger: LedgerDep, principal: Reader, query: ReportQueryDep
 ) -> BudgetReportPublic | Response:
     """Totals by entry type, counts and utilization over a range or dates; JSON or CSV."""
-    found = budgets.report(
-        ledger,
-        principal.tenant_id,
-        bid,
-        range_name=range_name,
-        date_from=date_from,
-        date_to=date_to,
-    )
-    if output == "csv":
+    found = budgets.report(ledger, principal.tenant_id, bid, **query.window)
+    if query.output == "csv":
         return Response(budgets.reports_csv([found]), media_type=CSV_MEDIA_TYPE)
     return BudgetReportPublic.model_validate(found)
 
@@ -326,18 +350,11 @@ def report(
     response_model=TenantReportPublic,
 )
 def tenant_report(
-    ledger: LedgerDep,
-    principal: Reader,
-    range_name: RangeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
-    output: FormatQuery = "json",
+    ledger: LedgerDep, principal: Reader, query: ReportQueryDep
 ) -> TenantReportPublic | Response:
     """Every budget's report, as JSON or as CSV (one row per budget)."""
-    found = budgets.tenant_report(
-        ledger, principal.tenant_id, range_name=range_name, date_from=date_from, date_to=date_to
-    )
-    if output == "csv":
+    found = budgets.tenant_report(ledger, principal.tenant_id, **query.window)
+    if query.output == "csv":
         return Response(budgets.reports_csv(found), media_type=CSV_MEDIA_TYPE)
     return TenantReportPublic(reports=[BudgetReportPublic.model_validate(r) for r in found])
 

@@ -1,0 +1,243 @@
+"""A budget's definition and the names built from it.
+
+Owns: what a budget is (currency, hard cap, soft cap, alert thresholds, period, rollover,
+per-member caps), the checks of a definition and of the caller's references, how a period is
+named in the tenant's time zone, and the account and transfer ids of a budget. An id never
+contains ":", so the ids built from it (``budget:<id>:<period>``) cannot collide.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import (
+    AMOUNT_MINOR_MAX,
+    BUDGET_ID_LENGTH_MAX,
+    BUDGET_NOTE_LENGTH_MAX,
+    BUDGET_REFERENCE_LENGTH_MAX,
+    BUDGET_THRESHOLDS_MAX,
+    PENDING_TIMEOUT_SECONDS_MAX,
+)
+from rewardledger.domain.money import format_minor
+
+DEFAULT_THRESHOLDS_PERCENT = (80, 95)
+# Currencies every tenant may budget in without declaring the asset first (scale 2).
+BUILT_IN_CURRENCIES = ("USD", "ZWG")
+BUILT_IN_CURRENCY_SCALE = 2
+
+# Kinds of the journal rows budgets write; a finance team's "entry types".
+KIND_FUND = "fund"
+KIND_RESERVE = "reserve"
+KIND_REVERSE = "reverse"
+KIND_ROLLOVER = "rollover"
+ENTRY_TYPES = ("fund", "reserve", "charge", "release", "reverse", "rollover")
+
+# A budget id never contains ":" so that the account and transfer ids built from it
+# ("budget:<id>:<period>") cannot collide; a reference may (it is always the tail).
+_BUDGET_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{BUDGET_ID_LENGTH_MAX - 1}}}")
+_REFERENCE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{BUDGET_REFERENCE_LENGTH_MAX - 1}}}")
+
+
+class BudgetPeriod(StrEnum):
+    ROLLING = "rolling"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+class AlertLevel(StrEnum):
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+_BUDGET_ID_SHAPE = (
+    f"1 to {BUDGET_ID_LENGTH_MAX} letters, digits, '.', '_' or '-', starting with a letter "
+    "or digit."
+)
+_REFERENCE_SHAPE = (
+    f"1 to {BUDGET_REFERENCE_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', starting "
+    "with a letter or digit."
+)
+
+
+def budget_id(value: object, field: str = "budget_id") -> str:
+    return _matching(value, _BUDGET_ID, field, f"{field} must be {_BUDGET_ID_SHAPE}")
+
+
+def reference(value: object, field: str = "reference") -> str:
+    """A caller's reference (issuance id, idempotency key, member key): URL-safe, bounded."""
+    return _matching(value, _REFERENCE, field, f"{field} must be {_REFERENCE_SHAPE}")
+
+
+def _matching(value: object, pattern: re.Pattern[str], field: str, message: str) -> str:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise ValidationError(message, field=field)
+    return value
+
+
+def period_key(period: BudgetPeriod, instant: datetime, zone: ZoneInfo) -> str:
+    """The name of the period ``instant`` falls in, on the tenant's calendar (``zone``)."""
+    assert instant.tzinfo is not None
+    local = instant.astimezone(zone)
+    if period is BudgetPeriod.MONTHLY:
+        return f"{local.year:04d}-{local.month:02d}"
+    if period is BudgetPeriod.QUARTERLY:
+        return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
+    if period is BudgetPeriod.YEARLY:
+        return f"{local.year:04d}"
+    return "rolling"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetPolicy:
+    """A budget's definition. Amounts in minor units of ``currency`` (scale ``scale``)."""
+
+    tenant_id: str
+    id: str
+    name: str
+    currency: str
+    scale: int
+    hard_cap_minor: int
+    soft_cap_minor: int
+    thresholds_percent: tuple[int, ...]
+    period: BudgetPeriod
+    rollover: bool
+    member_cap_amount_minor: int | None
+    member_cap_count: int | None
+    created_at: datetime
+
+    def amount(self, minor: int) -> str:
+        return format_minor(minor, self.scale)
+
+
+def check_policy(
+    hard_cap_minor: int,
+    soft_cap_minor: int,
+    thresholds_percent: tuple[int, ...],
+    period: object,
+    rollover: object,
+    member_cap_amount_minor: int | None,
+    member_cap_count: int | None,
+) -> BudgetPeriod:
+    """Refuse a budget definition that cannot work; return its period."""
+    if not 0 < hard_cap_minor <= AMOUNT_MINOR_MAX:
+        raise ValidationError("hard_cap must be greater than zero.", field="hard_cap")
+    if not 0 < soft_cap_minor <= hard_cap_minor:
+        raise ValidationError(
+            "soft_cap must be greater than zero and at most the hard cap.", field="soft_cap"
+        )
+    if (
+        not 1 <= len(thresholds_percent) <= BUDGET_THRESHOLDS_MAX
+        or any(not isinstance(t, int) or isinstance(t, bool) for t in thresholds_percent)
+        or any(not 1 <= t <= 100 for t in thresholds_percent)
+        or len(set(thresholds_percent)) != len(thresholds_percent)
+    ):
+        raise ValidationError(
+            f"alert_thresholds must be 1 to {BUDGET_THRESHOLDS_MAX} different whole percents "
+            "from 1 to 100, such as [80, 95].",
+            field="alert_thresholds",
+        )
+    try:
+        chosen = BudgetPeriod(str(period))
+    except ValueError:
+        raise ValidationError(
+            "period must be one of rolling, monthly, quarterly, yearly.", field="period"
+        ) from None
+    if not isinstance(rollover, bool):
+        raise ValidationError("rollover must be true or false.", field="rollover")
+    if member_cap_amount_minor is not None and member_cap_amount_minor <= 0:
+        raise ValidationError(
+            "member_cap_amount must be greater than zero.", field="member_cap_amount"
+        )
+    if member_cap_count is not None and (
+        not isinstance(member_cap_count, int)
+        or isinstance(member_cap_count, bool)
+        or not 1 <= member_cap_count <= AMOUNT_MINOR_MAX
+    ):
+        raise ValidationError(
+            "member_cap_count must be a whole number above zero.", field="member_cap_count"
+        )
+    return chosen
+
+
+# The fields two definitions of one budget must agree on (creating it again is a replay).
+POLICY_FIELDS = (
+    "name",
+    "currency",
+    "hard_cap_minor",
+    "soft_cap_minor",
+    "thresholds_percent",
+    "period",
+    "rollover",
+    "member_cap_amount_minor",
+    "member_cap_count",
+)
+
+
+def policy_differences(existing: BudgetPolicy, wanted: BudgetPolicy) -> list[str]:
+    """The fields (``POLICY_FIELDS``, in order) where ``wanted`` differs from ``existing``."""
+    return [name for name in POLICY_FIELDS if getattr(existing, name) != getattr(wanted, name)]
+
+
+def timeout_seconds(value: object) -> int | None:
+    """A reservation's timeout: None (never expires) or a whole number of seconds, bounded."""
+    if value is not None and (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= PENDING_TIMEOUT_SECONDS_MAX
+    ):
+        raise ValidationError(
+            f"timeout_seconds must be a whole number from 1 to {PENDING_TIMEOUT_SECONDS_MAX}.",
+            field="timeout_seconds",
+        )
+    return value
+
+
+def note(value: object) -> str:
+    """A correction's note: mandatory, 1 to BUDGET_NOTE_LENGTH_MAX characters, not blank."""
+    if not isinstance(value, str) or not value.strip() or len(value) > BUDGET_NOTE_LENGTH_MAX:
+        raise ValidationError(
+            f"note is mandatory: 1 to {BUDGET_NOTE_LENGTH_MAX} characters saying why.",
+            field="note",
+        )
+    return value
+
+
+# Account and journal ids ---------------------------------------------------------------------
+
+
+def funding_account(currency: str) -> str:
+    return f"budgets:funding:{currency}"
+
+
+def issued_account(currency: str) -> str:
+    return f"budgets:issued:{currency}"
+
+
+def period_account(budget: str, period: str) -> str:
+    return f"budget:{budget}:{period}"
+
+
+def fund_id(budget: str, key: str) -> str:
+    return f"budget:{budget}:fund:{key}"
+
+
+def reserve_id(budget: str, reference_text: str) -> str:
+    return f"budget:{budget}:res:{reference_text}"
+
+
+def charge_id(budget: str, key: str) -> str:
+    return f"budget:{budget}:charge:{key}"
+
+
+def correction_id(budget: str, key: str) -> str:
+    return f"budget:{budget}:rev:{key}"
+
+
+def rollover_id(budget: str, from_period: str, number: int) -> str:
+    return f"budget:{budget}:roll:{from_period}:{number}"

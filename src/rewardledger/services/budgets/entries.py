@@ -1,0 +1,81 @@
+"""A budget's journal entries, a page at a time.
+
+Owns the entries list: the journal rows touching the budget's period accounts, oldest first,
+by keyset pagination on (created_at, transfer_id) with the one opaque cursor codec
+(``domain.paging``), each named by its entry type as a finance team names it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rewardledger.domain.budgets import BudgetPolicy, EntryRecord, entry_type
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
+from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services.budgets.port import store_of
+from rewardledger.services.budgets.setup import get_budget
+from rewardledger.services.budgets.views import BudgetEntry, EntriesPage
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def entries(
+    ledger: Ledger,
+    tenant_id: str,
+    budget_id: str,
+    *,
+    limit: int = PAGE_SIZE_DEFAULT,
+    cursor: str | None = None,
+) -> EntriesPage:
+    """The budget's journal entries, oldest first, a page at a time (keyset pagination: pass
+    ``next_cursor`` back as ``cursor``)."""
+    policy = get_budget(ledger, tenant_id, budget_id)
+    chosen = page_limit(limit)
+    after = None if cursor is None else _position(cursor)
+    store = store_of(ledger)
+    by_account = {p.account_id: p.period for p in store.periods(None, tenant_id, policy.id)}
+    if not by_account:
+        return EntriesPage(policy.id, [], None)
+    rows = store.entries(tenant_id, list(by_account), after, chosen)
+    next_cursor = None
+    if len(rows) == chosen:
+        next_cursor = _cursor(rows[-1])
+    return EntriesPage(policy.id, [_entry(policy, by_account, row) for row in rows], next_cursor)
+
+
+def _entry(policy: BudgetPolicy, by_account: dict[str, str], row: EntryRecord) -> BudgetEntry:
+    return BudgetEntry(
+        transfer_id=row.transfer_id,
+        entry_type=entry_type(row.phase, row.kind),
+        amount=policy.amount(row.amount_minor),
+        period=by_account.get(row.debit_account_id) or by_account.get(row.credit_account_id, ""),
+        debit_account_id=row.debit_account_id,
+        credit_account_id=row.credit_account_id,
+        pending_id=row.pending_id,
+        effective_at=row.effective_at,
+        created_at=row.created_at,
+        metadata=row.metadata,
+    )
+
+
+def _cursor(row: EntryRecord) -> str:
+    """The cursor after ``row``: its created_at (whole microseconds since the epoch, so it
+    needs no parsing back) and its transfer id."""
+    return encode_cursor((row.created_at - _EPOCH) // _MICROSECOND, row.transfer_id)
+
+
+def _position(cursor: str) -> tuple[datetime, str]:
+    """The keyset position (created_at, transfer_id) a cursor of this list carries."""
+    micros, transfer_id = decode_cursor(cursor, int, str)
+    assert isinstance(micros, int)
+    assert isinstance(transfer_id, str)
+    try:
+        return _EPOCH + micros * _MICROSECOND, transfer_id
+    except OverflowError:
+        raise ValidationError(
+            "cursor is not one this list gave; send the next_cursor of the previous page.",
+            field="cursor",
+        ) from None

@@ -1,0 +1,152 @@
+"""Periods of a budget: the row lock every write starts with, opening the current period
+(with its rollover), and the due-jobs step that resets budgets.
+
+Owns the helpers every budget write shares. ``lock`` takes the budget's row lock first, so
+the hard cap is checked and the reserve written with no other writer in between (invariant
+4, CONVENTIONS.md rule 10); under it a period is opened once, whoever gets there first, and a
+rollover's ids are derived from a counter kept under the lock, so no run writes one twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rewardledger.domain.budgets import (
+    KIND_ROLLOVER,
+    BudgetPolicy,
+    Figures,
+    PeriodRecord,
+    funding_account,
+    issued_account,
+    period_account,
+    period_key,
+    rollover_id,
+)
+from rewardledger.domain.budgets import budget_id as check_budget_id
+from rewardledger.domain.errors import NotFound
+from rewardledger.domain.limits import PAGE_SIZE_MAX
+from rewardledger.domain.transfers import TransferRequest
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.posting import raise_for_single
+from rewardledger.ledger.storage_unit import ReadUnit
+from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.budgets.port import BudgetStore, store_of
+
+
+def lock(store: BudgetStore, work: UnitOfWork, budget_id: str) -> BudgetPolicy:
+    """The budget, its row locked until the unit ends; ``not_found`` if there is none."""
+    found = store.lock_budget(work.unit, work.tenant_id, check_budget_id(budget_id))
+    if found is None:
+        raise NotFound("budget", budget_id)
+    return found[0]
+
+
+def current_period(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy) -> PeriodRecord:
+    """The period ``work.now`` falls in, opened now if it was not (with its rollover).
+
+    Runs under the budget's row lock, so a period is opened once, whoever gets there first.
+    """
+    key = period_key(policy.period, work.now, work.tenant.zone)
+    found = store.get_period(work.unit, work.tenant_id, policy.id, key)
+    if found is not None:
+        return found
+    tenant = work.tenant_id
+    for account, no_negative in (
+        (funding_account(policy.currency), False),
+        (issued_account(policy.currency), False),
+        (period_account(policy.id, key), True),
+    ):
+        if store.ensure_account(
+            work.unit, tenant, account, policy.currency, no_negative=no_negative, now=work.now
+        ):
+            work.event("account.created", account, {"asset": policy.currency})
+    store.insert_period(work.unit, tenant, policy.id, key, period_account(policy.id, key), work.now)
+    store.set_current_period(work.unit, tenant, policy.id, key)
+    work.event("budget.period_opened", policy.id, {"period": key})
+    if policy.rollover:
+        roll_over(store, work, policy, key)
+    found = store.get_period(work.unit, tenant, policy.id, key)
+    assert found is not None
+    return found
+
+
+def roll_over(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy, into: str) -> int:
+    """Move every earlier period's available funds into period ``into``; return how many
+    rollover transfers were written. Ids are derived from the source period and a counter
+    kept under the budget's lock, so a second run writes nothing twice."""
+    tenant = work.tenant_id
+    earlier = [p for p in store.periods(work.unit, tenant, policy.id) if p.period != into]
+    if not earlier:
+        return 0
+    totals = store.account_totals(work.unit, tenant, [p.account_id for p in earlier])
+    moved = 0
+    for record in earlier:
+        available = record.figures(*totals[record.account_id]).available
+        if available <= 0:
+            continue
+        request = TransferRequest(
+            id=rollover_id(policy.id, record.period, record.rollovers_count + 1),
+            debit_account_id=record.account_id,
+            credit_account_id=period_account(policy.id, into),
+            asset=policy.currency,
+            amount=policy.amount(available),
+            kind=KIND_ROLLOVER,
+            metadata={"budget_id": policy.id, "from_period": record.period, "to_period": into},
+        )
+        result = work.submit([request])[0]
+        raise_for_single(result)
+        if not result.replayed:
+            store.add_to_period(
+                work.unit,
+                tenant,
+                policy.id,
+                record.period,
+                rolled_out_minor=available,
+                rollovers_count=1,
+            )
+            store.add_to_period(work.unit, tenant, policy.id, into, rolled_in_minor=available)
+            moved += 1
+    return moved
+
+
+def figures_of(
+    store: BudgetStore, unit: ReadUnit | None, tenant_id: str, record: PeriodRecord
+) -> Figures:
+    """The period's figures: its account's totals with the budget's counters."""
+    totals = store.account_totals(unit, tenant_id, [record.account_id])
+    return record.figures(*totals.get(record.account_id, (0, 0, 0)))
+
+
+def run_due(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
+    """Open each budget's current period (the reset: usage starts at zero) and, with rollover,
+    move what earlier periods still have available into it. Expired reservations are released
+    by the core's "holds" step, which runs before this one. Safe twice and concurrently: each
+    budget is done under its row lock, and ids are derived."""
+    store = store_of(ledger)
+    opened = rolled = 0
+    after: str | None = None
+    while True:
+        page = store.list_budgets(tenant_id, after, PAGE_SIZE_MAX)
+        for listed in page:
+
+            def use_case(work: UnitOfWork, budget: str = listed.id) -> tuple[int, int]:
+                policy = lock(store, work, budget)
+                key = period_key(policy.period, work.now, work.tenant.zone)
+                new = store.get_period(work.unit, work.tenant_id, policy.id, key) is None
+                before = _rollovers(store, work, policy)
+                current_period(store, work, policy)
+                if policy.rollover:
+                    roll_over(store, work, policy, key)
+                return int(new), _rollovers(store, work, policy) - before
+
+            new, swept = ledger.run(tenant_id, use_case)
+            opened += new
+            rolled += swept
+        if len(page) < PAGE_SIZE_MAX:
+            break
+        after = page[-1].id
+    return {"budget_periods_opened": opened, "budget_rollovers": rolled}
+
+
+def _rollovers(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy) -> int:
+    return sum(p.rollovers_count for p in store.periods(work.unit, work.tenant_id, policy.id))

@@ -1,0 +1,131 @@
+"""What the budget service needs of storage: the ``BudgetStore`` Protocol and its ``STORE`` port.
+
+Owns the contract ``storage.budgets.SqlBudgetStore`` implements (wired in
+``rewardledger.bootstrap``): every method that writes takes the use case's ``StorageUnit``,
+so it commits or rolls back with the journal; reads take a ``ReadUnit`` or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from rewardledger.domain.budgets.figures import AlertDue
+from rewardledger.domain.budgets.policy import BudgetPolicy
+from rewardledger.domain.budgets.records import (
+    AlertRecord,
+    CorrectionRecord,
+    EntryRecord,
+    KindTotals,
+    PeriodRecord,
+    ReservationRecord,
+    Resolution,
+)
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.extensions import Port
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
+
+
+class BudgetStore(Protocol):
+    """What the budget service needs of storage (``storage.budgets.SqlBudgetStore``).
+
+    Methods taking ``unit`` run inside that unit of work's transaction; ``unit=None`` reads
+    outside any.
+    """
+
+    def insert_budget(self, unit: StorageUnit, policy: BudgetPolicy) -> None: ...
+    def lock_budget(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str
+    ) -> tuple[BudgetPolicy, str | None] | None: ...
+    def get_budget(self, tenant_id: str, budget_id: str) -> BudgetPolicy | None: ...
+    def list_budgets(self, tenant_id: str, after: str | None, limit: int) -> list[BudgetPolicy]: ...
+    def set_current_period(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str
+    ) -> None: ...
+    def get_period(
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
+    ) -> PeriodRecord | None: ...
+    def periods(
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str
+    ) -> list[PeriodRecord]: ...
+    def insert_period(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        budget_id: str,
+        period: str,
+        account_id: str,
+        now: datetime,
+    ) -> None: ...
+    def add_to_period(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **deltas: int
+    ) -> None: ...
+    def ensure_account(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        account_id: str,
+        asset_code: str,
+        *,
+        no_negative: bool,
+        now: datetime,
+    ) -> bool: ...
+    def account_totals(
+        self, unit: ReadUnit | None, tenant_id: str, account_ids: Sequence[str]
+    ) -> dict[str, tuple[int, int, int]]: ...
+    def journal_row(
+        self, unit: StorageUnit, tenant_id: str, transfer_id: str
+    ) -> EntryRecord | None: ...
+    def resolution(
+        self, unit: StorageUnit, tenant_id: str, pending_id: str
+    ) -> Resolution | None: ...
+    def get_reservation(
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, reference: str
+    ) -> ReservationRecord | None: ...
+    def insert_reservation(self, unit: StorageUnit, record: ReservationRecord) -> None: ...
+    def member_usage(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, member_key: str
+    ) -> tuple[int, int]: ...
+    def reservations_total(
+        self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
+    ) -> int: ...
+    def insert_alert_if_absent(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        budget_id: str,
+        period: str,
+        due: AlertDue,
+        details: dict[str, Any],
+        now: datetime,
+    ) -> bool: ...
+    def alerts(self, tenant_id: str, budget_id: str | None, limit: int) -> list[AlertRecord]: ...
+    def corrected_amount(self, unit: StorageUnit, tenant_id: str, reverses_id: str) -> int: ...
+    def insert_correction(self, unit: StorageUnit, record: CorrectionRecord) -> None: ...
+    def corrections(self, tenant_id: str, budget_id: str) -> list[CorrectionRecord]: ...
+    def kind_totals(
+        self,
+        unit: ReadUnit | None,
+        tenant_id: str,
+        account_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> KindTotals: ...
+    def open_pending_total(self, unit: ReadUnit | None, tenant_id: str, account_id: str) -> int: ...
+    def snapshot(self, tenant_id: str) -> AbstractContextManager[ReadUnit]: ...
+    def entries(
+        self,
+        tenant_id: str,
+        account_ids: Sequence[str],
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[EntryRecord]: ...
+
+
+STORE: Port[BudgetStore] = Port("budgets")
+
+
+def store_of(ledger: Ledger) -> BudgetStore:
+    return ledger.extension(STORE)

@@ -1,0 +1,285 @@
+"""Reserve, charge, release: a reward's money held, then spent or given back.
+
+Owns the reservation of a reward issuance (glossary: reserve / charge / release = pending /
+post / void). A reserve runs ``domain.budgets.check_reserve`` under the budget's row lock and
+writes the pending transfer, the reservation, the period's counter and its alerts in one unit
+(invariant 4). A refused reserve rolls all of that back and writes only its alert, in a unit
+of its own. The reference is the idempotency key of a reserve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rewardledger.domain.budgets import (
+    KIND_RESERVE,
+    AlertDue,
+    BudgetPolicy,
+    Figures,
+    MemberUsage,
+    PeriodRecord,
+    ReservationRecord,
+    Resolution,
+    alert_payload,
+    alerts_due,
+    charge_id,
+    check_charge,
+    check_release,
+    check_reserve,
+    issued_account,
+    rejection_alert,
+    reserve_id,
+)
+from rewardledger.domain.budgets import reference as check_reference
+from rewardledger.domain.budgets import (
+    timeout_seconds as check_timeout_seconds,
+)
+from rewardledger.domain.errors import NotFound, Rejection
+from rewardledger.domain.money import parse_positive
+from rewardledger.domain.replay import check_replay
+from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPending
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.posting import raise_for_single
+from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.budgets.periods import current_period, figures_of, lock
+from rewardledger.services.budgets.port import BudgetStore, store_of
+from rewardledger.services.budgets.setup import get_budget
+from rewardledger.services.budgets.views import ReservationView, reservation_view
+
+
+def reserve(
+    ledger: Ledger,
+    tenant_id: str,
+    budget_id: str,
+    *,
+    reference: str,
+    amount: str,
+    currency: str,
+    member_key: str | None = None,
+    timeout_seconds: int | None = None,
+) -> ReservationView:
+    """Hold ``amount`` for the reward issuance ``reference`` in the current period.
+
+    Refused with ``currency_mismatch``, ``hard_cap_exceeded`` (used + amount > hard cap),
+    ``insufficient_funds`` (amount > available) or ``member_cap_exceeded``; a refusal writes
+    one alert (in its own committed unit) and changes nothing else. With ``timeout_seconds``
+    the reservation expires then and a due-jobs run releases it. The reference is the
+    idempotency key: the same request again returns the first reservation.
+    """
+    check_reference(reference)
+    if member_key is not None:
+        check_reference(member_key, "member_key")
+    timeout = check_timeout_seconds(timeout_seconds)
+    store = store_of(ledger)
+
+    def use_case(work: UnitOfWork) -> ReservationView:
+        policy = lock(store, work, budget_id)
+        minor = parse_positive(amount, policy.scale)
+        existing = store.get_reservation(work.unit, work.tenant_id, policy.id, reference)
+        if existing is not None:
+            check_replay(
+                reference,
+                amount=existing.amount_minor == minor,
+                currency=currency == policy.currency,
+                member_key=existing.member_key == member_key,
+            )
+            resolution = store.resolution(work.unit, work.tenant_id, existing.transfer_id)
+            return reservation_view(policy, existing, resolution, replayed=True)
+        record = current_period(store, work, policy)
+        figures = figures_of(store, work.unit, work.tenant_id, record)
+        member = _member_usage(store, work, policy, record.period, member_key)
+        refusal = check_reserve(policy, figures, minor, currency, member)
+        if refusal is not None:
+            details = alert_payload(policy, figures.used, minor) | {"reference": reference}
+            # Roll back everything this unit did (a period it opened, a rollover): the alert
+            # is written in a unit of its own.
+            raise _Refused(refusal, record.period, rejection_alert(reference, refusal), details)
+        held = ReservationRecord(
+            tenant_id=work.tenant_id,
+            budget_id=policy.id,
+            reference=reference,
+            transfer_id=reserve_id(policy.id, reference),
+            period=record.period,
+            member_key=member_key,
+            amount_minor=minor,
+            expires_at=None,
+            created_at=work.now,
+        )
+        return _write_reservation(store, work, policy, record, figures, held, timeout)
+
+    try:
+        return ledger.run(tenant_id, use_case)
+    except _Refused as refused:
+
+        def alert(work: UnitOfWork, signal: _Refused = refused) -> None:
+            lock(store, work, budget_id)
+            _alert(store, work, budget_id, signal.period, signal.alert, signal.details)
+
+        ledger.run(tenant_id, alert)
+        raise refused.rejection from None
+
+
+def _member_usage(
+    store: BudgetStore,
+    work: UnitOfWork,
+    policy: BudgetPolicy,
+    period: str,
+    member_key: str | None,
+) -> MemberUsage | None:
+    """What the member holds in the period, when the budget caps members (else None)."""
+    if member_key is None or (
+        policy.member_cap_amount_minor is None and policy.member_cap_count is None
+    ):
+        return None
+    return MemberUsage(
+        *store.member_usage(work.unit, work.tenant_id, policy.id, period, member_key)
+    )
+
+
+def _write_reservation(
+    store: BudgetStore,
+    work: UnitOfWork,
+    policy: BudgetPolicy,
+    record: PeriodRecord,
+    figures: Figures,
+    held: ReservationRecord,
+    timeout_seconds: int | None,
+) -> ReservationView:
+    """The write of an accepted reserve: the pending transfer, the reservation, the period's
+    reserved total and the alerts its new usage calls for."""
+    request = TransferRequest(
+        id=held.transfer_id,
+        debit_account_id=record.account_id,
+        credit_account_id=issued_account(policy.currency),
+        asset=policy.currency,
+        amount=policy.amount(held.amount_minor),
+        kind=KIND_RESERVE,
+        pending=True,
+        timeout_seconds=timeout_seconds,
+        metadata={"budget_id": policy.id, "period": record.period, "reference": held.reference},
+    )
+    transfer = raise_for_single(work.submit([request])[0])
+    reservation = replace(held, expires_at=transfer.expires_at)
+    store.insert_reservation(work.unit, reservation)
+    store.add_to_period(
+        work.unit, work.tenant_id, policy.id, record.period, reserved_total_minor=held.amount_minor
+    )
+    used_after = figures.used + held.amount_minor
+    for due in alerts_due(policy, used_after):
+        details = alert_payload(policy, used_after, held.amount_minor)
+        _alert(store, work, policy.id, record.period, due, details | {"reference": held.reference})
+    work.event("budget.reserved", policy.id, {"reference": held.reference})
+    return reservation_view(policy, reservation, None)
+
+
+def _alert(
+    store: BudgetStore,
+    work: UnitOfWork,
+    budget_id: str,
+    period: str,
+    due: AlertDue,
+    details: dict[str, Any],
+) -> None:
+    """Write the alert once per (budget, period, key), with its event."""
+    if store.insert_alert_if_absent(
+        work.unit, work.tenant_id, budget_id, period, due, details, work.now
+    ):
+        work.event("budget.alert", budget_id, {"kind": due.kind, **details})
+
+
+class _Refused(Exception):
+    """A reserve the rules refused: carries the refusal out of its (rolled back) unit, with
+    the alert to write in a unit of its own."""
+
+    def __init__(
+        self, rejection: Rejection, period: str, alert: AlertDue, details: dict[str, Any]
+    ) -> None:
+        super().__init__(rejection.message)
+        self.rejection = rejection
+        self.period = period
+        self.alert = alert
+        self.details = details
+
+
+def _reservation_for(
+    store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy, reference: str
+) -> ReservationRecord:
+    found = store.get_reservation(work.unit, work.tenant_id, policy.id, reference)
+    if found is None:
+        raise NotFound("reservation", reference)
+    return found
+
+
+def charge(
+    ledger: Ledger,
+    tenant_id: str,
+    budget_id: str,
+    reference: str,
+    *,
+    amount: str | None = None,
+    idempotency_key: str | None = None,
+) -> ReservationView:
+    """Charge (post) the reservation on redemption, in full or for ``amount`` (less); the rest
+    is released. A second charge is ``already_charged``; a replay with the same
+    ``idempotency_key`` returns the first result."""
+    check_reference(reference)
+    if idempotency_key is not None:
+        check_reference(idempotency_key, "idempotency_key")
+    store = store_of(ledger)
+
+    def use_case(work: UnitOfWork) -> ReservationView:
+        policy = lock(store, work, budget_id)
+        minor = None if amount is None else parse_positive(amount, policy.scale)
+        record = _reservation_for(store, work, policy, reference)
+        post_id = None if idempotency_key is None else charge_id(policy.id, idempotency_key)
+        resolution = store.resolution(work.unit, work.tenant_id, record.transfer_id)
+        if check_charge(policy, reference, resolution, post_id, idempotency_key, minor):
+            return reservation_view(policy, record, resolution, replayed=True)
+        op = PostPending(
+            record.transfer_id,
+            id=post_id,
+            amount=None if minor is None else policy.amount(minor),
+            metadata={"budget_id": policy.id, "reference": reference},
+        )
+        posted = raise_for_single(work.submit([op])[0])
+        work.event("budget.charged", policy.id, {"reference": reference})
+        return reservation_view(policy, record, Resolution(posted.id, "post", posted.amount_minor))
+
+    return ledger.run(tenant_id, use_case)
+
+
+def release(ledger: Ledger, tenant_id: str, budget_id: str, reference: str) -> ReservationView:
+    """Release (void) the reservation: its amount returns to available. Releasing a released
+    or expired one returns it unchanged (``replayed``); a charged one is ``already_charged``."""
+    check_reference(reference)
+    store = store_of(ledger)
+
+    def use_case(work: UnitOfWork) -> ReservationView:
+        policy = lock(store, work, budget_id)
+        record = _reservation_for(store, work, policy, reference)
+        resolution = store.resolution(work.unit, work.tenant_id, record.transfer_id)
+        if check_release(policy, reference, resolution):
+            return reservation_view(policy, record, resolution, replayed=True)
+        op = VoidPending(record.transfer_id, metadata={"budget_id": policy.id})
+        voided = raise_for_single(work.submit([op])[0])
+        work.event("budget.released", policy.id, {"reference": reference})
+        return reservation_view(policy, record, Resolution(voided.id, "void", voided.amount_minor))
+
+    return ledger.run(tenant_id, use_case)
+
+
+def get_reservation(
+    ledger: Ledger, tenant_id: str, budget_id: str, reference: str
+) -> ReservationView:
+    policy = get_budget(ledger, tenant_id, budget_id)
+    store = store_of(ledger)
+    record = store.get_reservation(None, tenant_id, policy.id, check_reference(reference))
+    if record is None:
+        raise NotFound("reservation", reference)
+    transfer = ledger.get_transfer(tenant_id, record.transfer_id)
+    resolution = None
+    if transfer.resolved_by is not None:
+        resolved = ledger.get_transfer(tenant_id, transfer.resolved_by)
+        resolution = Resolution(resolved.id, resolved.phase.value, resolved.amount_minor)
+    return reservation_view(policy, record, resolution)

@@ -1,0 +1,117 @@
+"""Create and read budgets.
+
+Owns the budget's definition as stored: created once, in one unit; creating it again with the
+same values is a replay that returns it unchanged, and with any value different it is
+``already_exists`` naming each differing field (``domain.budgets.policy_differences``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rewardledger.domain.budgets import (
+    BUILT_IN_CURRENCIES,
+    BUILT_IN_CURRENCY_SCALE,
+    DEFAULT_THRESHOLDS_PERCENT,
+    BudgetPolicy,
+    check_policy,
+    policy_differences,
+)
+from rewardledger.domain.budgets import budget_id as check_budget_id
+from rewardledger.domain.errors import AlreadyExists, NotFound
+from rewardledger.domain.ids import asset_code
+from rewardledger.domain.limits import BUDGETS_PER_TENANT_REPORT_MAX, PAGE_SIZE_DEFAULT
+from rewardledger.domain.money import parse_positive
+from rewardledger.domain.paging import page_limit
+from rewardledger.domain.tenants import display_name
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.budgets.port import store_of
+
+
+def create_budget(
+    ledger: Ledger,
+    tenant_id: str,
+    budget_id: str,
+    *,
+    currency: str,
+    hard_cap: str,
+    soft_cap: str | None = None,
+    name: str | None = None,
+    alert_thresholds: Sequence[int] = DEFAULT_THRESHOLDS_PERCENT,
+    period: str = "monthly",
+    rollover: bool = False,
+    member_cap_amount: str | None = None,
+    member_cap_count: int | None = None,
+) -> BudgetPolicy:
+    """Create a budget; creating it again with the same values returns it unchanged.
+
+    ``currency``: USD and ZWG are always available (created with 2 decimals on first use);
+    any other must be an asset the tenant created. ``soft_cap`` defaults to the hard cap.
+    """
+    check_budget_id(budget_id)
+    code = asset_code(currency, "currency")
+    if code in BUILT_IN_CURRENCIES and code not in ledger.assets(tenant_id):
+        ledger.create_asset(tenant_id, code, scale=BUILT_IN_CURRENCY_SCALE)
+    scale = ledger.get_asset(tenant_id, code).scale
+
+    def money(text: str | None, field: str) -> int | None:
+        return None if text is None else parse_positive(text, scale, field=field)
+
+    hard = parse_positive(hard_cap, scale, field="hard_cap")
+    soft = money(soft_cap, "soft_cap") or hard
+    cap_amount = money(member_cap_amount, "member_cap_amount")
+    thresholds = tuple(alert_thresholds)
+    chosen = check_policy(hard, soft, thresholds, period, rollover, cap_amount, member_cap_count)
+    wanted = BudgetPolicy(
+        tenant_id=tenant_id,
+        id=budget_id,
+        name=display_name(name if name is not None else budget_id),
+        currency=code,
+        scale=scale,
+        hard_cap_minor=hard,
+        soft_cap_minor=soft,
+        thresholds_percent=thresholds,
+        period=chosen,
+        rollover=rollover,
+        member_cap_amount_minor=cap_amount,
+        member_cap_count=member_cap_count,
+        created_at=ledger.clock(),
+    )
+    store = store_of(ledger)
+
+    def use_case(work: UnitOfWork) -> BudgetPolicy:
+        found = store.lock_budget(work.unit, tenant_id, budget_id)
+        if found is not None:
+            differing = policy_differences(found[0], wanted)
+            if differing:
+                raise AlreadyExists("budget", budget_id, differing)
+            return found[0]
+        policy = replace(wanted, created_at=work.now)
+        store.insert_budget(work.unit, policy)
+        work.event("budget.created", budget_id, {"currency": code})
+        return policy
+
+    return ledger.run(tenant_id, use_case)
+
+
+def get_budget(ledger: Ledger, tenant_id: str, budget_id: str) -> BudgetPolicy:
+    ledger.get_tenant(tenant_id)
+    policy = store_of(ledger).get_budget(tenant_id, check_budget_id(budget_id))
+    if policy is None:
+        raise NotFound("budget", budget_id)
+    return policy
+
+
+def list_budgets(
+    ledger: Ledger, tenant_id: str, *, after: str | None = None, limit: int = PAGE_SIZE_DEFAULT
+) -> list[BudgetPolicy]:
+    ledger.get_tenant(tenant_id)
+    return store_of(ledger).list_budgets(tenant_id, after, page_limit(limit))
+
+
+def all_budgets(ledger: Ledger, tenant_id: str) -> list[BudgetPolicy]:
+    """Every budget of the tenant, at most BUDGETS_PER_TENANT_REPORT_MAX (for reports)."""
+    ledger.get_tenant(tenant_id)
+    return store_of(ledger).list_budgets(tenant_id, None, BUDGETS_PER_TENANT_REPORT_MAX)

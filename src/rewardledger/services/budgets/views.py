@@ -1,0 +1,236 @@
+"""What the budget service returns: frozen views with amounts as decimal strings.
+
+Owns the shapes http, cli and callers read (docs/budgets.md defines every figure), and the
+one place each is built from the domain's records, so every use case formats money the same
+way (``BudgetPolicy.amount``: the budget's currency scale, never a float).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rewardledger.domain.budgets import (
+    BudgetPolicy,
+    CorrectionRecord,
+    Figures,
+    ReservationRecord,
+    Resolution,
+    percent_text,
+    reservation_state,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Utilization:
+    """A period's figures as decimal strings (docs/budgets.md defines each)."""
+
+    budget_id: str
+    period: str
+    currency: str
+    hard_cap: str
+    soft_cap: str
+    funded: str
+    rolled_in: str
+    rolled_out: str
+    reversed: str
+    reserved: str
+    charged: str
+    released: str
+    used: str
+    balance: str
+    available: str
+    remaining: str
+    utilization_percent: str
+    soft_cap_exceeded: bool
+    hard_cap_approaching: bool
+
+
+def utilization_view(policy: BudgetPolicy, period: str, figures: Figures) -> Utilization:
+    a = policy.amount
+    remaining = max(0, min(figures.available, policy.hard_cap_minor - figures.used))
+    top = max(policy.thresholds_percent)
+    return Utilization(
+        budget_id=policy.id,
+        period=period,
+        currency=policy.currency,
+        hard_cap=a(policy.hard_cap_minor),
+        soft_cap=a(policy.soft_cap_minor),
+        funded=a(figures.funded),
+        rolled_in=a(figures.rolled_in),
+        rolled_out=a(figures.rolled_out),
+        reversed=a(figures.reversed_funds),
+        reserved=a(figures.reserved),
+        charged=a(figures.charged),
+        released=a(figures.released),
+        used=a(figures.used),
+        balance=a(figures.balance),
+        available=a(figures.available),
+        remaining=a(remaining),
+        utilization_percent=percent_text(figures.used, policy.hard_cap_minor),
+        soft_cap_exceeded=figures.used > policy.soft_cap_minor,
+        hard_cap_approaching=figures.used * 100 >= top * policy.hard_cap_minor,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationView:
+    budget_id: str
+    reference: str
+    transfer_id: str
+    period: str
+    member_key: str | None
+    amount: str
+    state: str  # reserved, charged, released, expired
+    charged_amount: str | None
+    resolved_by: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    replayed: bool = False
+
+
+def reservation_view(
+    policy: BudgetPolicy,
+    record: ReservationRecord,
+    resolution: Resolution | None,
+    *,
+    replayed: bool = False,
+) -> ReservationView:
+    charged = None
+    if resolution is not None and resolution.phase == "post":
+        charged = policy.amount(resolution.amount_minor)
+    return ReservationView(
+        budget_id=record.budget_id,
+        reference=record.reference,
+        transfer_id=record.transfer_id,
+        period=record.period,
+        member_key=record.member_key,
+        amount=policy.amount(record.amount_minor),
+        state=reservation_state(resolution),
+        charged_amount=charged,
+        resolved_by=None if resolution is None else resolution.transfer_id,
+        expires_at=record.expires_at,
+        created_at=record.created_at,
+        replayed=replayed,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TopupResult:
+    budget_id: str
+    period: str
+    transfer_id: str
+    amount: str
+    currency: str
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionView:
+    budget_id: str
+    transfer_id: str
+    period: str
+    reverses_id: str
+    amount: str
+    note: str
+    actor: str
+    created_at: datetime
+    replayed: bool = False
+
+
+def correction_view(
+    policy: BudgetPolicy, record: CorrectionRecord, *, replayed: bool = False
+) -> CorrectionView:
+    return CorrectionView(
+        budget_id=record.budget_id,
+        transfer_id=record.transfer_id,
+        period=record.period,
+        reverses_id=record.reverses_id,
+        amount=policy.amount(record.amount_minor),
+        note=record.note,
+        actor=record.actor,
+        created_at=record.created_at,
+        replayed=replayed,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    budget_id: str
+    period: str
+    kind: str
+    level: str
+    threshold_percent: int | None
+    details: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    period: str
+    figure: str
+    materialized: str
+    journal: str
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetReconciliation:
+    budget_id: str
+    currency: str
+    periods_checked: int
+    totals: dict[str, str]  # entry type -> amount, from the journal
+    counts: dict[str, int]  # entry type -> journal rows
+    discrepancies: list[Discrepancy]
+
+    @property
+    def clean(self) -> bool:
+        return not self.discrepancies
+
+
+@dataclass(frozen=True, slots=True)
+class TenantReconciliation:
+    tenant_id: str
+    budgets_checked: int
+    budgets_clean: int
+    discrepancies_count: int
+    budgets: list[BudgetReconciliation] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.discrepancies_count == 0
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetReport:
+    budget_id: str
+    name: str
+    currency: str
+    window_start: datetime
+    window_end: datetime
+    totals: dict[str, str]
+    issuance_count: int
+    redemption_count: int
+    utilization: Utilization
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetEntry:
+    transfer_id: str
+    entry_type: str
+    amount: str
+    period: str
+    debit_account_id: str
+    credit_account_id: str
+    pending_id: str | None
+    effective_at: datetime
+    created_at: datetime
+    metadata: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EntriesPage:
+    budget_id: str
+    entries: list[BudgetEntry]
+    next_cursor: str | None

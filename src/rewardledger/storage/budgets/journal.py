@@ -1,0 +1,177 @@
+"""The core's accounts and journal, seen from a budget.
+
+Owns the budget-side statements on the core's tables: opening a budget's accounts in the
+use case's unit, a period account's totals, a reservation's resolution, and the journal reads
+of reconciliation, reports and the entries list (totals by entry type, open pending, pages).
+Reads are of accepted rows only (``error_code IS NULL``) and filter by ``tenant_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+
+from rewardledger.domain.budgets import EntryRecord, KindTotals, Resolution
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
+from rewardledger.storage.budgets.base import StoreBase
+from rewardledger.storage.budgets.rows import entry_of, entry_query, insert_unless_found, resolves
+from rewardledger.storage.schema import accounts, transfers
+from rewardledger.storage.unit import connection_of
+
+
+class JournalReads(StoreBase):
+    """The statements on the core's accounts and journal (half of ``SqlBudgetStore``)."""
+
+    def ensure_account(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        account_id: str,
+        asset_code: str,
+        *,
+        no_negative: bool,
+        now: datetime,
+    ) -> bool:
+        """Open the account if it does not exist; True if it was opened now.
+
+        A concurrent twin that opens it first makes the insert collide: the unit is re-run
+        (``DuplicateIdError``) and finds it.
+        """
+        return insert_unless_found(
+            connection_of(unit),
+            accounts,
+            {"tenant_id": tenant_id, "account_id": account_id},
+            {
+                "asset_code": asset_code,
+                "no_negative": no_negative,
+                "metadata": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+
+    def account_totals(
+        self, unit: ReadUnit | None, tenant_id: str, account_ids: Sequence[str]
+    ) -> dict[str, tuple[int, int, int]]:
+        """account id -> (credits_posted, debits_posted, debits_pending)."""
+        query = select(
+            accounts.c.account_id,
+            accounts.c.credits_posted,
+            accounts.c.debits_posted,
+            accounts.c.debits_pending,
+        ).where(accounts.c.tenant_id == tenant_id, accounts.c.account_id.in_(account_ids))
+        with self._reading(unit) as connection:
+            rows = connection.execute(query).all()
+        return {r.account_id: (r.credits_posted, r.debits_posted, r.debits_pending) for r in rows}
+
+    def journal_row(
+        self, unit: StorageUnit, tenant_id: str, transfer_id: str
+    ) -> EntryRecord | None:
+        row = (
+            connection_of(unit)
+            .execute(entry_query(tenant_id).where(transfers.c.transfer_id == transfer_id))
+            .first()
+        )
+        return None if row is None else entry_of(row)
+
+    def resolution(self, unit: StorageUnit, tenant_id: str, pending_id: str) -> Resolution | None:
+        """How a pending transfer was resolved (post, void or expire), or None while open."""
+        row = (
+            connection_of(unit)
+            .execute(
+                select(transfers.c.transfer_id, transfers.c.phase, transfers.c.amount_minor).where(
+                    transfers.c.tenant_id == tenant_id,
+                    transfers.c.pending_id == pending_id,
+                    transfers.c.error_code.is_(None),
+                )
+            )
+            .first()
+        )
+        return None if row is None else Resolution(row.transfer_id, row.phase, row.amount_minor)
+
+    def kind_totals(
+        self,
+        unit: ReadUnit | None,
+        tenant_id: str,
+        account_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> KindTotals:
+        """Totals and counts of the account's accepted journal rows by entry type, from the
+        journal alone, optionally within [since, until) of their effective time."""
+        t = transfers
+        touching = or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id)
+        query = (
+            select(
+                t.c.phase,
+                t.c.kind,
+                t.c.credit_account_id,
+                func.count(),
+                func.coalesce(func.sum(t.c.amount_minor), 0),
+            )
+            .where(t.c.tenant_id == tenant_id, t.c.error_code.is_(None), touching)
+            .group_by(t.c.phase, t.c.kind, t.c.credit_account_id)
+        )
+        if since is not None:
+            query = query.where(t.c.effective_at >= since)
+        if until is not None:
+            query = query.where(t.c.effective_at < until)
+        with self._reading(unit) as connection:
+            rows = connection.execute(query).all()
+        return KindTotals.from_rows(
+            [
+                (r.phase, r.kind, r.credit_account_id == account_id, int(r[3]), int(r[4]))
+                for r in rows
+            ]
+        )
+
+    def open_pending_total(self, unit: ReadUnit | None, tenant_id: str, account_id: str) -> int:
+        """What the account's open pending transfers hold, from the journal alone."""
+        t = transfers
+        resolved = transfers.alias("resolved")
+        with self._reading(unit) as connection:
+            return int(
+                connection.execute(
+                    select(func.coalesce(func.sum(t.c.amount_minor), 0))
+                    .select_from(t.outerjoin(resolved, resolves(resolved, t.c)))
+                    .where(
+                        t.c.tenant_id == tenant_id,
+                        t.c.debit_account_id == account_id,
+                        t.c.phase == "pending",
+                        t.c.error_code.is_(None),
+                        resolved.c.transfer_id.is_(None),
+                    )
+                ).scalar_one()
+            )
+
+    def entries(
+        self,
+        tenant_id: str,
+        account_ids: Sequence[str],
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[EntryRecord]:
+        """Accepted journal rows touching the accounts, oldest first, after the keyset
+        position ``after`` = (created_at, transfer_id)."""
+        t = transfers
+        query = (
+            entry_query(tenant_id)
+            .where(
+                t.c.error_code.is_(None),
+                or_(t.c.debit_account_id.in_(account_ids), t.c.credit_account_id.in_(account_ids)),
+            )
+            .order_by(t.c.created_at, t.c.transfer_id)
+            .limit(limit)
+        )
+        if after is not None:
+            created_at, transfer_id = after
+            query = query.where(
+                or_(
+                    t.c.created_at > created_at,
+                    and_(t.c.created_at == created_at, t.c.transfer_id > transfer_id),
+                )
+            )
+        with self._reading(None) as connection:
+            return [entry_of(row) for row in connection.execute(query)]
