@@ -357,12 +357,8 @@ def charge_deficit(
 
 @dataclass(frozen=True, slots=True)
 class SpendPlan:
-    """What a spend does to its holder's lots.
-
-    ``changed``: the lots it takes from (and the deficit lot it lowers); ``opened``: the
-    deficit lot it opens when the holder had none; ``moves`` as written to the lots' history.
-    ``shortfall_minor`` > 0 means the lots did not cover it (allowed only by its reason).
-    """
+    """What a spend does to its holder's lots: ``changed`` (with the deficit lot it lowers),
+    ``opened`` (the deficit lot it opens), its ``moves``; ``shortfall_minor`` > 0: uncovered."""
 
     changed: list[Lot]
     opened: Lot | None
