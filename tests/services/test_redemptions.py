@@ -156,3 +156,26 @@ def test_qr_codes_are_png_and_svg_images_of_the_code() -> None:
     svg = redemptions.qr_svg("ABCDE12345")
     assert png.startswith(b"\x89PNG")
     assert b"<svg" in svg
+
+
+def test_a_colliding_code_is_drawn_again_at_most_the_attempts_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rewardledger.domain.errors import Busy
+    from rewardledger.domain.limits import REDEMPTION_CODE_ATTEMPTS_MAX
+    from rewardledger.services.points import redemptions as module
+
+    draws: list[int] = []
+
+    def same_bytes(size: int) -> bytes:
+        draws.append(size)
+        return bytes(size)
+
+    monkeypatch.setattr(module.secrets, "token_bytes", same_bytes)
+    taken = {"0000000000"}
+    with pytest.raises(Busy):
+        module.fresh_code(lambda code: code in taken)
+    assert len(draws) == REDEMPTION_CODE_ATTEMPTS_MAX
+    draws.clear()
+    assert module.fresh_code(lambda code: len(draws) < 3) == "0000000000"
+    assert len(draws) == 3

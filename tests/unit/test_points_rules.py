@@ -17,13 +17,13 @@ from rewardledger.domain.points import (
     LotState,
     Reason,
     Rounding,
-    import_transfer_id,
     is_expired,
     make_code,
     normalise_code,
     plan_consumption,
     seed_reasons,
 )
+from rewardledger.domain.points_import import import_transfer_id
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 

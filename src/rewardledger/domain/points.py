@@ -12,16 +12,19 @@ Everything here is pure: the service hands these functions what it has read unde
 from __future__ import annotations
 
 import calendar
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from rewardledger.domain import ids
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import POINTS_EXPIRY_DAYS_MAX, POINTS_PENDING_SECONDS_MAX
+from rewardledger.domain.limits import (
+    HOLDER_ID_LENGTH_MAX,
+    POINTS_EXPIRY_DAYS_MAX,
+    POINTS_PENDING_SECONDS_MAX,
+)
 
 
 class Direction(StrEnum):
@@ -57,7 +60,6 @@ SEED_SPEND_REASONS = ("points", "ocr", "legacy_reward")
 REDEMPTION_SPEND_REASON = "points"
 REFUND_REASON = "refund"
 EXPIRY_REASON = "expiry"
-IMPORT_KIND_PREFIX = "imp"
 
 # Transfer kinds written by the service (the journal's ``kind``).
 KIND_EARN = "earn"
@@ -303,8 +305,162 @@ def issuance_account_id(asset_code: str) -> str:
 
 
 def holder_id(value: object) -> str:
-    """A holder's id (the seed's ``user_id``): same characters as an account id."""
-    return ids.account_id(value, "holder")
+    """A holder's id (the seed's ``user_id``): an account id's characters, at most
+    HOLDER_ID_LENGTH_MAX of them (its account id adds the asset in front)."""
+    holder = ids.account_id(value, "holder")
+    if len(holder) > HOLDER_ID_LENGTH_MAX:
+        raise ValidationError(
+            f"holder must be at most {HOLDER_ID_LENGTH_MAX} characters.", field="holder"
+        )
+    return holder
+
+
+def lot_policy(reason: Reason, asset_policy: ExpiryPolicy) -> ExpiryPolicy:
+    """The expiry of a lot earned with ``reason``: the reason's own, else the asset's."""
+    return reason.expiry if reason.expiry is not None else asset_policy
+
+
+# Spends, deficits and refunds ------------------------------------------------------------------
+
+Move = tuple[str, str, int]  # (movement id, lot id, signed amount the lot's remainder changes)
+
+
+def charge_deficit(
+    deficit: Lot | None,
+    *,
+    holder_id: str,
+    asset_code: str,
+    reason: str,
+    shortfall_minor: int,
+    at: datetime,
+) -> Lot:
+    """The holder's deficit lot after a spend left ``shortfall_minor`` uncovered: the one it
+    has, lower by that much, or a new one (remainder ``-shortfall_minor``) opened ``at``."""
+    assert shortfall_minor > 0
+    if deficit is not None:
+        return replace(deficit, remaining_minor=deficit.remaining_minor - shortfall_minor)
+    return Lot(
+        deficit_lot_id(asset_code, holder_id),
+        holder_id,
+        asset_code,
+        reason,
+        0,
+        -shortfall_minor,
+        LotState.ACTIVE,
+        at,
+        at,
+        None,
+        None,
+        deficit=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SpendPlan:
+    """What a spend does to its holder's lots: ``changed`` (with the deficit lot it lowers),
+    ``opened`` (the deficit lot it opens), its ``moves``; ``shortfall_minor`` > 0: uncovered."""
+
+    changed: list[Lot]
+    opened: Lot | None
+    moves: list[Move]
+    available_minor: int
+    shortfall_minor: int
+
+
+def plan_spend(
+    lots: Sequence[Lot],
+    amount_minor: int,
+    at: datetime,
+    *,
+    movement_id: str,
+    holder_id: str,
+    asset_code: str,
+    reason: str,
+) -> SpendPlan:
+    """Take ``amount_minor`` from the holder's ``lots`` (soonest expiry first); what is not
+    covered goes to the holder's deficit lot (found among ``lots``, or opened)."""
+    taken, shortfall = plan_consumption(lots, amount_minor, at)
+    by_id = {lot.lot_id: lot for lot in lots}
+    changed = [
+        replace(by_id[lot_id], remaining_minor=by_id[lot_id].remaining_minor - amount)
+        for lot_id, amount in taken
+    ]
+    moves = [(movement_id, lot_id, -amount) for lot_id, amount in taken]
+    opened: Lot | None = None
+    if shortfall:
+        found = by_id.get(deficit_lot_id(asset_code, holder_id))
+        deficit = charge_deficit(
+            found,
+            holder_id=holder_id,
+            asset_code=asset_code,
+            reason=reason,
+            shortfall_minor=shortfall,
+            at=at,
+        )
+        if found is None:
+            opened = deficit
+        else:
+            changed.append(deficit)
+        moves.append((movement_id, deficit.lot_id, -shortfall))
+    return SpendPlan(changed, opened, moves, amount_minor - shortfall, shortfall)
+
+
+def cover_deficit(lots: Iterable[Lot], lot: Lot) -> tuple[Lot, Lot | None, list[Move]]:
+    """A lot that becomes spendable first pays back the holder's deficit (if any, among
+    ``lots``): (the lot, the deficit as it is after, or None if untouched, their moves)."""
+    deficit = next((d for d in lots if d.deficit and d.remaining_minor < 0), None)
+    if deficit is None:
+        return lot, None, []
+    taken = min(lot.remaining_minor, -deficit.remaining_minor)
+    if taken <= 0:
+        return lot, None, []
+    movement_id = f"{lot.lot_id}.cover"
+    return (
+        replace(lot, remaining_minor=lot.remaining_minor - taken),
+        replace(deficit, remaining_minor=deficit.remaining_minor + taken),
+        [(movement_id, lot.lot_id, -taken), (movement_id, deficit.lot_id, taken)],
+    )
+
+
+def is_refundable(lot: Lot, now: datetime) -> bool:
+    """A lot that may take back points a spend took from it: active and not expired (a deficit
+    lot always may). Points of a lot expired since are forfeited, never revived."""
+    return lot.state is LotState.ACTIVE and (
+        lot.deficit or lot.expires_at is None or lot.expires_at > now
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPlan:
+    """What giving a spend back does: the lots credited, their moves, what is refunded and
+    what is forfeited (the part that came from lots no longer refundable)."""
+
+    changed: list[Lot]
+    moves: list[Move]
+    refunded_minor: int
+    forfeited_minor: int
+
+
+def plan_refund(
+    taken_from: Sequence[tuple[str, int]],
+    lots: Mapping[str, Lot],
+    now: datetime,
+    *,
+    movement_id: str,
+) -> RefundPlan:
+    """Give each ``(lot_id, amount)`` a spend took back to its lot if it is still refundable
+    (``lots`` holds each lot as it is now), else forfeit it."""
+    changed: list[Lot] = []
+    moves: list[Move] = []
+    forfeited = 0
+    for lot_id, amount in taken_from:
+        lot = lots[lot_id]
+        if is_refundable(lot, now):
+            changed.append(replace(lot, remaining_minor=lot.remaining_minor + amount))
+            moves.append((movement_id, lot_id, amount))
+        else:
+            forfeited += amount
+    return RefundPlan(changed, moves, sum(a for _, _, a in moves), forfeited)
 
 
 # Redemption codes -----------------------------------------------------------------------------
@@ -340,30 +496,3 @@ def redemption_refund_id(redemption_id: str) -> str:
 
 def redemption_spend_id(redemption_id: str) -> str:
     return f"{redemption_id}.spend"
-
-
-# Import ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRow:
-    """One row of a points history file (the seed's shape), checked."""
-
-    line: int
-    holder_id: str
-    accum_type: Direction
-    reason: str
-    quantity_minor: int  # signed, as in the seed: > 0 earn, < 0 spend
-    date: datetime
-    redemption_id: str | None
-    transfer_id: str
-
-
-def import_transfer_id(fields: Sequence[str], occurrence: int) -> str:
-    """A row's transfer id, the same whatever file or line it comes from.
-
-    A hash of the row's own fields and its occurrence number among identical rows with the same
-    date, so that importing the file again (or another file with the row) finds it.
-    """
-    digest = hashlib.sha256("\x1f".join([*fields, str(occurrence)]).encode()).hexdigest()
-    return f"{IMPORT_KIND_PREFIX}.{digest[:32]}"

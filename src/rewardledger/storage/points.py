@@ -10,50 +10,37 @@ tenant (invariant 8).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, func, insert, or_, select
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import (
-    AccumType,
     Direction,
     ExpiryPolicy,
     Lot,
     LotState,
     Reason,
-    RedemptionState,
 )
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
-from rewardledger.storage.schema import accounts, transfers
+from rewardledger.storage.points_reads import PointsReads
+from rewardledger.storage.schema import transfers
 from rewardledger.storage.schema_points import (
     points_assets,
     points_holders,
     points_lot_moves,
     points_lots,
     points_reasons,
-    points_redemptions,
 )
 from rewardledger.storage.unit import connection_of
 
 _POSTED = ("single", "post")
 
 
-class SqlPointsStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            yield connection
-
-    def _locked(self, query: Any) -> Any:
-        return query.with_for_update() if self._postgres else query
+class SqlPointsStore(PointsReads):
+    """The points service's storage (``services.points.port.PointsStore``)."""
 
     # Settings ----------------------------------------------------------------------------------
 
@@ -464,196 +451,6 @@ class SqlPointsStore:
                 .limit(limit)
             ).all()
         return [(r.expires_at, int(r.amount)) for r in rows]
-
-    # Redemptions -------------------------------------------------------------------------------
-
-    def get_redemption(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        *,
-        redemption_id: str | None = None,
-        code: str | None = None,
-    ) -> dict[str, Any] | None:
-        query = select(points_redemptions).where(points_redemptions.c.tenant_id == tenant_id)
-        if redemption_id is not None:
-            query = query.where(points_redemptions.c.redemption_id == redemption_id)
-        else:
-            query = query.where(points_redemptions.c.code == code)
-        if unit is not None:
-            row = connection_of(unit).execute(self._locked(query)).first()
-        else:
-            with self._read() as connection:
-                row = connection.execute(query).first()
-        return None if row is None else dict(row._mapping)
-
-    def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None:
-        connection_of(unit).execute(insert(points_redemptions).values(**row))
-
-    def update_redemption(
-        self, unit: StorageUnit, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
-    ) -> None:
-        connection_of(unit).execute(
-            sql_update(points_redemptions)
-            .where(
-                points_redemptions.c.tenant_id == tenant_id,
-                points_redemptions.c.redemption_id == redemption_id,
-            )
-            .values(**values)
-        )
-
-    def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]:
-        with self._read() as connection:
-            return list(
-                connection.execute(
-                    select(points_redemptions.c.redemption_id)
-                    .where(
-                        points_redemptions.c.tenant_id == tenant_id,
-                        points_redemptions.c.state == RedemptionState.PENDING.value,
-                        points_redemptions.c.expires_at <= now,
-                    )
-                    .order_by(points_redemptions.c.expires_at, points_redemptions.c.redemption_id)
-                    .limit(limit)
-                ).scalars()
-            )
-
-    # Journal reads -----------------------------------------------------------------------------
-
-    def accumulations(
-        self,
-        tenant_id: str,
-        account_id: str,
-        *,
-        accum_type: AccumType | None,
-        since: datetime | None,
-        until: datetime | None,
-        before_seq: int | None,
-        limit: int,
-    ) -> list[dict[str, Any]]:
-        """The account's posted rows, newest first: seq, kind, reason, signed amount, balance
-        after, effective time, metadata."""
-        found: list[dict[str, Any]] = []
-        sides: list[tuple[str, int]] = []
-        if accum_type in (None, AccumType.EARN):
-            sides.append(("credit", 1))
-        if accum_type in (None, AccumType.SPEND, AccumType.EXPIRE):
-            sides.append(("debit", -1))
-        with self._read() as connection:
-            for side, sign in sides:
-                seq = transfers.c[f"{side}_entry_seq"]
-                query = (
-                    select(
-                        seq.label("seq"),
-                        transfers.c.transfer_id,
-                        transfers.c.kind,
-                        transfers.c.reason,
-                        transfers.c.amount_minor,
-                        transfers.c[f"{side}_balance_after"].label("balance_after"),
-                        transfers.c.effective_at,
-                        transfers.c.metadata,
-                    )
-                    .where(
-                        transfers.c.tenant_id == tenant_id,
-                        transfers.c[f"{side}_account_id"] == account_id,
-                        transfers.c.error_code.is_(None),
-                        transfers.c.phase.in_(_POSTED),
-                    )
-                    .order_by(seq.desc())
-                    .limit(limit)
-                )
-                if accum_type is AccumType.SPEND:
-                    query = query.where(transfers.c.kind != "expire")
-                elif accum_type is AccumType.EXPIRE:
-                    query = query.where(transfers.c.kind == "expire")
-                if before_seq is not None:
-                    query = query.where(seq < before_seq)
-                if since is not None:
-                    query = query.where(transfers.c.effective_at >= since)
-                if until is not None:
-                    query = query.where(transfers.c.effective_at < until)
-                for row in connection.execute(query):
-                    item = dict(row._mapping)
-                    item["quantity_minor"] = sign * int(row.amount_minor)
-                    found.append(item)
-        found.sort(key=lambda item: int(item["seq"]), reverse=True)
-        return found[:limit]
-
-    def holder_sums(self, tenant_id: str, account_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        """Per account: materialized posted balance, earned, spent, expired, rows (journal)."""
-        result: dict[str, dict[str, int]] = {
-            a: {
-                "materialized": 0,
-                "earned": 0,
-                "spent": 0,
-                "expired": 0,
-                "rows": 0,
-                "credits_pending": 0,
-            }
-            for a in account_ids
-        }
-        if not account_ids:
-            return result
-        wanted = list(account_ids)
-        with self._read() as connection:
-            for row in connection.execute(
-                select(
-                    accounts.c.account_id,
-                    (accounts.c.credits_posted - accounts.c.debits_posted).label("posted"),
-                    accounts.c.credits_pending,
-                ).where(accounts.c.tenant_id == tenant_id, accounts.c.account_id.in_(wanted))
-            ):
-                result[row.account_id]["materialized"] = int(row.posted)
-                result[row.account_id]["credits_pending"] = int(row.credits_pending)
-            base = and_(
-                transfers.c.tenant_id == tenant_id,
-                transfers.c.error_code.is_(None),
-                transfers.c.phase.in_(_POSTED),
-            )
-            for row in connection.execute(
-                select(
-                    transfers.c.credit_account_id.label("account_id"),
-                    func.sum(transfers.c.amount_minor).label("amount"),
-                    func.count().label("rows"),
-                )
-                .where(base, transfers.c.credit_account_id.in_(wanted))
-                .group_by(transfers.c.credit_account_id)
-            ):
-                result[row.account_id]["earned"] += int(row.amount)
-                result[row.account_id]["rows"] += int(row.rows)
-            is_expire = case((transfers.c.kind == "expire", 1), else_=0)
-            for row in connection.execute(
-                select(
-                    transfers.c.debit_account_id.label("account_id"),
-                    func.sum(transfers.c.amount_minor * (1 - is_expire)).label("spent"),
-                    func.sum(transfers.c.amount_minor * is_expire).label("expired"),
-                    func.count().label("rows"),
-                )
-                .where(base, transfers.c.debit_account_id.in_(wanted))
-                .group_by(transfers.c.debit_account_id)
-            ):
-                result[row.account_id]["spent"] += int(row.spent or 0)
-                result[row.account_id]["expired"] += int(row.expired or 0)
-                result[row.account_id]["rows"] += int(row.rows)
-        return result
-
-    def lot_sums(
-        self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
-    ) -> dict[str, int]:
-        """Per holder: the sum of its active lots' remainders (deficit lots included)."""
-        if not holder_ids:
-            return {}
-        with self._read() as connection:
-            rows = connection.execute(
-                select(points_lots.c.holder_id, func.sum(points_lots.c.remaining_minor))
-                .where(
-                    points_lots.c.tenant_id == tenant_id,
-                    points_lots.c.asset_code == asset_code,
-                    points_lots.c.holder_id.in_(list(holder_ids)),
-                    points_lots.c.state == LotState.ACTIVE.value,
-                )
-                .group_by(points_lots.c.holder_id)
-            ).all()
-        return {r[0]: int(r[1] or 0) for r in rows}
 
 
 def _reason(row: Any) -> Reason:

@@ -1,0 +1,124 @@
+"""The points catalogue: points assets with their expiry policy, reason codes, holders.
+
+Owns: ``configure`` (an asset and the seed's reasons), the tenant's reason codes per
+direction, and the checks every use case starts with (``prepare``: the asset, the reason and
+the holder's account, in one read). Protects: a movement only ever uses a reason of its own
+direction that is in the tenant's catalogue, on an asset configured for points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from rewardledger.domain import ids
+from rewardledger.domain.errors import NotFound, ValidationError
+from rewardledger.domain.points import (
+    Direction,
+    ExpiryPolicy,
+    Reason,
+    holder_account_id,
+    holder_id,
+    issuance_account_id,
+    seed_reasons,
+)
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.points.port import store_of
+from rewardledger.services.points.views import DEFAULT_ASSET
+
+
+def configure(
+    ledger: Ledger,
+    tenant_id: str,
+    asset: str = DEFAULT_ASSET,
+    *,
+    scale: int = 0,
+    expiry: ExpiryPolicy | None = None,
+    reasons: Sequence[Reason] = (),
+) -> None:
+    """Make ``asset`` a points asset (created if missing) with its expiry policy, and add the
+    seed's reason codes plus ``reasons`` to the tenant's catalogue (again: updates them)."""
+    ids.asset_code(asset)
+    ledger.create_asset(tenant_id, asset, scale=scale)
+    ledger.create_account(tenant_id, issuance_account_id(asset), asset=asset)
+    known = store_of(ledger).reasons(tenant_id)
+    wanted = [r for r in seed_reasons() if (r.direction.value, r.code) not in known]
+    wanted.extend(reasons)
+    policy = expiry or ExpiryPolicy()
+
+    def use_case(work: UnitOfWork) -> None:
+        store = store_of(ledger)
+        store.put_asset(work.unit, tenant_id, asset, policy, work.now)
+        for reason in wanted:
+            store.put_reason(work.unit, tenant_id, reason, work.now)
+
+    ledger.run(tenant_id, use_case)
+
+
+def add_reason(ledger: Ledger, tenant_id: str, reason: Reason) -> Reason:
+    """Add (or change) one reason code of the tenant's catalogue."""
+    ledger.get_tenant(tenant_id)
+    ledger.run(
+        tenant_id, lambda work: store_of(ledger).put_reason(work.unit, tenant_id, reason, work.now)
+    )
+    return reason
+
+
+def reasons(ledger: Ledger, tenant_id: str) -> list[Reason]:
+    ledger.get_tenant(tenant_id)
+    return sorted(store_of(ledger).reasons(tenant_id).values(), key=lambda r: (r.direction, r.code))
+
+
+def reason_of(ledger: Ledger, tenant_id: str, direction: Direction, code: object) -> Reason:
+    ids.reason(code, "dtype")
+    found = store_of(ledger).reasons(tenant_id).get((direction.value, cast(str, code)))
+    if found is None:
+        known = sorted(c for d, c in store_of(ledger).reasons(tenant_id) if d == direction.value)
+        raise ValidationError(
+            f"{code!r} is not a {direction.value} reason of this tenant; known: "
+            f"{', '.join(known) or 'none (configure points first)'}. Add it to the catalogue "
+            "first.",
+            field="dtype",
+        )
+    return found
+
+
+def asset_policy(ledger: Ledger, tenant_id: str, asset: str) -> ExpiryPolicy:
+    ids.asset_code(asset)
+    policy = store_of(ledger).get_expiry(tenant_id, asset)
+    if policy is None:
+        raise NotFound("points asset", asset, f"{asset} is not a points asset; configure it.")
+    return policy
+
+
+def prepare(
+    ledger: Ledger, tenant_id: str, asset: str, direction: Direction, dtype: object, holder: str
+) -> tuple[ExpiryPolicy, Reason]:
+    """Check the asset and the reason and open the holder's account if it is new, with one
+    read: (the asset's expiry policy, the reason)."""
+    ids.asset_code(asset)
+    ids.reason(dtype, "dtype")
+    policy, reason, known = store_of(ledger).context(
+        tenant_id, asset, direction.value, cast(str, dtype), holder
+    )
+    if policy is None:
+        asset_policy(ledger, tenant_id, asset)  # raises its not_found
+    if reason is None:
+        reason = reason_of(ledger, tenant_id, direction, dtype)  # raises its validation_error
+    if not known:
+        open_holder(ledger, tenant_id, asset, holder)
+    assert policy is not None
+    return policy, reason
+
+
+def check_holder(value: object) -> str:
+    return holder_id(value)
+
+
+def open_holder(ledger: Ledger, tenant_id: str, asset: str, holder: str) -> None:
+    """Open the holder's account the first time it is seen (its own short transaction)."""
+    if not store_of(ledger).holder_exists(tenant_id, asset, holder):
+        # Not no_negative: a reason may allow a negative balance; the default rule is checked
+        # under the holder's lock by every spend (and again by ``validate``).
+        ledger.create_account(tenant_id, holder_account_id(asset, holder), asset=asset)

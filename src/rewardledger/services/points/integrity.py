@@ -1,0 +1,76 @@
+"""Points integrity: per holder, materialized balance vs the sum of its rows vs the sum of its
+lots (the seed's ``v_ledger_summary`` and ``validate_balance_integrity``), and the repair.
+
+Owns: the third check of the points invariant (rule 8): read in chunks of
+``INTEGRITY_CHUNK_SIZE`` holders, at most ``REPORT_DISCREPANCIES_MAX`` lines listed.
+"""
+
+from __future__ import annotations
+
+from rewardledger.domain.limits import INTEGRITY_CHUNK_SIZE, PAGE_SIZE_MAX, REPORT_DISCREPANCIES_MAX
+from rewardledger.domain.money import Amount
+from rewardledger.domain.points import holder_account_id
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services.points.port import store_of
+from rewardledger.services.points.views import FixReport, HolderIntegrity
+
+
+def validate(ledger: Ledger, tenant_id: str) -> list[HolderIntegrity]:
+    """Holders whose materialized balance differs from their rows or their lots (the seed's
+    ``validate_balance_integrity``); at most REPORT_DISCREPANCIES_MAX are listed."""
+    return [line for line in _summaries(ledger, tenant_id, None) if line.integrity_status != "OK"][
+        :REPORT_DISCREPANCIES_MAX
+    ]
+
+
+def summary(ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX) -> list[HolderIntegrity]:
+    """Per holder: earned, spent, expired, balance, rows and integrity status (the seed's
+    ``v_ledger_summary``)."""
+    return _summaries(ledger, tenant_id, limit)
+
+
+def _summaries(ledger: Ledger, tenant_id: str, limit: int | None) -> list[HolderIntegrity]:
+    ledger.get_tenant(tenant_id)
+    store = store_of(ledger)
+    lines: list[HolderIntegrity] = []
+    after: str | None = None
+    while True:
+        page = store.holders(tenant_id, after, INTEGRITY_CHUNK_SIZE)
+        if not page:
+            break
+        after = "\x1f".join(page[-1])
+        by_asset: dict[str, list[str]] = {}
+        for asset, holder in page:
+            by_asset.setdefault(asset, []).append(holder)
+        for asset, holders in by_asset.items():
+            scale = ledger.get_asset(tenant_id, asset).scale
+            account_ids = [holder_account_id(asset, h) for h in holders]
+            sums = store.holder_sums(tenant_id, account_ids)
+            lot_sums = store.lot_sums(tenant_id, asset, holders)
+            for holder, account_id in zip(holders, account_ids, strict=True):
+                s = sums[account_id]
+                lines.append(
+                    HolderIntegrity(
+                        holder,
+                        asset,
+                        Amount(s["earned"], scale),
+                        Amount(s["spent"], scale),
+                        Amount(s["expired"], scale),
+                        Amount(s["materialized"], scale),
+                        Amount(s["earned"] - s["spent"] - s["expired"], scale),
+                        Amount(lot_sums.get(holder, 0), scale),
+                        s["rows"],
+                    )
+                )
+                if limit is not None and len(lines) >= limit:
+                    return lines
+        if len(page) < INTEGRITY_CHUNK_SIZE:
+            break
+    return lines
+
+
+def fix(ledger: Ledger, tenant_id: str, *, actor: str) -> FixReport:
+    """Rebuild materialized balances from the rows, recording every change (the seed's
+    ``fix_balance_discrepancies``); list what still differs from the lots."""
+    report = ledger.repair(tenant_id, actor=actor)
+    return FixReport(report, validate(ledger, tenant_id))

@@ -1,0 +1,118 @@
+"""The storage the points service needs: ``PointsStore`` and its ``STORE`` port.
+
+Owns: the one protocol every points use case reaches its tables through
+(``storage.points.SqlPointsStore`` implements it, wired in ``rewardledger.bootstrap``). Every
+method that writes, or reads what decides a write, takes the use case's ``StorageUnit``, so
+its statements join the use case's one transaction (rule 17).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from rewardledger.domain.points import AccumType, ExpiryPolicy, Lot, LotState, Reason
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.extensions import Port
+from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
+
+
+class PointsStore(Protocol):
+    """What the points service needs of its storage (``storage.points.SqlPointsStore``)."""
+
+    def get_expiry(self, tenant_id: str, asset_code: str) -> ExpiryPolicy | None: ...
+    def points_assets(self, tenant_id: str) -> list[str]: ...
+    def put_asset(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        asset_code: str,
+        expiry: ExpiryPolicy,
+        now: datetime,
+    ) -> None: ...
+    def reasons(self, tenant_id: str) -> dict[tuple[str, str], Reason]: ...
+    def put_reason(
+        self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime
+    ) -> None: ...
+    def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool: ...
+    def known_holders(
+        self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+    ) -> set[str]: ...
+    def context(
+        self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
+    ) -> tuple[ExpiryPolicy | None, Reason | None, bool]: ...
+    def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
+    def lock_holders(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        asset_code: str,
+        holder_ids: Sequence[str],
+        now: datetime,
+    ) -> None: ...
+    def open_lots(
+        self, unit: StorageUnit, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+    ) -> list[Lot]: ...
+    def get_lot(self, unit: ReadUnit | None, tenant_id: str, lot_id: str) -> Lot | None: ...
+    def get_lots(
+        self, unit: StorageUnit, tenant_id: str, lot_ids: Sequence[str]
+    ) -> dict[str, Lot]: ...
+    def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
+    def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
+    def insert_moves(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        moves: Sequence[tuple[str, str, int]],
+        now: datetime,
+    ) -> None: ...
+    def moves_of(
+        self, unit: ReadUnit | None, tenant_id: str, movement_id: str
+    ) -> list[tuple[str, int]]: ...
+    def existing_transfer_ids(
+        self, unit: StorageUnit, tenant_id: str, transfer_ids: Sequence[str]
+    ) -> set[str]: ...
+    def due_lots(
+        self, tenant_id: str, state: LotState, now: datetime, limit: int
+    ) -> list[tuple[str, str, str]]: ...
+    def expiring(
+        self, tenant_id: str, asset_code: str, holder_id: str, limit: int
+    ) -> list[tuple[datetime, int]]: ...
+    def get_redemption(
+        self,
+        unit: ReadUnit | None,
+        tenant_id: str,
+        *,
+        redemption_id: str | None = None,
+        code: str | None = None,
+    ) -> dict[str, Any] | None: ...
+    def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None: ...
+    def update_redemption(
+        self, unit: StorageUnit, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
+    ) -> None: ...
+    def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]: ...
+    def accumulations(
+        self,
+        tenant_id: str,
+        account_id: str,
+        *,
+        accum_type: AccumType | None,
+        since: datetime | None,
+        until: datetime | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> list[dict[str, Any]]: ...
+    def holder_sums(
+        self, tenant_id: str, account_ids: Sequence[str]
+    ) -> dict[str, dict[str, int]]: ...
+    def lot_sums(
+        self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
+    ) -> dict[str, int]: ...
+
+
+STORE: Port[PointsStore] = Port("points")
+
+
+def store_of(ledger: Ledger) -> PointsStore:
+    return ledger.extension(STORE)

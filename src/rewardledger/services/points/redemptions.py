@@ -1,0 +1,334 @@
+"""Redemptions (issue 4): spend points for an offer, get a code and its QR, confirm it at a till.
+
+Owns: the seed's ``user_redemptions`` life cycle on the core. Creating a redemption spends its
+cost (reason ``points``, the row linked by ``redemption_id``) and gives a short code that is
+hard to guess. States::
+
+    pending --confirm (merchant, once)--> confirmed
+    pending --cancel--> cancelled      (refund posted, reason ``refund``)
+    pending --time to live passes, due jobs--> expired   (refund posted)
+
+Every transition runs under the redemption's row lock, decided from the state read there; the
+refund is written under ``<redemption>.refund``, so it is posted at most once whatever the races.
+The refund gives the points back to the lots they came from; a lot that has expired since
+gets nothing back (those points are not revived: ``domain.points.plan_refund``). A new code
+that collides with a taken one is drawn again, at most ``REDEMPTION_CODE_ATTEMPTS_MAX`` times.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import segno
+
+from rewardledger.domain import ids
+from rewardledger.domain.errors import (
+    AlreadyRedeemed,
+    Busy,
+    InvalidRedemptionState,
+    NotFound,
+    ValidationError,
+)
+from rewardledger.domain.limits import (
+    OFFER_ID_LENGTH_MAX,
+    POINTS_JOBS_BATCH_SIZE,
+    REDEMPTION_CODE_ATTEMPTS_MAX,
+    REDEMPTION_ID_LENGTH_MAX,
+    REDEMPTION_TTL_SECONDS_DEFAULT,
+    REDEMPTION_TTL_SECONDS_MAX,
+)
+from rewardledger.domain.money import Amount, parse_positive
+from rewardledger.domain.points import (
+    CODE_LENGTH,
+    REDEMPTION_SPEND_REASON,
+    REFUND_REASON,
+    Direction,
+    RedemptionState,
+    make_code,
+    normalise_code,
+    redemption_refund_id,
+    redemption_spend_id,
+)
+from rewardledger.domain.replay import check_replay
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.points import jobs as points_jobs
+from rewardledger.services.points.catalogue import check_holder, prepare
+from rewardledger.services.points.movements import give_back_in_unit, spend_in_unit
+from rewardledger.services.points.port import store_of
+from rewardledger.services.points.views import DEFAULT_ASSET, Redemption
+
+
+def _of(row: dict[str, Any], scale: int, *, replayed: bool = False) -> Redemption:
+    return Redemption(
+        row["redemption_id"],
+        row["code"],
+        row["holder_id"],
+        row["asset_code"],
+        row["offer_id"],
+        Amount(int(row["cost_minor"]), scale),
+        RedemptionState(row["state"]),
+        row["created_at"],
+        row["expires_at"],
+        row["resolved_at"],
+        row["resolved_by"],
+        Amount(int(row["refunded_minor"]), scale),
+        Amount(int(row["forfeited_minor"]), scale),
+        replayed,
+    )
+
+
+def _redemption_id(value: object) -> str:
+    redemption_id = ids.transfer_id(value, "reference")
+    if len(redemption_id) > REDEMPTION_ID_LENGTH_MAX:
+        raise ValidationError(
+            f"reference must be at most {REDEMPTION_ID_LENGTH_MAX} characters.", field="reference"
+        )
+    return redemption_id
+
+
+def create(
+    ledger: Ledger,
+    tenant_id: str,
+    holder: str,
+    *,
+    offer_id: str,
+    cost: str,
+    reference: str,
+    asset: str = DEFAULT_ASSET,
+    ttl_seconds: int = REDEMPTION_TTL_SECONDS_DEFAULT,
+) -> Redemption:
+    """Spend ``cost`` points of ``holder`` for ``offer_id`` and issue a code.
+
+    ``reference`` is the idempotency key and becomes the redemption's id (the seed's
+    ``redemption_id``): sending it again returns the first redemption.
+    """
+    holder = check_holder(holder)
+    redemption_id = _redemption_id(reference)
+    _check_offer(offer_id, ttl_seconds)
+    scale = ledger.get_asset(tenant_id, asset).scale
+    cost_minor = parse_positive(cost, scale, field="cost")
+    _, reason = prepare(ledger, tenant_id, asset, Direction.SPEND, REDEMPTION_SPEND_REASON, holder)
+    store = store_of(ledger)
+
+    def use_case(work: UnitOfWork) -> Redemption:
+        existing = store.get_redemption(work.unit, tenant_id, redemption_id=redemption_id)
+        if existing is not None:
+            check_replay(
+                redemption_id,
+                holder=existing["holder_id"] == holder,
+                offer_id=existing["offer_id"] == offer_id,
+                cost=int(existing["cost_minor"]) == cost_minor,
+                asset=existing["asset_code"] == asset,
+            )
+            return _of(existing, scale, replayed=True)
+        spend_in_unit(
+            work,
+            store,
+            transfer_id=redemption_spend_id(redemption_id),
+            asset=asset,
+            holder=holder,
+            amount_minor=cost_minor,
+            reason=reason,
+            metadata={"redemption_id": redemption_id, "offer_id": offer_id},
+        )
+        code = fresh_code(lambda c: store.get_redemption(work.unit, tenant_id, code=c) is not None)
+        row = {
+            "tenant_id": tenant_id,
+            "redemption_id": redemption_id,
+            "code": code,
+            "asset_code": asset,
+            "holder_id": holder,
+            "offer_id": offer_id,
+            "cost_minor": cost_minor,
+            "state": RedemptionState.PENDING.value,
+            "created_at": work.now,
+            "expires_at": work.now + timedelta(seconds=ttl_seconds),
+            "resolved_at": None,
+            "resolved_by": None,
+            "refunded_minor": 0,
+            "forfeited_minor": 0,
+        }
+        store.insert_redemption(work.unit, row)
+        work.event("redemption.created", redemption_id, {"holder": holder, "offer_id": offer_id})
+        return _of(row, scale)
+
+    return ledger.run(tenant_id, use_case)
+
+
+def _check_offer(offer_id: object, ttl_seconds: object) -> None:
+    if not isinstance(offer_id, str) or not 1 <= len(offer_id) <= OFFER_ID_LENGTH_MAX:
+        raise ValidationError(
+            f"offer_id must be 1 to {OFFER_ID_LENGTH_MAX} characters.", field="offer_id"
+        )
+    if (
+        not isinstance(ttl_seconds, int)
+        or isinstance(ttl_seconds, bool)
+        or not 1 <= ttl_seconds <= REDEMPTION_TTL_SECONDS_MAX
+    ):
+        raise ValidationError(
+            f"ttl_seconds must be from 1 to {REDEMPTION_TTL_SECONDS_MAX}.", field="ttl_seconds"
+        )
+
+
+def fresh_code(taken: Callable[[str], bool]) -> str:
+    """A new redemption code no live redemption of the tenant has (``taken`` says which are).
+
+    A code is 50 random bits, so a collision is rare but possible: it is drawn again, at most
+    REDEMPTION_CODE_ATTEMPTS_MAX times, then ``busy``. (A twin drawn concurrently by another
+    transaction is caught by the unique index, and the whole unit runs again.)
+    """
+    for _ in range(REDEMPTION_CODE_ATTEMPTS_MAX):
+        code = make_code(secrets.token_bytes(CODE_LENGTH))
+        if not taken(code):
+            return code
+    raise Busy(REDEMPTION_CODE_ATTEMPTS_MAX)
+
+
+def get(ledger: Ledger, tenant_id: str, redemption_id: str) -> Redemption:
+    ledger.get_tenant(tenant_id)
+    row = store_of(ledger).get_redemption(
+        None, tenant_id, redemption_id=_redemption_id(redemption_id)
+    )
+    if row is None:
+        raise NotFound("redemption", redemption_id)
+    return _of(row, ledger.get_asset(tenant_id, row["asset_code"]).scale)
+
+
+def confirm(ledger: Ledger, tenant_id: str, code: str, *, actor: str) -> Redemption:
+    """Validate a code at a till: pending -> confirmed, once (``already_redeemed`` after)."""
+    wanted = normalise_code(code)
+    ledger.get_tenant(tenant_id)
+    store = store_of(ledger)
+
+    def use_case(work: UnitOfWork) -> Redemption:
+        row = store.get_redemption(work.unit, tenant_id, code=wanted)
+        if row is None:
+            raise NotFound("redemption code", wanted)
+        scale = work.assets[row["asset_code"]].scale
+        state = RedemptionState(row["state"])
+        if state is RedemptionState.CONFIRMED:
+            raise AlreadyRedeemed(
+                f"The code {wanted} was already redeemed at {row['resolved_at'].isoformat()}.",
+                redemption_id=row["redemption_id"],
+                resolved_at=row["resolved_at"].isoformat(),
+            )
+        if state is RedemptionState.PENDING and row["expires_at"] <= work.now:
+            state = RedemptionState.EXPIRED  # due, not yet run by the jobs: refuse all the same
+        if state is not RedemptionState.PENDING:
+            raise InvalidRedemptionState(
+                f"The redemption {row['redemption_id']!r} is {state.value}; only a pending one "
+                "can be confirmed.",
+                redemption_id=row["redemption_id"],
+                state=state.value,
+            )
+        values = {
+            "state": RedemptionState.CONFIRMED.value,
+            "resolved_at": work.now,
+            "resolved_by": actor,
+        }
+        store.update_redemption(work.unit, tenant_id, row["redemption_id"], values)
+        work.event("redemption.confirmed", row["redemption_id"], {"by": actor})
+        return _of({**row, **values}, scale)
+
+    return ledger.run(tenant_id, use_case)
+
+
+def cancel(ledger: Ledger, tenant_id: str, redemption_id: str, *, actor: str) -> Redemption:
+    """pending -> cancelled, refunding the points to their lots; cancelling again returns the
+    cancelled redemption unchanged."""
+    return _end(ledger, tenant_id, _redemption_id(redemption_id), RedemptionState.CANCELLED, actor)
+
+
+def _end(
+    ledger: Ledger, tenant_id: str, redemption_id: str, target: RedemptionState, actor: str
+) -> Redemption:
+    ledger.get_tenant(tenant_id)
+    store = store_of(ledger)
+
+    def use_case(work: UnitOfWork) -> Redemption:
+        row = store.get_redemption(work.unit, tenant_id, redemption_id=redemption_id)
+        if row is None:
+            raise NotFound("redemption", redemption_id)
+        scale = work.assets[row["asset_code"]].scale
+        state = RedemptionState(row["state"])
+        if state is target:
+            return _of(row, scale, replayed=True)
+        if state is not RedemptionState.PENDING or (
+            target is RedemptionState.EXPIRED and row["expires_at"] > work.now
+        ):
+            raise InvalidRedemptionState(
+                f"The redemption {redemption_id!r} is {state.value}; only a pending one can be "
+                f"{target.value}.",
+                redemption_id=redemption_id,
+                state=state.value,
+            )
+        refunded, forfeited = give_back_in_unit(
+            work,
+            store,
+            spend_id=redemption_spend_id(redemption_id),
+            refund_id=redemption_refund_id(redemption_id),
+            asset=row["asset_code"],
+            holder=row["holder_id"],
+            metadata={"redemption_id": redemption_id},
+            reason_code=REFUND_REASON,
+        )
+        values = {
+            "state": target.value,
+            "resolved_at": work.now,
+            "resolved_by": actor,
+            "refunded_minor": refunded,
+            "forfeited_minor": forfeited,
+        }
+        store.update_redemption(work.unit, tenant_id, redemption_id, values)
+        work.event(f"redemption.{target.value}", redemption_id, {"refunded": refunded})
+        return _of({**row, **values}, scale)
+
+    return ledger.run(tenant_id, use_case)
+
+
+def expire_due(ledger: Ledger, tenant_id: str) -> int:
+    """Expire pending redemptions past their time to live, refunding each once."""
+    store = store_of(ledger)
+    expired = 0
+    seen: set[str] = set()
+    while True:
+        due = [
+            r
+            for r in store.due_redemptions(tenant_id, ledger.clock(), POINTS_JOBS_BATCH_SIZE)
+            if r not in seen
+        ]
+        if not due:
+            return expired
+        for redemption_id in due:
+            seen.add(redemption_id)
+            try:
+                result = _end(ledger, tenant_id, redemption_id, RedemptionState.EXPIRED, "jobs")
+            except InvalidRedemptionState:
+                continue  # confirmed or cancelled meanwhile
+            if not result.replayed:
+                expired += 1
+
+
+def run_due(ledger: Ledger, tenant_id: str) -> dict[str, int]:
+    """The due-jobs step ``points``: pending points, lot expiry, redemption expiry."""
+    counts = points_jobs.run_due(ledger, tenant_id)
+    counts["redemptions_expired"] = expire_due(ledger, tenant_id)
+    return counts
+
+
+def qr_png(code: str, *, scale: int = 8) -> bytes:
+    """The code as a QR image (PNG), made by ``segno``."""
+    buffer = io.BytesIO()
+    segno.make(code, error="m").save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def qr_svg(code: str, *, scale: int = 8) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(code, error="m").save(buffer, kind="svg", scale=scale, border=4)
+    return buffer.getvalue()
