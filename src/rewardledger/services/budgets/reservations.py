@@ -10,6 +10,7 @@ of its own. The reference is the idempotency key of a reserve.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from rewardledger.domain.budgets import (
@@ -111,13 +112,14 @@ def reserve(
     try:
         return ledger.run(tenant_id, use_case)
     except _Refused as refused:
-
-        def alert(work: UnitOfWork, signal: _Refused = refused) -> None:
-            lock(store, work, budget_id)
-            _alert(store, work, budget_id, signal.period, signal.alert, signal.details)
-
-        ledger.run(tenant_id, alert)
+        ledger.run(tenant_id, partial(_write_refusal, store, budget_id, refused))
         raise refused.rejection from None
+
+
+def _write_refusal(store: BudgetStore, budget_id: str, refused: _Refused, work: UnitOfWork) -> None:
+    """The alert of a refused reserve, in a unit of its own (the reserve's was rolled back)."""
+    lock(store, work, budget_id)
+    _alert(store, work, budget_id, refused.period, refused.alert, refused.details)
 
 
 def _member_usage(
