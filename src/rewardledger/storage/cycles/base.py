@@ -80,29 +80,10 @@ def debt_movement_of(row: Row[Any]) -> DebtMovement:
 
 
 def cashback_row_of(row: Row[Any]) -> CashbackRow:
-    return CashbackRow(
-        row.account_id,
-        row.cycle_tag,
-        row.total_spend_minor,
-        row.total_cashback_minor,
-        row.budget_cap_minor,
-        Eligibility(row.eligibility),
-        row.remaining_budget_minor,
-        CycleStatus(row.status),
-        row.notes,
+    return record_of(
+        CashbackRow, row, eligibility=Eligibility(row.eligibility), status=CycleStatus(row.status)
     )
 
 
 def debt_row_of(row: Row[Any]) -> DebtRow:
-    return DebtRow(
-        row.person_id,
-        row.cycle_tag,
-        row.initial_debt_minor,
-        row.new_debt_minor,
-        row.repayments_minor,
-        row.debt_discount_minor,
-        row.net_debt_minor,
-        DebtStatus(row.status),
-        row.due_at,
-        row.notes,
-    )
+    return record_of(DebtRow, row, status=DebtStatus(row.status))
