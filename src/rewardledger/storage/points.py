@@ -26,6 +26,7 @@ from rewardledger.domain.points import (
 )
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.points_reads import PointsReads
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import transfers
 from rewardledger.storage.schema_points import (
     points_assets,
@@ -465,18 +466,12 @@ def _reason(row: Any) -> Reason:
 
 
 def _lot(row: Row[Any]) -> Lot:
-    return Lot(
-        lot_id=row.lot_id,
-        holder_id=row.holder_id,
-        asset_code=row.asset_code,
-        reason=row.reason,
+    return record_of(
+        Lot,
+        row,
         amount_minor=int(row.amount_minor),
         remaining_minor=int(row.remaining_minor),
         state=LotState(row.state),
-        earned_at=row.earned_at,
-        activated_at=row.activated_at,
-        expires_at=row.expires_at,
-        pending_due_at=row.pending_due_at,
         deficit=bool(row.deficit),
     )
 

@@ -7,8 +7,8 @@ every reader of the journal (history, verify, replays) agreeing on what a row me
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Row
 
@@ -16,7 +16,31 @@ from rewardledger.domain.accounts import Account, Balances
 from rewardledger.domain.tenants import Tenant
 from rewardledger.domain.transfers import Phase, Transfer, TransferState
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    Record = TypeVar("Record", bound=DataclassInstance)
+else:
+    Record = TypeVar("Record")
+
 POSTED_PHASES = (Phase.SINGLE.value, Phase.POST.value)
+
+
+def record_of(kind: type[Record], row: Row[Any], /, suffix: str = "", **given: Any) -> Record:
+    """The value of a row whose columns are its fields: each field is its ``given`` value (a
+    renamed or converted column), else the column named with ``suffix`` when the row has one
+    (the period counters: ``funded`` is ``funded_minor``), else the column of its name."""
+    mapping = row._mapping
+    return kind(
+        **{
+            field.name: given[field.name]
+            if field.name in given
+            else mapping[field.name + suffix]
+            if field.name + suffix in mapping
+            else mapping[field.name]
+            for field in fields(kind)
+        }
+    )
 
 
 def tenant_of(row: Row[Any]) -> Tenant:

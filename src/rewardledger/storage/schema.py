@@ -14,16 +14,12 @@ entry sequence, and exist so that a replay of a refused request is refused again
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
     CheckConstraint,
     Column,
     ForeignKeyConstraint,
     Index,
     Integer,
     SmallInteger,
-    String,
-    Table,
     text,
 )
 
@@ -34,54 +30,40 @@ from rewardledger.domain.limits import (
     KIND_LENGTH_MAX,
     NAME_LENGTH_MAX,
     REASON_LENGTH_MAX,
-    TENANT_ID_LENGTH_MAX,
 )
-from rewardledger.storage.metadata import metadata
-from rewardledger.storage.types import Json, UtcDateTime
+from rewardledger.storage.metadata import bigint, counter, flag, instant, key, string, tenant_table
+from rewardledger.storage.types import Json
 
-
-def _tenant() -> Column[str]:
-    return Column("tenant_id", String(TENANT_ID_LENGTH_MAX), primary_key=True)
-
-
-tenants = Table(
+tenants = tenant_table(
     "tenants",
-    metadata,
-    _tenant(),
-    Column("name", String(NAME_LENGTH_MAX), nullable=False),
-    Column("timezone", String(64), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    sqlite_with_rowid=False,
+    string("name", NAME_LENGTH_MAX),
+    string("timezone", 64),
+    instant("created_at"),
 )
 
-assets = Table(
+assets = tenant_table(
     "assets",
-    metadata,
-    _tenant(),
-    Column("code", String(ASSET_CODE_LENGTH_MAX), primary_key=True),
+    key("code", ASSET_CODE_LENGTH_MAX),
     Column("scale", SmallInteger, nullable=False),
-    Column("name", String(NAME_LENGTH_MAX), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    string("name", NAME_LENGTH_MAX),
+    instant("created_at"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
     CheckConstraint("scale >= 0 AND scale <= 8", name="scale_range"),
-    sqlite_with_rowid=False,
 )
 
-accounts = Table(
+accounts = tenant_table(
     "accounts",
-    metadata,
-    _tenant(),
-    Column("account_id", String(ACCOUNT_ID_LENGTH_MAX), primary_key=True),
-    Column("asset_code", String(ASSET_CODE_LENGTH_MAX), nullable=False),
-    Column("no_negative", Boolean, nullable=False),
+    key("account_id", ACCOUNT_ID_LENGTH_MAX),
+    string("asset_code", ASSET_CODE_LENGTH_MAX),
+    flag("no_negative"),
     Column("metadata", Json(), nullable=True),
-    Column("debits_pending", BigInteger, nullable=False, server_default=text("0")),
-    Column("debits_posted", BigInteger, nullable=False, server_default=text("0")),
-    Column("credits_pending", BigInteger, nullable=False, server_default=text("0")),
-    Column("credits_posted", BigInteger, nullable=False, server_default=text("0")),
-    Column("entry_count", BigInteger, nullable=False, server_default=text("0")),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    counter("debits_pending"),
+    counter("debits_posted"),
+    counter("credits_pending"),
+    counter("credits_posted"),
+    counter("entry_count"),
+    instant("created_at"),
+    instant("updated_at"),
     ForeignKeyConstraint(["tenant_id", "asset_code"], ["assets.tenant_id", "assets.code"]),
     CheckConstraint(
         "debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 "
@@ -92,34 +74,31 @@ accounts = Table(
         "NOT no_negative OR credits_posted - debits_posted - debits_pending >= 0",
         name="no_negative_balance",
     ),
-    sqlite_with_rowid=False,
 )
 
 PHASES_SQL = "'single', 'pending', 'post', 'void', 'expire'"
 
-transfers = Table(
+transfers = tenant_table(
     "transfers",
-    metadata,
-    _tenant(),
-    Column("transfer_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
-    Column("phase", String(8), nullable=False),
-    Column("kind", String(KIND_LENGTH_MAX), nullable=False),
-    Column("reason", String(REASON_LENGTH_MAX), nullable=True),
-    Column("asset_code", String(ASSET_CODE_LENGTH_MAX), nullable=True),
-    Column("amount_minor", BigInteger, nullable=True),
-    Column("debit_account_id", String(ACCOUNT_ID_LENGTH_MAX), nullable=True),
-    Column("credit_account_id", String(ACCOUNT_ID_LENGTH_MAX), nullable=True),
-    Column("pending_id", String(DERIVED_ID_LENGTH_MAX), nullable=True),
-    Column("expires_at", UtcDateTime, nullable=True),
-    Column("effective_at", UtcDateTime, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("cycle_tag", String(7), nullable=False),
-    Column("debit_entry_seq", BigInteger, nullable=True),
-    Column("credit_entry_seq", BigInteger, nullable=True),
-    Column("debit_balance_after", BigInteger, nullable=True),
-    Column("credit_balance_after", BigInteger, nullable=True),
+    key("transfer_id", DERIVED_ID_LENGTH_MAX),
+    string("phase", 8),
+    string("kind", KIND_LENGTH_MAX),
+    string("reason", REASON_LENGTH_MAX, nullable=True),
+    string("asset_code", ASSET_CODE_LENGTH_MAX, nullable=True),
+    bigint("amount_minor", nullable=True),
+    string("debit_account_id", ACCOUNT_ID_LENGTH_MAX, nullable=True),
+    string("credit_account_id", ACCOUNT_ID_LENGTH_MAX, nullable=True),
+    string("pending_id", DERIVED_ID_LENGTH_MAX, nullable=True),
+    instant("expires_at", nullable=True),
+    instant("effective_at"),
+    instant("created_at"),
+    string("cycle_tag", 7),
+    bigint("debit_entry_seq", nullable=True),
+    bigint("credit_entry_seq", nullable=True),
+    bigint("debit_balance_after", nullable=True),
+    bigint("credit_balance_after", nullable=True),
     Column("metadata", Json(), nullable=True),
-    Column("error_code", String(32), nullable=True),
+    string("error_code", 32, nullable=True),
     Column("rejection", Json(), nullable=True),
     CheckConstraint(f"phase IN ({PHASES_SQL})", name="phase_known"),
     CheckConstraint(
@@ -163,78 +142,62 @@ transfers = Table(
         postgresql_where=text("pending_id IS NOT NULL AND error_code IS NULL"),
         sqlite_where=text("pending_id IS NOT NULL AND error_code IS NULL"),
     ),
-    sqlite_with_rowid=False,
 )
 
-holds = Table(
+holds = tenant_table(
     "holds",
-    metadata,
-    _tenant(),
-    Column("transfer_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
-    Column("expires_at", UtcDateTime, nullable=True),
+    key("transfer_id", DERIVED_ID_LENGTH_MAX),
+    instant("expires_at", nullable=True),
     Index("ix_holds_expiry", "tenant_id", "expires_at"),
-    sqlite_with_rowid=False,
 )
 
-outbox = Table(
+outbox = tenant_table(
     "outbox",
-    metadata,
-    _tenant(),
-    Column("event_id", String(36), primary_key=True),
-    Column("event_type", String(64), nullable=False),
-    Column("subject_id", String(DERIVED_ID_LENGTH_MAX), nullable=False),
+    key("event_id", 36),
+    string("event_type", 64),
+    string("subject_id", DERIVED_ID_LENGTH_MAX),
     Column("payload", Json(), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("published_at", UtcDateTime, nullable=True),
-    sqlite_with_rowid=False,
+    instant("created_at"),
+    instant("published_at", nullable=True),
 )
 
 ROLES_SQL = "'admin', 'writer', 'reader', 'merchant'"
 
-api_keys = Table(
+api_keys = tenant_table(
     "api_keys",
-    metadata,
-    _tenant(),
-    Column("key_id", String(24), primary_key=True),
-    Column("secret_hash", String(64), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("label", String(NAME_LENGTH_MAX), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("revoked_at", UtcDateTime, nullable=True),
+    key("key_id", 24),
+    string("secret_hash", 64),
+    string("role", 16),
+    string("label", NAME_LENGTH_MAX, nullable=True),
+    instant("created_at"),
+    instant("revoked_at", nullable=True),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
     CheckConstraint(f"role IN ({ROLES_SQL})", name="role_known"),
     # A presented key names its key_id, not its tenant: the id alone finds it, so that a key
     # of another tenant is told apart from an invalid one.
     Index("ix_api_keys_key_id", "key_id", unique=True),
-    sqlite_with_rowid=False,
 )
 
-integrity_repairs = Table(
+integrity_repairs = tenant_table(
     "integrity_repairs",
-    metadata,
-    _tenant(),
-    Column("repair_id", String(36), primary_key=True),
-    Column("actor", String(NAME_LENGTH_MAX), nullable=False),
-    Column("started_at", UtcDateTime, nullable=False),
-    Column("finished_at", UtcDateTime, nullable=True),
-    Column("accounts_checked", BigInteger, nullable=False, server_default=text("0")),
-    Column("changes_count", BigInteger, nullable=False, server_default=text("0")),
-    sqlite_with_rowid=False,
+    key("repair_id", 36),
+    string("actor", NAME_LENGTH_MAX),
+    instant("started_at"),
+    instant("finished_at", nullable=True),
+    counter("accounts_checked"),
+    counter("changes_count"),
 )
 
-integrity_repair_changes = Table(
+integrity_repair_changes = tenant_table(
     "integrity_repair_changes",
-    metadata,
-    _tenant(),
-    Column("repair_id", String(36), primary_key=True),
+    key("repair_id", 36),
     Column("change_seq", Integer, primary_key=True),
-    Column("target", String(DERIVED_ID_LENGTH_MAX), nullable=False),
-    Column("field", String(32), nullable=False),
-    Column("before_value", BigInteger, nullable=True),
-    Column("after_value", BigInteger, nullable=True),
+    string("target", DERIVED_ID_LENGTH_MAX),
+    string("field", 32),
+    bigint("before_value", nullable=True),
+    bigint("after_value", nullable=True),
     ForeignKeyConstraint(
         ["tenant_id", "repair_id"],
         ["integrity_repairs.tenant_id", "integrity_repairs.repair_id"],
     ),
-    sqlite_with_rowid=False,
 )

@@ -9,154 +9,120 @@ movement; its ``token`` changes on every write so that a refresh deletes only th
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, SmallInteger, String, Table, Text
+from sqlalchemy import Column, Index, SmallInteger, Text
 
 from rewardledger.domain.limits import (
     ACCOUNT_ID_LENGTH_MAX,
     ASSET_CODE_LENGTH_MAX,
     DERIVED_ID_LENGTH_MAX,
-    TENANT_ID_LENGTH_MAX,
 )
-from rewardledger.storage.metadata import metadata
-from rewardledger.storage.types import UtcDateTime
+from rewardledger.storage.metadata import bigint, flag, instant, key, string, tenant_table
 
 TAG_LENGTH = 10
 ENUM_LENGTH = 16
 
-
-def _tenant() -> Column[str]:
-    return Column("tenant_id", String(TENANT_ID_LENGTH_MAX), primary_key=True)
-
-
-cycle_settings = Table(
+cycle_settings = tenant_table(
     "cycle_settings",
-    metadata,
-    _tenant(),
-    Column("refresh_mode", String(ENUM_LENGTH), nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    sqlite_with_rowid=False,
+    string("refresh_mode", ENUM_LENGTH),
+    instant("updated_at"),
 )
 
-cashback_programs = Table(
+cashback_programs = tenant_table(
     "cashback_programs",
-    metadata,
-    _tenant(),
-    Column("currency", String(ASSET_CODE_LENGTH_MAX), nullable=False),
-    Column("minimum_spend_minor", BigInteger, nullable=False),
-    Column("default_cap_minor", BigInteger, nullable=False),
+    string("currency", ASSET_CODE_LENGTH_MAX),
+    bigint("minimum_spend_minor"),
+    bigint("default_cap_minor"),
     Column("grace_days", SmallInteger, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    sqlite_with_rowid=False,
+    instant("updated_at"),
 )
 
-cashback_accounts = Table(
+cashback_accounts = tenant_table(
     "cashback_accounts",
-    metadata,
-    _tenant(),
-    Column("account_id", String(ACCOUNT_ID_LENGTH_MAX), primary_key=True),
-    Column("default_cap_minor", BigInteger, nullable=True),
-    Column("enrolled", Boolean, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    sqlite_with_rowid=False,
+    key("account_id", ACCOUNT_ID_LENGTH_MAX),
+    bigint("default_cap_minor", nullable=True),
+    flag("enrolled"),
+    instant("updated_at"),
 )
 
-debt_programs = Table(
+debt_programs = tenant_table(
     "debt_programs",
-    metadata,
-    _tenant(),
-    Column("currency", String(ASSET_CODE_LENGTH_MAX), nullable=False),
+    string("currency", ASSET_CODE_LENGTH_MAX),
     Column("closing_day", SmallInteger, nullable=False),
     Column("due_day", SmallInteger, nullable=False),
     Column("grace_days", SmallInteger, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    sqlite_with_rowid=False,
+    instant("updated_at"),
 )
 
-cashback_movements = Table(
+cashback_movements = tenant_table(
     "cashback_movements",
-    metadata,
-    _tenant(),
-    Column("movement_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
-    Column("account_id", String(ACCOUNT_ID_LENGTH_MAX), nullable=False),
-    Column("cycle_tag", String(TAG_LENGTH), nullable=False),
-    Column("kind", String(ENUM_LENGTH), nullable=False),
+    key("movement_id", DERIVED_ID_LENGTH_MAX),
+    string("account_id", ACCOUNT_ID_LENGTH_MAX),
+    string("cycle_tag", TAG_LENGTH),
+    string("kind", ENUM_LENGTH),
     # Signed: a reversal carries the negated spend and cashback of the accrual it reverses.
-    Column("spend_minor", BigInteger, nullable=False),
-    Column("requested_minor", BigInteger, nullable=False),
-    Column("cashback_minor", BigInteger, nullable=False),
-    Column("budget_cap_minor", BigInteger, nullable=True),
-    Column("override", Boolean, nullable=False),
-    Column("reverses_id", String(DERIVED_ID_LENGTH_MAX), nullable=True),
-    Column("transfer_id", String(DERIVED_ID_LENGTH_MAX), nullable=True),
-    Column("occurred_at", UtcDateTime, nullable=False),
-    Column("recorded_at", UtcDateTime, nullable=False),
+    bigint("spend_minor"),
+    bigint("requested_minor"),
+    bigint("cashback_minor"),
+    bigint("budget_cap_minor", nullable=True),
+    flag("override"),
+    string("reverses_id", DERIVED_ID_LENGTH_MAX, nullable=True),
+    string("transfer_id", DERIVED_ID_LENGTH_MAX, nullable=True),
+    instant("occurred_at"),
+    instant("recorded_at"),
     Index("ix_cashback_movements_pair", "tenant_id", "account_id", "cycle_tag"),
-    sqlite_with_rowid=False,
 )
 
-debt_movements = Table(
+debt_movements = tenant_table(
     "debt_movements",
-    metadata,
-    _tenant(),
-    Column("movement_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
-    Column("person_id", String(ACCOUNT_ID_LENGTH_MAX), nullable=False),
-    Column("cycle_tag", String(TAG_LENGTH), nullable=False),
-    Column("kind", String(ENUM_LENGTH), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("due_at", UtcDateTime, nullable=True),
-    Column("transfer_id", String(DERIVED_ID_LENGTH_MAX), nullable=True),
-    Column("occurred_at", UtcDateTime, nullable=False),
-    Column("recorded_at", UtcDateTime, nullable=False),
+    key("movement_id", DERIVED_ID_LENGTH_MAX),
+    string("person_id", ACCOUNT_ID_LENGTH_MAX),
+    string("cycle_tag", TAG_LENGTH),
+    string("kind", ENUM_LENGTH),
+    bigint("amount_minor"),
+    instant("due_at", nullable=True),
+    string("transfer_id", DERIVED_ID_LENGTH_MAX, nullable=True),
+    instant("occurred_at"),
+    instant("recorded_at"),
     Index("ix_debt_movements_pair", "tenant_id", "person_id", "cycle_tag"),
-    sqlite_with_rowid=False,
 )
 
-cycle_dirty = Table(
+cycle_dirty = tenant_table(
     "cycle_dirty",
-    metadata,
-    _tenant(),
-    Column("ledger", String(ENUM_LENGTH), primary_key=True),
-    Column("holder_id", String(ACCOUNT_ID_LENGTH_MAX), primary_key=True),
-    Column("cycle_tag", String(TAG_LENGTH), primary_key=True),
-    Column("token", String(32), nullable=False),
-    sqlite_with_rowid=False,
+    key("ledger", ENUM_LENGTH),
+    key("holder_id", ACCOUNT_ID_LENGTH_MAX),
+    key("cycle_tag", TAG_LENGTH),
+    string("token", 32),
 )
 
-cashback_ledger = Table(
+cashback_ledger = tenant_table(
     "cashback_ledger",
-    metadata,
-    _tenant(),
-    Column("account_id", String(ACCOUNT_ID_LENGTH_MAX), primary_key=True),
-    Column("cycle_tag", String(TAG_LENGTH), primary_key=True),
-    Column("cashback_ledger_id", String(36), nullable=False),
-    Column("total_spend_minor", BigInteger, nullable=False),
-    Column("total_cashback_minor", BigInteger, nullable=False),
-    Column("budget_cap_minor", BigInteger, nullable=False),
-    Column("eligibility", String(ENUM_LENGTH), nullable=False),
-    Column("remaining_budget_minor", BigInteger, nullable=False),
-    Column("status", String(ENUM_LENGTH), nullable=False),
+    key("account_id", ACCOUNT_ID_LENGTH_MAX),
+    key("cycle_tag", TAG_LENGTH),
+    string("cashback_ledger_id", 36),
+    bigint("total_spend_minor"),
+    bigint("total_cashback_minor"),
+    bigint("budget_cap_minor"),
+    string("eligibility", ENUM_LENGTH),
+    bigint("remaining_budget_minor"),
+    string("status", ENUM_LENGTH),
     Column("notes", Text, nullable=True),
-    Column("last_updated", UtcDateTime, nullable=False),
+    instant("last_updated"),
     Index("ix_cashback_ledger_cycle", "tenant_id", "cycle_tag"),
-    sqlite_with_rowid=False,
 )
 
-debt_ledger = Table(
+debt_ledger = tenant_table(
     "debt_ledger",
-    metadata,
-    _tenant(),
-    Column("person_id", String(ACCOUNT_ID_LENGTH_MAX), primary_key=True),
-    Column("cycle_tag", String(TAG_LENGTH), primary_key=True),
-    Column("debt_ledger_id", String(36), nullable=False),
-    Column("initial_debt_minor", BigInteger, nullable=False),
-    Column("new_debt_minor", BigInteger, nullable=False),
-    Column("repayments_minor", BigInteger, nullable=False),
-    Column("debt_discount_minor", BigInteger, nullable=False),
-    Column("net_debt_minor", BigInteger, nullable=False),
-    Column("status", String(ENUM_LENGTH), nullable=False),
-    Column("due_at", UtcDateTime, nullable=False),
+    key("person_id", ACCOUNT_ID_LENGTH_MAX),
+    key("cycle_tag", TAG_LENGTH),
+    string("debt_ledger_id", 36),
+    bigint("initial_debt_minor"),
+    bigint("new_debt_minor"),
+    bigint("repayments_minor"),
+    bigint("debt_discount_minor"),
+    bigint("net_debt_minor"),
+    string("status", ENUM_LENGTH),
+    instant("due_at"),
     Column("notes", Text, nullable=True),
-    Column("last_updated", UtcDateTime, nullable=False),
+    instant("last_updated"),
     Index("ix_debt_ledger_cycle", "tenant_id", "cycle_tag"),
-    sqlite_with_rowid=False,
 )

@@ -10,7 +10,7 @@ migration 0003_points).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Index, String, Table
+from sqlalchemy import CheckConstraint, Column, Index
 
 from rewardledger.domain.limits import (
     ASSET_CODE_LENGTH_MAX,
@@ -18,111 +18,87 @@ from rewardledger.domain.limits import (
     HOLDER_ID_LENGTH_MAX,
     OFFER_ID_LENGTH_MAX,
     REASON_LENGTH_MAX,
-    TENANT_ID_LENGTH_MAX,
 )
-from rewardledger.storage.metadata import metadata
-from rewardledger.storage.types import Json, UtcDateTime
+from rewardledger.storage.metadata import bigint, flag, instant, key, string, tenant_table
+from rewardledger.storage.types import Json
 
-
-def _tenant() -> Column[str]:
-    return Column("tenant_id", String(TENANT_ID_LENGTH_MAX), primary_key=True)
-
-
-points_assets = Table(
+points_assets = tenant_table(
     "points_assets",
-    metadata,
-    _tenant(),
-    Column("asset_code", String(ASSET_CODE_LENGTH_MAX), primary_key=True),
+    key("asset_code", ASSET_CODE_LENGTH_MAX),
     Column("expiry", Json(), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    sqlite_with_rowid=False,
+    instant("created_at"),
 )
 
-points_reasons = Table(
+points_reasons = tenant_table(
     "points_reasons",
-    metadata,
-    _tenant(),
-    Column("direction", String(8), primary_key=True),
-    Column("reason", String(REASON_LENGTH_MAX), primary_key=True),
-    Column("allow_negative", Boolean, nullable=False),
-    Column("pending_seconds", BigInteger, nullable=True),
-    Column("pending_until_activated", Boolean, nullable=False),
+    key("direction", 8),
+    key("reason", REASON_LENGTH_MAX),
+    flag("allow_negative"),
+    bigint("pending_seconds", nullable=True),
+    flag("pending_until_activated"),
     Column("expiry", Json(), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
+    instant("created_at"),
     CheckConstraint("direction IN ('earn', 'spend')", name="direction_known"),
-    sqlite_with_rowid=False,
 )
 
-points_holders = Table(
+points_holders = tenant_table(
     "points_holders",
-    metadata,
-    _tenant(),
-    Column("asset_code", String(ASSET_CODE_LENGTH_MAX), primary_key=True),
-    Column("holder_id", String(HOLDER_ID_LENGTH_MAX), primary_key=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    sqlite_with_rowid=False,
+    key("asset_code", ASSET_CODE_LENGTH_MAX),
+    key("holder_id", HOLDER_ID_LENGTH_MAX),
+    instant("created_at"),
 )
 
-points_lots = Table(
+points_lots = tenant_table(
     "points_lots",
-    metadata,
-    _tenant(),
-    Column("lot_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
-    Column("asset_code", String(ASSET_CODE_LENGTH_MAX), nullable=False),
-    Column("holder_id", String(HOLDER_ID_LENGTH_MAX), nullable=False),
-    Column("reason", String(REASON_LENGTH_MAX), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("remaining_minor", BigInteger, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("deficit", Boolean, nullable=False),
-    Column("earned_at", UtcDateTime, nullable=False),
-    Column("activated_at", UtcDateTime, nullable=True),
-    Column("expires_at", UtcDateTime, nullable=True),
-    Column("pending_due_at", UtcDateTime, nullable=True),
+    key("lot_id", DERIVED_ID_LENGTH_MAX),
+    string("asset_code", ASSET_CODE_LENGTH_MAX),
+    string("holder_id", HOLDER_ID_LENGTH_MAX),
+    string("reason", REASON_LENGTH_MAX),
+    bigint("amount_minor"),
+    bigint("remaining_minor"),
+    string("state", 16),
+    flag("deficit"),
+    instant("earned_at"),
+    instant("activated_at", nullable=True),
+    instant("expires_at", nullable=True),
+    instant("pending_due_at", nullable=True),
     CheckConstraint("state IN ('pending', 'active', 'cancelled', 'expired')", name="state_known"),
     CheckConstraint("deficit OR remaining_minor >= 0", name="remaining_not_negative"),
     CheckConstraint("remaining_minor <= amount_minor OR deficit", name="remaining_within"),
     Index("ix_points_lots_holder", "tenant_id", "asset_code", "holder_id", "state"),
     Index("ix_points_lots_expiry", "tenant_id", "state", "expires_at"),
     Index("ix_points_lots_pending_due", "tenant_id", "state", "pending_due_at"),
-    sqlite_with_rowid=False,
 )
 
-points_lot_moves = Table(
+points_lot_moves = tenant_table(
     "points_lot_moves",
-    metadata,
-    _tenant(),
-    Column("movement_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
-    Column("lot_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
+    key("movement_id", DERIVED_ID_LENGTH_MAX),
+    key("lot_id", DERIVED_ID_LENGTH_MAX),
     # Signed: < 0 taken from the lot (spend, expiry), > 0 given back (refund, deficit cover).
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    bigint("amount_minor"),
+    instant("created_at"),
     Index("ix_points_lot_moves_lot", "tenant_id", "lot_id"),
-    sqlite_with_rowid=False,
 )
 
-points_redemptions = Table(
+points_redemptions = tenant_table(
     "points_redemptions",
-    metadata,
-    _tenant(),
-    Column("redemption_id", String(DERIVED_ID_LENGTH_MAX), primary_key=True),
-    Column("code", String(16), nullable=False),
-    Column("asset_code", String(ASSET_CODE_LENGTH_MAX), nullable=False),
-    Column("holder_id", String(HOLDER_ID_LENGTH_MAX), nullable=False),
-    Column("offer_id", String(OFFER_ID_LENGTH_MAX), nullable=False),
-    Column("cost_minor", BigInteger, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False),
-    Column("resolved_at", UtcDateTime, nullable=True),
-    Column("resolved_by", String(DERIVED_ID_LENGTH_MAX), nullable=True),
-    Column("refunded_minor", BigInteger, nullable=False),
-    Column("forfeited_minor", BigInteger, nullable=False),
+    key("redemption_id", DERIVED_ID_LENGTH_MAX),
+    string("code", 16),
+    string("asset_code", ASSET_CODE_LENGTH_MAX),
+    string("holder_id", HOLDER_ID_LENGTH_MAX),
+    string("offer_id", OFFER_ID_LENGTH_MAX),
+    bigint("cost_minor"),
+    string("state", 16),
+    instant("created_at"),
+    instant("expires_at"),
+    instant("resolved_at", nullable=True),
+    string("resolved_by", DERIVED_ID_LENGTH_MAX, nullable=True),
+    bigint("refunded_minor"),
+    bigint("forfeited_minor"),
     CheckConstraint(
         "state IN ('pending', 'confirmed', 'cancelled', 'expired')", name="state_known"
     ),
     CheckConstraint("cost_minor > 0", name="cost_positive"),
     Index("ix_points_redemptions_code", "tenant_id", "code", unique=True),
     Index("ix_points_redemptions_due", "tenant_id", "state", "expires_at"),
-    sqlite_with_rowid=False,
 )

@@ -7,17 +7,13 @@ accounts are locked ``ORDER BY account_id FOR UPDATE`` before they are read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import Connection as PgConnection
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import Dialect
 
-from rewardledger.domain.accounts import AccountState
-from rewardledger.domain.events import OutboxEvent
-from rewardledger.domain.transfers import Accepted, RefusedRow
 from rewardledger.storage import schema
 from rewardledger.storage.write_rows import (
     ACCOUNT_TOTALS,
@@ -28,7 +24,7 @@ from rewardledger.storage.write_rows import (
     PENDING_COLUMNS,
     TRANSFER_COLUMNS,
     Codec,
-    Rows,
+    WriteBatch,
     WriteSessionBase,
 )
 
@@ -156,30 +152,16 @@ class PostgresWriteSession(WriteSessionBase):
         codec: Codec,
         tenant_id: str,
     ) -> None:
+        super().__init__(codec, tenant_id)
         self._connection = connection
         self._sql = statements
-        self._codec = codec
-        self._rows = Rows(codec, tenant_id)
-        self._tenant_id = tenant_id
-        self.committed = False
 
     def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         return self._connection.execute(sql, (self._tenant_id, list(ids))).fetchall()
 
-    def write(
-        self,
-        accepted: Sequence[Accepted],
-        refused: Sequence[RefusedRow],
-        accounts: Sequence[AccountState],
-        events: Sequence[OutboxEvent],
-        now: datetime,
-        cycle_tag: Callable[[datetime], str],
-    ) -> None:
-        rows = self._rows
-        journal = rows.transfers(accepted, refused, now, cycle_tag)
-        outbox = rows.events(events, now)
-        opened, closed = rows.holds(accepted)
-        changed = rows.accounts(accounts, now)
+    def _store(self, batch: WriteBatch) -> None:
+        journal, outbox, opened = batch.journal, batch.outbox, batch.opened
+        closed, changed = batch.closed, batch.changed
         large = len(journal) >= _COPY_ROWS_MIN
         if large:
             self._copy(self._sql.copy_transfers, journal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -239,15 +240,49 @@ class ReadStatements(Protocol):
     resolutions: str
 
 
+@dataclass(frozen=True, slots=True)
+class WriteBatch:
+    """The rows of one write, built once whatever the engine that stores them."""
+
+    journal: list[tuple[Any, ...]]
+    outbox: list[tuple[Any, ...]]
+    opened: list[tuple[Any, ...]]
+    closed: list[str]
+    changed: list[tuple[Any, ...]]
+
+
 class WriteSessionBase:
-    """What both engines' write sessions share: the reads, built on each one's ``_query``."""
+    """What both engines' write sessions share: the reads, built on each one's ``_query``,
+    and the rows of a write, stored by each one's ``_store``."""
 
     _sql: ReadStatements
-    _codec: Codec
-    committed: bool
+
+    def __init__(self, codec: Codec, tenant_id: str) -> None:
+        self._codec = codec
+        self._rows = Rows(codec, tenant_id)
+        self._tenant_id = tenant_id
+        self.committed = False
 
     def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+    def _store(self, batch: WriteBatch) -> None:
+        raise NotImplementedError
+
+    def write(
+        self,
+        accepted: Sequence[Accepted],
+        refused: Sequence[RefusedRow],
+        accounts: Sequence[AccountState],
+        events: Sequence[OutboxEvent],
+        now: datetime,
+        cycle_tag: Callable[[datetime], str],
+    ) -> None:
+        rows = self._rows
+        opened, closed = rows.holds(accepted)
+        journal = rows.transfers(accepted, refused, now, cycle_tag)
+        changed = rows.accounts(accounts, now)
+        self._store(WriteBatch(journal, rows.events(events, now), opened, closed, changed))
 
     def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]:
         rows = self._query(self._sql.lock, account_ids)

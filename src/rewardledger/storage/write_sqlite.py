@@ -6,15 +6,11 @@ so the accounts a write reads cannot change before it commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
 
-from rewardledger.domain.accounts import AccountState
-from rewardledger.domain.events import OutboxEvent
-from rewardledger.domain.transfers import Accepted, RefusedRow
 from rewardledger.storage import schema
 from rewardledger.storage.write_rows import (
     ACCOUNT_TOTALS,
@@ -24,7 +20,7 @@ from rewardledger.storage.write_rows import (
     PENDING_COLUMNS,
     TRANSFER_COLUMNS,
     Codec,
-    Rows,
+    WriteBatch,
     WriteSessionBase,
 )
 
@@ -75,12 +71,9 @@ class SqliteWriteSession(WriteSessionBase):
     def __init__(
         self, connection: Any, statements: SqliteStatements, codec: Codec, tenant_id: str
     ) -> None:
+        super().__init__(codec, tenant_id)
         self._connection = connection
         self._sql = statements
-        self._codec = codec
-        self._rows = Rows(codec, tenant_id)
-        self._tenant_id = tenant_id
-        self.committed = False
 
     def _query(self, template: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         found: list[tuple[Any, ...]] = []
@@ -92,31 +85,19 @@ class SqliteWriteSession(WriteSessionBase):
             found.extend(cursor.fetchall())
         return found
 
-    def write(
-        self,
-        accepted: Sequence[Accepted],
-        refused: Sequence[RefusedRow],
-        accounts: Sequence[AccountState],
-        events: Sequence[OutboxEvent],
-        now: datetime,
-        cycle_tag: Callable[[datetime], str],
-    ) -> None:
-        rows = self._rows
-        journal = rows.transfers(accepted, refused, now, cycle_tag)
-        if journal:
-            self._many(self._sql.insert_transfers, journal)
-        if accounts:
+    def _store(self, batch: WriteBatch) -> None:
+        if batch.journal:
+            self._many(self._sql.insert_transfers, batch.journal)
+        if batch.changed:
             self._many(
-                self._sql.update_accounts,
-                [(*row, self._tenant_id) for row in rows.accounts(accounts, now)],
+                self._sql.update_accounts, [(*row, self._tenant_id) for row in batch.changed]
             )
-        opened, closed = rows.holds(accepted)
-        if opened:
-            self._many(self._sql.insert_holds, opened)
-        if closed:
-            self._many(self._sql.delete_holds, [(self._tenant_id, c) for c in closed])
-        if events:
-            self._many(self._sql.insert_outbox, rows.events(events, now))
+        if batch.opened:
+            self._many(self._sql.insert_holds, batch.opened)
+        if batch.closed:
+            self._many(self._sql.delete_holds, [(self._tenant_id, c) for c in batch.closed])
+        if batch.outbox:
+            self._many(self._sql.insert_outbox, batch.outbox)
 
     def _many(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         # executemany costs more than execute for the one row of a single transfer.

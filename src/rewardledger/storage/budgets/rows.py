@@ -8,7 +8,7 @@ not refused).
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, select
@@ -22,6 +22,7 @@ from rewardledger.domain.budgets import (
     PeriodRecord,
     ReservationRecord,
 )
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import assets, transfers
 from rewardledger.storage.schema_budgets import budget_periods, budgets
 
@@ -72,20 +73,6 @@ def insert_unless_found(
 def record_values(record: DataclassInstance) -> dict[str, Any]:
     """The row of a record whose fields are its table's column names."""
     return asdict(record)
-
-
-def record_of(kind: type[Record], row: Row[Any], suffix: str = "") -> Record:
-    """The record of a row whose columns are its fields, each named with ``suffix`` when the
-    row has such a column (the period counters: ``funded`` is ``funded_minor``)."""
-    mapping = row._mapping
-    return kind(
-        **{
-            field.name: mapping[field.name + suffix]
-            if field.name + suffix in mapping
-            else mapping[field.name]
-            for field in fields(kind)
-        }
-    )
 
 
 def budget_query(tenant_id: str) -> Any:
@@ -165,16 +152,7 @@ def entry_of(row: Row[Any]) -> EntryRecord:
 
 
 def alert_of(row: Row[Any]) -> AlertRecord:
-    return AlertRecord(
-        budget_id=row.budget_id,
-        period=row.period,
-        key=row.alert_key,
-        kind=row.kind,
-        level=row.level,
-        threshold_percent=row.threshold_percent,
-        details=dict(row.details),
-        created_at=row.created_at,
-    )
+    return record_of(AlertRecord, row, key=row.alert_key, details=dict(row.details))
 
 
 def reservation_of(row: Row[Any]) -> ReservationRecord:

@@ -33,6 +33,7 @@ from rewardledger.domain.cycles import (
     Eligibility,
 )
 from rewardledger.ledger.storage_unit import ReadUnit
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.unit import reading
 
 Pair = tuple[str, str]
@@ -71,61 +72,18 @@ def between(
 
 
 def cashback_movement_of(row: Row[Any]) -> CashbackMovement:
-    return CashbackMovement(
-        id=row.movement_id,
-        account_id=row.account_id,
-        cycle_tag=row.cycle_tag,
-        kind=CashbackKind(row.kind),
-        spend_minor=row.spend_minor,
-        requested_minor=row.requested_minor,
-        cashback_minor=row.cashback_minor,
-        budget_cap_minor=row.budget_cap_minor,
-        override=row.override,
-        reverses_id=row.reverses_id,
-        transfer_id=row.transfer_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-    )
+    return record_of(CashbackMovement, row, id=row.movement_id, kind=CashbackKind(row.kind))
 
 
 def debt_movement_of(row: Row[Any]) -> DebtMovement:
-    return DebtMovement(
-        id=row.movement_id,
-        person_id=row.person_id,
-        cycle_tag=row.cycle_tag,
-        kind=DebtKind(row.kind),
-        amount_minor=row.amount_minor,
-        due_at=row.due_at,
-        transfer_id=row.transfer_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-    )
+    return record_of(DebtMovement, row, id=row.movement_id, kind=DebtKind(row.kind))
 
 
 def cashback_row_of(row: Row[Any]) -> CashbackRow:
-    return CashbackRow(
-        row.account_id,
-        row.cycle_tag,
-        row.total_spend_minor,
-        row.total_cashback_minor,
-        row.budget_cap_minor,
-        Eligibility(row.eligibility),
-        row.remaining_budget_minor,
-        CycleStatus(row.status),
-        row.notes,
+    return record_of(
+        CashbackRow, row, eligibility=Eligibility(row.eligibility), status=CycleStatus(row.status)
     )
 
 
 def debt_row_of(row: Row[Any]) -> DebtRow:
-    return DebtRow(
-        row.person_id,
-        row.cycle_tag,
-        row.initial_debt_minor,
-        row.new_debt_minor,
-        row.repayments_minor,
-        row.debt_discount_minor,
-        row.net_debt_minor,
-        DebtStatus(row.status),
-        row.due_at,
-        row.notes,
-    )
+    return record_of(DebtRow, row, status=DebtStatus(row.status))
