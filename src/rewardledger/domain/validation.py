@@ -26,7 +26,8 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.text import check_storable
 
 
-def check_timeout(value: object) -> None:
+def check_timeout(value: object) -> int:
+    """A pending timeout: a whole number of seconds from 1 to ``PENDING_TIMEOUT_SECONDS_MAX``."""
     if (
         not isinstance(value, int)
         or isinstance(value, bool)
@@ -36,6 +37,7 @@ def check_timeout(value: object) -> None:
             f"timeout_seconds must be a whole number from 1 to {PENDING_TIMEOUT_SECONDS_MAX}.",
             field="timeout_seconds",
         )
+    return value
 
 
 def check_instant(value: object, field: str) -> datetime:

@@ -21,9 +21,9 @@ from rewardledger.domain.limits import (
     BUDGET_NOTE_LENGTH_MAX,
     BUDGET_REFERENCE_LENGTH_MAX,
     BUDGET_THRESHOLDS_MAX,
-    PENDING_TIMEOUT_SECONDS_MAX,
 )
 from rewardledger.domain.money import format_minor
+from rewardledger.domain.validation import check_timeout
 
 DEFAULT_THRESHOLDS_PERCENT = (80, 95)
 # Currencies every tenant may budget in without declaring the asset first (scale 2).
@@ -186,16 +186,9 @@ def policy_differences(existing: BudgetPolicy, wanted: BudgetPolicy) -> list[str
 
 def timeout_seconds(value: object) -> int | None:
     """A reservation's timeout: None (never expires) or a whole number of seconds, bounded."""
-    if value is not None and (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 1 <= value <= PENDING_TIMEOUT_SECONDS_MAX
-    ):
-        raise ValidationError(
-            f"timeout_seconds must be a whole number from 1 to {PENDING_TIMEOUT_SECONDS_MAX}.",
-            field="timeout_seconds",
-        )
-    return value
+    if value is None:
+        return None
+    return check_timeout(value)
 
 
 def note(value: object) -> str:
