@@ -71,13 +71,16 @@ def tenant_id(value: object, field: str = "tenant_id") -> str:
     )
 
 
+# What an account, transfer or journal id may contain, as the refusal message says it.
+_ID_CHARACTERS = "letters, digits or '.', '_', ':', '@', '-', starting with a letter or digit"
+
+
 def account_id(value: object, field: str = "account_id") -> str:
     return _check(
         _ACCOUNT_ID,
         value,
         field,
-        f"1 to {ACCOUNT_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
-        "starting with a letter or digit",
+        f"1 to {ACCOUNT_ID_LENGTH_MAX} {_ID_CHARACTERS}",
     )
 
 
@@ -87,8 +90,7 @@ def transfer_id(value: object, field: str = "id") -> str:
         _TRANSFER_ID,
         value,
         field,
-        f"1 to {TRANSFER_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
-        "starting with a letter or digit",
+        f"1 to {TRANSFER_ID_LENGTH_MAX} {_ID_CHARACTERS}",
         cached=False,
     )
 
@@ -99,8 +101,7 @@ def journal_id(value: object, field: str = "id") -> str:
         _JOURNAL_ID,
         value,
         field,
-        f"1 to {DERIVED_ID_LENGTH_MAX} letters, digits or '.', '_', ':', '@', '-', "
-        "starting with a letter or digit",
+        f"1 to {DERIVED_ID_LENGTH_MAX} {_ID_CHARACTERS}",
         cached=False,
     )
 
