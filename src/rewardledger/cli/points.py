@@ -6,6 +6,7 @@ out as ``error <code>: <message>`` with exit code 1 (2 for a validation error).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -175,40 +176,33 @@ def add_reason(
         output.emit_json({"direction": direction.value, "dtype": code})
 
 
-@points_app.command("earn")
-def earn(
-    ctx: typer.Context,
-    tenant: Tenant,
-    holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
-    amount: Annotated[str, typer.Argument(help="Points, a positive decimal string.")],
-    dtype: Dtype,
-    reference: Reference,
-    asset: AssetOption = DEFAULT_ASSET,
-) -> None:
-    """Credit points to HOLDER as a new lot."""
-    with ledger_of(ctx) as ledger:
-        moved = points.earn(
-            ledger, tenant, holder, amount, dtype=dtype, reference=reference, asset=asset
-        )
-        output.emit_json(_movement(moved))
+def _movement_command(name: str, move: Callable[..., PointsMovement], doc: str) -> Any:
+    """``points earn`` and ``points spend``: the same arguments, one service call each."""
+
+    def command(
+        ctx: typer.Context,
+        tenant: Tenant,
+        holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
+        amount: Annotated[str, typer.Argument(help="Points, a positive decimal string.")],
+        dtype: Dtype,
+        reference: Reference,
+        asset: AssetOption = DEFAULT_ASSET,
+    ) -> None:
+        with ledger_of(ctx) as ledger:
+            moved = move(
+                ledger, tenant, holder, amount, dtype=dtype, reference=reference, asset=asset
+            )
+            output.emit_json(_movement(moved))
+
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = name
+    return points_app.command(name)(command)
 
 
-@points_app.command("spend")
-def spend(
-    ctx: typer.Context,
-    tenant: Tenant,
-    holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
-    amount: Annotated[str, typer.Argument(help="Points, a positive decimal string.")],
-    dtype: Dtype,
-    reference: Reference,
-    asset: AssetOption = DEFAULT_ASSET,
-) -> None:
-    """Debit points from HOLDER, soonest-expiring lots first."""
-    with ledger_of(ctx) as ledger:
-        moved = points.spend(
-            ledger, tenant, holder, amount, dtype=dtype, reference=reference, asset=asset
-        )
-        output.emit_json(_movement(moved))
+earn = _movement_command("earn", points.earn, "Credit points to HOLDER as a new lot.")
+spend = _movement_command(
+    "spend", points.spend, "Debit points from HOLDER, soonest-expiring lots first."
+)
 
 
 @points_app.command("activate")

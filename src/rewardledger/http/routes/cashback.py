@@ -8,12 +8,15 @@ row with the seed's columns.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
-from rewardledger.domain.cycles import LedgerFilter
+from rewardledger.domain.cycles import CashbackRow, DebtRow, LedgerFilter
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, CURSOR_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.http.csv_export import csv_response
@@ -36,6 +39,7 @@ from rewardledger.http.schemas_cycles import (
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles
+from rewardledger.services.cycles import LedgerPage
 
 router = APIRouter(tags=["cashback"])
 
@@ -69,6 +73,39 @@ def mark_replay(response: Response, replayed: bool) -> None:
     if replayed:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
+
+
+RowT = TypeVar("RowT", CashbackRow, DebtRow)
+PublicT = TypeVar("PublicT", bound=BaseModel)
+PageT = TypeVar("PageT", bound=BaseModel)
+
+
+def cycle_ledger_rows(
+    ledger: Ledger,
+    tenant_id: str,
+    where: LedgerFilter,
+    *,
+    format: str,
+    cursor: str | None,
+    limit: int | None,
+    list_page: Callable[..., LedgerPage[RowT]],
+    every_row: Callable[[Ledger, str, LedgerFilter], Iterable[tuple[RowT, datetime]]],
+    present: Callable[[RowT, datetime], PublicT],
+    page_model: Callable[..., PageT],
+    csv: tuple[Sequence[str], str],
+) -> PageT | StreamingResponse:
+    """Both cycle ledgers' lists: one page of rows or, with ``format=csv``, all of them."""
+    if format == "csv":
+        columns, filename = csv
+        records = (
+            present(row, at).model_dump(mode="json")
+            for row, at in every_row(ledger, tenant_id, where)
+        )
+        return csv_response(columns, records, filename)
+    page = list_page(ledger, tenant_id, where, cursor=cursor, limit=limit)
+    return page_model(
+        rows=[present(row, at) for row, at in page.rows], next_cursor=page.next_cursor
+    )
 
 
 def _scale(ledger: Ledger, tenant_id: str) -> int:
@@ -163,16 +200,18 @@ def list_ledger(
     tenant_id = principal.tenant_id
     where = LedgerFilter(account, cycle, status, eligibility)
     scale = _scale(ledger, tenant_id)
-    if format == "csv":
-        records = (
-            CashbackLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-            for row, at in cycles.every_cashback_row(ledger, tenant_id, where)
-        )
-        return csv_response(CASHBACK_CSV_COLUMNS, records, "cashback_ledger.csv")
-    page = cycles.list_cashback_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
-    return CashbackLedgerPage(
-        rows=[CashbackLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
-        next_cursor=page.next_cursor,
+    return cycle_ledger_rows(
+        ledger,
+        tenant_id,
+        where,
+        format=format,
+        cursor=cursor,
+        limit=limit,
+        list_page=cycles.list_cashback_ledger,
+        every_row=cycles.every_cashback_row,
+        present=lambda row, at: CashbackLedgerPublic.of(tenant_id, row, at, scale),
+        page_model=CashbackLedgerPage,
+        csv=(CASHBACK_CSV_COLUMNS, "cashback_ledger.csv"),
     )
 
 

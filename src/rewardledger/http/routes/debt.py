@@ -14,7 +14,6 @@ from fastapi.responses import StreamingResponse
 
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX
-from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.cashback import (
@@ -23,6 +22,7 @@ from rewardledger.http.routes.cashback import (
     CycleQuery,
     FormatQuery,
     LimitQuery,
+    cycle_ledger_rows,
     mark_replay,
 )
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN
@@ -113,16 +113,18 @@ def list_ledger(
     tenant_id = principal.tenant_id
     where = LedgerFilter(person, cycle, status)
     scale = _scale(ledger, tenant_id)
-    if format == "csv":
-        records = (
-            DebtLedgerPublic.of(tenant_id, row, at, scale).model_dump(mode="json")
-            for row, at in cycles.every_debt_row(ledger, tenant_id, where)
-        )
-        return csv_response(DEBT_CSV_COLUMNS, records, "debt_ledger.csv")
-    page = cycles.list_debt_ledger(ledger, tenant_id, where, cursor=cursor, limit=limit)
-    return DebtLedgerPage(
-        rows=[DebtLedgerPublic.of(tenant_id, row, at, scale) for row, at in page.rows],
-        next_cursor=page.next_cursor,
+    return cycle_ledger_rows(
+        ledger,
+        tenant_id,
+        where,
+        format=format,
+        cursor=cursor,
+        limit=limit,
+        list_page=cycles.list_debt_ledger,
+        every_row=cycles.every_debt_row,
+        present=lambda row, at: DebtLedgerPublic.of(tenant_id, row, at, scale),
+        page_model=DebtLedgerPage,
+        csv=(DEBT_CSV_COLUMNS, "debt_ledger.csv"),
     )
 
 

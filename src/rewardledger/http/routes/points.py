@@ -7,6 +7,7 @@ result with 200 (201 the first time).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -27,8 +28,9 @@ from rewardledger.http.schemas_points import (
     PointsMoveCreate,
     PointsMovePublic,
 )
+from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points
-from rewardledger.services.points import DEFAULT_ASSET
+from rewardledger.services.points import DEFAULT_ASSET, PointsMovement
 
 router = APIRouter(tags=["points"])
 
@@ -57,6 +59,28 @@ def _answer(moved: PointsMovePublic, response: Response) -> PointsMovePublic:
     if moved.replayed:
         response.status_code = 200
     return moved
+
+
+def _move(
+    move: Callable[..., PointsMovement],
+    ledger: Ledger,
+    tenant_id: str,
+    holder: str,
+    body: PointsMoveCreate,
+    response: Response,
+) -> PointsMovePublic:
+    """``earn`` and ``spend``: the same body, one service call each."""
+    moved = move(
+        ledger,
+        tenant_id,
+        holder,
+        body.amount,
+        dtype=body.dtype,
+        reference=body.reference,
+        asset=body.asset,
+        metadata=body.metadata,
+    )
+    return _answer(PointsMovePublic.of(moved), response)
 
 
 # Tenant-wide reads come first: their fixed paths must win over /points/{holder}.
@@ -97,17 +121,7 @@ def earn(
     principal: Writer,
 ) -> PointsMovePublic:
     """Credit points as a new lot (pending if the reason says so)."""
-    moved = points.earn(
-        ledger,
-        principal.tenant_id,
-        holder,
-        body.amount,
-        dtype=body.dtype,
-        reference=body.reference,
-        asset=body.asset,
-        metadata=body.metadata,
-    )
-    return _answer(PointsMovePublic.of(moved), response)
+    return _move(points.earn, ledger, principal.tenant_id, holder, body, response)
 
 
 @router.post("/tenants/{tid}/points/{holder}/spend", status_code=201, responses=_WRITE)
@@ -119,17 +133,7 @@ def spend(
     principal: Writer,
 ) -> PointsMovePublic:
     """Debit points, soonest-expiring lots first; ``insufficient_points`` writes nothing."""
-    moved = points.spend(
-        ledger,
-        principal.tenant_id,
-        holder,
-        body.amount,
-        dtype=body.dtype,
-        reference=body.reference,
-        asset=body.asset,
-        metadata=body.metadata,
-    )
-    return _answer(PointsMovePublic.of(moved), response)
+    return _move(points.spend, ledger, principal.tenant_id, holder, body, response)
 
 
 @router.post(
