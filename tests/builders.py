@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from rewardledger.domain.budgets import BudgetPeriod, BudgetPolicy
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
 
@@ -62,3 +63,24 @@ def request(
     debit: str, credit: str, amount: str, *, asset: str = "USD", **fields: object
 ) -> TransferRequest:
     return TransferRequest(new_id(), debit, credit, asset, amount, **fields)  # type: ignore[arg-type]
+
+
+def budget_policy(**changes: object) -> BudgetPolicy:
+    """A valid monthly USD budget policy (hard cap 10,000.00, soft 7,000.00), with ``changes``."""
+    values: dict[str, object] = {
+        "tenant_id": "t",
+        "id": "b",
+        "name": "b",
+        "currency": "USD",
+        "scale": 2,
+        "hard_cap_minor": 1_000_000,
+        "soft_cap_minor": 700_000,
+        "thresholds_percent": (80, 95),
+        "period": BudgetPeriod.MONTHLY,
+        "rollover": False,
+        "member_cap_amount_minor": None,
+        "member_cap_count": None,
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    values.update(changes)
+    return BudgetPolicy(**values)  # type: ignore[arg-type]

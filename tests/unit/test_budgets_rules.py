@@ -9,7 +9,6 @@ import pytest
 
 from rewardledger.domain.budgets import (
     BudgetPeriod,
-    BudgetPolicy,
     Figures,
     MemberUsage,
     alerts_due,
@@ -21,28 +20,12 @@ from rewardledger.domain.budgets import (
     period_key,
 )
 from rewardledger.domain.errors import ValidationError
+from tests.builders import budget_policy
 
 PANAMA = ZoneInfo("America/Panama")
 
 
-def _policy(**changes: object) -> BudgetPolicy:
-    values: dict[str, object] = {
-        "tenant_id": "t",
-        "id": "b",
-        "name": "b",
-        "currency": "USD",
-        "scale": 2,
-        "hard_cap_minor": 1_000_000,
-        "soft_cap_minor": 700_000,
-        "thresholds_percent": (80, 95),
-        "period": BudgetPeriod.MONTHLY,
-        "rollover": False,
-        "member_cap_amount_minor": None,
-        "member_cap_count": None,
-        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
-    }
-    values.update(changes)
-    return BudgetPolicy(**values)  # type: ignore[arg-type]
+_policy = budget_policy
 
 
 def _figures(funds: int, reserved: int = 0, charged: int = 0) -> Figures:

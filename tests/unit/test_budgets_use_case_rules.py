@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rewardledger.domain.budgets import (
-    BudgetPeriod,
     BudgetPolicy,
     CorrectionRecord,
     EntryRecord,
@@ -34,6 +33,7 @@ from rewardledger.domain.errors import (
     NotPending,
     ValidationError,
 )
+from tests.builders import budget_policy
 
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
 PANAMA = ZoneInfo("America/Panama")
@@ -41,23 +41,7 @@ PERIOD_ACCOUNT = "budget:b:2026-03"
 
 
 def _policy(**changes: object) -> BudgetPolicy:
-    values: dict[str, object] = {
-        "tenant_id": "t",
-        "id": "b",
-        "name": "b",
-        "currency": "USD",
-        "scale": 2,
-        "hard_cap_minor": 1_000_000,
-        "soft_cap_minor": 700_000,
-        "thresholds_percent": (80, 95),
-        "period": BudgetPeriod.MONTHLY,
-        "rollover": False,
-        "member_cap_amount_minor": None,
-        "member_cap_count": None,
-        "created_at": NOW,
-    }
-    values.update(changes)
-    return BudgetPolicy(**values)  # type: ignore[arg-type]
+    return budget_policy(**{"created_at": NOW, **changes})
 
 
 def _period(**counters: int) -> PeriodRecord:
