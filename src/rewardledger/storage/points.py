@@ -35,7 +35,7 @@ from rewardledger.storage.schema_points import (
     points_lots,
     points_reasons,
 )
-from rewardledger.storage.unit import connection_of
+from rewardledger.storage.unit import connection_of, reading
 
 _POSTED = ("single", "post")
 
@@ -293,11 +293,8 @@ class SqlPointsStore(PointsReads):
         query = select(points_lots).where(
             points_lots.c.tenant_id == tenant_id, points_lots.c.lot_id == lot_id
         )
-        if unit is not None:
-            row = connection_of(unit).execute(query).first()
-        else:
-            with self._read() as connection:
-                row = connection.execute(query).first()
+        with reading(self.engine, unit) as connection:
+            row = connection.execute(query).first()
         return None if row is None else _lot(row)
 
     def get_lots(self, unit: StorageUnit, tenant_id: str, lot_ids: Sequence[str]) -> dict[str, Lot]:
@@ -383,11 +380,8 @@ class SqlPointsStore(PointsReads):
             )
             .order_by(points_lot_moves.c.lot_id)
         )
-        if unit is not None:
-            rows = connection_of(unit).execute(query).all()
-        else:
-            with self._read() as connection:
-                rows = connection.execute(query).all()
+        with reading(self.engine, unit) as connection:
+            rows = connection.execute(query).all()
         return [(r.lot_id, int(r.amount_minor)) for r in rows]
 
     def existing_transfer_ids(
