@@ -11,19 +11,23 @@ journal it refuses UPDATE and DELETE on both engines.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
 
 from rewardledger.storage.migrations.append_only import refuse_changes
+from rewardledger.storage.migrations.builders import (
+    JSON_DOCUMENT,
+    TIMESTAMP,
+    ZERO,
+    belongs_to,
+    check,
+    tenant_index,
+    tenant_table,
+)
 
 revision = "0002_budgets"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-TIMESTAMP = sa.DateTime(timezone=True)
-JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-ZERO = sa.text("0")
 
 APPEND_ONLY_MESSAGE = (
     "budget corrections are an audit trail: they cannot be updated or deleted; "
@@ -36,9 +40,8 @@ def _minor(name: str) -> sa.Column[int]:
 
 
 def upgrade() -> None:
-    op.create_table(
+    tenant_table(
         "budgets",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("budget_id", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
@@ -51,21 +54,16 @@ def upgrade() -> None:
         sa.Column("member_cap_count", sa.BigInteger(), nullable=True),
         sa.Column("current_period", sa.String(length=16), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.CheckConstraint(
+        check(
+            "budgets",
+            "caps_ordered",
             "hard_cap_minor > 0 AND soft_cap_minor > 0 AND soft_cap_minor <= hard_cap_minor",
-            name=op.f("ck_budgets_caps_ordered"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "currency"],
-            ["assets.tenant_id", "assets.code"],
-            name=op.f("fk_budgets_tenant_id_assets"),
-        ),
-        sa.PrimaryKeyConstraint("tenant_id", "budget_id", name=op.f("pk_budgets")),
-        sqlite_with_rowid=False,
+        belongs_to("budgets", "assets", {"currency": "code"}),
+        key=("budget_id",),
     )
-    op.create_table(
+    tenant_table(
         "budget_periods",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("budget_id", sa.String(length=40), nullable=False),
         sa.Column("period", sa.String(length=16), nullable=False),
         sa.Column("account_id", sa.String(length=128), nullable=False),
@@ -77,17 +75,11 @@ def upgrade() -> None:
         _minor("reversed_charges_minor"),
         _minor("reserved_total_minor"),
         _minor("rollovers_count"),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "budget_id"],
-            ["budgets.tenant_id", "budgets.budget_id"],
-            name=op.f("fk_budget_periods_tenant_id_budgets"),
-        ),
-        sa.PrimaryKeyConstraint("tenant_id", "budget_id", "period", name=op.f("pk_budget_periods")),
-        sqlite_with_rowid=False,
+        belongs_to("budget_periods", "budgets", {"budget_id": "budget_id"}),
+        key=("budget_id", "period"),
     )
-    op.create_table(
+    tenant_table(
         "budget_reservations",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("budget_id", sa.String(length=40), nullable=False),
         sa.Column("reference", sa.String(length=64), nullable=False),
         sa.Column("transfer_id", sa.String(length=128), nullable=False),
@@ -96,26 +88,13 @@ def upgrade() -> None:
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("expires_at", TIMESTAMP, nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_budget_reservations_amount_positive")),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "budget_id"],
-            ["budgets.tenant_id", "budgets.budget_id"],
-            name=op.f("fk_budget_reservations_tenant_id_budgets"),
-        ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "budget_id", "reference", name=op.f("pk_budget_reservations")
-        ),
-        sqlite_with_rowid=False,
+        check("budget_reservations", "amount_positive", "amount_minor > 0"),
+        belongs_to("budget_reservations", "budgets", {"budget_id": "budget_id"}),
+        key=("budget_id", "reference"),
     )
-    op.create_index(
-        "ix_budget_reservations_member",
-        "budget_reservations",
-        ["tenant_id", "budget_id", "period", "member_key"],
-        unique=False,
-    )
-    op.create_table(
+    tenant_index("budget_reservations", "member", ["budget_id", "period", "member_key"])
+    tenant_table(
         "budget_alerts",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("budget_id", sa.String(length=40), nullable=False),
         sa.Column("period", sa.String(length=16), nullable=False),
         sa.Column("alert_key", sa.String(length=80), nullable=False),
@@ -124,17 +103,11 @@ def upgrade() -> None:
         sa.Column("threshold_percent", sa.BigInteger(), nullable=True),
         sa.Column("details", JSON_DOCUMENT, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "budget_id", "period", "alert_key", name=op.f("pk_budget_alerts")
-        ),
-        sqlite_with_rowid=False,
+        key=("budget_id", "period", "alert_key"),
     )
-    op.create_index(
-        "ix_budget_alerts_created", "budget_alerts", ["tenant_id", "created_at"], unique=False
-    )
-    op.create_table(
+    tenant_index("budget_alerts", "created", ["created_at"])
+    tenant_table(
         "budget_corrections",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
         sa.Column("transfer_id", sa.String(length=128), nullable=False),
         sa.Column("budget_id", sa.String(length=40), nullable=False),
         sa.Column("period", sa.String(length=16), nullable=False),
@@ -143,15 +116,9 @@ def upgrade() -> None:
         sa.Column("note", sa.String(length=1000), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "transfer_id", name=op.f("pk_budget_corrections")),
-        sqlite_with_rowid=False,
+        key=("transfer_id",),
     )
-    op.create_index(
-        "ix_budget_corrections_reverses",
-        "budget_corrections",
-        ["tenant_id", "reverses_id"],
-        unique=False,
-    )
+    tenant_index("budget_corrections", "reverses", ["reverses_id"])
 
     refuse_changes(
         "rewardledger_budget_corrections_append_only", ("budget_corrections",), APPEND_ONLY_MESSAGE

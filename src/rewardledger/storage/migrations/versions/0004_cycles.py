@@ -12,16 +12,19 @@ movement (a reversal), never an edit. The ledgers and dirty marks are projection
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
 from rewardledger.storage.migrations.append_only import refuse_changes
+from rewardledger.storage.migrations.builders import (
+    TIMESTAMP,
+    tenant_index,
+    tenant_table,
+)
 
 revision = "0004_cycles"
 down_revision = "0003_points"
 branch_labels = None
 depends_on = None
 
-TIMESTAMP = sa.DateTime(timezone=True)
 APPEND_ONLY_TABLES = ("cashback_movements", "debt_movements")
 APPEND_ONLY_MESSAGE = (
     "cycle movements are append-only: they cannot be updated or deleted; "
@@ -29,54 +32,41 @@ APPEND_ONLY_MESSAGE = (
 )
 
 
-def _tenant() -> sa.Column[str]:
-    return sa.Column("tenant_id", sa.String(length=64), nullable=False)
-
-
 def upgrade() -> None:
-    op.create_table(
+    tenant_table(
         "cycle_settings",
-        _tenant(),
         sa.Column("refresh_mode", sa.String(length=16), nullable=False),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_cycle_settings")),
-        sqlite_with_rowid=False,
+        key=(),
     )
-    op.create_table(
+    tenant_table(
         "cashback_programs",
-        _tenant(),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("minimum_spend_minor", sa.BigInteger(), nullable=False),
         sa.Column("default_cap_minor", sa.BigInteger(), nullable=False),
         sa.Column("grace_days", sa.SmallInteger(), nullable=False),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_cashback_programs")),
-        sqlite_with_rowid=False,
+        key=(),
     )
-    op.create_table(
+    tenant_table(
         "cashback_accounts",
-        _tenant(),
         sa.Column("account_id", sa.String(length=128), nullable=False),
         sa.Column("default_cap_minor", sa.BigInteger(), nullable=True),
         sa.Column("enrolled", sa.Boolean(), nullable=False),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "account_id", name=op.f("pk_cashback_accounts")),
-        sqlite_with_rowid=False,
+        key=("account_id",),
     )
-    op.create_table(
+    tenant_table(
         "debt_programs",
-        _tenant(),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("closing_day", sa.SmallInteger(), nullable=False),
         sa.Column("due_day", sa.SmallInteger(), nullable=False),
         sa.Column("grace_days", sa.SmallInteger(), nullable=False),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_debt_programs")),
-        sqlite_with_rowid=False,
+        key=(),
     )
-    op.create_table(
+    tenant_table(
         "cashback_movements",
-        _tenant(),
         sa.Column("movement_id", sa.String(length=128), nullable=False),
         sa.Column("account_id", sa.String(length=128), nullable=False),
         sa.Column("cycle_tag", sa.String(length=10), nullable=False),
@@ -90,18 +80,11 @@ def upgrade() -> None:
         sa.Column("transfer_id", sa.String(length=128), nullable=True),
         sa.Column("occurred_at", TIMESTAMP, nullable=False),
         sa.Column("recorded_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "movement_id", name=op.f("pk_cashback_movements")),
-        sqlite_with_rowid=False,
+        key=("movement_id",),
     )
-    op.create_index(
-        "ix_cashback_movements_pair",
-        "cashback_movements",
-        ["tenant_id", "account_id", "cycle_tag"],
-        unique=False,
-    )
-    op.create_table(
+    tenant_index("cashback_movements", "pair", ["account_id", "cycle_tag"])
+    tenant_table(
         "debt_movements",
-        _tenant(),
         sa.Column("movement_id", sa.String(length=128), nullable=False),
         sa.Column("person_id", sa.String(length=128), nullable=False),
         sa.Column("cycle_tag", sa.String(length=10), nullable=False),
@@ -111,30 +94,19 @@ def upgrade() -> None:
         sa.Column("transfer_id", sa.String(length=128), nullable=True),
         sa.Column("occurred_at", TIMESTAMP, nullable=False),
         sa.Column("recorded_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "movement_id", name=op.f("pk_debt_movements")),
-        sqlite_with_rowid=False,
+        key=("movement_id",),
     )
-    op.create_index(
-        "ix_debt_movements_pair",
-        "debt_movements",
-        ["tenant_id", "person_id", "cycle_tag"],
-        unique=False,
-    )
-    op.create_table(
+    tenant_index("debt_movements", "pair", ["person_id", "cycle_tag"])
+    tenant_table(
         "cycle_dirty",
-        _tenant(),
         sa.Column("ledger", sa.String(length=16), nullable=False),
         sa.Column("holder_id", sa.String(length=128), nullable=False),
         sa.Column("cycle_tag", sa.String(length=10), nullable=False),
         sa.Column("token", sa.String(length=32), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "ledger", "holder_id", "cycle_tag", name=op.f("pk_cycle_dirty")
-        ),
-        sqlite_with_rowid=False,
+        key=("ledger", "holder_id", "cycle_tag"),
     )
-    op.create_table(
+    tenant_table(
         "cashback_ledger",
-        _tenant(),
         sa.Column("account_id", sa.String(length=128), nullable=False),
         sa.Column("cycle_tag", sa.String(length=10), nullable=False),
         sa.Column("cashback_ledger_id", sa.String(length=36), nullable=False),
@@ -146,17 +118,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("last_updated", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "account_id", "cycle_tag", name=op.f("pk_cashback_ledger")
-        ),
-        sqlite_with_rowid=False,
+        key=("account_id", "cycle_tag"),
     )
-    op.create_index(
-        "ix_cashback_ledger_cycle", "cashback_ledger", ["tenant_id", "cycle_tag"], unique=False
-    )
-    op.create_table(
+    tenant_index("cashback_ledger", "cycle", ["cycle_tag"])
+    tenant_table(
         "debt_ledger",
-        _tenant(),
         sa.Column("person_id", sa.String(length=128), nullable=False),
         sa.Column("cycle_tag", sa.String(length=10), nullable=False),
         sa.Column("debt_ledger_id", sa.String(length=36), nullable=False),
@@ -169,10 +135,9 @@ def upgrade() -> None:
         sa.Column("due_at", TIMESTAMP, nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("last_updated", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "person_id", "cycle_tag", name=op.f("pk_debt_ledger")),
-        sqlite_with_rowid=False,
+        key=("person_id", "cycle_tag"),
     )
-    op.create_index("ix_debt_ledger_cycle", "debt_ledger", ["tenant_id", "cycle_tag"], unique=False)
+    tenant_index("debt_ledger", "cycle", ["cycle_tag"])
 
     refuse_changes(
         "rewardledger_cycle_movements_append_only", APPEND_ONLY_TABLES, APPEND_ONLY_MESSAGE
