@@ -11,6 +11,7 @@ frozen: a new schema change gets a new helper rather than a change here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,7 +22,7 @@ JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 ZERO = sa.text("0")
 
 
-def tenant_table(name: str, *elements: sa.SchemaItem, key: Sequence[str]) -> None:
+def tenant_table(name: str, *elements: sa.schema.SchemaItem, key: Sequence[str]) -> None:
     """Create ``name`` with ``tenant_id`` first, then ``elements``, keyed by tenant + ``key``."""
     op.create_table(
         name,
@@ -50,5 +51,7 @@ def tenant_index(
     table: str, label: str, columns: Sequence[str], *, unique: bool = False, where: str = ""
 ) -> None:
     """An index ``ix_<table>_<label>`` on the tenant and ``columns``, partial when ``where``."""
-    partial = {"postgresql_where": sa.text(where), "sqlite_where": sa.text(where)} if where else {}
+    partial: dict[str, Any] = (
+        {"postgresql_where": sa.text(where), "sqlite_where": sa.text(where)} if where else {}
+    )
     op.create_index(f"ix_{table}_{label}", table, ["tenant_id", *columns], unique=unique, **partial)
