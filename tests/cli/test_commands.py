@@ -12,6 +12,7 @@ import pytest
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.access import Role
 from rewardledger.services import access, demo
+from rewardledger.storage.engine import safe_url
 from rewardledger.storage.migrate import head_revision
 from tests.cli.helpers import Cli, run_sql, scalar
 
@@ -345,6 +346,33 @@ def test_an_unreachable_postgresql_exits_1_and_hides_the_password() -> None:
     assert "error database_unavailable" in result.stderr
     assert "postgresql://ledger:***@127.0.0.1:1/ledger" in result.stderr
     assert "s3cret" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://ledger:top/secret@db:5432/ledger", "postgresql://ledger:***@db:5432/ledger"),
+        ("postgresql://ledger:a:b@db/ledger", "postgresql://ledger:***@db/ledger"),
+        ("postgresql://ledger:p%40ss@db/ledger", "postgresql://ledger:***@db/ledger"),
+        ("postgresql://ledger:p?w#x@db/ledger", "postgresql://ledger:***@db/ledger"),
+        ("postgresql://ledger@db/ledger", "postgresql://ledger@db/ledger"),
+        ("sqlite:///./rewardledger.db", "sqlite:///./rewardledger.db"),
+    ],
+)
+def test_the_clis_url_mask_hides_any_password(url: str, shown: str) -> None:
+    assert safe_url(url) == shown
+
+
+def test_migrate_prints_the_url_with_a_password_holding_a_slash_masked(postgres_url: str) -> None:
+    """The server trusts local connections, so the password is not checked: it is only shown."""
+    scheme, rest = postgres_url.split("://", 1)
+    user_at, host = rest.split("@", 1)
+    url = f"{scheme}://{user_at.split(':', 1)[0]}:top/secret@{host}"
+    result = Cli(url)("migrate")
+    assert result.exit_code == 0, result.output
+    assert f"revision {head_revision()}" in result.stdout
+    assert ":***@" in result.stdout
+    assert "secret" not in result.output
 
 
 def test_without_db_the_database_comes_from_the_environment(db_url: str, tenant: str) -> None:

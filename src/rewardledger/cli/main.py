@@ -43,6 +43,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
 from rewardledger.services import access, demo, jobs
 from rewardledger.services.access import IssuedKey
+from rewardledger.storage.engine import safe_url
 
 # Bounds of ``rewardledger demo`` (about 1.7 writes per member and day).
 DEMO_MEMBERS_MAX = 100_000
@@ -121,7 +122,7 @@ def migrate(ctx: typer.Context) -> None:
         url = database_url(ctx)
         with open_at(url) as ledger:
             revision = ledger.schema_revision()
-    output.line(f"{output.safe_url(url)}: schema at revision {revision}")
+    output.line(f"{safe_url(url)}: schema at revision {revision}")
 
 
 @tenant_app.command("create")

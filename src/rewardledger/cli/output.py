@@ -9,7 +9,6 @@ them: keys, tenants); progress bars, notes and errors go to standard error, so t
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,8 +22,7 @@ from rich.table import Table
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
 from rewardledger.services.access import IssuedKey
-
-_PASSWORD_IN_URL = re.compile(r"^(?P<head>[^:/]+://[^:/@]+):[^@/]*@")
+from rewardledger.storage.engine import safe_url  # the one password mask (SQLAlchemy's URL)
 
 
 def _stdout() -> Console:
@@ -34,11 +32,6 @@ def _stdout() -> Console:
 
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def safe_url(url: str) -> str:
-    """The database URL with its password (if any) masked, for printing."""
-    return _PASSWORD_IN_URL.sub(r"\g<head>:***@", url)
 
 
 def error(code: str, message: str) -> None:
