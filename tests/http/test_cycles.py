@@ -135,3 +135,17 @@ def test_a_refresh_in_job_mode_fills_the_ledger(api: Api) -> None:
     assert len(api.get("/cashback/ledger").json()["rows"]) == 1
     rebuilt = api.post("/cycles/rebuild", role="admin").json()
     assert rebuilt == {"pairs": 1, "rows_changed": 0}
+
+
+def test_a_cycle_tag_outside_the_computable_years_is_a_validation_problem(api: Api) -> None:
+    _set_up(api)
+    for tag in ("0000-01", "9999-12"):
+        debt_body = {"id": "d1", "person_id": "ana", "kind": "charge", "amount": "1.00"}
+        response = api.post("/debt/movements", {**debt_body, "cycle_tag": tag})
+        assert_problem(response, 422, "validation_error")
+        cashback_body = {"id": "b1", "account_id": "card-1", "spend": "1.00", "cashback": "0.10"}
+        response = api.post("/cashback/movements", {**cashback_body, "cycle_tag": tag})
+        assert_problem(response, 422, "validation_error")
+        assert_problem(api.get(f"/debt/ledger/ana/{tag}"), 422, "validation_error")
+    assert api.post("/cycles/refresh").json() == {"pairs": 0, "rows_changed": 0}
+    assert api.post("/jobs/run").status_code == 200
