@@ -13,9 +13,11 @@ from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.extensions import Extensions
 from rewardledger.services.budgets import STORE as BUDGETS
 from rewardledger.services.cycles import STORE as CYCLES
+from rewardledger.services.jobs import STORE as JOBS
 from rewardledger.services.points import STORE as POINTS
 from rewardledger.storage.budgets import SqlBudgetStore
 from rewardledger.storage.cycles import SqlCycleStore
+from rewardledger.storage.jobs import SqlJobStore
 from rewardledger.storage.points import SqlPointsStore
 from rewardledger.storage.store import SqlStore
 
@@ -49,6 +51,7 @@ def open_ledger(url: str, *, clock: Clock | None = None, migrate: bool = True) -
         Extensions()
         .add(BUDGETS, SqlBudgetStore(store.engine))
         .add(CYCLES, SqlCycleStore(store.engine))
+        .add(JOBS, SqlJobStore(store.engine))
         .add(POINTS, SqlPointsStore(store.engine))
     )
     return Ledger(store, clock or system_clock, extensions)

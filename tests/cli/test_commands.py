@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from pathlib import Path
 
 import pytest
 
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.access import Role
+from rewardledger.domain.transfers import TransferRequest
 from rewardledger.services import access, demo
+from rewardledger.storage.engine import safe_url
 from rewardledger.storage.migrate import head_revision
 from tests.cli.helpers import Cli, run_sql, scalar
 
@@ -347,6 +350,33 @@ def test_an_unreachable_postgresql_exits_1_and_hides_the_password() -> None:
     assert "s3cret" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://ledger:top/secret@db:5432/ledger", "postgresql://ledger:***@db:5432/ledger"),
+        ("postgresql://ledger:a:b@db/ledger", "postgresql://ledger:***@db/ledger"),
+        ("postgresql://ledger:p%40ss@db/ledger", "postgresql://ledger:***@db/ledger"),
+        ("postgresql://ledger:p?w#x@db/ledger", "postgresql://ledger:***@db/ledger"),
+        ("postgresql://ledger@db/ledger", "postgresql://ledger@db/ledger"),
+        ("sqlite:///./rewardledger.db", "sqlite:///./rewardledger.db"),
+    ],
+)
+def test_the_clis_url_mask_hides_any_password(url: str, shown: str) -> None:
+    assert safe_url(url) == shown
+
+
+def test_migrate_prints_the_url_with_a_password_holding_a_slash_masked(postgres_url: str) -> None:
+    """The server trusts local connections, so the password is not checked: it is only shown."""
+    scheme, rest = postgres_url.split("://", 1)
+    user_at, host = rest.split("@", 1)
+    url = f"{scheme}://{user_at.split(':', 1)[0]}:top/secret@{host}"
+    result = Cli(url)("migrate")
+    assert result.exit_code == 0, result.output
+    assert f"revision {head_revision()}" in result.stdout
+    assert ":***@" in result.stdout
+    assert "secret" not in result.output
+
+
 def test_without_db_the_database_comes_from_the_environment(db_url: str, tenant: str) -> None:
     result = Cli(db_url).without_db(
         "tenant", "create", tenant, env={"REWARDLEDGER_DATABASE_URL": db_url}
@@ -375,3 +405,61 @@ def test_jobs_run_reports_each_step_per_tenant_and_does_nothing_twice(
     assert "holds_expired" in report["tenants"][0]["steps"]["holds"]
     again = json.loads(cli("jobs", "run", "--tenant", tenant).stdout)
     assert again["tenants"][0]["steps"]["holds"] == {"holds_expired": 0}
+
+
+def test_a_failing_step_is_one_line_exit_1_and_the_other_tenants_due_work_still_runs(
+    empty_db_url: str,
+) -> None:
+    """A tenant whose cycle step fails (bad data stored behind the ledger's back) comes first;
+    the next tenant's one-second hold is still released, and the failure is listed."""
+    with Ledger.open(empty_db_url) as ledger:
+        for tenant in ("a-bad", "b-good"):
+            ledger.create_tenant(tenant)
+            ledger.create_asset(tenant, "USD", scale=2)
+            ledger.create_account(tenant, "funding", asset="USD")
+            ledger.create_account(tenant, "w0", asset="USD", no_negative=True)
+            ledger.create_account(tenant, "w1", asset="USD", no_negative=True)
+            ledger.transfer(tenant, TransferRequest(f"{tenant}-f", "funding", "w0", "USD", "5.00"))
+        ledger.transfer(
+            "b-good",
+            TransferRequest("hold-1", "w0", "w1", "USD", "1.00", pending=True, timeout_seconds=1),
+        )
+    assert Cli(empty_db_url)("debt", "program", "-t", "a-bad", "--currency", "USD").exit_code == 0
+    run_sql(
+        empty_db_url,
+        "INSERT INTO cycle_dirty (tenant_id, ledger, holder_id, cycle_tag, token) "
+        "VALUES ('a-bad', 'debt', 'ana', '0000-01', :token)",
+        token="0" * 32,
+    )
+    time.sleep(1.1)  # the hold's timeout, on the CLI's real clock
+
+    cli = Cli(empty_db_url)
+    result = cli("jobs", "run")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    failure_lines = [line for line in result.stderr.splitlines() if line.startswith("error ")]
+    assert failure_lines == [
+        "error internal_error: tenant a-bad, step cycles failed (attempt 1, retried at the next "
+        "run): ValueError: year 0 is out of range (list: rewardledger jobs failures -t a-bad)"
+    ]
+    report = {t["tenant_id"]: t for t in json.loads(result.stdout)["tenants"]}
+    assert report["a-bad"]["failures"][0]["step"] == "cycles"
+    assert "cycles" not in report["a-bad"]["steps"]
+    assert report["b-good"]["steps"]["holds"] == {"holds_expired": 1}
+    assert report["b-good"]["failures"] == []
+
+    listed = cli("jobs", "failures")
+    assert listed.exit_code == 0, listed.output
+    (failure,) = json.loads(listed.stdout)["failures"]
+    assert (failure["tenant_id"], failure["step"], failure["attempts"]) == ("a-bad", "cycles", 1)
+    assert failure["resolved_at"] is None
+
+    again = cli("jobs", "run", "-t", "a-bad")
+    assert again.exit_code == 1
+    assert "(attempt 2, retried at the next run)" in again.stderr
+    run_sql(empty_db_url, "DELETE FROM cycle_dirty WHERE tenant_id = 'a-bad'")
+    fixed = cli("jobs", "run", "-t", "a-bad")
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(cli("jobs", "failures").stdout) == {"failures": []}
+    history = json.loads(cli("jobs", "failures", "--include-resolved").stdout)["failures"]
+    assert [(f["attempts"], f["resolved_at"] is not None) for f in history] == [(2, True)]

@@ -40,6 +40,7 @@ V1_PATHS = {
     ("GET", "/v1/tenants/{tid}/integrity"),
     ("POST", "/v1/tenants/{tid}/integrity/repair"),
     ("POST", "/v1/tenants/{tid}/jobs/run"),
+    ("GET", "/v1/tenants/{tid}/jobs/failures"),
     ("PUT", "/v1/tenants/{tid}/cashback/program"),
     ("PUT", "/v1/tenants/{tid}/cashback/accounts/{account}"),
     ("POST", "/v1/tenants/{tid}/cashback/movements"),

@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
+from rewardledger.ledger.engine import Ledger
 from tests.http.support import Api, assert_problem
+from tests.services.cycles_support import clear_the_bad_mark, plant_an_uncomputable_cycle
 
 
 def _set_up(api: Api) -> None:
@@ -135,3 +137,49 @@ def test_a_refresh_in_job_mode_fills_the_ledger(api: Api) -> None:
     assert len(api.get("/cashback/ledger").json()["rows"]) == 1
     rebuilt = api.post("/cycles/rebuild", role="admin").json()
     assert rebuilt == {"pairs": 1, "rows_changed": 0}
+
+
+def test_a_cycle_tag_outside_the_computable_years_is_a_validation_problem(api: Api) -> None:
+    _set_up(api)
+    for tag in ("0000-01", "9999-12"):
+        debt_body = {"id": "d1", "person_id": "ana", "kind": "charge", "amount": "1.00"}
+        response = api.post("/debt/movements", {**debt_body, "cycle_tag": tag})
+        assert_problem(response, 422, "validation_error")
+        cashback_body = {"id": "b1", "account_id": "card-1", "spend": "1.00", "cashback": "0.10"}
+        response = api.post("/cashback/movements", {**cashback_body, "cycle_tag": tag})
+        assert_problem(response, 422, "validation_error")
+        assert_problem(api.get(f"/debt/ledger/ana/{tag}"), 422, "validation_error")
+    assert api.post("/cycles/refresh").json() == {"pairs": 0, "rows_changed": 0}
+    assert api.post("/jobs/run").status_code == 200
+
+
+def test_a_failing_step_is_listed_in_the_jobs_run_answer_and_under_failures(
+    api: Api, ledger: Ledger
+) -> None:
+    _set_up(api)
+    # A tag the edge now refuses, as main stored it: written behind the ledger's back.
+    plant_an_uncomputable_cycle(ledger, api.tenant_id)
+    response = api.post("/jobs/run")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["failures"] == [
+        {
+            "step": "cycles",
+            "code": "internal_error",
+            "message": "ValueError: year 0 is out of range",
+            "attempts": 1,
+        }
+    ]
+    assert set(body["steps"]) == {"holds", "budgets", "points"}
+    assert api.post("/jobs/run").json()["failures"][0]["attempts"] == 2
+    listed = api.get("/jobs/failures")
+    assert listed.status_code == 200, listed.text
+    (failure,) = listed.json()["failures"]
+    assert (failure["step"], failure["attempts"], failure["resolved_at"]) == ("cycles", 2, None)
+
+    clear_the_bad_mark(ledger, api.tenant_id)
+    assert api.post("/jobs/run").json()["failures"] == []
+    assert api.get("/jobs/failures").json() == {"failures": []}
+    history = api.get("/jobs/failures", params={"include_resolved": "true"}).json()["failures"]
+    assert [f["resolved_at"] is not None for f in history] == [True]
+    assert_problem(api.get("/jobs/failures", params={"limit": 0}), 422, "validation_error")

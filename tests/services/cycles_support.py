@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, insert
 
 from rewardledger.domain.cycles import CashbackRow, DebtRow
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles, debt
+from rewardledger.storage.schema_cycles import cycle_dirty, debt_movements
 from tests.builders import new_id
 
 
@@ -117,3 +121,44 @@ def all_rows(ledger: Ledger, tenant_id: str) -> tuple[list[CashbackRow], list[De
         if (cursor := debt_page.next_cursor) is None:
             break
     return found_cashback, found_debt
+
+
+def engine_of(ledger: Ledger) -> Engine:
+    engine: Engine = ledger.store.engine  # type: ignore[attr-defined]
+    return engine
+
+
+def plant_an_uncomputable_cycle(ledger: Ledger, tenant_id: str, *, movement: bool = True) -> None:
+    """What main stored before tags were checked, written behind the ledger's back: a debt
+    movement of cycle 0000-01 (unless ``movement`` is False) and its dirty mark. A refresh of
+    that pair fails in ``datetime`` (year 0)."""
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    legacy = {
+        "tenant_id": tenant_id,
+        "movement_id": "legacy-1",
+        "person_id": "ana",
+        "cycle_tag": "0000-01",
+        "kind": "charge",
+        "amount_minor": 100,
+        "due_at": None,
+        "transfer_id": None,
+        "occurred_at": at,
+        "recorded_at": at,
+    }
+    mark = {
+        "tenant_id": tenant_id,
+        "ledger": "debt",
+        "holder_id": "ana",
+        "cycle_tag": "0000-01",
+        "token": secrets.token_hex(16),
+    }
+    with engine_of(ledger).begin() as connection:
+        if movement:
+            connection.execute(insert(debt_movements).values(**legacy))
+        connection.execute(insert(cycle_dirty).values(**mark))
+
+
+def clear_the_bad_mark(ledger: Ledger, tenant_id: str) -> None:
+    """What an operator's repair leaves: the pair no longer marked for a refresh."""
+    with engine_of(ledger).begin() as connection:
+        connection.execute(delete(cycle_dirty).where(cycle_dirty.c.tenant_id == tenant_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewardledger.domain.cycles import (
+    TAG_PATTERN,
     CashbackAccountSettings,
     CashbackProgram,
     CashbackTotals,
@@ -20,6 +22,7 @@ from rewardledger.domain.cycles import (
     Eligibility,
     cashback_cycle_closes_at,
     cashback_row,
+    check_tag,
     credited_minor,
     debt_cycle_tag,
     debt_row,
@@ -137,3 +140,18 @@ def test_debt_status_rules() -> None:
     late = datetime(2026, 4, 16, 5, tzinfo=UTC)  # April 15 ends at 05:00 UTC on the 16th
     assert _debt(DebtTotals(0, False, 1_000, 400, 0, None), now=late) == (600, DebtStatus.OVERDUE)
     assert _debt(DebtTotals(0, False, 1_000, 1_200, 0, None), now=late) == (-200, DebtStatus.REPAID)
+
+
+def test_the_schemas_tag_pattern_accepts_exactly_the_tags_check_tag_accepts() -> None:
+    pattern = re.compile(TAG_PATTERN)
+    for year in range(10_000):
+        for month in ("00", "01", "12", "13"):
+            tag = f"{year:04d}-{month}"
+            try:
+                check_tag(tag)
+                accepted = True
+            except ValidationError:
+                accepted = False
+            assert (pattern.fullmatch(tag) is not None) is accepted, tag
+    assert check_tag("1900-01") == "1900-01"
+    assert check_tag("9000-12") == "9000-12"

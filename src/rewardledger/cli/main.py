@@ -6,7 +6,8 @@ Each command is thin: parse, call one service or engine function, render (``cli.
 Exit codes, the same for every command:
     0   done (for ``verify``: every tenant checked is clean)
     1   a rewardledger error other than a validation error (``not_found``, ``already_exists``,
-        ...), a database that cannot be opened, or discrepancies found by ``verify``
+        ...), a database that cannot be opened, discrepancies found by ``verify``, or a
+        due-jobs step that failed (``jobs run``: one line per failure, no traceback)
     2   a validation error (``validation_error``) or a bad command line (unknown option,
         role or number out of range)
 A ``LedgerError`` is printed as ``error <code>: <message>``, never as a traceback.
@@ -38,11 +39,13 @@ from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.points import points_app, redemption_app
 from rewardledger.domain.access import Role
 from rewardledger.domain.errors import NotFound, UnsafeInterpreter, ValidationError
+from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
 from rewardledger.services import access, demo, jobs
 from rewardledger.services.access import IssuedKey
+from rewardledger.storage.engine import safe_url
 
 # Bounds of ``rewardledger demo`` (about 1.7 writes per member and day).
 DEMO_MEMBERS_MAX = 100_000
@@ -121,7 +124,7 @@ def migrate(ctx: typer.Context) -> None:
         url = database_url(ctx)
         with open_at(url) as ledger:
             revision = ledger.schema_revision()
-    output.line(f"{output.safe_url(url)}: schema at revision {revision}")
+    output.line(f"{safe_url(url)}: schema at revision {revision}")
 
 
 @tenant_app.command("create")
@@ -223,19 +226,49 @@ def jobs_run(ctx: typer.Context, tenant: TenantOption = None) -> None:
     """Run every service's due work now, for one tenant or all: expire holds and
     reservations, reset budget periods, expire points, refresh and close cycles.
 
-    Safe to run twice, or from two processes at once: what is done is not done again.
+    Safe to run twice, or from two processes at once: what is done is not done again. A step
+    that fails stops neither the other steps nor the other tenants: it is recorded (see `jobs
+    failures`), retried at the next run, and named on one line of standard error; the exit
+    code is then 1.
     """
-    reports = []
     with ledger_of(ctx) as ledger, output.progress() as bar:
         tenant_ids = _tenant_ids(ledger, tenant)
         task = bar.add_task("due jobs", total=len(tenant_ids) * len(jobs.STEPS), unit="steps")
-        for tenant_id in tenant_ids:
 
-            def on_step(name: str, tenant_id: str = tenant_id) -> None:
-                bar.update(task, description=f"{tenant_id}: {name}", advance=1)
+        def on_step(tenant_id: str, name: str) -> None:
+            bar.update(task, description=f"{tenant_id}: {name}", advance=1)
 
-            reports.append(jobs.run_due_jobs(ledger, tenant_id, on_step=on_step))
-    output.emit_json({"tenants": [{"tenant_id": r.tenant_id, "steps": r.steps} for r in reports]})
+        reports = jobs.run_every_tenant(ledger, tenant_ids, on_step=on_step)
+    output.emit_json({"tenants": [output.jobs_report_json(r) for r in reports]})
+    failed = [(r.tenant_id, f) for r in reports for f in r.failures]
+    for tenant_id, failure in failed:
+        output.error(failure.code, output.step_failure_line(tenant_id, failure))
+    if failed:
+        raise typer.Exit(1)
+
+
+@jobs_app.command("failures")
+def jobs_failures(
+    ctx: typer.Context,
+    tenant: TenantOption = None,
+    include_resolved: Annotated[
+        bool, typer.Option("--include-resolved", help="Also the failures resolved since.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many per tenant.")] = (
+        PAGE_SIZE_DEFAULT
+    ),
+) -> None:
+    """The failed steps of due work, the latest first, as JSON: open ones (still failing at
+    the last run) unless --include-resolved."""
+    with ledger_of(ctx) as ledger:
+        found = [
+            failure
+            for tenant_id in _tenant_ids(ledger, tenant)
+            for failure in jobs.failures(
+                ledger, tenant_id, include_resolved=include_resolved, limit=limit
+            )
+        ]
+    output.emit_json({"failures": [output.job_failure_json(f) for f in found]})
 
 
 @app.command("demo")

@@ -9,7 +9,6 @@ them: keys, tenants); progress bars, notes and errors go to standard error, so t
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,11 +19,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rewardledger.domain.jobs import JobFailure
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
 from rewardledger.services.access import IssuedKey
-
-_PASSWORD_IN_URL = re.compile(r"^(?P<head>[^:/]+://[^:/@]+):[^@/]*@")
+from rewardledger.services.jobs import JobsReport, StepFailure
+from rewardledger.storage.engine import safe_url  # the one password mask (SQLAlchemy's URL)
 
 
 def _stdout() -> Console:
@@ -34,11 +34,6 @@ def _stdout() -> Console:
 
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def safe_url(url: str) -> str:
-    """The database URL with its password (if any) masked, for printing."""
-    return _PASSWORD_IN_URL.sub(r"\g<head>:***@", url)
 
 
 def error(code: str, message: str) -> None:
@@ -74,6 +69,44 @@ def key_json(issued: IssuedKey) -> dict[str, Any]:
         "role": issued.role.value,
         "label": issued.label,
         "key": issued.key,
+    }
+
+
+def jobs_report_json(report: JobsReport) -> dict[str, Any]:
+    return {
+        "tenant_id": report.tenant_id,
+        "steps": report.steps,
+        "failures": [
+            {"step": f.step, "code": f.code, "message": f.message, "attempts": f.attempts}
+            for f in report.failures
+        ],
+    }
+
+
+def step_failure_line(tenant_id: str, failure: StepFailure) -> str:
+    """One line per failed step: where, how often, and what to do next."""
+    if failure.attempts is None:
+        tried = "could not be recorded"
+    else:
+        tried = f"attempt {failure.attempts}, retried at the next run"
+    return (
+        f"tenant {tenant_id}, step {failure.step} failed ({tried}): {failure.message} "
+        f"(list: rewardledger jobs failures -t {tenant_id})"
+    )
+
+
+def job_failure_json(failure: JobFailure) -> dict[str, Any]:
+    resolved = failure.resolved_at
+    return {
+        "failure_id": failure.failure_id,
+        "tenant_id": failure.tenant_id,
+        "step": failure.step,
+        "code": failure.code,
+        "message": failure.message,
+        "attempts": failure.attempts,
+        "first_failed_at": failure.first_failed_at.isoformat(),
+        "last_failed_at": failure.last_failed_at.isoformat(),
+        "resolved_at": resolved.isoformat() if resolved is not None else None,
     }
 
 

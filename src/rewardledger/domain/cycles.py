@@ -25,10 +25,14 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import CYCLE_GRACE_DAYS_MAX
+from rewardledger.domain.limits import CYCLE_GRACE_DAYS_MAX, TIME_YEAR_MAX, TIME_YEAR_MIN
 from rewardledger.domain.money import format_minor
 
 _TAG = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
+# The tags a request may name: months of the years TIME_YEAR_MIN..TIME_YEAR_MAX (1900..9000),
+# as a regular expression for the HTTP schema. Past them a cycle's boundaries (its month end,
+# its grace, its statement's due date) could fall outside the years ``datetime`` computes.
+TAG_PATTERN = r"^(19[0-9]{2}|[2-8][0-9]{3}|9000)-(0[1-9]|1[0-2])$"
 _ROW_ID_NAMESPACE = uuid.UUID("6f1c7f0e-4a55-4f43-9d55-2d1f0c7c5a10")
 
 
@@ -146,7 +150,14 @@ def parse_tag(value: object, field: str = "cycle_tag") -> tuple[int, int]:
 
 
 def check_tag(value: object, field: str = "cycle_tag") -> str:
-    parse_tag(value, field)
+    """A tag a request names: ``YYYY-MM`` within TIME_YEAR_MIN..TIME_YEAR_MAX, or a
+    ValidationError (a stored tag is always one of these, so every boundary is computable)."""
+    year, _ = parse_tag(value, field)
+    if not TIME_YEAR_MIN <= year <= TIME_YEAR_MAX:
+        raise ValidationError(
+            f'{field} must be a month from "{TIME_YEAR_MIN}-01" to "{TIME_YEAR_MAX}-12" (YYYY-MM).',
+            field=field,
+        )
     assert isinstance(value, str)
     return value
 

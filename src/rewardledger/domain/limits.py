@@ -59,6 +59,9 @@ INTEGRITY_CHUNK_SIZE: Final = 1_000
 # every change in the database regardless.
 REPORT_DISCREPANCIES_MAX: Final = 1_000
 WRITE_RETRIES_MAX: Final = 8
+# A failed due-jobs step is recorded with its error's message, cut to this many characters.
+JOB_FAILURE_MESSAGE_LENGTH_MAX: Final = 1_000
+JOB_STEP_LENGTH_MAX: Final = 32
 
 # Cycles (cashback and debt ledgers).
 CYCLE_GRACE_DAYS_MAX: Final = 366

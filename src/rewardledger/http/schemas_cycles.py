@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
 from rewardledger.domain.cycles import (
+    TAG_PATTERN,
     CashbackAccountSettings,
     CashbackMovement,
     CashbackProgram,
@@ -24,7 +25,9 @@ from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX
 from rewardledger.domain.money import format_minor
 from rewardledger.http.schemas import AccountId, AssetCode, CreateModel, DecimalString, IsoTime
 
-TagText = Annotated[StrictStr, Field(max_length=10, description="A cycle tag, YYYY-MM.")]
+TagText = Annotated[
+    StrictStr, Field(max_length=10, pattern=TAG_PATTERN, description="A cycle tag, YYYY-MM.")
+]
 HolderId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
 MovementId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
 

@@ -1,19 +1,37 @@
 """Due jobs: the periodic work of every service, run by ``rewardledger jobs run`` and
 ``POST /v1/tenants/{tid}/jobs/run``.
 
-Owns: the list of steps and the order they run in. Each step does what is due for one tenant
-at the ledger's current time and returns what it did, as counts by name. Every step must be
-safe to run twice and from two processes at once: it decides inside its own transactions
-what is still due, and writes under derived ids that a second run would collide with.
+Owns: the list of steps and the order they run in, and what happens when one fails. Each step
+does what is due for one tenant at the ledger's current time and returns what it did, as
+counts by name. Every step must be safe to run twice and from two processes at once: it
+decides inside its own transactions what is still due, and writes under derived ids that a
+second run would collide with.
+
+Protects: a step that fails stops neither the steps after it nor the other tenants. Its error
+goes into the run's report and into ``job_failures`` (``JobStore``), where it stays open,
+counting attempts, until a later run of that step succeeds and resolves it; every run tries
+every step again. The operator lists the failures with ``rewardledger jobs failures`` or
+``GET /v1/tenants/{tid}/jobs/failures``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
+from rewardledger.domain.jobs import JobFailure, describe
+from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
+from rewardledger.domain.paging import page_limit
 from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.extensions import Port
+from rewardledger.ledger.storage_unit import StorageUnit
+from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services import budgets, cycles, redemptions
+
+logger = logging.getLogger(__name__)
 
 # A step: (ledger, tenant id) -> counts of what it did, for the report.
 Step = Callable[[Ledger, str], Mapping[str, int]]
@@ -32,12 +50,40 @@ STEPS: dict[str, Step] = {
 }
 
 
+class JobStore(Protocol):
+    """What the due jobs need of storage (implemented in ``storage.jobs``)."""
+
+    def record_failure(
+        self, unit: StorageUnit, step: str, code: str, message: str, now: datetime
+    ) -> int: ...
+    def resolve(self, unit: StorageUnit, steps: Sequence[str], now: datetime) -> int: ...
+    def open_steps(self, tenant_id: str) -> set[str]: ...
+    def failures(
+        self, tenant_id: str, *, include_resolved: bool, limit: int
+    ) -> list[JobFailure]: ...
+
+
+STORE: Port[JobStore] = Port("jobs")
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailure:
+    """A step that failed in this run. ``attempts`` counts this failure's runs so far (1 the
+    first time); None when the failure could not be recorded (the database failed too)."""
+
+    step: str
+    code: str
+    message: str
+    attempts: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class JobsReport:
-    """What one run did for one tenant: step name -> counts."""
+    """What one run did for one tenant: step name -> counts, and the steps that failed."""
 
     tenant_id: str
     steps: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: list[StepFailure] = field(default_factory=list)
 
 
 def run_due_jobs(
@@ -46,12 +92,77 @@ def run_due_jobs(
     *,
     on_step: Callable[[str], None] | None = None,
 ) -> JobsReport:
-    """Run every due step for ``tenant_id``, in order; ``on_step`` is told each step's name
-    before it runs (for a progress display)."""
+    """Run every due step for ``tenant_id``, in order, each whatever the others do; ``on_step``
+    is told each step's name before it runs (for a progress display)."""
     ledger.get_tenant(tenant_id)
+    store = ledger.extension(STORE)
     report = JobsReport(tenant_id)
     for name, step in STEPS.items():
         if on_step is not None:
             on_step(name)
-        report.steps[name] = dict(step(ledger, tenant_id))
+        try:
+            report.steps[name] = dict(step(ledger, tenant_id))
+        except Exception as error:  # a step's failure must not stop the next: it is recorded
+            report.failures.append(_record(ledger, store, tenant_id, name, error))
+    still_open = store.open_steps(tenant_id)
+    succeeded = [name for name in report.steps if name in still_open]
+    if succeeded:
+        ledger.run(tenant_id, lambda work: store.resolve(work.unit, succeeded, work.now))
     return report
+
+
+def run_every_tenant(
+    ledger: Ledger,
+    tenant_ids: Iterable[str],
+    *,
+    on_step: Callable[[str, str], None] | None = None,
+) -> list[JobsReport]:
+    """``run_due_jobs`` for each tenant in turn; a tenant whose run fails as a whole (its
+    failures could not even be resolved) is reported as failing every step it did not run."""
+    reports = []
+    for tenant_id in tenant_ids:
+
+        def told(name: str, tenant_id: str = tenant_id) -> None:
+            if on_step is not None:
+                on_step(tenant_id, name)
+
+        try:
+            reports.append(run_due_jobs(ledger, tenant_id, on_step=told))
+        except Exception as error:  # e.g. the database went away between two tenants
+            code, message = describe(error)
+            failures = [StepFailure("run", code, message, None)]
+            reports.append(JobsReport(tenant_id, failures=failures))
+    return reports
+
+
+def failures(
+    ledger: Ledger,
+    tenant_id: str,
+    *,
+    include_resolved: bool = False,
+    limit: int = PAGE_SIZE_DEFAULT,
+) -> list[JobFailure]:
+    """The tenant's failed steps, the latest first: open ones only, or resolved ones too."""
+    ledger.get_tenant(tenant_id)
+    chosen = page_limit(limit)
+    return ledger.extension(STORE).failures(
+        tenant_id, include_resolved=include_resolved, limit=chosen
+    )
+
+
+def _record(
+    ledger: Ledger, store: JobStore, tenant_id: str, step: str, error: Exception
+) -> StepFailure:
+    code, message = describe(error)
+    # The traceback is for a developer's log, below the level a command line shows.
+    logger.info("due-jobs step %r of tenant %r failed", step, tenant_id, exc_info=error)
+
+    def record(work: UnitOfWork) -> int:
+        return store.record_failure(work.unit, step, code, message, work.now)
+
+    try:
+        attempts: int | None = ledger.run(tenant_id, record)
+    except Exception:  # the database failed too: the run's report still says what failed
+        logger.info("could not record the failure of %r for %r", step, tenant_id, exc_info=True)
+        attempts = None
+    return StepFailure(step, code, message, attempts)

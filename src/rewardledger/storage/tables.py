@@ -1,4 +1,4 @@
-"""All tables at once: the core's, the budgets', the points' and the cycles'.
+"""All tables at once: the core's, the budgets', the points', the cycles' and the jobs'.
 
 Import ``metadata`` from here where every table must be known (Alembic's environment, the
 test that compares the migrations with the tables); each schema module declares its own.
@@ -6,9 +6,15 @@ test that compares the migrations with the tables); each schema module declares 
 
 from __future__ import annotations
 
-from rewardledger.storage import schema, schema_budgets, schema_cycles, schema_points
+from rewardledger.storage import (
+    schema,
+    schema_budgets,
+    schema_cycles,
+    schema_jobs,
+    schema_points,
+)
 from rewardledger.storage.metadata import metadata
 
-SCHEMA_MODULES = (schema, schema_budgets, schema_cycles, schema_points)
+SCHEMA_MODULES = (schema, schema_budgets, schema_cycles, schema_points, schema_jobs)
 
 __all__ = ["SCHEMA_MODULES", "metadata"]

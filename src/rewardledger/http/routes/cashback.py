@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from rewardledger.domain.cycles import CashbackRow, DebtRow, LedgerFilter
+from rewardledger.domain.cycles import TAG_PATTERN, CashbackRow, DebtRow, LedgerFilter
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, CURSOR_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.http.csv_export import csv_response
@@ -43,7 +43,6 @@ from rewardledger.services.cycles import LedgerPage
 
 router = APIRouter(tags=["cashback"])
 
-TAG_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 # A ledger cursor is opaque (domain.paging): base64url text, checked again when decoded.
 CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CURSOR_LENGTH_MAX}}}$"
 AccountPath = Annotated[

@@ -1,29 +1,106 @@
-"""Due jobs: POST runs every service's due work for the tenant now (writer)."""
+"""Due jobs: POST runs every service's due work for the tenant now (writer); GET lists the
+steps that failed (reader).
+
+A step that fails does not fail the run: the answer is still 200, with the step under
+``failures`` (its code, message and attempts so far) and the other steps' counts under
+``steps``. The failure stays listed at ``.../jobs/failures`` until a run of that step succeeds.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from rewardledger.http.deps import LedgerDep, Writer
+from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.problems import documented
-from rewardledger.services.jobs import run_due_jobs
+from rewardledger.services import jobs
 
 router = APIRouter(tags=["jobs"])
 
 _PROBLEMS = documented("unauthorized", "forbidden", "not_found", "busy")
+_READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
+
+
+class StepFailurePublic(BaseModel):
+    step: str
+    code: str = Field(description="The error's code: internal_error when it is a bug.")
+    message: str
+    attempts: int | None = Field(
+        description="Runs this failure has lasted, this one included; null when it could not "
+        "be recorded."
+    )
 
 
 class JobsReportPublic(BaseModel):
     tenant_id: str
     steps: dict[str, dict[str, int]] = Field(
-        description="What each step did, by step name: counts of what was expired, reset..."
+        description="What each step that succeeded did, by step name: counts of what was "
+        "expired, reset..."
     )
+    failures: list[StepFailurePublic] = Field(
+        description="The steps that failed in this run (retried at the next one)."
+    )
+
+
+class JobFailurePublic(BaseModel):
+    failure_id: str
+    step: str
+    code: str
+    message: str = Field(description="The last attempt's error.")
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    resolved_at: datetime | None = Field(description="When the step next succeeded; null: open.")
+
+
+class JobFailuresPublic(BaseModel):
+    failures: list[JobFailurePublic]
 
 
 @router.post("/tenants/{tid}/jobs/run", responses=_PROBLEMS)
 def run_jobs(ledger: LedgerDep, principal: Writer) -> JobsReportPublic:
     """Run what is due now: expire holds and reservations, reset budget periods, expire
-    points, refresh and close cycles. Safe to call twice or from several places at once."""
-    report = run_due_jobs(ledger, principal.tenant_id)
-    return JobsReportPublic(tenant_id=report.tenant_id, steps=report.steps)
+    points, refresh and close cycles. Safe to call twice or from several places at once. A
+    step that fails is listed under ``failures``; the other steps still run."""
+    report = jobs.run_due_jobs(ledger, principal.tenant_id)
+    return JobsReportPublic(
+        tenant_id=report.tenant_id,
+        steps=report.steps,
+        failures=[
+            StepFailurePublic(step=f.step, code=f.code, message=f.message, attempts=f.attempts)
+            for f in report.failures
+        ],
+    )
+
+
+@router.get("/tenants/{tid}/jobs/failures", responses=_READ)
+def job_failures(
+    ledger: LedgerDep,
+    principal: Reader,
+    include_resolved: bool = False,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+) -> JobFailuresPublic:
+    """The steps of due work that failed, the latest first: open ones (still failing at the
+    last run) unless ``include_resolved``."""
+    found = jobs.failures(
+        ledger, principal.tenant_id, include_resolved=include_resolved, limit=limit
+    )
+    return JobFailuresPublic(
+        failures=[
+            JobFailurePublic(
+                failure_id=f.failure_id,
+                step=f.step,
+                code=f.code,
+                message=f.message,
+                attempts=f.attempts,
+                first_failed_at=f.first_failed_at,
+                last_failed_at=f.last_failed_at,
+                resolved_at=f.resolved_at,
+            )
+            for f in found
+        ]
+    )

@@ -143,7 +143,12 @@ class DirtySql(CycleSqlBase):
                 statement = statement.on_conflict_do_nothing()
             else:
                 statement = statement.prefix_with("OR IGNORE")
-            marked += connection_of(unit).execute(statement).rowcount
+            # INSERT ... SELECT: SQLAlchemy keeps the driver's row count of an INSERT only
+            # when asked (without it psycopg's count reads as -1).
+            result = connection_of(unit).execute(
+                statement.execution_options(preserve_rowcount=True)
+            )
+            marked += result.rowcount
         return marked
 
     def open_cashback_tags(self, tenant_id: str, unit: StorageUnit) -> list[str]:

@@ -1,0 +1,101 @@
+"""SQL storage of the due jobs (implements ``services.jobs.JobStore``): their failures.
+
+Owns: the statements on ``job_failures``. Protects: a failing step has one open row per
+tenant; a second failure (from the next run, or from a run at the same moment) is an upsert on
+the partial unique index that adds an attempt to that row, never a second open row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from rewardledger.domain.jobs import JobFailure
+from rewardledger.ledger.storage_unit import StorageUnit
+from rewardledger.storage.schema_jobs import OPEN, job_failures
+from rewardledger.storage.unit import connection_of
+
+
+class SqlJobStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+
+    def record_failure(
+        self, unit: StorageUnit, step: str, code: str, message: str, now: datetime
+    ) -> int:
+        """Open a failure of ``step`` or add an attempt to the open one; return its attempts."""
+        insert: Any = postgresql.insert if self.postgres else sqlite.insert
+        statement = insert(job_failures).values(
+            tenant_id=unit.tenant_id,
+            failure_id=uuid.uuid4().hex,
+            step=step,
+            code=code,
+            message=message,
+            first_failed_at=now,
+            last_failed_at=now,
+            attempts=1,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[job_failures.c.tenant_id, job_failures.c.step],
+            index_where=OPEN,
+            set_={
+                "code": statement.excluded.code,
+                "message": statement.excluded.message,
+                "last_failed_at": statement.excluded.last_failed_at,
+                "attempts": job_failures.c.attempts + 1,
+            },
+        ).returning(job_failures.c.attempts)
+        return int(connection_of(unit).execute(statement).scalar_one())
+
+    def resolve(self, unit: StorageUnit, steps: Sequence[str], now: datetime) -> int:
+        """Resolve the open failures of ``steps`` (they just succeeded); return how many."""
+        result = connection_of(unit).execute(
+            update(job_failures)
+            .where(
+                job_failures.c.tenant_id == unit.tenant_id,
+                job_failures.c.step.in_(list(steps)),
+                job_failures.c.resolved_at.is_(None),
+            )
+            .values(resolved_at=now)
+        )
+        return int(result.rowcount)
+
+    def open_steps(self, tenant_id: str) -> set[str]:
+        with self.engine.connect() as connection:
+            return set(
+                connection.scalars(
+                    select(job_failures.c.step).where(
+                        job_failures.c.tenant_id == tenant_id, job_failures.c.resolved_at.is_(None)
+                    )
+                )
+            )
+
+    def failures(self, tenant_id: str, *, include_resolved: bool, limit: int) -> list[JobFailure]:
+        """The tenant's failures, the latest first (open ones only unless ``include_resolved``)."""
+        query = select(job_failures).where(job_failures.c.tenant_id == tenant_id)
+        if not include_resolved:
+            query = query.where(job_failures.c.resolved_at.is_(None))
+        query = query.order_by(
+            job_failures.c.last_failed_at.desc(), job_failures.c.failure_id
+        ).limit(limit)
+        with self.engine.connect() as connection:
+            return [
+                JobFailure(
+                    failure_id=row.failure_id,
+                    tenant_id=row.tenant_id,
+                    step=row.step,
+                    code=row.code,
+                    message=row.message,
+                    first_failed_at=row.first_failed_at,
+                    last_failed_at=row.last_failed_at,
+                    attempts=row.attempts,
+                    resolved_at=row.resolved_at,
+                )
+                for row in connection.execute(query)
+            ]
