@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from rewardledger.config import Settings
 from rewardledger.domain.cycles import LedgerFilter
+from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason
 from rewardledger.http.app import create_app
 from rewardledger.ledger.engine import Ledger
@@ -25,6 +26,7 @@ from rewardledger.services.access import issue_key
 from rewardledger.storage.seed_views import (
     DEFAULT_SCHEMA,
     VIEW_NAMES,
+    check_schema_name,
     derived_schema,
     view_name,
     views_schema,
@@ -359,13 +361,23 @@ def test_every_view_refuses_writes_and_says_where_to_write(
     assert _rows(ledger, view, tenant_id, "tenant_id") == before
 
 
-def test_the_views_schema_is_rewards_beside_public_tables_and_derived_elsewhere(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_views_schema_is_rewards_beside_public_tables_and_derived_elsewhere() -> None:
     assert derived_schema("public") == DEFAULT_SCHEMA == "rewards"
     assert derived_schema("rl_test_1_ab") == "rl_test_1_ab_rewards"
+    with pytest.raises(ValidationError, match="REWARDLEDGER_SQL_SCHEMA 'Bad-Name'"):
+        check_schema_name("Bad-Name")
+    assert check_schema_name("reports_2") == "reports_2"
+
+
+def test_the_setting_names_the_views_schema(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDLEDGER_SQL_SCHEMA", "loyalty_reports")
+    with _engine(ledger).connect() as connection:
+        assert views_schema(connection) == "loyalty_reports"
     monkeypatch.setenv("REWARDLEDGER_SQL_SCHEMA", "Bad-Name")
-    assert Settings().sql_schema == "Bad-Name"
+    with _engine(ledger).connect() as connection, pytest.raises(ValidationError):
+        views_schema(connection)
 
 
 def test_on_postgresql_the_views_live_in_the_derived_schema_as_security_invoker(
