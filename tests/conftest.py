@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 
 from rewardledger.bootstrap import Ledger
+from rewardledger.storage.seed_views import derived_schema
 from tests.builders import FakeClock
 
 POSTGRES_URL = os.environ.get(
@@ -87,6 +88,11 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(_conninfo(POSTGRES_URL), autocommit=True) as connection:
             connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            # The seeds' views live beside it, in <schema>_rewards (storage.seed_views).
+            views = derived_schema(schema)
+            connection.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(views))
+            )
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 REWARDLEDGER_DATABASE_URL   sqlite:///./rewardledger.db (default) or postgresql://...
 REWARDLEDGER_ADMIN_TOKEN    enables POST /v1/tenants for the bearer of this token
 REWARDLEDGER_HOST / _PORT   where ``rewardledger serve`` listens (127.0.0.1:8000)
+REWARDLEDGER_SQL_SCHEMA     PostgreSQL schema of the seeds' views (migration 0005; see docs/sql.md)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    sql_schema: str | None = None
 
     @field_validator("database_url")
     @classmethod
