@@ -1,4 +1,4 @@
-"""The seeds' SQL names (migration 0005_seed_views) give what the services and the HTTP API
+"""The seeds' SQL names (migration 0006_seed_views) give what the services and the HTTP API
 give, on both engines; they refuse writes; ``validate_balance_integrity()`` lists what the
 points integrity check lists (PostgreSQL)."""
 

@@ -1,4 +1,4 @@
-"""Where the seeds' SQL names live: the read-only views of migration 0005_seed_views.
+"""Where the seeds' SQL names live: the read-only views of migration 0006_seed_views.
 
 Owns: the names of the six views and of ``validate_balance_integrity()``, and which schema
 (PostgreSQL) or name prefix (SQLite) they are created under. Protects: two installations in

@@ -1,7 +1,7 @@
 """The seeds' SQL names as read-only views, and ``validate_balance_integrity()`` (PostgreSQL).
 
-Revision ID: 0005_seed_views
-Revises: 0004_cycles
+Revision ID: 0006_seed_views
+Revises: 0005_job_failures
 Create Date: 2026-12-01
 
 ``fact_accumulations``, ``fact_balance_points``, ``v_ledger_summary``, ``user_redemptions``,
@@ -22,8 +22,8 @@ from alembic import op
 
 from rewardledger.storage.seed_views import INTEGRITY_FUNCTION, VIEW_NAMES, views_schema
 
-revision = "0005_seed_views"
-down_revision = "0004_cycles"
+revision = "0006_seed_views"
+down_revision = "0005_job_failures"
 branch_labels = None
 depends_on = None
 
