@@ -303,10 +303,21 @@ def entries(
     tenant: Tenant,
     limit: Annotated[int, typer.Option("--limit")] = PAGE_SIZE_DEFAULT,
     cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of a page.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD, included.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD, included.")] = None,
 ) -> None:
-    """The budget's journal entries, oldest first, a page at a time."""
+    """The budget's journal entries, newest first, a page at a time, optionally by date."""
     with ledger_of(ctx) as ledger:
-        _emit(budgets.entries(ledger, tenant, budget_id, limit=limit, cursor=cursor))
+        page = budgets.entries(
+            ledger,
+            tenant,
+            budget_id,
+            limit=limit,
+            cursor=cursor,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        _emit(page)
 
 
 @budget_app.command("alerts")

@@ -4,7 +4,7 @@ Owns: budgets, their periods' counters, reservations by reference, alerts and th
 of corrections. The money itself is in the core's accounts and journal: one account per
 (budget, period), so that the account's totals are the period's reserved and charged figures.
 Protects, at the database level: one reservation per (budget, reference); one alert per
-(budget, period, threshold) (so a threshold alerts once per period); corrections are
+(budget, period, alert key) (the key names the crossing, so a line alerts once per crossing); corrections are
 append-only (triggers in migration 0002_budgets).
 """
 

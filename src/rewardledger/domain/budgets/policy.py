@@ -26,6 +26,8 @@ from rewardledger.domain.money import format_minor
 from rewardledger.domain.validation import check_timeout
 
 DEFAULT_THRESHOLDS_PERCENT = (80, 95)
+# Seed 002: "Configurable alert thresholds (80% soft, 95% hard)".
+DEFAULT_SOFT_CAP_PERCENT = 80
 # Currencies every tenant may budget in without declaring the asset first (scale 2).
 BUILT_IN_CURRENCIES = ("USD", "ZWG")
 BUILT_IN_CURRENCY_SCALE = 2
@@ -113,6 +115,13 @@ class BudgetPolicy:
 
     def amount(self, minor: int) -> str:
         return format_minor(minor, self.scale)
+
+
+def default_soft_cap(hard_cap_minor: int) -> int:
+    """The soft cap of a budget created without one: 80 % of the hard cap, rounded down (at
+    least one minor unit). With whole minor units, ``used > floor(0.8 * cap)`` is exactly the
+    seed's ``balance > 0.8 * cap``."""
+    return max(1, hard_cap_minor * DEFAULT_SOFT_CAP_PERCENT // 100)
 
 
 def check_policy(

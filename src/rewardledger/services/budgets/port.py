@@ -121,6 +121,8 @@ class BudgetStore(Protocol):
         account_ids: Sequence[str],
         after: tuple[datetime, str] | None,
         limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[EntryRecord]: ...
 
 

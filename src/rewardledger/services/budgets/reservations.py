@@ -168,7 +168,7 @@ def _write_reservation(
         work.unit, work.tenant_id, policy.id, record.period, reserved_total_minor=held.amount_minor
     )
     used_after = figures.used + held.amount_minor
-    for due in alerts_due(policy, used_after):
+    for due in alerts_due(policy, figures.used, used_after, record.reserved_total):
         details = alert_payload(policy, used_after, held.amount_minor)
         _alert(store, work, policy.id, record.period, due, details | {"reference": held.reference})
     work.event("budget.reserved", policy.id, {"reference": held.reference})

@@ -15,6 +15,7 @@ from rewardledger.domain.budgets import (
     BUILT_IN_CURRENCY_SCALE,
     DEFAULT_THRESHOLDS_PERCENT,
     BudgetPolicy,
+    default_soft_cap,
     check_policy,
     policy_differences,
 )
@@ -48,7 +49,8 @@ def create_budget(
     """Create a budget; creating it again with the same values returns it unchanged.
 
     ``currency``: USD and ZWG are always available (created with 2 decimals on first use);
-    any other must be an asset the tenant created. ``soft_cap`` defaults to the hard cap.
+    any other must be an asset the tenant created. ``soft_cap`` defaults to 80 % of the hard
+    cap (the seed's "80% soft"), so the soft-cap alert fires with default settings.
     """
     check_budget_id(budget_id)
     code = asset_code(currency, "currency")
@@ -60,7 +62,7 @@ def create_budget(
         return None if text is None else parse_positive(text, scale, field=field)
 
     hard = parse_positive(hard_cap, scale, field="hard_cap")
-    soft = money(soft_cap, "soft_cap") or hard
+    soft = money(soft_cap, "soft_cap") or default_soft_cap(hard)
     cap_amount = money(member_cap_amount, "member_cap_amount")
     thresholds = tuple(alert_thresholds)
     chosen = check_policy(hard, soft, thresholds, period, rollover, cap_amount, member_cap_count)
