@@ -73,4 +73,6 @@ def test_points_is_a_reason_of_both_directions(
     ledger: Ledger, tenant_id: str, direction: str
 ) -> None:
     points.configure(ledger, tenant_id, "LUMIS")
-    assert (direction, "points") in {(r.direction.value, r.code) for r in points.reasons(ledger, tenant_id)}
+    assert (direction, "points") in {
+        (r.direction.value, r.code) for r in points.reasons(ledger, tenant_id)
+    }

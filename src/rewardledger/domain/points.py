@@ -54,18 +54,10 @@ class RedemptionState(StrEnum):
     EXPIRED = "expired"
 
 
-# The seed's reason codes (``dtype``), per direction. A tenant can add its own. ``points`` is
-# in both: the seed's gamification code earns with it (``award_gamification_lumis`` writes
-# ``'earn', 'points'``: lumis awarded by games and achievements) and redemptions spend with it.
-SEED_EARN_REASONS = (
-    "invoice",
-    "daily_game",
-    "streak",
-    "achievement",
-    "refund",
-    "ocr_refund",
-    "points",
-)
+# The seed's reason codes (``dtype``), per direction; a tenant can add its own. ``points`` is in
+# both: gamification earns with it (``'earn', 'points'``), redemptions spend with it.
+SEED_EARN_REASONS = ("invoice", "daily_game", "streak", "achievement", "refund", "ocr_refund")
+SEED_EARN_REASONS += ("points",)
 SEED_SPEND_REASONS = ("points", "ocr", "legacy_reward")
 REDEMPTION_SPEND_REASON = "points"
 REFUND_REASON = "refund"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rewardledger.domain.budgets.policy import AlertLevel, BudgetPolicy
+from rewardledger.domain.budgets.policy import AlertLevel, BudgetFunding, BudgetPolicy
 from rewardledger.domain.errors import (
     CurrencyMismatch,
     HardCapExceeded,
@@ -120,7 +120,8 @@ def check_reserve(
 ) -> Rejection | None:
     """Why a reserve of ``amount_minor`` must be refused now, or None (invariant 4).
 
-    Checked in this order: currency, hard cap, funds, member caps; the first that fails wins.
+    Checked in this order: currency, hard cap, funds (only of a prefunded budget: an
+    on-demand one draws what it lacks), member caps; the first that fails wins.
     """
     amount = policy.amount(amount_minor)
     mismatch = currency_mismatch(policy, currency, "reserve")
@@ -136,7 +137,7 @@ def check_reserve(
             used=policy.amount(figures.used),
             hard_cap=policy.amount(policy.hard_cap_minor),
         )
-    if amount_minor > figures.available:
+    if amount_minor > figures.available and policy.funding is BudgetFunding.PREFUNDED:
         return InsufficientFunds(
             f"Budget {policy.id!r} has {policy.amount(figures.available)} available in this "
             f"period; reserving {amount} needs a top-up first.",

@@ -43,6 +43,7 @@ from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPend
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.budgets.funding import draw_on_demand
 from rewardledger.services.budgets.periods import current_period, figures_of, lock
 from rewardledger.services.budgets.port import BudgetStore, store_of
 from rewardledger.services.budgets.setup import get_budget
@@ -149,7 +150,9 @@ def _write_reservation(
     timeout_seconds: int | None,
 ) -> ReservationView:
     """The write of an accepted reserve: the pending transfer, the reservation, the period's
-    reserved total and the alerts its new usage calls for."""
+    reserved total and the alerts its new usage calls for (an on-demand budget first draws
+    what available lacks)."""
+    draw_on_demand(store, work, policy, record, figures, held.reference, held.amount_minor)
     request = TransferRequest(
         id=held.transfer_id,
         debit_account_id=record.account_id,
