@@ -173,7 +173,11 @@ def test_reset_schedule_and_on_demand_reset(
     assert budgets.reset_schedule(ledger, tenant_id, "m").should_reset
 
     done = budgets.reset_budget(ledger, tenant_id, "r", idempotency_key="reset-1", rollover=True)
-    assert (done.period, done.previous_period, done.rolled_in) == ("rolling.r1", "rolling", "300.00")
+    assert (done.period, done.previous_period, done.rolled_in) == (
+        "rolling.r1",
+        "rolling",
+        "300.00",
+    )
     assert budgets.reset_budget(ledger, tenant_id, "r", idempotency_key="reset-1").replayed
     budgets.reserve(ledger, tenant_id, "r", reference="x", amount="50.00", currency="USD")
     u = budgets.utilization(ledger, tenant_id, "r")
@@ -193,9 +197,7 @@ def test_reset_schedule_and_on_demand_reset(
         budgets.reset_budgets(ledger, tenant_id, "weekly", idempotency_key="w")
 
 
-def test_fix_discrepancy_recomputes_a_tampered_period_total(
-    ledger: Ledger, tenant_id: str
-) -> None:
+def test_fix_discrepancy_recomputes_a_tampered_period_total(ledger: Ledger, tenant_id: str) -> None:
     # Seed 002, FixDiscrepancy: "Manually correct balance discrepancies", "Updates balance",
     # "Requires manual review notes", "Logs correction with warning level".
     budgets.create_budget(ledger, tenant_id, "b", currency="USD", hard_cap="1000.00")
@@ -225,11 +227,14 @@ def test_fix_discrepancy_recomputes_a_tampered_period_total(
     replay = budgets.fix_discrepancies(
         ledger, tenant_id, "b", note="tampered in ticket 42", actor="ops", idempotency_key="f1"
     )
-    assert replay.replayed and [f.figure for f in replay.fixed] == ["funded", "reserved_total"]
+    assert replay.replayed
+    assert [f.figure for f in replay.fixed] == ["funded", "reserved_total"]
     warned = [a for a in budgets.alerts(ledger, tenant_id) if a.kind == "discrepancy_fixed"]
     assert [(a.level, a.details["note"]) for a in warned] == [("warning", "tampered in ticket 42")]
     with pytest.raises(ValidationError):
-        budgets.fix_discrepancies(ledger, tenant_id, "b", note=" ", actor="ops", idempotency_key="f2")
+        budgets.fix_discrepancies(
+            ledger, tenant_id, "b", note=" ", actor="ops", idempotency_key="f2"
+        )
     # The audit trail is append-only.
     with pytest.raises(DBAPIError), engine.begin() as connection:
         connection.execute(text("DELETE FROM budget_fixes"))

@@ -167,6 +167,7 @@ def create_budget(body: BudgetCreate, ledger: LedgerDep, principal: TenantAdmin)
         rollover=body.rollover,
         member_cap_amount=body.member_cap_amount,
         member_cap_count=body.member_cap_count,
+        funding=body.funding,
     )
     return BudgetPublic.of(policy)
 
