@@ -107,3 +107,24 @@ def test_entries_list_the_budgets_journal(cli: Cli, tenant: str) -> None:
     _set_up(cli, tenant)
     page = _ok(cli, "budget", "entries", "spring", "-t", tenant)
     assert [e["entry_type"] for e in page["entries"]] == ["fund"]  # type: ignore[attr-defined]
+
+
+def test_the_seeds_budget_commands(cli: Cli, tenant: str) -> None:
+    assert cli("tenant", "create", tenant, "--timezone", "Africa/Harare").exit_code == 0
+    created = _ok(cli, "budget", "create", "b", "-t", tenant, "--currency", "USD",
+                  "--hard-cap", "100.00", "--funding", "on_demand")  # fmt: skip
+    assert (created["funding"], created["soft_cap"]) == ("on_demand", "80.00")
+    _ok(cli, "budget", "reserve", "b", "r1", "90.00", "-t", tenant, "--currency", "USD")
+    assert _ok(cli, "budget", "utilization", "b", "-t", tenant)["seed_balance"] == "90.00"
+    entries = _ok(cli, "budget", "entries", "b", "-t", tenant, "--from", "2000-01-01")
+    assert [e["entry_type"] for e in entries["entries"]] == ["reserve", "fund"]  # type: ignore[index]
+    schedule = _ok(cli, "budget", "reset-schedule", "b", "-t", tenant)
+    assert schedule["period_type"] == "monthly"
+    reset = _ok(cli, "budget", "reset", "b", "-t", tenant, "--key", "k1")
+    assert reset["replayed"] is False
+    summary = _ok(cli, "budget", "reset-all", "-t", tenant, "--period-type", "monthly",
+                  "--key", "k2")  # fmt: skip
+    assert summary["budgets_reset"] == 1
+    fixed = _ok(cli, "budget", "fix", "b", "-t", tenant, "--note", "checked", "--key", "f1")
+    assert fixed["fixed"] == []
+    assert cli("budget", "fix", "b", "-t", tenant, "--note", " ", "--key", "f2").exit_code == 2

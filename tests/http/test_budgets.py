@@ -111,3 +111,47 @@ def test_entries_are_paged_with_a_cursor(api: Api) -> None:
 
 def test_an_unknown_budget_is_not_found(api: Api) -> None:
     assert_problem(api.get("/budgets/ghost"), 404, "not_found")
+
+
+def test_the_seeds_budget_meanings_over_http(api: Api) -> None:
+    # Seed 003: "balance is reserved/charged amounts", caps without any top-up.
+    body = {"id": "seedb", "currency": "USD", "hard_cap": "1000.00", "funding": "on_demand"}
+    created = api.post("/budgets", body, role="admin")
+    assert created.status_code == 201, created.text
+    assert (created.json()["funding"], created.json()["soft_cap"]) == ("on_demand", "800.00")
+    reserve = {"reference": "iss-1", "amount": "900.00", "currency": "USD"}
+    assert api.post("/budgets/seedb/reservations", reserve).status_code == 201
+    u = api.get("/budgets/seedb/utilization").json()
+    assert (u["seed_balance"], u["seed_available"], u["total_funded"]) == (
+        "900.00",
+        "100.00",
+        "900.00",
+    )
+    kinds = sorted(a["kind"] for a in api.get("/alerts?budget_id=seedb").json()["alerts"])
+    assert kinds == ["hard_cap_approaching", "soft_cap_exceeded"]
+    newest = api.get("/budgets/seedb/entries?from=2000-01-01").json()["entries"]
+    assert [e["transfer_id"] for e in newest] == [
+        "budget:seedb:res:iss-1",
+        "budget:seedb:draw:iss-1",
+    ]
+    assert_problem(api.get("/budgets/seedb/entries?from=2026-13-01"), 422, "validation_error")
+
+    schedule = api.get("/budgets/seedb/reset-schedule").json()
+    assert (schedule["period_type"], schedule["should_reset"]) == ("monthly", False)
+    reset = api.post("/budgets/seedb/reset", {}, headers={"Idempotency-Key": "rs-1"})
+    assert reset.status_code == 201, reset.text
+    again = api.post("/budgets/seedb/reset", {}, headers={"Idempotency-Key": "rs-1"})
+    assert (again.status_code, again.json()["period"]) == (200, reset.json()["period"])
+    assert api.get("/budgets/seedb/utilization").json()["used"] == "0.00"
+    every = api.post("/budgets/reset", {"period_type": "monthly", "idempotency_key": "all-1"})
+    assert every.status_code == 201, every.text
+    assert every.json()["budgets_reset"] == 1
+    assert_problem(api.post("/budgets/seedb/reset", {}), 422, "validation_error")
+
+    fixed = api.post("/budgets/seedb/fix", {"note": "checked"}, headers={"Idempotency-Key": "f"})
+    assert_problem(fixed, 403, "forbidden")
+    fixed = api.post(
+        "/budgets/seedb/fix", {"note": "checked"}, headers={"Idempotency-Key": "f"}, role="admin"
+    )
+    assert fixed.status_code == 201, fixed.text
+    assert (fixed.json()["fixed"], fixed.json()["remaining"]) == ([], [])

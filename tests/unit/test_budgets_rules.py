@@ -103,13 +103,16 @@ def test_member_caps_count_amount_and_number() -> None:
     assert (by_amount.context["cap"], by_count.context["cap"]) == ("amount", "count")
 
 
-def test_alerts_are_due_above_the_soft_cap_and_at_each_threshold() -> None:
+def test_alerts_are_due_when_used_crosses_the_soft_cap_and_each_threshold() -> None:
     policy = _policy()
-    assert alerts_due(policy, 700_000) == []
-    assert [a.key for a in alerts_due(policy, 700_001)] == ["soft_cap"]
-    due = alerts_due(policy, 950_000)
-    assert [a.key for a in due] == ["soft_cap", "threshold:80", "threshold:95"]
+    assert alerts_due(policy, 0, 700_000, 0) == []
+    assert [a.key for a in alerts_due(policy, 0, 700_001, 0)] == ["soft_cap:0"]
+    due = alerts_due(policy, 0, 950_000, 5)
+    assert [a.key for a in due] == ["soft_cap:5", "threshold:80:5", "threshold:95:5"]
     assert [a.level.value for a in due] == ["warning", "warning", "critical"]
+    # Staying above a line alerts nothing; only the line crossed now is due.
+    assert alerts_due(policy, 700_001, 800_000, 9)[0].key == "threshold:80:9"
+    assert alerts_due(policy, 950_000, 960_000, 9) == []
 
 
 def test_percent_is_rounded_down_to_two_decimals() -> None:

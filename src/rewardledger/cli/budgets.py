@@ -61,6 +61,7 @@ def _policy_json(policy: BudgetPolicy) -> dict[str, Any]:
         "rollover": policy.rollover,
         "member_cap_amount": None if cap is None else policy.amount(cap),
         "member_cap_count": policy.member_cap_count,
+        "funding": policy.funding.value,
         "created_at": policy.created_at.isoformat(),
     }
 
@@ -86,6 +87,12 @@ def create(
     ] = False,
     member_cap_amount: Annotated[str | None, typer.Option("--member-cap-amount")] = None,
     member_cap_count: Annotated[int | None, typer.Option("--member-cap-count")] = None,
+    funding: Annotated[
+        str,
+        typer.Option(
+            "--funding", help="prefunded (top up first) or on_demand (capped, not pre-funded)."
+        ),
+    ] = "prefunded",
 ) -> None:
     """Define a budget (the same definition again is a no-op)."""
     with ledger_of(ctx) as ledger:
@@ -102,6 +109,7 @@ def create(
             rollover=rollover,
             member_cap_amount=member_cap_amount,
             member_cap_count=member_cap_count,
+            funding=funding,
         )
         output.emit_json(_policy_json(policy))
 
@@ -222,6 +230,75 @@ def correct(
         )
 
 
+@budget_app.command("fix")
+def fix(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    tenant: Tenant,
+    note: Annotated[str, typer.Option("--note", help="Why (mandatory).")],
+    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    actor: Annotated[str | None, typer.Option("--actor", help="Who [default: OS user].")] = None,
+) -> None:
+    """Set the period totals reconciliation finds wrong back to the journal's, audited."""
+    with ledger_of(ctx) as ledger:
+        who = actor if actor is not None else os_user()
+        _emit(
+            budgets.fix_discrepancies(
+                ledger, tenant, budget_id, note=note, actor=who, idempotency_key=key
+            )
+        )
+
+
+Rollover = Annotated[
+    bool | None,
+    typer.Option(
+        "--rollover/--no-rollover",
+        help="Move earlier periods' available funds in [default: the budget's setting].",
+    ),
+]
+
+
+@budget_app.command("reset")
+def reset(
+    ctx: typer.Context,
+    budget_id: BudgetId,
+    tenant: Tenant,
+    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    rollover: Rollover = None,
+) -> None:
+    """Reset the budget now: a new period opens and used starts at zero."""
+    with ledger_of(ctx) as ledger:
+        _emit(
+            budgets.reset_budget(ledger, tenant, budget_id, idempotency_key=key, rollover=rollover)
+        )
+
+
+@budget_app.command("reset-all")
+def reset_all(
+    ctx: typer.Context,
+    tenant: Tenant,
+    period_type: Annotated[
+        str, typer.Option("--period-type", help="rolling, monthly, quarterly or yearly.")
+    ],
+    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    rollover: Rollover = None,
+) -> None:
+    """Reset every budget of one period type now, each on its own."""
+    with ledger_of(ctx) as ledger:
+        _emit(
+            budgets.reset_budgets(
+                ledger, tenant, period_type, idempotency_key=key, rollover=rollover
+            )
+        )
+
+
+@budget_app.command("reset-schedule")
+def reset_schedule(ctx: typer.Context, budget_id: BudgetId, tenant: Tenant) -> None:
+    """When the calendar next resets the budget, and whether a reset is due now."""
+    with ledger_of(ctx) as ledger:
+        _emit(budgets.reset_schedule(ledger, tenant, budget_id))
+
+
 @budget_app.command("utilization")
 def utilization(
     ctx: typer.Context,
@@ -303,10 +380,21 @@ def entries(
     tenant: Tenant,
     limit: Annotated[int, typer.Option("--limit")] = PAGE_SIZE_DEFAULT,
     cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of a page.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD, included.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD, included.")] = None,
 ) -> None:
-    """The budget's journal entries, oldest first, a page at a time."""
+    """The budget's journal entries, newest first, a page at a time, optionally by date."""
     with ledger_of(ctx) as ledger:
-        _emit(budgets.entries(ledger, tenant, budget_id, limit=limit, cursor=cursor))
+        page = budgets.entries(
+            ledger,
+            tenant,
+            budget_id,
+            limit=limit,
+            cursor=cursor,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        _emit(page)
 
 
 @budget_app.command("alerts")

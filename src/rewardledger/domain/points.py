@@ -54,8 +54,10 @@ class RedemptionState(StrEnum):
     EXPIRED = "expired"
 
 
-# The seed's reason codes (``dtype``), per direction. A tenant can add its own.
-SEED_EARN_REASONS = ("invoice", "daily_game", "streak", "achievement", "refund", "ocr_refund")
+# The seed's reason codes (``dtype``), per direction; a tenant can add its own. ``points`` is in
+# both: gamification earns with it (``'earn', 'points'``), redemptions spend with it.
+SEED_EARN_REASONS: tuple[str, ...] = ("invoice", "daily_game", "streak", "achievement")
+SEED_EARN_REASONS += ("refund", "ocr_refund", "points")
 SEED_SPEND_REASONS = ("points", "ocr", "legacy_reward")
 REDEMPTION_SPEND_REASON = "points"
 REFUND_REASON = "refund"

@@ -31,6 +31,7 @@ from rewardledger.http import problems
 from rewardledger.http.routes import (
     accounts,
     assets,
+    budget_periods,
     budgets,
     cashback,
     cycles,
@@ -110,6 +111,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         transfers,
         integrity,
         jobs,
+        budget_periods,
         budgets,
         points,
         redemptions,

@@ -46,6 +46,15 @@ class BudgetCreate(CreateModel):
     rollover: StrictBool = False
     member_cap_amount: DecimalString | None = None
     member_cap_count: Annotated[StrictInt, Field(ge=1)] | None = None
+    funding: Annotated[
+        StrictStr,
+        Field(
+            max_length=16,
+            description="prefunded: reserves need a top-up first; on_demand: capped but not "
+            "pre-funded, a reserve draws what it needs from the tenant's funding account.",
+            json_schema_extra={"enum": ["prefunded", "on_demand"]},
+        ),
+    ] = "prefunded"
 
 
 class BudgetPublic(BaseModel):
@@ -59,6 +68,7 @@ class BudgetPublic(BaseModel):
     rollover: bool
     member_cap_amount: str | None
     member_cap_count: int | None
+    funding: str
     created_at: datetime
 
     @classmethod
@@ -75,6 +85,7 @@ class BudgetPublic(BaseModel):
             rollover=policy.rollover,
             member_cap_amount=None if cap is None else policy.amount(cap),
             member_cap_count=policy.member_cap_count,
+            funding=policy.funding.value,
             created_at=policy.created_at,
         )
 
@@ -175,6 +186,13 @@ class UtilizationPublic(_Public):
     utilization_percent: str
     soft_cap_exceeded: bool
     hard_cap_approaching: bool
+    funding: str
+    seed_balance: str = Field(description="The seeds' balance: reserved + charged (= used).")
+    seed_available: str = Field(description="hard_cap - seed_balance, as the seeds' cap check.")
+    total_funded: str
+    total_reserved: str
+    total_charged: str
+    total_released: str
 
 
 class DiscrepancyPublic(_Public):
@@ -250,3 +268,74 @@ class AlertPublic(_Public):
 
 class AlertsPublic(BaseModel):
     alerts: list[AlertPublic]
+
+
+class ResetCreate(CreateModel):
+    rollover: StrictBool | None = Field(
+        default=None,
+        description="Move earlier periods' available funds in (default: the budget's).",
+    )
+    idempotency_key: Reference | None = None
+
+
+class ResetAllCreate(ResetCreate):
+    period_type: Annotated[
+        StrictStr,
+        Field(
+            max_length=16, json_schema_extra={"enum": ["rolling", "monthly", "quarterly", "yearly"]}
+        ),
+    ]
+
+
+class ResetPublic(_Public):
+    budget_id: str
+    period: str
+    previous_period: str | None
+    rolled_in: str
+    reset_key: str
+    replayed: bool
+
+
+class ResetFailurePublic(_Public):
+    budget_id: str
+    code: str
+    message: str
+
+
+class ResetSummaryPublic(_Public):
+    period_type: str
+    budgets_reset: int
+    budgets_failed: int
+    results: list[ResetPublic]
+    failures: list[ResetFailurePublic]
+
+
+class ResetSchedulePublic(_Public):
+    budget_id: str
+    period_type: str
+    current_period: str | None
+    period_now: str
+    next_reset_at: datetime | None
+    should_reset: bool
+
+
+class FixCreate(CreateModel):
+    note: Annotated[StrictStr, Field(min_length=1, max_length=BUDGET_NOTE_LENGTH_MAX)]
+    idempotency_key: Reference | None = None
+
+
+class FixedFigurePublic(_Public):
+    period: str
+    figure: str
+    before: str
+    after: str
+
+
+class FixPublic(_Public):
+    budget_id: str
+    fix_key: str
+    note: str
+    actor: str
+    fixed: list[FixedFigurePublic]
+    remaining: list[DiscrepancyPublic]
+    replayed: bool

@@ -4,8 +4,8 @@ Owns: budgets, their periods' counters, reservations by reference, alerts and th
 of corrections. The money itself is in the core's accounts and journal: one account per
 (budget, period), so that the account's totals are the period's reserved and charged figures.
 Protects, at the database level: one reservation per (budget, reference); one alert per
-(budget, period, threshold) (so a threshold alerts once per period); corrections are
-append-only (triggers in migration 0002_budgets).
+(budget, period, alert key) (the key names the crossing, so a line alerts once per
+crossing); corrections and fixes are append-only (triggers in migrations 0002 and 0005).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from sqlalchemy import (
     Column,
     ForeignKeyConstraint,
     Index,
+    String,
+    text,
 )
 
 from rewardledger.domain.limits import (
@@ -46,6 +48,7 @@ budgets = tenant_table(
     bigint("member_cap_count", nullable=True),
     string("current_period", PERIOD_KEY_LENGTH_MAX, nullable=True),
     instant("created_at"),
+    Column("funding", String(16), nullable=False, server_default=text("'prefunded'")),
     ForeignKeyConstraint(["tenant_id", "currency"], ["assets.tenant_id", "assets.code"]),
     CheckConstraint(
         "hard_cap_minor > 0 AND soft_cap_minor > 0 AND soft_cap_minor <= hard_cap_minor",
@@ -66,6 +69,7 @@ budget_periods = tenant_table(
     counter("reversed_charges_minor"),
     counter("reserved_total_minor"),
     counter("rollovers_count"),
+    string("reset_key", BUDGET_REFERENCE_LENGTH_MAX, nullable=True),
     ForeignKeyConstraint(["tenant_id", "budget_id"], ["budgets.tenant_id", "budgets.budget_id"]),
 )
 
@@ -108,4 +112,18 @@ budget_corrections = tenant_table(
     string("actor", NAME_LENGTH_MAX),
     instant("created_at"),
     Index("ix_budget_corrections_reverses", "tenant_id", "reverses_id"),
+)
+
+# The audit trail of fixes of a period's counters (append-only: migration 0005).
+budget_fixes = tenant_table(
+    "budget_fixes",
+    key("budget_id", BUDGET_ID_LENGTH_MAX),
+    key("fix_key", BUDGET_REFERENCE_LENGTH_MAX),
+    key("period", PERIOD_KEY_LENGTH_MAX),
+    key("figure", 32),
+    bigint("before_minor"),
+    bigint("after_minor"),
+    string("note", BUDGET_NOTE_LENGTH_MAX),
+    string("actor", NAME_LENGTH_MAX),
+    instant("created_at"),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rewardledger.domain.budgets.policy import AlertLevel, BudgetPolicy
+from rewardledger.domain.budgets.policy import AlertLevel, BudgetFunding, BudgetPolicy
 from rewardledger.domain.errors import (
     CurrencyMismatch,
     HardCapExceeded,
@@ -120,7 +120,8 @@ def check_reserve(
 ) -> Rejection | None:
     """Why a reserve of ``amount_minor`` must be refused now, or None (invariant 4).
 
-    Checked in this order: currency, hard cap, funds, member caps; the first that fails wins.
+    Checked in this order: currency, hard cap, funds (only of a prefunded budget: an
+    on-demand one draws what it lacks), member caps; the first that fails wins.
     """
     amount = policy.amount(amount_minor)
     mismatch = currency_mismatch(policy, currency, "reserve")
@@ -136,7 +137,7 @@ def check_reserve(
             used=policy.amount(figures.used),
             hard_cap=policy.amount(policy.hard_cap_minor),
         )
-    if amount_minor > figures.available:
+    if amount_minor > figures.available and policy.funding is BudgetFunding.PREFUNDED:
         return InsufficientFunds(
             f"Budget {policy.id!r} has {policy.amount(figures.available)} available in this "
             f"period; reserving {amount} needs a top-up first.",
@@ -166,7 +167,7 @@ def check_reserve(
 
 @dataclass(frozen=True, slots=True)
 class AlertDue:
-    """An alert a change calls for; ``key`` makes it once per (budget, period)."""
+    """An alert a change calls for; ``key`` makes it once per (budget, period, crossing)."""
 
     key: str
     kind: str
@@ -174,17 +175,29 @@ class AlertDue:
     threshold_percent: int | None
 
 
-def alerts_due(policy: BudgetPolicy, used_after: int) -> list[AlertDue]:
-    """Every alert the budget's state after a reserve calls for. Each has a key that is
-    unique per period, so writing them "if absent" alerts once per threshold and period."""
+def alerts_due(
+    policy: BudgetPolicy, used_before: int, used_after: int, crossing: int
+) -> list[AlertDue]:
+    """The alerts a reserve that takes used from ``used_before`` to ``used_after`` calls for:
+    one per line it crosses upwards (the seed's rule: ``newBalance > SoftCap`` for the soft
+    cap, ``balance >= threshold`` of the hard cap for each threshold). A reserve that stays
+    above a line alerts nothing; after used falls back below it (a release, an expiry, a
+    smaller charge), crossing it again alerts again. ``crossing`` tells two crossings of one
+    period apart in the alert's key: the period's reserved total before this reserve, which
+    grows with every reserve, so each crossing's key is new and a replayed unit's the same."""
     due: list[AlertDue] = []
-    if used_after > policy.soft_cap_minor:
-        due.append(AlertDue("soft_cap", "soft_cap_exceeded", AlertLevel.WARNING, None))
+    if used_before <= policy.soft_cap_minor < used_after:
+        due.append(AlertDue(f"soft_cap:{crossing}", "soft_cap_exceeded", AlertLevel.WARNING, None))
     top = max(policy.thresholds_percent)
     for threshold in sorted(policy.thresholds_percent):
-        if used_after * 100 >= threshold * policy.hard_cap_minor:
+        line = threshold * policy.hard_cap_minor
+        if used_before * 100 < line <= used_after * 100:
             level = AlertLevel.CRITICAL if threshold == top else AlertLevel.WARNING
-            due.append(AlertDue(f"threshold:{threshold}", "hard_cap_approaching", level, threshold))
+            due.append(
+                AlertDue(
+                    f"threshold:{threshold}:{crossing}", "hard_cap_approaching", level, threshold
+                )
+            )
     return due
 
 

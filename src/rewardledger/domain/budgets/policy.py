@@ -26,6 +26,8 @@ from rewardledger.domain.money import format_minor
 from rewardledger.domain.validation import check_timeout
 
 DEFAULT_THRESHOLDS_PERCENT = (80, 95)
+# Seed 002: "Configurable alert thresholds (80% soft, 95% hard)".
+DEFAULT_SOFT_CAP_PERCENT = 80
 # Currencies every tenant may budget in without declaring the asset first (scale 2).
 BUILT_IN_CURRENCIES = ("USD", "ZWG")
 BUILT_IN_CURRENCY_SCALE = 2
@@ -48,6 +50,21 @@ class BudgetPeriod(StrEnum):
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
     YEARLY = "yearly"
+
+
+class BudgetFunding(StrEnum):
+    """Where a reserve's money comes from. ``prefunded``: the period's top-ups (a reserve
+    above available is ``insufficient_funds``). ``on_demand``: capped but not pre-funded, as
+    the seeds' budgets are: a reserve draws what available lacks from the tenant's funding
+    account (a visible ``fund`` entry), so only the hard cap refuses it (the seed's
+    ``ErrInsufficientFunds`` is that hard-cap refusal)."""
+
+    PREFUNDED = "prefunded"
+    ON_DEMAND = "on_demand"
+
+
+# A period opened by an on-demand reset is named "<calendar period>.r<n>" ("2026-03.r1").
+RESET_MARK = ".r"
 
 
 class AlertLevel(StrEnum):
@@ -93,6 +110,42 @@ def period_key(period: BudgetPeriod, instant: datetime, zone: ZoneInfo) -> str:
     return "rolling"
 
 
+def current_key(policy: BudgetPolicy, instant: datetime, zone: ZoneInfo) -> str:
+    """The period a write at ``instant`` goes to: the calendar period (``period_key``), or the
+    segment of it an on-demand reset opened last ("2026-03.r2")."""
+    base = period_key(policy.period, instant, zone)
+    current = policy.current_period
+    if current is not None and current.startswith(base + RESET_MARK):
+        return current
+    return base
+
+
+def reset_segment(policy: BudgetPolicy, instant: datetime, zone: ZoneInfo) -> str:
+    """The period an on-demand reset at ``instant`` opens: the calendar period when it is not
+    open yet (the reset the calendar would do anyway), else its next segment."""
+    base = period_key(policy.period, instant, zone)
+    current = policy.current_period
+    if current is None or not (current == base or current.startswith(base + RESET_MARK)):
+        return base
+    number = 0 if current == base else int(current[len(base) + len(RESET_MARK) :])
+    return f"{base}{RESET_MARK}{number + 1}"
+
+
+def next_reset_at(period: BudgetPeriod, instant: datetime, zone: ZoneInfo) -> datetime | None:
+    """When the calendar next starts a new period (seed 002's ``GetNextResetDate``): the first
+    instant of the next month, quarter or year on the tenant's calendar; None when rolling."""
+    local = instant.astimezone(zone)
+    if period is BudgetPeriod.ROLLING:
+        return None
+    if period is BudgetPeriod.YEARLY:
+        year, month = local.year + 1, 1
+    else:
+        step = 1 if period is BudgetPeriod.MONTHLY else 3
+        first = local.month if step == 1 else (local.month - 1) // 3 * 3 + 1
+        year, month = local.year + (first + step - 1) // 12, (first + step - 1) % 12 + 1
+    return datetime(year, month, 1, tzinfo=zone)
+
+
 @dataclass(frozen=True, slots=True)
 class BudgetPolicy:
     """A budget's definition. Amounts in minor units of ``currency`` (scale ``scale``)."""
@@ -110,9 +163,30 @@ class BudgetPolicy:
     member_cap_amount_minor: int | None
     member_cap_count: int | None
     created_at: datetime
+    funding: BudgetFunding = BudgetFunding.PREFUNDED
+    # The period its last write opened (state, not definition: not in POLICY_FIELDS).
+    current_period: str | None = None
 
     def amount(self, minor: int) -> str:
         return format_minor(minor, self.scale)
+
+
+def default_soft_cap(hard_cap_minor: int) -> int:
+    """The soft cap of a budget created without one: 80 % of the hard cap, rounded down (at
+    least one minor unit). With whole minor units, ``used > floor(0.8 * cap)`` is exactly the
+    seed's ``balance > 0.8 * cap``."""
+    return max(1, hard_cap_minor * DEFAULT_SOFT_CAP_PERCENT // 100)
+
+
+def check_funding(value: object) -> BudgetFunding:
+    try:
+        return BudgetFunding(str(value))
+    except ValueError:
+        raise ValidationError(
+            "funding must be prefunded (reserves need a top-up first) or on_demand (capped but "
+            "not pre-funded: reserves draw from the tenant's funding account).",
+            field="funding",
+        ) from None
 
 
 def check_policy(
@@ -176,6 +250,7 @@ POLICY_FIELDS = (
     "rollover",
     "member_cap_amount_minor",
     "member_cap_count",
+    "funding",
 )
 
 
@@ -218,6 +293,11 @@ def period_account(budget: str, period: str) -> str:
 
 def fund_id(budget: str, key: str) -> str:
     return f"budget:{budget}:fund:{key}"
+
+
+def draw_id(budget: str, reference_text: str) -> str:
+    """The fund transfer an on-demand budget's reserve ``reference_text`` draws with."""
+    return f"budget:{budget}:draw:{reference_text}"
 
 
 def reserve_id(budget: str, reference_text: str) -> str:

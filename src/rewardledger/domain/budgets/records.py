@@ -31,6 +31,7 @@ class PeriodRecord:
     reversed_charges: int
     reserved_total: int
     rollovers_count: int
+    reset_key: str | None = None  # the idempotency key of the on-demand reset that opened it
 
     def figures(self, credits_posted: int, debits_posted: int, debits_pending: int) -> Figures:
         return figures_from_account(
@@ -88,6 +89,23 @@ class CorrectionRecord:
     period: str
     reverses_id: str
     amount_minor: int
+    note: str
+    actor: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FixRecord:
+    """One counter of a period set back to what the journal says (seed 002's
+    ``FixDiscrepancy``), with who did it and why: a row of the append-only audit trail."""
+
+    tenant_id: str
+    budget_id: str
+    fix_key: str
+    period: str
+    figure: str
+    before_minor: int
+    after_minor: int
     note: str
     actor: str
     created_at: datetime

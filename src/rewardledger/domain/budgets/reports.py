@@ -50,6 +50,20 @@ def report_window(
     return _local_start(start, zone), _local_start(end, zone)
 
 
+def entries_window(
+    date_from: str | None, date_to: str | None, zone: tzinfo
+) -> tuple[datetime | None, datetime | None]:
+    """[start, end) of a ledger entries list: ``date_from`` and ``date_to`` are dates
+    (YYYY-MM-DD) on the tenant's calendar, both included, each optional (open-ended)."""
+    start = None if date_from is None else _local_start(_date(date_from, "from"), zone)
+    end = None
+    if date_to is not None:
+        end = _local_start(_date(date_to, "to") + timedelta(days=1), zone)
+    if start is not None and end is not None and end <= start:
+        raise ValidationError("to is before from.", field="to")
+    return start, end
+
+
 def _date(text: object, field_name: str) -> date:
     try:
         if not isinstance(text, str) or len(text) != 10:

@@ -167,6 +167,7 @@ def create_budget(body: BudgetCreate, ledger: LedgerDep, principal: TenantAdmin)
         rollover=body.rollover,
         member_cap_amount=body.member_cap_amount,
         member_cap_count=body.member_cap_count,
+        funding=body.funding,
     )
     return BudgetPublic.of(policy)
 
@@ -366,9 +367,21 @@ def entries(
     principal: Reader,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
 ) -> EntriesPublic:
-    """The budget's journal entries, oldest first; pass ``next_cursor`` back for the next page."""
-    page = budgets.entries(ledger, principal.tenant_id, bid, limit=limit, cursor=cursor)
+    """The budget's journal entries, newest first, created from ``from`` to ``to`` (dates on
+    the tenant's calendar, both included, each optional); pass ``next_cursor`` back for the
+    next page."""
+    page = budgets.entries(
+        ledger,
+        principal.tenant_id,
+        bid,
+        limit=limit,
+        cursor=cursor,
+        date_from=date_from,
+        date_to=date_to,
+    )
     return EntriesPublic.model_validate(page)
 
 

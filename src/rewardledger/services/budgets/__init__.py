@@ -39,6 +39,7 @@ from rewardledger.services.budgets.corrections import (
 from rewardledger.services.budgets.entries import (
     entries,
 )
+from rewardledger.services.budgets.fixes import fix_discrepancies
 from rewardledger.services.budgets.funding import (
     topup,
 )
@@ -67,6 +68,7 @@ from rewardledger.services.budgets.reservations import (
     release,
     reserve,
 )
+from rewardledger.services.budgets.resets import reset_budget, reset_budgets, reset_schedule
 from rewardledger.services.budgets.setup import (
     create_budget,
     get_budget,
@@ -75,12 +77,16 @@ from rewardledger.services.budgets.setup import (
 from rewardledger.services.budgets.views import (
     AlertView,
     BudgetEntry,
+    BudgetFix,
     BudgetReconciliation,
     BudgetReport,
     CorrectionView,
     Discrepancy,
     EntriesPage,
     ReservationView,
+    ResetResult,
+    ResetSchedule,
+    ResetSummary,
     TenantReconciliation,
     TopupResult,
     Utilization,
@@ -92,6 +98,7 @@ __all__ = [
     "STORE",
     "AlertView",
     "BudgetEntry",
+    "BudgetFix",
     "BudgetReconciliation",
     "BudgetReport",
     "BudgetStore",
@@ -99,6 +106,9 @@ __all__ = [
     "Discrepancy",
     "EntriesPage",
     "ReservationView",
+    "ResetResult",
+    "ResetSchedule",
+    "ResetSummary",
     "TenantReconciliation",
     "TopupResult",
     "Utilization",
@@ -108,6 +118,7 @@ __all__ = [
     "corrections",
     "create_budget",
     "entries",
+    "fix_discrepancies",
     "funding_account",
     "get_budget",
     "get_reservation",
@@ -121,6 +132,9 @@ __all__ = [
     "report_window",
     "reports_csv",
     "reserve",
+    "reset_budget",
+    "reset_budgets",
+    "reset_schedule",
     "run_due",
     "tenant_report",
     "topup",

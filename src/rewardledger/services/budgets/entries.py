@@ -1,7 +1,8 @@
 """A budget's journal entries, a page at a time.
 
-Owns the entries list: the journal rows touching the budget's period accounts, oldest first,
-by keyset pagination on (created_at, transfer_id) with the one opaque cursor codec
+Owns the entries list: the journal rows touching the budget's period accounts, newest first
+(seed 002's ``GetLedgerEntries``: "Date range filtering", "Sorted by created_at DESC"), by
+keyset pagination on (created_at, transfer_id) with the one opaque cursor codec
 (``domain.paging``), each named by its entry type as a finance team names it.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from rewardledger.domain.budgets import BudgetPolicy, EntryRecord, entry_type
+from rewardledger.domain.budgets.reports import entries_window
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
@@ -29,17 +31,22 @@ def entries(
     *,
     limit: int = PAGE_SIZE_DEFAULT,
     cursor: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
 ) -> EntriesPage:
-    """The budget's journal entries, oldest first, a page at a time (keyset pagination: pass
-    ``next_cursor`` back as ``cursor``)."""
+    """The budget's journal entries, newest first, a page at a time (keyset pagination: pass
+    ``next_cursor`` back as ``cursor``, with the same dates). ``date_from`` and ``date_to``
+    (YYYY-MM-DD on the tenant's calendar, both included, each optional) keep the entries
+    created in that range."""
     policy = get_budget(ledger, tenant_id, budget_id)
+    since, until = entries_window(date_from, date_to, ledger.get_tenant(tenant_id).zone)
     chosen = page_limit(limit)
     after = None if cursor is None else _position(cursor)
     store = store_of(ledger)
     by_account = {p.account_id: p.period for p in store.periods(None, tenant_id, policy.id)}
     if not by_account:
         return EntriesPage(policy.id, [], None)
-    rows = store.entries(tenant_id, list(by_account), after, chosen)
+    rows = store.entries(tenant_id, list(by_account), after, chosen, since, until)
     next_cursor = None
     if len(rows) == chosen:
         next_cursor = _cursor(rows[-1])

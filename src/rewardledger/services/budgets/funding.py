@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from rewardledger.domain.budgets import (
     KIND_FUND,
+    BudgetFunding,
+    BudgetPolicy,
+    Figures,
+    PeriodRecord,
     currency_mismatch,
+    draw_id,
     fund_id,
     funding_account,
 )
@@ -21,7 +26,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.budgets.periods import current_period, lock
-from rewardledger.services.budgets.port import store_of
+from rewardledger.services.budgets.port import BudgetStore, store_of
 from rewardledger.services.budgets.views import TopupResult
 
 
@@ -72,3 +77,34 @@ def topup(
         )
 
     return ledger.run(tenant_id, use_case)
+
+
+def draw_on_demand(
+    store: BudgetStore,
+    work: UnitOfWork,
+    policy: BudgetPolicy,
+    record: PeriodRecord,
+    figures: Figures,
+    reference: str,
+    amount_minor: int,
+) -> int:
+    """Fund an on-demand budget's reserve: what available lacks moves from the tenant's
+    funding account (which may go negative) into the period, as a ``fund`` entry named after
+    the reserve, before the reserve holds it. So the period's account never goes below zero
+    and every charge is paid by a visible journal row. Returns the amount drawn (0 when the
+    budget is prefunded or has enough available)."""
+    lacking = amount_minor - max(0, figures.available)
+    if policy.funding is not BudgetFunding.ON_DEMAND or lacking <= 0:
+        return 0
+    request = TransferRequest(
+        id=draw_id(policy.id, reference),
+        debit_account_id=funding_account(policy.currency),
+        credit_account_id=record.account_id,
+        asset=policy.currency,
+        amount=policy.amount(lacking),
+        kind=KIND_FUND,
+        metadata={"budget_id": policy.id, "period": record.period, "on_demand": reference},
+    )
+    raise_for_single(work.submit([request])[0])
+    store.add_to_period(work.unit, work.tenant_id, policy.id, record.period, funded_minor=lacking)
+    return lacking

@@ -16,10 +16,10 @@ from rewardledger.domain.budgets import (
     BudgetPolicy,
     Figures,
     PeriodRecord,
+    current_key,
     funding_account,
     issued_account,
     period_account,
-    period_key,
     rollover_id,
 )
 from rewardledger.domain.budgets import budget_id as check_budget_id
@@ -42,14 +42,29 @@ def lock(store: BudgetStore, work: UnitOfWork, budget_id: str) -> BudgetPolicy:
 
 
 def current_period(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy) -> PeriodRecord:
-    """The period ``work.now`` falls in, opened now if it was not (with its rollover).
+    """The period ``work.now`` falls in (or the segment of it an on-demand reset opened), opened
+    now if it was not (with its rollover).
 
     Runs under the budget's row lock, so a period is opened once, whoever gets there first.
     """
-    key = period_key(policy.period, work.now, work.tenant.zone)
+    key = current_key(policy, work.now, work.tenant.zone)
     found = store.get_period(work.unit, work.tenant_id, policy.id, key)
     if found is not None:
         return found
+    return open_period(store, work, policy, key, rollover=policy.rollover)
+
+
+def open_period(
+    store: BudgetStore,
+    work: UnitOfWork,
+    policy: BudgetPolicy,
+    key: str,
+    *,
+    rollover: bool,
+    reset_key: str | None = None,
+) -> PeriodRecord:
+    """Open period ``key``: its account, its row, the budget's current period, and with
+    ``rollover`` what earlier periods still have available moved into it."""
     tenant = work.tenant_id
     for account, no_negative in (
         (funding_account(policy.currency), False),
@@ -60,10 +75,12 @@ def current_period(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy) -
             work.unit, tenant, account, policy.currency, no_negative=no_negative, now=work.now
         ):
             work.event("account.created", account, {"asset": policy.currency})
-    store.insert_period(work.unit, tenant, policy.id, key, period_account(policy.id, key), work.now)
+    store.insert_period(
+        work.unit, tenant, policy.id, key, period_account(policy.id, key), work.now, reset_key
+    )
     store.set_current_period(work.unit, tenant, policy.id, key)
     work.event("budget.period_opened", policy.id, {"period": key})
-    if policy.rollover:
+    if rollover:
         roll_over(store, work, policy, key)
     found = store.get_period(work.unit, tenant, policy.id, key)
     assert found is not None
@@ -131,7 +148,7 @@ def run_due(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
 
             def use_case(work: UnitOfWork, budget: str = listed.id) -> tuple[int, int]:
                 policy = lock(store, work, budget)
-                key = period_key(policy.period, work.now, work.tenant.zone)
+                key = current_key(policy, work.now, work.tenant.zone)
                 new = store.get_period(work.unit, work.tenant_id, policy.id, key) is None
                 before = _rollovers(store, work, policy)
                 current_period(store, work, policy)

@@ -18,6 +18,7 @@ from rewardledger.domain.budgets.records import (
     AlertRecord,
     CorrectionRecord,
     EntryRecord,
+    FixRecord,
     KindTotals,
     PeriodRecord,
     ReservationRecord,
@@ -58,7 +59,13 @@ class BudgetStore(Protocol):
         period: str,
         account_id: str,
         now: datetime,
+        reset_key: str | None = None,
     ) -> None: ...
+    def set_period_counters(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **values: int
+    ) -> None: ...
+    def insert_fix(self, unit: StorageUnit, record: FixRecord) -> None: ...
+    def fixes(self, unit: ReadUnit | None, tenant_id: str, budget_id: str) -> list[FixRecord]: ...
     def add_to_period(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **deltas: int
     ) -> None: ...
@@ -121,6 +128,8 @@ class BudgetStore(Protocol):
         account_ids: Sequence[str],
         after: tuple[datetime, str] | None,
         limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[EntryRecord]: ...
 
 

@@ -16,8 +16,8 @@ from rewardledger.domain.budgets import (
     ENTRY_TYPES,
     BudgetPolicy,
     Figures,
+    current_key,
     entry_totals,
-    period_key,
     report_window,
 )
 from rewardledger.domain.budgets import budget_id as check_budget_id
@@ -41,7 +41,7 @@ def utilization(
     """The figures of the current period (or of ``period``, such as "2026-03")."""
     policy = get_budget(ledger, tenant_id, budget_id)
     tenant = ledger.get_tenant(tenant_id)
-    key = period if period is not None else period_key(policy.period, ledger.clock(), tenant.zone)
+    key = period if period is not None else current_key(policy, ledger.clock(), tenant.zone)
     store = store_of(ledger)
     with store.snapshot(tenant_id) as snapshot:
         record = store.get_period(snapshot, tenant_id, policy.id, key)

@@ -43,6 +43,7 @@ from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPend
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.budgets.funding import draw_on_demand
 from rewardledger.services.budgets.periods import current_period, figures_of, lock
 from rewardledger.services.budgets.port import BudgetStore, store_of
 from rewardledger.services.budgets.setup import get_budget
@@ -149,7 +150,9 @@ def _write_reservation(
     timeout_seconds: int | None,
 ) -> ReservationView:
     """The write of an accepted reserve: the pending transfer, the reservation, the period's
-    reserved total and the alerts its new usage calls for."""
+    reserved total and the alerts its new usage calls for (an on-demand budget first draws
+    what available lacks)."""
+    draw_on_demand(store, work, policy, record, figures, held.reference, held.amount_minor)
     request = TransferRequest(
         id=held.transfer_id,
         debit_account_id=record.account_id,
@@ -168,7 +171,7 @@ def _write_reservation(
         work.unit, work.tenant_id, policy.id, record.period, reserved_total_minor=held.amount_minor
     )
     used_after = figures.used + held.amount_minor
-    for due in alerts_due(policy, used_after):
+    for due in alerts_due(policy, figures.used, used_after, record.reserved_total):
         details = alert_payload(policy, used_after, held.amount_minor)
         _alert(store, work, policy.id, record.period, due, details | {"reference": held.reference})
     work.event("budget.reserved", policy.id, {"reference": held.reference})

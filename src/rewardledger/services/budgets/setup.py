@@ -15,7 +15,9 @@ from rewardledger.domain.budgets import (
     BUILT_IN_CURRENCY_SCALE,
     DEFAULT_THRESHOLDS_PERCENT,
     BudgetPolicy,
+    check_funding,
     check_policy,
+    default_soft_cap,
     policy_differences,
 )
 from rewardledger.domain.budgets import budget_id as check_budget_id
@@ -44,11 +46,15 @@ def create_budget(
     rollover: bool = False,
     member_cap_amount: str | None = None,
     member_cap_count: int | None = None,
+    funding: str = "prefunded",
 ) -> BudgetPolicy:
     """Create a budget; creating it again with the same values returns it unchanged.
 
     ``currency``: USD and ZWG are always available (created with 2 decimals on first use);
-    any other must be an asset the tenant created. ``soft_cap`` defaults to the hard cap.
+    any other must be an asset the tenant created. ``soft_cap`` defaults to 80 % of the hard
+    cap (the seed's "80% soft"), so the soft-cap alert fires with default settings.
+    ``funding``: ``prefunded`` (reserves need a top-up first) or ``on_demand`` (capped but not
+    pre-funded: a reserve draws what it needs from the tenant's funding account).
     """
     check_budget_id(budget_id)
     code = asset_code(currency, "currency")
@@ -60,7 +66,7 @@ def create_budget(
         return None if text is None else parse_positive(text, scale, field=field)
 
     hard = parse_positive(hard_cap, scale, field="hard_cap")
-    soft = money(soft_cap, "soft_cap") or hard
+    soft = money(soft_cap, "soft_cap") or default_soft_cap(hard)
     cap_amount = money(member_cap_amount, "member_cap_amount")
     thresholds = tuple(alert_thresholds)
     chosen = check_policy(hard, soft, thresholds, period, rollover, cap_amount, member_cap_count)
@@ -78,6 +84,7 @@ def create_budget(
         member_cap_amount_minor=cap_amount,
         member_cap_count=member_cap_count,
         created_at=ledger.clock(),
+        funding=check_funding(funding),
     )
     store = store_of(ledger)
 

@@ -46,6 +46,16 @@ class Utilization:
     utilization_percent: str
     soft_cap_exceeded: bool
     hard_cap_approaching: bool
+    funding: str
+    # The seeds' names (docs/glossary.md, "the seeds' budget fields"): seed 003 reads a
+    # budget's balance as "reserved/charged amounts" (``b.balance as reserved``), and its
+    # GetLedgerBalance totals entries by type. Additive: the names above keep their meaning.
+    seed_balance: str  # = used = total_reserved - total_released
+    seed_available: str  # hard cap - seed_balance: what the seed's hard-cap check still allows
+    total_funded: str
+    total_reserved: str  # every amount reserved in the period, open or resolved
+    total_charged: str
+    total_released: str
 
 
 def utilization_view(policy: BudgetPolicy, period: str, figures: Figures) -> Utilization:
@@ -72,6 +82,13 @@ def utilization_view(policy: BudgetPolicy, period: str, figures: Figures) -> Uti
         utilization_percent=percent_text(figures.used, policy.hard_cap_minor),
         soft_cap_exceeded=figures.used > policy.soft_cap_minor,
         hard_cap_approaching=figures.used * 100 >= top * policy.hard_cap_minor,
+        funding=policy.funding.value,
+        seed_balance=a(figures.used),
+        seed_available=a(policy.hard_cap_minor - figures.used),
+        total_funded=a(figures.funded),
+        total_reserved=a(figures.used + figures.released),
+        total_charged=a(figures.charged),
+        total_released=a(figures.released),
     )
 
 
@@ -234,3 +251,67 @@ class EntriesPage:
     budget_id: str
     entries: list[BudgetEntry]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResetResult:
+    """What an on-demand reset did (seed 002's ``ResetBudget``): the period it opened."""
+
+    budget_id: str
+    period: str
+    previous_period: str | None
+    rolled_in: str
+    reset_key: str
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResetFailure:
+    budget_id: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResetSummary:
+    """Seed 002's ``ResetMonthlyBudgetsForTenant``: every budget of one period type reset."""
+
+    period_type: str
+    budgets_reset: int
+    budgets_failed: int
+    results: list[ResetResult]
+    failures: list[ResetFailure]
+
+
+@dataclass(frozen=True, slots=True)
+class ResetSchedule:
+    """Seed 002's ``GetNextResetDate`` and ``ShouldResetBudget`` for one budget."""
+
+    budget_id: str
+    period_type: str
+    current_period: str | None
+    period_now: str
+    next_reset_at: datetime | None  # None for a rolling budget: only an on-demand reset
+    should_reset: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FixedFigure:
+    period: str
+    figure: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetFix:
+    """Seed 002's ``FixDiscrepancy``: the period counters set back to what the journal says,
+    with the note, who and when, and what a fix of counters cannot mend (``remaining``)."""
+
+    budget_id: str
+    fix_key: str
+    note: str
+    actor: str
+    fixed: list[FixedFigure]
+    remaining: list[Discrepancy]
+    replayed: bool

@@ -322,13 +322,17 @@ def run_due(ledger: Ledger, tenant_id: str) -> dict[str, int]:
 
 
 def qr_png(code: str, *, scale: int = 8) -> bytes:
-    """The code as a QR image (PNG), made by ``segno``."""
+    """The code as a standard QR image (PNG), made by ``segno``.
+
+    ``segno.make`` would pick a Micro QR for a code this short, which most phone cameras and
+    ``zbarimg`` cannot read; ``make_qr`` always makes a standard QR code."""
     buffer = io.BytesIO()
-    segno.make(code, error="m").save(buffer, kind="png", scale=scale, border=4)
+    segno.make_qr(code, error="m").save(buffer, kind="png", scale=scale, border=4)
     return buffer.getvalue()
 
 
 def qr_svg(code: str, *, scale: int = 8) -> bytes:
+    """The code as a standard QR image (SVG); see ``qr_png``."""
     buffer = io.BytesIO()
-    segno.make(code, error="m").save(buffer, kind="svg", scale=scale, border=4)
+    segno.make_qr(code, error="m").save(buffer, kind="svg", scale=scale, border=4)
     return buffer.getvalue()

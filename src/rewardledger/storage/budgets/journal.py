@@ -152,9 +152,12 @@ class JournalReads(StoreBase):
         account_ids: Sequence[str],
         after: tuple[datetime, str] | None,
         limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[EntryRecord]:
-        """Accepted journal rows touching the accounts, oldest first, after the keyset
-        position ``after`` = (created_at, transfer_id)."""
+        """Accepted journal rows touching the accounts, newest first (as the seed's
+        ``GetLedgerEntries``: created_at DESC), created in [since, until), after the keyset
+        position ``after`` = (created_at, transfer_id) of the previous page's last row."""
         t = transfers
         query = (
             entry_query(tenant_id)
@@ -162,15 +165,19 @@ class JournalReads(StoreBase):
                 t.c.error_code.is_(None),
                 or_(t.c.debit_account_id.in_(account_ids), t.c.credit_account_id.in_(account_ids)),
             )
-            .order_by(t.c.created_at, t.c.transfer_id)
+            .order_by(t.c.created_at.desc(), t.c.transfer_id.desc())
             .limit(limit)
         )
+        if since is not None:
+            query = query.where(t.c.created_at >= since)
+        if until is not None:
+            query = query.where(t.c.created_at < until)
         if after is not None:
             created_at, transfer_id = after
             query = query.where(
                 or_(
-                    t.c.created_at > created_at,
-                    and_(t.c.created_at == created_at, t.c.transfer_id > transfer_id),
+                    t.c.created_at < created_at,
+                    and_(t.c.created_at == created_at, t.c.transfer_id < transfer_id),
                 )
             )
         with self._reading(None) as connection:

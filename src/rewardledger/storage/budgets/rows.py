@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, sele
 
 from rewardledger.domain.budgets import (
     AlertRecord,
+    BudgetFunding,
     BudgetPeriod,
     BudgetPolicy,
     CorrectionRecord,
@@ -128,6 +129,8 @@ def policy_of(row: Row[Any]) -> BudgetPolicy:
         member_cap_amount_minor=row.member_cap_amount_minor,
         member_cap_count=row.member_cap_count,
         created_at=row.created_at,
+        funding=BudgetFunding(row.funding),
+        current_period=row.current_period,
     )
 
 

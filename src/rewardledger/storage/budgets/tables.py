@@ -19,6 +19,7 @@ from rewardledger.domain.budgets import (
     AlertRecord,
     BudgetPolicy,
     CorrectionRecord,
+    FixRecord,
     PeriodRecord,
     ReservationRecord,
 )
@@ -37,10 +38,12 @@ from rewardledger.storage.budgets.rows import (
     reservation_of,
     resolves,
 )
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import transfers
 from rewardledger.storage.schema_budgets import (
     budget_alerts,
     budget_corrections,
+    budget_fixes,
     budget_periods,
     budget_reservations,
     budgets,
@@ -68,6 +71,7 @@ class BudgetTables(StoreBase):
                 member_cap_amount_minor=policy.member_cap_amount_minor,
                 member_cap_count=policy.member_cap_count,
                 created_at=policy.created_at,
+                funding=policy.funding.value,
             )
         )
 
@@ -130,6 +134,7 @@ class BudgetTables(StoreBase):
         period: str,
         account_id: str,
         now: datetime,
+        reset_key: str | None = None,
     ) -> None:
         connection_of(unit).execute(
             insert(budget_periods).values(
@@ -138,8 +143,37 @@ class BudgetTables(StoreBase):
                 period=period,
                 account_id=account_id,
                 opened_at=now,
+                reset_key=reset_key,
             )
         )
+
+    def set_period_counters(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **values: int
+    ) -> None:
+        """Set counters of the period to ``values`` (a fix from the journal, audited)."""
+        assert values, values
+        assert set(values) <= set(COUNTERS), values
+        connection_of(unit).execute(
+            update(budget_periods)
+            .where(
+                budget_periods.c.tenant_id == tenant_id,
+                budget_periods.c.budget_id == budget_id,
+                budget_periods.c.period == period,
+            )
+            .values(**values)
+        )
+
+    def insert_fix(self, unit: StorageUnit, record: FixRecord) -> None:
+        connection_of(unit).execute(insert(budget_fixes).values(record_values(record)))
+
+    def fixes(self, unit: ReadUnit | None, tenant_id: str, budget_id: str) -> list[FixRecord]:
+        query = (
+            select(budget_fixes)
+            .where(budget_fixes.c.tenant_id == tenant_id, budget_fixes.c.budget_id == budget_id)
+            .order_by(budget_fixes.c.created_at, budget_fixes.c.period, budget_fixes.c.figure)
+        )
+        with self._reading(unit) as connection:
+            return [record_of(FixRecord, row) for row in connection.execute(query)]
 
     def add_to_period(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **deltas: int
