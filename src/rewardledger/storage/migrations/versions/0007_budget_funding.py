@@ -1,7 +1,7 @@
 """Budgets as the seeds read them: funding on demand, on-demand resets, audited fixes.
 
-Revision ID: 0005_budget_funding
-Revises: 0004_cycles
+Revision ID: 0007_budget_funding
+Revises: 0006_seed_views
 Create Date: 2026-11-23
 
 ``budgets.funding`` is ``prefunded`` (reserves need a top-up first; every existing budget) or
@@ -18,8 +18,8 @@ from alembic import op
 
 from rewardledger.storage.migrations.append_only import refuse_changes
 
-revision = "0005_budget_funding"
-down_revision = "0004_cycles"
+revision = "0007_budget_funding"
+down_revision = "0006_seed_views"
 branch_labels = None
 depends_on = None
 
@@ -58,4 +58,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0005_budget_funding is not reversible; restore a backup instead")
+    raise NotImplementedError("0007_budget_funding is not reversible; restore a backup instead")
