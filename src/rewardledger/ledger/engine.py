@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -50,6 +51,7 @@ from rewardledger.domain.transfers import (
     check_metadata,
 )
 from rewardledger.ledger import integrity
+from rewardledger.ledger.assets import TenantAssets
 from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.extensions import Extensions, Port
 from rewardledger.ledger.ports import Store
@@ -77,9 +79,10 @@ class Ledger:
         self.clock = clock
         self.extensions = extensions or Extensions()
         self._poster = Poster(store, clock)
-        # Tenants and assets never change once created, so positive lookups are cached.
+        # Tenants and assets never change once created and are never deleted, so what was
+        # found is cached; a miss is read again (another process may have created it since).
         self._tenants: dict[str, Tenant] = {}
-        self._assets: dict[str, dict[str, Asset]] = {}
+        self._assets: dict[str, TenantAssets] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -168,7 +171,6 @@ class Ledger:
         if self._retry(
             lambda: self.store.insert_asset(asset, OutboxEvent("asset.created", asset.code))
         ):
-            self._assets.pop(tenant_id, None)
             return asset
         existing = self.get_asset(tenant_id, code)
         differing = [f for f in ("scale", "name") if getattr(existing, f) != getattr(asset, f)]
@@ -176,18 +178,19 @@ class Ledger:
             raise AlreadyExists("asset", code, differing)
         return existing
 
-    def assets(self, tenant_id: str) -> dict[str, Asset]:
+    def assets(self, tenant_id: str) -> TenantAssets:
+        """The tenant's assets by code; a code not known yet is read again before it is
+        answered as missing (see ``ledger.assets``)."""
         self.get_tenant(tenant_id)
         cached = self._assets.get(tenant_id)
         if cached is None:
-            cached = self._assets[tenant_id] = self.store.get_assets(tenant_id)
+            cached = self._assets[tenant_id] = TenantAssets(
+                partial(self.store.get_assets, tenant_id)
+            )
         return cached
 
     def get_asset(self, tenant_id: str, code: str) -> Asset:
         asset = self.assets(tenant_id).get(code)
-        if asset is None:
-            self._assets.pop(tenant_id, None)
-            asset = self.assets(tenant_id).get(code)
         if asset is None:
             raise NotFound("asset", code)
         return asset

@@ -56,6 +56,7 @@ from rewardledger.domain.transfers import (
     operation_id,
     request_fields,
 )
+from rewardledger.ledger.assets import scales_of
 from rewardledger.ledger.clock import Clock
 from rewardledger.ledger.ports import Store
 from rewardledger.ledger.results import TransferResult
@@ -195,8 +196,7 @@ class Poster:
             account_ids.add(row.credit_account_id)
         states = session.lock_accounts(sorted(account_ids))
         pendings = _pending_infos(session, rows)
-        scales = {code: asset.scale for code, asset in assets.items()}
-        outcomes = evaluate(items, states, pendings, scales, now, atomic=atomic)
+        outcomes = evaluate(items, states, pendings, scales_of(assets), now, atomic=atomic)
         if not dry_run:
             accepted = [o for o in outcomes if isinstance(o, Accepted)]
             touched = {a.debit_account_id for a in accepted} | {
