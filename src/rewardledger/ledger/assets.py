@@ -13,10 +13,12 @@ database on every call.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import overload
+from typing import TypeVar, overload
 
 from rewardledger.domain.errors import NotFound
 from rewardledger.domain.tenants import Asset
+
+T = TypeVar("T")
 
 MISSING_ASSET_HINT = "Create the asset first (POST /assets or create_asset)."
 
@@ -37,11 +39,11 @@ class TenantAssets(Mapping[str, Asset]):
     @overload
     def get(self, code: str, /) -> Asset | None: ...
     @overload
-    def get(self, code: str, /, default: Asset) -> Asset: ...
+    def get(self, code: str, default: Asset, /) -> Asset: ...
     @overload
-    def get(self, code: str, /, default: None) -> Asset | None: ...
+    def get(self, code: str, default: T, /) -> Asset | T: ...
 
-    def get(self, code: str, /, default: Asset | None = None) -> Asset | None:
+    def get(self, code: str, default: object = None, /) -> object:
         asset = self._known.get(code)
         if asset is None:
             self._known = known = self._load()
@@ -49,7 +51,7 @@ class TenantAssets(Mapping[str, Asset]):
         return default if asset is None else asset
 
     def __getitem__(self, code: str) -> Asset:
-        asset = self.get(code)
+        asset = self.get(code, None)
         if asset is None:
             raise NotFound("asset", code, MISSING_ASSET_HINT)
         return asset

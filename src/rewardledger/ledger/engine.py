@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from rewardledger.domain import ids
-from rewardledger.domain.accounts import Account, Balances
+from rewardledger.domain.accounts import MANAGED_BY_CALLS, Account, Balances
 from rewardledger.domain.errors import (
     AlreadyExists,
     Busy,
@@ -79,8 +79,7 @@ class Ledger:
         self.clock = clock
         self.extensions = extensions or Extensions()
         self._poster = Poster(store, clock)
-        # Tenants and assets never change once created and are never deleted, so what was
-        # found is cached; a miss is read again (another process may have created it since).
+        # Tenants and assets never change once created: found ones are cached, misses re-read.
         self._tenants: dict[str, Tenant] = {}
         self._assets: dict[str, TenantAssets] = {}
 
@@ -125,11 +124,7 @@ class Ledger:
         ):
             return tenant
         existing = self.get_tenant(tenant_id)
-        differing = [
-            field
-            for field in ("name", "timezone")
-            if getattr(existing, field) != getattr(tenant, field)
-        ]
+        differing = [f for f in ("name", "timezone") if getattr(existing, f) != getattr(tenant, f)]
         if differing or not exist_ok:
             raise AlreadyExists("tenant", tenant_id, differing)
         return existing
@@ -179,8 +174,7 @@ class Ledger:
         return existing
 
     def assets(self, tenant_id: str) -> TenantAssets:
-        """The tenant's assets by code; a code not known yet is read again before it is
-        answered as missing (see ``ledger.assets``)."""
+        """The tenant's assets by code; a miss is read again first (see ``ledger.assets``)."""
         self.get_tenant(tenant_id)
         cached = self._assets.get(tenant_id)
         if cached is None:
@@ -205,14 +199,18 @@ class Ledger:
         asset: str,
         no_negative: bool = False,
         metadata: Mapping[str, Any] | None = None,
+        managed_by: str | None = None,
     ) -> Account:
         """Open an account of one asset; ``no_negative`` forbids its balance going below zero.
 
+        ``managed_by``: the service opening it (``MANAGED_BY_CALLS``), which alone moves it.
         Creating it again with the same values returns it; other values are ``already_exists``.
         """
         ids.account_id(account_id)
         if not isinstance(no_negative, bool):
             raise ValidationError("no_negative must be true or false.", field="no_negative")
+        if managed_by is not None and managed_by not in MANAGED_BY_CALLS:
+            raise ValidationError("managed_by must name a service or be None.", field="managed_by")
         check_metadata(metadata)
         self.get_asset(tenant_id, ids.asset_code(asset))
         now = self.clock()
@@ -226,6 +224,7 @@ class Ledger:
             entry_count=0,
             created_at=now,
             updated_at=now,
+            managed_by=managed_by,
         )
         event = OutboxEvent("account.created", account_id, {"asset": asset})
         if self._retry(lambda: self.store.insert_account(account, event)):
@@ -233,7 +232,7 @@ class Ledger:
         existing = self.get_account(tenant_id, account_id)
         differing = [
             field
-            for field in ("asset_code", "no_negative", "metadata")
+            for field in ("asset_code", "no_negative", "metadata", "managed_by")
             if getattr(existing, field) != getattr(account, field)
         ]
         if differing:
