@@ -221,6 +221,15 @@ def _points_not_pending(
     return api.post("/points/u1/activate", {"reference": "e1"})
 
 
+def _managed_account(
+    api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch
+) -> httpx.Response:
+    _points(api, ledger, shop)
+    ledger.create_account(shop.tenant_id, "lumis:bonus-pool", asset="LUMIS")
+    body = transfer_body("lumis:bonus-pool", "pts:LUMIS:u1", "5", ref="raw", asset="LUMIS")
+    return api.post("/transfers", body)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "insufficient_points": _insufficient_points,
     "already_redeemed": _already_redeemed,
@@ -246,6 +255,7 @@ SCENARIOS: dict[str, Scenario] = {
     "exceeds_pending_amount": _exceeds,
     "balance_overflow": _overflow,
     "batch_failed": _batch_failed,
+    "managed_account": _managed_account,
     "rejected": _raising(errors.Rejection("Refused by a rule this version does not name.")),
     "busy": _raising(errors.Busy(8)),
     "hard_cap_exceeded": _hard_cap,
@@ -302,6 +312,7 @@ def test_each_error_code_is_a_problem_with_its_status(
         ("exceeds_pending_amount", 422),
         ("balance_overflow", 422),
         ("batch_failed", 422),
+        ("managed_account", 409),
         ("busy", 503),
         ("payload_too_large", 413),
     ],

@@ -1,6 +1,7 @@
 """Accounts and their balances.
 
-Owns: the meaning of an account's four totals and the no-negative rule (invariant 3).
+Owns: the meaning of an account's four totals, the no-negative rule (invariant 3), and which
+service manages an account (``managed_by``).
 
 Money moves from the *debit* account to the *credit* account of a transfer, so an account's
 balance is ``credits - debits``: a member's wallet goes up when it is credited, and the
@@ -14,6 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+# The services that open accounts of their own, and the calls that move them. A service keeps
+# records beside the journal (lots, reservations, debt movements...) that must stay in step
+# with its accounts, so a raw core transfer onto one is refused as ``managed_account``.
+MANAGED_BY_CALLS: Mapping[str, str] = {
+    "points": "points earn or spend (POST /v1/tenants/{tid}/points/{holder}/earn or /spend), "
+    "or a redemption",
+    "budgets": "the budget calls (topup, reservations, charge, release, corrections under "
+    "/v1/tenants/{tid}/budgets/{bid})",
+    "debt": "a debt movement (POST /v1/tenants/{tid}/debt/movements)",
+    "cashback": "a cashback movement (POST /v1/tenants/{tid}/cashback/movements)",
+}
 
 
 def posted_balance(debits_posted: int, credits_posted: int) -> int:
@@ -70,6 +83,7 @@ class Account:
     entry_count: int
     created_at: datetime
     updated_at: datetime
+    managed_by: str | None = None
 
 
 @dataclass(slots=True)
@@ -88,6 +102,7 @@ class AccountState(_Totals):
     credits_pending: int
     credits_posted: int
     entry_count: int
+    managed_by: str | None = None
 
     def copy(self) -> AccountState:
         return AccountState(
@@ -99,6 +114,7 @@ class AccountState(_Totals):
             self.credits_pending,
             self.credits_posted,
             self.entry_count,
+            self.managed_by,
         )
 
     def assign(self, other: AccountState) -> None:

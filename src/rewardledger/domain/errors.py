@@ -27,6 +27,7 @@ Owns: the exception tree and the codes. Protects: the promise that a caller can 
         ├── ExceedsPendingAmount  exceeds_pending_amount
         ├── BalanceOverflow       balance_overflow
         ├── BatchFailed           batch_failed
+        ├── ManagedAccount        managed_account       a raw transfer onto a service's account
         ├── HardCapExceeded       hard_cap_exceeded     (budgets)
         ├── MemberCapExceeded     member_cap_exceeded   (budgets)
         └── AlreadyCharged        already_charged       (budgets)
@@ -159,10 +160,11 @@ class Rejection(LedgerError):
     """A well-formed write that the ledger's rules refused. It moved nothing.
 
     Rejections are recorded under the request's id, so a replay returns the same rejection even
-    if the accounts have changed since.
+    if the accounts have changed since (unless ``recorded`` is false).
     """
 
     code = "rejected"
+    recorded: ClassVar[bool] = True
 
 
 class InsufficientFunds(Rejection):
@@ -191,6 +193,18 @@ class BalanceOverflow(Rejection):
 
 class BatchFailed(Rejection):
     code = "batch_failed"
+
+
+class ManagedAccount(Rejection):
+    """A raw core transfer names an account a service manages (a points wallet, a budget's
+    account, a debt account...); the message names the service call that moves it.
+
+    Not recorded: the id may be one the service derives for its own write (the post of a
+    budget reservation's hold), which a recorded refusal would then block. Sent again, the
+    request is refused again, as the account stays managed."""
+
+    code = "managed_account"
+    recorded = False
 
 
 # Cycles ----
@@ -282,6 +296,7 @@ REJECTIONS_BY_CODE: dict[str, type[Rejection]] = {
         ExceedsPendingAmount,
         BalanceOverflow,
         BatchFailed,
+        ManagedAccount,
     )
 }
 

@@ -18,6 +18,8 @@ ASSET_CODE_LENGTH_MAX: Final = 16
 KIND_LENGTH_MAX: Final = 32
 REASON_LENGTH_MAX: Final = 64
 NAME_LENGTH_MAX: Final = 200
+# The name of the service that manages an account (accounts.managed_by).
+MANAGED_BY_LENGTH_MAX: Final = 16
 
 # Money. Amounts fit 15 decimal digits of minor units; account totals must stay within BIGINT.
 AMOUNT_MINOR_MAX: Final = 999_999_999_999_999

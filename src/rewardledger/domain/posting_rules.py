@@ -2,8 +2,9 @@
 
 Owns: whether an operation is accepted (known accounts, one asset, no-negative, overflow
 headroom, a pending transfer resolved once and only before its timeout, a post of at most the
-held amount) and what it changes. Protects invariants 1, 3 (no-negative accounts stay >= 0)
-and 5 (a pending transfer is resolved at most once); the database checks 3 and 5 again.
+held amount, no raw transfer onto an account a service manages) and what it changes.
+Protects invariants 1, 3 (no-negative accounts stay >= 0) and 5 (a pending transfer is
+resolved at most once); the database checks 3 and 5 again.
 
 The rules work on ``AccountState`` values that the ledger engine has loaded under lock, and
 return what to write.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from rewardledger.domain.accounts import AccountState
+from rewardledger.domain.accounts import MANAGED_BY_CALLS, AccountState
 from rewardledger.domain.errors import (
     AccountNotFound,
     BalanceOverflow,
@@ -24,6 +25,7 @@ from rewardledger.domain.errors import (
     CurrencyMismatch,
     ExceedsPendingAmount,
     InsufficientFunds,
+    ManagedAccount,
     NotPending,
     Rejection,
 )
@@ -107,6 +109,7 @@ def evaluate(
     now: datetime,
     *,
     atomic: bool,
+    refuse_managed: bool = False,
 ) -> list[Outcome]:
     """Apply the posting rules to ``items`` in order, updating ``accounts`` for what is accepted.
 
@@ -114,6 +117,9 @@ def evaluate(
     missing from it is an unknown account. ``scales`` gives each asset's scale, for messages.
     Each item is checked before anything of it is applied, so a refused item changes nothing.
     With ``atomic``, one refusal refuses every item and ``accounts`` is left as it was.
+    With ``refuse_managed`` (a raw core write, not a service's unit of work), an item that
+    names an account a service manages is refused as ``managed_account``; the expiry of a
+    timed-out hold is not (it only releases what the service held).
     """
     working = {key: state.copy() for key, state in accounts.items()} if atomic else accounts
     # Holds opened by earlier items of this batch can be resolved by later ones.
@@ -121,7 +127,7 @@ def evaluate(
     outcomes: list[Outcome] = []
     for item in items:
         try:
-            accepted = _apply(item, working, holds, scales, now)
+            accepted = _apply(item, working, holds, scales, now, refuse_managed)
         except Rejection as error:
             outcomes.append(Refused(item.id, item.op, error, item.amount_minor))
             continue
@@ -169,13 +175,16 @@ def _apply(
     pendings: Mapping[str, PendingInfo],
     scales: Mapping[str, int],
     now: datetime,
+    refuse_managed: bool,
 ) -> Accepted:
     op = item.op
     if isinstance(op, TransferRequest):
-        return _apply_transfer(item, op, accounts, scales, now)
+        return _apply_transfer(item, op, accounts, scales, now, refuse_managed)
     pending = _resolvable_pending(op, pendings, now)
     debit = _account(accounts, pending.debit_account_id)
     credit = _account(accounts, pending.credit_account_id)
+    if refuse_managed and not isinstance(op, ExpirePending):
+        _unmanaged(debit, credit)
     held = pending.amount_minor
     scale = scales[pending.asset_code]
     if isinstance(op, PostPending):
@@ -268,10 +277,13 @@ def _apply_transfer(
     accounts: Mapping[str, AccountState],
     scales: Mapping[str, int],
     now: datetime,
+    refuse_managed: bool,
 ) -> Accepted:
     assert item.amount_minor is not None
     debit = _account(accounts, op.debit_account_id)
     credit = _account(accounts, op.credit_account_id)
+    if refuse_managed:
+        _unmanaged(debit, credit)
     _same_asset(op.asset, debit, credit)
     amount = item.amount_minor
     debit_total, credit_total = (
@@ -333,6 +345,19 @@ def _account(accounts: Mapping[str, AccountState], account_id: str) -> AccountSt
             account_id=account_id,
         )
     return state
+
+
+def _unmanaged(debit: AccountState, credit: AccountState) -> None:
+    for state in (debit, credit):
+        service = state.managed_by
+        if service is not None:
+            calls = MANAGED_BY_CALLS.get(service, f"the {service} calls")
+            raise ManagedAccount(
+                f"Account {state.id!r} is managed by {service}, whose own records must stay "
+                f"in step with it: use {calls}, not a raw transfer.",
+                account_id=state.id,
+                managed_by=service,
+            )
 
 
 def _same_asset(asset: str, debit: AccountState, credit: AccountState) -> None:

@@ -58,6 +58,7 @@ PROBLEMS: dict[str, ProblemKind] = {
     "exceeds_pending_amount": ProblemKind(422, "Amount exceeds the pending amount"),
     "balance_overflow": ProblemKind(422, "Balance would overflow"),
     "batch_failed": ProblemKind(422, "Batch not applied"),
+    "managed_account": ProblemKind(409, "Account managed by a service"),
     "rejected": ProblemKind(422, "Transfer refused"),
     "busy": ProblemKind(503, "Busy, retry the request"),
     "database_unavailable": ProblemKind(503, "Database unavailable"),

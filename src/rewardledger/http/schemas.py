@@ -258,6 +258,8 @@ class AccountPublic(BaseModel):
     entry_count: int
     created_at: datetime
     updated_at: datetime
+    # The service that alone moves the account (points, budgets, debt, cashback), or null.
+    managed_by: str | None = None
 
     @classmethod
     def of(cls, account: Account, scale: int) -> AccountPublic:
@@ -276,6 +278,7 @@ class AccountPublic(BaseModel):
             entry_count=account.entry_count,
             created_at=account.created_at,
             updated_at=account.updated_at,
+            managed_by=account.managed_by,
         )
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from rewardledger.domain import ids
-from rewardledger.domain.accounts import Account, Balances
+from rewardledger.domain.accounts import MANAGED_BY_CALLS, Account, Balances
 from rewardledger.domain.errors import (
     AlreadyExists,
     Busy,
@@ -50,6 +51,7 @@ from rewardledger.domain.transfers import (
     check_metadata,
 )
 from rewardledger.ledger import integrity
+from rewardledger.ledger.assets import TenantAssets
 from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.extensions import Extensions, Port
 from rewardledger.ledger.ports import Store
@@ -77,9 +79,9 @@ class Ledger:
         self.clock = clock
         self.extensions = extensions or Extensions()
         self._poster = Poster(store, clock)
-        # Tenants and assets never change once created, so positive lookups are cached.
+        # Tenants and assets never change once created: found ones are cached, misses re-read.
         self._tenants: dict[str, Tenant] = {}
-        self._assets: dict[str, dict[str, Asset]] = {}
+        self._assets: dict[str, TenantAssets] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -122,11 +124,7 @@ class Ledger:
         ):
             return tenant
         existing = self.get_tenant(tenant_id)
-        differing = [
-            field
-            for field in ("name", "timezone")
-            if getattr(existing, field) != getattr(tenant, field)
-        ]
+        differing = [f for f in ("name", "timezone") if getattr(existing, f) != getattr(tenant, f)]
         if differing or not exist_ok:
             raise AlreadyExists("tenant", tenant_id, differing)
         return existing
@@ -168,7 +166,6 @@ class Ledger:
         if self._retry(
             lambda: self.store.insert_asset(asset, OutboxEvent("asset.created", asset.code))
         ):
-            self._assets.pop(tenant_id, None)
             return asset
         existing = self.get_asset(tenant_id, code)
         differing = [f for f in ("scale", "name") if getattr(existing, f) != getattr(asset, f)]
@@ -176,18 +173,18 @@ class Ledger:
             raise AlreadyExists("asset", code, differing)
         return existing
 
-    def assets(self, tenant_id: str) -> dict[str, Asset]:
+    def assets(self, tenant_id: str) -> TenantAssets:
+        """The tenant's assets by code; a miss is read again first (see ``ledger.assets``)."""
         self.get_tenant(tenant_id)
         cached = self._assets.get(tenant_id)
         if cached is None:
-            cached = self._assets[tenant_id] = self.store.get_assets(tenant_id)
+            cached = self._assets[tenant_id] = TenantAssets(
+                partial(self.store.get_assets, tenant_id)
+            )
         return cached
 
     def get_asset(self, tenant_id: str, code: str) -> Asset:
         asset = self.assets(tenant_id).get(code)
-        if asset is None:
-            self._assets.pop(tenant_id, None)
-            asset = self.assets(tenant_id).get(code)
         if asset is None:
             raise NotFound("asset", code)
         return asset
@@ -202,14 +199,18 @@ class Ledger:
         asset: str,
         no_negative: bool = False,
         metadata: Mapping[str, Any] | None = None,
+        managed_by: str | None = None,
     ) -> Account:
         """Open an account of one asset; ``no_negative`` forbids its balance going below zero.
 
+        ``managed_by``: the service opening it (``MANAGED_BY_CALLS``), which alone moves it.
         Creating it again with the same values returns it; other values are ``already_exists``.
         """
         ids.account_id(account_id)
         if not isinstance(no_negative, bool):
             raise ValidationError("no_negative must be true or false.", field="no_negative")
+        if managed_by is not None and managed_by not in MANAGED_BY_CALLS:
+            raise ValidationError("managed_by must name a service or be None.", field="managed_by")
         check_metadata(metadata)
         self.get_asset(tenant_id, ids.asset_code(asset))
         now = self.clock()
@@ -223,6 +224,7 @@ class Ledger:
             entry_count=0,
             created_at=now,
             updated_at=now,
+            managed_by=managed_by,
         )
         event = OutboxEvent("account.created", account_id, {"asset": asset})
         if self._retry(lambda: self.store.insert_account(account, event)):
@@ -230,7 +232,7 @@ class Ledger:
         existing = self.get_account(tenant_id, account_id)
         differing = [
             field
-            for field in ("asset_code", "no_negative", "metadata")
+            for field in ("asset_code", "no_negative", "metadata", "managed_by")
             if getattr(existing, field) != getattr(account, field)
         ]
         if differing:

@@ -8,7 +8,7 @@ changed. Both walk the accounts in chunks, so memory stays flat however large th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.events import OutboxEvent
@@ -68,7 +68,7 @@ def verify(
     store: Store,
     clock: Clock,
     tenant_id: str,
-    assets: dict[str, Asset],
+    assets: Mapping[str, Asset],
     progress: Progress | None = None,
 ) -> IntegrityReport:
     checked_at = clock()
@@ -116,7 +116,7 @@ def repair(
     store: Store,
     clock: Clock,
     tenant_id: str,
-    assets: dict[str, Asset],
+    assets: Mapping[str, Asset],
     actor: str,
     progress: Progress | None = None,
 ) -> RepairReport:

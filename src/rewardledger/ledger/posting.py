@@ -56,6 +56,7 @@ from rewardledger.domain.transfers import (
     operation_id,
     request_fields,
 )
+from rewardledger.ledger.assets import scales_of
 from rewardledger.ledger.clock import Clock
 from rewardledger.ledger.ports import Store
 from rewardledger.ledger.results import TransferResult
@@ -133,7 +134,7 @@ class Poster:
         prepared = _prepare(ops, assets, self._clock(), single=len(ops) == 1)
 
         def write(fresh: Sequence[Resolved]) -> dict[str, TransferResult]:
-            return self._apply(session, tenant, assets, fresh, atomic, dry_run=False)
+            return self._apply(session, tenant, assets, fresh, atomic, dry_run=False, core=False)
 
         return _answer(prepared, known, atomic, assets, write)
 
@@ -161,7 +162,7 @@ class Poster:
     ) -> dict[str, TransferResult]:
         """Lock, apply the rules and (unless ``dry_run``) write ``fresh``, in one transaction."""
         with self._store.write_session(tenant.id) as session:
-            results = self._apply(session, tenant, assets, fresh, atomic, dry_run)
+            results = self._apply(session, tenant, assets, fresh, atomic, dry_run, core=True)
             if not dry_run:
                 session.commit()
         return results
@@ -174,8 +175,13 @@ class Poster:
         fresh: Sequence[Resolved],
         atomic: bool,
         dry_run: bool,
+        *,
+        core: bool,
     ) -> dict[str, TransferResult]:
-        """Lock, apply the rules and (unless ``dry_run``) write ``fresh`` in ``session``."""
+        """Lock, apply the rules and (unless ``dry_run``) write ``fresh`` in ``session``.
+
+        ``core``: a raw write of ``Ledger.submit`` (refused on an account a service manages),
+        not one of a service's unit of work."""
         now = self._clock()
         pending_ids = sorted(
             {i.op.pending_id for i in fresh if not isinstance(i.op, TransferRequest)}
@@ -195,8 +201,9 @@ class Poster:
             account_ids.add(row.credit_account_id)
         states = session.lock_accounts(sorted(account_ids))
         pendings = _pending_infos(session, rows)
-        scales = {code: asset.scale for code, asset in assets.items()}
-        outcomes = evaluate(items, states, pendings, scales, now, atomic=atomic)
+        outcomes = evaluate(
+            items, states, pendings, scales_of(assets), now, atomic=atomic, refuse_managed=core
+        )
         if not dry_run:
             accepted = [o for o in outcomes if isinstance(o, Accepted)]
             touched = {a.debit_account_id for a in accepted} | {
@@ -204,7 +211,11 @@ class Poster:
             }
             session.write(
                 accepted,
-                [_refused_row(o, rows, now) for o in outcomes if isinstance(o, Refused)],
+                [
+                    _refused_row(o, rows, now)
+                    for o in outcomes
+                    if isinstance(o, Refused) and o.error.recorded
+                ],
                 [states[account_id] for account_id in sorted(touched)],
                 [OutboxEvent(EVENT_TYPES[a.phase], a.id) for a in accepted],
                 now,

@@ -76,6 +76,7 @@ class DirectoryQueries(StoreConnections):
             metadata=dict(account.metadata) or None,
             created_at=account.created_at,
             updated_at=account.updated_at,
+            managed_by=account.managed_by,
         )
         return self._insert_once(statement, event, account.tenant_id, account.created_at)
 

@@ -60,6 +60,7 @@ def account_of(row: Row[Any]) -> Account:
         entry_count=row.entry_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        managed_by=row.managed_by,
     )
 
 

@@ -28,6 +28,7 @@ from rewardledger.domain.limits import (
     ASSET_CODE_LENGTH_MAX,
     DERIVED_ID_LENGTH_MAX,
     KIND_LENGTH_MAX,
+    MANAGED_BY_LENGTH_MAX,
     NAME_LENGTH_MAX,
     REASON_LENGTH_MAX,
 )
@@ -64,6 +65,8 @@ accounts = tenant_table(
     counter("entry_count"),
     instant("created_at"),
     instant("updated_at"),
+    # The service that opened the account and alone moves it (raw transfers are refused).
+    string("managed_by", MANAGED_BY_LENGTH_MAX, nullable=True),
     ForeignKeyConstraint(["tenant_id", "asset_code"], ["assets.tenant_id", "assets.code"]),
     CheckConstraint(
         "debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 "

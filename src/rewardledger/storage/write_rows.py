@@ -33,7 +33,7 @@ ACCOUNT_TOTALS = (
 OUTBOX_COLUMNS = ["tenant_id", "event_id", "event_type", "subject_id", "payload", "created_at"]
 HOLD_COLUMNS = ["tenant_id", "transfer_id", "expires_at"]
 ACCOUNT_VALUES = [*ACCOUNT_TOTALS, "updated_at", "account_id"]
-LOCK_COLUMNS = ("account_id", "asset_code", "no_negative", *ACCOUNT_TOTALS)
+LOCK_COLUMNS = ("account_id", "asset_code", "no_negative", *ACCOUNT_TOTALS, "managed_by")
 PENDING_COLUMNS = (
     "transfer_id",
     "asset_code",
@@ -228,7 +228,7 @@ def _pending_row(codec: Codec, row: Sequence[Any]) -> PendingRow:
 
 def _state(codec: Codec, row: Sequence[Any]) -> AccountState:
     return AccountState(
-        row[0], row[1], bool(codec.bool_out(row[2])), row[3], row[4], row[5], row[6], row[7]
+        row[0], row[1], bool(codec.bool_out(row[2])), row[3], row[4], row[5], row[6], row[7], row[8]
     )
 
 

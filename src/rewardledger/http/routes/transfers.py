@@ -63,6 +63,7 @@ _WRITE_PROBLEMS = documented(
     "currency_mismatch",
     "exceeds_pending_amount",
     "balance_overflow",
+    "managed_account",
     "busy",
     "payload_too_large",
 )

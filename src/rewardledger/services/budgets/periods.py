@@ -32,6 +32,9 @@ from rewardledger.ledger.storage_unit import ReadUnit
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.budgets.port import BudgetStore, store_of
 
+# The budget accounts (funding, issued, each period's) are moved by the budget calls only.
+MANAGED_BY = "budgets"
+
 
 def lock(store: BudgetStore, work: UnitOfWork, budget_id: str) -> BudgetPolicy:
     """The budget, its row locked until the unit ends; ``not_found`` if there is none."""
@@ -72,7 +75,13 @@ def open_period(
         (period_account(policy.id, key), True),
     ):
         if store.ensure_account(
-            work.unit, tenant, account, policy.currency, no_negative=no_negative, now=work.now
+            work.unit,
+            tenant,
+            account,
+            policy.currency,
+            no_negative=no_negative,
+            managed_by=MANAGED_BY,
+            now=work.now,
         ):
             work.event("account.created", account, {"asset": policy.currency})
     store.insert_period(

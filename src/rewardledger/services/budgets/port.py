@@ -77,6 +77,7 @@ class BudgetStore(Protocol):
         asset_code: str,
         *,
         no_negative: bool,
+        managed_by: str,
         now: datetime,
     ) -> bool: ...
     def account_totals(

@@ -127,7 +127,7 @@ def accrue(ledger: Ledger, tenant_id: str, request: Accrual) -> MovementResult:
     accrual = _check_accrual(ledger, tenant_id, request)
     use_case = partial(_accrue_within, store_of(ledger), accrual)
     currency = accrual.program.currency
-    return run_opening_accounts(ledger, tenant_id, use_case, [accrual.account_id], currency)
+    return run_opening_accounts(ledger, tenant_id, use_case, [accrual.account_id], currency, None)
 
 
 def _accrue_within(store: CycleStore, accrual: _CheckedAccrual, work: UnitOfWork) -> MovementResult:

@@ -22,6 +22,8 @@ from rewardledger.services.cycles.port import store_of
 from rewardledger.services.cycles.projection import refresh_inline
 
 EXPENSE_ACCOUNT = "cashback-expense"
+# The expense account is moved by cashback movements only; members' accounts are their own.
+MANAGED_BY = "cashback"
 
 
 def set_program(
@@ -50,7 +52,7 @@ def set_program(
             f"{existing.currency}.",
             field="currency",
         )
-    ensure_account(ledger, tenant_id, EXPENSE_ACCOUNT, asset.code)
+    ensure_account(ledger, tenant_id, EXPENSE_ACCOUNT, asset.code, MANAGED_BY)
     ledger.run(tenant_id, lambda work: store.put_cashback_program(work.unit, program, work.now))
     return program
 
@@ -82,7 +84,7 @@ def set_account(
         enrolled,
     )
     store = store_of(ledger)
-    ensure_account(ledger, tenant_id, settings.account_id, program.currency)
+    ensure_account(ledger, tenant_id, settings.account_id, program.currency, None)
 
     def use_case(work: UnitOfWork) -> None:
         store.put_cashback_account(work.unit, settings, work.now)

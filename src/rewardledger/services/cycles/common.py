@@ -59,13 +59,17 @@ def check_currency(given: str | None, programme_currency: str) -> None:
         )
 
 
-def ensure_account(ledger: Ledger, tenant_id: str, account_id: str, currency: str) -> None:
+def ensure_account(
+    ledger: Ledger, tenant_id: str, account_id: str, currency: str, managed_by: str | None
+) -> None:
     """Open ``account_id`` in ``currency`` unless it exists (a transfer to an account of
-    another asset is then refused as ``currency_mismatch``)."""
+    another asset is then refused as ``currency_mismatch``). ``managed_by``: the service that
+    alone moves it (``debt`` or ``cashback``), or None for a member's own account, which a
+    cashback accrual credits and the tenant pays out with plain transfers."""
     try:
         ledger.get_account(tenant_id, account_id)
     except NotFound:
-        ledger.create_account(tenant_id, account_id, asset=currency)
+        ledger.create_account(tenant_id, account_id, asset=currency, managed_by=managed_by)
 
 
 def run_opening_accounts(
@@ -74,6 +78,7 @@ def run_opening_accounts(
     use_case: Callable[[UnitOfWork], T],
     accounts: Sequence[str],
     currency: str,
+    managed_by: str | None,
 ) -> T:
     """Run ``use_case``; if its transfer names an account that does not exist yet (a new
     member, a new person), open ``accounts`` in ``currency`` and run it again. The refused
@@ -82,7 +87,7 @@ def run_opening_accounts(
         return ledger.run(tenant_id, use_case)
     except AccountNotFound:
         for account_id in accounts:
-            ensure_account(ledger, tenant_id, account_id, currency)
+            ensure_account(ledger, tenant_id, account_id, currency, managed_by)
         return ledger.run(tenant_id, use_case)
 
 

@@ -47,6 +47,8 @@ from rewardledger.services.cycles.views import DebtResult
 CONTROL_ACCOUNT = "debt-control"
 DEBT_ACCOUNT_PREFIX = "debt:"
 TRANSFER_PREFIX = "debt:"
+# The control account and each person's debt account are moved by debt movements only.
+MANAGED_BY = "debt"
 
 
 def debt_account(person_id: str) -> str:
@@ -54,8 +56,8 @@ def debt_account(person_id: str) -> str:
 
 
 def ensure_debt_accounts(ledger: Ledger, tenant_id: str, person_id: str, currency: str) -> None:
-    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, currency)
-    ensure_account(ledger, tenant_id, debt_account(person_id), currency)
+    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, currency, MANAGED_BY)
+    ensure_account(ledger, tenant_id, debt_account(person_id), currency, MANAGED_BY)
 
 
 def set_program(
@@ -87,7 +89,7 @@ def set_program(
             "decide the cycle of every recorded movement.",
             field="closing_day",
         )
-    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, asset.code)
+    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, asset.code, MANAGED_BY)
     ledger.run(tenant_id, lambda work: store.put_debt_program(work.unit, program, work.now))
     return program
 
@@ -165,9 +167,8 @@ def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
         )
         return DebtResult(movement, False)
 
-    return run_opening_accounts(
-        ledger, tenant_id, use_case, [CONTROL_ACCOUNT, debt_account(person)], program.currency
-    )
+    accounts = [CONTROL_ACCOUNT, debt_account(person)]
+    return run_opening_accounts(ledger, tenant_id, use_case, accounts, program.currency, MANAGED_BY)
 
 
 def record_within(

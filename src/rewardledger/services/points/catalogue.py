@@ -27,6 +27,9 @@ from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.port import store_of
 from rewardledger.services.points.views import DEFAULT_ASSET
 
+# The holders' wallets and the issuance account: moved by the points calls only.
+MANAGED_BY = "points"
+
 
 def configure(
     ledger: Ledger,
@@ -41,7 +44,7 @@ def configure(
     seed's reason codes plus ``reasons`` to the tenant's catalogue (again: updates them)."""
     ids.asset_code(asset)
     ledger.create_asset(tenant_id, asset, scale=scale)
-    ledger.create_account(tenant_id, issuance_account_id(asset), asset=asset)
+    ledger.create_account(tenant_id, issuance_account_id(asset), asset=asset, managed_by=MANAGED_BY)
     known = store_of(ledger).reasons(tenant_id)
     wanted = [r for r in seed_reasons() if (r.direction.value, r.code) not in known]
     wanted.extend(reasons)
@@ -121,4 +124,6 @@ def open_holder(ledger: Ledger, tenant_id: str, asset: str, holder: str) -> None
     if not store_of(ledger).holder_exists(tenant_id, asset, holder):
         # Not no_negative: a reason may allow a negative balance; the default rule is checked
         # under the holder's lock by every spend (and again by ``validate``).
-        ledger.create_account(tenant_id, holder_account_id(asset, holder), asset=asset)
+        ledger.create_account(
+            tenant_id, holder_account_id(asset, holder), asset=asset, managed_by=MANAGED_BY
+        )

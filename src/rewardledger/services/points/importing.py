@@ -45,7 +45,7 @@ from rewardledger.domain.transfers import Operation, TransferRequest, check_inst
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
-from rewardledger.services.points.catalogue import asset_policy, check_holder
+from rewardledger.services.points.catalogue import MANAGED_BY, asset_policy, check_holder
 from rewardledger.services.points.port import PointsStore, store_of
 from rewardledger.services.points.views import DEFAULT_ASSET, BadRow, ImportReport
 
@@ -264,7 +264,9 @@ def _import_batch(
     known = store.known_holders(tenant_id, asset, holders)
     for holder in holders:
         if holder not in known:
-            ledger.create_account(tenant_id, holder_account_id(asset, holder), asset=asset)
+            ledger.create_account(
+                tenant_id, holder_account_id(asset, holder), asset=asset, managed_by=MANAGED_BY
+            )
 
     def use_case(work: UnitOfWork) -> tuple[int, int, list[BadRow]]:
         store.lock_holders(work.unit, tenant_id, asset, holders, work.now)

@@ -32,6 +32,7 @@ class JournalReads(StoreBase):
         asset_code: str,
         *,
         no_negative: bool,
+        managed_by: str,
         now: datetime,
     ) -> bool:
         """Open the account if it does not exist; True if it was opened now.
@@ -49,6 +50,7 @@ class JournalReads(StoreBase):
                 "metadata": None,
                 "created_at": now,
                 "updated_at": now,
+                "managed_by": managed_by,
             },
         )
 
