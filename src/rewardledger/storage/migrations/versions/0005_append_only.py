@@ -9,11 +9,21 @@ SQLite: ``INSERT OR REPLACE`` deleted the row in its way without firing the DELE
 rows. A BEFORE INSERT trigger per unique key now refuses any insert whose key is taken, on any
 connection. (PostgreSQL has no REPLACE; its upsert runs an UPDATE, which the UPDATE trigger
 refuses.)
+
+Tamper evidence: every journal row gets a ``digest`` column, the SHA-256 of its content
+(``storage.journal_digest``), computed here for the rows already written (the one time the
+journal's UPDATE trigger is lifted, inside this migration's transaction), and
+``journal_seals`` records the seals that chain those digests (append-only too).
 """
 
 from __future__ import annotations
 
-from rewardledger.storage.migrations.append_only import UniqueKey, refuse_replace
+import sqlalchemy as sa
+from alembic import op
+
+from rewardledger.storage.journal_digest import row_digest
+from rewardledger.storage.migrations.append_only import UniqueKey, refuse_changes, refuse_replace
+from rewardledger.storage.schema import transfers
 
 revision = "0005_append_only"
 down_revision = "0004_cycles"
@@ -44,12 +54,61 @@ APPEND_ONLY_KEYS: dict[str, tuple[UniqueKey, ...]] = {
     "points_lot_moves": (("key", ("tenant_id", "movement_id", "lot_id"), ""),),
     "cashback_movements": (("key", ("tenant_id", "movement_id"), ""),),
     "debt_movements": (("key", ("tenant_id", "movement_id"), ""),),
+    "journal_seals": (("key", ("tenant_id", "seal_seq"), ""),),
 }
+SEALS_MESSAGE = "journal seals are append-only: seal again instead"
+TIMESTAMP = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    op.add_column("transfers", sa.Column("digest", sa.LargeBinary(length=32), nullable=True))
+    _digest_existing_rows()
+    op.create_table(
+        "journal_seals",
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("seal_seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("cutoff_at", TIMESTAMP, nullable=False),
+        sa.Column("sealed_at", TIMESTAMP, nullable=False),
+        sa.Column("rows_count", sa.BigInteger(), nullable=False),
+        sa.Column("accounts_count", sa.BigInteger(), nullable=False),
+        sa.Column("segment_digest", sa.String(length=64), nullable=False),
+        sa.Column("head", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "seal_seq", name=op.f("pk_journal_seals")),
+        sqlite_with_rowid=False,
+    )
+    refuse_changes("rewardledger_seals_append_only", ("journal_seals",), SEALS_MESSAGE)
     for table, keys in APPEND_ONLY_KEYS.items():
         refuse_replace(table, keys)
+
+
+def _digest_existing_rows() -> None:
+    """Write the digest of every row written before this migration."""
+    bind = op.get_bind()
+    content = [c for c in transfers.columns if c.name != "digest"]
+    postgres = bind.dialect.name == "postgresql"
+    if postgres:
+        op.execute("ALTER TABLE transfers DISABLE TRIGGER transfers_append_only")
+    else:
+        trigger = bind.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'transfers_no_update'"
+        ).scalar_one()
+        op.execute("DROP TRIGGER transfers_no_update")
+    update = (
+        transfers.update()
+        .where(
+            transfers.c.tenant_id == sa.bindparam("t"),
+            transfers.c.transfer_id == sa.bindparam("id"),
+        )
+        .values(digest=sa.bindparam("d"))
+    )
+    rows = bind.execute(sa.select(*content)).all()
+    changes = [{"t": row[0], "id": row[1], "d": row_digest(tuple(row))} for row in rows]
+    if changes:
+        bind.execute(update, changes)
+    if postgres:
+        op.execute("ALTER TABLE transfers ENABLE TRIGGER transfers_append_only")
+    else:
+        op.execute(trigger)
 
 
 def downgrade() -> None:
