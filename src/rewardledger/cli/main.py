@@ -35,6 +35,7 @@ from rewardledger.cli.context import (
     settings_from,
 )
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
+from rewardledger.cli.db import db_app
 from rewardledger.cli.points import points_app, redemption_app
 from rewardledger.domain.access import Role
 from rewardledger.domain.errors import NotFound, UnsafeInterpreter, ValidationError
@@ -75,6 +76,7 @@ app.add_typer(redemption_app, name="redemption")
 app.add_typer(cashback_app, name="cashback")
 app.add_typer(debt_app, name="debt")
 app.add_typer(cycles_app, name="cycles")
+app.add_typer(db_app, name="db")
 
 
 @app.callback()
