@@ -4,6 +4,7 @@ writes, and its exit code (0 done, 1 a ledger error or a discrepancy, 2 a valida
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 from pathlib import Path
@@ -463,3 +464,27 @@ def test_a_failing_step_is_one_line_exit_1_and_the_other_tenants_due_work_still_
     assert json.loads(cli("jobs", "failures").stdout) == {"failures": []}
     history = json.loads(cli("jobs", "failures", "--include-resolved").stdout)["failures"]
     assert [(f["attempts"], f["resolved_at"] is not None) for f in history] == [(2, True)]
+
+
+def test_verify_reports_deleted_accounts_instead_of_a_clean_empty_tenant(
+    cli: Cli, db_url: str, tenant: str
+) -> None:
+    assert cli("demo", "--tenant", tenant, "--members", "2", "--days", "2").exit_code == 0
+    run_sql(db_url, "DELETE FROM accounts WHERE tenant_id = :t", t=tenant)
+    found = cli("verify", "--tenant", tenant)
+    assert found.exit_code == 1, found.output
+    assert "journal_accounts_exist" in found.stdout
+    assert "clean" not in found.stdout
+
+
+def test_verify_seal_prints_a_head_that_a_later_verify_checks(cli: Cli, tenant: str) -> None:
+    assert cli("demo", "--tenant", tenant, "--members", "2", "--days", "2").exit_code == 0
+    sealed = cli("verify", "--tenant", tenant, "--seal")
+    assert sealed.exit_code == 0, sealed.output
+    match = re.search(rf"tenant {tenant}: sealed #1 .* head ([0-9a-f]{{64}})", sealed.stdout)
+    assert match is not None, sealed.stdout
+    assert cli("verify", "--tenant", tenant, "--head", match.group(1)).exit_code == 0
+    forged = cli("verify", "--tenant", tenant, "--head", "0" * 64)
+    assert forged.exit_code == 1
+    assert "exported_head_in_chain" in forged.stdout
+    assert cli("verify", "--head", match.group(1)).exit_code == 2

@@ -36,6 +36,7 @@ from rewardledger.cli.context import (
     settings_from,
 )
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
+from rewardledger.cli.db import db_app
 from rewardledger.cli.points import points_app, redemption_app
 from rewardledger.domain.access import Role
 from rewardledger.domain.errors import NotFound, UnsafeInterpreter, ValidationError
@@ -78,6 +79,7 @@ app.add_typer(redemption_app, name="redemption")
 app.add_typer(cashback_app, name="cashback")
 app.add_typer(debt_app, name="debt")
 app.add_typer(cycles_app, name="cycles")
+app.add_typer(db_app, name="db")
 
 
 @app.callback()
@@ -172,21 +174,41 @@ def apikey_create(
 
 
 @app.command()
-def verify(ctx: typer.Context, tenant: TenantOption = None) -> None:
-    """Check balances against the journal; exit 1 if any discrepancy is found, 0 when clean.
+def verify(
+    ctx: typer.Context,
+    tenant: TenantOption = None,
+    seal: Annotated[
+        bool,
+        typer.Option(
+            "--seal", help="When clean, seal the journal and print the head to keep elsewhere."
+        ),
+    ] = False,
+    head: Annotated[
+        str | None,
+        typer.Option(metavar="HEX", help="A head printed by an earlier --seal (needs --tenant)."),
+    ] = None,
+) -> None:
+    """Check balances and the journal; exit 1 if any discrepancy is found, 0 when clean.
 
     Checks, per tenant: each asset's balances sum to zero, every account's materialized totals
-    equal its journal, every pending transfer is resolved at most once and holds match.
+    equal its journal, every pending transfer is resolved at most once and holds match, every
+    journal row matches its digest, every account the journal names exists, every seal matches
+    the journal, and (with --head) that the exported head is still in the seals' chain.
     """
+    if head is not None and tenant is None:
+        output.error("validation_error", "--head names one tenant's seal: give --tenant too.")
+        raise typer.Exit(2)
     reports: list[IntegrityReport] = []
     with ledger_of(ctx) as ledger, output.progress() as bar:
         for tenant_id in _tenant_ids(ledger, tenant):
             total = ledger.count_accounts(tenant_id)
             task = bar.add_task(f"verify {tenant_id}", total=total, unit="accounts")
-            report = ledger.verify(tenant_id, progress=output.advancer(bar, task))
+            report = ledger.verify(tenant_id, output.advancer(bar, task), head)
             bar.update(task, total=report.accounts_checked, completed=report.accounts_checked)
             reports.append(report)
+        seals = [ledger.seal(r.tenant_id) for r in reports if seal and r.ok]
     output.verify_reports(reports)
+    output.seals(seals)
     if not all(report.ok for report in reports):
         raise typer.Exit(1)
 

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from rewardledger.domain.jobs import JobFailure
+from rewardledger.domain.reconciliation import JournalSeal
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
 from rewardledger.services.access import IssuedKey
@@ -164,6 +165,19 @@ def verify_reports(reports: Sequence[IntegrityReport]) -> None:
         console.print(
             f"Run `rewardledger repair --tenant {report.tenant_id}` to rebuild the "
             "materialized balances from the journal (the journal itself is never changed).",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def seals(sealed: Sequence[JournalSeal]) -> None:
+    """One line per seal; the head is what to keep outside the database."""
+    console = _stdout()
+    for seal in sealed:
+        console.print(
+            f"tenant {seal.tenant_id}: sealed #{seal.seal_seq} up to "
+            f"{seal.cutoff_at.isoformat()} ({seal.rows_count} rows, {seal.accounts_count} "
+            f"accounts); head {seal.head}",
             markup=False,
             soft_wrap=True,
         )

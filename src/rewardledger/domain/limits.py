@@ -56,6 +56,9 @@ VALIDATION_ERRORS_LISTED_MAX: Final = 100
 # Background work and contention.
 EXPIRY_BATCH_SIZE: Final = 1_000
 INTEGRITY_CHUNK_SIZE: Final = 1_000
+# A seal covers what was created up to this many seconds before it, so that a write still in
+# flight (its rows carry the instant it began) is never left out of the segment it belongs to.
+SEAL_MARGIN_SECONDS: Final = 60
 # Reports list at most this many discrepancies (and count them all), so that a badly damaged
 # ledger cannot make verify or repair use memory in proportion to its size. Repair records
 # every change in the database regardless.

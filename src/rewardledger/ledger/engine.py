@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeAlias, TypeVar
 
 from rewardledger.domain import ids
 from rewardledger.domain.accounts import MANAGED_BY_CALLS, Account, Balances
@@ -36,6 +36,7 @@ from rewardledger.domain.limits import (
     WRITE_RETRIES_MAX,
 )
 from rewardledger.domain.money import Amount
+from rewardledger.domain.reconciliation import JournalSeal
 from rewardledger.domain.tenants import Asset, Tenant, asset_scale, display_name, timezone_name
 from rewardledger.domain.transfers import (
     ExpirePending,
@@ -67,6 +68,8 @@ from rewardledger.ledger.results import (
 from rewardledger.ledger.unit import UnitOfWork, run_unit
 
 T = TypeVar("T")
+Progress: TypeAlias = integrity.Progress | None
+Report: TypeAlias = IntegrityReport
 
 
 class Ledger:
@@ -441,20 +444,22 @@ class Ledger:
 
     # Integrity -------------------------------------------------------------------------------
 
-    def verify(self, tenant_id: str, progress: integrity.Progress | None = None) -> IntegrityReport:
-        """Check invariants 1, 2 and 5 for one tenant; list every discrepancy found."""
+    def verify(self, tenant_id: str, progress: Progress = None, head: str | None = None) -> Report:
+        """Invariants 1, 2 and 5, the journal's digests and seals, and ``head`` (exported)."""
         self.get_tenant(tenant_id)
-        return integrity.verify(self.store, self.clock, tenant_id, self.assets(tenant_id), progress)
+        assets = self.assets(tenant_id)
+        return integrity.verify(self.store, self.clock, tenant_id, assets, progress, head)
 
-    def repair(
-        self, tenant_id: str, *, actor: str, progress: integrity.Progress | None = None
-    ) -> RepairReport:
+    def seal(self, tenant_id: str) -> JournalSeal:
+        """Seal the journal (``integrity.seal``); export the head to compare with later."""
+        return integrity.seal(self.store, self.clock, self.get_tenant(tenant_id).id)
+
+    def repair(self, tenant_id: str, *, actor: str, progress: Progress = None) -> RepairReport:
         """Rebuild materialized totals and holds from the journal; record who and what changed."""
         self.get_tenant(tenant_id)
         display_name(actor, "actor")
-        return integrity.repair(
-            self.store, self.clock, tenant_id, self.assets(tenant_id), actor, progress
-        )
+        assets = self.assets(tenant_id)
+        return integrity.repair(self.store, self.clock, tenant_id, assets, actor, progress)
 
     # Units of work ---------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """Integrity: check materialized data against the journal, and rebuild it from the journal.
 
-Owns: ``verify`` (invariants 1, 2 and 5 of DESIGN.md, per tenant) and ``repair``.
+Owns: ``verify`` (invariants 1, 2 and 5 of DESIGN.md, per tenant, and tamper evidence: each
+journal row against its digest, the accounts the journal names, the seals and an exported
+head), ``seal`` and ``repair``.
 Repair never touches the journal: it recomputes each account's four totals and entry count
 from the journal rows, rebuilds the open holds, and records who ran it and every value it
 changed. Both walk the accounts in chunks, so memory stays flat however large the tenant.
@@ -9,12 +11,17 @@ changed. Both walk the accounts in chunks, so memory stays flat however large th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.events import OutboxEvent
-from rewardledger.domain.limits import INTEGRITY_CHUNK_SIZE, REPORT_DISCREPANCIES_MAX
+from rewardledger.domain.limits import (
+    INTEGRITY_CHUNK_SIZE,
+    REPORT_DISCREPANCIES_MAX,
+    SEAL_MARGIN_SECONDS,
+)
 from rewardledger.domain.money import format_minor
-from rewardledger.domain.reconciliation import TOTAL_FIELDS, AccountJournalTotals
+from rewardledger.domain.reconciliation import TOTAL_FIELDS, AccountJournalTotals, JournalSeal
 from rewardledger.domain.tenants import Asset
 from rewardledger.ledger.clock import Clock
 from rewardledger.ledger.ports import Store
@@ -64,15 +71,33 @@ def _compare(found: _Found, account: Account, journal: AccountJournalTotals, sca
             )
 
 
+def _check_journal(found: _Found, store: Store, tenant_id: str, expected_head: str | None) -> None:
+    """Tamper evidence: rows against their digests, named accounts, seals, exported head."""
+    check = store.check_journal(tenant_id)
+    for transfer_id in check.changed_rows:
+        found.add(Discrepancy("journal_row_matches_digest", transfer_id, "digest"))
+    for account_id in check.missing_accounts:
+        found.add(Discrepancy("journal_accounts_exist", account_id))
+    for m in check.seal_mismatches:
+        found.add(
+            Discrepancy("seal_matches_journal", str(m.seal_seq), m.field, m.recomputed, m.stored)
+        )
+    if expected_head is not None and expected_head not in check.heads:
+        latest = check.heads[-1] if check.heads else None
+        found.add(Discrepancy("exported_head_in_chain", expected_head, "head", latest, None))
+
+
 def verify(
     store: Store,
     clock: Clock,
     tenant_id: str,
     assets: Mapping[str, Asset],
     progress: Progress | None = None,
+    expected_head: str | None = None,
 ) -> IntegrityReport:
     checked_at = clock()
     found = _Found()
+    _check_journal(found, store, tenant_id, expected_head)
     # Invariant 1: per asset, balances sum to zero (posted and pending alike).
     for code, (posted, pending) in sorted(store.asset_sums(tenant_id).items()):
         scale = assets[code].scale
@@ -110,6 +135,12 @@ def verify(
     for pending_id in stray:
         found.add(Discrepancy("hold_has_open_pending", pending_id))
     return IntegrityReport(tenant_id, checked_at, checked, found.kept, found.count)
+
+
+def seal(store: Store, clock: Clock, tenant_id: str) -> JournalSeal:
+    """Seal the journal up to SEAL_MARGIN_SECONDS ago; the head it returns is to be exported."""
+    now = clock()
+    return store.seal_journal(tenant_id, now - timedelta(seconds=SEAL_MARGIN_SECONDS), now)
 
 
 def repair(

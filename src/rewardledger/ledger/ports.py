@@ -16,7 +16,12 @@ from typing import Protocol
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.events import OutboxEvent
-from rewardledger.domain.reconciliation import AccountDiscrepancy, AccountJournalTotals
+from rewardledger.domain.reconciliation import (
+    AccountDiscrepancy,
+    AccountJournalTotals,
+    JournalCheck,
+    JournalSeal,
+)
 from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.domain.transfers import (
     JournalEntry,
@@ -89,6 +94,10 @@ class Store(Protocol):
     def multiply_resolved(self, tenant_id: str) -> list[tuple[str, int]]: ...
 
     def hold_mismatches(self, tenant_id: str) -> tuple[list[str], list[str]]: ...
+
+    def check_journal(self, tenant_id: str) -> JournalCheck: ...
+
+    def seal_journal(self, tenant_id: str, cutoff_at: datetime, now: datetime) -> JournalSeal: ...
 
     def start_repair(self, tenant_id: str, actor: str, now: datetime) -> str: ...
 

@@ -174,7 +174,8 @@ def _journal_key_taken(error: BaseException) -> str | None:
             return None
         constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
         return _TAKEN_BY_CONSTRAINT.get(constraint or "")
-    return _TAKEN_BY_SQLITE_MESSAGE.get(str(error))
+    # A trigger refusing a taken key (migration 0005) adds " (why)" to SQLite's own message.
+    return _TAKEN_BY_SQLITE_MESSAGE.get(str(error).split(" (", 1)[0])
 
 
 # A hold is keyed by its pending transfer's id, and the parts of one PostgreSQL write run in no

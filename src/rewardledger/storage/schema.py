@@ -5,7 +5,9 @@ Owns: every table, key, constraint and index. Protects, at the database level:
 - invariant 5: a pending transfer has at most one accepted resolution (unique ``pending_id``);
 - invariant 6: the journal (``transfers``) refuses UPDATE and DELETE (triggers, in migrations);
 - invariant 7: a transfer id (idempotency key) is unique per tenant, whatever its outcome;
-- invariant 8 by construction: every key starts with ``tenant_id``.
+- invariant 8 by construction: every key starts with ``tenant_id``;
+- tamper evidence: each journal row carries the digest of its content, and ``journal_seals``
+  chains those digests segment by segment (see ``storage.journal_digest``).
 
 The journal also keeps *refused* requests (``error_code`` set): they move nothing, carry no
 entry sequence, and exist so that a replay of a refused request is refused again.
@@ -19,6 +21,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     text,
 )
@@ -103,6 +106,9 @@ transfers = tenant_table(
     Column("metadata", Json(), nullable=True),
     string("error_code", 32, nullable=True),
     Column("rejection", Json(), nullable=True),
+    # SHA-256 of every other column (storage.journal_digest), written with the row; verify
+    # recomputes it. Nullable only because SQLite cannot add a NOT NULL column in place.
+    Column("digest", LargeBinary(32), nullable=True),
     CheckConstraint(f"phase IN ({PHASES_SQL})", name="phase_known"),
     CheckConstraint(
         "error_code IS NOT NULL OR ("
@@ -203,4 +209,17 @@ integrity_repair_changes = tenant_table(
         ["tenant_id", "repair_id"],
         ["integrity_repairs.tenant_id", "integrity_repairs.repair_id"],
     ),
+)
+
+journal_seals = tenant_table(
+    "journal_seals",
+    Column("seal_seq", Integer, primary_key=True, autoincrement=False),
+    # The seal covers the journal rows and accounts created after the previous seal's cutoff
+    # up to this one (a margin before ``sealed_at``, so that no write in flight is left out).
+    instant("cutoff_at"),
+    instant("sealed_at"),
+    bigint("rows_count"),
+    bigint("accounts_count"),
+    string("segment_digest", 64),
+    string("head", 64),
 )

@@ -3,8 +3,8 @@
 Owns: opening the engine, the unit of work and the write sessions. The queries outside the hot
 write path (which is in ``posting.py``) live in one module per group and are mixed in here:
 ``directory`` (tenants, assets, accounts, access keys), ``journal_reads`` (journal, history,
-holds) and ``integrity`` (verify's aggregates and repairs). Protects invariant 8: every
-statement is filtered by ``tenant_id``.
+holds), ``integrity`` (verify's aggregates and repairs) and ``seals`` (digests and seals).
+Protects invariant 8: every statement is filtered by ``tenant_id``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from rewardledger.storage.posting import (
     WriteSessions,
     translated_errors,
 )
+from rewardledger.storage.seals import SealQueries
 from rewardledger.storage.unit import SqlUnit
 
 
-class SqlStore(DirectoryQueries, JournalQueries, IntegrityQueries):
+class SqlStore(DirectoryQueries, JournalQueries, IntegrityQueries, SealQueries):
     """Implements ``rewardledger.ledger.ports.Store`` on one SQLAlchemy engine."""
 
     def __init__(self, url: str) -> None:

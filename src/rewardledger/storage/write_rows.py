@@ -21,6 +21,7 @@ from rewardledger.domain.accounts import AccountState
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.transfers import Accepted, PendingRow, Phase, RefusedRow
 from rewardledger.storage import schema
+from rewardledger.storage.journal_digest import row_digest
 
 TRANSFER_COLUMNS = [c.name for c in schema.transfers.columns]
 ACCOUNT_TOTALS = (
@@ -108,60 +109,28 @@ class Rows:
         now: datetime,
         cycle_tag: Callable[[datetime], str],
     ) -> list[tuple[Any, ...]]:
-        json_in, tenant_id = self.codec.json_in, self.tenant_id
+        """The journal rows, each as stored and ending with the digest of its content."""
+        tenant_id = self.tenant_id
         created_at, time_in, tag = self._instants(now, cycle_tag)
-        rows: list[tuple[Any, ...]] = [
-            (
-                tenant_id,
-                a.id,
-                a.phase.value,
-                a.kind,
-                a.reason,
-                a.asset_code,
-                a.amount_minor,
-                a.debit_account_id,
-                a.credit_account_id,
-                a.pending_id,
-                None if a.expires_at is None else time_in(a.expires_at),
-                time_in(a.effective_at),
+        json_in = self.codec.json_in
+
+        def stored(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            # ``row`` holds Python values in table order; the digest is taken of those.
+            expires_at = row[10]
+            return (
+                *row[:10],
+                None if expires_at is None else time_in(expires_at),
+                time_in(row[11]),
                 created_at,
-                tag(a.effective_at),
-                a.debit_entry_seq,
-                a.credit_entry_seq,
-                a.debit_balance_after_minor,
-                a.credit_balance_after_minor,
-                json_in(a.metadata or None),
-                None,
-                None,
+                *row[13:18],
+                json_in(row[18]),
+                row[19],
+                json_in(row[20]),
+                row_digest(row),
             )
-            for a in accepted
-        ]
-        rows.extend(
-            (
-                tenant_id,
-                r.id,
-                r.phase,
-                r.kind,
-                r.reason,
-                r.asset_code,
-                r.amount_minor,
-                r.debit_account_id,
-                r.credit_account_id,
-                r.pending_id,
-                None,
-                time_in(r.effective_at),
-                created_at,
-                tag(r.effective_at),
-                None,
-                None,
-                None,
-                None,
-                None,
-                r.error_code,
-                json_in(r.rejection),
-            )
-            for r in refused
-        )
+
+        rows = [stored(_accepted(tenant_id, a, now, tag(a.effective_at))) for a in accepted]
+        rows.extend(stored(_refused(tenant_id, r, now, tag(r.effective_at))) for r in refused)
         return rows
 
     def accounts(self, states: Sequence[AccountState], now: datetime) -> list[tuple[Any, ...]]:
@@ -210,6 +179,60 @@ class Rows:
             )
             for e in events
         ]
+
+
+def _accepted(tenant_id: str, a: Accepted, now: datetime, tag: str) -> tuple[Any, ...]:
+    """An accepted journal row as Python values, in table order (without the digest)."""
+    return (
+        tenant_id,
+        a.id,
+        a.phase.value,
+        a.kind,
+        a.reason,
+        a.asset_code,
+        a.amount_minor,
+        a.debit_account_id,
+        a.credit_account_id,
+        a.pending_id,
+        a.expires_at,
+        a.effective_at,
+        now,
+        tag,
+        a.debit_entry_seq,
+        a.credit_entry_seq,
+        a.debit_balance_after_minor,
+        a.credit_balance_after_minor,
+        a.metadata or None,
+        None,
+        None,
+    )
+
+
+def _refused(tenant_id: str, r: RefusedRow, now: datetime, tag: str) -> tuple[Any, ...]:
+    """A refused journal row as Python values, in table order (without the digest)."""
+    return (
+        tenant_id,
+        r.id,
+        r.phase,
+        r.kind,
+        r.reason,
+        r.asset_code,
+        r.amount_minor,
+        r.debit_account_id,
+        r.credit_account_id,
+        r.pending_id,
+        None,
+        r.effective_at,
+        now,
+        tag,
+        None,
+        None,
+        None,
+        None,
+        None,
+        r.error_code,
+        r.rejection,
+    )
 
 
 def _pending_row(codec: Codec, row: Sequence[Any]) -> PendingRow:

@@ -1,0 +1,126 @@
+"""What tamper evidence costs single transfers: with it and without it, in the same run.
+
+    .venv/bin/python bench/journal.py                          # both engines
+    .venv/bin/python bench/journal.py --engines sqlite --seconds 2 --rounds 3
+
+"With" is the engine as shipped: each journal row's SHA-256 digest computed and stored, and on
+SQLite the triggers that refuse an insert onto an existing key (migration 0005). "Without" is
+the same engine on a database of its own from which those triggers were dropped, with the
+digest not computed (the worker process replaces ``row_digest`` by one that returns NULL).
+Both post single transfers from one writer (a process) between random pairs of accounts; the
+rounds alternate (without, with, without, with, ...) so that drift on a shared machine hits
+both alike, and each round's ratio with/without is reported, and their median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import secrets
+import sqlite3
+import statistics
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from posting import DEFAULT_POSTGRES, Target, _pairs, _run, _timed, postgres_target, sqlite_target
+from rewardledger.bootstrap import Ledger
+from rewardledger.domain.transfers import TransferRequest
+
+
+def _worker(target: Target, seed: int, batch: int, seconds: float, start: Any) -> int:
+    evidence = not target.baseline.endswith("#without")
+    if not evidence:
+        from rewardledger.storage import write_rows
+
+        write_rows.row_digest = lambda values: None  # type: ignore[assignment,return-value]
+    pick = _pairs(seed, target.accounts)
+    prefix = f"j{seed}-{secrets.token_hex(3)}"
+    numbers = itertools.count()
+    with Ledger.open(target.url, migrate=False) as ledger:
+        ledger.assets(target.tenant)
+
+        def step() -> int:
+            a, b = pick()
+            ledger.transfer(
+                target.tenant,
+                TransferRequest(f"{prefix}-{next(numbers)}", f"a{a}", f"a{b}", "USD", "1.00"),
+            )
+            return 1
+
+        return _timed(step, seconds, start)
+
+
+def _drop_replace_triggers(target: Target) -> None:
+    if target.engine != "sqlite":
+        return  # PostgreSQL has no such trigger: an upsert is refused by the UPDATE trigger
+    path = target.url.removeprefix("sqlite:///")
+    connection = sqlite3.connect(path, isolation_level=None)
+    names = [
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_no_replace_%'"
+        )
+    ]
+    assert names, "the database has no replace-refusing triggers to drop"
+    for name in names:
+        connection.execute(f"DROP TRIGGER {name}")
+    connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--engines", default="postgresql,sqlite")
+    parser.add_argument(
+        "--postgres", default=os.environ.get("REWARDLEDGER_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--accounts", type=int, default=1_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    summary = []
+    with tempfile.TemporaryDirectory(prefix="rewardledger-journal-") as directory:
+        for engine in args.engines.split(","):
+            cleanups = []
+            pair = []
+            for variant in ("without", "with"):
+                if engine == "postgresql":
+                    target, cleanup = postgres_target(args.postgres, args.accounts)
+                else:
+                    place = Path(directory) / variant
+                    place.mkdir()
+                    target, cleanup = sqlite_target(place, args.accounts)
+                cleanups.append(cleanup)
+                pair.append(replace(target, baseline=f"{target.baseline}#{variant}"))
+            without, with_ = pair
+            try:
+                _drop_replace_triggers(without)
+                ratios = []
+                for round_no in range(args.rounds):
+                    bare = _run(_worker, without, 1, 1, args.seconds)
+                    full = _run(_worker, with_, 1, 1, args.seconds)
+                    ratios.append(full / bare)
+                    print(
+                        f"  {engine:10s} round {round_no + 1}: without {bare:7.0f}/s  "
+                        f"with {full:7.0f}/s  ratio {full / bare:5.3f}",
+                        flush=True,
+                    )
+                summary.append((engine, ratios))
+            finally:
+                for cleanup in cleanups:
+                    cleanup()
+    print()
+    for engine, ratios in summary:
+        shown = ", ".join(f"{r:.3f}" for r in ratios)
+        print(
+            f"{engine:11s} single transfers, with/without tamper evidence: median "
+            f"{statistics.median(ratios):.3f} (rounds: {shown}); budget >= 0.90"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The digest of a journal row's content, and the chain that seals the journal.
+
+Owns: the canonical form of a ``transfers`` row (every column but ``digest``, in table order;
+instants in UTC to the microsecond, JSON with sorted keys) and its SHA-256, written with the
+row; the identity of an account (id, asset, no-negative flag, creation instant); and how a
+seal chains one segment of the journal onto the previous seal's head.
+
+Protects tamper evidence: a row whose content no longer matches its digest was changed after
+it was written; a sealed segment whose rows (or accounts) no longer hash to the seal's digest
+lost, gained or changed a row, even one whose digest was recomputed; and a seal head exported
+by the operator pins the whole chain up to it, even if the seals table itself was rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+DIGEST_VERSION = b"rewardledger.transfer.1\n"
+SEAL_VERSION = b"rewardledger.seal.1\n"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    raise TypeError(f"{type(value).__name__} has no canonical form")
+
+
+def canonical(values: Sequence[Any]) -> bytes:
+    """The canonical bytes of ``values`` (a row's columns as Python values, in table order)."""
+    text = json.dumps(
+        list(values), default=_plain, sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    )
+    return text.encode("ascii")
+
+
+def row_digest(values: Sequence[Any]) -> bytes:
+    """The SHA-256 of a journal row: ``values`` are its columns but ``digest``, in order."""
+    return hashlib.sha256(DIGEST_VERSION + canonical(values)).digest()
+
+
+def account_digest(
+    account_id: str, asset_code: str, no_negative: bool, created_at: datetime
+) -> bytes:
+    """What never changes in an account, hashed: a seal covers the accounts that exist."""
+    return hashlib.sha256(
+        b"rewardledger.account.1\n" + canonical((account_id, asset_code, no_negative, created_at))
+    ).digest()
+
+
+def genesis(tenant_id: str) -> str:
+    """The head before a tenant's first seal."""
+    return hashlib.sha256(SEAL_VERSION + tenant_id.encode()).hexdigest()
+
+
+class Segment:
+    """The rows and accounts created in one sealed interval, hashed in (instant, id) order."""
+
+    def __init__(self) -> None:
+        self._rows = hashlib.sha256(SEAL_VERSION)
+        self._accounts = hashlib.sha256(SEAL_VERSION)
+        self.rows = 0
+        self.accounts = 0
+
+    def add_row(self, digest: bytes) -> None:
+        self._rows.update(digest)
+        self.rows += 1
+
+    def add_account(self, digest: bytes) -> None:
+        self._accounts.update(digest)
+        self.accounts += 1
+
+    def digest(self) -> str:
+        summary = f"{self.rows}:{self.accounts}:".encode()
+        return hashlib.sha256(
+            SEAL_VERSION + summary + self._rows.digest() + self._accounts.digest()
+        ).hexdigest()
+
+
+def chain(previous_head: str, seal_seq: int, cutoff_at: datetime, segment_digest: str) -> str:
+    """The head of a seal: the previous head, the seal's number and cut-off, its segment."""
+    link = canonical((previous_head, seal_seq, cutoff_at, segment_digest))
+    return hashlib.sha256(SEAL_VERSION + link).hexdigest()
