@@ -1,7 +1,7 @@
 """An append-only journal no one can rewrite silently.
 
-Revision ID: 0005_append_only
-Revises: 0004_cycles
+Revision ID: 0009_append_only
+Revises: 0008_managed_accounts
 Create Date: 2026-11-23
 
 SQLite: ``INSERT OR REPLACE`` deleted the row in its way without firing the DELETE trigger
@@ -25,8 +25,8 @@ from rewardledger.storage.journal_digest import row_digest
 from rewardledger.storage.migrations.append_only import UniqueKey, refuse_changes, refuse_replace
 from rewardledger.storage.schema import transfers
 
-revision = "0005_append_only"
-down_revision = "0004_cycles"
+revision = "0009_append_only"
+down_revision = "0008_managed_accounts"
 branch_labels = None
 depends_on = None
 
