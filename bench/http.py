@@ -18,9 +18,9 @@ Set-up: a schema of its own on the PostgreSQL server (dropped at the end) holdin
   two. Printed: medians over rounds of req/s (tps), p50 and p99, and the median of the
   per-round ratios of req/s to pgbench's tps.
 
-Every client process connects and sends untimed requests for half a second before the clock
-starts. Latencies are per request as the client sees them (pgbench's from its per-transaction
-log).
+Every client process connects and sends untimed requests for half a second; the clock starts
+when all of them are ready, and each then runs for ``--seconds``. Latencies are per request
+as the client sees them (pgbench's from its per-transaction log).
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def serving(url: str, workers: int, logs: Path) -> Iterator[str]:
 # Load generator ------------------------------------------------------------------------------
 
 
-def _client(job: dict[str, Any], start: Any) -> list[float]:
+def _client(job: dict[str, Any], ready: Any, start: Any) -> list[float]:
     """One keep-alive client: untimed warm-up, then requests back to back; their latencies."""
     rng = random.Random()
     prefix = secrets.token_hex(4)
@@ -177,6 +177,7 @@ def _client(job: dict[str, Any], start: Any) -> list[float]:
         warm_until = time.perf_counter() + WARMUP_SECONDS
         while time.perf_counter() < warm_until:
             one(client)
+        ready.put(os.getpid())
         start.wait()
         deadline = time.perf_counter() + job["seconds"]
         while time.perf_counter() < deadline:
@@ -197,15 +198,15 @@ def load(
     job = {"base": base, "key": key, "kind": kind, "seconds": seconds, "accounts": accounts}
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
-        start = manager.Event()
+        ready, start = manager.Queue(), manager.Event()
         with context.Pool(clients) as pool:
-            jobs = [pool.apply_async(_client, (job, start)) for _ in range(clients)]
-            time.sleep(WARMUP_SECONDS + 1.0 + 0.1 * clients)  # all connected and warm
-            began = time.perf_counter()
+            jobs = [pool.apply_async(_client, (job, ready, start)) for _ in range(clients)]
+            for _ in range(clients):  # every client connected and warm: then all start at once
+                ready.get(timeout=START_SECONDS_MAX)
             start.set()
             latencies = [s * 1000 for job_ in jobs for s in job_.get(timeout=seconds * 10 + 120)]
-            elapsed = time.perf_counter() - began
-    return _summary(latencies, elapsed)
+    # Each client ran for ``seconds`` from the same start.
+    return _summary(latencies, seconds)
 
 
 # pgbench -------------------------------------------------------------------------------------
