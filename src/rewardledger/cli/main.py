@@ -342,7 +342,10 @@ def serve(
         demo_account=demo.member_wallet(0),
     )
     sys.stdout.flush()
+    _run_uvicorn(url, listen_host, listen_port, workers)
 
+
+def _run_uvicorn(url: str, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from rewardledger.cli.http_protocol import HTTP_PROTOCOL
@@ -351,8 +354,8 @@ def serve(
     uvicorn.run(
         HTTP_APP_FACTORY,
         factory=True,
-        host=listen_host,
-        port=listen_port,
+        host=host,
+        port=port,
         workers=workers,
         http=HTTP_PROTOCOL,  # Nagle off with any number of workers: see http_protocol.py
     )
