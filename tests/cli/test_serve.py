@@ -51,6 +51,7 @@ def test_serve_on_an_empty_database_seeds_the_demo_and_prints_a_working_key(
             "host": "127.0.0.1",
             "port": 8123,
             "workers": 1,
+            "http": "rewardledger.cli.http_protocol:NoDelayH11Protocol",
             "database_url": empty_db_url,
         }
     ]

@@ -397,11 +397,23 @@ def serve(
         demo_account=demo.member_wallet(0),
     )
     sys.stdout.flush()
+    _run_uvicorn(url, listen_host, listen_port, workers)
 
+
+def _run_uvicorn(url: str, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from rewardledger.cli.http_protocol import HTTP_PROTOCOL
+
     os.environ[DATABASE_URL_VARIABLE] = url  # read back by Settings in each worker
-    uvicorn.run(HTTP_APP_FACTORY, factory=True, host=listen_host, port=listen_port, workers=workers)
+    uvicorn.run(
+        HTTP_APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=HTTP_PROTOCOL,  # Nagle off with any number of workers: see http_protocol.py
+    )
 
 
 def _check_http_app() -> None:
