@@ -9,7 +9,7 @@ import typer
 from rewardledger.cli import output
 from rewardledger.cli.context import database_url, open_at, reporting_errors
 from rewardledger.domain.errors import ValidationError
-from rewardledger.storage.engine import make_engine
+from rewardledger.storage.engine import make_engine, safe_url
 from rewardledger.storage.roles import DEFAULT_APP_ROLE, grant_app_role
 
 db_app = typer.Typer(help="Database administration (as the tables' owner).", no_args_is_help=True)
@@ -42,4 +42,4 @@ def roles(
             raise ValidationError(str(error), field="role") from error
         finally:
             engine.dispose()
-    output.line(f"role {role}: granted on schema {schema} of {output.safe_url(url)}")
+    output.line(f"role {role}: granted on schema {schema} of {safe_url(url)}")
