@@ -7,6 +7,7 @@ Every id is derived from the member and day, so running it again writes nothing 
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ def member_wallet(member: int) -> str:
 
 def member_cash(member: int) -> str:
     return f"member:{member:05d}:{CASH}"
+
+
+def demo_key_id(tenant_id: str = DEMO_TENANT) -> str:
+    """The id of the demo tenant's one demo admin key: derived from the tenant, so that a
+    database holds at most one (``rewardledger serve`` mints it at its first start)."""
+    return hashlib.sha256(f"rewardledger demo key of {tenant_id}".encode()).hexdigest()[:16]
 
 
 def estimated_operations(size: DemoSize) -> int:
