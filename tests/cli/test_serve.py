@@ -18,7 +18,7 @@ from psycopg import sql
 from rewardledger.bootstrap import Ledger
 from rewardledger.cli.demo_key import STATE_DIR_VARIABLE
 from rewardledger.domain.access import Role
-from rewardledger.services import access, demo
+from rewardledger.services import access, demo, demo_programme
 from tests.cli.helpers import KEY, Cli, scalar
 from tests.conftest import POSTGRES_URL, require_postgres
 
@@ -75,6 +75,7 @@ def test_serve_on_an_empty_database_seeds_the_demo_and_prints_a_working_key(
         assert access.authenticate(ledger, "demo", key).role is Role.ADMIN
         assert ledger.verify("demo").ok
         assert ledger.get_account("demo", demo.member_wallet(demo.SMALL.members - 1))
+        assert demo_programme.complete(ledger, "demo")  # budgets, points, cycles too
 
 
 def test_the_demo_key_is_minted_once_and_shown_again_from_a_private_file(

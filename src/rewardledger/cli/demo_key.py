@@ -27,7 +27,7 @@ from rewardledger.domain.access import Role
 from rewardledger.domain.errors import NotFound, Unauthorized
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import access, demo
+from rewardledger.services import access, demo, demo_programme
 from rewardledger.services.access import IssuedKey
 
 STATE_DIR_VARIABLE = "REWARDLEDGER_STATE_DIR"
@@ -89,6 +89,8 @@ def demo_access(ledger: Ledger, path: Path) -> DemoAccess | None:
             "was issued; `rewardledger demo` creates it."
         )
         return None
+    if demo_programme.seed_programme(ledger, tenant.id):  # a demo seeded by an older version
+        output.note("Added the demo's budgets, points, redemptions and cycles.")
     known = _read_key(ledger, tenant.id, path)
     if known is not None:
         return DemoAccess(tenant, known, path, minted_now=False)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from rewardledger.domain.limits import BATCH_SIZE_MAX
 from rewardledger.domain.transfers import Operation, PostPending, TransferRequest, VoidPending
 from rewardledger.ledger.engine import Ledger
+from rewardledger.services import demo_programme
 
 DEMO_TENANT = "demo"
 POINTS = "LUMIS"
@@ -66,9 +67,10 @@ def seed(
     tenant_id: str = DEMO_TENANT,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Create (or complete) the demo tenant; return how many transfers it wrote anew.
+    """Create (or complete) the demo tenant, its activity and its services' programme
+    (``demo_programme``); return how many activity transfers it wrote anew.
 
-    ``progress`` is called with the number of operations processed, new or not.
+        ``progress`` is called with the number of operations processed, new or not.
     """
     advance = progress or (lambda _: None)
     ledger.create_tenant(tenant_id, name="Lumis Demo Rewards", timezone="America/Panama")
@@ -88,6 +90,7 @@ def seed(
             written += _flush(ledger, tenant_id, batch, advance)
     if batch:
         written += _flush(ledger, tenant_id, batch, advance)
+    demo_programme.seed_programme(ledger, tenant_id)
     return written
 
 
