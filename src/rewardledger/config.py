@@ -3,9 +3,12 @@
 REWARDLEDGER_DATABASE_URL   sqlite:///./rewardledger.db (default) or postgresql://...
 REWARDLEDGER_ADMIN_TOKEN    enables POST /v1/tenants for the bearer of this token
 REWARDLEDGER_HOST / _PORT   where ``rewardledger serve`` listens (127.0.0.1:8000)
+REWARDLEDGER_STATE_DIR      where ``serve`` keeps the demo key (cli/demo_key.py says the default)
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +24,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    state_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod

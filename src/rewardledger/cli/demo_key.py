@@ -48,31 +48,32 @@ class DemoAccess:
     minted_now: bool
 
 
-def state_folder() -> Path:
-    configured = os.environ.get(STATE_DIR_VARIABLE)
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_STATE_HOME")
+def state_folder(configured: Path | None) -> Path:
+    """``REWARDLEDGER_STATE_DIR`` (``configured``, from Settings), else the platform's."""
+    if configured is not None:
+        return configured.expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME")  # the platform's, not one of rewardledger's settings
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
     return base / "rewardledger"
 
 
-def key_file(url: str, sqlite_file: str | None, shown_url: str) -> Path:
-    """Where the demo key of the database at ``url`` is kept.
+def key_file(sqlite_file: str | None, shown_url: str, state_dir: Path | None) -> Path:
+    """Where the demo key of the database at ``shown_url`` is kept.
 
     ``sqlite_file`` is the SQLite database's path (None on PostgreSQL); ``shown_url`` the URL
-    with its password masked (so that a password never shapes a file name).
+    with its password masked (so that a password never shapes a file name); ``state_dir`` is
+    ``REWARDLEDGER_STATE_DIR`` if set.
     """
     digest = hashlib.sha256(shown_url.encode()).hexdigest()[:12]
     if sqlite_file is not None:
         database = Path(sqlite_file).expanduser()
-        if not os.environ.get(STATE_DIR_VARIABLE):
+        if state_dir is None:
             return database.with_name(database.name + ".demo-key")
         name = f"demo-key-sqlite-{database.name}-{digest}"
     else:
         rest = shown_url.split("://", 1)[-1].split("?", 1)[0]
         name = f"demo-key-{rest}-{digest}"
-    return state_folder() / _UNSAFE_NAME_CHARACTERS.sub("-", name).strip("-")
+    return state_folder(state_dir) / _UNSAFE_NAME_CHARACTERS.sub("-", name).strip("-")
 
 
 def demo_access(ledger: Ledger, path: Path) -> DemoAccess | None:

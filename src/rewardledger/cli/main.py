@@ -342,7 +342,7 @@ def serve(
     with ledger_of(ctx) as ledger:
         if not no_demo:
             sqlite_file = normalise_url(url).database if url.startswith("sqlite") else None
-            path = key_file(url, sqlite_file, output.safe_url(url))
+            path = key_file(sqlite_file, output.safe_url(url), settings.state_dir)
             shown = demo_access(ledger, path)
     output.serve_banner(
         database_url=url,
