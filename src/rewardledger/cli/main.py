@@ -37,6 +37,7 @@ from rewardledger.cli.context import (
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.demo_key import DemoAccess, demo_access, key_file
 from rewardledger.cli.points import points_app, redemption_app
+from rewardledger.config import Settings
 from rewardledger.domain.access import Role
 from rewardledger.domain.errors import UnsafeInterpreter, ValidationError
 from rewardledger.ledger.engine import Ledger
@@ -277,6 +278,17 @@ def demo_command(
     output.demo_summary(tenant, members, days, written, key_command)
 
 
+CreateDbOption = Annotated[
+    bool,
+    typer.Option(
+        "--create-db",
+        help="Create the PostgreSQL database first if it does not exist (connecting to "
+        "the server's 'postgres' database; needs the CREATEDB privilege). On SQLite: "
+        "create the file's folder.",
+    ),
+]
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -304,15 +316,7 @@ def serve(
         bool,
         typer.Option("--no-demo", help="Do not seed the demo tenant, nor show its demo key."),
     ] = False,
-    create_db: Annotated[
-        bool,
-        typer.Option(
-            "--create-db",
-            help="Create the PostgreSQL database first if it does not exist (connecting to "
-            "the server's 'postgres' database; needs the CREATEDB privilege). On SQLite: "
-            "create the file's folder.",
-        ),
-    ] = False,
+    create_db: CreateDbOption = False,
 ) -> None:
     """Migrate the database, then serve the HTTP API (and its OpenAPI docs) with uvicorn.
 
@@ -325,17 +329,7 @@ def serve(
     """
     with reporting_errors():
         url = database_url(ctx)
-        settings = settings_from(url)  # fail here, not in every worker, if the environment is bad
-        if workers > 1 and url.startswith("sqlite"):
-            raise ValidationError(
-                f"--workers {workers} needs PostgreSQL: SQLite allows one writer per file, so "
-                "extra workers would only wait on each other's write lock. Run with --workers 1, "
-                "or use --db postgresql://user@host:5432/database.",
-                field="workers",
-            )
-        _check_http_app()
-        if create_db and create_database(url):
-            output.note(f"Created the database {output.safe_url(url)}.")
+        settings = _serve_settings(url, workers, create_db=create_db)
     listen_host = host if host is not None else settings.host
     listen_port = port if port is not None else settings.port
     shown: DemoAccess | None = None
@@ -360,6 +354,23 @@ def serve(
 
     os.environ[DATABASE_URL_VARIABLE] = url  # read back by Settings in each worker
     uvicorn.run(HTTP_APP_FACTORY, factory=True, host=listen_host, port=listen_port, workers=workers)
+
+
+def _serve_settings(url: str, workers: int, *, create_db: bool) -> Settings:
+    """What ``serve`` checks before anything runs, so that it fails here and not in each
+    worker; and the database created when ``--create-db`` asks it."""
+    settings = settings_from(url)
+    if workers > 1 and url.startswith("sqlite"):
+        raise ValidationError(
+            f"--workers {workers} needs PostgreSQL: SQLite allows one writer per file, so "
+            "extra workers would only wait on each other's write lock. Run with --workers 1, "
+            "or use --db postgresql://user@host:5432/database.",
+            field="workers",
+        )
+    _check_http_app()
+    if create_db and create_database(url):
+        output.note(f"Created the database {output.safe_url(url)}.")
+    return settings
 
 
 def _check_http_app() -> None:
