@@ -4,9 +4,12 @@ REWARDLEDGER_DATABASE_URL   sqlite:///./rewardledger.db (default) or postgresql:
 REWARDLEDGER_ADMIN_TOKEN    enables POST /v1/tenants for the bearer of this token
 REWARDLEDGER_HOST / _PORT   where ``rewardledger serve`` listens (127.0.0.1:8000)
 REWARDLEDGER_SQL_SCHEMA     PostgreSQL schema of the seeds' views (migration 0005; see docs/sql.md)
+REWARDLEDGER_STATE_DIR      where ``serve`` keeps the demo key (cli/demo_key.py says the default)
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +26,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     sql_schema: str | None = None
+    state_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod

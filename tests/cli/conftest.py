@@ -11,6 +11,14 @@ import pytest
 from tests.cli.helpers import Cli, fresh_postgres_schema
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where ``serve`` keeps the demo key in these tests: never the user's own state folder."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("REWARDLEDGER_STATE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def cli(db_url: str) -> Cli:
     """``rewardledger --db <the engine under test's database> ...``"""

@@ -150,8 +150,9 @@ def test_verify_of_a_clean_tenant_says_clean_and_exits_0(cli: Cli, tenant: str) 
     assert cli("demo", "--tenant", tenant, "--members", "2", "--days", "2").exit_code == 0
     result = cli("verify", "--tenant", tenant)
     assert result.exit_code == 0, result.output
-    # 2 members x 2 wallets, and 3 system accounts.
-    assert f"tenant {tenant}: clean (7 accounts checked)" in result.stdout
+    # 2 members x 2 wallets, 3 system accounts, and 15 of the demo's services (budget, points
+    # holders and issuance, cashback, debt: services/demo_programme.py).
+    assert f"tenant {tenant}: clean (22 accounts checked)" in result.stdout
 
 
 def test_a_corrupted_balance_fails_verify_and_repair_brings_it_back_to_clean(
@@ -302,7 +303,8 @@ def test_demo_with_more_members_completes_an_earlier_run(
     accounts_before = scalar(db_url, "SELECT count(*) FROM accounts WHERE tenant_id = :t", t=tenant)
     assert cli("demo", "--tenant", tenant, "--members", "3", "--days", "2").exit_code == 0
     accounts_after = scalar(db_url, "SELECT count(*) FROM accounts WHERE tenant_id = :t", t=tenant)
-    assert (accounts_before, accounts_after) == (3 + 2, 3 + 6)
+    # 3 system accounts and 2 per member, beside the 15 of the demo's services.
+    assert (accounts_before, accounts_after) == (3 + 2 + 15, 3 + 6 + 15)
 
 
 @pytest.mark.parametrize("option", ["--members", "--days"])

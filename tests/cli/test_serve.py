@@ -5,14 +5,22 @@ started in ``test_serve_process.py``."""
 from __future__ import annotations
 
 import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from rewardledger.bootstrap import Ledger
+from rewardledger.cli.demo_key import STATE_DIR_VARIABLE
 from rewardledger.domain.access import Role
-from rewardledger.services import access, demo
+from rewardledger.services import access, demo, demo_programme
 from tests.cli.helpers import KEY, Cli, scalar
+from tests.conftest import POSTGRES_URL, require_postgres
 
 
 class FakeUvicorn:
@@ -68,23 +76,59 @@ def test_serve_on_an_empty_database_seeds_the_demo_and_prints_a_working_key(
         assert access.authenticate(ledger, "demo", key).role is Role.ADMIN
         assert ledger.verify("demo").ok
         assert ledger.get_account("demo", demo.member_wallet(demo.SMALL.members - 1))
+        assert demo_programme.complete(ledger, "demo")  # budgets, points, cycles too
 
 
-def test_each_start_issues_a_new_demo_key_and_seeds_only_once(
-    empty_db_url: str, uvicorn: FakeUvicorn
+def test_the_demo_key_is_minted_once_and_shown_again_from_a_private_file(
+    empty_db_url: str, uvicorn: FakeUvicorn, state_dir: Path
 ) -> None:
     first = Cli(empty_db_url)("serve")
     transfers = scalar(empty_db_url, "SELECT count(*) FROM transfers")
     second = Cli(empty_db_url)("serve")
-    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
     assert "seeding the demo" in first.stderr
     assert "seeding the demo" not in second.stderr
     assert scalar(empty_db_url, "SELECT count(*) FROM transfers") == transfers
     first_key, second_key = KEY.findall(first.stdout), KEY.findall(second.stdout)
-    assert first_key != second_key
+    assert len(set(first_key)) == 1
+    assert set(second_key) == set(first_key)
+    assert "minted at this start" in first.stdout
+    assert "minted at the first start" in second.stdout
+    assert scalar(empty_db_url, "SELECT count(*) FROM api_keys WHERE tenant_id = 'demo'") == 1
+    (kept,) = state_dir.glob("demo-key-*")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_text() == first_key[0] + "\n"
+    assert str(kept) in first.stdout
     with Ledger.open(empty_db_url) as ledger:
-        for key in first_key + second_key:
-            assert access.authenticate(ledger, "demo", key).tenant_id == "demo"
+        assert access.authenticate(ledger, "demo", first_key[0]).role is Role.ADMIN
+
+
+def test_on_sqlite_the_demo_key_is_kept_beside_the_database_file(
+    tmp_path: Path, uvicorn: FakeUvicorn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(STATE_DIR_VARIABLE)
+    database = tmp_path / "loyalty.db"
+    first = Cli(f"sqlite:///{database}")("serve")
+    kept = tmp_path / "loyalty.db.demo-key"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    kept.chmod(0o644)  # widened by hand: the next start narrows it again
+    second = Cli(f"sqlite:///{database}")("serve")
+    assert KEY.findall(second.stdout) == KEY.findall(first.stdout)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def test_a_lost_demo_key_file_mints_no_second_key_and_says_what_to_do(
+    empty_db_url: str, uvicorn: FakeUvicorn, state_dir: Path
+) -> None:
+    assert Cli(empty_db_url)("serve").exit_code == 0
+    for kept in state_dir.glob("demo-key-*"):
+        kept.unlink()
+    again = Cli(empty_db_url)("serve")
+    assert again.exit_code == 0, again.output
+    assert KEY.search(again.stdout) is None
+    assert "cannot be shown again" in again.stderr
+    assert "rewardledger apikey create demo --role admin" in again.stderr
+    assert scalar(empty_db_url, "SELECT count(*) FROM api_keys WHERE tenant_id = 'demo'") == 1
 
 
 def test_serve_with_no_demo_seeds_nothing_and_prints_no_key(
@@ -164,3 +208,59 @@ def test_serve_with_a_bad_db_url_exits_2_naming_the_option(uvicorn: FakeUvicorn)
     assert result.exit_code == 2
     assert "error validation_error: --db must be sqlite:///" in result.stderr
     assert uvicorn.calls == []
+
+
+@pytest.fixture
+def missing_database() -> Iterator[str]:
+    """The URL of a PostgreSQL database that does not exist yet; dropped after, if created."""
+    require_postgres()
+    name = f"rl_missing_{secrets.token_hex(5)}"
+    head = POSTGRES_URL.rsplit("/", 1)[0]
+    yield f"{head}/{name}"
+    with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def database_exists(url: str) -> bool:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_URL.replace("+psycopg", "")) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return found.fetchone() is not None
+
+
+def test_serve_on_a_missing_postgresql_database_says_how_to_create_it(
+    missing_database: str, uvicorn: FakeUvicorn
+) -> None:
+    result = Cli(missing_database)("serve", "--no-demo")
+    assert result.exit_code == 1
+    name = missing_database.rsplit("/", 1)[1]
+    assert "error database_unavailable" in result.stderr
+    assert f"The database '{name}' does not exist on that server" in result.stderr
+    assert f"createdb -h 127.0.0.1 -p 5432 -U postgres {name}`" in result.stderr
+    assert f"`rewardledger --db {missing_database} serve --create-db`" in result.stderr
+    assert uvicorn.calls == []
+    assert not database_exists(missing_database)
+
+
+def test_serve_create_db_creates_the_database_then_serves_it(
+    missing_database: str, uvicorn: FakeUvicorn
+) -> None:
+    first = Cli(missing_database)("serve", "--create-db")
+    assert first.exit_code == 0, first.output
+    assert "Created the database" in first.stderr
+    assert database_exists(missing_database)
+    assert len(set(KEY.findall(first.stdout))) == 1
+    again = Cli(missing_database)("serve", "--create-db", "--no-demo")
+    assert again.exit_code == 0, again.output
+    assert "Created the database" not in again.stderr
+    assert scalar(missing_database, "SELECT count(*) FROM tenants") == 1
+    assert len(uvicorn.calls) == 2
+
+
+def test_serve_create_db_on_sqlite_creates_the_folder(tmp_path: Path, uvicorn: FakeUvicorn) -> None:
+    database = tmp_path / "new" / "folder" / "loyalty.db"
+    result = Cli(f"sqlite:///{database}")("serve", "--create-db", "--no-demo")
+    assert result.exit_code == 0, result.output
+    assert database.exists()

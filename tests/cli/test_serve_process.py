@@ -100,9 +100,10 @@ class Server:
 
 
 @contextmanager
-def serving(url: str, *options: str) -> Iterator[Server]:
+def serving(url: str, *options: str, state_dir: Path) -> Iterator[Server]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("REWARDLEDGER_")}
+    environment["REWARDLEDGER_STATE_DIR"] = str(state_dir)
     command = [sys.executable, "-m", "rewardledger.cli.main", "--db", url, "serve"]
     with subprocess.Popen(
         [*command, "--port", str(port), *options],
@@ -129,7 +130,7 @@ def get_first_wallet(client: httpx.Client, server: Server, key: str) -> httpx.Re
 
 def test_serve_on_sqlite_answers_with_the_demo_key_it_printed(tmp_path: Path) -> None:
     with (
-        serving(f"sqlite:///{tmp_path / 'ledger.db'}") as server,
+        serving(f"sqlite:///{tmp_path / 'ledger.db'}", state_dir=tmp_path) as server,
         httpx.Client(timeout=REQUEST_SECONDS_MAX) as client,
     ):
         key = server.demo_key()
@@ -140,10 +141,12 @@ def test_serve_on_sqlite_answers_with_the_demo_key_it_printed(tmp_path: Path) ->
         assert client.get(f"{server.base_url}/docs").status_code == 200
 
 
-def test_serve_with_two_workers_on_one_postgresql_database(postgres_url: str) -> None:
+def test_serve_with_two_workers_on_one_postgresql_database(
+    postgres_url: str, tmp_path: Path
+) -> None:
     with (
         fresh_postgres_schema(postgres_url) as url,
-        serving(url, "--workers", "2") as server,
+        serving(url, "--workers", "2", state_dir=tmp_path) as server,
         httpx.Client(timeout=REQUEST_SECONDS_MAX) as client,
     ):
         server.wait_until("two worker processes", lambda: len(server.worker_pids()) == 2)

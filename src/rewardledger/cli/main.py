@@ -37,16 +37,16 @@ from rewardledger.cli.context import (
 )
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.db import db_app
+from rewardledger.cli.demo_key import DemoAccess, demo_access, key_file
 from rewardledger.cli.points import points_app, redemption_app
+from rewardledger.config import Settings
 from rewardledger.domain.access import Role
-from rewardledger.domain.errors import NotFound, UnsafeInterpreter, ValidationError
+from rewardledger.domain.errors import UnsafeInterpreter, ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
-from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
 from rewardledger.services import access, demo, jobs
-from rewardledger.services.access import IssuedKey
-from rewardledger.storage.engine import safe_url
+from rewardledger.storage.engine import create_database, normalise_url, safe_url
 
 # Bounds of ``rewardledger demo`` (about 1.7 writes per member and day).
 DEMO_MEMBERS_MAX = 100_000
@@ -332,6 +332,17 @@ def demo_command(
     output.demo_summary(tenant, members, days, written, key_command)
 
 
+CreateDbOption = Annotated[
+    bool,
+    typer.Option(
+        "--create-db",
+        help="Create the PostgreSQL database first if it does not exist (connecting to "
+        "the server's 'postgres' database; needs the CREATEDB privilege). On SQLite: "
+        "create the file's folder.",
+    ),
+]
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -357,44 +368,39 @@ def serve(
     ] = 1,
     no_demo: Annotated[
         bool,
-        typer.Option(
-            "--no-demo", help="Do not seed the demo tenant, nor issue and print a demo key."
-        ),
+        typer.Option("--no-demo", help="Do not seed the demo tenant, nor show its demo key."),
     ] = False,
+    create_db: CreateDbOption = False,
 ) -> None:
     """Migrate the database, then serve the HTTP API (and its OpenAPI docs) with uvicorn.
 
     On an empty database (no tenants) the demo programme is seeded first, unless --no-demo.
-    Unless --no-demo, a fresh admin key of the demo tenant is issued at each start and printed
-    with a curl example (keys are stored hashed, so an earlier one cannot be shown again).
+    Unless --no-demo, the demo tenant's admin key is printed with a curl example: minted at the
+    first start, kept in a file only you can read (mode 0600; beside a SQLite file, else in
+    REWARDLEDGER_STATE_DIR or ~/.local/state/rewardledger) and shown again from it.
     Several workers on one PostgreSQL database are safe: migrations take an advisory lock and
     every write locks the rows it checks. On SQLite, --workers must stay 1.
     """
     with reporting_errors():
         url = database_url(ctx)
-        settings = settings_from(url)  # fail here, not in every worker, if the environment is bad
-        if workers > 1 and url.startswith("sqlite"):
-            raise ValidationError(
-                f"--workers {workers} needs PostgreSQL: SQLite allows one writer per file, so "
-                "extra workers would only wait on each other's write lock. Run with --workers 1, "
-                "or use --db postgresql://user@host:5432/database.",
-                field="workers",
-            )
-        _check_http_app()
+        settings = _serve_settings(url, workers, create_db=create_db)
     listen_host = host if host is not None else settings.host
     listen_port = port if port is not None else settings.port
-    demo_tenant: Tenant | None = None
-    demo_key: IssuedKey | None = None
+    shown: DemoAccess | None = None
     with ledger_of(ctx) as ledger:
         if not no_demo:
-            demo_tenant, demo_key = _demo_access(ledger)
+            sqlite_file = normalise_url(url).database if url.startswith("sqlite") else None
+            path = key_file(sqlite_file, safe_url(url), settings.state_dir)
+            shown = demo_access(ledger, path)
     output.serve_banner(
         database_url=url,
         base_url=_base_url(listen_host, listen_port),
         workers=workers,
-        demo_tenant=demo_tenant,
-        demo_key=demo_key,
+        demo_tenant=shown.tenant if shown else None,
+        demo_key=shown.key if shown else None,
         demo_account=demo.member_wallet(0),
+        demo_key_file=shown.path if shown else None,
+        demo_key_minted=shown.minted_now if shown else False,
     )
     sys.stdout.flush()
     _run_uvicorn(url, listen_host, listen_port, workers)
@@ -416,6 +422,23 @@ def _run_uvicorn(url: str, host: str, port: int, workers: int) -> None:
     )
 
 
+def _serve_settings(url: str, workers: int, *, create_db: bool) -> Settings:
+    """What ``serve`` checks before anything runs, so that it fails here and not in each
+    worker; and the database created when ``--create-db`` asks it."""
+    settings = settings_from(url)
+    if workers > 1 and url.startswith("sqlite"):
+        raise ValidationError(
+            f"--workers {workers} needs PostgreSQL: SQLite allows one writer per file, so "
+            "extra workers would only wait on each other's write lock. Run with --workers 1, "
+            "or use --db postgresql://user@host:5432/database.",
+            field="workers",
+        )
+    _check_http_app()
+    if create_db and create_database(url):
+        output.note(f"Created the database {safe_url(url)}.")
+    return settings
+
+
 def _check_http_app() -> None:
     try:
         importlib.import_module(HTTP_APP_MODULE)
@@ -425,22 +448,6 @@ def _check_http_app() -> None:
             f"The HTTP API cannot be loaded ({error}); reinstall rewardledger with its "
             "dependencies (pip install rewardledger).",
         ) from None
-
-
-def _demo_access(ledger: Ledger) -> tuple[Tenant | None, IssuedKey | None]:
-    """Seed the demo on an empty database; issue a key for the demo tenant if it exists."""
-    if ledger.count_tenants() == 0:
-        output.note("Empty database: seeding the demo programme (--no-demo to skip).")
-        demo.seed(ledger, demo.SMALL)
-    try:
-        tenant = ledger.get_tenant(demo.DEMO_TENANT)
-    except NotFound:
-        output.note(
-            f"This database has tenants but no {demo.DEMO_TENANT!r} tenant, so no demo key "
-            "was issued; `rewardledger demo` creates it."
-        )
-        return None, None
-    return tenant, access.issue_key(ledger, tenant.id, Role.ADMIN, "demo key issued by serve")
 
 
 def _base_url(host: str, port: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -224,6 +225,8 @@ def serve_banner(
     demo_tenant: Tenant | None,
     demo_key: IssuedKey | None,
     demo_account: str,
+    demo_key_file: Path | None = None,
+    demo_key_minted: bool = False,
 ) -> None:
     """What ``serve`` prints before the server starts; the key appears nowhere else."""
     console = _stdout()
@@ -241,6 +244,9 @@ def serve_banner(
     authorization = shlex.quote(f"Authorization: Bearer {demo_key.key}")
     show(f"Demo tenant  {demo_tenant.id}  ({demo_tenant.name})")
     show(f"  API key    {demo_key.key}")
-    show(f"             {demo_key.role.value} key issued at this start; it is shown only now")
+    when = "minted at this start" if demo_key_minted else "minted at the first start"
+    show(f"             {demo_key.role.value} key {when}, once for this database")
+    if demo_key_file is not None:
+        show(f"             kept in {demo_key_file} (mode 0600), shown again at each start")
     show("  Try it:")
     show(f"    curl -H {authorization} {shlex.quote(account_url)}")

@@ -1,8 +1,9 @@
 """The HTTP API v1 application: ``create_app`` builds it around a ledger the caller owns;
 ``app_from_environment`` is the factory uvicorn runs (``rewardledger serve``).
 
-Owns: the app's assembly (routes under /v1, /healthz, the problem handlers, OpenAPI at /docs)
-and the two ASGI guards at its edge:
+Owns: the app's assembly (routes under /v1, /healthz, the problem handlers, OpenAPI with its
+/docs and /redoc pages, served from packaged assets by ``docs_pages``) and the two ASGI guards
+at its edge:
 - ``_BodyLimit`` refuses a request body above ``REQUEST_BODY_BYTES_MAX`` (413) before anything
   parses it: by its Content-Length when declared, and by counting what is actually received
   otherwise, so a chunked body cannot slip past the limit;
@@ -27,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
-from rewardledger.http import problems
+from rewardledger.http import docs_pages, problems
 from rewardledger.http.routes import (
     accounts,
     assets,
@@ -94,6 +95,9 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by docs_pages from packaged assets: FastAPI's own pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # The first is outermost: a bug in the body limit is still answered as a problem.
         middleware=[
             Middleware(_InternalErrorGuard),
@@ -102,6 +106,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+    docs_pages.install(app)
     app.include_router(health.router)
     # Services add their routers to this tuple (one name each).
     for module in (

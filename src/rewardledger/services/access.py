@@ -39,7 +39,16 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_key(ledger: Ledger, tenant_id: str, role: str, label: str | None = None) -> IssuedKey:
+def issue_key(
+    ledger: Ledger,
+    tenant_id: str,
+    role: str,
+    label: str | None = None,
+    *,
+    key_id: str | None = None,
+) -> IssuedKey:
+    """A new key of ``role`` for ``tenant_id``; ``key_id`` (16 hex digits) names it, if given,
+    so that a key meant to exist once (the demo key) cannot be issued twice."""
     ledger.get_tenant(tenant_id)
     try:
         parsed = Role(role)
@@ -48,7 +57,10 @@ def issue_key(ledger: Ledger, tenant_id: str, role: str, label: str | None = Non
         raise ValidationError(f"role must be one of {roles}.", field="role") from error
     if label is not None:
         display_name(label, "label")
-    key_id = secrets.token_hex(_KEY_ID_BYTES)
+    if key_id is None:
+        key_id = secrets.token_hex(_KEY_ID_BYTES)
+    assert len(key_id) == _KEY_ID_BYTES * 2, key_id
+    assert key_id.isalnum(), key_id
     secret = secrets.token_urlsafe(_SECRET_BYTES)
     ledger.store.insert_api_key(
         tenant_id, key_id, _hash(secret), parsed.value, label, ledger.clock()

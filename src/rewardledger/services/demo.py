@@ -7,6 +7,7 @@ Every id is derived from the member and day, so running it again writes nothing 
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import timedelta
 from rewardledger.domain.limits import BATCH_SIZE_MAX
 from rewardledger.domain.transfers import Operation, PostPending, TransferRequest, VoidPending
 from rewardledger.ledger.engine import Ledger
+from rewardledger.services import demo_programme
 
 DEMO_TENANT = "demo"
 POINTS = "LUMIS"
@@ -47,6 +49,12 @@ def member_cash(member: int) -> str:
     return f"member:{member:05d}:{CASH}"
 
 
+def demo_key_id(tenant_id: str = DEMO_TENANT) -> str:
+    """The id of the demo tenant's one demo admin key: derived from the tenant, so that a
+    database holds at most one (``rewardledger serve`` mints it at its first start)."""
+    return hashlib.sha256(f"rewardledger demo key of {tenant_id}".encode()).hexdigest()[:16]
+
+
 def estimated_operations(size: DemoSize) -> int:
     """About how many writes ``seed`` performs (for a progress bar's total)."""
     return size.members * 2 + size.members * size.days * 2
@@ -59,9 +67,10 @@ def seed(
     tenant_id: str = DEMO_TENANT,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Create (or complete) the demo tenant; return how many transfers it wrote anew.
+    """Create (or complete) the demo tenant, its activity and its services' programme
+    (``demo_programme``); return how many activity transfers it wrote anew.
 
-    ``progress`` is called with the number of operations processed, new or not.
+        ``progress`` is called with the number of operations processed, new or not.
     """
     advance = progress or (lambda _: None)
     ledger.create_tenant(tenant_id, name="Lumis Demo Rewards", timezone="America/Panama")
@@ -81,6 +90,7 @@ def seed(
             written += _flush(ledger, tenant_id, batch, advance)
     if batch:
         written += _flush(ledger, tenant_id, batch, advance)
+    demo_programme.seed_programme(ledger, tenant_id)
     return written
 
 

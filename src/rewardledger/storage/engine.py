@@ -11,14 +11,16 @@ never block the writer.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.errors import DatabaseUnavailable, ValidationError
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # Page cache per connection. A write touches the journal, two history indexes, the outbox and
@@ -27,6 +29,13 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 SQLITE_CACHE_KIB = 64 * 1024
 POSTGRES_POOL_SIZE = 10
 POSTGRES_POOL_OVERFLOW_MAX = 10
+
+# The database every PostgreSQL server has, where ``create_database`` connects to create another.
+POSTGRES_MAINTENANCE_DATABASE = "postgres"
+# SQLSTATE of a connection to a database that does not exist (invalid_catalog_name). psycopg
+# does not carry it on a failed connection, so the server's sentence is matched as well.
+_MISSING_DATABASE_SQLSTATE = "3D000"
+_MISSING_DATABASE_MESSAGE = re.compile(r'database "[^"]*" does not exist')
 
 # SQLSTATEs worth retrying: serialization failure, deadlock, lock not available.
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
@@ -120,3 +129,78 @@ def is_retryable(error: BaseException) -> bool:
         return True
     text = str(error).lower()
     return "database is locked" in text or "database table is locked" in text
+
+
+def is_missing_database(error: BaseException) -> bool:
+    """Whether ``error`` says that the PostgreSQL database connected to does not exist."""
+    if sqlstate(error) == _MISSING_DATABASE_SQLSTATE:
+        return True
+    original = error.orig if isinstance(error, DBAPIError) else error
+    return _MISSING_DATABASE_MESSAGE.search(str(original)) is not None
+
+
+def missing_database_hint(parsed: URL) -> str:
+    """What to do about a PostgreSQL database at ``parsed`` that does not exist."""
+    parsed = parsed.set(drivername="postgresql")  # as the user writes it
+    createdb = ["createdb"]
+    if parsed.host:
+        createdb += ["-h", parsed.host]
+    if parsed.port:
+        createdb += ["-p", str(parsed.port)]
+    if parsed.username:
+        createdb += ["-U", parsed.username]
+    createdb.append(parsed.database or "DATABASE")
+    return (
+        f"The database {parsed.database!r} does not exist on that server: create it with "
+        f"`{' '.join(createdb)}`, or start with "
+        f"`rewardledger --db {parsed.render_as_string(hide_password=True)} serve --create-db`, "
+        "which creates it."
+    )
+
+
+def create_database(url: str) -> bool:
+    """Create the database ``url`` names, if it does not exist; True when it was created.
+
+    PostgreSQL: connects to the server's ``postgres`` maintenance database as the URL's user
+    (who needs the CREATEDB privilege) and runs ``CREATE DATABASE``. SQLite: creates the file's
+    folder (the file itself is created when it is first opened).
+    """
+    parsed = normalise_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        folder = Path(parsed.database or ".").parent
+        if folder.is_dir():
+            return False
+        folder.mkdir(parents=True)
+        return True
+    name = parsed.database
+    if not name:
+        raise ValidationError(
+            "The PostgreSQL URL names no database; add one, as in "
+            "postgresql://user@host:5432/loyalty.",
+            field="database_url",
+        )
+    maintenance = create_engine(
+        parsed.set(database=POSTGRES_MAINTENANCE_DATABASE), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with maintenance.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is not None:
+                return False
+            quoted = maintenance.dialect.identifier_preparer.quote_identifier(name)
+            connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
+    except DBAPIError as error:
+        if sqlstate(error) == "42P04":  # created by another process in between
+            return False
+        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+        raise DatabaseUnavailable(
+            safe_url(url),
+            reason or type(error.orig).__name__,
+            f"Creating a database connects to {POSTGRES_MAINTENANCE_DATABASE!r} and needs the "
+            "CREATEDB privilege; create it yourself with createdb, or ask the server's admin.",
+        ) from error
+    finally:
+        maintenance.dispose()
+    return True

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rewardledger.domain.errors import DatabaseUnavailable, RetryableError
 from rewardledger.domain.events import OutboxEvent
-from rewardledger.storage.engine import is_retryable
+from rewardledger.storage.engine import is_missing_database, is_retryable, missing_database_hint
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.unit import event_row
 
@@ -38,12 +38,18 @@ class StoreConnections:
         except (OperationalError, OSError) as error:
             original = getattr(error, "orig", None) or error
             reason = str(original).strip().splitlines()[0] if str(original).strip() else ""
-            hint = (
-                "Check that the file's folder exists and is writable."
-                if self.dialect == "sqlite"
-                else "Check that the server is running and that the URL's host, port, user "
-                "and database are right."
-            )
+            if self.dialect == "sqlite":
+                hint = (
+                    "Check that the file's folder exists and is writable (`serve --create-db` "
+                    "creates the folder)."
+                )
+            elif is_missing_database(error):
+                hint = missing_database_hint(self.engine.url)
+            else:
+                hint = (
+                    "Check that the server is running and that the URL's host, port, user "
+                    "and database are right."
+                )
             raise DatabaseUnavailable(
                 self._shown_url, reason or type(original).__name__, hint
             ) from error

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from rewardledger.domain import ids
-from rewardledger.domain.errors import NotFound, ValidationError
+from rewardledger.domain.errors import AlreadyExists, NotFound, ValidationError
 from rewardledger.domain.points import (
     Direction,
     ExpiryPolicy,
@@ -43,7 +43,11 @@ def configure(
     """Make ``asset`` a points asset (created if missing) with its expiry policy, and add the
     seed's reason codes plus ``reasons`` to the tenant's catalogue (again: updates them)."""
     ids.asset_code(asset)
-    ledger.create_asset(tenant_id, asset, scale=scale)
+    existing = ledger.assets(tenant_id).get(asset)
+    if existing is None:
+        ledger.create_asset(tenant_id, asset, scale=scale)
+    elif existing.scale != scale:  # an asset of another name is made a points asset as it is
+        raise AlreadyExists("asset", asset, ["scale"])
     ledger.create_account(tenant_id, issuance_account_id(asset), asset=asset, managed_by=MANAGED_BY)
     known = store_of(ledger).reasons(tenant_id)
     wanted = [r for r in seed_reasons() if (r.direction.value, r.code) not in known]
