@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -69,11 +70,11 @@ def cli(url: str, *args: str) -> str:
 
 
 def test_configuration_made_in_one_process_is_used_at_once_by_every_other(
-    postgres_url: str,
+    postgres_url: str, tmp_path: Path
 ) -> None:
     with (
         fresh_postgres_schema(postgres_url) as url,
-        serving(url, "--workers", str(WORKERS)) as server,
+        serving(url, "--workers", str(WORKERS), state_dir=tmp_path) as server,
     ):
         server.wait_until("three workers", lambda: len(server.worker_pids()) == WORKERS)
         api = Http(server.base_url, server.demo_key())
@@ -171,9 +172,11 @@ def _points_configured_by_the_cli(api: Http, url: str) -> None:
 
 
 def _cycle_programmes_over_http(api: Http) -> None:
-    program = {"currency": "EUR", "minimum_spend": "0", "default_cap": "100.00"}
+    # The demo tenant runs its cycles in USD (services/demo_programme.py), and a programme's
+    # currency is fixed once it has movements: the new settings change the cap and the days.
+    program = {"currency": "USD", "minimum_spend": "0", "default_cap": "100.00"}
     assert api.send("PUT", "/cashback/program", program).status_code == 200
-    assert api.send("PUT", "/debt/program", {"currency": "EUR"}).status_code == 200
+    assert api.send("PUT", "/debt/program", {"currency": "USD", "due_day": 20}).status_code == 200
 
     def accrue(i: int) -> httpx.Response:
         body = {"id": f"cb{i}", "account_id": f"card-{i}", "spend": "10.00", "cashback": "1.00"}
