@@ -8,7 +8,8 @@ and the two ASGI guards at its edge:
   otherwise, so a chunked body cannot slip past the limit;
 - ``_InternalErrorGuard`` answers any exception nobody meant to raise with a 500 problem
   (``internal_error``) and logs its traceback under an incident id. Bad input never gets here:
-  it is a ``LedgerError`` or a validation error, each with its 4xx.
+  it is a ``LedgerError`` or a validation error, each with its 4xx. A lost database is not a
+  bug: an exception that says so (``http.outages``) is answered 503 ``database_unavailable``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
+from rewardledger.domain.errors import Busy
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
-from rewardledger.http import problems
+from rewardledger.http import outages, problems
 from rewardledger.http.routes import (
     accounts,
     assets,
@@ -101,6 +103,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+    app.add_exception_handler(Busy, outages.on_busy)
     app.include_router(health.router)
     # Services add their routers to this tuple (one name each).
     for module in (
@@ -195,7 +198,14 @@ class _InternalErrorGuard:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as error:
+            if outages.is_database_loss(error) and not started:
+                logger.warning(
+                    "Database lost during %s %s: %s", scope.get("method"), scope.get("path"), error
+                )
+                lost = problems.problem_response(outages.DatabaseLost(), scope.get("path"))
+                await lost(scope, receive, send)
+                return
             incident = secrets.token_hex(8)
             logger.exception(
                 "Unexpected error (incident %s) on %s %s",

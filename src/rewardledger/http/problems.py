@@ -36,6 +36,9 @@ PROBLEM_TYPE_PREFIX = "urn:rewardledger:problem:"
 # How many field errors the one-line ``detail`` names before "and N more".
 VALIDATION_ERRORS_IN_DETAIL_MAX = 3
 RETRY_AFTER_SECONDS = 1
+# A lost database is usually back in seconds (a restart, a failover); retrying sooner only
+# adds load to a server that is starting.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,8 @@ def problem_response(
         merged["WWW-Authenticate"] = "Bearer"
     elif error.code == "busy":
         merged["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif error.code == "database_unavailable":
+        merged["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     if isinstance(error, Rejection) and error.context.get("replayed") is True:
         merged["Idempotent-Replayed"] = "true"
     return JSONResponse(
