@@ -39,6 +39,7 @@ from rewardledger.domain.limits import (
     ASSET_CODE_LENGTH_MAX,
     ASSET_SCALE_MAX,
     BATCH_SIZE_MAX,
+    CURSOR_LENGTH_MAX,
     DERIVED_ID_LENGTH_MAX,
     KIND_LENGTH_MAX,
     NAME_LENGTH_MAX,
@@ -80,7 +81,10 @@ from rewardledger.services.access import IssuedKey
 TENANT_ID_PATH_PATTERN = f"^(?:{ids.TENANT_ID_PATTERN})$"
 ACCOUNT_ID_PATH_PATTERN = f"^(?:{ids.ACCOUNT_ID_PATTERN})$"
 TRANSFER_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{DERIVED_ID_LENGTH_MAX - 1}}}$"
+# The account history's cursor is an entry's sequence number, at most BIGINT (checked again).
 CURSOR_PATTERN = r"^[0-9]{1,19}$"
+# Every other list's cursor is opaque (domain.paging): base64url text, checked when decoded.
+OPAQUE_CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CURSOR_LENGTH_MAX}}}$"
 
 
 def _decimal_string(value: object) -> str:

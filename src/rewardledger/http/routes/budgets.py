@@ -175,7 +175,9 @@ def create_budget(body: BudgetCreate, ledger: LedgerDep, principal: TenantAdmin)
 def list_budgets(
     ledger: LedgerDep,
     principal: Reader,
-    after: Annotated[str | None, Query(max_length=BUDGET_ID_LENGTH_MAX)] = None,
+    after: Annotated[
+        str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
 ) -> BudgetListPublic:
     """The tenant's budgets by id, a page at a time."""
@@ -376,7 +378,9 @@ def entries(
 def alerts(
     ledger: LedgerDep,
     principal: Reader,
-    budget_id: Annotated[str | None, Query(max_length=BUDGET_ID_LENGTH_MAX)] = None,
+    budget_id: Annotated[
+        str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
 ) -> AlertsPublic:
     """Budget alerts, newest first."""

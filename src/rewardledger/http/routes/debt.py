@@ -102,7 +102,9 @@ def create_movement(
 def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
-    person: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
+    person: Annotated[
+        str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
+    ] = None,
     cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|partial|repaid|overdue)$")] = None,
     limit: LimitQuery = None,

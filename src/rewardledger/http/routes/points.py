@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Response
 from rewardledger.domain.limits import HOLDER_ID_LENGTH_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
-from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, CURSOR_PATTERN, IsoTime
+from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.schemas_points import (
     AccumulationsPublic,
     ActivateCreate,
@@ -172,7 +172,7 @@ def accumulations(
     since: Annotated[IsoTime | None, Query(alias="from")] = None,
     until: Annotated[IsoTime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)] = None,
 ) -> AccumulationsPublic:
     """The holder's rows in the seed's shape, newest first, each with the balance after it."""
     page = points.accumulations(
