@@ -45,6 +45,7 @@ from rewardledger.http.routes import (
     tenants,
     transfers,
 )
+from rewardledger.http.throttle import AuthFailures
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    app.state.auth_failures = AuthFailures()
     problems.install(app)
     app.add_exception_handler(Busy, outages.on_busy)
     app.include_router(health.router)

@@ -62,6 +62,7 @@ PROBLEMS: dict[str, ProblemKind] = {
     "balance_overflow": ProblemKind(422, "Balance would overflow"),
     "batch_failed": ProblemKind(422, "Batch not applied"),
     "rejected": ProblemKind(422, "Transfer refused"),
+    "too_many_failed_authentications": ProblemKind(429, "Too many failed authentications"),
     "busy": ProblemKind(503, "Busy, retry the request"),
     "database_unavailable": ProblemKind(503, "Database unavailable"),
     "unsafe_interpreter": ProblemKind(500, "Server misconfigured"),
@@ -156,6 +157,8 @@ def problem_response(
         merged["Retry-After"] = str(RETRY_AFTER_SECONDS)
     elif error.code == "database_unavailable":
         merged["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    elif error.code == "too_many_failed_authentications":
+        merged["Retry-After"] = str(error.context["retry_after_seconds"])
     if isinstance(error, Rejection) and error.context.get("replayed") is True:
         merged["Idempotent-Replayed"] = "true"
     return JSONResponse(
