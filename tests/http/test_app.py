@@ -118,6 +118,13 @@ def test_a_method_a_path_does_not_take_is_a_method_not_allowed_problem(api: Api)
     assert "GET" in problem["detail"]
 
 
+def test_a_405_lists_every_method_of_a_path_served_by_several_routes(api: Api) -> None:
+    response = api.client.delete(api.url("/budgets"), headers=api.auth("admin"))
+    problem = assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, POST"
+    assert problem["allowed"] == "GET, POST"
+
+
 def test_an_unexpected_exception_is_a_logged_internal_error_problem(
     api: Api, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
