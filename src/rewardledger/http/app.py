@@ -59,6 +59,18 @@ idempotency key (`Idempotency-Key` header or `ref`): replays are answered with t
 Every error is `application/problem+json` with a stable `code`.
 """
 
+# What any /v1 route can answer, whatever it does: its input refused, its caller refused or
+# throttled, its tenant unknown, its body too large, its database lost. Each route adds its own.
+EVERY_ROUTE_PROBLEMS = problems.documented(
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "payload_too_large",
+    "too_many_failed_authentications",
+    "database_unavailable",
+)
+
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -122,7 +134,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         debt,
         cycles,
     ):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)
     return app
 
 

@@ -180,7 +180,14 @@ def create_movement(
     return CashbackMovementPublic.of(result.movement, _scale(ledger, tenant_id))
 
 
-@router.get("/tenants/{tid}/cashback/ledger", response_model=None)
+@router.get(
+    "/tenants/{tid}/cashback/ledger",
+    response_model=None,
+    responses={
+        **documented("program_not_configured"),
+        200: {"model": CashbackLedgerPage, "content": {"text/csv": {}}},
+    },
+)
 def list_ledger(
     ledger: LedgerDep,
     principal: Reader,

@@ -98,7 +98,14 @@ def create_movement(
     return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))
 
 
-@router.get("/tenants/{tid}/debt/ledger", response_model=None)
+@router.get(
+    "/tenants/{tid}/debt/ledger",
+    response_model=None,
+    responses={
+        **documented("program_not_configured"),
+        200: {"model": DebtLedgerPage, "content": {"text/csv": {}}},
+    },
+)
 def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
