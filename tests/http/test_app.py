@@ -123,6 +123,13 @@ def test_a_method_a_path_does_not_take_is_a_method_not_allowed_problem(api: Api)
     assert "GET" in problem["detail"]
 
 
+def test_a_405_lists_every_method_of_a_path_served_by_several_routes(api: Api) -> None:
+    response = api.client.delete(api.url("/budgets"), headers=api.auth("admin"))
+    problem = assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, POST"
+    assert problem["allowed"] == "GET, POST"
+
+
 def test_an_unexpected_exception_is_a_logged_internal_error_problem(
     api: Api, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -222,3 +229,28 @@ def test_the_app_from_the_environment_refuses_bad_settings_at_once(
     monkeypatch.setenv("REWARDLEDGER_DATABASE_URL", "mysql://nowhere/db")
     with pytest.raises(ValueError, match="REWARDLEDGER_DATABASE_URL"):
         app_from_environment()
+
+
+def test_every_v1_operation_documents_the_problems_any_route_can_give(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+    shared = {"401", "403", "404", "413", "422", "429", "503"}
+    for path, operations in document["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            missing = shared - set(operation["responses"])
+            assert not missing, f"{method.upper()} {path} does not document {sorted(missing)}"
+
+
+def test_path_and_body_ids_state_their_pattern_and_length(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    account = document["components"]["schemas"]["AccountCreate"]["properties"]["id"]
+    assert account["pattern"].startswith("^")
+    assert account["maxLength"] == 128
+    history = document["paths"]["/v1/tenants/{tid}/accounts/{aid}/history"]["get"]
+    by_name = {p["name"]: p["schema"] for p in history["parameters"]}
+    assert by_name["aid"]["pattern"].startswith("^")
+    assert by_name["aid"]["maxLength"] == 128
+    assert by_name["tid"]["maxLength"] == 64

@@ -15,6 +15,7 @@ import pytest
 from rewardledger.domain import errors
 from rewardledger.domain.limits import (
     AMOUNT_MINOR_MAX,
+    AUTH_FAILURES_PER_CLIENT_MAX,
     BATCH_SIZE_MAX,
     BIGINT_MAX,
     REQUEST_BODY_BYTES_MAX,
@@ -230,6 +231,13 @@ def _managed_account(
     return api.post("/transfers", body)
 
 
+def _guessing(api: Api, ledger: Ledger, shop: Programme, mp: pytest.MonkeyPatch) -> httpx.Response:
+    wrong = {"Authorization": "Bearer rlk_guess_guess"}
+    for _ in range(AUTH_FAILURES_PER_CLIENT_MAX):
+        assert api.client.get(api.url("/integrity"), headers=wrong).status_code == 401
+    return api.client.get(api.url("/integrity"), headers=wrong)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "insufficient_points": _insufficient_points,
     "already_redeemed": _already_redeemed,
@@ -258,6 +266,7 @@ SCENARIOS: dict[str, Scenario] = {
     "managed_account": _managed_account,
     "rejected": _raising(errors.Rejection("Refused by a rule this version does not name.")),
     "busy": _raising(errors.Busy(8)),
+    "too_many_failed_authentications": _guessing,
     "hard_cap_exceeded": _hard_cap,
     "member_cap_exceeded": _member_cap,
     "already_charged": _charged,

@@ -50,6 +50,13 @@ CURSOR_DIGITS_MAX: Final = 19
 # An opaque page cursor (domain.paging): the base64url of its sort key, at most this long.
 CURSOR_LENGTH_MAX: Final = 1_000
 
+# Authentication. After this many failed authentications from one client address within the
+# window, the client is answered 429 with Retry-After until the window has passed (per server
+# process; at most AUTH_FAILURE_CLIENTS_TRACKED_MAX clients are remembered).
+AUTH_FAILURES_PER_CLIENT_MAX: Final = 20
+AUTH_FAILURE_WINDOW_SECONDS: Final = 60
+AUTH_FAILURE_CLIENTS_TRACKED_MAX: Final = 10_000
+
 # Answers. A request with thousands of invalid fields is answered with the first ones only.
 VALIDATION_ERRORS_LISTED_MAX: Final = 100
 

@@ -14,7 +14,12 @@ import binascii
 import json
 
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import CURSOR_LENGTH_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.domain.limits import (
+    BIGINT_MAX,
+    CURSOR_LENGTH_MAX,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+)
 
 CursorPart = str | int
 
@@ -55,5 +60,8 @@ def decode_cursor(cursor: object, *kinds: type[str] | type[int]) -> tuple[Cursor
         raise invalid
     for part, kind in zip(parts, kinds, strict=True):
         if type(part) is not kind:
+            raise invalid
+        # A sort key is a column value: an integer beyond BIGINT was never one this list gave.
+        if isinstance(part, int) and not -BIGINT_MAX - 1 <= part <= BIGINT_MAX:
             raise invalid
     return tuple(parts)

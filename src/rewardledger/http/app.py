@@ -9,7 +9,8 @@ at its edge:
   otherwise, so a chunked body cannot slip past the limit;
 - ``_InternalErrorGuard`` answers any exception nobody meant to raise with a 500 problem
   (``internal_error``) and logs its traceback under an incident id. Bad input never gets here:
-  it is a ``LedgerError`` or a validation error, each with its 4xx.
+  it is a ``LedgerError`` or a validation error, each with its 4xx. A lost database is not a
+  bug: an exception that says so (``http.outages``) is answered 503 ``database_unavailable``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
+from rewardledger.domain.errors import Busy
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
-from rewardledger.http import docs_pages, problems
+from rewardledger.http import docs_pages, outages, problems
 from rewardledger.http.routes import (
     accounts,
     assets,
@@ -45,6 +47,7 @@ from rewardledger.http.routes import (
     tenants,
     transfers,
 )
+from rewardledger.http.throttle import AuthFailures
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,18 @@ Amounts are decimal strings (`"12.50"`), times ISO 8601 with an offset. A transf
 idempotency key (`Idempotency-Key` header or `ref`): replays are answered with the first result.
 Every error is `application/problem+json` with a stable `code`.
 """
+
+# What any /v1 route can answer, whatever it does: its input refused, its caller refused or
+# throttled, its tenant unknown, its body too large, its database lost. Each route adds its own.
+EVERY_ROUTE_PROBLEMS = problems.documented(
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "payload_too_large",
+    "too_many_failed_authentications",
+    "database_unavailable",
+)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -105,8 +120,10 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    app.state.auth_failures = AuthFailures()
     problems.install(app)
     docs_pages.install(app)
+    app.add_exception_handler(Busy, outages.on_busy)
     app.include_router(health.router)
     # Services add their routers to this tuple (one name each).
     for module in (
@@ -124,7 +141,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         debt,
         cycles,
     ):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)
     return app
 
 
@@ -202,7 +219,14 @@ class _InternalErrorGuard:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as error:
+            if outages.is_database_loss(error) and not started:
+                logger.warning(
+                    "Database lost during %s %s: %s", scope.get("method"), scope.get("path"), error
+                )
+                lost = problems.problem_response(outages.DatabaseLost(), scope.get("path"))
+                await lost(scope, receive, send)
+                return
             incident = secrets.token_hex(8)
             logger.exception(
                 "Unexpected error (incident %s) on %s %s",

@@ -1,7 +1,8 @@
 """Dependencies of the routes: the ledger, the settings, and who is calling with what rights.
 
 Owns: reading the bearer credential and turning it into a ``Principal`` allowed the route's
-capability. Protects invariant 8 at the edge: a tenant route authenticates against the tenant
+capability, and slowing a client that keeps failing to authenticate (``http.throttle``).
+Protects invariant 8 at the edge: a tenant route authenticates against the tenant
 named in its path before anything else runs (the body is validated after), and a key of another
 tenant is answered ``not_found`` by ``services.access.authenticate``.
 
@@ -10,7 +11,8 @@ The ledger and settings live on ``app.state`` (set by ``http.app``); routes neve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -18,8 +20,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rewardledger.config import Settings
 from rewardledger.domain.access import Principal
+from rewardledger.domain.errors import Unauthorized
 from rewardledger.domain.limits import TENANT_ID_LENGTH_MAX
 from rewardledger.http.schemas import TENANT_ID_PATH_PATTERN
+from rewardledger.http.throttle import AuthFailures
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.access import authenticate, check_admin_token, require
 
@@ -65,9 +69,29 @@ def _presented(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     return None if credentials is None else credentials.credentials
 
 
-def caller(tid: TenantIdPath, ledger: LedgerDep, credentials: ApiKeyDep) -> Principal:
+def _client(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+@contextmanager
+def _throttled(request: Request) -> Iterator[None]:
+    """Refuse a client over the failed-authentication limit; count its failures."""
+    failures: AuthFailures = request.app.state.auth_failures
+    client = _client(request)
+    failures.check(client)
+    try:
+        yield
+    except Unauthorized:
+        failures.record(client)
+        raise
+
+
+def caller(
+    request: Request, tid: TenantIdPath, ledger: LedgerDep, credentials: ApiKeyDep
+) -> Principal:
     """The principal behind the request's API key, for the tenant ``tid`` of the path."""
-    return authenticate(ledger, tid, _presented(credentials))
+    with _throttled(request):
+        return authenticate(ledger, tid, _presented(credentials))
 
 
 def _requiring(capability: str) -> Callable[[Principal], Principal]:
@@ -85,12 +109,13 @@ TenantAdmin = Annotated[Principal, Depends(_requiring("admin"))]
 Redeemer = Annotated[Principal, Depends(_requiring("redeem"))]
 
 
-def platform_admin(settings: SettingsDep, credentials: AdminTokenDep) -> None:
+def platform_admin(request: Request, settings: SettingsDep, credentials: AdminTokenDep) -> None:
     """Only the bearer of REWARDLEDGER_ADMIN_TOKEN may create tenants (403 if none is set)."""
     configured = settings.admin_token
-    check_admin_token(
-        None if configured is None else configured.get_secret_value(), _presented(credentials)
-    )
+    with _throttled(request):
+        check_admin_token(
+            None if configured is None else configured.get_secret_value(), _presented(credentials)
+        )
 
 
 PlatformAdmin = Depends(platform_admin)

@@ -23,6 +23,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from rewardledger.domain.errors import LedgerError, NotFound, Rejection, ValidationError
 from rewardledger.domain.limits import VALIDATION_ERRORS_LISTED_MAX
@@ -36,6 +37,9 @@ PROBLEM_TYPE_PREFIX = "urn:rewardledger:problem:"
 # How many field errors the one-line ``detail`` names before "and N more".
 VALIDATION_ERRORS_IN_DETAIL_MAX = 3
 RETRY_AFTER_SECONDS = 1
+# A lost database is usually back in seconds (a restart, a failover); retrying sooner only
+# adds load to a server that is starting.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ PROBLEMS: dict[str, ProblemKind] = {
     "batch_failed": ProblemKind(422, "Batch not applied"),
     "managed_account": ProblemKind(409, "Account managed by a service"),
     "rejected": ProblemKind(422, "Transfer refused"),
+    "too_many_failed_authentications": ProblemKind(429, "Too many failed authentications"),
     "busy": ProblemKind(503, "Busy, retry the request"),
     "database_unavailable": ProblemKind(503, "Database unavailable"),
     "unsafe_interpreter": ProblemKind(500, "Server misconfigured"),
@@ -152,6 +157,10 @@ def problem_response(
         merged["WWW-Authenticate"] = "Bearer"
     elif error.code == "busy":
         merged["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif error.code == "database_unavailable":
+        merged["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    elif error.code == "too_many_failed_authentications":
+        merged["Retry-After"] = str(error.context["retry_after_seconds"])
     if isinstance(error, Rejection) and error.context.get("replayed") is True:
         merged["Idempotent-Replayed"] = "true"
     return JSONResponse(
@@ -268,6 +277,23 @@ async def _on_request_validation_error(request: Request, exc: Exception) -> JSON
     return problem_response(validation_error_from(exc.errors()), request.url.path)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the app's routes take at this path, from its OpenAPI document.
+
+    Starlette's router answers 405 with the methods of the first route whose path matched
+    only; a path served by two routes (GET and POST /budgets) would list one of them.
+    """
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern, _, _ = compile_path(template)
+        if pattern.match(request.url.path):
+            methods |= {name.upper() for name in operations if name.upper() in _METHOD_ORDER}
+    return ", ".join(sorted(methods, key=_METHOD_ORDER.index))
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors: no route, a method the path does not take, an unreadable body."""
     assert isinstance(exc, StarletteHTTPException)
@@ -279,7 +305,8 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
             "route", f"{request.method} {path}", "The API's paths are listed at /docs."
         )
     elif exc.status_code == 405:
-        allowed = headers.get("Allow", "")
+        allowed = _allowed_methods(request) or headers.get("Allow", "")
+        headers["Allow"] = allowed
         error = MethodNotAllowed(
             f"{path} does not take {request.method}; it takes {allowed}.", allowed=allowed
         )

@@ -23,33 +23,21 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainValidator,
     StrictBool,
     StrictInt,
     StrictStr,
-    WithJsonSchema,
 )
 
 from rewardledger.domain import ids
 from rewardledger.domain.access import Role
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.limits import (
-    ACCOUNT_ID_LENGTH_MAX,
-    AMOUNT_TEXT_LENGTH_MAX,
-    ASSET_CODE_LENGTH_MAX,
     ASSET_SCALE_MAX,
     BATCH_SIZE_MAX,
-    DERIVED_ID_LENGTH_MAX,
     KIND_LENGTH_MAX,
-    NAME_LENGTH_MAX,
     PENDING_TIMEOUT_SECONDS_MAX,
     REASON_LENGTH_MAX,
-    TENANT_ID_LENGTH_MAX,
-    TIME_TEXT_LENGTH_MAX,
-    TIME_YEAR_MAX,
-    TIME_YEAR_MIN,
     TIMEZONE_NAME_LENGTH_MAX,
-    TRANSFER_ID_LENGTH_MAX,
 )
 from rewardledger.domain.money import Amount
 from rewardledger.domain.tenants import Asset, Tenant
@@ -59,6 +47,26 @@ from rewardledger.domain.transfers import (
     Transfer,
     TransferRequest,
     VoidPending,
+)
+from rewardledger.http.fields import (
+    ACCOUNT_ID_PATH_PATTERN,
+    CURSOR_PATTERN,
+    OPAQUE_CURSOR_PATTERN,
+    TENANT_ID_PATH_PATTERN,
+    TEXT_PATTERN,
+    TIME_YEARS_PATTERN,
+    TRANSFER_ID_PATH_PATTERN,
+    AccountId,
+    AssetCode,
+    DecimalString,
+    IsoTime,
+    Metadata,
+    Name,
+    TenantId,
+    TransferId,
+    bounded_int,
+    id_text,
+    parse_time,
 )
 from rewardledger.http.schemas_reports import (
     DiscrepancyPublic,
@@ -75,81 +83,6 @@ from rewardledger.ledger.results import (
 )
 from rewardledger.services.access import IssuedKey
 
-# Path ids are checked against the id alphabet before any lookup, so that a byte a database
-# cannot compare (NUL, on PostgreSQL) never reaches one. Transfer paths also name derived ids.
-TENANT_ID_PATH_PATTERN = f"^(?:{ids.TENANT_ID_PATTERN})$"
-ACCOUNT_ID_PATH_PATTERN = f"^(?:{ids.ACCOUNT_ID_PATTERN})$"
-TRANSFER_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{DERIVED_ID_LENGTH_MAX - 1}}}$"
-CURSOR_PATTERN = r"^[0-9]{1,19}$"
-
-
-def _decimal_string(value: object) -> str:
-    if isinstance(value, bool):
-        raise ValueError('must be a decimal string such as "12.50", not true or false.')
-    if isinstance(value, int | float):
-        raise ValueError(
-            'must be a decimal string such as "12.50", not a JSON number: put it in '
-            "quotes, so that no digit is lost to floating point on the way."
-        )
-    if not isinstance(value, str):
-        raise ValueError('must be a decimal string such as "12.50".')
-    if len(value) > AMOUNT_TEXT_LENGTH_MAX:
-        raise ValueError(f"is longer than {AMOUNT_TEXT_LENGTH_MAX} characters.")
-    if not value.isascii():
-        raise ValueError('must be written with the ASCII digits 0-9, such as "12.50".')
-    return value
-
-
-def parse_time(value: object) -> datetime:
-    """An ISO 8601 time with a UTC offset, such as 2025-10-31T23:59:00-05:00 (or ...Z)."""
-    example = "such as 2025-10-31T23:59:00-05:00"
-    if not isinstance(value, str) or len(value) > TIME_TEXT_LENGTH_MAX:
-        raise ValueError(f"must be an ISO 8601 time string with a UTC offset, {example}.")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 time; send one {example}.") from None
-    if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no UTC offset; add one, {example} or ...Z for UTC.")
-    if not TIME_YEAR_MIN <= parsed.year <= TIME_YEAR_MAX:
-        raise ValueError(f"{value!r} is not between the years {TIME_YEAR_MIN} and {TIME_YEAR_MAX}.")
-    return parsed
-
-
-DecimalString = Annotated[
-    str,
-    PlainValidator(_decimal_string),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^[0-9]+(\.[0-9]+)?$",
-            "examples": ["12.50", "300"],
-            "description": "A decimal string with at most the asset's number of decimals.",
-        }
-    ),
-]
-IsoTime = Annotated[
-    datetime,
-    PlainValidator(parse_time),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "format": "date-time",
-            "examples": ["2025-10-31T23:59:00-05:00"],
-        }
-    ),
-]
-# Metadata, names and time zones are checked by the domain (storable text, depth, size,
-# known zones), which answers with a validation_error; the schema only takes their JSON shape.
-Metadata = Annotated[
-    dict[str, Any],
-    Field(description="A JSON object of at most 4,096 bytes; no fractional numbers."),
-]
-TransferId = Annotated[StrictStr, Field(max_length=TRANSFER_ID_LENGTH_MAX)]
-AccountId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
-AssetCode = Annotated[StrictStr, Field(max_length=ASSET_CODE_LENGTH_MAX)]
-Name = Annotated[StrictStr, Field(max_length=NAME_LENGTH_MAX)]
-
 
 class CreateModel(BaseModel):
     """Base of request bodies: strict types, no unknown fields."""
@@ -161,7 +94,7 @@ class CreateModel(BaseModel):
 
 
 class TenantCreate(CreateModel):
-    id: Annotated[StrictStr, Field(max_length=TENANT_ID_LENGTH_MAX, examples=["acme"])]
+    id: Annotated[TenantId, Field(examples=["acme"])]
     name: Name | None = None
     timezone: Annotated[
         StrictStr,
@@ -321,8 +254,8 @@ class TransferItemCreate(CreateModel):
     credit_account_id: AccountId
     asset: AssetCode
     amount: DecimalString
-    kind: Annotated[StrictStr, Field(max_length=KIND_LENGTH_MAX)] | None = None
-    reason: Annotated[StrictStr, Field(max_length=REASON_LENGTH_MAX)] | None = None
+    kind: Annotated[StrictStr, id_text(ids.KIND_PATTERN, KIND_LENGTH_MAX)] | None = None
+    reason: Annotated[StrictStr, id_text(ids.REASON_PATTERN, REASON_LENGTH_MAX)] | None = None
     pending: StrictBool = False
     timeout_seconds: Annotated[StrictInt, Field(ge=1, le=PENDING_TIMEOUT_SECONDS_MAX)] | None = None
     effective_at: IsoTime | None = None
@@ -491,9 +424,27 @@ class HistoryPublic(BaseModel):
 
 # The report schemas live in schemas_reports; they are named here for the routes.
 __all__ = [
+    "ACCOUNT_ID_PATH_PATTERN",
+    "CURSOR_PATTERN",
+    "OPAQUE_CURSOR_PATTERN",
+    "TENANT_ID_PATH_PATTERN",
+    "TEXT_PATTERN",
+    "TIME_YEARS_PATTERN",
+    "TRANSFER_ID_PATH_PATTERN",
+    "AccountId",
+    "AssetCode",
+    "DecimalString",
     "DiscrepancyPublic",
     "HealthPublic",
     "IntegrityReportPublic",
+    "IsoTime",
+    "Metadata",
+    "Name",
     "ProblemPublic",
     "RepairReportPublic",
+    "TenantId",
+    "TransferId",
+    "bounded_int",
+    "id_text",
+    "parse_time",
 ]

@@ -14,14 +14,13 @@ from rewardledger.domain.limits import (
     BUDGET_REFERENCE_LENGTH_MAX,
     BUDGET_THRESHOLDS_MAX,
     DERIVED_ID_LENGTH_MAX,
-    NAME_LENGTH_MAX,
     PENDING_TIMEOUT_SECONDS_MAX,
 )
-from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString
+from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString, Name, id_text
 
 BUDGET_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{BUDGET_ID_LENGTH_MAX - 1}}}$"
 REFERENCE_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{BUDGET_REFERENCE_LENGTH_MAX - 1}}}$"
-Reference = Annotated[StrictStr, Field(max_length=BUDGET_REFERENCE_LENGTH_MAX)]
+Reference = Annotated[StrictStr, id_text(REFERENCE_PATH_PATTERN, BUDGET_REFERENCE_LENGTH_MAX)]
 
 
 class _Public(BaseModel):
@@ -29,8 +28,12 @@ class _Public(BaseModel):
 
 
 class BudgetCreate(CreateModel):
-    id: Annotated[StrictStr, Field(max_length=BUDGET_ID_LENGTH_MAX, examples=["spring-2026"])]
-    name: Annotated[StrictStr, Field(max_length=NAME_LENGTH_MAX)] | None = None
+    id: Annotated[
+        StrictStr,
+        id_text(BUDGET_ID_PATH_PATTERN, BUDGET_ID_LENGTH_MAX),
+        Field(examples=["spring-2026"]),
+    ]
+    name: Name | None = None
     currency: Annotated[AssetCode, Field(examples=["USD", "ZWG"])]
     hard_cap: DecimalString
     soft_cap: DecimalString | None = None

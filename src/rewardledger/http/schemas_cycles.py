@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
+from rewardledger.domain import ids
 from rewardledger.domain.cycles import (
     TAG_PATTERN,
     CashbackAccountSettings,
@@ -21,15 +22,29 @@ from rewardledger.domain.cycles import (
     DebtProgram,
     DebtRow,
 )
-from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX
+from rewardledger.domain.limits import (
+    CYCLE_GRACE_DAYS_MAX,
+    CYCLE_HOLDER_ID_LENGTH_MAX,
+    CYCLE_MOVEMENT_ID_LENGTH_MAX,
+)
 from rewardledger.domain.money import format_minor
-from rewardledger.http.schemas import AccountId, AssetCode, CreateModel, DecimalString, IsoTime
+from rewardledger.http.schemas import (
+    AccountId,
+    AssetCode,
+    CreateModel,
+    DecimalString,
+    IsoTime,
+    bounded_int,
+    id_text,
+)
 
 TagText = Annotated[
     StrictStr, Field(max_length=10, pattern=TAG_PATTERN, description="A cycle tag, YYYY-MM.")
 ]
-HolderId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
-MovementId = Annotated[StrictStr, Field(max_length=ACCOUNT_ID_LENGTH_MAX)]
+HolderId = Annotated[StrictStr, id_text(ids.ACCOUNT_ID_PATTERN, CYCLE_HOLDER_ID_LENGTH_MAX)]
+MovementId = Annotated[StrictStr, id_text(ids.TRANSFER_ID_PATTERN, CYCLE_MOVEMENT_ID_LENGTH_MAX)]
+GraceDays = Annotated[StrictInt, bounded_int(0, CYCLE_GRACE_DAYS_MAX)]
+DayOfMonth = Annotated[StrictInt, bounded_int(1, 31)]
 
 CASHBACK_CSV_COLUMNS = (
     "cashback_ledger_id",
@@ -64,7 +79,7 @@ class CashbackProgramCreate(CreateModel):
     currency: AssetCode
     minimum_spend: DecimalString
     default_cap: DecimalString
-    grace_days: StrictInt = 0
+    grace_days: GraceDays = 0
 
 
 class CashbackProgramPublic(BaseModel):
@@ -204,9 +219,9 @@ class ApplyToDebtCreate(CreateModel):
 
 class DebtProgramCreate(CreateModel):
     currency: AssetCode
-    closing_day: StrictInt = 31
-    due_day: StrictInt = 15
-    grace_days: StrictInt = 0
+    closing_day: DayOfMonth = 31
+    due_day: DayOfMonth = 15
+    grace_days: GraceDays = 0
 
 
 class DebtProgramPublic(BaseModel):

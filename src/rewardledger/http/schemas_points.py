@@ -10,15 +10,17 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
+from rewardledger.domain import ids
 from rewardledger.domain.limits import (
     ASSET_CODE_LENGTH_MAX,
+    HOLDER_ID_LENGTH_MAX,
     OFFER_ID_LENGTH_MAX,
     REASON_LENGTH_MAX,
     REDEMPTION_TTL_SECONDS_DEFAULT,
     REDEMPTION_TTL_SECONDS_MAX,
     TRANSFER_ID_LENGTH_MAX,
 )
-from rewardledger.http.schemas import CreateModel, DecimalString, Metadata
+from rewardledger.http.schemas import CreateModel, DecimalString, Metadata, id_text
 from rewardledger.services.points import (
     DEFAULT_ASSET,
     Accumulation,
@@ -32,18 +34,23 @@ from rewardledger.services.redemptions import Redemption
 
 Reference = Annotated[
     StrictStr,
+    id_text(ids.TRANSFER_ID_PATTERN, TRANSFER_ID_LENGTH_MAX),
     Field(
-        max_length=TRANSFER_ID_LENGTH_MAX,
         description="Your id for this request: its idempotency key (a retry returns the first "
         "result).",
     ),
 ]
-AssetField = Annotated[StrictStr, Field(max_length=ASSET_CODE_LENGTH_MAX)]
+AssetField = Annotated[StrictStr, id_text(ids.ASSET_CODE_PATTERN, ASSET_CODE_LENGTH_MAX)]
+# A redemption code as a person types it: 10 characters of the code's alphabet (O, I and L
+# are read as 0, 1 and 1), with spaces or dashes anywhere.
+CODE_TYPED_PATTERN = r"^[ -]*(?:[0-9A-TV-Za-tv-z][ -]*){10}$"
 
 
 class PointsMoveCreate(CreateModel):
     amount: DecimalString
-    dtype: Annotated[StrictStr, Field(max_length=REASON_LENGTH_MAX, examples=["invoice"])]
+    dtype: Annotated[
+        StrictStr, id_text(ids.REASON_PATTERN, REASON_LENGTH_MAX), Field(examples=["invoice"])
+    ]
     reference: Reference
     asset: AssetField = DEFAULT_ASSET
     metadata: Metadata | None = None
@@ -212,8 +219,10 @@ class FixPublic(BaseModel):
 
 
 class RedemptionCreate(CreateModel):
-    user_id: Annotated[StrictStr, Field(max_length=TRANSFER_ID_LENGTH_MAX)]
-    offer_id: Annotated[StrictStr, Field(max_length=OFFER_ID_LENGTH_MAX)]
+    user_id: Annotated[StrictStr, id_text(ids.ACCOUNT_ID_PATTERN, HOLDER_ID_LENGTH_MAX)]
+    offer_id: Annotated[
+        StrictStr, Field(min_length=1, max_length=OFFER_ID_LENGTH_MAX, pattern=r"^[^\x00]+$")
+    ]
     cost: DecimalString
     reference: Reference
     asset: AssetField = DEFAULT_ASSET
@@ -223,7 +232,9 @@ class RedemptionCreate(CreateModel):
 
 
 class ConfirmCreate(CreateModel):
-    code: Annotated[StrictStr, Field(max_length=64)]
+    code: Annotated[
+        StrictStr, Field(max_length=40, json_schema_extra={"pattern": CODE_TYPED_PATTERN})
+    ]
 
 
 class RedemptionPublic(BaseModel):

@@ -29,6 +29,7 @@ from rewardledger.domain.errors import (
 )
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.limits import (
+    BIGINT_MAX,
     CURSOR_DIGITS_MAX,
     EXPIRY_BATCH_SIZE,
     PAGE_SIZE_DEFAULT,
@@ -376,6 +377,7 @@ class Ledger:
                 or not 1 <= len(cursor) <= CURSOR_DIGITS_MAX
                 or not cursor.isascii()
                 or not cursor.isdigit()
+                or int(cursor) > BIGINT_MAX
             ):
                 raise ValidationError(
                     "cursor is not valid; pass the next_cursor of the previous page.",

@@ -118,5 +118,6 @@ def check_admin_token(configured: str | None, presented: str | None) -> None:
             "Creating tenants over HTTP is disabled: set REWARDLEDGER_ADMIN_TOKEN on the server, "
             "or use `rewardledger tenant create`."
         )
-    if not presented or not hmac.compare_digest(configured, presented):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    if not presented or not hmac.compare_digest(configured.encode(), presented.encode()):
         raise Unauthorized("Send the platform admin token as 'Authorization: Bearer <token>'.")

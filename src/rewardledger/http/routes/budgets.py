@@ -14,6 +14,7 @@ from typing import Annotated, Protocol, TypeVar
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel
 
+from rewardledger.domain.budgets.reports import RANGES
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
     BUDGET_ID_LENGTH_MAX,
@@ -56,14 +57,42 @@ ReferencePath = Annotated[
     str, Path(max_length=BUDGET_REFERENCE_LENGTH_MAX, pattern=REFERENCE_PATH_PATTERN)
 ]
 IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", max_length=BUDGET_REFERENCE_LENGTH_MAX)
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=BUDGET_REFERENCE_LENGTH_MAX,
+        pattern=REFERENCE_PATH_PATTERN,
+    ),
 ]
 RangeQuery = Annotated[
     str | None,
-    Query(alias="range", max_length=16, description="today, week, month, quarter or year"),
+    Query(
+        alias="range",
+        max_length=16,
+        description="today, week, month, quarter or year",
+        json_schema_extra={"enum": list(RANGES)},
+    ),
 ]
-FromQuery = Annotated[str | None, Query(alias="from", max_length=10, description="YYYY-MM-DD")]
-ToQuery = Annotated[str | None, Query(alias="to", max_length=10, description="YYYY-MM-DD")]
+# A date in the years the ledger takes (domain.limits.TIME_YEAR_MIN..TIME_YEAR_MAX).
+DATE_PATTERN = r"^(19[0-9]{2}|[2-8][0-9]{3}|9000)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+FromQuery = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        max_length=10,
+        description="YYYY-MM-DD",
+        json_schema_extra={"pattern": DATE_PATTERN},
+    ),
+]
+ToQuery = Annotated[
+    str | None,
+    Query(
+        alias="to",
+        max_length=10,
+        description="YYYY-MM-DD",
+        json_schema_extra={"pattern": DATE_PATTERN},
+    ),
+]
 FormatQuery = Annotated[str, Query(alias="format", pattern="^(json|csv)$")]
 
 
@@ -176,7 +205,9 @@ def create_budget(body: BudgetCreate, ledger: LedgerDep, principal: TenantAdmin)
 def list_budgets(
     ledger: LedgerDep,
     principal: Reader,
-    after: Annotated[str | None, Query(max_length=BUDGET_ID_LENGTH_MAX)] = None,
+    after: Annotated[
+        str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
 ) -> BudgetListPublic:
     """The tenant's budgets by id, a page at a time."""
@@ -389,7 +420,9 @@ def entries(
 def alerts(
     ledger: LedgerDep,
     principal: Reader,
-    budget_id: Annotated[str | None, Query(max_length=BUDGET_ID_LENGTH_MAX)] = None,
+    budget_id: Annotated[
+        str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
 ) -> AlertsPublic:
     """Budget alerts, newest first."""

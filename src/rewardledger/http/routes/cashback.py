@@ -18,12 +18,12 @@ from pydantic import BaseModel
 
 from rewardledger.domain.cycles import TAG_PATTERN, CashbackRow, DebtRow, LedgerFilter
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, CURSOR_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.transfers import REPLAYED_HEADER
-from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN
+from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_cycles import (
     CASHBACK_CSV_COLUMNS,
     ApplyToDebtCreate,
@@ -43,8 +43,6 @@ from rewardledger.services.cycles import LedgerPage
 
 router = APIRouter(tags=["cashback"])
 
-# A ledger cursor is opaque (domain.paging): base64url text, checked again when decoded.
-CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CURSOR_LENGTH_MAX}}}$"
 AccountPath = Annotated[
     str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
 ]
@@ -52,7 +50,7 @@ CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
 # The query parameters both cycle ledgers' lists take.
 CycleQuery = Annotated[str | None, Query(pattern=TAG_PATTERN)]
 LimitQuery = Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)]
-CursorQuery = Annotated[str | None, Query(pattern=CURSOR_PATTERN)]
+CursorQuery = Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)]
 FormatQuery = Annotated[str, Query(pattern="^(json|csv)$")]
 _WRITE_PROBLEMS = documented(
     "validation_error",
@@ -181,11 +179,20 @@ def create_movement(
     return CashbackMovementPublic.of(result.movement, _scale(ledger, tenant_id))
 
 
-@router.get("/tenants/{tid}/cashback/ledger", response_model=None)
+@router.get(
+    "/tenants/{tid}/cashback/ledger",
+    response_model=None,
+    responses={
+        **documented("program_not_configured"),
+        200: {"model": CashbackLedgerPage, "content": {"text/csv": {}}},
+    },
+)
 def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
-    account: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
+    account: Annotated[
+        str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
+    ] = None,
     cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     eligibility: Annotated[

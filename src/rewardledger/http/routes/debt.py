@@ -98,11 +98,20 @@ def create_movement(
     return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))
 
 
-@router.get("/tenants/{tid}/debt/ledger", response_model=None)
+@router.get(
+    "/tenants/{tid}/debt/ledger",
+    response_model=None,
+    responses={
+        **documented("program_not_configured"),
+        200: {"model": DebtLedgerPage, "content": {"text/csv": {}}},
+    },
+)
 def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
-    person: Annotated[str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX)] = None,
+    person: Annotated[
+        str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
+    ] = None,
     cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|partial|repaid|overdue)$")] = None,
     limit: LimitQuery = None,

@@ -1,9 +1,14 @@
-"""GET /healthz: the process is up and serving. No authentication, no database round trip."""
+"""Health: ``GET /healthz`` says the process is up and serving (liveness: no authentication,
+no database round trip); ``GET /readyz`` says whether it can serve requests now (readiness:
+one round trip to the database, 503 ``database_unavailable`` when it cannot be reached)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from rewardledger.http import outages
+from rewardledger.http.deps import LedgerDep
+from rewardledger.http.problems import documented
 from rewardledger.http.schemas import HealthPublic
 
 router = APIRouter(tags=["health"])
@@ -12,3 +17,11 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz")
 def healthz() -> HealthPublic:
     return HealthPublic(status="ok")
+
+
+@router.get("/readyz", responses=documented("database_unavailable"))
+def readyz(ledger: LedgerDep) -> HealthPublic:
+    """200 when the database answers and holds the ledger's schema; else 503 with Retry-After."""
+    if not outages.reachable(ledger):
+        raise outages.DatabaseLost()
+    return HealthPublic(status="ready")

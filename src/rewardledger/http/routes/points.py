@@ -12,10 +12,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from rewardledger.domain.limits import HOLDER_ID_LENGTH_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.domain import ids
+from rewardledger.domain.limits import (
+    ASSET_CODE_LENGTH_MAX,
+    HOLDER_ID_LENGTH_MAX,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+)
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.problems import documented
-from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, CURSOR_PATTERN, IsoTime
+from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.schemas_points import (
     AccumulationsPublic,
     ActivateCreate,
@@ -42,7 +48,14 @@ HolderPath = Annotated[
         description="The holder (the seed's user_id).",
     ),
 ]
-AssetQuery = Annotated[str, Query(max_length=16, description="The points asset.")]
+AssetQuery = Annotated[
+    str,
+    Query(
+        max_length=ASSET_CODE_LENGTH_MAX,
+        pattern=f"^(?:{ids.ASSET_CODE_PATTERN})$",
+        description="The points asset.",
+    ),
+]
 _READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
 _WRITE = documented(
     "validation_error",
@@ -172,7 +185,7 @@ def accumulations(
     since: Annotated[IsoTime | None, Query(alias="from")] = None,
     until: Annotated[IsoTime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    cursor: Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)] = None,
 ) -> AccumulationsPublic:
     """The holder's rows in the seed's shape, newest first, each with the balance after it."""
     page = points.accumulations(

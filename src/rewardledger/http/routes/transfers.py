@@ -40,6 +40,7 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=DERIVED_ID_LENGTH_MAX,
+        pattern=TRANSFER_ID_PATH_PATTERN,
         description="The id of the transfer written by this request (its idempotency key).",
     ),
 ]
