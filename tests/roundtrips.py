@@ -172,8 +172,14 @@ class RoundTrips:
         return end
 
     def _on_sqlite(self, statement: str) -> None:
-        if not statement.startswith("--"):  # a trigger's sub-program, not a statement sent
-            self.saw(statement)
+        # A trigger's sub-program is reported too: as a "--" comment, or (Python 3.11's
+        # callback expands the statement that fired it) as that statement's text again, with
+        # the same bound values. Neither is a statement the library ran: only the first is.
+        if statement.startswith("--"):
+            return
+        if self._block is not None and self._block.statements[-1:] == [statement]:
+            return
+        self.saw(statement)
 
 
 # ---------------------------------------------------------------------------------------------

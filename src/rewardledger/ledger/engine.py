@@ -29,8 +29,6 @@ from rewardledger.domain.errors import (
 )
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.limits import (
-    BIGINT_MAX,
-    CURSOR_DIGITS_MAX,
     EXPIRY_BATCH_SIZE,
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,
@@ -56,11 +54,11 @@ from rewardledger.ledger import integrity
 from rewardledger.ledger.assets import TenantAssets
 from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.extensions import Extensions, Port
+from rewardledger.ledger.history import history_cursor, history_entries
 from rewardledger.ledger.ports import Store
 from rewardledger.ledger.posting import Poster, pause_before_retry, raise_for_single
 from rewardledger.ledger.results import (
     BalanceView,
-    HistoryEntry,
     HistoryPage,
     IntegrityReport,
     RepairReport,
@@ -370,36 +368,13 @@ class Ledger:
         """The account's journal entries, newest first, with its posted balance after each."""
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= PAGE_SIZE_MAX:
             raise ValidationError(f"limit must be from 1 to {PAGE_SIZE_MAX}.", field="limit")
-        before = None
-        if cursor is not None:
-            if (
-                not isinstance(cursor, str)
-                or not 1 <= len(cursor) <= CURSOR_DIGITS_MAX
-                or not cursor.isascii()
-                or not cursor.isdigit()
-                or int(cursor) > BIGINT_MAX
-            ):
-                raise ValidationError(
-                    "cursor is not valid; pass the next_cursor of the previous page.",
-                    field="cursor",
-                )
-            before = int(cursor)
+        before = history_cursor(cursor)
         account = self.get_account(tenant_id, account_id)
         scale = self.get_asset(tenant_id, account.asset_code).scale
         rows = self.store.history(tenant_id, account_id, before, limit)
         # A post releases what its pending transfer held: read those amounts in one query.
         held = self._held_amounts(tenant_id, rows)
-        entries = [
-            HistoryEntry(
-                seq=row.seq,
-                transfer=row.transfer,
-                side=row.side,
-                posted_change=Amount(_posted_change(row.transfer, row.side), scale),
-                pending_change=Amount(_pending_change(row.transfer, row.side, held), scale),
-                balance_after=Amount(row.balance_after_minor, scale),
-            )
-            for row in rows
-        ]
+        entries = history_entries(rows, scale, held)
         next_cursor = (
             str(entries[-1].seq) if len(entries) == limit and entries[-1].seq > 1 else None
         )
@@ -484,21 +459,3 @@ class Ledger:
             except RetryableError:
                 pause_before_retry(attempt)
         raise Busy(WRITE_RETRIES_MAX)
-
-
-def _posted_change(transfer: Transfer, side: str) -> int:
-    if transfer.phase in (Phase.SINGLE, Phase.POST):
-        return transfer.amount_minor if side == "credit" else -transfer.amount_minor
-    return 0
-
-
-def _pending_change(transfer: Transfer, side: str, held: Mapping[str, int]) -> int:
-    sign = 1 if side == "credit" else -1
-    if transfer.phase is Phase.PENDING:
-        return sign * transfer.amount_minor
-    if transfer.phase in (Phase.VOID, Phase.EXPIRE):
-        return -sign * transfer.amount_minor
-    if transfer.phase is Phase.POST:
-        assert transfer.pending_id is not None
-        return -sign * held[transfer.pending_id]
-    return 0
