@@ -106,7 +106,7 @@ def test_a_movement_held_open_during_a_refresh_is_counted_by_the_next_one(
     with Ledger.open(url, migrate=False) as writer:
         entered, release = threading.Event(), threading.Event()
         # The writer's transaction stops after its movement row, before commit.
-        _pausing(writer.extension(cycles.STORE), "insert_cashback_movement", entered, release)
+        _pausing(writer.extension(cycles.STORE), "store_accrual", entered, release)
         thread, outcome = _in_thread(
             lambda: cashback.accrue(
                 writer,
@@ -141,7 +141,7 @@ def test_a_movement_that_commits_after_a_refresh_read_the_pair_is_still_counted(
         # writer stops after its movement row, before its commit.
         _pausing(refresher.extension(cycles.STORE), "cashback_totals", read, release_refresh)
         _pausing(
-            writer.extension(cycles.STORE), "insert_cashback_movement", inserted, release_writer
+            writer.extension(cycles.STORE), "store_accrual", inserted, release_writer
         )
         refresh_thread, refreshed = _in_thread(lambda: cycles.refresh(refresher, tenant))
         assert read.wait(WAIT_SECONDS)
