@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, and_, exists, literal, select, text, update
 
 from rewardledger.domain.cycles import (
     CashbackMovement,
@@ -31,8 +31,10 @@ from rewardledger.storage.cycles.writes import (
     WritesSql,
     mode_of,
 )
+from rewardledger.storage.schema import accounts
 from rewardledger.storage.schema_cycles import (
     cashback_accounts,
+    cashback_movements,
     cashback_programs,
     cashback_totals,
     cycle_settings,
@@ -82,16 +84,19 @@ SELECT count(*) AS added FROM added"""  # noqa: S608 - constant SQL, values boun
 )
 
 
-def _pair_totals(row: Any) -> PairTotals:
-    return PairTotals(
-        CashbackTotals(
+def _pair_totals(row: Any, *, empty: bool = False) -> PairTotals:
+    totals = CashbackTotals(0, 0, None, False)
+    if not empty:
+        totals = CashbackTotals(
             int(row.spend_minor),
             int(row.cashback_minor),
             None if row.cap_minor is None else int(row.cap_minor),
             bool(row.overridden),
-        ),
-        row.cap_occurred_at,
-        row.cap_movement_id,
+        )
+    return PairTotals(
+        totals,
+        None if empty else row.cap_occurred_at,
+        None if empty else row.cap_movement_id,
         int(row.programme_cap),
         None if row.account_cap is None else int(row.account_cap),
         mode_of(row.mode),
@@ -118,59 +123,61 @@ class AccrualsSql(WritesSql):
             parameters.update(pair, movement_id=movement_id, now=now)
             row = connection.execute(_LOCK_TOTALS, parameters).first()
             return None if row is None else _pair_totals(row)
-        self.open_accounts(unit, [account_id], currency, None, now)
-        if self.get_cashback_movement(unit, movement_id) is not None:
+        row = self._read_sqlite(connection, unit.tenant_id, movement_id, account_id, tag)
+        if row.stored:
             return None
-        return self._lock_sqlite(connection, unit.tenant_id, account_id, tag)
-
-    def _lock_sqlite(
-        self, connection: Connection, tenant_id: str, account_id: str, tag: str
-    ) -> PairTotals:
-        t = cashback_totals.c
-        connection.execute(
-            self._insert(cashback_totals)
-            .values(
-                tenant_id=tenant_id,
-                account_id=account_id,
-                cycle_tag=tag,
-                spend_minor=0,
-                cashback_minor=0,
-                overridden=False,
+        if not row.found:
+            self.open_accounts(unit, [account_id], currency, None, now)
+        if row.spend_minor is None:  # the pair's first movement: its totals row
+            connection.execute(
+                self._insert(cashback_totals).values(
+                    tenant_id=unit.tenant_id,
+                    account_id=account_id,
+                    cycle_tag=tag,
+                    spend_minor=0,
+                    cashback_minor=0,
+                    overridden=False,
+                )
             )
-            .on_conflict_do_nothing()
-        )
-        programme_cap = (
-            select(cashback_programs.c.default_cap_minor)
-            .where(cashback_programs.c.tenant_id == tenant_id)
-            .scalar_subquery()
-        )
-        account_cap = (
-            select(cashback_accounts.c.default_cap_minor)
-            .where(
+            return _pair_totals(row, empty=True)
+        return _pair_totals(row)
+
+    def _read_sqlite(
+        self, connection: Connection, tenant_id: str, movement_id: str, account_id: str, tag: str
+    ) -> Any:
+        """SQLite (one writer at a time, nothing to lock): one read of the pair's totals, its
+        caps, the refresh mode, whether the movement is stored and the account exists."""
+        t, m = cashback_totals.c, cashback_movements.c
+
+        def scalar(column: Any, *where: Any) -> Any:
+            return select(column).where(*where).scalar_subquery()
+
+        one = select(literal(1).label("one")).subquery()
+        pair = and_(t.tenant_id == tenant_id, t.account_id == account_id, t.cycle_tag == tag)
+        query = select(
+            t.spend_minor,
+            t.cashback_minor,
+            t.overridden,
+            t.cap_minor,
+            t.cap_occurred_at,
+            t.cap_movement_id,
+            scalar(
+                cashback_programs.c.default_cap_minor, cashback_programs.c.tenant_id == tenant_id
+            ).label("programme_cap"),
+            scalar(
+                cashback_accounts.c.default_cap_minor,
                 cashback_accounts.c.tenant_id == tenant_id,
                 cashback_accounts.c.account_id == account_id,
-            )
-            .scalar_subquery()
-        )
-        mode = (
-            select(cycle_settings.c.refresh_mode)
-            .where(cycle_settings.c.tenant_id == tenant_id)
-            .scalar_subquery()
-        )
-        row = connection.execute(
-            select(
-                t.spend_minor,
-                t.cashback_minor,
-                t.overridden,
-                t.cap_minor,
-                t.cap_occurred_at,
-                t.cap_movement_id,
-                programme_cap.label("programme_cap"),
-                account_cap.label("account_cap"),
-                mode.label("mode"),
-            ).where(t.tenant_id == tenant_id, t.account_id == account_id, t.cycle_tag == tag)
-        ).one()
-        return _pair_totals(row)
+            ).label("account_cap"),
+            scalar(cycle_settings.c.refresh_mode, cycle_settings.c.tenant_id == tenant_id).label(
+                "mode"
+            ),
+            exists().where(m.tenant_id == tenant_id, m.movement_id == movement_id).label("stored"),
+            exists()
+            .where(accounts.c.tenant_id == tenant_id, accounts.c.account_id == account_id)
+            .label("found"),
+        ).select_from(one.outerjoin(cashback_totals, pair))
+        return connection.execute(query).one()
 
     def store_accrual(
         self,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, and_, func, insert, literal, select, text, update
 
 from rewardledger.domain.cycles import (
     CashbackKind,
@@ -224,13 +224,17 @@ class WritesSql(MovementsSql):
             if row.movement_id is None:
                 raise DuplicateIdError(movement.id)  # a twin committed meanwhile
             return debt_movement_of(row), mode
-        self.open_accounts(unit, account_ids, currency, managed_by, movement.recorded_at)
-        row = self._stored(connection, debt_movements, unit.tenant_id, movement.id)
-        existing = None if row is None else debt_movement_of(row)
-        if existing is None:
-            connection.execute(insert(debt_movements), [{"tenant_id": unit.tenant_id, **values}])
-            self._mark(connection, unit.tenant_id, LedgerName.DEBT, movement, token)
-        return existing, self._mode(connection, unit.tenant_id)
+        # SQLite: one read (accounts found, the stored movement, the mode), then the writes.
+        row = self._stored_with(
+            connection, debt_movements, unit.tenant_id, [movement.id], account_ids
+        )[0]
+        if row.movement_id is not None:
+            return debt_movement_of(row), mode_of(row.mode)
+        if row.found < len(account_ids):
+            self.open_accounts(unit, account_ids, currency, managed_by, movement.recorded_at)
+        connection.execute(insert(debt_movements), [{"tenant_id": unit.tenant_id, **values}])
+        self._mark(connection, unit.tenant_id, LedgerName.DEBT, movement, token)
+        return None, mode_of(row.mode)
 
     def reverse_cashback_movement(
         self,
@@ -279,10 +283,13 @@ class WritesSql(MovementsSql):
         at: datetime,
         now: datetime,
     ) -> tuple[CashbackMovement, bool, RefreshMode]:
-        stored = self._stored(connection, cashback_movements, unit.tenant_id, reversal_id)
-        if stored is not None:
-            return cashback_movement_of(stored), True, RefreshMode.JOB
-        row = self._stored(connection, cashback_movements, unit.tenant_id, reverses_id)
+        rows = self._stored_with(
+            connection, cashback_movements, unit.tenant_id, [reversal_id, reverses_id], []
+        )
+        found = {row.movement_id: row for row in rows if row.movement_id is not None}
+        if reversal_id in found:
+            return cashback_movement_of(found[reversal_id]), True, RefreshMode.JOB
+        row = found.get(reverses_id)
         original = None if row is None else cashback_movement_of(row)
         if original is None or original.kind is not CashbackKind.ACCRUAL:
             raise NotFound("cashback accrual", reverses_id)
@@ -316,12 +323,34 @@ class WritesSql(MovementsSql):
             )
         )
         self._mark(connection, unit.tenant_id, LedgerName.CASHBACK, movement, token)
-        return movement, False, self._mode(connection, unit.tenant_id)
+        return movement, False, mode_of(rows[0].mode)
 
-    def _stored(self, connection: Connection, table: Any, tenant_id: str, movement_id: str) -> Any:
-        return connection.execute(
-            select(table).where(table.c.tenant_id == tenant_id, table.c.movement_id == movement_id)
-        ).first()
+    def _stored_with(
+        self,
+        connection: Connection,
+        table: Any,
+        tenant_id: str,
+        movement_ids: Sequence[str],
+        account_ids: Sequence[str],
+    ) -> list[Any]:
+        """In one statement: the stored movements of ``movement_ids`` (one row of NULLs when
+        none is), each row with how many of ``account_ids`` exist and the refresh mode."""
+        found = (
+            select(func.count())
+            .where(accounts.c.tenant_id == tenant_id, accounts.c.account_id.in_(list(account_ids)))
+            .scalar_subquery()
+        )
+        mode = (
+            select(cycle_settings.c.refresh_mode)
+            .where(cycle_settings.c.tenant_id == tenant_id)
+            .scalar_subquery()
+        )
+        one = select(literal(1).label("one")).subquery()
+        joined = one.outerjoin(
+            table, and_(table.c.tenant_id == tenant_id, table.c.movement_id.in_(list(movement_ids)))
+        )
+        query = select(found.label("found"), mode.label("mode"), table).select_from(joined)
+        return list(connection.execute(query).all())
 
     def _mark(
         self,
@@ -344,11 +373,4 @@ class WritesSql(MovementsSql):
                     "token": token,
                 }
             ],
-        )
-
-    def _mode(self, connection: Connection, tenant_id: str) -> RefreshMode:
-        return mode_of(
-            connection.scalar(
-                select(cycle_settings.c.refresh_mode).where(cycle_settings.c.tenant_id == tenant_id)
-            )
         )
