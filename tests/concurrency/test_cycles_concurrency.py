@@ -140,9 +140,7 @@ def test_a_movement_that_commits_after_a_refresh_read_the_pair_is_still_counted(
         # The refresh stops after reading the pair's totals (a1 only), holding its mark; the
         # writer stops after its movement row, before its commit.
         _pausing(refresher.extension(cycles.STORE), "cashback_totals", read, release_refresh)
-        _pausing(
-            writer.extension(cycles.STORE), "store_accrual", inserted, release_writer
-        )
+        _pausing(writer.extension(cycles.STORE), "store_accrual", inserted, release_writer)
         refresh_thread, refreshed = _in_thread(lambda: cycles.refresh(refresher, tenant))
         assert read.wait(WAIT_SECONDS)
         writer_thread, written = _in_thread(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from rewardledger.domain.errors import CurrencyMismatch, ValidationError
+from rewardledger.domain.errors import CurrencyMismatch, IdempotencyConflict
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles
 from rewardledger.storage.schema_cycles import cashback_totals
@@ -64,7 +64,7 @@ def _summed(ledger: Ledger, tenant_id: str) -> dict[tuple[str, str], tuple[Any, 
 
 
 def _mixed_history(ledger: Ledger, tenant_id: str) -> None:
-    early, late = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 20, tzinfo=UTC)
+    early, late = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 14, tzinfo=UTC)
     accrue(ledger, tenant_id, "card-1", "100.00", "10.00", movement_id="a1")
     accrue(ledger, tenant_id, "card-1", "100.00", "30.00", movement_id="a2", cap="35.00", at=late)
     # An earlier-dated cap snapshot does not replace the later one.
@@ -80,8 +80,9 @@ def test_running_totals_equal_the_sums_of_the_movements(ledger: Ledger, tenant_i
     _mixed_history(ledger, tenant_id)
     running = _running(ledger, tenant_id)
     assert running == _summed(ledger, tenant_id)
-    # a1 10 + a2 25 (cap 35, reached) + a3 0 (the cap is a2's, the later one) + a4 4 - a1 10.
-    assert running[("card-1", MARCH)] == (16000, 2900, True, 3500, "a2")
+    # a1 10 + a2 25 (its cap 35 reached) + a3 9 (checked against its own cap, 90) + a4 4 (an
+    # override) - a1 10; the pair's cap snapshot stays a2's, the later one.
+    assert running[("card-1", MARCH)] == (16000, 3800, True, 3500, "a2")
     assert running[("card-2", "2026-02")] == (2000, 100, False, None, None)  # replay: once
 
 
@@ -124,7 +125,7 @@ def test_a_refused_accrual_or_a_replay_with_other_values_leaves_no_totals(
     with pytest.raises(CurrencyMismatch):  # the transfer is refused: the unit rolled back
         accrue(ledger, tenant_id, "euro-card", "10.00", "1.00")
     accrue(ledger, tenant_id, "card-1", "10.00", "1.00", movement_id="m1")
-    with pytest.raises(ValidationError):
+    with pytest.raises(IdempotencyConflict):
         accrue(ledger, tenant_id, "card-1", "10.00", "2.00", movement_id="m1")
     assert _running(ledger, tenant_id) == {("card-1", MARCH): (1000, 100, False, None, None)}
 
