@@ -106,7 +106,7 @@ def test_a_movement_held_open_during_a_refresh_is_counted_by_the_next_one(
     with Ledger.open(url, migrate=False) as writer:
         entered, release = threading.Event(), threading.Event()
         # The writer's transaction stops after its movement row, before commit.
-        _pausing(writer.extension(cycles.STORE), "insert_cashback_movement", entered, release)
+        _pausing(writer.extension(cycles.STORE), "store_accrual", entered, release)
         thread, outcome = _in_thread(
             lambda: cashback.accrue(
                 writer,
@@ -140,9 +140,7 @@ def test_a_movement_that_commits_after_a_refresh_read_the_pair_is_still_counted(
         # The refresh stops after reading the pair's totals (a1 only), holding its mark; the
         # writer stops after its movement row, before its commit.
         _pausing(refresher.extension(cycles.STORE), "cashback_totals", read, release_refresh)
-        _pausing(
-            writer.extension(cycles.STORE), "insert_cashback_movement", inserted, release_writer
-        )
+        _pausing(writer.extension(cycles.STORE), "store_accrual", inserted, release_writer)
         refresh_thread, refreshed = _in_thread(lambda: cycles.refresh(refresher, tenant))
         assert read.wait(WAIT_SECONDS)
         writer_thread, written = _in_thread(
@@ -166,3 +164,37 @@ def test_a_movement_that_commits_after_a_refresh_read_the_pair_is_still_counted(
     cycles.refresh(ledger, tenant)
     row = cycles.get_cashback_row(ledger, tenant, "card-1", "2026-03")[0]
     assert (row.total_spend_minor, row.total_cashback_minor) == (1200, 300)
+
+
+@pytest.mark.postgres_only
+def test_a_twin_accrual_waiting_on_the_pair_is_answered_as_a_replay(
+    pg: tuple[Ledger, str, str],
+) -> None:
+    """Two accruals with one id: the second passes the replay check while the first is in
+    flight, then waits on the pair's totals row; once the first commits, the second's movement
+    insert finds the id taken, its unit runs again and answers the first's movement."""
+    ledger, tenant, url = pg
+    twin = cashback.Accrual("twin", "card-1", "10.00", "3.00", cycle_tag="2026-03")
+    cashback.accrue(
+        ledger, tenant, cashback.Accrual("a1", "card-1", "5.00", "1.00", cycle_tag="2026-03")
+    )
+    with Ledger.open(url, migrate=False) as first, Ledger.open(url, migrate=False) as second:
+        entered, release = threading.Event(), threading.Event()
+        _pausing(first.extension(cycles.STORE), "store_accrual", entered, release)
+        first_thread, first_outcome = _in_thread(lambda: cashback.accrue(first, tenant, twin))
+        assert entered.wait(WAIT_SECONDS)  # the first holds the pair, its movement written
+        second_thread, second_outcome = _in_thread(lambda: cashback.accrue(second, tenant, twin))
+        second_thread.join(1)
+        assert second_thread.is_alive()  # waiting on the pair's totals row
+        release.set()
+        first_thread.join(WAIT_SECONDS)
+        second_thread.join(WAIT_SECONDS)
+    (made,), (answered,) = first_outcome, second_outcome
+    assert isinstance(made, cashback.MovementResult), made
+    assert isinstance(answered, cashback.MovementResult), answered
+    assert (made.replayed, answered.replayed) == (False, True)
+    assert answered.movement == made.movement
+    assert str(ledger.balance(tenant, "card-1").posted) == "4.00"  # credited once
+    cycles.rebuild(ledger, tenant)
+    row = cycles.get_cashback_row(ledger, tenant, "card-1", "2026-03")[0]
+    assert (row.total_spend_minor, row.total_cashback_minor) == (1500, 400)

@@ -41,10 +41,12 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "budget charge": (10, 14),
     "budget release": (10, 14),
     "budget top-up": (9, 12),
-    "cashback accrual": (13, 16),
-    "cashback accrual, new card": (28, 31),  # the first accrual of a card runs its unit twice
-    "cashback reversal": (12, 15),
-    "debt movement": (11, 14),
+    # Cycles: the movement's own reads and writes in one statement (an accrual: two, the
+    # second after its credit is decided), beside the core's lock and write.
+    "cashback accrual": (6, 11),
+    "cashback accrual, new card": (6, 15),  # the card's account opened in the same statement
+    "cashback reversal": (CORE_TARGET_POSTGRES + 1, 11),
+    "debt movement": (CORE_TARGET_POSTGRES + 1, 10),
 }
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import calendar
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -235,6 +235,46 @@ class CashbackTotals:
     total_cashback_minor: int
     latest_cap_minor: int | None
     overridden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PairTotals:
+    """A cashback pair's running totals as an accrual locked them, with what its cap depends
+    on: the movement that set the cap snapshot, the programme's and the account's caps."""
+
+    totals: CashbackTotals
+    cap_occurred_at: datetime | None
+    cap_movement_id: str | None
+    programme_cap_minor: int
+    account_cap_minor: int | None
+    mode: RefreshMode
+
+    def cap_minor(self) -> int:
+        """The cycle's cap: its latest snapshot, else the account's, else the programme's."""
+        if self.totals.latest_cap_minor is not None:
+            return self.totals.latest_cap_minor
+        if self.account_cap_minor is not None:
+            return self.account_cap_minor
+        return self.programme_cap_minor
+
+    def after(self, movement: CashbackMovement) -> PairTotals:
+        """The totals once ``movement`` (of this pair) is added. Its cap snapshot, if any,
+        becomes the latest when it is the latest by occurrence, then id (as a rebuild ranks)."""
+        totals = self.totals
+        cap, cap_at, cap_id = totals.latest_cap_minor, self.cap_occurred_at, self.cap_movement_id
+        if movement.budget_cap_minor is not None and (
+            cap_at is None
+            or cap_id is None
+            or (movement.occurred_at, movement.id) > (cap_at, cap_id)
+        ):
+            cap, cap_at, cap_id = movement.budget_cap_minor, movement.occurred_at, movement.id
+        summed = CashbackTotals(
+            totals.total_spend_minor + movement.spend_minor,
+            totals.total_cashback_minor + movement.cashback_minor,
+            cap,
+            totals.overridden or movement.override,
+        )
+        return replace(self, totals=summed, cap_occurred_at=cap_at, cap_movement_id=cap_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,3 +126,20 @@ debt_ledger = tenant_table(
     instant("last_updated"),
     Index("ix_debt_ledger_cycle", "tenant_id", "cycle_tag"),
 )
+
+# The running totals of each (account, cycle) of cashback movements (migration 0010): what an
+# accrual's cap check reads, on the row it locks, instead of summing the pair's history. Kept
+# by every cashback movement in its own transaction; ``rebuild_cashback_totals`` recomputes
+# them from the movements. The cap snapshot is the latest movement's (by occurrence, then id)
+# that carried one.
+cashback_totals = tenant_table(
+    "cashback_totals",
+    key("account_id", ACCOUNT_ID_LENGTH_MAX),
+    key("cycle_tag", TAG_LENGTH),
+    bigint("spend_minor"),
+    bigint("cashback_minor"),
+    flag("overridden"),
+    bigint("cap_minor", nullable=True),
+    instant("cap_occurred_at", nullable=True),
+    string("cap_movement_id", DERIVED_ID_LENGTH_MAX, nullable=True),
+)

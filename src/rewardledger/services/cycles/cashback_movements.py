@@ -21,13 +21,13 @@ from rewardledger.domain.cycles import (
     CashbackMovement,
     CashbackProgram,
     DebtKind,
+    DirtyMark,
     LedgerName,
-    budget_cap,
     cashback_cycle_closes_at,
     check_tag,
     credited_minor,
 )
-from rewardledger.domain.errors import CycleNotClosed, NotFound, ValidationError
+from rewardledger.domain.errors import CycleNotClosed, ValidationError
 from rewardledger.domain.money import Amount, parse_positive
 from rewardledger.domain.replay import check_replay
 from rewardledger.domain.transfers import TransferRequest
@@ -37,12 +37,13 @@ from rewardledger.services.cycles import debt_movements
 from rewardledger.services.cycles.cashback_programme import EXPENSE_ACCOUNT, get_program
 from rewardledger.services.cycles.common import (
     check_currency,
+    fixed_programme,
     holder_id,
     instant_or_none,
     movement_id,
+    new_token,
     non_negative,
     post_transfer,
-    run_opening_accounts,
 )
 from rewardledger.services.cycles.port import CycleStore, store_of
 from rewardledger.services.cycles.projection import refresh_inline
@@ -98,7 +99,7 @@ def reversal_id(reverses_id: str) -> str:
 
 
 def _check_accrual(ledger: Ledger, tenant_id: str, request: Accrual) -> _CheckedAccrual:
-    program = get_program(ledger, tenant_id)
+    program = fixed_program(ledger, tenant_id)
     scale = ledger.get_asset(tenant_id, program.currency).scale
     identifier = movement_id(request.id)
     account_id = holder_id(request.account_id, "account_id")
@@ -125,36 +126,44 @@ def _check_accrual(ledger: Ledger, tenant_id: str, request: Accrual) -> _Checked
 
 def accrue(ledger: Ledger, tenant_id: str, request: Accrual) -> MovementResult:
     accrual = _check_accrual(ledger, tenant_id, request)
-    use_case = partial(_accrue_within, store_of(ledger), accrual)
-    currency = accrual.program.currency
-    return run_opening_accounts(ledger, tenant_id, use_case, [accrual.account_id], currency, None)
+    return ledger.run(tenant_id, partial(_accrue_within, store_of(ledger), accrual))
+
+
+def _replayed(existing: CashbackMovement, accrual: _CheckedAccrual) -> MovementResult:
+    check_replay(
+        accrual.id,
+        account_id=existing.account_id == accrual.account_id,
+        kind=existing.kind is CashbackKind.ACCRUAL,
+        spend=existing.spend_minor == accrual.spend_minor,
+        cashback=existing.requested_minor == accrual.requested_minor,
+        budget_cap=existing.budget_cap_minor == accrual.cap_minor,
+        override=existing.override == accrual.override,
+        cycle_tag=accrual.cycle_tag is None or existing.cycle_tag == accrual.cycle_tag,
+    )
+    return MovementResult(existing, True)
 
 
 def _accrue_within(store: CycleStore, accrual: _CheckedAccrual, work: UnitOfWork) -> MovementResult:
-    existing = store.get_cashback_movement(work.unit, accrual.id)
-    if existing is not None:
-        check_replay(
-            accrual.id,
-            account_id=existing.account_id == accrual.account_id,
-            kind=existing.kind is CashbackKind.ACCRUAL,
-            spend=existing.spend_minor == accrual.spend_minor,
-            cashback=existing.requested_minor == accrual.requested_minor,
-            budget_cap=existing.budget_cap_minor == accrual.cap_minor,
-            override=existing.override == accrual.override,
-            cycle_tag=accrual.cycle_tag is None or existing.cycle_tag == accrual.cycle_tag,
-        )
-        return MovementResult(existing, True)
     at = accrual.occurred_at or work.now
     tag = accrual.cycle_tag or work.tenant.cycle_tag(at)
     account_id = accrual.account_id
-    mark = store.mark_dirty(work.unit, LedgerName.CASHBACK, account_id, tag)  # the pair lock
-    totals = store.cashback_totals(work.unit, account_id, tag)
-    cap = accrual.cap_minor
-    if cap is None:
-        settings = store.get_cashback_account(work.tenant_id, account_id, work.unit)
-        cap = budget_cap(totals.latest_cap_minor, settings, accrual.program)
+    # One statement: the member's account opened if missing, the pair's running totals
+    # locked and read with its caps and the refresh mode; nothing when the id is stored.
+    pair = store.lock_cashback_pair(
+        work.unit,
+        accrual.id,
+        account_id,
+        tag,
+        currency=accrual.program.currency,
+        now=work.now,
+    )
+    if pair is None:
+        existing = store.get_cashback_movement(work.unit, accrual.id)
+        assert existing is not None, accrual.id
+        return _replayed(existing, accrual)
+    cap = pair.cap_minor() if accrual.cap_minor is None else accrual.cap_minor
     credited = credited_minor(
-        accrual.requested_minor, totals.total_cashback_minor, cap, accrual.override
+        accrual.requested_minor, pair.totals.total_cashback_minor, cap, accrual.override
     )
     movement = CashbackMovement(
         id=accrual.id,
@@ -167,12 +176,15 @@ def _accrue_within(store: CycleStore, accrual: _CheckedAccrual, work: UnitOfWork
         budget_cap_minor=accrual.cap_minor,
         override=accrual.override,
         reverses_id=None,
-        transfer_id=_credit(work, accrual, tag, at, cap, credited) if credited > 0 else None,
+        transfer_id=TRANSFER_PREFIX + accrual.id if credited > 0 else None,
         occurred_at=at,
         recorded_at=work.now,
     )
-    store.insert_cashback_movement(work.unit, movement)
-    refresh_inline(work, store, mark)
+    mark = DirtyMark(LedgerName.CASHBACK, account_id, tag, new_token())
+    store.store_accrual(work.unit, movement, pair.after(movement), mark.token)
+    if credited > 0:
+        _credit(work, accrual, tag, at, cap, credited)
+    refresh_inline(work, store, mark, pair.mode)
     return MovementResult(movement, False)
 
 
@@ -208,58 +220,46 @@ def _credit(
     )
 
 
+def fixed_program(ledger: Ledger, tenant_id: str) -> CashbackProgram:
+    """The cashback programme as first read: only its currency, which never changes once
+    set, may be taken from it (the default cap is read fresh inside each accrual)."""
+    return fixed_programme(ledger, tenant_id, "cashback", lambda: get_program(ledger, tenant_id))
+
+
 def reverse(ledger: Ledger, tenant_id: str, request: Reversal) -> MovementResult:
-    program = get_program(ledger, tenant_id)
+    program = fixed_program(ledger, tenant_id)
     scale = ledger.get_asset(tenant_id, program.currency).scale
     original_id = movement_id(request.reverses_id, "reverses_id")
     identifier = reversal_id(original_id)
     occurred = instant_or_none(request.occurred_at, "occurred_at")
     store = store_of(ledger)
+    transfer_id = TRANSFER_PREFIX + identifier
 
     def use_case(work: UnitOfWork) -> MovementResult:
-        existing = store.get_cashback_movement(work.unit, identifier)
-        if existing is not None:
-            return MovementResult(existing, True)
-        original = store.get_cashback_movement(work.unit, original_id)
-        if original is None or original.kind is not CashbackKind.ACCRUAL:
-            raise NotFound("cashback accrual", original_id)
-        mark = store.mark_dirty(
-            work.unit, LedgerName.CASHBACK, original.account_id, original.cycle_tag
+        # One statement: the replay check, the accrual read, the reversal stored, its mark.
+        token = new_token()
+        movement, replay, mode = store.reverse_cashback_movement(
+            work.unit, identifier, original_id, transfer_id, token, occurred or work.now, work.now
         )
-        at = occurred or work.now
-        transfer_id = None
-        if original.cashback_minor > 0:
-            transfer_id = post_transfer(
+        if replay:
+            return MovementResult(movement, True)
+        if movement.transfer_id is not None:
+            post_transfer(
                 work,
                 TransferRequest(
-                    id=TRANSFER_PREFIX + identifier,
-                    debit_account_id=original.account_id,
+                    id=transfer_id,
+                    debit_account_id=movement.account_id,
                     credit_account_id=EXPENSE_ACCOUNT,
                     asset=program.currency,
-                    amount=str(Amount(original.cashback_minor, scale)),
+                    amount=str(Amount(-movement.cashback_minor, scale)),
                     kind="reverse",
                     reason="cashback.reversal",
-                    effective_at=at,
-                    metadata={"cycle_tag": original.cycle_tag, "reverses": original.id},
+                    effective_at=movement.occurred_at,
+                    metadata={"cycle_tag": movement.cycle_tag, "reverses": original_id},
                 ),
             )
-        movement = CashbackMovement(
-            id=identifier,
-            account_id=original.account_id,
-            cycle_tag=original.cycle_tag,
-            kind=CashbackKind.REVERSAL,
-            spend_minor=-original.spend_minor,
-            requested_minor=-original.requested_minor,
-            cashback_minor=-original.cashback_minor,
-            budget_cap_minor=None,
-            override=False,
-            reverses_id=original.id,
-            transfer_id=transfer_id,
-            occurred_at=at,
-            recorded_at=work.now,
-        )
-        store.insert_cashback_movement(work.unit, movement)
-        refresh_inline(work, store, mark)
+        mark = DirtyMark(LedgerName.CASHBACK, movement.account_id, movement.cycle_tag, token)
+        refresh_inline(work, store, mark, mode)
         return MovementResult(movement, False)
 
     return ledger.run(tenant_id, use_case)
@@ -316,7 +316,7 @@ def apply_to_debt(
                 f"The cycle {tag} of account {account!r} has no cashback to apply.",
                 field="cycle_tag",
             )
-        movement = debt_movements.record_within(
+        movement, replay = debt_movements.record_within(
             work,
             store,
             debt_program,
@@ -330,6 +330,8 @@ def apply_to_debt(
             occurred_at=None,
             source_account_id=account,
         )
-        return DebtResult(movement, False)
+        if replay:  # a twin applied it meanwhile
+            check_replay(identifier, person_id=movement.person_id == person)
+        return DebtResult(movement, replay)
 
     return ledger.run(tenant_id, use_case)

@@ -7,6 +7,8 @@ unit rolled back) before the accounts are opened and the use case runs again.
 
 from __future__ import annotations
 
+import secrets
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -89,6 +91,27 @@ def run_opening_accounts(
         for account_id in accounts:
             ensure_account(ledger, tenant_id, account_id, currency, managed_by)
         return ledger.run(tenant_id, use_case)
+
+
+def new_token() -> str:
+    """A dirty mark's token: a refresh deletes the mark only if it is still this one."""
+    return secrets.token_hex(16)
+
+
+_FIXED_PROGRAMMES: weakref.WeakKeyDictionary[Ledger, dict[tuple[str, str], object]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def fixed_programme(ledger: Ledger, tenant_id: str, kind: str, read: Callable[[], T]) -> T:
+    """A programme read once per ledger and tenant, then kept in memory. Only for the parts
+    that never change once set (currency; the debt closing day): the rest is read fresh
+    inside each unit."""
+    kept = _FIXED_PROGRAMMES.setdefault(ledger, {})
+    found = kept.get((tenant_id, kind))
+    if found is None:
+        found = kept[(tenant_id, kind)] = read()
+    return found  # type: ignore[return-value]
 
 
 def post_transfer(work: UnitOfWork, request: TransferRequest) -> str:

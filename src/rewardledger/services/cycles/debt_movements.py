@@ -19,6 +19,7 @@ from rewardledger.domain.cycles import (
     DebtKind,
     DebtMovement,
     DebtProgram,
+    DirtyMark,
     LedgerName,
     check_day,
     check_grace_days,
@@ -34,11 +35,12 @@ from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.cycles.common import (
     check_currency,
     ensure_account,
+    fixed_programme,
     holder_id,
     instant_or_none,
     movement_id,
+    new_token,
     post_transfer,
-    run_opening_accounts,
 )
 from rewardledger.services.cycles.port import CycleStore, store_of
 from rewardledger.services.cycles.projection import refresh_inline
@@ -126,8 +128,14 @@ def _kind(value: str) -> DebtKind:
         ) from None
 
 
+def fixed_program(ledger: Ledger, tenant_id: str) -> DebtProgram:
+    """The debt programme, from memory once read: a movement uses only its currency and
+    closing day, which never change once set (``set_program`` refuses to)."""
+    return fixed_programme(ledger, tenant_id, "debt", lambda: get_program(ledger, tenant_id))
+
+
 def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
-    program = get_program(ledger, tenant_id)
+    program = fixed_program(ledger, tenant_id)
     scale = ledger.get_asset(tenant_id, program.currency).scale
     identifier = movement_id(request.id)
     person = holder_id(request.person_id, "person_id")
@@ -140,18 +148,7 @@ def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> DebtResult:
-        existing = store.get_debt_movement(work.unit, identifier)
-        if existing is not None:
-            check_replay(
-                identifier,
-                person_id=existing.person_id == person,
-                kind=existing.kind is kind,
-                amount=existing.amount_minor == amount_minor,
-                cycle_tag=tag is None or existing.cycle_tag == tag,
-                due_at=existing.due_at == due_at,
-            )
-            return DebtResult(existing, True)
-        movement = record_within(
+        movement, replay = record_within(
             work,
             store,
             program,
@@ -165,10 +162,18 @@ def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
             occurred_at=occurred,
             source_account_id=None,
         )
-        return DebtResult(movement, False)
+        if replay:
+            check_replay(
+                identifier,
+                person_id=movement.person_id == person,
+                kind=movement.kind is kind,
+                amount=movement.amount_minor == amount_minor,
+                cycle_tag=tag is None or movement.cycle_tag == tag,
+                due_at=movement.due_at == due_at,
+            )
+        return DebtResult(movement, replay)
 
-    accounts = [CONTROL_ACCOUNT, debt_account(person)]
-    return run_opening_accounts(ledger, tenant_id, use_case, accounts, program.currency, MANAGED_BY)
+    return ledger.run(tenant_id, use_case)
 
 
 def record_within(
@@ -185,31 +190,28 @@ def record_within(
     due_at: datetime | None,
     occurred_at: datetime | None,
     source_account_id: str | None,
-) -> DebtMovement:
-    """Write one debt movement in ``work``: mark, transfer, row (and the inline refresh).
+) -> tuple[DebtMovement, bool]:
+    """Write one debt movement in ``work``: accounts, row, mark, transfer (and the inline
+    refresh). Returns the movement and whether it is a replay (the stored one, unchanged).
 
     ``source_account_id`` names where a discount's value comes from (a member's cashback
     account); otherwise the counter-account is the tenant's ``debt-control``.
     """
     at = occurred_at or work.now
     tag = cycle_tag or debt_cycle_tag(at, work.tenant.zone, program.closing_day)
-    mark = store.mark_dirty(work.unit, LedgerName.DEBT, person_id, tag)
     counter = source_account_id or CONTROL_ACCOUNT
     person_account = debt_account(person_id)
     increasing = kind in DEBT_INCREASING
-    transfer_id = post_transfer(
-        work,
-        TransferRequest(
-            id=TRANSFER_PREFIX + identifier,
-            debit_account_id=person_account if increasing else counter,
-            credit_account_id=counter if increasing else person_account,
-            asset=program.currency,
-            amount=str(Amount(amount_minor, scale)),
-            kind="charge" if increasing else "repayment",
-            reason=f"debt.{kind.value}",
-            effective_at=at,
-            metadata={"cycle_tag": tag, "person_id": person_id},
-        ),
+    request = TransferRequest(
+        id=TRANSFER_PREFIX + identifier,
+        debit_account_id=person_account if increasing else counter,
+        credit_account_id=counter if increasing else person_account,
+        asset=program.currency,
+        amount=str(Amount(amount_minor, scale)),
+        kind="charge" if increasing else "repayment",
+        reason=f"debt.{kind.value}",
+        effective_at=at,
+        metadata={"cycle_tag": tag, "person_id": person_id},
     )
     movement = DebtMovement(
         id=identifier,
@@ -218,10 +220,24 @@ def record_within(
         kind=kind,
         amount_minor=amount_minor,
         due_at=due_at,
-        transfer_id=transfer_id,
+        transfer_id=request.id,
         occurred_at=at,
         recorded_at=work.now,
     )
-    store.insert_debt_movement(work.unit, movement)
-    refresh_inline(work, store, mark)
-    return movement
+    # One statement: the person's missing accounts opened, the movement stored unless its id
+    # is stored already (a replay: nothing is written), its pair marked dirty.
+    mark = DirtyMark(LedgerName.DEBT, person_id, tag, new_token())
+    opened = [person_account] if source_account_id else [CONTROL_ACCOUNT, person_account]
+    stored, mode = store.record_debt_movement(
+        work.unit,
+        movement,
+        mark.token,
+        account_ids=opened,
+        currency=program.currency,
+        managed_by=MANAGED_BY,
+    )
+    if stored is not None:
+        return stored, True
+    post_transfer(work, request)
+    refresh_inline(work, store, mark, mode)
+    return movement, False

@@ -24,6 +24,7 @@ from rewardledger.domain.cycles import (
     DirtyMark,
     LedgerFilter,
     LedgerName,
+    PairTotals,
     RefreshMode,
 )
 from rewardledger.ledger.engine import Ledger
@@ -79,7 +80,41 @@ class CycleStore(Protocol):
         self, unit: StorageUnit, movement_id: str
     ) -> CashbackMovement | None: ...
     def insert_cashback_movement(self, unit: StorageUnit, movement: CashbackMovement) -> None: ...
+    def lock_cashback_pair(
+        self,
+        unit: StorageUnit,
+        movement_id: str,
+        account_id: str,
+        tag: str,
+        *,
+        currency: str,
+        now: datetime,
+    ) -> PairTotals | None: ...
+    def store_accrual(
+        self, unit: StorageUnit, movement: CashbackMovement, after: PairTotals, token: str
+    ) -> None: ...
+    def rebuild_cashback_totals(self, unit: StorageUnit) -> None: ...
+    def reverse_cashback_movement(
+        self,
+        unit: StorageUnit,
+        reversal_id: str,
+        reverses_id: str,
+        transfer_id: str,
+        token: str,
+        at: datetime,
+        now: datetime,
+    ) -> tuple[CashbackMovement, bool, RefreshMode]: ...
     def get_debt_movement(self, unit: StorageUnit, movement_id: str) -> DebtMovement | None: ...
+    def record_debt_movement(
+        self,
+        unit: StorageUnit,
+        movement: DebtMovement,
+        token: str,
+        *,
+        account_ids: Sequence[str],
+        currency: str,
+        managed_by: str,
+    ) -> tuple[DebtMovement | None, RefreshMode]: ...
     def insert_debt_movement(self, unit: StorageUnit, movement: DebtMovement) -> None: ...
 
     def cashback_totals(self, unit: StorageUnit, account_id: str, tag: str) -> CashbackTotals: ...

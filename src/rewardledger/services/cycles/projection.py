@@ -170,11 +170,16 @@ def refresh_mark(
     return int(changed), following
 
 
-def refresh_inline(work: UnitOfWork, store: CycleStore, mark: DirtyMark) -> int:
+def refresh_inline(
+    work: UnitOfWork, store: CycleStore, mark: DirtyMark, mode: RefreshMode | None = None
+) -> int:
     """In inline mode, recompute the pair a movement marked (and, for debt, each later cycle
     whose carried debt changed) in the writing transaction, which already holds the pair's
-    mark. In job mode do nothing: the mark waits for a refresh. Returns rows changed."""
-    if store.get_refresh_mode(work.tenant_id, work.unit) is not RefreshMode.INLINE:
+    mark. In job mode do nothing: the mark waits for a refresh. Returns rows changed.
+    ``mode``: the tenant's refresh mode when the caller read it in this unit already."""
+    if mode is None:
+        mode = store.get_refresh_mode(work.tenant_id, work.unit)
+    if mode is not RefreshMode.INLINE:
         return 0
     store.lock_projection(work.unit, exclusive=False)
     changed = 0

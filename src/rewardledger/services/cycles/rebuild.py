@@ -82,11 +82,18 @@ def rebuild(
     batch_size: int = CYCLE_REBUILD_BATCH_SIZE,
     progress: Progress | None = None,
 ) -> RefreshReport:
-    """Recompute every row from the movements, a keyset batch of pairs per transaction (memory
-    stays flat). Each batch holds the projection lock exclusively, so no refresh writes a row
-    between its read and its write; a movement committed meanwhile keeps its dirty mark."""
+    """Recompute the running cashback totals, then every row from the movements, a keyset
+    batch of pairs per transaction (memory stays flat). Each batch holds the projection lock
+    exclusively, so no refresh writes a row between its read and its write; a movement
+    committed meanwhile keeps its dirty mark."""
     assert 1 <= batch_size <= CYCLE_REBUILD_BATCH_SIZE, batch_size
     store = store_of(ledger)
+
+    def totals(work: UnitOfWork) -> None:
+        store.lock_projection(work.unit, exclusive=True)
+        store.rebuild_cashback_totals(work.unit)
+
+    ledger.run(tenant_id, totals)  # the running totals accruals read their caps from
     cashback = _batches(ledger, tenant_id, partial(_cashback_batch, store, batch_size), progress)
     # Debt: pairs come in (person, cycle) order, so the previous cycle's net is at hand.
     debt = _batches(ledger, tenant_id, partial(_debt_batch, store, batch_size), progress)

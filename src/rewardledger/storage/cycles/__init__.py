@@ -15,6 +15,7 @@ and ``rows`` (the ledger rows); ``base`` holds the shared plumbing. Protects:
 
 from __future__ import annotations
 
+from rewardledger.storage.cycles.accruals import AccrualsSql
 from rewardledger.storage.cycles.dirty import DirtySql
 from rewardledger.storage.cycles.movements import MovementsSql
 from rewardledger.storage.cycles.rows import RowsSql
@@ -22,7 +23,7 @@ from rewardledger.storage.cycles.settings import SettingsSql
 from rewardledger.storage.cycles.totals import TotalsSql
 
 
-class SqlCycleStore(SettingsSql, DirtySql, MovementsSql, TotalsSql, RowsSql):
+class SqlCycleStore(AccrualsSql, SettingsSql, DirtySql, MovementsSql, TotalsSql, RowsSql):
     """Every cycle statement, on one engine (SQLite or PostgreSQL)."""
 
 

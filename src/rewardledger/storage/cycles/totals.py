@@ -17,6 +17,7 @@ from sqlalchemy import (
     case,
     func,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.sql import ColumnElement
@@ -38,8 +39,41 @@ from rewardledger.storage.schema_cycles import (
 )
 from rewardledger.storage.unit import connection_of
 
+# A tenant's running cashback totals, recomputed from its movements (migration 0010 fills
+# them the same way for the movements written before it).
+_REBUILD_CASHBACK_TOTALS = (
+    text("DELETE FROM cashback_totals WHERE tenant_id = :tenant"),
+    text(
+        """INSERT INTO cashback_totals (tenant_id, account_id, cycle_tag, spend_minor,
+                             cashback_minor, overridden, cap_minor, cap_occurred_at,
+                             cap_movement_id)
+SELECT s.tenant_id, s.account_id, s.cycle_tag, s.spend, s.cashback, s.overridden,
+       c.budget_cap_minor, c.occurred_at, c.movement_id
+FROM (
+  SELECT tenant_id, account_id, cycle_tag, sum(spend_minor) AS spend,
+         sum(cashback_minor) AS cashback,
+         max(CASE WHEN override THEN 1 ELSE 0 END) = 1 AS overridden
+  FROM cashback_movements WHERE tenant_id = :tenant
+  GROUP BY tenant_id, account_id, cycle_tag) AS s
+LEFT JOIN (
+  SELECT tenant_id, account_id, cycle_tag, budget_cap_minor, occurred_at, movement_id,
+         row_number() OVER (PARTITION BY tenant_id, account_id, cycle_tag
+                            ORDER BY occurred_at DESC, movement_id DESC) AS rank
+  FROM cashback_movements WHERE budget_cap_minor IS NOT NULL AND tenant_id = :tenant) AS c
+  ON c.tenant_id = s.tenant_id AND c.account_id = s.account_id AND c.cycle_tag = s.cycle_tag
+  AND c.rank = 1"""
+    ),
+)
+
 
 class TotalsSql(CycleSqlBase):
+    def rebuild_cashback_totals(self, unit: StorageUnit) -> None:
+        """Recompute the tenant's running cashback totals from its movements (the rebuild's
+        path; every movement keeps them in step otherwise)."""
+        connection = connection_of(unit)
+        for statement in _REBUILD_CASHBACK_TOTALS:
+            connection.execute(statement, {"tenant": unit.tenant_id})
+
     def _cashback_totals_query(self, tenant_id: str) -> Any:
         m = cashback_movements.c
         return select(
