@@ -65,6 +65,7 @@ ROUTES = [
     Route("GET", "/integrity", "/integrity", "read"),
     Route("POST", "/integrity/repair", "/integrity/repair", "admin"),
     Route("POST", "/jobs/run", "/jobs/run", "write"),
+    Route("GET", "/jobs/failures", "/jobs/failures", "read"),
     # Cycles (set up by ``set_up_cycles``).
     Route(
         "PUT",
@@ -166,6 +167,28 @@ ROUTES = [
     Route("GET", "/budgets/{bid}/report", "/budgets/camp/report?range=year", "read"),
     Route("GET", "/reports/budgets", "/reports/budgets?format=csv", "read"),
     Route("GET", "/budgets/{bid}/entries", "/budgets/camp/entries", "read"),
+    Route("GET", "/budgets/{bid}/reset-schedule", "/budgets/camp/reset-schedule", "read"),
+    Route(
+        "POST",
+        "/budgets/{bid}/reset",
+        "/budgets/camp/reset",
+        "write",
+        {"idempotency_key": "reset-now"},
+    ),
+    Route(
+        "POST",
+        "/budgets/reset",
+        "/budgets/reset",
+        "write",
+        {"period_type": "monthly", "idempotency_key": "reset-all"},
+    ),
+    Route(
+        "POST",
+        "/budgets/{bid}/fix",
+        "/budgets/camp/fix",
+        "admin",
+        {"note": "reconciled by finance", "idempotency_key": "fixed"},
+    ),
     Route("GET", "/alerts", "/alerts", "read"),
     Route(
         "POST",
