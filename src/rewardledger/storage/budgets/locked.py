@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, literal_column, select, true, update
+from sqlalchemy import ColumnElement, Row, and_, insert, literal_column, select, true, update
 
 from rewardledger.domain.budgets import LockedBudget, ReservationRecord, Resolution
 from rewardledger.domain.events import OutboxEvent
@@ -40,6 +40,7 @@ from rewardledger.storage.budgets.rows import (
     policy_of,
     record_values,
     reservation_of,
+    resolves,
 )
 from rewardledger.storage.schema import accounts, assets, outbox, transfers
 from rewardledger.storage.schema_budgets import budget_periods, budget_reservations, budgets
@@ -89,6 +90,23 @@ def _part(row: Row[Any], prefix: str) -> Any:
     return _Part(row, prefix)
 
 
+def _keyed(left: Any, right: Any, *names: str) -> ColumnElement[bool]:
+    """The join condition: ``left`` and ``right`` agree on the columns ``names``."""
+    return and_(*(left.c[name] == right.c[name] for name in names))
+
+
+def _with_scale() -> Any:
+    """The budgets joined with their currency's asset (for its scale)."""
+    return budgets.join(
+        assets, and_(assets.c.tenant_id == budgets.c.tenant_id, assets.c.code == budgets.c.currency)
+    )
+
+
+def _reservation_of(reference: str) -> ColumnElement[bool]:
+    r = budget_reservations
+    return and_(_keyed(r, budgets, "tenant_id", "budget_id"), r.c.reference == reference)
+
+
 class LockedStatements(StoreBase):
     """The fast path's statements (part of ``SqlBudgetStore``)."""
 
@@ -108,16 +126,9 @@ class LockedStatements(StoreBase):
         b, p, a = budgets, budget_periods, accounts
         r, e = budget_reservations, transfers.alias("keyed")
         joined = (
-            b.join(assets, and_(assets.c.tenant_id == b.c.tenant_id, assets.c.code == b.c.currency))
-            .join(
-                p,
-                and_(
-                    p.c.tenant_id == b.c.tenant_id,
-                    p.c.budget_id == b.c.budget_id,
-                    p.c.period == b.c.current_period,
-                ),
-            )
-            .join(a, and_(a.c.tenant_id == p.c.tenant_id, a.c.account_id == p.c.account_id))
+            _with_scale()
+            .join(p, and_(_keyed(p, b, "tenant_id", "budget_id"), p.c.period == b.c.current_period))
+            .join(a, _keyed(a, p, "tenant_id", "account_id"))
         )
         columns = [
             b,
@@ -128,14 +139,7 @@ class LockedStatements(StoreBase):
             a.c.debits_pending,
         ]
         if reference is not None:
-            joined = joined.outerjoin(
-                r,
-                and_(
-                    r.c.tenant_id == b.c.tenant_id,
-                    r.c.budget_id == b.c.budget_id,
-                    r.c.reference == reference,
-                ),
-            )
+            joined = joined.outerjoin(r, _reservation_of(reference))
             columns += _labelled(r, "r_")
         if transfer_id is not None:
             joined = joined.outerjoin(
@@ -177,41 +181,15 @@ class LockedStatements(StoreBase):
         seen = accounts.alias(_SNAPSHOT_ACCOUNT)
         resolved = transfers.alias("resolved")
         joined = (
-            b.join(assets, and_(assets.c.tenant_id == b.c.tenant_id, assets.c.code == b.c.currency))
-            .join(
-                r,
-                and_(
-                    r.c.tenant_id == b.c.tenant_id,
-                    r.c.budget_id == b.c.budget_id,
-                    r.c.reference == reference,
-                ),
-            )
-            .join(
-                p,
-                and_(
-                    p.c.tenant_id == r.c.tenant_id,
-                    p.c.budget_id == r.c.budget_id,
-                    p.c.period == r.c.period,
-                ),
-            )
-            .join(
-                locked,
-                and_(locked.c.tenant_id == p.c.tenant_id, locked.c.account_id == p.c.account_id),
-            )
-            .outerjoin(
-                resolved,
-                and_(
-                    resolved.c.tenant_id == r.c.tenant_id,
-                    resolved.c.pending_id == r.c.transfer_id,
-                    resolved.c.error_code.is_(None),
-                ),
-            )
+            _with_scale()
+            .join(r, _reservation_of(reference))
+            .join(p, _keyed(p, r, "tenant_id", "budget_id", "period"))
+            .join(locked, _keyed(locked, p, "tenant_id", "account_id"))
+            .outerjoin(resolved, resolves(resolved, r.c))
         )
         fresh: Any = true().label("fresh")
         if self._postgres:
-            joined = joined.join(
-                seen, and_(seen.c.tenant_id == p.c.tenant_id, seen.c.account_id == p.c.account_id)
-            )
+            joined = joined.join(seen, _keyed(seen, p, "tenant_id", "account_id"))
             fresh = (
                 literal_column(f"{_LOCKED_ACCOUNT}.xmin")
                 == literal_column(f"{_SNAPSHOT_ACCOUNT}.xmin")
