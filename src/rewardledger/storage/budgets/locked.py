@@ -27,9 +27,25 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, insert, literal_column, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    insert,
+    literal,
+    literal_column,
+    select,
+    true,
+    update,
+)
 
-from rewardledger.domain.budgets import LockedBudget, ReservationRecord, Resolution
+from rewardledger.domain.budgets import (
+    LockedBudget,
+    ReservationRecord,
+    Resolution,
+    period_account,
+    reserve_id,
+)
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.budgets.base import StoreBase
@@ -40,7 +56,6 @@ from rewardledger.storage.budgets.rows import (
     policy_of,
     record_values,
     reservation_of,
-    resolves,
 )
 from rewardledger.storage.schema import accounts, assets, outbox, transfers
 from rewardledger.storage.schema_budgets import budget_periods, budget_reservations, budgets
@@ -95,16 +110,21 @@ def _keyed(left: Any, right: Any, *names: str) -> ColumnElement[bool]:
     return and_(*(left.c[name] == right.c[name] for name in names))
 
 
-def _with_scale() -> Any:
-    """The budgets joined with their currency's asset (for its scale)."""
-    return budgets.join(
-        assets, and_(assets.c.tenant_id == budgets.c.tenant_id, assets.c.code == budgets.c.currency)
+def _scale() -> Any:
+    """The scale of the budget's currency, as a scalar subquery: planned apart from the join,
+    which keeps the planner's search (paid on every call) small."""
+    return (
+        select(assets.c.scale)
+        .where(assets.c.tenant_id == budgets.c.tenant_id, assets.c.code == budgets.c.currency)
+        .scalar_subquery()
+        .label("scale")
     )
 
 
-def _reservation_of(reference: str) -> ColumnElement[bool]:
-    r = budget_reservations
-    return and_(_keyed(r, budgets, "tenant_id", "budget_id"), r.c.reference == reference)
+def _reservation_of(
+    tenant_id: str, budget_id: str, reference: str, r: Any = budget_reservations
+) -> ColumnElement[bool]:
+    return and_(r.c.tenant_id == tenant_id, r.c.budget_id == budget_id, r.c.reference == reference)
 
 
 class LockedStatements(StoreBase):
@@ -125,25 +145,36 @@ class LockedStatements(StoreBase):
         one by one)."""
         b, p, a = budgets, budget_periods, accounts
         r, e = budget_reservations, transfers.alias("keyed")
-        joined = (
-            _with_scale()
-            .join(p, and_(_keyed(p, b, "tenant_id", "budget_id"), p.c.period == b.c.current_period))
-            .join(a, _keyed(a, p, "tenant_id", "account_id"))
+        named = budgets.alias("named")
+        # Every table is reached by its key from constants (the current period's account
+        # through a subquery run once), whatever join order the planner picks.
+        current_account = (
+            select(literal(period_account(budget_id, "")) + named.c.current_period)
+            .where(named.c.tenant_id == tenant_id, named.c.budget_id == budget_id)
+            .scalar_subquery()
         )
+        joined = b.join(
+            p,
+            and_(
+                p.c.tenant_id == tenant_id,
+                p.c.budget_id == budget_id,
+                p.c.period == b.c.current_period,
+            ),
+        ).join(a, and_(a.c.tenant_id == tenant_id, a.c.account_id == current_account))
         columns = [
             b,
-            assets.c.scale,
+            _scale(),
             *_labelled(p, "p_"),
             a.c.credits_posted,
             a.c.debits_posted,
             a.c.debits_pending,
         ]
         if reference is not None:
-            joined = joined.outerjoin(r, _reservation_of(reference))
+            joined = joined.outerjoin(r, _reservation_of(tenant_id, budget_id, reference))
             columns += _labelled(r, "r_")
         if transfer_id is not None:
             joined = joined.outerjoin(
-                e, and_(e.c.tenant_id == b.c.tenant_id, e.c.transfer_id == transfer_id)
+                e, and_(e.c.tenant_id == tenant_id, e.c.transfer_id == transfer_id)
             )
             columns += [e.c[name].label("e_" + name) for name in _ENTRY_COLUMNS]
         query = (
@@ -176,20 +207,36 @@ class LockedStatements(StoreBase):
         """The budget (locked), the reservation ``reference``, its period's account (locked)
         and the reservation's resolution; None when the budget or the reservation does not
         exist (then lock and read them one by one)."""
-        b, r, p = budgets, budget_reservations, budget_periods
+        b, r = budgets, budget_reservations
+        named = budget_reservations.alias("named")
+        # Every table is reached by its key from constants (the reservation's period account
+        # through a subquery run once, its pending transfer by its derived id), whatever join
+        # order the planner picks.
+        account = (
+            select(literal(period_account(budget_id, "")) + named.c.period)
+            .where(_reservation_of(tenant_id, budget_id, reference, named))
+            .scalar_subquery()
+        )
         locked = accounts.alias(_LOCKED_ACCOUNT)
         seen = accounts.alias(_SNAPSHOT_ACCOUNT)
         resolved = transfers.alias("resolved")
         joined = (
-            _with_scale()
-            .join(r, _reservation_of(reference))
-            .join(p, _keyed(p, r, "tenant_id", "budget_id", "period"))
-            .join(locked, _keyed(locked, p, "tenant_id", "account_id"))
-            .outerjoin(resolved, resolves(resolved, r.c))
+            b.join(r, _reservation_of(tenant_id, budget_id, reference))
+            .join(locked, and_(locked.c.tenant_id == tenant_id, locked.c.account_id == account))
+            .outerjoin(
+                resolved,
+                and_(
+                    resolved.c.tenant_id == tenant_id,
+                    resolved.c.pending_id == reserve_id(budget_id, reference),
+                    resolved.c.error_code.is_(None),
+                ),
+            )
         )
         fresh: Any = true().label("fresh")
         if self._postgres:
-            joined = joined.join(seen, _keyed(seen, p, "tenant_id", "account_id"))
+            joined = joined.join(
+                seen, and_(seen.c.tenant_id == tenant_id, seen.c.account_id == account)
+            )
             fresh = (
                 literal_column(f"{_LOCKED_ACCOUNT}.xmin")
                 == literal_column(f"{_SNAPSHOT_ACCOUNT}.xmin")
@@ -197,7 +244,7 @@ class LockedStatements(StoreBase):
         query = (
             select(
                 b,
-                assets.c.scale,
+                _scale(),
                 *_labelled(r, "r_"),
                 resolved.c.transfer_id.label("s_transfer_id"),
                 resolved.c.phase.label("s_phase"),
@@ -215,11 +262,13 @@ class LockedStatements(StoreBase):
         resolution = None
         if row.s_transfer_id is not None:
             resolution = Resolution(row.s_transfer_id, row.s_phase, row.s_amount_minor)
+        reservation = reservation_of(_part(row, "r_"))
         return LockedBudget(
             policy=policy_of(row),
-            reservation=reservation_of(_part(row, "r_")),
+            reservation=reservation,
             resolution=resolution,
-            fresh=bool(row.fresh),
+            # The resolution was looked up by the id a reserve derives; else read it again.
+            fresh=bool(row.fresh) and reservation.transfer_id == reserve_id(budget_id, reference),
         )
 
     def write_own_rows(
