@@ -23,16 +23,19 @@ On SQLite ``BEGIN IMMEDIATE`` serializes writers already, so every read is curre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Row,
+    String,
     and_,
+    bindparam,
     insert,
-    literal,
     literal_column,
     select,
     true,
@@ -121,10 +124,110 @@ def _scale() -> Any:
     )
 
 
-def _reservation_of(
-    tenant_id: str, budget_id: str, reference: str, r: Any = budget_reservations
-) -> ColumnElement[bool]:
-    return and_(r.c.tenant_id == tenant_id, r.c.budget_id == budget_id, r.c.reference == reference)
+def _param(name: str) -> BindParameter[str]:
+    return bindparam(name, type_=String)
+
+
+def _reservation_of(r: Any = budget_reservations) -> ColumnElement[bool]:
+    return and_(
+        r.c.tenant_id == _param("tenant"),
+        r.c.budget_id == _param("budget"),
+        r.c.reference == _param("reference"),
+    )
+
+
+def _period_account(period: Any) -> Any:
+    """The account of ``period``, named as ``open_period`` names it (``prefix`` is
+    ``period_account(budget_id, "")``)."""
+    return bindparam("prefix", type_=String) + period
+
+
+@functools.cache
+def _current_query(reference: bool, transfer: bool, postgres: bool) -> Any:
+    """The statement of ``lock_current``, built once per shape (its values are parameters).
+
+    Every table is reached by its key from the parameters (the current period's account
+    through a subquery run once), whatever join order the planner picks."""
+    b, p, a = budgets, budget_periods, accounts
+    r, e = budget_reservations, transfers.alias("keyed")
+    named = budgets.alias("named")
+    tenant, budget = _param("tenant"), _param("budget")
+    current_account = (
+        select(_period_account(named.c.current_period))
+        .where(named.c.tenant_id == tenant, named.c.budget_id == budget)
+        .scalar_subquery()
+    )
+    joined = b.join(
+        p, and_(p.c.tenant_id == tenant, p.c.budget_id == budget, p.c.period == b.c.current_period)
+    ).join(a, and_(a.c.tenant_id == tenant, a.c.account_id == current_account))
+    columns = [b, _scale(), *_labelled(p, "p_"), *_totals(a)]
+    if reference:
+        joined = joined.outerjoin(r, _reservation_of())
+        columns += _labelled(r, "r_")
+    if transfer:
+        joined = joined.outerjoin(
+            e, and_(e.c.tenant_id == tenant, e.c.transfer_id == _param("transfer"))
+        )
+        columns += [e.c[name].label("e_" + name) for name in _ENTRY_COLUMNS]
+    query = (
+        select(*columns).select_from(joined).where(b.c.tenant_id == tenant, b.c.budget_id == budget)
+    )
+    return query.with_for_update(of=[b, p, a]) if postgres else query
+
+
+def _totals(a: Any) -> list[Any]:
+    return [a.c.credits_posted, a.c.debits_posted, a.c.debits_pending]
+
+
+@functools.cache
+def _reservation_query(postgres: bool) -> Any:
+    """The statement of ``lock_reservation``, built once (its values are parameters).
+
+    Every table is reached by its key from the parameters (the reservation's period account
+    through a subquery run once, its pending transfer by its derived id), whatever join order
+    the planner picks."""
+    b, r = budgets, budget_reservations
+    named = budget_reservations.alias("named")
+    tenant = _param("tenant")
+    account = select(_period_account(named.c.period)).where(_reservation_of(named))
+    account_id = account.scalar_subquery()
+    locked = accounts.alias(_LOCKED_ACCOUNT)
+    seen = accounts.alias(_SNAPSHOT_ACCOUNT)
+    resolved = transfers.alias("resolved")
+    joined = (
+        b.join(r, _reservation_of())
+        .join(locked, and_(locked.c.tenant_id == tenant, locked.c.account_id == account_id))
+        .outerjoin(
+            resolved,
+            and_(
+                resolved.c.tenant_id == tenant,
+                resolved.c.pending_id == _param("pending"),
+                resolved.c.error_code.is_(None),
+            ),
+        )
+    )
+    fresh: Any = true().label("fresh")
+    if postgres:
+        joined = joined.join(
+            seen, and_(seen.c.tenant_id == tenant, seen.c.account_id == account_id)
+        )
+        fresh = (
+            literal_column(f"{_LOCKED_ACCOUNT}.xmin") == literal_column(f"{_SNAPSHOT_ACCOUNT}.xmin")
+        ).label("fresh")
+    query = (
+        select(
+            b,
+            _scale(),
+            *_labelled(r, "r_"),
+            resolved.c.transfer_id.label("s_transfer_id"),
+            resolved.c.phase.label("s_phase"),
+            resolved.c.amount_minor.label("s_amount_minor"),
+            fresh,
+        )
+        .select_from(joined)
+        .where(b.c.tenant_id == tenant, b.c.budget_id == _param("budget"))
+    )
+    return query.with_for_update(of=[b, locked]) if postgres else query
 
 
 class LockedStatements(StoreBase):
@@ -143,48 +246,17 @@ class LockedStatements(StoreBase):
         locked; with ``reference`` its reservation, with ``transfer_id`` that journal row.
         None when the budget or its current period does not exist (then lock and read them
         one by one)."""
-        b, p, a = budgets, budget_periods, accounts
-        r, e = budget_reservations, transfers.alias("keyed")
-        named = budgets.alias("named")
-        # Every table is reached by its key from constants (the current period's account
-        # through a subquery run once), whatever join order the planner picks.
-        current_account = (
-            select(literal(period_account(budget_id, "")) + named.c.current_period)
-            .where(named.c.tenant_id == tenant_id, named.c.budget_id == budget_id)
-            .scalar_subquery()
-        )
-        joined = b.join(
-            p,
-            and_(
-                p.c.tenant_id == tenant_id,
-                p.c.budget_id == budget_id,
-                p.c.period == b.c.current_period,
-            ),
-        ).join(a, and_(a.c.tenant_id == tenant_id, a.c.account_id == current_account))
-        columns = [
-            b,
-            _scale(),
-            *_labelled(p, "p_"),
-            a.c.credits_posted,
-            a.c.debits_posted,
-            a.c.debits_pending,
-        ]
+        query = _current_query(reference is not None, transfer_id is not None, self._postgres)
+        values: dict[str, Any] = {
+            "tenant": tenant_id,
+            "budget": budget_id,
+            "prefix": period_account(budget_id, ""),
+        }
         if reference is not None:
-            joined = joined.outerjoin(r, _reservation_of(tenant_id, budget_id, reference))
-            columns += _labelled(r, "r_")
+            values["reference"] = reference
         if transfer_id is not None:
-            joined = joined.outerjoin(
-                e, and_(e.c.tenant_id == tenant_id, e.c.transfer_id == transfer_id)
-            )
-            columns += [e.c[name].label("e_" + name) for name in _ENTRY_COLUMNS]
-        query = (
-            select(*columns)
-            .select_from(joined)
-            .where(b.c.tenant_id == tenant_id, b.c.budget_id == budget_id)
-        )
-        if self._postgres:
-            query = query.with_for_update(of=[b, p, a])
-        row = connection_of(unit).execute(query).first()
+            values["transfer"] = transfer_id
+        row = connection_of(unit).execute(query, values).first()
         if row is None:
             return None
         reservation = None
@@ -207,56 +279,15 @@ class LockedStatements(StoreBase):
         """The budget (locked), the reservation ``reference``, its period's account (locked)
         and the reservation's resolution; None when the budget or the reservation does not
         exist (then lock and read them one by one)."""
-        b, r = budgets, budget_reservations
-        named = budget_reservations.alias("named")
-        # Every table is reached by its key from constants (the reservation's period account
-        # through a subquery run once, its pending transfer by its derived id), whatever join
-        # order the planner picks.
-        account = (
-            select(literal(period_account(budget_id, "")) + named.c.period)
-            .where(_reservation_of(tenant_id, budget_id, reference, named))
-            .scalar_subquery()
-        )
-        locked = accounts.alias(_LOCKED_ACCOUNT)
-        seen = accounts.alias(_SNAPSHOT_ACCOUNT)
-        resolved = transfers.alias("resolved")
-        joined = (
-            b.join(r, _reservation_of(tenant_id, budget_id, reference))
-            .join(locked, and_(locked.c.tenant_id == tenant_id, locked.c.account_id == account))
-            .outerjoin(
-                resolved,
-                and_(
-                    resolved.c.tenant_id == tenant_id,
-                    resolved.c.pending_id == reserve_id(budget_id, reference),
-                    resolved.c.error_code.is_(None),
-                ),
-            )
-        )
-        fresh: Any = true().label("fresh")
-        if self._postgres:
-            joined = joined.join(
-                seen, and_(seen.c.tenant_id == tenant_id, seen.c.account_id == account)
-            )
-            fresh = (
-                literal_column(f"{_LOCKED_ACCOUNT}.xmin")
-                == literal_column(f"{_SNAPSHOT_ACCOUNT}.xmin")
-            ).label("fresh")
-        query = (
-            select(
-                b,
-                _scale(),
-                *_labelled(r, "r_"),
-                resolved.c.transfer_id.label("s_transfer_id"),
-                resolved.c.phase.label("s_phase"),
-                resolved.c.amount_minor.label("s_amount_minor"),
-                fresh,
-            )
-            .select_from(joined)
-            .where(b.c.tenant_id == tenant_id, b.c.budget_id == budget_id)
-        )
-        if self._postgres:
-            query = query.with_for_update(of=[b, locked])
-        row = connection_of(unit).execute(query).first()
+        pending = reserve_id(budget_id, reference)
+        values = {
+            "tenant": tenant_id,
+            "budget": budget_id,
+            "reference": reference,
+            "prefix": period_account(budget_id, ""),
+            "pending": pending,
+        }
+        row = connection_of(unit).execute(_reservation_query(self._postgres), values).first()
         if row is None:
             return None
         resolution = None
@@ -268,7 +299,7 @@ class LockedStatements(StoreBase):
             reservation=reservation,
             resolution=resolution,
             # The resolution was looked up by the id a reserve derives; else read it again.
-            fresh=bool(row.fresh) and reservation.transfer_id == reserve_id(budget_id, reference),
+            fresh=bool(row.fresh) and reservation.transfer_id == pending,
         )
 
     def write_own_rows(
