@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import multiprocessing
 import secrets
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from rewardledger.bootstrap import Ledger
@@ -120,3 +123,104 @@ def test_due_jobs_from_two_processes_open_a_period_and_roll_over_once(
         figures = budgets.utilization(april, tenant, "cap")
         assert (figures.period, figures.rolled_in, figures.used) == ("2026-04", "500.00", "0.00")
         assert budgets.reconcile(april, tenant, "cap").clean
+
+
+def _blocked_by(holder: psycopg.Connection[object], count: int) -> None:
+    """Wait until ``count`` sessions wait, directly or in a queue, for a lock ``holder`` holds."""
+    with psycopg.connect(holder.info.dsn, autocommit=True) as watcher:
+        for _ in range(1000):
+            rows = watcher.execute(
+                "SELECT pid, pg_blocking_pids(pid) FROM pg_stat_activity "
+                "WHERE cardinality(pg_blocking_pids(pid)) > 0"
+            ).fetchall()
+            blocked: set[int] = set()
+            behind = {holder.info.backend_pid}
+            while True:
+                more = {pid for pid, by in rows if behind & set(by)} - blocked
+                if not more:
+                    break
+                blocked |= more
+                behind |= more
+            if len(blocked) >= count:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"{count} sessions never waited for the budget's lock")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("first", "second", "refusal"),
+    [("release", "charge", "not_pending"), ("charge", "release", "already_charged")],
+)
+def test_a_charge_or_release_that_waited_for_the_lock_sees_what_the_one_before_it_did(
+    pg: tuple[Ledger, str, str], first: str, second: str, refusal: str
+) -> None:
+    """Both read the reservation in the statement that waits for the budget's lock, so the
+    second one's snapshot is older than the first one's commit: it must still answer as if it
+    ran after it (the domain's refusal), not try to resolve the reservation a second time."""
+    ledger, tenant, url = pg
+    budgets.create_budget(ledger, tenant, "cap", currency="USD", hard_cap="1000.00")
+    budgets.topup(ledger, tenant, "cap", amount="1000.00", currency="USD", idempotency_key="s")
+    budgets.reserve(ledger, tenant, "cap", reference="iss", amount="10.00", currency="USD")
+    calls = {
+        "charge": lambda: budgets.charge(ledger, tenant, "cap", "iss"),
+        "release": lambda: budgets.release(ledger, tenant, "cap", "iss"),
+    }
+    outcomes: dict[str, str] = {}
+
+    def call(name: str) -> None:
+        try:
+            calls[name]()
+            outcomes[name] = "ok"
+        except LedgerError as error:
+            outcomes[name] = error.code
+
+    with psycopg.connect(url) as holder:
+        holder.execute(
+            "SELECT 1 FROM budgets WHERE tenant_id = %s AND budget_id = 'cap' FOR UPDATE",
+            (tenant,),
+        )
+        threads = [threading.Thread(target=call, args=(name,)) for name in (first, second)]
+        for waiting, thread in enumerate(threads, 1):
+            thread.start()
+            _blocked_by(holder, waiting)  # the first waiter gets the lock first
+        holder.rollback()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert outcomes == {first: "ok", second: refusal}
+    view = budgets.get_reservation(ledger, tenant, "cap", "iss")
+    assert view.state == ("released" if first == "release" else "charged")
+
+
+@pytest.mark.postgres_only
+def test_twin_reserves_that_waited_for_the_lock_hold_the_amount_once(
+    pg: tuple[Ledger, str, str],
+) -> None:
+    """The second twin's snapshot predates the first one's reservation, so it does not see it
+    when it gets the lock: its transfer id collides, the unit runs again and replays."""
+    ledger, tenant, url = pg
+    budgets.create_budget(ledger, tenant, "cap", currency="USD", hard_cap="1000.00")
+    budgets.topup(ledger, tenant, "cap", amount="1000.00", currency="USD", idempotency_key="s")
+    replayed: list[bool] = []
+
+    def reserve() -> None:
+        view = budgets.reserve(
+            ledger, tenant, "cap", reference="iss", amount="10.00", currency="USD"
+        )
+        replayed.append(view.replayed)
+
+    with psycopg.connect(url) as holder:
+        holder.execute(
+            "SELECT 1 FROM budgets WHERE tenant_id = %s AND budget_id = 'cap' FOR UPDATE",
+            (tenant,),
+        )
+        threads = [threading.Thread(target=reserve) for _ in range(2)]
+        for waiting, thread in enumerate(threads, 1):
+            thread.start()
+            _blocked_by(holder, waiting)
+        holder.rollback()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(replayed) == [False, True]
+    utilization = budgets.utilization(ledger, tenant, "cap")
+    assert (utilization.reserved, utilization.total_reserved) == ("10.00", "10.00")

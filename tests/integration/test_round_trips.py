@@ -37,10 +37,10 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "redemption create": (15, 18),
     "redemption confirm": (5, 5),
     "redemption cancel": (14, 17),
-    "budget reserve": (11, 15),
-    "budget charge": (10, 14),
-    "budget release": (10, 14),
-    "budget top-up": (9, 12),
+    "budget reserve": (6, 16),
+    "budget charge": (8, 16),
+    "budget release": (8, 16),
+    "budget top-up": (6, 14),
     # Cycles: the movement's own reads and writes in one statement (an accrual: two, the
     # second after its credit is decided), beside the core's lock and write.
     "cashback accrual": (6, 11),

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from rewardledger.domain.budgets.figures import Figures, figures_from_account
-from rewardledger.domain.budgets.policy import KIND_FUND, KIND_REVERSE, KIND_ROLLOVER
+from rewardledger.domain.budgets.policy import KIND_FUND, KIND_REVERSE, KIND_ROLLOVER, BudgetPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,3 +161,20 @@ class KindTotals:
 
     def count(self, name: str) -> int:
         return self.totals.get(name, (0, 0))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class LockedBudget:
+    """What a budget write reads with its row lock, in one statement: the policy, the period
+    (its row and its account's totals, both locked too), and the reservation, resolution or
+    journal row the write is keyed by, when asked for and found."""
+
+    policy: BudgetPolicy
+    period: PeriodRecord | None = None
+    totals: tuple[int, int, int] = (0, 0, 0)  # credits_posted, debits_posted, debits_pending
+    reservation: ReservationRecord | None = None
+    resolution: Resolution | None = None
+    entry: EntryRecord | None = None  # the keyed journal row, when asked for and found
+    # False when the period's account changed between the statement's snapshot and its lock
+    # (PostgreSQL): the rows read unlocked with it (a resolution) may then be stale.
+    fresh: bool = True

@@ -7,25 +7,31 @@ transfer, so a replay returns the first result and a different amount is a confl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rewardledger.domain.budgets import (
     KIND_FUND,
     BudgetFunding,
     BudgetPolicy,
     Figures,
+    LockedBudget,
     PeriodRecord,
+    ReservationRecord,
     currency_mismatch,
     draw_id,
     fund_id,
     funding_account,
 )
+from rewardledger.domain.budgets import budget_id as check_budget_id
 from rewardledger.domain.budgets import reference as check_reference
+from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.money import parse_positive
 from rewardledger.domain.replay import check_replay
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
-from rewardledger.services.budgets.periods import current_period, lock
+from rewardledger.services.budgets.periods import current_period, lock_with
 from rewardledger.services.budgets.port import BudgetStore, store_of
 from rewardledger.services.budgets.views import TopupResult
 
@@ -46,20 +52,21 @@ def topup(
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> TopupResult:
-        policy = lock(store, work, budget_id)
+        transfer_id = fund_id(check_budget_id(budget_id), idempotency_key)
+        locked = lock_with(store, work, budget_id, transfer_id=transfer_id)
+        policy = locked.policy
         mismatch = currency_mismatch(policy, currency, "top-up")
         if mismatch is not None:
             raise mismatch
         minor = parse_positive(amount, policy.scale)
-        transfer_id = fund_id(policy.id, idempotency_key)
-        existing = store.journal_row(work.unit, work.tenant_id, transfer_id)
+        existing = locked.entry
         if existing is not None:
             check_replay(idempotency_key, amount=existing.amount_minor == minor)
             period = existing.credit_account_id.rsplit(":", 1)[-1]
             return TopupResult(
                 policy.id, period, transfer_id, policy.amount(minor), policy.currency, True
             )
-        record = current_period(store, work, policy)
+        record = locked.period or current_period(store, work, policy)
         request = TransferRequest(
             id=transfer_id,
             debit_account_id=funding_account(policy.currency),
@@ -70,8 +77,8 @@ def topup(
             metadata={"budget_id": policy.id, "period": record.period},
         )
         raise_for_single(work.submit([request])[0])
-        store.add_to_period(work.unit, work.tenant_id, policy.id, record.period, funded_minor=minor)
-        work.event("budget.funded", policy.id, {"amount": policy.amount(minor)})
+        funded = OutboxEvent("budget.funded", policy.id, {"amount": policy.amount(minor)})
+        write_own_rows(store, work, locked, record.period, {"funded_minor": minor}, funded)
         return TopupResult(
             policy.id, record.period, transfer_id, policy.amount(minor), policy.currency, False
         )
@@ -79,24 +86,49 @@ def topup(
     return ledger.run(tenant_id, use_case)
 
 
-def draw_on_demand(
+def write_own_rows(
     store: BudgetStore,
     work: UnitOfWork,
+    locked: LockedBudget,
+    period: str,
+    deltas: Mapping[str, int],
+    event: OutboxEvent,
+    reservation: ReservationRecord | None = None,
+) -> None:
+    """The budget's own rows of a write after the core's: the period's counters, the
+    reservation and the write's event, in one statement. When the unit opened the period
+    (``locked.period`` is None) the event is queued instead, after that period's events."""
+    events = [event] if locked.period is not None else []
+    store.write_own_rows(
+        work.unit,
+        work.tenant_id,
+        locked.policy.id,
+        period,
+        deltas,
+        reservation=reservation,
+        events=events,
+        now=work.now,
+    )
+    if not events:
+        work.event(event.event_type, event.subject_id, event.payload)
+
+
+def draw_on_demand(
     policy: BudgetPolicy,
     record: PeriodRecord,
     figures: Figures,
     reference: str,
     amount_minor: int,
-) -> int:
-    """Fund an on-demand budget's reserve: what available lacks moves from the tenant's
-    funding account (which may go negative) into the period, as a ``fund`` entry named after
-    the reserve, before the reserve holds it. So the period's account never goes below zero
-    and every charge is paid by a visible journal row. Returns the amount drawn (0 when the
-    budget is prefunded or has enough available)."""
+) -> TransferRequest | None:
+    """The draw that funds an on-demand budget's reserve: what available lacks moves from the
+    tenant's funding account (which may go negative) into the period, as a ``fund`` entry
+    named after the reserve, in the reserve's batch, before it. So the period's account never
+    goes below zero and every charge is paid by a visible journal row. None when the budget is
+    prefunded or has enough available; the caller adds the amount to the period's funded."""
     lacking = amount_minor - max(0, figures.available)
     if policy.funding is not BudgetFunding.ON_DEMAND or lacking <= 0:
-        return 0
-    request = TransferRequest(
+        return None
+    return TransferRequest(
         id=draw_id(policy.id, reference),
         debit_account_id=funding_account(policy.currency),
         credit_account_id=record.account_id,
@@ -105,6 +137,3 @@ def draw_on_demand(
         kind=KIND_FUND,
         metadata={"budget_id": policy.id, "period": record.period, "on_demand": reference},
     )
-    raise_for_single(work.submit([request])[0])
-    store.add_to_period(work.unit, work.tenant_id, policy.id, record.period, funded_minor=lacking)
-    return lacking

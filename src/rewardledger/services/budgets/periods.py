@@ -15,6 +15,7 @@ from rewardledger.domain.budgets import (
     KIND_ROLLOVER,
     BudgetPolicy,
     Figures,
+    LockedBudget,
     PeriodRecord,
     current_key,
     funding_account,
@@ -42,6 +43,57 @@ def lock(store: BudgetStore, work: UnitOfWork, budget_id: str) -> BudgetPolicy:
     if found is None:
         raise NotFound("budget", budget_id)
     return found[0]
+
+
+def lock_with(
+    store: BudgetStore,
+    work: UnitOfWork,
+    budget_id: str,
+    *,
+    reference: str | None = None,
+    transfer_id: str | None = None,
+) -> LockedBudget:
+    """The budget locked with what decides a write: its current period (``period``, with its
+    account's ``totals``), its reservation ``reference`` and its journal row ``transfer_id``.
+
+    One statement when the current period is open and still current (``period`` is set);
+    else the budget is locked and the keyed rows read one by one, and ``period`` is None (the
+    caller opens it with ``current_period``). ``not_found`` if there is no budget.
+    """
+    found = store.lock_current(
+        work.unit,
+        work.tenant_id,
+        check_budget_id(budget_id),
+        reference=reference,
+        transfer_id=transfer_id,
+    )
+    if found is not None and _is_current(found, work):
+        return found
+    policy = lock(store, work, budget_id)
+    tenant = work.tenant_id
+    return LockedBudget(
+        policy,
+        reservation=None
+        if reference is None
+        else store.get_reservation(work.unit, tenant, policy.id, reference),
+        entry=None if transfer_id is None else store.journal_row(work.unit, tenant, transfer_id),
+    )
+
+
+def _is_current(locked: LockedBudget, work: UnitOfWork) -> bool:
+    """Whether the period read with the lock is the one ``work.now`` writes to."""
+    key = current_key(locked.policy, work.now, work.tenant.zone)
+    return locked.period is not None and locked.period.period == key
+
+
+def current_figures(
+    store: BudgetStore, work: UnitOfWork, locked: LockedBudget
+) -> tuple[PeriodRecord, Figures]:
+    """The current period of a ``lock_with`` and its figures, opening the period if needed."""
+    if locked.period is not None:
+        return locked.period, locked.period.figures(*locked.totals)
+    record = current_period(store, work, locked.policy)
+    return record, figures_of(store, work.unit, work.tenant_id, record)
 
 
 def current_period(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy) -> PeriodRecord:

@@ -7,7 +7,7 @@ so it commits or rolls back with the journal; reads take a ``ReadUnit`` or None.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,10 +20,12 @@ from rewardledger.domain.budgets.records import (
     EntryRecord,
     FixRecord,
     KindTotals,
+    LockedBudget,
     PeriodRecord,
     ReservationRecord,
     Resolution,
 )
+from rewardledger.domain.events import OutboxEvent
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -40,6 +42,30 @@ class BudgetStore(Protocol):
     def lock_budget(
         self, unit: StorageUnit, tenant_id: str, budget_id: str
     ) -> tuple[BudgetPolicy, str | None] | None: ...
+    def lock_current(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        budget_id: str,
+        *,
+        reference: str | None = None,
+        transfer_id: str | None = None,
+    ) -> LockedBudget | None: ...
+    def lock_reservation(
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, reference: str
+    ) -> LockedBudget | None: ...
+    def write_own_rows(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        budget_id: str,
+        period: str,
+        deltas: Mapping[str, int],
+        *,
+        reservation: ReservationRecord | None = None,
+        events: Sequence[OutboxEvent] = (),
+        now: datetime,
+    ) -> None: ...
     def get_budget(self, tenant_id: str, budget_id: str) -> BudgetPolicy | None: ...
     def list_budgets(self, tenant_id: str, after: str | None, limit: int) -> list[BudgetPolicy]: ...
     def set_current_period(

@@ -18,6 +18,7 @@ from rewardledger.domain.budgets import (
     AlertDue,
     BudgetPolicy,
     Figures,
+    LockedBudget,
     MemberUsage,
     PeriodRecord,
     ReservationRecord,
@@ -32,19 +33,22 @@ from rewardledger.domain.budgets import (
     rejection_alert,
     reserve_id,
 )
+from rewardledger.domain.budgets import budget_id as check_budget_id
 from rewardledger.domain.budgets import reference as check_reference
 from rewardledger.domain.budgets import (
     timeout_seconds as check_timeout_seconds,
 )
-from rewardledger.domain.errors import NotFound, Rejection
+from rewardledger.domain.errors import BatchFailed, NotFound, Rejection
+from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.money import parse_positive
 from rewardledger.domain.replay import check_replay
-from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPending
+from rewardledger.domain.transfers import PostPending, Transfer, TransferRequest, VoidPending
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
+from rewardledger.ledger.results import TransferResult
 from rewardledger.ledger.unit import UnitOfWork
-from rewardledger.services.budgets.funding import draw_on_demand
-from rewardledger.services.budgets.periods import current_period, figures_of, lock
+from rewardledger.services.budgets.funding import draw_on_demand, write_own_rows
+from rewardledger.services.budgets.periods import current_figures, lock, lock_with
 from rewardledger.services.budgets.port import BudgetStore, store_of
 from rewardledger.services.budgets.setup import get_budget
 from rewardledger.services.budgets.views import ReservationView, reservation_view
@@ -76,9 +80,10 @@ def reserve(
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> ReservationView:
-        policy = lock(store, work, budget_id)
+        locked = lock_with(store, work, budget_id, reference=reference)
+        policy = locked.policy
         minor = parse_positive(amount, policy.scale)
-        existing = store.get_reservation(work.unit, work.tenant_id, policy.id, reference)
+        existing = locked.reservation
         if existing is not None:
             check_replay(
                 reference,
@@ -88,8 +93,7 @@ def reserve(
             )
             resolution = store.resolution(work.unit, work.tenant_id, existing.transfer_id)
             return reservation_view(policy, existing, resolution, replayed=True)
-        record = current_period(store, work, policy)
-        figures = figures_of(store, work.unit, work.tenant_id, record)
+        record, figures = current_figures(store, work, locked)
         member = _member_usage(store, work, policy, record.period, member_key)
         refusal = check_reserve(policy, figures, minor, currency, member)
         if refusal is not None:
@@ -108,7 +112,7 @@ def reserve(
             expires_at=None,
             created_at=work.now,
         )
-        return _write_reservation(store, work, policy, record, figures, held, timeout)
+        return _write_reservation(store, work, locked, record, figures, held, timeout)
 
     try:
         return ledger.run(tenant_id, use_case)
@@ -143,16 +147,17 @@ def _member_usage(
 def _write_reservation(
     store: BudgetStore,
     work: UnitOfWork,
-    policy: BudgetPolicy,
+    locked: LockedBudget,
     record: PeriodRecord,
     figures: Figures,
     held: ReservationRecord,
     timeout_seconds: int | None,
 ) -> ReservationView:
-    """The write of an accepted reserve: the pending transfer, the reservation, the period's
-    reserved total and the alerts its new usage calls for (an on-demand budget first draws
-    what available lacks)."""
-    draw_on_demand(store, work, policy, record, figures, held.reference, held.amount_minor)
+    """The write of an accepted reserve: the pending transfer (after the draw of an on-demand
+    budget, in one batch), then the reservation, the period's counters and the event in one
+    statement, and the alerts its new usage calls for."""
+    policy = locked.policy
+    draw = draw_on_demand(policy, record, figures, held.reference, held.amount_minor)
     request = TransferRequest(
         id=held.transfer_id,
         debit_account_id=record.account_id,
@@ -164,18 +169,26 @@ def _write_reservation(
         timeout_seconds=timeout_seconds,
         metadata={"budget_id": policy.id, "period": record.period, "reference": held.reference},
     )
-    transfer = raise_for_single(work.submit([request])[0])
+    transfer = _raise_for_batch(work.submit([request] if draw is None else [draw, request]))
     reservation = replace(held, expires_at=transfer.expires_at)
-    store.insert_reservation(work.unit, reservation)
-    store.add_to_period(
-        work.unit, work.tenant_id, policy.id, record.period, reserved_total_minor=held.amount_minor
-    )
+    deltas = {"reserved_total_minor": held.amount_minor}
+    if draw is not None:
+        deltas["funded_minor"] = parse_positive(draw.amount, policy.scale)
+    reserved = OutboxEvent("budget.reserved", policy.id, {"reference": held.reference})
+    write_own_rows(store, work, locked, record.period, deltas, reserved, reservation)
     used_after = figures.used + held.amount_minor
     for due in alerts_due(policy, figures.used, used_after, record.reserved_total):
         details = alert_payload(policy, used_after, held.amount_minor)
         _alert(store, work, policy.id, record.period, due, details | {"reference": held.reference})
-    work.event("budget.reserved", policy.id, {"reference": held.reference})
     return reservation_view(policy, reservation, None)
+
+
+def _raise_for_batch(results: list[TransferResult]) -> Transfer:
+    """The last transfer of an all-or-nothing batch, or the error that refused the batch (not
+    the ``batch_failed`` of the others)."""
+    for result in sorted(results, key=lambda r: isinstance(r.error, BatchFailed)):
+        raise_for_single(result)
+    return raise_for_single(results[-1])
 
 
 def _alert(
@@ -207,13 +220,25 @@ class _Refused(Exception):
         self.details = details
 
 
-def _reservation_for(
-    store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy, reference: str
-) -> ReservationRecord:
+def _locked_reservation(
+    store: BudgetStore, work: UnitOfWork, budget_id: str, reference: str
+) -> tuple[BudgetPolicy, ReservationRecord, Resolution | None]:
+    """The budget (locked), the reservation ``reference`` and its resolution: in one statement
+    when both exist, else locked and read one by one; ``not_found`` if either is missing."""
+    locked = store.lock_reservation(
+        work.unit, work.tenant_id, check_budget_id(budget_id), reference
+    )
+    if locked is not None and locked.reservation is not None:
+        record = locked.reservation
+        resolution = locked.resolution
+        if not locked.fresh:  # resolved by a writer that committed while this one waited
+            resolution = store.resolution(work.unit, work.tenant_id, record.transfer_id)
+        return locked.policy, record, resolution
+    policy = lock(store, work, budget_id)
     found = store.get_reservation(work.unit, work.tenant_id, policy.id, reference)
     if found is None:
         raise NotFound("reservation", reference)
-    return found
+    return policy, found, store.resolution(work.unit, work.tenant_id, found.transfer_id)
 
 
 def charge(
@@ -234,11 +259,9 @@ def charge(
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> ReservationView:
-        policy = lock(store, work, budget_id)
+        policy, record, resolution = _locked_reservation(store, work, budget_id, reference)
         minor = None if amount is None else parse_positive(amount, policy.scale)
-        record = _reservation_for(store, work, policy, reference)
         post_id = None if idempotency_key is None else charge_id(policy.id, idempotency_key)
-        resolution = store.resolution(work.unit, work.tenant_id, record.transfer_id)
         if check_charge(policy, reference, resolution, post_id, idempotency_key, minor):
             return reservation_view(policy, record, resolution, replayed=True)
         op = PostPending(
@@ -261,9 +284,7 @@ def release(ledger: Ledger, tenant_id: str, budget_id: str, reference: str) -> R
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> ReservationView:
-        policy = lock(store, work, budget_id)
-        record = _reservation_for(store, work, policy, reference)
-        resolution = store.resolution(work.unit, work.tenant_id, record.transfer_id)
+        policy, record, resolution = _locked_reservation(store, work, budget_id, reference)
         if check_release(policy, reference, resolution):
             return reservation_view(policy, record, resolution, replayed=True)
         op = VoidPending(record.transfer_id, metadata={"budget_id": policy.id})

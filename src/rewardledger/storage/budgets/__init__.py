@@ -12,10 +12,11 @@ serializes writers). Every statement filters by ``tenant_id``.
 from __future__ import annotations
 
 from rewardledger.storage.budgets.journal import JournalReads
+from rewardledger.storage.budgets.locked import LockedStatements
 from rewardledger.storage.budgets.tables import BudgetTables
 
 __all__ = ["SqlBudgetStore"]
 
 
-class SqlBudgetStore(BudgetTables, JournalReads):
+class SqlBudgetStore(BudgetTables, JournalReads, LockedStatements):
     """Implements ``rewardledger.services.budgets.BudgetStore``."""
