@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from rewardledger.cli.main import app
 from rewardledger.storage.engine import make_engine
+from tests.conftest import as_owner
 
 _SEARCH_PATH = "search_path%3D"
 KEY = re.compile(r"rlk_[A-Za-z0-9]+_[A-Za-z0-9_-]+")
@@ -42,7 +43,9 @@ def _conninfo(url: str) -> str:
 
 @contextmanager
 def fresh_postgres_schema(session_url: str) -> Iterator[str]:
-    """A URL like the session's, on a new empty schema that is dropped afterwards."""
+    """A URL like the session's, on a new empty schema that is dropped afterwards, as the
+    owner (who creates and migrates it)."""
+    session_url = as_owner(session_url)
     head, found, _ = session_url.rpartition(_SEARCH_PATH)
     assert found, f"the session's PostgreSQL URL sets no search_path: {session_url}"
     schema = f"rl_cli_{secrets.token_hex(6)}"
