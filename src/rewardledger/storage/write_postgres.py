@@ -131,7 +131,8 @@ class PostgresStatements:
 
 
 # From this many journal rows on, COPY beats an INSERT of unnest() arrays (measured: about
-# 10 ms against 20 ms for 1,000 rows) although it takes two more round trips.
+# 10 ms against 20 ms for 1,000 rows) although it takes two more round trips. Only where
+# row-level security does not apply to the connected role (the owner): see ``copy_allowed``.
 _COPY_ROWS_MIN = 64
 
 
