@@ -59,8 +59,9 @@ def fresh_postgres_schema(session_url: str) -> Iterator[str]:
 
 
 def run_sql(url: str, statement: str, **params: object) -> int:
-    """Run one statement as plain SQL, behind the ledger's back; return its row count."""
-    engine = make_engine(url)
+    """Run one statement as plain SQL, behind the ledger's back (as the tables' owner on
+    PostgreSQL, whom row-level security does not bind); return its row count."""
+    engine = make_engine(as_owner(url))
     try:
         with engine.begin() as connection:
             return connection.execute(text(statement), params).rowcount
@@ -69,7 +70,8 @@ def run_sql(url: str, statement: str, **params: object) -> int:
 
 
 def scalar(url: str, statement: str, **params: object) -> object:
-    engine = make_engine(url)
+    """One value read behind the ledger's back, as ``run_sql`` does."""
+    engine = make_engine(as_owner(url))
     try:
         with engine.connect() as connection:
             return connection.execute(text(statement), params).scalar_one()
