@@ -8,16 +8,22 @@ message, except in CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from rewardledger.bootstrap import Ledger
+from rewardledger.storage.engine import make_engine
+from rewardledger.storage.roles import grant_app_role
 from rewardledger.storage.seed_views import derived_schema
 from tests.builders import FakeClock
 
@@ -75,9 +81,44 @@ def require_postgres() -> None:
     pytest.skip(_postgres_problem)
 
 
+APP_ROLE_SUFFIX = "_app"
+
+
+def as_owner(url: str) -> str:
+    """The same PostgreSQL database and schema as ``url``, reached as the tables' owner (the
+    user of ``POSTGRES_URL``), for tests that work behind the application's back."""
+    if not url.startswith("postgresql"):
+        return url
+    owner = make_url(POSTGRES_URL)
+    return (
+        make_url(url)
+        .set(username=owner.username, password=owner.password)
+        .render_as_string(hide_password=False)
+    )
+
+
+def _drop_role(connection: psycopg.Connection[Any], role: str) -> None:
+    connection.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+    connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def _drop_leftover_roles(connection: psycopg.Connection[Any]) -> None:
+    """Drop the application roles of earlier sessions whose schema is gone (a session killed
+    before its teardown); a live session's schema exists as long as its role does."""
+    leftovers = connection.execute(
+        "SELECT rolname FROM pg_roles WHERE rolname LIKE %s AND NOT EXISTS "
+        "(SELECT 1 FROM pg_namespace WHERE nspname = left(rolname, length(rolname) - %s))",
+        (f"rl\\_test\\_%{APP_ROLE_SUFFIX}", len(APP_ROLE_SUFFIX)),
+    ).fetchall()
+    for (role,) in leftovers:
+        with contextlib.suppress(psycopg.Error):  # another session dropped it first
+            _drop_role(connection, role)
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a schema private to this test session."""
+def postgres_owner_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema private to this test session, as the
+    owner of its tables (who migrates it)."""
     require_postgres()
     schema = f"rl_test_{os.getpid()}_{secrets.token_hex(4)}"
     with psycopg.connect(_conninfo(POSTGRES_URL), autocommit=True) as connection:
@@ -93,6 +134,29 @@ def postgres_url() -> Iterator[str]:
             connection.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(views))
             )
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_owner_url: str) -> Iterator[str]:
+    """The session's schema as the application reaches it: migrated by the owner, then
+    reached as a LOGIN role of its own made like ``rewardledger db roles`` (least privilege,
+    row-level security applies; trust auth lets it in without a password)."""
+    with Ledger.open(postgres_owner_url) as ledger:
+        engine = ledger.store.engine  # type: ignore[attr-defined]
+        with engine.connect() as connection:
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+        role = f"{schema}{APP_ROLE_SUFFIX}"
+        grant_app_role(engine, role, login=True)
+    try:
+        yield (
+            make_url(postgres_owner_url)
+            .set(username=role, password=None)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(_conninfo(POSTGRES_URL), autocommit=True) as connection:
+            _drop_role(connection, role)
+            _drop_leftover_roles(connection)
 
 
 @pytest.fixture(scope="session")
@@ -131,3 +195,26 @@ def tenant_id(ledger: Ledger) -> str:
     tenant = f"t{secrets.token_hex(6)}"
     ledger.create_tenant(tenant, timezone="America/Panama")
     return tenant
+
+
+_owner_engines: dict[str, Engine] = {}
+
+
+def owner_engine(ledger: Ledger) -> Engine:
+    """An engine on ``ledger``'s database as the tables' owner, for tests that read or change
+    rows behind the application's back (the application's own role could do neither across
+    tenants); on SQLite, the ledger's engine itself. Disposed at the end of the session."""
+    engine: Engine = ledger.store.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "postgresql":
+        return engine
+    url = as_owner(engine.url.render_as_string(hide_password=False))
+    found = _owner_engines.get(url)
+    if found is None:
+        found = _owner_engines[url] = make_engine(url)
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for engine in _owner_engines.values():
+        engine.dispose()
+    _owner_engines.clear()

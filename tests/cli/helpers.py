@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from rewardledger.cli.main import app
 from rewardledger.storage.engine import make_engine
+from tests.conftest import as_owner
 
 _SEARCH_PATH = "search_path%3D"
 KEY = re.compile(r"rlk_[A-Za-z0-9]+_[A-Za-z0-9_-]+")
@@ -42,7 +43,9 @@ def _conninfo(url: str) -> str:
 
 @contextmanager
 def fresh_postgres_schema(session_url: str) -> Iterator[str]:
-    """A URL like the session's, on a new empty schema that is dropped afterwards."""
+    """A URL like the session's, on a new empty schema that is dropped afterwards, as the
+    owner (who creates and migrates it)."""
+    session_url = as_owner(session_url)
     head, found, _ = session_url.rpartition(_SEARCH_PATH)
     assert found, f"the session's PostgreSQL URL sets no search_path: {session_url}"
     schema = f"rl_cli_{secrets.token_hex(6)}"
@@ -56,8 +59,9 @@ def fresh_postgres_schema(session_url: str) -> Iterator[str]:
 
 
 def run_sql(url: str, statement: str, **params: object) -> int:
-    """Run one statement as plain SQL, behind the ledger's back; return its row count."""
-    engine = make_engine(url)
+    """Run one statement as plain SQL, behind the ledger's back (as the tables' owner on
+    PostgreSQL, whom row-level security does not bind); return its row count."""
+    engine = make_engine(as_owner(url))
     try:
         with engine.begin() as connection:
             return connection.execute(text(statement), params).rowcount
@@ -66,7 +70,8 @@ def run_sql(url: str, statement: str, **params: object) -> int:
 
 
 def scalar(url: str, statement: str, **params: object) -> object:
-    engine = make_engine(url)
+    """One value read behind the ledger's back, as ``run_sql`` does."""
+    engine = make_engine(as_owner(url))
     try:
         with engine.connect() as connection:
             return connection.execute(text(statement), params).scalar_one()

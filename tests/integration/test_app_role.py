@@ -17,17 +17,17 @@ from tests.conftest import POSTGRES_URL, _conninfo
 
 
 @pytest.fixture
-def app_url(postgres_url: str) -> Iterator[str]:
+def app_url(postgres_owner_url: str) -> Iterator[str]:
     """The session's schema, reached as a fresh LOGIN role made by ``db roles`` (trust auth
     lets it in without a password); a role per test, so parallel sessions never meet."""
     role = f"rl_app_{secrets.token_hex(5)}"
-    with Ledger.open(postgres_url):
+    with Ledger.open(postgres_owner_url):
         pass
-    result = Cli(postgres_url)("db", "roles", "--role", role, "--login")
+    result = Cli(postgres_owner_url)("db", "roles", "--role", role, "--login")
     assert result.exit_code == 0, result.output
     assert f"role {role}: granted on schema" in result.stdout
-    head, _, rest = postgres_url.partition("://postgres@")
-    assert rest, f"the test URL names no postgres user: {postgres_url}"
+    head, _, rest = postgres_owner_url.partition("://postgres@")
+    assert rest, f"the test URL names no postgres user: {postgres_owner_url}"
     try:
         yield f"{head}://{role}@{rest}"
     finally:
@@ -63,9 +63,9 @@ def test_the_app_role_posts_but_cannot_lift_the_journal_guards(
         connection.execute(statement)  # type: ignore[arg-type]
 
 
-def test_db_roles_is_idempotent_and_refuses_a_strange_name(postgres_url: str) -> None:
+def test_db_roles_is_idempotent_and_refuses_a_strange_name(postgres_owner_url: str) -> None:
     role = f"rl_app_{secrets.token_hex(5)}"
-    cli = Cli(postgres_url)
+    cli = Cli(postgres_owner_url)
     try:
         assert cli("db", "roles", "--role", role).exit_code == 0
         assert cli("db", "roles", "--role", role).exit_code == 0

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from rewardledger.ledger.engine import Ledger
 from rewardledger.storage import schema
 from tests.builders import fund, programme
+from tests.conftest import owner_engine
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -66,12 +67,12 @@ def _rows(tenant_id: str) -> dict[str, dict[str, object]]:
 def _insert(ledger: Ledger, table: str, row: dict[str, object], prefix: str = "") -> None:
     names = ", ".join(row)
     values = ", ".join(f":{name}" for name in row)
-    with ledger.store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).begin() as connection:
         connection.execute(text(f"INSERT {prefix}INTO {table} ({names}) VALUES ({values})"), row)
 
 
 def _scalar(ledger: Ledger, statement: str, **params: object) -> object:
-    with ledger.store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).connect() as connection:
         return connection.execute(text(statement), params).scalar_one()
 
 
@@ -87,7 +88,7 @@ def _replace_amount(ledger: Ledger, tenant_id: str, transfer_id: str, how: str) 
             f"INSERT INTO transfers ({', '.join(names)}) {select} "
             "ON CONFLICT (tenant_id, transfer_id) DO UPDATE SET amount_minor = 1001"
         )
-    with ledger.store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).begin() as connection:
         connection.execute(text(statement), {"t": tenant_id, "id": transfer_id})
 
 
@@ -140,7 +141,7 @@ def test_a_replace_cannot_take_another_rows_entry_sequence(ledger: Ledger, tenan
     fund(ledger, p, p.wallets[0], "0.01")
     names = [c.name for c in schema.transfers.columns]
     chosen = ", ".join("'other-id'" if n == "transfer_id" else n for n in names)
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(
             text(

@@ -7,15 +7,16 @@ from sqlalchemy.exc import DBAPIError
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
 from tests.builders import fund, programme, request
+from tests.conftest import owner_engine
 
 
 def sql(ledger: Ledger, statement: str, **params: object) -> None:
-    with ledger.store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).begin() as connection:
         connection.execute(text(statement), params)
 
 
 def count(ledger: Ledger, statement: str, **params: object) -> int:
-    with ledger.store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).connect() as connection:
         return int(connection.execute(text(statement), params).scalar_one())
 
 

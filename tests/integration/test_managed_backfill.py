@@ -19,6 +19,7 @@ from rewardledger.services import budgets, cashback, debt, points
 from rewardledger.storage import migrate
 from tests.builders import FakeClock, new_id
 from tests.cli.helpers import fresh_postgres_schema
+from tests.conftest import owner_engine
 from tests.services.cycles_support import programmes
 
 
@@ -32,7 +33,7 @@ def fresh_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) 
 
 
 def _managed_by(ledger: Ledger, tenant_id: str) -> dict[str, str | None]:
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.connect() as connection:
         rows = connection.execute(
             text("SELECT account_id, managed_by FROM accounts WHERE tenant_id = :t"),
@@ -56,7 +57,7 @@ def test_the_backfill_marks_what_each_service_opened(fresh_url: str) -> None:
         ledger.create_account(tenant, "pts:elsewhere", asset="USD")
         opened = _managed_by(ledger, tenant)
 
-        engine = ledger.store.engine  # type: ignore[attr-defined]
+        engine = owner_engine(ledger)
         config = migrate._config()
         with engine.connect() as connection:
             config.attributes["connection"] = connection
@@ -89,7 +90,7 @@ def test_a_transfer_after_the_backfill_is_refused_on_a_backfilled_account(fresh_
         ledger.create_tenant("acme")
         points.configure(ledger, "acme")
         points.earn(ledger, "acme", "u1", "5", dtype="invoice", reference="e1")
-        engine = ledger.store.engine  # type: ignore[attr-defined]
+        engine = owner_engine(ledger)
         config = migrate._config()
         with engine.connect() as connection:
             config.attributes["connection"] = connection

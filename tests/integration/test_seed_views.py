@@ -32,12 +32,13 @@ from rewardledger.storage.seed_views import (
     views_schema,
 )
 from tests.builders import FakeClock
+from tests.conftest import owner_engine
 from tests.http.support import TestClient
 from tests.services.cycles_support import accrue, owe, programmes
 
 
 def _engine(ledger: Ledger) -> Engine:
-    return ledger.store.engine  # type: ignore[attr-defined, no-any-return]
+    return owner_engine(ledger)
 
 
 def _name(ledger: Ledger, view: str) -> str:

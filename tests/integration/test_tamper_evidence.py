@@ -17,11 +17,12 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.storage import schema
 from rewardledger.storage.journal_digest import row_digest
 from tests.builders import FakeClock, fund, new_id, programme
+from tests.conftest import owner_engine
 
 
 def as_owner(ledger: Ledger, table: str, change: Callable[[Connection], None]) -> None:
     """Run ``change`` with ``table``'s UPDATE and DELETE triggers lifted, as its owner can."""
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
@@ -52,7 +53,7 @@ def funded(ledger: Ledger, tenant_id: str) -> tuple[str, str]:
     """A programme with one funding transfer; returns (that transfer's id, the wallet)."""
     p = programme(ledger, tenant_id)
     fund(ledger, p, p.wallets[0], "0.01")
-    with ledger.store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).connect() as connection:
         transfer_id = connection.execute(
             text("SELECT transfer_id FROM transfers WHERE tenant_id = :t"), {"t": tenant_id}
         ).scalar_one()
@@ -97,7 +98,7 @@ def test_a_rewrite_of_any_column_is_reported(
 
 def test_deleted_accounts_are_reported(ledger: Ledger, tenant_id: str) -> None:
     _, wallet = funded(ledger, tenant_id)
-    with ledger.store.engine.begin() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).begin() as connection:
         connection.execute(text("DELETE FROM accounts WHERE tenant_id = :t"), {"t": tenant_id})
     report = ledger.verify(tenant_id)
     assert not report.ok

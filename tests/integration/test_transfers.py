@@ -16,6 +16,7 @@ from rewardledger.domain.limits import BATCH_SIZE_MAX
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
 from tests.builders import FakeClock, fund, programme, request
+from tests.conftest import owner_engine
 
 
 def balance(ledger: Ledger, tenant_id: str, account_id: str) -> str:
@@ -263,7 +264,7 @@ def test_every_write_leaves_one_outbox_event_per_transfer(ledger: Ledger, tenant
 
     p = programme(ledger, tenant_id)
     ledger.transfer_batch(tenant_id, [request(p.funding, p.wallets[0], "1") for _ in range(3)])
-    with ledger.store.engine.connect() as connection:  # type: ignore[attr-defined]
+    with owner_engine(ledger).connect() as connection:
         types = (
             connection.execute(select(outbox.c.event_type).where(outbox.c.tenant_id == tenant_id))
             .scalars()

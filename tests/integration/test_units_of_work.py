@@ -13,6 +13,7 @@ from rewardledger.ledger.results import TransferResult
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.storage.schema import outbox
 from tests.builders import Programme, fund, programme
+from tests.conftest import owner_engine
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def funded(ledger: Ledger, tenant_id: str) -> Programme:
 
 
 def events_of(ledger: Ledger, tenant_id: str, event_type: str) -> list[str]:
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.connect() as connection:
         rows = connection.execute(
             select(outbox.c.subject_id).where(

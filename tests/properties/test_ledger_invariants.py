@@ -35,6 +35,7 @@ from rewardledger.domain.transfers import (
 )
 from rewardledger.ledger.results import TransferResult
 from tests.builders import FakeClock
+from tests.conftest import owner_engine
 
 WALLETS = ("w0", "w1", "w2")  # may not go below zero
 OPEN = ("funding", "clearing")  # may go below zero
@@ -265,7 +266,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.counter > 0)  # the journal has rows for the trigger to guard
     @rule()
     def plain_sql_cannot_rewrite_the_journal(self) -> None:
-        engine = self.ledger.store.engine  # type: ignore[attr-defined]
+        engine = owner_engine(self.ledger)
         for statement in ("UPDATE transfers SET amount_minor = 1", "DELETE FROM transfers"):
             with pytest.raises(DBAPIError), engine.begin() as connection:
                 connection.execute(text(f"{statement} WHERE tenant_id = :t"), {"t": self.tenant})

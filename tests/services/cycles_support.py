@@ -12,6 +12,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles, debt
 from rewardledger.storage.schema_cycles import cycle_dirty, debt_movements
 from tests.builders import new_id
+from tests.conftest import owner_engine
 
 
 def programmes(
@@ -124,7 +125,7 @@ def all_rows(ledger: Ledger, tenant_id: str) -> tuple[list[CashbackRow], list[De
 
 
 def engine_of(ledger: Ledger) -> Engine:
-    engine: Engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine: Engine = owner_engine(ledger)
     return engine
 
 

@@ -26,6 +26,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 from rewardledger.services.jobs import run_due_jobs
 from tests.builders import FakeClock
+from tests.conftest import owner_engine
 
 
 def _budget(
@@ -541,7 +542,7 @@ def test_reconciliation_lists_a_figure_changed_behind_the_ledgers_back(
 ) -> None:
     _budget(ledger, tenant_id)
     budgets.reserve(ledger, tenant_id, "spring", reference="a", amount="100.00", currency="USD")
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -576,7 +577,7 @@ def test_the_corrections_audit_trail_refuses_plain_sql_updates_and_deletes(
         actor="ops",
         idempotency_key="c",
     )
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with pytest.raises(DBAPIError, match="audit trail"), engine.begin() as connection:
         connection.execute(text(f"{statement} WHERE tenant_id = :t"), {"t": tenant_id})
     assert len(budgets.corrections(ledger, tenant_id, "spring")) == 1

@@ -19,6 +19,7 @@ from rewardledger.domain.errors import (
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles, debt
 from tests.builders import FakeClock
+from tests.conftest import owner_engine
 from tests.services.cycles_support import (
     accrue,
     all_rows,
@@ -329,7 +330,7 @@ def test_a_change_to_a_ledger_row_writes_an_outbox_event(ledger: Ledger, tenant_
     programmes(ledger, tenant_id)
     accrue(ledger, tenant_id, "card-1", "10.00", "1.00")
     owe(ledger, tenant_id, "ana", "charge", "1.00")
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.connect() as connection:
         types = set(
             connection.scalars(select(outbox.c.event_type).where(outbox.c.tenant_id == tenant_id))
@@ -360,7 +361,7 @@ def test_cycle_movements_refuse_plain_sql_updates_and_deletes(
     programmes(ledger, tenant_id)
     accrue(ledger, tenant_id, "card-1", "10.00", "1.00")
     owe(ledger, tenant_id, "ana", "charge", "1.00")
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     for statement in (
         f"UPDATE {table} SET cycle_tag = '1999-01' WHERE tenant_id = :t",
         f"DELETE FROM {table} WHERE tenant_id = :t",

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cycles
+from tests.conftest import owner_engine
 from tests.services.cycles_support import all_rows, programmes
 
 MOVEMENTS = 3_000  # of each ledger
@@ -20,7 +21,7 @@ KINDS = ("opening", "charge", "charge", "repayment", "discount")
 
 def _seed(ledger: Ledger, tenant_id: str) -> None:
     at = datetime(2026, 3, 1, tzinfo=UTC)
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     cashback_rows: list[dict[str, Any]] = [
         {"t": tenant_id, "id": f"c{i}", "a": f"card-{i % 97}", "tag": TAGS[i % 3],
          "s": 100 + i % 13, "c": 5 + i % 4, "at": at}
@@ -61,7 +62,7 @@ def test_a_rebuild_in_small_batches_matches_a_plain_group_by_and_carries_debt(
     assert report.pairs == 97 * 3 + 89 * 3 == sum(progressed)
     assert max(progressed) <= 50
     cashback_rows, debt_rows = all_rows(ledger, tenant_id)
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.connect() as connection:
         grouped = connection.execute(
             text(

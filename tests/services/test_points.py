@@ -17,6 +17,7 @@ from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reas
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import jobs, points
 from tests.builders import FakeClock
+from tests.conftest import owner_engine
 
 THIRTY_DAYS = ExpiryPolicy(ExpiryKind.AFTER, days=30)
 
@@ -304,7 +305,7 @@ def test_validate_finds_a_damaged_balance_and_fix_rebuilds_it(
     ledger: Ledger, tenant_id: str, lumis: str
 ) -> None:
     points.earn(ledger, tenant_id, "u1", "10", dtype="invoice", reference="e1")
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.begin() as connection:
         connection.exec_driver_sql(
             "UPDATE accounts SET credits_posted = 99 WHERE tenant_id = "

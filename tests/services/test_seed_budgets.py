@@ -19,6 +19,7 @@ from rewardledger.domain.errors import (
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 from tests.builders import FakeClock
+from tests.conftest import owner_engine
 
 
 def _kinds(ledger: Ledger, tenant_id: str) -> list[str]:
@@ -87,7 +88,7 @@ def test_ledger_entries_are_newest_first_within_a_date_range(
 
 def _journal_sums_to_zero(ledger: Ledger, tenant_id: str) -> None:
     """Invariant 1: every account of the asset, summed, is zero."""
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.connect() as connection:
         total = connection.execute(
             text(
@@ -203,7 +204,7 @@ def test_fix_discrepancy_recomputes_a_tampered_period_total(ledger: Ledger, tena
     budgets.create_budget(ledger, tenant_id, "b", currency="USD", hard_cap="1000.00")
     budgets.topup(ledger, tenant_id, "b", amount="500.00", currency="USD", idempotency_key="k")
     budgets.reserve(ledger, tenant_id, "b", reference="a", amount="100.00", currency="USD")
-    engine = ledger.store.engine  # type: ignore[attr-defined]
+    engine = owner_engine(ledger)
     with engine.begin() as connection:
         connection.execute(
             text(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
@@ -19,6 +20,7 @@ from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.storage.rows import account_of, tenant_of
 from rewardledger.storage.schema import accounts, api_keys, assets, tenants
 from rewardledger.storage.store_base import StoreConnections
+from rewardledger.storage.tenancy import tenant_scope
 
 
 class DirectoryQueries(StoreConnections):
@@ -31,7 +33,8 @@ class DirectoryQueries(StoreConnections):
             timezone=tenant.timezone,
             created_at=tenant.created_at,
         )
-        return self._insert_once(statement, event, tenant.id, tenant.created_at)
+        with tenant_scope(tenant.id):
+            return self._insert_once(statement, event, tenant.id, tenant.created_at)
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         with self._read() as connection:
@@ -57,7 +60,8 @@ class DirectoryQueries(StoreConnections):
             name=asset.name,
             created_at=asset.created_at,
         )
-        return self._insert_once(statement, event, asset.tenant_id, asset.created_at)
+        with tenant_scope(asset.tenant_id):
+            return self._insert_once(statement, event, asset.tenant_id, asset.created_at)
 
     def get_assets(self, tenant_id: str) -> dict[str, Asset]:
         with self._read() as connection:
@@ -78,7 +82,8 @@ class DirectoryQueries(StoreConnections):
             updated_at=account.updated_at,
             managed_by=account.managed_by,
         )
-        return self._insert_once(statement, event, account.tenant_id, account.created_at)
+        with tenant_scope(account.tenant_id):
+            return self._insert_once(statement, event, account.tenant_id, account.created_at)
 
     def count_accounts(self, tenant_id: str) -> int:
         with self._read() as connection:
@@ -125,8 +130,18 @@ class DirectoryQueries(StoreConnections):
 
     def find_api_key(self, key_id: str) -> StoredApiKey | None:
         """The key with this id, whatever its tenant (key ids are unique across tenants)."""
+        if self.dialect == "postgresql":
+            # Row-level security hides every tenant's keys until the tenant is known; this
+            # function (migration 0010) returns the one key asked for.
+            query: Any = (
+                text("SELECT * FROM api_key_by_id(:key_id)")
+                .bindparams(key_id=key_id)
+                .columns(*api_keys.c)
+            )
+        else:
+            query = select(api_keys).where(api_keys.c.key_id == key_id)
         with self._read() as connection:
-            row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+            row = connection.execute(query).first()
         if row is None:
             return None
         return StoredApiKey(

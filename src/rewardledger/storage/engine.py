@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from rewardledger.domain.errors import DatabaseUnavailable, ValidationError
+from rewardledger.storage import tenancy
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # Page cache per connection. A write touches the journal, two history indexes, the outbox and
@@ -74,7 +75,7 @@ def make_engine(url: str) -> Engine:
     parsed = normalise_url(url)
     if parsed.drivername.startswith("sqlite"):
         return _sqlite_engine(parsed)
-    return create_engine(
+    engine = create_engine(
         parsed,
         pool_size=POSTGRES_POOL_SIZE,
         max_overflow=POSTGRES_POOL_OVERFLOW_MAX,
@@ -83,6 +84,13 @@ def make_engine(url: str) -> Engine:
         pool_pre_ping=False,
         connect_args={"application_name": "rewardledger"},
     )
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, args: Any, kwargs: Any) -> Any:
+        # Each transaction's BEGIN sets the tenant for row-level security (storage.tenancy).
+        return tenancy.connect(*args, **kwargs)
+
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -18,9 +18,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from rewardledger.domain.jobs import JobFailure
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.schema_jobs import OPEN, job_failures
+from rewardledger.storage.tenancy import scoped_by_tenant
 from rewardledger.storage.unit import connection_of
 
 
+@scoped_by_tenant
 class SqlJobStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -35,11 +35,13 @@ from rewardledger.storage.schema_points import (
     points_lots,
     points_reasons,
 )
+from rewardledger.storage.tenancy import scoped_by_tenant
 from rewardledger.storage.unit import connection_of, reading
 
 _POSTED = ("single", "post")
 
 
+@scoped_by_tenant
 class SqlPointsStore(PointsReads):
     """The points service's storage (``services.points.port.PointsStore``)."""
 

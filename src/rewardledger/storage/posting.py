@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rewardledger.domain.errors import DuplicateIdError, RetryableError
 from rewardledger.storage.engine import is_retryable, sqlstate
+from rewardledger.storage.tenancy import tenant_scope
 from rewardledger.storage.write_postgres import PostgresStatements, PostgresWriteSession
 from rewardledger.storage.write_rows import (
     ACCOUNT_TOTALS,
@@ -95,6 +96,16 @@ class WriteSessions:
 
     @contextmanager
     def _open_postgres(
+        self, statements: PostgresStatements, tenant_id: str
+    ) -> Iterator[PostgresWriteSession]:
+        if statements.copy_allowed is None:
+            with self._engine.connect() as connection:
+                query = statements.copy_allowed_query
+                statements.copy_allowed = bool(connection.exec_driver_sql(query).scalar())
+        with tenant_scope(tenant_id):
+            yield from self._open_postgres_scoped(statements, tenant_id)
+
+    def _open_postgres_scoped(
         self, statements: PostgresStatements, tenant_id: str
     ) -> Iterator[PostgresWriteSession]:
         raw = self._engine.raw_connection()

@@ -25,9 +25,11 @@ from rewardledger.storage.posting import (
     translated_errors,
 )
 from rewardledger.storage.seals import SealQueries
+from rewardledger.storage.tenancy import scoped_by_tenant, tenant_scope
 from rewardledger.storage.unit import SqlUnit
 
 
+@scoped_by_tenant
 class SqlStore(DirectoryQueries, JournalQueries, IntegrityQueries, SealQueries):
     """Implements ``rewardledger.ledger.ports.Store`` on one SQLAlchemy engine."""
 
@@ -48,7 +50,11 @@ class SqlStore(DirectoryQueries, JournalQueries, IntegrityQueries, SealQueries):
         Contention and unique-key collisions, whether raised by the journal's statements or by
         a service's, come out as ``RetryableError`` and ``DuplicateIdError``.
         """
-        with translated_errors(), self.engine.connect() as connection:
+        with (
+            tenant_scope(tenant_id),
+            translated_errors(),
+            self.engine.connect() as connection,
+        ):
             connection.execution_options(rewardledger_write=True)
             connection.begin()
             driver: Any = connection.connection.driver_connection

@@ -18,6 +18,7 @@ from rewardledger.domain.events import OutboxEvent
 from rewardledger.ledger.storage_unit import ReadUnit
 from rewardledger.storage.posting import PostgresWriteSession, SqliteWriteSession, new_event_id
 from rewardledger.storage.schema import outbox
+from rewardledger.storage.tenancy import tenant_scope
 
 
 class SqlTransaction:
@@ -85,7 +86,7 @@ def reading(engine: Engine, unit: ReadUnit | None) -> Iterator[Connection]:
 @contextmanager
 def snapshot(engine: Engine, tenant_id: str) -> Iterator[SqlSnapshot]:
     """Open a read snapshot on ``tenant_id``'s rows."""
-    with engine.connect() as connection:
+    with tenant_scope(tenant_id), engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True

@@ -14,9 +14,11 @@ from __future__ import annotations
 from rewardledger.storage.budgets.journal import JournalReads
 from rewardledger.storage.budgets.locked import LockedStatements
 from rewardledger.storage.budgets.tables import BudgetTables
+from rewardledger.storage.tenancy import scoped_by_tenant
 
 __all__ = ["SqlBudgetStore"]
 
 
+@scoped_by_tenant
 class SqlBudgetStore(BudgetTables, JournalReads, LockedStatements):
     """Implements ``rewardledger.services.budgets.BudgetStore``."""

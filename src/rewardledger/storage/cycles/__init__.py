@@ -21,8 +21,10 @@ from rewardledger.storage.cycles.movements import MovementsSql
 from rewardledger.storage.cycles.rows import RowsSql
 from rewardledger.storage.cycles.settings import SettingsSql
 from rewardledger.storage.cycles.totals import TotalsSql
+from rewardledger.storage.tenancy import scoped_by_tenant
 
 
+@scoped_by_tenant
 class SqlCycleStore(AccrualsSql, SettingsSql, DirtySql, MovementsSql, TotalsSql, RowsSql):
     """Every cycle statement, on one engine (SQLite or PostgreSQL)."""
 
