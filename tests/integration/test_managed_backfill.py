@@ -1,6 +1,6 @@
 """Migration 0005 marks the accounts the services opened before it as managed by them.
 
-A database at head is taken back to 0004 (the column dropped), then upgraded again: every
+A database at head is taken back to 0010 (the column dropped), then upgraded again: every
 account a service opened is marked by the backfill, and the tenant's own accounts are not.
 """
 
@@ -61,7 +61,7 @@ def test_the_backfill_marks_what_each_service_opened(fresh_url: str) -> None:
         config = migrate._config()
         with engine.connect() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0004_cycles")
+            command.downgrade(config, "0010_row_security")
             connection.commit()
         migrate.upgrade(engine)
         assert migrate.current_revision(engine) == migrate.head_revision()
@@ -94,7 +94,7 @@ def test_a_transfer_after_the_backfill_is_refused_on_a_backfilled_account(fresh_
         config = migrate._config()
         with engine.connect() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0004_cycles")
+            command.downgrade(config, "0010_row_security")
             command.upgrade(config, "head")
             connection.commit()
         ledger.create_account("acme", "pool", asset="LUMIS")

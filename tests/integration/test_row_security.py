@@ -102,3 +102,24 @@ def test_cross_tenant_reads_still_work_as_the_app_role(
         assert ledger.verify(second).ok
     finally:
         ledger.close()
+
+
+def test_every_tenant_table_has_row_security_and_its_policy(postgres_url: str) -> None:
+    """A table added later without its policy would be open to every tenant: none may be."""
+    from rewardledger.storage.tables import metadata
+
+    tenant_tables = {t.name for t in metadata.sorted_tables if "tenant_id" in t.columns}
+    ledger = Ledger.open(postgres_url)
+    try:
+        with owner_engine(ledger).connect() as connection:
+            secured = set(
+                connection.scalars(
+                    text(
+                        "SELECT c.relname FROM pg_class c JOIN pg_policy p ON p.polrelid = c.oid "
+                        "WHERE c.relrowsecurity AND c.relnamespace = current_schema()::regnamespace"
+                    )
+                )
+            )
+    finally:
+        ledger.close()
+    assert tenant_tables - secured == set()

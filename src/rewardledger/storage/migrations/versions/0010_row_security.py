@@ -1,7 +1,7 @@
 """Row-level security on PostgreSQL: the application's role sees its transaction's tenant only.
 
 Revision ID: 0010_row_security
-Revises: 0009_append_only
+Revises: 0009_cycle_totals
 Create Date: 2026-12-02
 
 Every table has a ``tenant_id``. Each gets row-level security and a policy that shows and
@@ -21,7 +21,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010_row_security"
-down_revision = "0009_append_only"
+down_revision = "0009_cycle_totals"
 branch_labels = None
 depends_on = None
 
@@ -57,6 +57,7 @@ TENANT_TABLES = (
     "debt_ledger",
     "cycle_settings",
     "cycle_dirty",
+    "cashback_totals",
     "job_failures",
 )
 KEY_BY_ID = "$$ SELECT * FROM api_keys WHERE key_id = wanted $$"

@@ -1,7 +1,7 @@
 """Managed accounts: ``accounts.managed_by`` names the service that alone moves an account.
 
-Revision ID: 0008_managed_accounts
-Revises: 0007_budget_funding
+Revision ID: 0011_managed_accounts
+Revises: 0010_row_security
 Create Date: 2026-11-23
 
 A raw core transfer onto an account a service manages is refused (``managed_account``). The
@@ -24,8 +24,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_managed_accounts"
-down_revision = "0007_budget_funding"
+revision = "0011_managed_accounts"
+down_revision = "0010_row_security"
 branch_labels = None
 depends_on = None
 

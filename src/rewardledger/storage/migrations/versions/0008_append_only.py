@@ -1,7 +1,7 @@
 """An append-only journal no one can rewrite silently.
 
-Revision ID: 0009_append_only
-Revises: 0008_managed_accounts
+Revision ID: 0008_append_only
+Revises: 0007_budget_funding
 Create Date: 2026-11-23
 
 SQLite: ``INSERT OR REPLACE`` deleted the row in its way without firing the DELETE trigger
@@ -25,8 +25,8 @@ from rewardledger.storage.journal_digest import row_digest
 from rewardledger.storage.migrations.append_only import UniqueKey, refuse_changes, refuse_replace
 from rewardledger.storage.schema import transfers
 
-revision = "0009_append_only"
-down_revision = "0008_managed_accounts"
+revision = "0008_append_only"
+down_revision = "0007_budget_funding"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Running totals of each cashback (account, cycle), so an accrual stops summing history.
 
-Revision ID: 0010_cycle_totals
-Revises: 0009_append_only
+Revision ID: 0009_cycle_totals
+Revises: 0008_append_only
 Create Date: 2026-12-02
 
 ``cashback_totals`` holds per pair the spend and credited cashback so far, whether an override
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_cycle_totals"
-down_revision = "0009_append_only"
+revision = "0009_cycle_totals"
+down_revision = "0008_append_only"
 branch_labels = None
 depends_on = None
 
