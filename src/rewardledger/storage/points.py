@@ -35,9 +35,28 @@ from rewardledger.storage.schema_points import (
     points_lots,
     points_reasons,
 )
-from rewardledger.storage.unit import connection_of, reading
+from rewardledger.storage.unit import connection_of, reading, unit_of
 
 _POSTED = ("single", "post")
+
+# The writes of a use case's end, as the unit keeps them for its COMMIT on PostgreSQL
+# (``SqlUnit.later``); the SQLAlchemy statements below run them on SQLite.
+_LOT_COLUMNS = (
+    "tenant_id, lot_id, asset_code, holder_id, reason, amount_minor, remaining_minor, state, "
+    "deficit, earned_at, activated_at, expires_at, pending_due_at"
+)
+_LOT_INSERT = f"INSERT INTO points_lots ({_LOT_COLUMNS}) VALUES (" + ", ".join(
+    f"%({c})s" for c in _LOT_COLUMNS.split(", ")
+) + ")"
+_LOT_UPDATE = (
+    "UPDATE points_lots SET remaining_minor = %(b_remaining)s, state = %(b_state)s, "
+    "activated_at = %(b_activated_at)s, expires_at = %(b_expires_at)s "
+    "WHERE tenant_id = %(b_tenant)s AND lot_id = %(b_lot_id)s"
+)
+_MOVE_INSERT = (
+    "INSERT INTO points_lot_moves (tenant_id, movement_id, lot_id, amount_minor, created_at) "
+    "VALUES (%(tenant_id)s, %(movement_id)s, %(lot_id)s, %(amount_minor)s, %(created_at)s)"
+)
 
 
 class SqlPointsStore(PointsReads):
@@ -311,10 +330,8 @@ class SqlPointsStore(PointsReads):
         return {r.lot_id: _lot(r) for r in rows}
 
     def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
-        if lots:
-            connection_of(unit).execute(
-                insert(points_lots), [_lot_row(tenant_id, lot) for lot in lots]
-            )
+        rows = [_lot_row(tenant_id, lot) for lot in lots]
+        unit_of(unit).later(_LOT_INSERT, rows, lambda c: c.execute(insert(points_lots), rows))
 
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         if not lots:
@@ -332,18 +349,20 @@ class SqlPointsStore(PointsReads):
                 expires_at=bindparam("b_expires_at"),
             )
         )
-        connection_of(unit).execute(
-            statement,
-            [
-                {
-                    "b_lot_id": lot.lot_id,
-                    "b_remaining": lot.remaining_minor,
-                    "b_state": lot.state.value,
-                    "b_activated_at": lot.activated_at,
-                    "b_expires_at": lot.expires_at,
-                }
-                for lot in lots
-            ],
+        rows = [
+            {
+                "b_lot_id": lot.lot_id,
+                "b_remaining": lot.remaining_minor,
+                "b_state": lot.state.value,
+                "b_activated_at": lot.activated_at,
+                "b_expires_at": lot.expires_at,
+            }
+            for lot in lots
+        ]
+        unit_of(unit).later(
+            _LOT_UPDATE,
+            [{**row, "b_tenant": tenant_id} for row in rows],
+            lambda c: c.execute(statement, rows),
         )
 
     def insert_moves(
@@ -354,20 +373,17 @@ class SqlPointsStore(PointsReads):
         now: datetime,
     ) -> None:
         """Append (movement id, lot id, signed amount) rows."""
-        if moves:
-            connection_of(unit).execute(
-                insert(points_lot_moves),
-                [
-                    {
-                        "tenant_id": tenant_id,
-                        "movement_id": m,
-                        "lot_id": lot,
-                        "amount_minor": a,
-                        "created_at": now,
-                    }
-                    for m, lot, a in moves
-                ],
-            )
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "movement_id": m,
+                "lot_id": lot,
+                "amount_minor": a,
+                "created_at": now,
+            }
+            for m, lot, a in moves
+        ]
+        unit_of(unit).later(_MOVE_INSERT, rows, lambda c: c.execute(insert(points_lot_moves), rows))
 
     def moves_of(
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str

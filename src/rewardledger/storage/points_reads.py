@@ -19,7 +19,7 @@ from rewardledger.domain.points import AccumType, LotState, RedemptionState
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema import accounts, transfers
 from rewardledger.storage.schema_points import points_lots, points_redemptions
-from rewardledger.storage.unit import connection_of
+from rewardledger.storage.unit import connection_of, unit_of
 
 _POSTED = ("single", "post")
 
@@ -62,12 +62,24 @@ class PointsReads:
         return None if row is None else dict(row._mapping)
 
     def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None:
-        connection_of(unit).execute(insert(points_redemptions).values(**row))
+        columns = [c.name for c in points_redemptions.c if c.name in row]
+        sql = (
+            f"INSERT INTO points_redemptions ({', '.join(columns)}) "
+            f"VALUES ({', '.join(f'%({c})s' for c in columns)})"
+        )
+        unit_of(unit).later(
+            sql, [row], lambda c: c.execute(insert(points_redemptions).values(**row))
+        )
 
     def update_redemption(
         self, unit: StorageUnit, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
     ) -> None:
-        connection_of(unit).execute(
+        columns = [c.name for c in points_redemptions.c if c.name in values]
+        sql = (
+            f"UPDATE points_redemptions SET {', '.join(f'{c} = %({c})s' for c in columns)} "
+            "WHERE tenant_id = %(w_tenant)s AND redemption_id = %(w_redemption)s"
+        )
+        statement = (
             sql_update(points_redemptions)
             .where(
                 points_redemptions.c.tenant_id == tenant_id,
@@ -75,6 +87,8 @@ class PointsReads:
             )
             .values(**values)
         )
+        row = {**values, "w_tenant": tenant_id, "w_redemption": redemption_id}
+        unit_of(unit).later(sql, [row], lambda c: c.execute(statement))
 
     def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]:
         with self._read() as connection:
