@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, insert
 
@@ -91,9 +92,38 @@ class SqlUnit(SqlTransaction):
         if self._driver is None:
             at_once(self.connection)
             return
+        self._kept.extend(self._bound(postgres_sql, row) for row in rows)
+
+    @property
+    def postgres(self) -> bool:
+        return self._driver is not None
+
+    def read_together(
+        self, statements: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[list[dict[str, Any]]]:
+        """PostgreSQL only: run the kept writes and then ``statements`` in one round trip, and
+        return each statement's rows. Each statement still sees what committed before it
+        started (READ COMMITTED takes a snapshot per statement), so a read placed after a lock
+        sees every change the lock waited for."""
+        assert self._driver is not None, "read_together is for PostgreSQL units"
+        kept, self._kept = self._kept, []
+        sql = ";\n".join([*kept, *(self._bound(q, p) for q, p in statements)])
+        results: list[list[dict[str, Any]]] = []
+        with _unique_is_duplicate(), self._driver.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(sql)
+            for _ in kept:
+                cursor.nextset()
+            for n in range(len(statements)):
+                results.append(cursor.fetchall())
+                if n + 1 < len(statements):
+                    cursor.nextset()
+        return results
+
+    def _bound(self, sql: str, params: Mapping[str, Any]) -> str:
         if self._binder is None:
+            assert self._driver is not None
             self._binder = psycopg.ClientCursor(self._driver)  # binds only: sends nothing
-        self._kept.extend(self._binder.mogrify(postgres_sql, row) for row in rows)
+        return self._binder.mogrify(sql, params)
 
     def flush(self) -> None:
         """Send the kept writes now (before another statement of the unit)."""
@@ -104,25 +134,35 @@ class SqlUnit(SqlTransaction):
         assert self._driver is not None
         sql = ";\n".join(statements)
         self._kept = []
-        try:
+        with _unique_is_duplicate():
             self._driver.execute(sql)
-        except psycopg.Error as error:
-            if sqlstate(error) == _UNIQUE_VIOLATION:
-                raise DuplicateIdError(str(error)) from error
-            raise
 
     def write_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
         rows = [event_row(self.tenant_id, event, now) for event in events]
         if self._driver is not None:
             for row in rows:
                 row["payload"] = None if row["payload"] is None else Jsonb(row["payload"])
-        self.later(_OUTBOX_INSERT, rows, lambda connection: connection.execute(insert(outbox), rows))
+        self.later(
+            _OUTBOX_INSERT, rows, lambda connection: connection.execute(insert(outbox), rows)
+        )
 
     def commit(self) -> None:
         if self._kept:  # the kept writes and the COMMIT, in one round trip
             self._send([*self._kept, "COMMIT"])
         self.connection.commit()
         self.committed = True
+
+
+@contextmanager
+def _unique_is_duplicate() -> Iterator[None]:
+    """A service's unique key taken, by statements sent on the driver: ``DuplicateIdError``,
+    as for its statements run through SQLAlchemy (``storage.posting.translated_errors``)."""
+    try:
+        yield
+    except psycopg.Error as error:
+        if sqlstate(error) == _UNIQUE_VIOLATION:
+            raise DuplicateIdError(str(error)) from error
+        raise
 
 
 def unit_of(unit: ReadUnit) -> SqlUnit:
