@@ -259,21 +259,7 @@ def earn(
         raise_for_single(result)
         if existing is not None:
             return movement_of_lot(existing, scale, replayed=True)
-        lot = Lot(
-            lot_id,
-            holder,
-            asset,
-            reason.code,
-            amount_minor,
-            amount_minor,
-            LotState.PENDING if pending else LotState.ACTIVE,
-            work.now,
-            None,
-            None,
-            work.now + timedelta(seconds=reason.pending_seconds)
-            if reason.pending_seconds is not None
-            else None,
-        )
+        lot = _new_lot(lot_id, holder, asset, reason, amount_minor, work.now)
         store.insert_lots(work.unit, tenant_id, [lot])
         if not pending:
             deficit = [lot for lot in start.lots if lot.lot_id == deficit_id]
@@ -282,6 +268,27 @@ def earn(
         return movement_of_lot(lot, scale, replayed=False)
 
     return run_movement(ledger, tenant_id, asset, holder, use_case)
+
+
+def _new_lot(
+    lot_id: str, holder: str, asset: str, reason: Reason, amount_minor: int, now: datetime
+) -> Lot:
+    """An earn's lot as it is written: pending if its reason says so, else active."""
+    return Lot(
+        lot_id,
+        holder,
+        asset,
+        reason.code,
+        amount_minor,
+        amount_minor,
+        LotState.PENDING if reason.makes_pending else LotState.ACTIVE,
+        now,
+        None,
+        None,
+        now + timedelta(seconds=reason.pending_seconds)
+        if reason.pending_seconds is not None
+        else None,
+    )
 
 
 def spend(

@@ -146,13 +146,7 @@ def create(
             else None
         )
         if existing is not None:
-            check_replay(
-                redemption_id,
-                holder=existing["holder_id"] == holder,
-                offer_id=existing["offer_id"] == offer_id,
-                cost=int(existing["cost_minor"]) == cost_minor,
-                asset=existing["asset_code"] == asset,
-            )
+            check_replay(redemption_id, **_same(existing, holder, offer_id, cost_minor, asset))
             return _of(existing, scale, replayed=True)
         spend_in_unit(
             work,
@@ -165,30 +159,51 @@ def create(
             metadata={"redemption_id": redemption_id, "offer_id": offer_id},
             lots=start.lots,
         )
-        # A code another redemption holds already is caught by the unique index when the
-        # unit commits; the unit then runs again, whole, and draws another (``ledger.unit``).
-        code = fresh_code(lambda c: False)
-        row = {
-            "tenant_id": tenant_id,
-            "redemption_id": redemption_id,
-            "code": code,
-            "asset_code": asset,
-            "holder_id": holder,
-            "offer_id": offer_id,
-            "cost_minor": cost_minor,
-            "state": RedemptionState.PENDING.value,
-            "created_at": work.now,
-            "expires_at": work.now + timedelta(seconds=ttl_seconds),
-            "resolved_at": None,
-            "resolved_by": None,
-            "refunded_minor": 0,
-            "forfeited_minor": 0,
-        }
+        row = _new_row(tenant_id, redemption_id, asset, holder, offer_id, cost_minor)
+        row["created_at"] = work.now
+        row["expires_at"] = work.now + timedelta(seconds=ttl_seconds)
         store.insert_redemption(work.unit, row)
         work.event("redemption.created", redemption_id, {"holder": holder, "offer_id": offer_id})
         return _of(row, scale)
 
     return run_movement(ledger, tenant_id, asset, holder, use_case)
+
+
+def _same(
+    existing: dict[str, Any], holder: str, offer_id: str, cost_minor: int, asset: str
+) -> dict[str, bool]:
+    """Which of a replayed create's fields match the redemption stored under its reference."""
+    return {
+        "holder": existing["holder_id"] == holder,
+        "offer_id": existing["offer_id"] == offer_id,
+        "cost": int(existing["cost_minor"]) == cost_minor,
+        "asset": existing["asset_code"] == asset,
+    }
+
+
+def _new_row(
+    tenant_id: str, redemption_id: str, asset: str, holder: str, offer_id: str, cost_minor: int
+) -> dict[str, Any]:
+    """A new pending redemption's row, with a fresh code (its instants set by the caller).
+
+    A code another redemption holds already is caught by the unique index when the unit
+    commits; the unit then runs again, whole, and draws another (``ledger.unit``)."""
+    return {
+        "tenant_id": tenant_id,
+        "redemption_id": redemption_id,
+        "code": fresh_code(lambda _code: False),
+        "asset_code": asset,
+        "holder_id": holder,
+        "offer_id": offer_id,
+        "cost_minor": cost_minor,
+        "state": RedemptionState.PENDING.value,
+        "created_at": None,
+        "expires_at": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "refunded_minor": 0,
+        "forfeited_minor": 0,
+    }
 
 
 def _check_offer(offer_id: object, ttl_seconds: object) -> None:
