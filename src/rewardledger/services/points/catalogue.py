@@ -1,8 +1,9 @@
 """The points catalogue: points assets with their expiry policy, reason codes, holders.
 
 Owns: ``configure`` (an asset and the seed's reasons), the tenant's reason codes per
-direction, and the checks every use case starts with (``prepare``: the asset, the reason and
-the holder's account, in one read). Protects: a movement only ever uses a reason of its own
+direction, and the checks every use case starts with: ``start_movement`` inside the unit (the
+asset, the reason, the holder's row locked and its lots, in one round trip on PostgreSQL), and
+``prepare`` for callers outside a unit. Protects: a movement only ever uses a reason of its own
 direction that is in the tenant's catalogue, on an asset configured for points.
 """
 
