@@ -198,6 +198,7 @@ _OF_REDEMPTION = (
     "(SELECT p.asset_code, p.holder_id FROM points_redemptions AS p "
     "WHERE p.tenant_id = %(tenant)s AND p.redemption_id = %(redemption)s)"
 )
+_LOT_COLUMNS_OF_L = ", ".join(f"l.{c}" for c in LOT_COLUMNS.split(", "))
 _REFUND_READS = (
     f"SELECT {_REDEMPTION_COLUMNS} FROM points_redemptions "  # noqa: S608 - constant SQL
     "WHERE tenant_id = %(tenant)s AND redemption_id = %(redemption)s FOR UPDATE",
@@ -205,14 +206,16 @@ _REFUND_READS = (
     f"AND (h.asset_code, h.holder_id) = {_OF_REDEMPTION} FOR UPDATE",
     "SELECT EXISTS (SELECT 1 FROM transfers WHERE tenant_id = %(tenant)s "
     "AND transfer_id = %(refund)s) AS refunded",
-    f"SELECT {LOT_COLUMNS} FROM points_lots WHERE tenant_id = %(tenant)s "  # noqa: S608
-    f"AND (asset_code, holder_id) = {_OF_REDEMPTION} AND (state = 'pending' OR "
-    "(state = 'active' AND (remaining_minor <> 0 OR deficit)))",
+    f"SELECT {_LOT_COLUMNS_OF_L} FROM points_redemptions AS p "  # noqa: S608 - constant SQL
+    "JOIN points_lots AS l ON l.tenant_id = p.tenant_id AND l.asset_code = p.asset_code "
+    "AND l.holder_id = p.holder_id WHERE p.tenant_id = %(tenant)s "
+    "AND p.redemption_id = %(redemption)s AND (l.state = 'pending' OR "
+    "(l.state = 'active' AND (l.remaining_minor <> 0 OR l.deficit)))",
     "SELECT lot_id, amount_minor FROM points_lot_moves WHERE tenant_id = %(tenant)s "
     "AND movement_id = %(spend)s ORDER BY lot_id",
-    f"SELECT {LOT_COLUMNS} FROM points_lots WHERE tenant_id = %(tenant)s "  # noqa: S608
-    "AND lot_id IN (SELECT m.lot_id FROM points_lot_moves AS m "
-    "WHERE m.tenant_id = %(tenant)s AND m.movement_id = %(spend)s)",
+    f"SELECT {_LOT_COLUMNS_OF_L} FROM points_lot_moves AS m "  # noqa: S608 - constant SQL
+    "JOIN points_lots AS l ON l.tenant_id = m.tenant_id AND l.lot_id = m.lot_id "
+    "WHERE m.tenant_id = %(tenant)s AND m.movement_id = %(spend)s",
 )
 
 RefundContext = tuple[dict[str, Any] | None, bool, list[Lot], list[tuple[str, int]], dict[str, Lot]]
