@@ -442,10 +442,8 @@ class Ledger:
 
     def run(self, tenant_id: str, use_case: Callable[[UnitOfWork], T]) -> T:
         """Run a service's use case in one transaction with the journal (see ``ledger.unit``)."""
-        tenant = self.get_tenant(tenant_id)
-        return run_unit(
-            self.store, self._poster, self.clock, tenant, self.assets(tenant_id), use_case
-        )
+        tenant, assets = self.get_tenant(tenant_id), self.assets(tenant_id)
+        return run_unit(self.store, self._poster, self.clock, tenant, assets, use_case)
 
     def extension(self, port: Port[T]) -> T:
         """The storage of one service, as wired in ``rewardledger.bootstrap``."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Row, and_, bindparam, insert, or_, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import (
@@ -25,6 +25,8 @@ from rewardledger.domain.points import (
     Reason,
 )
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
+from rewardledger.storage import points_context
+from rewardledger.storage.points_context import LOT_INSERT, LOT_UPDATE, MOVE_INSERT
 from rewardledger.storage.points_reads import PointsReads
 from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import transfers
@@ -36,7 +38,7 @@ from rewardledger.storage.schema_points import (
     points_reasons,
 )
 from rewardledger.storage.tenancy import scoped_by_tenant
-from rewardledger.storage.unit import connection_of, reading
+from rewardledger.storage.unit import connection_of, reading, unit_of
 
 _POSTED = ("single", "post")
 
@@ -141,44 +143,48 @@ class SqlPointsStore(PointsReads):
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool]:
         """In one statement: the asset's expiry policy (None: not a points asset), the reason
         (None: unknown) and whether the holder has been seen."""
-        r = points_reasons.alias("r")
-        h = points_holders.alias("h")
-        query = (
-            select(
-                points_assets.c.expiry.label("asset_expiry"),
-                r.c.direction,
-                r.c.reason,
-                r.c.allow_negative,
-                r.c.pending_seconds,
-                r.c.pending_until_activated,
-                r.c.expiry,
-                h.c.holder_id,
-            )
-            .select_from(
-                points_assets.outerjoin(
-                    r,
-                    and_(
-                        r.c.tenant_id == points_assets.c.tenant_id,
-                        r.c.direction == direction,
-                        r.c.reason == reason,
-                    ),
-                ).outerjoin(
-                    h,
-                    and_(
-                        h.c.tenant_id == points_assets.c.tenant_id,
-                        h.c.asset_code == points_assets.c.asset_code,
-                        h.c.holder_id == holder_id,
-                    ),
-                )
-            )
-            .where(points_assets.c.tenant_id == tenant_id, points_assets.c.asset_code == asset_code)
-        )
         with self._read() as connection:
-            row = connection.execute(query).first()
-        if row is None:
-            return None, None, False
-        found = None if row.reason is None else _reason(row)
-        return ExpiryPolicy.from_json(row.asset_expiry), found, row.holder_id is not None
+            return points_context.context(
+                connection, tenant_id, asset_code, direction, reason, holder_id
+            )
+
+    def movement_context(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        asset_code: str,
+        direction: str,
+        reason: str,
+        holder_id: str,
+        *,
+        transfer_id: str,
+        lot_ids: Sequence[str] | None,
+    ) -> points_context.Context:
+        """What starts a movement, the holder's row locked first (``points_context``): the
+        policy, the reason, whether the holder was seen, whether ``transfer_id`` is in the
+        journal, and the holder's open lots (or the lots ``lot_ids``)."""
+        sql_unit = unit_of(unit)
+        if sql_unit.postgres:
+            return points_context.movement_context(
+                sql_unit,
+                tenant_id,
+                asset_code,
+                direction,
+                reason,
+                holder_id,
+                transfer_id=transfer_id,
+                lot_ids=lot_ids,
+            )
+        # SQLite: the unit holds the only writer lock already.
+        policy, found, known = points_context.context(
+            connection_of(unit), tenant_id, asset_code, direction, reason, holder_id
+        )
+        replayed = bool(self.existing_transfer_ids(unit, tenant_id, [transfer_id]))
+        if lot_ids is None:
+            lots = self.open_lots(unit, tenant_id, asset_code, [holder_id])
+        else:
+            lots = list(self.get_lots(unit, tenant_id, lot_ids).values())
+        return policy, found, known, replayed, lots
 
     def known_holders(self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]) -> set[str]:
         with self._read() as connection:
@@ -313,10 +319,8 @@ class SqlPointsStore(PointsReads):
         return {r.lot_id: _lot(r) for r in rows}
 
     def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
-        if lots:
-            connection_of(unit).execute(
-                insert(points_lots), [_lot_row(tenant_id, lot) for lot in lots]
-            )
+        rows = [_lot_row(tenant_id, lot) for lot in lots]
+        unit_of(unit).later(LOT_INSERT, rows, lambda c: c.execute(insert(points_lots), rows))
 
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         if not lots:
@@ -334,18 +338,20 @@ class SqlPointsStore(PointsReads):
                 expires_at=bindparam("b_expires_at"),
             )
         )
-        connection_of(unit).execute(
-            statement,
-            [
-                {
-                    "b_lot_id": lot.lot_id,
-                    "b_remaining": lot.remaining_minor,
-                    "b_state": lot.state.value,
-                    "b_activated_at": lot.activated_at,
-                    "b_expires_at": lot.expires_at,
-                }
-                for lot in lots
-            ],
+        rows = [
+            {
+                "b_lot_id": lot.lot_id,
+                "b_remaining": lot.remaining_minor,
+                "b_state": lot.state.value,
+                "b_activated_at": lot.activated_at,
+                "b_expires_at": lot.expires_at,
+            }
+            for lot in lots
+        ]
+        unit_of(unit).later(
+            LOT_UPDATE,
+            [{**row, "b_tenant": tenant_id} for row in rows],
+            lambda c: c.execute(statement, rows),
         )
 
     def insert_moves(
@@ -356,20 +362,17 @@ class SqlPointsStore(PointsReads):
         now: datetime,
     ) -> None:
         """Append (movement id, lot id, signed amount) rows."""
-        if moves:
-            connection_of(unit).execute(
-                insert(points_lot_moves),
-                [
-                    {
-                        "tenant_id": tenant_id,
-                        "movement_id": m,
-                        "lot_id": lot,
-                        "amount_minor": a,
-                        "created_at": now,
-                    }
-                    for m, lot, a in moves
-                ],
-            )
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "movement_id": m,
+                "lot_id": lot,
+                "amount_minor": a,
+                "created_at": now,
+            }
+            for m, lot, a in moves
+        ]
+        unit_of(unit).later(MOVE_INSERT, rows, lambda c: c.execute(insert(points_lot_moves), rows))
 
     def moves_of(
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str
@@ -386,6 +389,32 @@ class SqlPointsStore(PointsReads):
             rows = connection.execute(query).all()
         return [(r.lot_id, int(r.amount_minor)) for r in rows]
 
+    def refund_context(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        redemption_id: str,
+        *,
+        spend_id: str,
+        refund_id: str,
+    ) -> points_context.RefundContext:
+        """The redemption (locked), then its holder's row (locked), then: whether the refund is
+        in the journal, the holder's open lots, the spend's moves and the lots they took from
+        (``points_context.refund_context``: one round trip on PostgreSQL)."""
+        sql_unit = unit_of(unit)
+        if sql_unit.postgres:
+            return points_context.refund_context(
+                sql_unit, tenant_id, redemption_id, spend_id=spend_id, refund_id=refund_id
+            )
+        row = self.get_redemption(unit, tenant_id, redemption_id=redemption_id)
+        if row is None:
+            return None, False, [], [], {}
+        refunded = bool(self.existing_transfer_ids(unit, tenant_id, [refund_id]))
+        lots = self.open_lots(unit, tenant_id, row["asset_code"], [row["holder_id"]])
+        moves = self.moves_of(unit, tenant_id, spend_id)
+        taken = self.get_lots(unit, tenant_id, [lot_id for lot_id, _ in moves])
+        return row, refunded, lots, moves, taken
+
     def existing_transfer_ids(
         self, unit: StorageUnit, tenant_id: str, transfer_ids: Sequence[str]
     ) -> set[str]:
@@ -401,53 +430,6 @@ class SqlPointsStore(PointsReads):
             )
             .scalars()
         )
-
-    def due_lots(
-        self, tenant_id: str, state: LotState, now: datetime, limit: int
-    ) -> list[tuple[str, str, str]]:
-        """(lot, asset, holder) of active lots due to expire, or pending lots due to activate."""
-        moment = (
-            points_lots.c.expires_at if state is LotState.ACTIVE else (points_lots.c.pending_due_at)
-        )
-        query = (
-            select(points_lots.c.lot_id, points_lots.c.asset_code, points_lots.c.holder_id)
-            .where(
-                points_lots.c.tenant_id == tenant_id,
-                points_lots.c.state == state.value,
-                moment.is_not(None),
-                moment <= now,
-            )
-            .order_by(moment, points_lots.c.lot_id)
-            .limit(limit)
-        )
-        if state is LotState.ACTIVE:
-            query = query.where(points_lots.c.remaining_minor > 0, points_lots.c.deficit.is_(False))
-        with self._read() as connection:
-            return [(r.lot_id, r.asset_code, r.holder_id) for r in connection.execute(query)]
-
-    def expiring(
-        self, tenant_id: str, asset_code: str, holder_id: str, limit: int
-    ) -> list[tuple[datetime, int]]:
-        """(expires_at, points) of the holder's active lots, soonest first."""
-        with self._read() as connection:
-            rows = connection.execute(
-                select(
-                    points_lots.c.expires_at,
-                    func.sum(points_lots.c.remaining_minor).label("amount"),
-                )
-                .where(
-                    points_lots.c.tenant_id == tenant_id,
-                    points_lots.c.asset_code == asset_code,
-                    points_lots.c.holder_id == holder_id,
-                    points_lots.c.state == LotState.ACTIVE.value,
-                    points_lots.c.remaining_minor > 0,
-                    points_lots.c.expires_at.is_not(None),
-                )
-                .group_by(points_lots.c.expires_at)
-                .order_by(points_lots.c.expires_at)
-                .limit(limit)
-            ).all()
-        return [(r.expires_at, int(r.amount)) for r in rows]
 
 
 def _reason(row: Any) -> Reason:

@@ -19,7 +19,7 @@ from rewardledger.domain.points import AccumType, LotState, RedemptionState
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema import accounts, transfers
 from rewardledger.storage.schema_points import points_lots, points_redemptions
-from rewardledger.storage.unit import connection_of
+from rewardledger.storage.unit import connection_of, unit_of
 
 _POSTED = ("single", "post")
 
@@ -62,12 +62,24 @@ class PointsReads:
         return None if row is None else dict(row._mapping)
 
     def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None:
-        connection_of(unit).execute(insert(points_redemptions).values(**row))
+        columns = [c.name for c in points_redemptions.c if c.name in row]
+        sql = (
+            f"INSERT INTO points_redemptions ({', '.join(columns)}) "  # noqa: S608 - column names of the table, values bound
+            f"VALUES ({', '.join(f'%({c})s' for c in columns)})"
+        )
+        unit_of(unit).later(
+            sql, [row], lambda c: c.execute(insert(points_redemptions).values(**row))
+        )
 
     def update_redemption(
         self, unit: StorageUnit, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
     ) -> None:
-        connection_of(unit).execute(
+        columns = [c.name for c in points_redemptions.c if c.name in values]
+        sql = (
+            f"UPDATE points_redemptions SET {', '.join(f'{c} = %({c})s' for c in columns)} "  # noqa: S608 - column names of the table, values bound
+            "WHERE tenant_id = %(w_tenant)s AND redemption_id = %(w_redemption)s"
+        )
+        statement = (
             sql_update(points_redemptions)
             .where(
                 points_redemptions.c.tenant_id == tenant_id,
@@ -75,6 +87,8 @@ class PointsReads:
             )
             .values(**values)
         )
+        row = {**values, "w_tenant": tenant_id, "w_redemption": redemption_id}
+        unit_of(unit).later(sql, [row], lambda c: c.execute(statement))
 
     def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]:
         with self._read() as connection:
@@ -228,3 +242,50 @@ class PointsReads:
                 .group_by(points_lots.c.holder_id)
             ).all()
         return {r[0]: int(r[1] or 0) for r in rows}
+
+    def due_lots(
+        self, tenant_id: str, state: LotState, now: datetime, limit: int
+    ) -> list[tuple[str, str, str]]:
+        """(lot, asset, holder) of active lots due to expire, or pending lots due to activate."""
+        moment = (
+            points_lots.c.expires_at if state is LotState.ACTIVE else (points_lots.c.pending_due_at)
+        )
+        query = (
+            select(points_lots.c.lot_id, points_lots.c.asset_code, points_lots.c.holder_id)
+            .where(
+                points_lots.c.tenant_id == tenant_id,
+                points_lots.c.state == state.value,
+                moment.is_not(None),
+                moment <= now,
+            )
+            .order_by(moment, points_lots.c.lot_id)
+            .limit(limit)
+        )
+        if state is LotState.ACTIVE:
+            query = query.where(points_lots.c.remaining_minor > 0, points_lots.c.deficit.is_(False))
+        with self._read() as connection:
+            return [(r.lot_id, r.asset_code, r.holder_id) for r in connection.execute(query)]
+
+    def expiring(
+        self, tenant_id: str, asset_code: str, holder_id: str, limit: int
+    ) -> list[tuple[datetime, int]]:
+        """(expires_at, points) of the holder's active lots, soonest first."""
+        with self._read() as connection:
+            rows = connection.execute(
+                select(
+                    points_lots.c.expires_at,
+                    func.sum(points_lots.c.remaining_minor).label("amount"),
+                )
+                .where(
+                    points_lots.c.tenant_id == tenant_id,
+                    points_lots.c.asset_code == asset_code,
+                    points_lots.c.holder_id == holder_id,
+                    points_lots.c.state == LotState.ACTIVE.value,
+                    points_lots.c.remaining_minor > 0,
+                    points_lots.c.expires_at.is_not(None),
+                )
+                .group_by(points_lots.c.expires_at)
+                .order_by(points_lots.c.expires_at)
+                .limit(limit)
+            ).all()
+        return [(r.expires_at, int(r.amount)) for r in rows]

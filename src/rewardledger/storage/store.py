@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import psycopg
+
 from rewardledger.storage import migrate as migrations
 from rewardledger.storage.directory import DirectoryQueries
 from rewardledger.storage.engine import make_engine, safe_url
@@ -58,7 +60,9 @@ class SqlStore(DirectoryQueries, JournalQueries, IntegrityQueries, SealQueries):
             connection.execution_options(rewardledger_write=True)
             connection.begin()
             driver: Any = connection.connection.driver_connection
-            unit = SqlUnit(tenant_id, connection, self._sessions.within(driver, tenant_id))
+            session = self._sessions.within(driver, tenant_id)
+            postgres = driver if isinstance(driver, psycopg.Connection) else None
+            unit = SqlUnit(tenant_id, connection, session, postgres)
             try:
                 yield unit
             finally:

@@ -7,18 +7,30 @@ the outbox rows a unit writes with the rest of its transaction (rule 9).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, insert
 
+from rewardledger.domain.errors import DuplicateIdError
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.ledger.storage_unit import ReadUnit
+from rewardledger.storage.engine import sqlstate
 from rewardledger.storage.posting import PostgresWriteSession, SqliteWriteSession, new_event_id
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.tenancy import tenant_scope
+
+_UNIQUE_VIOLATION = "23505"
+_OUTBOX_INSERT = (
+    "INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at) "
+    "VALUES (%(tenant_id)s, %(event_id)s, %(event_type)s, %(subject_id)s, %(payload)s, "
+    "%(created_at)s)"
+)
 
 
 class SqlTransaction:
@@ -40,6 +52,13 @@ class SqlUnit(SqlTransaction):
     Implements ``rewardledger.ledger.storage_unit.StorageUnit``. ``session`` runs the journal's
     statements on the driver connection under ``connection``, a SQLAlchemy connection in the
     same transaction, on which the services' stores run theirs.
+
+    Writes whose result nothing reads (a lot's new state, an outbox row) can be handed to
+    ``later``: on PostgreSQL they are kept and sent in one round trip with the unit's next
+    statement, or with its COMMIT, so a use case that ends with writes pays one round trip for
+    all of them and the commit. Program order is kept: any statement of the unit (through
+    ``connection_of`` or ``session``) sends what is kept first, so a read sees every write
+    made before it. On SQLite, where a statement costs no round trip, they run at once.
     """
 
     def __init__(
@@ -47,20 +66,111 @@ class SqlUnit(SqlTransaction):
         tenant_id: str,
         connection: Connection,
         session: PostgresWriteSession | SqliteWriteSession,
+        driver: psycopg.Connection[Any] | None = None,
     ) -> None:
         super().__init__(tenant_id, connection)
-        self.session = session
+        self._session = session
+        self._driver = driver
+        self._binder: psycopg.ClientCursor[Any] | None = None
+        self._kept: list[str] = []
         self.committed = False
 
+    @property
+    def session(self) -> PostgresWriteSession | SqliteWriteSession:
+        self.flush()
+        return self._session
+
+    def later(
+        self,
+        postgres_sql: str,
+        rows: Sequence[Mapping[str, Any]],
+        at_once: Callable[[Connection], object],
+    ) -> None:
+        """Write ``rows`` with ``postgres_sql`` (psycopg ``%(name)s`` parameters, one statement
+        per row) with the unit's next statement; on SQLite run ``at_once`` now instead."""
+        if not rows:
+            return
+        if self._driver is None:
+            at_once(self.connection)
+            return
+        self._kept.extend(self._bound(postgres_sql, row) for row in rows)
+
+    @property
+    def postgres(self) -> bool:
+        return self._driver is not None
+
+    def read_together(
+        self, statements: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[list[dict[str, Any]]]:
+        """PostgreSQL only: run the kept writes and then ``statements`` in one round trip, and
+        return each statement's rows. Each statement still sees what committed before it
+        started (READ COMMITTED takes a snapshot per statement), so a read placed after a lock
+        sees every change the lock waited for."""
+        assert self._driver is not None, "read_together is for PostgreSQL units"
+        kept, self._kept = self._kept, []
+        sql = ";\n".join([*kept, *(self._bound(q, p) for q, p in statements)])
+        results: list[list[dict[str, Any]]] = []
+        with _unique_is_duplicate(), self._driver.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(sql)
+            for _ in kept:
+                cursor.nextset()
+            for n in range(len(statements)):
+                results.append(cursor.fetchall())
+                if n + 1 < len(statements):
+                    cursor.nextset()
+        return results
+
+    def _bound(self, sql: str, params: Mapping[str, Any]) -> str:
+        if self._binder is None:
+            assert self._driver is not None
+            self._binder = psycopg.ClientCursor(self._driver)  # binds only: sends nothing
+        return self._binder.mogrify(sql, params)
+
+    def flush(self) -> None:
+        """Send the kept writes now (before another statement of the unit)."""
+        if self._kept:
+            self._send(self._kept)
+
+    def _send(self, statements: list[str]) -> None:
+        assert self._driver is not None
+        sql = ";\n".join(statements)
+        self._kept = []
+        with _unique_is_duplicate():
+            self._driver.execute(sql)
+
     def write_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
-        if events:
-            self.connection.execute(
-                insert(outbox), [event_row(self.tenant_id, event, now) for event in events]
-            )
+        rows = [event_row(self.tenant_id, event, now) for event in events]
+        if self._driver is not None:
+            for row in rows:
+                row["payload"] = None if row["payload"] is None else Jsonb(row["payload"])
+        self.later(
+            _OUTBOX_INSERT, rows, lambda connection: connection.execute(insert(outbox), rows)
+        )
 
     def commit(self) -> None:
+        if self._kept:  # the kept writes and the COMMIT, in one round trip
+            self._send([*self._kept, "COMMIT"])
         self.connection.commit()
         self.committed = True
+
+
+@contextmanager
+def _unique_is_duplicate() -> Iterator[None]:
+    """A service's unique key taken, by statements sent on the driver: ``DuplicateIdError``,
+    as for its statements run through SQLAlchemy (``storage.posting.translated_errors``)."""
+    try:
+        yield
+    except psycopg.Error as error:
+        if sqlstate(error) == _UNIQUE_VIOLATION:
+            raise DuplicateIdError(str(error)) from error
+        raise
+
+
+def unit_of(unit: ReadUnit) -> SqlUnit:
+    """The write unit this package opened (checked), for ``SqlUnit.later``."""
+    if not isinstance(unit, SqlUnit):
+        raise TypeError(f"{type(unit).__name__} is not a write unit of rewardledger.storage.")
+    return unit
 
 
 def connection_of(unit: ReadUnit) -> Connection:
@@ -70,6 +180,8 @@ def connection_of(unit: ReadUnit) -> Connection:
             f"{type(unit).__name__} is not a transaction of rewardledger.storage; "
             "pass the unit of work or snapshot that the store opened."
         )
+    if isinstance(unit, SqlUnit):
+        unit.flush()
     return unit.connection
 
 

@@ -1,21 +1,24 @@
 """The points catalogue: points assets with their expiry policy, reason codes, holders.
 
 Owns: ``configure`` (an asset and the seed's reasons), the tenant's reason codes per
-direction, and the checks every use case starts with (``prepare``: the asset, the reason and
-the holder's account, in one read). Protects: a movement only ever uses a reason of its own
+direction, and the checks every use case starts with: ``start_movement`` inside the unit (the
+asset, the reason, the holder's row locked and its lots, in one round trip on PostgreSQL), and
+``prepare`` for callers outside a unit. Protects: a movement only ever uses a reason of its own
 direction that is in the tenant's catalogue, on an asset configured for points.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from rewardledger.domain import ids
 from rewardledger.domain.errors import AlreadyExists, NotFound, ValidationError
 from rewardledger.domain.points import (
     Direction,
     ExpiryPolicy,
+    Lot,
     Reason,
     holder_account_id,
     holder_id,
@@ -29,6 +32,8 @@ from rewardledger.services.points.views import DEFAULT_ASSET
 
 # The holders' wallets and the issuance account: moved by the points calls only.
 MANAGED_BY = "points"
+
+T = TypeVar("T")
 
 
 def configure(
@@ -131,3 +136,84 @@ def open_holder(ledger: Ledger, tenant_id: str, asset: str, holder: str) -> None
         ledger.create_account(
             tenant_id, holder_account_id(asset, holder), asset=asset, managed_by=MANAGED_BY
         )
+
+
+class NewHolder(Exception):
+    """The holder is seen for the first time: its account is opened, then the unit runs again."""
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a movement's unit read first, with the holder's row locked."""
+
+    policy: ExpiryPolicy
+    reason: Reason
+    replayed: bool
+    lots: list[Lot]
+
+
+def check_names(asset: str, dtype: object) -> None:
+    ids.asset_code(asset)
+    ids.reason(dtype, "dtype")
+
+
+def start_movement(
+    ledger: Ledger,
+    work: UnitOfWork,
+    asset: str,
+    direction: Direction,
+    dtype: str,
+    holder: str,
+    *,
+    transfer_id: str,
+    lot_ids: Sequence[str] | None,
+    opened: bool,
+) -> Start:
+    """Inside the unit, in one round trip on PostgreSQL: check the asset and the reason (as
+    ``prepare``), lock the holder's row, say whether ``transfer_id`` is in the journal, and
+    read the holder's open lots (or the lots ``lot_ids``) after the lock.
+
+    A holder seen for the first time raises ``NewHolder`` unless ``opened`` (its account was
+    opened by ``run_movement``): then its row is created and locked here.
+    """
+    store = store_of(ledger)
+    policy, reason, known, replayed, lots = store.movement_context(
+        work.unit,
+        work.tenant_id,
+        asset,
+        direction.value,
+        dtype,
+        holder,
+        transfer_id=transfer_id,
+        lot_ids=lot_ids,
+    )
+    if policy is None:
+        asset_policy(ledger, work.tenant_id, asset)  # raises its not_found
+    if reason is None:
+        reason = reason_of(ledger, work.tenant_id, direction, dtype)  # raises its validation_error
+    assert policy is not None
+    if not known:
+        if not opened:
+            raise NewHolder(holder)
+        store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
+        if lot_ids is None:
+            lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
+        else:
+            lots = list(store.get_lots(work.unit, work.tenant_id, lot_ids).values())
+    return Start(policy, reason, replayed, lots)
+
+
+def run_movement(
+    ledger: Ledger,
+    tenant_id: str,
+    asset: str,
+    holder: str,
+    use_case: Callable[[UnitOfWork, bool], T],
+) -> T:
+    """Run a movement's unit (``use_case(work, opened)``); the first time a holder is seen its
+    account is opened in a short transaction of its own and the unit runs again."""
+    try:
+        return ledger.run(tenant_id, lambda work: use_case(work, False))
+    except NewHolder:
+        open_holder(ledger, tenant_id, asset, holder)
+        return ledger.run(tenant_id, lambda work: use_case(work, True))

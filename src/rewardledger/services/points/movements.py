@@ -10,7 +10,8 @@ never revives points of a lot expired since (``domain.points.plan_refund``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from rewardledger.domain.points import (
     LotState,
     Reason,
     SpendPlan,
+    deficit_lot_id,
     holder_account_id,
     issuance_account_id,
     lot_policy,
@@ -38,10 +40,14 @@ from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
-from rewardledger.services.points.catalogue import check_holder, prepare
+from rewardledger.services.points.catalogue import (
+    check_holder,
+    check_names,
+    run_movement,
+    start_movement,
+)
 from rewardledger.services.points.lots import (
     activate_lot,
-    deficit_of,
     expire_due_lots,
     movement_of_lot,
     moves_as_taken,
@@ -61,11 +67,16 @@ def spend_in_unit(
     reason: Reason,
     metadata: Mapping[str, Any],
     effective_at: datetime | None = None,
+    lots: Sequence[Lot] | None = None,
 ) -> PointsMovement:
-    """Take ``amount_minor`` from the holder's lots and post the spend row (holder locked)."""
+    """Take ``amount_minor`` from the holder's lots and post the spend row (holder locked).
+
+    ``lots``: the holder's open lots, when the caller has locked the holder and read them
+    (``catalogue.start_movement``); else they are locked and read here."""
     scale = work.assets[asset].scale
-    store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
-    lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
+    if lots is None:
+        store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
+        lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
     lots, _ = expire_due_lots(work, store, asset, lots)
     plan = plan_spend(
         lots,
@@ -123,6 +134,16 @@ def _insufficient(
     )
 
 
+@dataclass(frozen=True)
+class RefundReads:
+    """What a refund is decided from, read with the holder locked (``store.refund_context``)."""
+
+    refunded: bool
+    lots: list[Lot]
+    spend_moves: list[tuple[str, int]]
+    spend_lots: dict[str, Lot]
+
+
 def give_back_in_unit(
     work: UnitOfWork,
     store: PointsStore,
@@ -133,23 +154,26 @@ def give_back_in_unit(
     holder: str,
     metadata: Mapping[str, Any],
     reason_code: str,
+    read: RefundReads | None = None,
 ) -> tuple[int, int]:
     """Give a spend's points back to the lots it took them from, under ``refund_id`` (once).
 
     Points of a lot that has expired since are not revived: they are not credited (the
     forfeited amount is returned), so the balance stays equal to the sum of the lots.
-    Returns (refunded, forfeited) in minor units.
+    Returns (refunded, forfeited) in minor units. ``read``: what the caller read with the
+    holder locked already; else the holder is locked and that is read here.
     """
-    store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
-    if store.existing_transfer_ids(work.unit, work.tenant_id, [refund_id]):
+    if read is None:
+        read = _refund_reads(work, store, asset, holder, spend_id, refund_id)
+    if read.refunded:
         back = sum(a for _, a in store.moves_of(work.unit, work.tenant_id, refund_id))
-        taken = -sum(a for _, a in store.moves_of(work.unit, work.tenant_id, spend_id))
+        taken = -sum(a for _, a in read.spend_moves)
         return back, taken - back
     # Lots due to expire are expired first, so that what is given back is only live lots.
-    lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
-    expire_due_lots(work, store, asset, lots)
-    taken_from = [(lot_id, -a) for lot_id, a in store.moves_of(work.unit, work.tenant_id, spend_id)]
-    current = store.get_lots(work.unit, work.tenant_id, [lot_id for lot_id, _ in taken_from])
+    now_lots, _ = expire_due_lots(work, store, asset, read.lots)
+    current = dict(read.spend_lots)
+    current.update((lot.lot_id, lot) for lot in now_lots if lot.lot_id in current)
+    taken_from = [(lot_id, -a) for lot_id, a in read.spend_moves]
     plan = plan_refund(taken_from, current, work.now, movement_id=refund_id)
     if plan.refunded_minor:
         request = TransferRequest(
@@ -166,6 +190,22 @@ def give_back_in_unit(
         store.update_lots(work.unit, work.tenant_id, plan.changed)
         store.insert_moves(work.unit, work.tenant_id, plan.moves, work.now)
     return plan.refunded_minor, plan.forfeited_minor
+
+
+def _refund_reads(
+    work: UnitOfWork,
+    store: PointsStore,
+    asset: str,
+    holder: str,
+    spend_id: str,
+    refund_id: str,
+) -> RefundReads:
+    store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
+    refunded = bool(store.existing_transfer_ids(work.unit, work.tenant_id, [refund_id]))
+    lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
+    moves = store.moves_of(work.unit, work.tenant_id, spend_id)
+    taken = store.get_lots(work.unit, work.tenant_id, [lot_id for lot_id, _ in moves])
+    return RefundReads(refunded, lots, moves, taken)
 
 
 def earn(
@@ -185,13 +225,25 @@ def earn(
     lot_id = ids.transfer_id(reference, "reference")
     scale = ledger.get_asset(tenant_id, asset).scale
     amount_minor = parse_positive(amount, scale)
-    policy, reason = prepare(ledger, tenant_id, asset, Direction.EARN, dtype, holder)
+    check_names(asset, dtype)
     store = store_of(ledger)
-    pending = reason.makes_pending
+    deficit_id = deficit_lot_id(asset, holder)
 
-    def use_case(work: UnitOfWork) -> PointsMovement:
-        store.lock_holders(work.unit, tenant_id, asset, [holder], work.now)
-        existing = store.get_lot(work.unit, tenant_id, lot_id)
+    def use_case(work: UnitOfWork, opened: bool) -> PointsMovement:
+        start = start_movement(
+            ledger,
+            work,
+            asset,
+            Direction.EARN,
+            str(dtype),
+            holder,
+            transfer_id=lot_id,
+            lot_ids=[lot_id, deficit_id],
+            opened=opened,
+        )
+        policy, reason = start.policy, start.reason
+        pending = reason.makes_pending
+        existing = next((lot for lot in start.lots if lot.lot_id == lot_id), None)
         request = TransferRequest(
             id=lot_id,
             debit_account_id=issuance_account_id(asset),
@@ -207,34 +259,36 @@ def earn(
         raise_for_single(result)
         if existing is not None:
             return movement_of_lot(existing, scale, replayed=True)
-        lot = Lot(
-            lot_id,
-            holder,
-            asset,
-            reason.code,
-            amount_minor,
-            amount_minor,
-            LotState.PENDING if pending else LotState.ACTIVE,
-            work.now,
-            None,
-            None,
-            work.now + timedelta(seconds=reason.pending_seconds)
-            if reason.pending_seconds is not None
-            else None,
-        )
+        lot = _new_lot(lot_id, holder, asset, reason, amount_minor, work.now)
         store.insert_lots(work.unit, tenant_id, [lot])
         if not pending:
-            activate_lot(
-                work,
-                store,
-                lot,
-                deficit_of(work, store, asset, holder),
-                lot_policy(reason, policy),
-            )
+            deficit = [lot for lot in start.lots if lot.lot_id == deficit_id]
+            activate_lot(work, store, lot, deficit, lot_policy(reason, policy))
         work.event("points.earned", lot_id, {"holder": holder, "amount": str(request.amount)})
         return movement_of_lot(lot, scale, replayed=False)
 
-    return ledger.run(tenant_id, use_case)
+    return run_movement(ledger, tenant_id, asset, holder, use_case)
+
+
+def _new_lot(
+    lot_id: str, holder: str, asset: str, reason: Reason, amount_minor: int, now: datetime
+) -> Lot:
+    """An earn's lot as it is written: pending if its reason says so, else active."""
+    return Lot(
+        lot_id,
+        holder,
+        asset,
+        reason.code,
+        amount_minor,
+        amount_minor,
+        LotState.PENDING if reason.makes_pending else LotState.ACTIVE,
+        now,
+        None,
+        None,
+        now + timedelta(seconds=reason.pending_seconds)
+        if reason.pending_seconds is not None
+        else None,
+    )
 
 
 def spend(
@@ -257,11 +311,23 @@ def spend(
     transfer_id = ids.transfer_id(reference, "reference")
     scale = ledger.get_asset(tenant_id, asset).scale
     amount_minor = parse_positive(amount, scale)
-    _, reason = prepare(ledger, tenant_id, asset, Direction.SPEND, dtype, holder)
+    check_names(asset, dtype)
     store = store_of(ledger)
 
-    def use_case(work: UnitOfWork) -> PointsMovement:
-        if store.existing_transfer_ids(work.unit, tenant_id, [transfer_id]):
+    def use_case(work: UnitOfWork, opened: bool) -> PointsMovement:
+        start = start_movement(
+            ledger,
+            work,
+            asset,
+            Direction.SPEND,
+            str(dtype),
+            holder,
+            transfer_id=transfer_id,
+            lot_ids=None,
+            opened=opened,
+        )
+        reason = start.reason
+        if start.replayed:
             return replayed_spend(
                 ledger, work, store, transfer_id, holder, asset, amount_minor, reason
             )
@@ -274,9 +340,10 @@ def spend(
             amount_minor=amount_minor,
             reason=reason,
             metadata=dict(metadata or {}),
+            lots=start.lots,
         )
 
-    return ledger.run(tenant_id, use_case)
+    return run_movement(ledger, tenant_id, asset, holder, use_case)
 
 
 def replayed_spend(

@@ -42,6 +42,18 @@ class PointsStore(Protocol):
     def context(
         self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool]: ...
+    def movement_context(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        asset_code: str,
+        direction: str,
+        reason: str,
+        holder_id: str,
+        *,
+        transfer_id: str,
+        lot_ids: Sequence[str] | None,
+    ) -> tuple[ExpiryPolicy | None, Reason | None, bool, bool, list[Lot]]: ...
     def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
     def lock_holders(
         self,
@@ -70,6 +82,15 @@ class PointsStore(Protocol):
     def moves_of(
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str
     ) -> list[tuple[str, int]]: ...
+    def refund_context(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        redemption_id: str,
+        *,
+        spend_id: str,
+        refund_id: str,
+    ) -> tuple[dict[str, Any] | None, bool, list[Lot], list[tuple[str, int]], dict[str, Lot]]: ...
     def existing_transfer_ids(
         self, unit: StorageUnit, tenant_id: str, transfer_ids: Sequence[str]
     ) -> set[str]: ...

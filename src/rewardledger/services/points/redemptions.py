@@ -12,7 +12,9 @@ Every transition runs under the redemption's row lock, decided from the state re
 refund is written under ``<redemption>.refund``, so it is posted at most once whatever the races.
 The refund gives the points back to the lots they came from; a lot that has expired since
 gets nothing back (those points are not revived: ``domain.points.plan_refund``). A new code
-that collides with a taken one is drawn again, at most ``REDEMPTION_CODE_ATTEMPTS_MAX`` times.
+is 50 random bits; one that collides with a taken one is refused by the unique index of the
+codes, and the unit runs again and draws another (at most ``WRITE_RETRIES_MAX`` times, then
+``busy``). ``fresh_code`` draws against a known set of taken codes, for callers that have one.
 """
 
 from __future__ import annotations
@@ -57,8 +59,17 @@ from rewardledger.domain.replay import check_replay
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points import jobs as points_jobs
-from rewardledger.services.points.catalogue import check_holder, prepare
-from rewardledger.services.points.movements import give_back_in_unit, spend_in_unit
+from rewardledger.services.points.catalogue import (
+    check_holder,
+    check_names,
+    run_movement,
+    start_movement,
+)
+from rewardledger.services.points.movements import (
+    RefundReads,
+    give_back_in_unit,
+    spend_in_unit,
+)
 from rewardledger.services.points.port import store_of
 from rewardledger.services.points.views import DEFAULT_ASSET, Redemption
 
@@ -112,52 +123,87 @@ def create(
     _check_offer(offer_id, ttl_seconds)
     scale = ledger.get_asset(tenant_id, asset).scale
     cost_minor = parse_positive(cost, scale, field="cost")
-    _, reason = prepare(ledger, tenant_id, asset, Direction.SPEND, REDEMPTION_SPEND_REASON, holder)
+    check_names(asset, REDEMPTION_SPEND_REASON)
     store = store_of(ledger)
+    spend_id = redemption_spend_id(redemption_id)
 
-    def use_case(work: UnitOfWork) -> Redemption:
-        existing = store.get_redemption(work.unit, tenant_id, redemption_id=redemption_id)
+    def use_case(work: UnitOfWork, opened: bool) -> Redemption:
+        start = start_movement(
+            ledger,
+            work,
+            asset,
+            Direction.SPEND,
+            REDEMPTION_SPEND_REASON,
+            holder,
+            transfer_id=spend_id,
+            lot_ids=None,
+            opened=opened,
+        )
+        # The redemption and its spend are written by one unit: no spend, no redemption.
+        existing = (
+            store.get_redemption(work.unit, tenant_id, redemption_id=redemption_id)
+            if start.replayed
+            else None
+        )
         if existing is not None:
-            check_replay(
-                redemption_id,
-                holder=existing["holder_id"] == holder,
-                offer_id=existing["offer_id"] == offer_id,
-                cost=int(existing["cost_minor"]) == cost_minor,
-                asset=existing["asset_code"] == asset,
-            )
+            check_replay(redemption_id, **_same(existing, holder, offer_id, cost_minor, asset))
             return _of(existing, scale, replayed=True)
         spend_in_unit(
             work,
             store,
-            transfer_id=redemption_spend_id(redemption_id),
+            transfer_id=spend_id,
             asset=asset,
             holder=holder,
             amount_minor=cost_minor,
-            reason=reason,
+            reason=start.reason,
             metadata={"redemption_id": redemption_id, "offer_id": offer_id},
+            lots=start.lots,
         )
-        code = fresh_code(lambda c: store.get_redemption(work.unit, tenant_id, code=c) is not None)
-        row = {
-            "tenant_id": tenant_id,
-            "redemption_id": redemption_id,
-            "code": code,
-            "asset_code": asset,
-            "holder_id": holder,
-            "offer_id": offer_id,
-            "cost_minor": cost_minor,
-            "state": RedemptionState.PENDING.value,
-            "created_at": work.now,
-            "expires_at": work.now + timedelta(seconds=ttl_seconds),
-            "resolved_at": None,
-            "resolved_by": None,
-            "refunded_minor": 0,
-            "forfeited_minor": 0,
-        }
+        row = _new_row(tenant_id, redemption_id, asset, holder, offer_id, cost_minor)
+        row["created_at"] = work.now
+        row["expires_at"] = work.now + timedelta(seconds=ttl_seconds)
         store.insert_redemption(work.unit, row)
         work.event("redemption.created", redemption_id, {"holder": holder, "offer_id": offer_id})
         return _of(row, scale)
 
-    return ledger.run(tenant_id, use_case)
+    return run_movement(ledger, tenant_id, asset, holder, use_case)
+
+
+def _same(
+    existing: dict[str, Any], holder: str, offer_id: str, cost_minor: int, asset: str
+) -> dict[str, bool]:
+    """Which of a replayed create's fields match the redemption stored under its reference."""
+    return {
+        "holder": existing["holder_id"] == holder,
+        "offer_id": existing["offer_id"] == offer_id,
+        "cost": int(existing["cost_minor"]) == cost_minor,
+        "asset": existing["asset_code"] == asset,
+    }
+
+
+def _new_row(
+    tenant_id: str, redemption_id: str, asset: str, holder: str, offer_id: str, cost_minor: int
+) -> dict[str, Any]:
+    """A new pending redemption's row, with a fresh code (its instants set by the caller).
+
+    A code another redemption holds already is caught by the unique index when the unit
+    commits; the unit then runs again, whole, and draws another (``ledger.unit``)."""
+    return {
+        "tenant_id": tenant_id,
+        "redemption_id": redemption_id,
+        "code": fresh_code(lambda _code: False),
+        "asset_code": asset,
+        "holder_id": holder,
+        "offer_id": offer_id,
+        "cost_minor": cost_minor,
+        "state": RedemptionState.PENDING.value,
+        "created_at": None,
+        "expires_at": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "refunded_minor": 0,
+        "forfeited_minor": 0,
+    }
 
 
 def _check_offer(offer_id: object, ttl_seconds: object) -> None:
@@ -250,8 +296,13 @@ def _end(
     ledger.get_tenant(tenant_id)
     store = store_of(ledger)
 
+    spend_id = redemption_spend_id(redemption_id)
+    refund_id = redemption_refund_id(redemption_id)
+
     def use_case(work: UnitOfWork) -> Redemption:
-        row = store.get_redemption(work.unit, tenant_id, redemption_id=redemption_id)
+        row, refund_written, lots, moves, taken = store.refund_context(
+            work.unit, tenant_id, redemption_id, spend_id=spend_id, refund_id=refund_id
+        )
         if row is None:
             raise NotFound("redemption", redemption_id)
         scale = work.assets[row["asset_code"]].scale
@@ -270,12 +321,13 @@ def _end(
         refunded, forfeited = give_back_in_unit(
             work,
             store,
-            spend_id=redemption_spend_id(redemption_id),
-            refund_id=redemption_refund_id(redemption_id),
+            spend_id=spend_id,
+            refund_id=refund_id,
             asset=row["asset_code"],
             holder=row["holder_id"],
             metadata={"redemption_id": redemption_id},
             reason_code=REFUND_REASON,
+            read=RefundReads(refund_written, lots, moves, taken),
         )
         values = {
             "state": target.value,
