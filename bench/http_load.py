@@ -1,8 +1,8 @@
 """HTTP throughput and latency of ``rewardledger serve`` on PostgreSQL, beside ``pgbench``
 running the same transfer as one plain SQL transaction, in the same run.
 
-    .venv/bin/python bench/http.py                                   # about three minutes
-    .venv/bin/python bench/http.py --workers 1,2 --clients 1,4,16 --rounds 2 --seconds 3
+    .venv/bin/python bench/http_load.py                                   # about three minutes
+    .venv/bin/python bench/http_load.py --workers 1,2 --clients 1,4,16 --rounds 2 --seconds 3
 
 Set-up: a schema of its own on the PostgreSQL server (dropped at the end) holding the ledger
 (a tenant, USD, ``--accounts`` accounts, a writer key) and the baseline's two tables. For each
@@ -25,14 +25,6 @@ as the client sees them (pgbench's from its per-transaction log).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as ``python bench/http.py``, this file's folder comes first on sys.path, and this module
-# would shadow the standard library's ``http`` package (which httpx2 imports).
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-
 import argparse
 import json
 import multiprocessing
@@ -45,10 +37,12 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
