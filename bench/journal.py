@@ -6,8 +6,8 @@
 "With" is the engine as shipped: each journal row's SHA-256 digest computed and stored, and on
 SQLite the triggers that refuse an insert onto an existing key (migration 0008_append_only).
 "Without" is the same engine on a database of its own from which those triggers were dropped,
-with the
-digest not computed (the worker process replaces ``row_digest`` by one that returns NULL).
+with the digest not computed (the worker process replaces ``row_digest`` by one that returns
+NULL).
 Both post single transfers from one writer (a process) between random pairs of accounts; the
 rounds alternate (without, with, without, with, ...) so that drift on a shared machine hits
 both alike, and each round's ratio with/without is reported, and their median.
