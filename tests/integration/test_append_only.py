@@ -61,7 +61,23 @@ def _rows(tenant_id: str) -> dict[str, dict[str, object]]:
             "occurred_at": NOW,
             "recorded_at": NOW,
         },
+        "budget_fixes": {
+            "tenant_id": tenant_id,
+            "budget_id": "b1",
+            "fix_key": "fix-1",
+            "period": "2026-01",
+            "figure": "used",
+            "before_minor": 7,
+            "after_minor": 5,
+            "note": "n",
+            "actor": "a",
+            "created_at": NOW,
+        },
     }
+
+
+def _changed_column(row: dict[str, object]) -> str:
+    return next(c for c in ("amount_minor", "spend_minor", "after_minor") if c in row)
 
 
 def _insert(ledger: Ledger, table: str, row: dict[str, object], prefix: str = "") -> None:
@@ -115,20 +131,27 @@ def test_a_journal_row_cannot_be_replaced_or_upserted(
 
 
 @pytest.mark.parametrize(
-    "table", ["budget_corrections", "points_lot_moves", "cashback_movements", "debt_movements"]
+    "table",
+    [
+        "budget_corrections",
+        "points_lot_moves",
+        "cashback_movements",
+        "debt_movements",
+        "budget_fixes",
+    ],
 )
 def test_movement_rows_cannot_be_replaced(
     ledger: Ledger, tenant_id: str, engine_name: str, table: str
 ) -> None:
     row = _rows(tenant_id)[table]
     _insert(ledger, table, row)
-    changed = {**row, "amount_minor" if "amount_minor" in row else "spend_minor": 999}
+    column = _changed_column(row)
+    changed = {**row, column: 999}
     prefix = "OR REPLACE " if engine_name == "sqlite" else ""
     with pytest.raises(DBAPIError, match=r"append-only|duplicate key"):
         _insert(ledger, table, changed, prefix)
     count = _scalar(ledger, f"SELECT count(*) FROM {table} WHERE tenant_id = :t", t=tenant_id)
     assert count == 1
-    column = "amount_minor" if "amount_minor" in row else "spend_minor"
     stored = _scalar(ledger, f"SELECT {column} FROM {table} WHERE tenant_id = :t", t=tenant_id)
     assert stored == row[column]
 

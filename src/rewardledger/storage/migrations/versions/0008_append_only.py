@@ -55,6 +55,7 @@ APPEND_ONLY_KEYS: dict[str, tuple[UniqueKey, ...]] = {
     "cashback_movements": (("key", ("tenant_id", "movement_id"), ""),),
     "debt_movements": (("key", ("tenant_id", "movement_id"), ""),),
     "journal_seals": (("key", ("tenant_id", "seal_seq"), ""),),
+    "budget_fixes": (("key", ("tenant_id", "budget_id", "fix_key", "period", "figure"), ""),),
 }
 SEALS_MESSAGE = "journal seals are append-only: seal again instead"
 TIMESTAMP = sa.DateTime(timezone=True)
