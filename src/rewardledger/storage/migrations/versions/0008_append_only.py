@@ -58,6 +58,7 @@ APPEND_ONLY_KEYS: dict[str, tuple[UniqueKey, ...]] = {
     "budget_fixes": (("key", ("tenant_id", "budget_id", "fix_key", "period", "figure"), ""),),
 }
 SEALS_MESSAGE = "journal seals are append-only: seal again instead"
+DIGEST_BATCH_ROWS = 5_000
 TIMESTAMP = sa.DateTime(timezone=True)
 
 
@@ -102,10 +103,17 @@ def _digest_existing_rows() -> None:
         )
         .values(digest=sa.bindparam("d"))
     )
-    rows = bind.execute(sa.select(*content)).all()
-    changes = [{"t": row[0], "id": row[1], "d": row_digest(tuple(row))} for row in rows]
-    if changes:
-        bind.execute(update, changes)
+    # In batches by key, so that memory stays flat however long the journal is.
+    after: tuple[str, str] | None = None
+    while True:
+        page = sa.select(*content).order_by(transfers.c.tenant_id, transfers.c.transfer_id)
+        if after is not None:
+            page = page.where(sa.tuple_(transfers.c.tenant_id, transfers.c.transfer_id) > after)
+        rows = bind.execute(page.limit(DIGEST_BATCH_ROWS)).all()
+        if not rows:
+            break
+        bind.execute(update, [{"t": r[0], "id": r[1], "d": row_digest(tuple(r))} for r in rows])
+        after = (rows[-1][0], rows[-1][1])
     if postgres:
         op.execute("ALTER TABLE transfers ENABLE TRIGGER transfers_append_only")
     else:
