@@ -344,6 +344,9 @@ def test_each_role_may_do_exactly_what_its_capabilities_allow(
             response = send(api, route, shop.tenant_id, api.keys[role.value])
             problem = assert_problem(response, 403, "forbidden")
             assert (problem["role"], problem["needs"]) == (role.value, route.capability)
+            # The sentence names the roles that may, not only the capability.
+            may = [r.value for r in Role if route.capability in CAPABILITIES[r]]
+            assert f"use a key of role {' or '.join(may)}" in problem["detail"]
     assert snapshot(ledger, shop.tenant_id, accounts) == before
     assert ledger.store.get_account(shop.tenant_id, "opened") is None
     assert ledger.store.get_transfer(shop.tenant_id, "moved") is None

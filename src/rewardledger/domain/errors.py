@@ -114,13 +114,19 @@ class IdempotencyConflict(LedgerError):
         )
 
 
+def with_article(noun: str) -> str:
+    """``noun`` with "a" or "an" before it, by its first letter: "an asset", "a budget"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 class AlreadyExists(LedgerError):
     code = "already_exists"
 
     def __init__(self, kind: str, identifier: str, fields: list[str]) -> None:
         listed = ", ".join(fields)
+        differing = f" with a different {listed}" if fields else ""
         super().__init__(
-            f"A {kind} {identifier!r} already exists with a different {listed}. "
+            f"{with_article(kind).capitalize()} {identifier!r} already exists{differing}. "
             f"Choose another id, or send the existing {kind}'s values.",
             resource=kind,
             id=identifier,

@@ -13,8 +13,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from rewardledger.domain.access import Principal, Role
-from rewardledger.domain.errors import Forbidden, NotFound, Unauthorized, ValidationError
+from rewardledger.domain.access import CAPABILITIES, Principal, Role
+from rewardledger.domain.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationError,
+    with_article,
+)
 from rewardledger.domain.tenants import Tenant, display_name
 from rewardledger.ledger.engine import Ledger
 
@@ -103,9 +109,10 @@ def authenticate(ledger: Ledger, tenant_id: str, presented: str | None) -> Princ
 
 def require(principal: Principal, capability: str) -> None:
     if not principal.can(capability):
+        roles = [role.value for role, allowed in CAPABILITIES.items() if capability in allowed]
         raise Forbidden(
-            f"A {principal.role.value} key cannot do this; it needs a key whose role "
-            f"allows {capability!r}.",
+            f"{with_article(principal.role.value).capitalize()} key cannot do this; use a key "
+            f"of role {' or '.join(roles)} (an admin issues one at POST /api-keys).",
             role=principal.role.value,
             needs=capability,
         )
