@@ -89,8 +89,8 @@ def reason_of(ledger: Ledger, tenant_id: str, direction: Direction, code: object
         known = sorted(c for d, c in store_of(ledger).reasons(tenant_id) if d == direction.value)
         raise ValidationError(
             f"{code!r} is not a {direction.value} reason of this tenant; known: "
-            f"{', '.join(known) or 'none (configure points first)'}. Add it to the catalogue "
-            "first.",
+            f"{', '.join(known) or 'none (configure points first)'}. An admin adds it with "
+            f"`rewardledger points reason {direction.value} {code} -t {tenant_id}`.",
             field="dtype",
         )
     return found
@@ -100,7 +100,12 @@ def asset_policy(ledger: Ledger, tenant_id: str, asset: str) -> ExpiryPolicy:
     ids.asset_code(asset)
     policy = store_of(ledger).get_expiry(tenant_id, asset)
     if policy is None:
-        raise NotFound("points asset", asset, f"{asset} is not a points asset; configure it.")
+        raise NotFound(
+            "points asset",
+            asset,
+            f"{asset} is not a points asset; an admin makes it one with "
+            f"`rewardledger points configure -t {tenant_id} --asset {asset}`.",
+        )
     return policy
 
 
