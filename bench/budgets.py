@@ -23,13 +23,9 @@ import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
+from private_schema import private_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.limits import AMOUNT_MINOR_MAX
 from rewardledger.domain.money import format_minor
@@ -123,21 +119,6 @@ def run_engine(url: str, rounds: int, seconds: float) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in figures.items()}
 
 
-@contextmanager
-def _private_schema(url: str) -> Iterator[str]:
-    """The PostgreSQL URL on a schema of its own, dropped afterwards: the benchmark never meets
-    another checkout's tables (or their migrations) in the same database."""
-    schema = f"bench_budgets_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -151,7 +132,7 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     for engine in options.engines.split(","):
         if engine == "postgresql":
-            with _private_schema(options.postgres) as url:
+            with private_schema(options.postgres, "bench_budgets") as (url, _):
                 results[engine] = run_engine(url, options.rounds, options.seconds)
         else:
             url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"

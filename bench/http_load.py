@@ -47,8 +47,8 @@ from typing import Any
 
 import httpx2 as httpx
 import psycopg
-from psycopg import sql
 
+from private_schema import private_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.services import access
 
@@ -60,20 +60,6 @@ PGBENCH_SCRIPT = Path(__file__).with_name("pgbench_transfer.sql")
 
 
 # Set-up --------------------------------------------------------------------------------------
-
-
-@contextmanager
-def private_schema(url: str) -> Iterator[tuple[str, str]]:
-    """(the URL on a schema of its own, the schema's name); the schema is dropped afterwards."""
-    schema = f"bench_http_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}", schema
-    finally:
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 def prepare(url: str, accounts: int) -> str:
@@ -246,7 +232,7 @@ def pgbench(
 
 def run(options: argparse.Namespace, logs: Path) -> dict[str, Any]:
     results: dict[str, Any] = {"healthz": {}, "transfers": []}
-    with private_schema(options.postgres) as (url, schema):
+    with private_schema(options.postgres, "bench_http") as (url, schema):
         key = prepare(url, options.accounts)
         for workers in options.workers:
             with serving(url, workers, logs) as base:

@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from private_schema import drop_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.limits import BATCH_SIZE_MAX
 from rewardledger.domain.transfers import TransferRequest
@@ -108,9 +109,7 @@ def main() -> None:
         finally:
             if schema is not None:
                 with psycopg.connect(args.postgres, autocommit=True) as connection:
-                    connection.execute(
-                        sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-                    )
+                    drop_schema(connection, schema)
 
 
 if __name__ == "__main__":

@@ -28,18 +28,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.roundtrips
 
 from tests.roundtrips import CORE_TRANSFER, OPERATIONS, RoundTrips, count_each, setup
 
+from private_schema import private_schema
 from rewardledger.bootstrap import Ledger
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -93,20 +89,6 @@ def report(engine: str, figures: dict[str, dict[str, Any]]) -> None:
         )
 
 
-@contextmanager
-def _private_schema(url: str) -> Iterator[str]:
-    """The PostgreSQL URL on a schema of its own, dropped afterwards."""
-    schema = f"bench_operations_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,7 +103,7 @@ def main() -> None:
     for engine in options.engines.split(","):
         print(f"{engine}: {options.rounds} rounds of {options.calls} calls", flush=True)
         if engine == "postgresql":
-            with _private_schema(options.postgres) as url:
+            with private_schema(options.postgres, "bench_operations") as (url, _):
                 results[engine] = run_engine(url, options.rounds, options.calls)
         else:
             with tempfile.TemporaryDirectory(prefix="rewardledger-bench-") as directory:

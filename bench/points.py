@@ -45,6 +45,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from private_schema import drop_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.services import points
@@ -319,7 +320,7 @@ def main() -> None:
             _run(engine, url, args)
         finally:
             with psycopg.connect(args.postgres, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+                drop_schema(connection, schema)
 
 
 if __name__ == "__main__":

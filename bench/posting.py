@@ -36,6 +36,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from private_schema import drop_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.transfers import TransferRequest
 
@@ -233,7 +234,7 @@ def postgres_target(base_url: str, accounts: int) -> tuple[Target, Callable[[], 
 
     def drop() -> None:
         with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            drop_schema(connection, schema)
 
     target = Target(
         "postgresql",
@@ -315,7 +316,7 @@ def pgbench(base_url: str, clients: int, seconds: float) -> float | None:
         return float(match.group(1)) if match else None
     finally:
         with psycopg.connect(psycopg.conninfo.make_conninfo(**info), autocommit=True) as connection:  # type: ignore[arg-type]
-            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            drop_schema(connection, schema)
 
 
 # ---------------------------------------------------------------------------------------------
