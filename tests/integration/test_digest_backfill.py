@@ -8,11 +8,8 @@ is the digest of its content, however many batches that took.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import select, text
 
@@ -20,19 +17,9 @@ from rewardledger.storage import migrate
 from rewardledger.storage.engine import make_engine
 from rewardledger.storage.journal_digest import row_digest
 from rewardledger.storage.schema import transfers
-from tests.cli.helpers import fresh_postgres_schema
 
 ROWS = 5_003  # more than one of the migration's batches (5,000 rows)
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def fresh_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if engine_name == "sqlite":
-        yield f"sqlite:///{tmp_path / 'digests.db'}"
-        return
-    with fresh_postgres_schema(str(request.getfixturevalue("postgres_url"))) as url:
-        yield url
 
 
 def test_the_upgrade_digests_every_row_written_before_it(fresh_url: str) -> None:

@@ -6,10 +6,6 @@ account a service opened is marked by the backfill, and the tenant's own account
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic import command
 from sqlalchemy import text
 
@@ -18,18 +14,8 @@ from rewardledger.domain.transfers import TransferRequest
 from rewardledger.services import budgets, cashback, debt, points
 from rewardledger.storage import migrate
 from tests.builders import FakeClock, new_id
-from tests.cli.helpers import fresh_postgres_schema
 from tests.conftest import owner_engine
 from tests.services.cycles_support import programmes
-
-
-@pytest.fixture
-def fresh_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if engine_name == "sqlite":
-        yield f"sqlite:///{tmp_path / 'backfill.db'}"
-        return
-    with fresh_postgres_schema(str(request.getfixturevalue("postgres_url"))) as url:
-        yield url
 
 
 def _managed_by(ledger: Ledger, tenant_id: str) -> dict[str, str | None]:
