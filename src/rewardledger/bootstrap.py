@@ -8,6 +8,7 @@ so mypy checks here that every store satisfies its protocol (CONVENTIONS.md, rul
 from __future__ import annotations
 
 from rewardledger.domain.errors import UnsafeInterpreter
+from rewardledger.events import STORE as EVENTS
 from rewardledger.ledger import engine
 from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.extensions import Extensions
@@ -17,6 +18,7 @@ from rewardledger.services.jobs import STORE as JOBS
 from rewardledger.services.points import STORE as POINTS
 from rewardledger.storage.budgets import SqlBudgetStore
 from rewardledger.storage.cycles import SqlCycleStore
+from rewardledger.storage.events import SqlEventStore
 from rewardledger.storage.jobs import SqlJobStore
 from rewardledger.storage.points import SqlPointsStore
 from rewardledger.storage.store import SqlStore
@@ -51,6 +53,7 @@ def open_ledger(url: str, *, clock: Clock | None = None, migrate: bool = True) -
         Extensions()
         .add(BUDGETS, SqlBudgetStore(store.engine))
         .add(CYCLES, SqlCycleStore(store.engine))
+        .add(EVENTS, SqlEventStore(store.engine))
         .add(JOBS, SqlJobStore(store.engine))
         .add(POINTS, SqlPointsStore(store.engine))
     )

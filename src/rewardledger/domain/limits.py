@@ -74,6 +74,8 @@ WRITE_RETRIES_MAX: Final = 8
 # A failed due-jobs step is recorded with its error's message, cut to this many characters.
 JOB_FAILURE_MESSAGE_LENGTH_MAX: Final = 1_000
 JOB_STEP_LENGTH_MAX: Final = 32
+# A sink of the event feed: a broker, or the webhook fan-out (events.relay).
+SINK_NAME_LENGTH_MAX: Final = 64
 
 # Cycles (cashback and debt ledgers).
 CYCLE_GRACE_DAYS_MAX: Final = 366

@@ -44,6 +44,10 @@ def grant_app_role(engine: Engine, role: str = DEFAULT_APP_ROLE, *, login: bool 
         connection.exec_driver_sql(
             f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO {role}'
         )
+        # The event feed numbers outbox rows from a sequence (migration 0012_event_feed).
+        connection.exec_driver_sql(
+            f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {role}'
+        )
         tables = ", ".join(f'"{schema}".{table}' for table in APPEND_ONLY_TABLES)
         connection.exec_driver_sql(f"REVOKE UPDATE, DELETE, TRUNCATE ON {tables} FROM {role}")
     return str(schema)

@@ -16,6 +16,7 @@ entry sequence, and exist so that a replay of a refused request is refused again
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKeyConstraint,
@@ -168,6 +169,12 @@ outbox = tenant_table(
     Column("payload", Json(), nullable=True),
     instant("created_at"),
     instant("published_at", nullable=True),
+    # The event feed's order (migration 0012_event_feed): the database gives each new row its
+    # position (a sequence on PostgreSQL, a trigger on SQLite) and its transaction's id.
+    Column("position", BigInteger, nullable=True),
+    Column("txid", BigInteger, nullable=False),
+    Index("uq_outbox_position", "tenant_id", "position", unique=True),
+    Index("ix_outbox_feed", "tenant_id", "txid", "position"),
 )
 
 ROLES_SQL = "'admin', 'writer', 'reader', 'merchant'"

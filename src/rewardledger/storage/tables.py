@@ -1,4 +1,5 @@
-"""All tables at once: the core's, the budgets', the points', the cycles' and the jobs'.
+"""All tables at once: the core's, the budgets', the points', the cycles', the jobs' and the
+event feed's.
 
 Import ``metadata`` from here where every table must be known (Alembic's environment, the
 test that compares the migrations with the tables); each schema module declares its own.
@@ -10,11 +11,19 @@ from rewardledger.storage import (
     schema,
     schema_budgets,
     schema_cycles,
+    schema_events,
     schema_jobs,
     schema_points,
 )
 from rewardledger.storage.metadata import metadata
 
-SCHEMA_MODULES = (schema, schema_budgets, schema_cycles, schema_points, schema_jobs)
+SCHEMA_MODULES = (
+    schema,
+    schema_budgets,
+    schema_cycles,
+    schema_points,
+    schema_jobs,
+    schema_events,
+)
 
 __all__ = ["SCHEMA_MODULES", "metadata"]
