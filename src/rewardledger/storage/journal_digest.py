@@ -1,6 +1,6 @@
 """The digest of a journal row's content, and the chain that seals the journal.
 
-Owns: the canonical form of a ``transfers`` row (every column but ``digest``, in table order;
+Owns: the canonical form of a ``transfers`` row (the ``DIGEST_COLUMNS``, in that order;
 instants in UTC to the microsecond, JSON with sorted keys) and its SHA-256, written with the
 row; the identity of an account (id, asset, no-negative flag, creation instant); and how a
 seal chains one segment of the journal onto the previous seal's head.
@@ -20,6 +20,34 @@ from datetime import UTC, datetime
 from typing import Any
 
 DIGEST_VERSION = b"rewardledger.transfer.1\n"
+# The columns a version-1 digest covers, in this order: the ``transfers`` columns before
+# ``digest``, as they were when the digest was introduced (migration 0008). Frozen: a column
+# added to ``transfers`` later goes after ``digest`` and is not covered until a new
+# ``DIGEST_VERSION`` says how rows of each version are hashed, so that rows already written
+# keep verifying (a test checks the table against this list).
+DIGEST_COLUMNS = (
+    "tenant_id",
+    "transfer_id",
+    "phase",
+    "kind",
+    "reason",
+    "asset_code",
+    "amount_minor",
+    "debit_account_id",
+    "credit_account_id",
+    "pending_id",
+    "expires_at",
+    "effective_at",
+    "created_at",
+    "cycle_tag",
+    "debit_entry_seq",
+    "credit_entry_seq",
+    "debit_balance_after",
+    "credit_balance_after",
+    "metadata",
+    "error_code",
+    "rejection",
+)
 SEAL_VERSION = b"rewardledger.seal.1\n"
 
 

@@ -17,11 +17,18 @@ from typing import Any
 from sqlalchemy import Connection, Row, exists, insert, select, union
 
 from rewardledger.domain.reconciliation import JournalCheck, JournalSeal, SealMismatch
-from rewardledger.storage.journal_digest import Segment, account_digest, chain, genesis, row_digest
+from rewardledger.storage.journal_digest import (
+    DIGEST_COLUMNS,
+    Segment,
+    account_digest,
+    chain,
+    genesis,
+    row_digest,
+)
 from rewardledger.storage.schema import accounts, journal_seals, transfers
 from rewardledger.storage.store_base import StoreConnections
 
-_CONTENT = [c for c in transfers.columns if c.name != "digest"]
+_CONTENT = [transfers.c[name] for name in DIGEST_COLUMNS]
 _STREAM_ROWS = 1_000
 
 

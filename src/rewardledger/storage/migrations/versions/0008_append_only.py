@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from rewardledger.storage.journal_digest import row_digest
+from rewardledger.storage.journal_digest import DIGEST_COLUMNS, row_digest
 from rewardledger.storage.migrations.append_only import UniqueKey, refuse_changes, refuse_replace
 from rewardledger.storage.schema import transfers
 
@@ -86,7 +86,7 @@ def upgrade() -> None:
 def _digest_existing_rows() -> None:
     """Write the digest of every row written before this migration."""
     bind = op.get_bind()
-    content = [c for c in transfers.columns if c.name != "digest"]
+    content = [transfers.c[name] for name in DIGEST_COLUMNS]
     postgres = bind.dialect.name == "postgresql"
     if postgres:
         op.execute("ALTER TABLE transfers DISABLE TRIGGER transfers_append_only")
