@@ -1,0 +1,130 @@
+"""The seeds' rows as rewardledger's requests: pure functions, no I/O.
+
+Owns: the logical names of the seeds' tables and how a user renames them, the id a migrated
+item carries (derived from its source table and key, so that a second run finds it), and how
+a legacy ``numeric`` becomes a decimal string the domain's ``Amount`` parses. Protects: "no
+float ever touches money" (a legacy value with more digits than the asset's scale is refused,
+never rounded) and idempotency (the same source row always maps to the same id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.money import Amount
+
+DEFAULT_SCHEMA = "rewards"
+ACCUMULATIONS = "fact_accumulations"
+BALANCES = "fact_balance_points"
+# The seeds' tables this command knows, by logical name (the name in the seeds).
+TABLES = (ACCUMULATIONS, BALANCES)
+# Columns read from each table; every table also needs the key column ``id`` except the
+# balances, keyed by ``user_id`` (seed 004).
+ACCUMULATION_COLUMNS = ("id", "user_id", "accum_type", "dtype", "quantity", "date", "redemption_id")
+BALANCE_COLUMNS = ("user_id", "balance")
+MIGRATED_ID_PREFIX = "mig"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def identifier(name: str, what: str) -> str:
+    """A plain SQL name (letters, digits, underscores): the only kind a source may use."""
+    if not _IDENTIFIER.match(name):
+        raise ValidationError(
+            f"{what} {name!r} is not a plain SQL name; use letters, digits and underscores "
+            "(at most 63), starting with a letter or an underscore.",
+            field=what,
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class SeedTables:
+    """Where the seeds' tables are in the source: a schema and, per logical name, a table."""
+
+    schema: str = DEFAULT_SCHEMA
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def table(self, logical: str) -> str:
+        return self.names.get(logical, logical)
+
+
+def seed_tables(schema: str, renames: Iterable[str]) -> SeedTables:
+    """``--schema`` and the ``--table-name LOGICAL=ACTUAL`` options, checked."""
+    names: dict[str, str] = {}
+    for rename in renames:
+        logical, found, actual = rename.partition("=")
+        if not found or logical not in TABLES:
+            raise ValidationError(
+                f"--table-name {rename!r} must be LOGICAL=ACTUAL with LOGICAL one of "
+                f"{', '.join(TABLES)}, such as fact_accumulations=points_rows.",
+                field="table_name",
+            )
+        names[logical] = identifier(actual, "table_name")
+    return SeedTables(identifier(schema, "schema"), names)
+
+
+def migrated_id(logical_table: str, key: object) -> str:
+    """The id an item migrated from ``logical_table``'s row ``key`` carries, on every run.
+
+    Derived from the logical name, not the configured one, so that renaming the source's
+    schema or table between runs still finds the items of the first run.
+    """
+    digest = hashlib.sha256(f"{logical_table}\x1f{key}".encode()).hexdigest()
+    return f"{MIGRATED_ID_PREFIX}.{logical_table[:8]}.{digest[:32]}"
+
+
+def decimal_text(value: object, scale: int, field_name: str) -> str:
+    """A legacy ``numeric``/``bigint`` as the decimal string of an amount of ``scale`` places.
+
+    Trailing zeros beyond the scale are not precision and are dropped ("100.00" is 100 points);
+    any other extra digit is refused by ``Amount.parse``, never rounded. A float is refused.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise ValidationError(
+            f"{field_name} must be a number, got {type(value).__name__}.", field=field_name
+        )
+    text = format(value, "f")
+    if "." in text:
+        whole, fraction = text.split(".")
+        fraction = fraction.rstrip("0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    if text == "-0":
+        text = "0"
+    Amount.parse(text.removeprefix("-"), scale, field=field_name)
+    return text
+
+
+def minor_of(value: object, scale: int, field_name: str) -> int:
+    """A legacy figure as integer minor units (``decimal_text``, then ``Amount.parse``)."""
+    text = decimal_text(value, scale, field_name)
+    magnitude = Amount.parse(text.removeprefix("-"), scale, field=field_name).minor
+    return -magnitude if text.startswith("-") else magnitude
+
+
+def accumulation_record(row: Mapping[str, Any], scale: int) -> dict[str, Any]:
+    """A ``fact_accumulations`` row as a row of the points import (``import_history``).
+
+    The import checks it like any file row (accum_type, dtype, the sign of quantity, the
+    date). A legacy ``TIMESTAMP`` without a zone is taken as UTC.
+    """
+    when = row.get("date")
+    if isinstance(when, datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    quantity = row.get("quantity")
+    redemption = row.get("redemption_id")
+    return {
+        "id": migrated_id(ACCUMULATIONS, row["id"]),
+        "user": "" if row.get("user_id") is None else str(row["user_id"]),
+        "accum_type": row.get("accum_type") or "",
+        "dtype": row.get("dtype") or "",
+        "quantity": "" if quantity is None else decimal_text(quantity, scale, "quantity"),
+        "date": when.isoformat() if isinstance(when, datetime) else "",
+        "redemption_id": "" if redemption is None else str(redemption),
+    }

@@ -1,0 +1,33 @@
+"""What a migration reads from the old system: the ``LegacySource`` Protocol.
+
+Owns: the port the migration services read the seeds' tables through. The implementation
+(``storage.legacy_seeds.PostgresLegacySource``) streams rows with server-side cursors, so a
+migration holds at most one batch of source rows at a time, whatever the table's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+
+
+class LegacySource(Protocol):
+    """The seeds' tables in an existing database, read-only, in batches."""
+
+    def count(self, logical: str) -> int:
+        """Rows in the table the seeds call ``logical`` (the progress bar's total)."""
+        ...
+
+    def accumulations(self, batch_size: int) -> Iterator[list[Row]]:
+        """``fact_accumulations`` in batches, by date then key (spends after their earns)."""
+        ...
+
+    def balances(self, batch_size: int) -> Iterator[list[Row]]:
+        """``fact_balance_points`` (user_id, balance) in batches, by user."""
+        ...
+
+    def users_without_balance(self, batch_size: int) -> Iterator[list[Row]]:
+        """The users with ``fact_accumulations`` rows but no ``fact_balance_points`` row."""
+        ...
