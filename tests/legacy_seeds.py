@@ -74,8 +74,10 @@ def _rows(users: int, per_user: int, rng: random.Random) -> Iterator[tuple[objec
         yield user, accum, dtype, text, balances[user], when
 
 
-def fill(connection: psycopg.Connection[object], schema: str, users: int, per_user: int) -> Planted:
-    """Generated rows, their balances, and two planted integrity failures."""
+def fill(
+    connection: psycopg.Connection[object], schema: str, users: int, per_user: int, plant: bool
+) -> Planted:
+    """Generated rows, their balances, and (``plant``) two planted integrity failures."""
     planted = Planted(schema)
     name = sql.Identifier(schema)
     copy = sql.SQL(
@@ -88,22 +90,23 @@ def fill(connection: psycopg.Connection[object], schema: str, users: int, per_us
             planted.sums[user] = balance  # type: ignore[index]
             planted.rows += 1
     off, missing = min(planted.sums), max(planted.sums)
-    planted.off_balance[off] = planted.sums[off] + 7
-    planted.without_balance.add(missing)
+    if plant:
+        planted.off_balance[off] = planted.sums[off] + 7
+        planted.without_balance.add(missing)
     with connection.cursor() as cursor:
         cursor.executemany(
             sql.SQL("INSERT INTO {}.fact_balance_points VALUES (%s, %s, %s)").format(name),
             [
                 (user, planted.off_balance.get(user, total), START)
                 for user, total in planted.sums.items()
-                if user != missing
+                if user not in planted.without_balance
             ],
         )
     return planted
 
 
 @contextmanager
-def legacy_schema(users: int = 12, per_user: int = 6) -> Iterator[Planted]:
+def legacy_schema(users: int = 12, per_user: int = 6, *, plant: bool = True) -> Iterator[Planted]:
     """A fresh ``legacy_<random>`` schema in the test database, dropped afterwards."""
     require_postgres()
     schema = f"legacy_{secrets.token_hex(5)}"
@@ -112,7 +115,7 @@ def legacy_schema(users: int = 12, per_user: int = 6) -> Iterator[Planted]:
         connection.execute(sql.SQL(DDL.format(schema=schema)))  # type: ignore[arg-type]
     try:
         with psycopg.connect(SOURCE_URL) as connection:
-            planted = fill(connection, schema, users, per_user)
+            planted = fill(connection, schema, users, per_user, plant)
         yield planted
     finally:
         with psycopg.connect(SOURCE_URL, autocommit=True) as connection:

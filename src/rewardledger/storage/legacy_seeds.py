@@ -131,9 +131,20 @@ class PostgresLegacySource:
         )
         return self._stream(query, batch_size)
 
-    def users_without_balance(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL(
+    def _without_balance(self) -> sql.Composed:
+        return sql.SQL(
             "SELECT DISTINCT a.user_id FROM {} a WHERE a.user_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM {} b WHERE b.user_id = a.user_id) ORDER BY a.user_id"
+            "(SELECT 1 FROM {} b WHERE b.user_id = a.user_id)"
         ).format(self._name(ACCUMULATIONS), self._name(BALANCES))
+
+    def count_users_without_balance(self) -> int:
+        query = sql.SQL("SELECT count(*) FROM ({}) u").format(self._without_balance())
+        row = self._connection.execute(query).fetchone()
+        self._connection.rollback()
+        return int(row[0]) if row is not None else 0
+
+    def users_without_balance(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        query = sql.SQL("SELECT u.user_id FROM ({}) u ORDER BY u.user_id").format(
+            self._without_balance()
+        )
         return self._stream(query, batch_size)

@@ -86,6 +86,7 @@ def migrate_seeds(
         on_rows=progress(f"migrate {ACCUMULATIONS}", source.count(ACCUMULATIONS)),
     )
     reconciliation = Reconciliation()
+    users = source.count(BALANCES) + source.count_users_without_balance()
     with DifferenceFiles(report_dir, tenant_id) as files:
         reconcile_users(
             ledger,
@@ -95,7 +96,7 @@ def migrate_seeds(
             reconciliation,
             asset=asset,
             batch_size=batch_size,
-            on_rows=progress(f"reconcile {BALANCES}", source.count(BALANCES)),
+            on_rows=progress(f"reconcile {BALANCES}", users),
         )
         files.finish(reconciliation)
     return SeedMigration(tenant_id, counts, reconciliation)

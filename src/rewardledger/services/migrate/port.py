@@ -20,6 +20,10 @@ class LegacySource(Protocol):
         """Rows in the table the seeds call ``logical`` (the progress bar's total)."""
         ...
 
+    def count_users_without_balance(self) -> int:
+        """How many users ``users_without_balance`` gives."""
+        ...
+
     def accumulations(self, batch_size: int) -> Iterator[list[Row]]:
         """``fact_accumulations`` in batches, by date then key (spends after their earns)."""
         ...
