@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg import sql
 
+from rewardledger.domain.money import format_minor
 from tests.conftest import POSTGRES_URL, require_postgres
 
 SOURCE_URL = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
@@ -45,6 +46,30 @@ CREATE TABLE {schema}.fact_balance_points (
 """
 
 
+DEBT_DDL = """
+CREATE TABLE {schema}.debt_movements (
+    id bigserial PRIMARY KEY,
+    person_id varchar(36),
+    cycle_tag varchar(10),
+    initial_debt numeric(18,2) DEFAULT 0,
+    new_debt numeric(18,2) DEFAULT 0,
+    repayments numeric(18,2) DEFAULT 0,
+    debt_discount numeric(18,2) DEFAULT 0,
+    created_at timestamp
+);
+CREATE TABLE {schema}.debt_ledger (
+    debt_ledger_id varchar(36) PRIMARY KEY,
+    person_id varchar(36) NOT NULL,
+    cycle_tag varchar(10),
+    initial_debt numeric(18,2) DEFAULT 0,
+    new_debt numeric(18,2) DEFAULT 0,
+    repayments numeric(18,2) DEFAULT 0,
+    debt_discount numeric(18,2) DEFAULT 0,
+    net_debt numeric(18,2) DEFAULT 0
+);
+"""
+
+
 @dataclass
 class Planted:
     """The users whose figures must differ after a migration, and each one's true sum."""
@@ -54,6 +79,9 @@ class Planted:
     off_balance: dict[int, int] = field(default_factory=dict)  # user -> stored (wrong) balance
     without_balance: set[int] = field(default_factory=set)
     rows: int = 0
+    debt_rows: int = 0
+    net_debt: dict[tuple[str, str], str] = field(default_factory=dict)  # the true figures
+    off_net_debt: dict[tuple[str, str], str] = field(default_factory=dict)  # stored, wrong
 
 
 def _rows(users: int, per_user: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
@@ -105,17 +133,79 @@ def fill(
     return planted
 
 
+def fill_debt(connection: psycopg.Connection[object], planted: Planted, plant: bool) -> None:
+    """Debt movements of five people over two cycles (in cents), their debt_ledger as seed
+    001's sync sums them (net = initial + new - repayments - discount per person and cycle),
+    one planted wrong ``net_debt`` and one row of "the current cycle" (no tag)."""
+    rng = random.Random(11)
+    name = sql.Identifier(planted.schema)
+    sums: dict[tuple[str, str], list[int]] = {}
+    rows = []
+    for step in range(30):
+        # Cycle 2025-01, then 2025-02; each person's first movement of a cycle carries its
+        # opening debt (the previous cycle's net, as the old system carried it).
+        person, month = f"p{step % 5}", 1 + step // 15
+        amounts = [0, rng.randint(100, 9_000), 0, 0]
+        if step < 5:
+            amounts[0] = rng.randint(1_000, 5_000)
+        elif 15 <= step < 20:
+            initial, new, repaid, discount = sums[(person, "2025-01")]
+            amounts[0] = initial + new - repaid - discount
+        if step % 3 == 0:
+            amounts[2] = rng.randint(1, amounts[1])
+        if step % 7 == 0:
+            amounts[3] = rng.randint(1, 50)
+        tag = f"2025-{month:02d}"
+        total = sums.setdefault((person, tag), [0, 0, 0, 0])
+        for i, cents in enumerate(amounts):
+            total[i] += cents
+        when = datetime(2025, month, 1 + step % 20, 9, 0)  # noqa: DTZ001 - a TIMESTAMP
+        rows.append((person, tag, *(format_minor(c, 2) for c in amounts), when))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {}.debt_movements (person_id, cycle_tag, initial_debt, new_debt, "
+                "repayments, debt_discount, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            ).format(name),
+            rows,
+        )
+        ledger_rows = []
+        for (person, tag), (initial, new, repaid, discount) in sorted(sums.items()):
+            net = format_minor(initial + new - repaid - discount, 2)
+            planted.net_debt[(person, tag)] = net
+            stored = net
+            if plant and (person, tag) == ("p1", "2025-02"):
+                stored = format_minor(initial + new - repaid - discount + 150, 2)
+                planted.off_net_debt[(person, tag)] = stored
+            ledger_rows.append((f"{person}-{tag}", person, tag, stored))
+        ledger_rows.append(("p0-current", "p0", None, "1.00"))
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {}.debt_ledger (debt_ledger_id, person_id, cycle_tag, net_debt) "
+                "VALUES (%s, %s, %s, %s)"
+            ).format(name),
+            ledger_rows,
+        )
+    planted.debt_rows = len(rows)
+
+
 @contextmanager
-def legacy_schema(users: int = 12, per_user: int = 6, *, plant: bool = True) -> Iterator[Planted]:
+def legacy_schema(
+    users: int = 12, per_user: int = 6, *, plant: bool = True, debt: bool = False
+) -> Iterator[Planted]:
     """A fresh ``legacy_<random>`` schema in the test database, dropped afterwards."""
     require_postgres()
     schema = f"legacy_{secrets.token_hex(5)}"
     with psycopg.connect(SOURCE_URL, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         connection.execute(sql.SQL(DDL.format(schema=schema)))  # type: ignore[arg-type]
+        if debt:
+            connection.execute(sql.SQL(DEBT_DDL.format(schema=schema)))  # type: ignore[arg-type]
     try:
         with psycopg.connect(SOURCE_URL) as connection:
             planted = fill(connection, schema, users, per_user, plant)
+            if debt:
+                fill_debt(connection, planted, plant)
         yield planted
     finally:
         with psycopg.connect(SOURCE_URL, autocommit=True) as connection:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.errors import NotFound, ValidationError
+from rewardledger.domain.money import format_minor
 from rewardledger.domain.seed_migration import SeedTables, migrated_id, seed_tables
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import points
+from rewardledger.services import cycles, debt, points
 from rewardledger.services.migrate import SeedMigration, migrate_seeds
 from rewardledger.storage.legacy_seeds import PostgresLegacySource
 from tests.legacy_seeds import SOURCE_URL, Planted, execute, legacy_schema
@@ -133,3 +134,57 @@ def test_a_table_under_another_name_is_read_with_table_name(tmp_path: Path) -> N
         seed_tables("legacy", ["budgets"])
     with pytest.raises(ValidationError, match="plain SQL name"):
         seed_tables("rewards; drop", [])
+
+
+@pytest.fixture
+def with_debt(ledger: Ledger, lumis: str) -> str:
+    ledger.create_asset(lumis, "USD", scale=2)
+    debt.set_program(ledger, lumis, currency="USD")
+    return lumis
+
+
+def test_debt_movements_land_in_their_cycles_and_debt_ledger_is_reconciled(
+    ledger: Ledger, with_debt: str, tmp_path: Path
+) -> None:
+    with legacy_schema(users=3, per_user=2, debt=True) as planted:
+        first = _migrate(ledger, with_debt, planted.schema, tmp_path / "one")
+        second = _migrate(ledger, with_debt, planted.schema, tmp_path / "two")
+    counts = {t.table: t for t in first.counts.tables}
+    assert (counts["debt_movements"].imported, counts["debt_movements"].bad_rows) == (
+        planted.debt_rows,
+        0,
+    )
+    for (person, tag), net in planted.net_debt.items():
+        row, _ = cycles.get_debt_row(ledger, with_debt, person, tag)
+        assert format_minor(row.net_debt_minor, 2) == net, (person, tag)
+    again = {t.table: t for t in second.counts.tables}["debt_movements"]
+    assert (again.imported, again.already_present) == (0, planted.debt_rows)
+    with (tmp_path / "one" / "reconciliation.csv").open() as stream:
+        listed = {
+            (r["id"], r["old"], r["rewardledger"])
+            for r in csv.DictReader(stream)
+            if r["subject"] == "person cycle"
+        }
+    assert listed == {
+        (f"{p}/{t}", stored, planted.net_debt[(p, t)])
+        for (p, t), stored in planted.off_net_debt.items()
+    }
+    # The row without a cycle tag ("the current cycle") is not compared.
+    assert first.reconciliation.compared["person cycle"] == len(planted.net_debt)
+
+
+def test_a_negative_repayment_is_a_bad_row_and_its_batch_writes_nothing(
+    ledger: Ledger, with_debt: str, tmp_path: Path
+) -> None:
+    with legacy_schema(users=2, per_user=2, debt=True, plant=False) as planted:
+        execute(
+            f"INSERT INTO {planted.schema}.debt_movements (id, person_id, cycle_tag, new_debt, "
+            "repayments, created_at) VALUES (7001, 'p9', '2024-12', 10, -5, '2024-12-01'), "
+            "(7002, 'p9', '2024-12', 20, 0, '2024-12-02')"
+        )
+        result = _migrate(ledger, with_debt, planted.schema, tmp_path, batch_size=4)
+    assert [(b.table, b.key) for b in result.counts.bad] == [("debt_movements", "7001")]
+    assert "repayments must not be negative" in result.counts.bad[0].message
+    with pytest.raises(NotFound):
+        cycles.get_debt_row(ledger, with_debt, "p9", "2024-12")  # 7002 shared the batch
+    assert not result.ok

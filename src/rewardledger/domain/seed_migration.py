@@ -23,12 +23,34 @@ from rewardledger.domain.money import Amount
 DEFAULT_SCHEMA = "rewards"
 ACCUMULATIONS = "fact_accumulations"
 BALANCES = "fact_balance_points"
-# The seeds' tables this command knows, by logical name (the name in the seeds).
-TABLES = (ACCUMULATIONS, BALANCES)
+DEBT_MOVEMENTS = "debt_movements"
+DEBT_LEDGER = "debt_ledger"
+# The seeds' tables this command knows, by logical name (the name in the seeds). The debt
+# tables are optional: a source without them has no debt to move.
+TABLES = (ACCUMULATIONS, BALANCES, DEBT_MOVEMENTS, DEBT_LEDGER)
+OPTIONAL_TABLES = (DEBT_MOVEMENTS, DEBT_LEDGER)
 # Columns read from each table; every table also needs the key column ``id`` except the
 # balances, keyed by ``user_id`` (seed 004).
 ACCUMULATION_COLUMNS = ("id", "user_id", "accum_type", "dtype", "quantity", "date", "redemption_id")
 BALANCE_COLUMNS = ("user_id", "balance")
+# Seed 001: each debt_movements row mutates a person's debt by its four amounts, which the
+# sync sums per (person_id, cycle_tag) into debt_ledger (net = initial + new - repayments -
+# discount). The seed names no key or time column for the movements: ``id`` and
+# ``created_at`` are needed (the key for the derived ids, the time for the cycle).
+DEBT_AMOUNT_KINDS = (
+    ("initial_debt", "opening"),
+    ("new_debt", "charge"),
+    ("repayments", "repayment"),
+    ("debt_discount", "discount"),
+)
+DEBT_MOVEMENT_COLUMNS = (
+    "id",
+    "person_id",
+    "cycle_tag",
+    *(column for column, _ in DEBT_AMOUNT_KINDS),
+    "created_at",
+)
+DEBT_LEDGER_COLUMNS = ("person_id", "cycle_tag", "net_debt")
 MIGRATED_ID_PREFIX = "mig"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -128,3 +150,51 @@ def accumulation_record(row: Mapping[str, Any], scale: int) -> dict[str, Any]:
         "date": when.isoformat() if isinstance(when, datetime) else "",
         "redemption_id": "" if redemption is None else str(redemption),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class DebtChange:
+    """One debt movement a ``debt_movements`` row maps to (one per non-zero amount column)."""
+
+    id: str
+    person_id: str
+    kind: str  # a ``domain.cycles.DebtKind`` value
+    amount_minor: int
+    cycle_tag: str | None
+    occurred_at: datetime | None
+
+
+def debt_changes(row: Mapping[str, Any], scale: int) -> list[DebtChange]:
+    """A ``debt_movements`` row as its movements: ``initial_debt`` an opening, ``new_debt`` a
+    charge, ``repayments`` a repayment, ``debt_discount`` a discount. Each amount must be zero
+    or above (a negative one is refused: seed 001's formula subtracts repayments and
+    discounts, so a negative would be a charge in disguise); a row with none is refused."""
+    person = row.get("person_id")
+    if person is None or not str(person).strip():
+        raise ValidationError("person_id is missing.", field="person_id")
+    when = row.get("created_at")
+    if isinstance(when, datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    tag = row.get("cycle_tag")
+    changes: list[DebtChange] = []
+    for column, kind in DEBT_AMOUNT_KINDS:
+        value = row.get(column)
+        minor = 0 if value is None else minor_of(value, scale, column)
+        if minor < 0:
+            raise ValidationError(f"{column} must not be negative, got {value}.", field=column)
+        if minor:
+            changes.append(
+                DebtChange(
+                    migrated_id(DEBT_MOVEMENTS, f"{row['id']}:{column}"),
+                    str(person).strip(),
+                    kind,
+                    minor,
+                    None if tag is None else str(tag),
+                    when if isinstance(when, datetime) else None,
+                )
+            )
+    if not changes:
+        raise ValidationError(
+            "the row moves nothing: every amount is zero or missing.", field="new_debt"
+        )
+    return changes

@@ -22,6 +22,10 @@ from rewardledger.domain.seed_migration import (
     ACCUMULATIONS,
     BALANCE_COLUMNS,
     BALANCES,
+    DEBT_LEDGER,
+    DEBT_LEDGER_COLUMNS,
+    DEBT_MOVEMENT_COLUMNS,
+    DEBT_MOVEMENTS,
     SeedTables,
 )
 from rewardledger.storage.engine import safe_url
@@ -55,8 +59,16 @@ class PostgresLegacySource:
             ) from None
         self._connection.read_only = True
         self._cursors = 0
-        self._check_columns(ACCUMULATIONS, ACCUMULATION_COLUMNS)
-        self._check_columns(BALANCES, BALANCE_COLUMNS)
+        self._present = {
+            logical
+            for logical, columns, required in (
+                (ACCUMULATIONS, ACCUMULATION_COLUMNS, True),
+                (BALANCES, BALANCE_COLUMNS, True),
+                (DEBT_MOVEMENTS, DEBT_MOVEMENT_COLUMNS, False),
+                (DEBT_LEDGER, DEBT_LEDGER_COLUMNS, False),
+            )
+            if self._check_columns(logical, columns, required=required)
+        }
 
     def close(self) -> None:
         self._connection.close()
@@ -72,7 +84,11 @@ class PostgresLegacySource:
             sql.Identifier(self.tables.schema), sql.Identifier(self.tables.table(logical))
         )
 
-    def _check_columns(self, logical: str, columns: tuple[str, ...]) -> None:
+    def has(self, logical: str) -> bool:
+        return logical in self._present
+
+    def _check_columns(self, logical: str, columns: tuple[str, ...], *, required: bool) -> bool:
+        """Whether the table is there (an optional one may be absent) with ``columns``."""
         found = {
             str(row[0])
             for row in self._connection.execute(
@@ -83,6 +99,8 @@ class PostgresLegacySource:
         }
         self._connection.rollback()
         where = f"{self.tables.schema}.{self.tables.table(logical)}"
+        if not found and not required:
+            return False
         if not found:
             raise ValidationError(
                 f"The source has no table {where}; name the schema with --schema or the "
@@ -96,6 +114,7 @@ class PostgresLegacySource:
                 "(see docs/migrating.md).",
                 field="source",
             )
+        return True
 
     def count(self, logical: str) -> int:
         query = sql.SQL("SELECT count(*) FROM {}").format(self._name(logical))
@@ -146,5 +165,17 @@ class PostgresLegacySource:
     def users_without_balance(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         query = sql.SQL("SELECT u.user_id FROM ({}) u ORDER BY u.user_id").format(
             self._without_balance()
+        )
+        return self._stream(query, batch_size)
+
+    def debt_movements(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.created_at, t.id").format(
+            self._columns(DEBT_MOVEMENT_COLUMNS), self._name(DEBT_MOVEMENTS)
+        )
+        return self._stream(query, batch_size)
+
+    def debt_ledger(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.person_id, t.cycle_tag").format(
+            self._columns(DEBT_LEDGER_COLUMNS), self._name(DEBT_LEDGER)
         )
         return self._stream(query, batch_size)

@@ -1,7 +1,8 @@
 """Moving a tenant's history from the system the seeds describe (``migrate-from seeds``).
 
 Owns (one module per group): ``port`` (the ``LegacySource`` the old tables are read through),
-``points`` (``fact_accumulations`` loaded through the points import, batch by batch) and
+``points`` (``fact_accumulations`` loaded through the points import, batch by batch),
+``debt`` (``debt_movements`` through the debt service, and ``debt_ledger`` reconciled) and
 ``report`` (the reconciliation of the old system's materialized figures with ours). The pure
 mapping of a source row to our requests is ``domain.seed_migration``; the PostgreSQL reader
 is ``storage.legacy_seeds``. Protects: idempotency (every migrated item's id derives from its
@@ -17,8 +18,15 @@ from pathlib import Path
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
-from rewardledger.domain.seed_migration import ACCUMULATIONS, BALANCES
+from rewardledger.domain.seed_migration import (
+    ACCUMULATIONS,
+    BALANCES,
+    DEBT_LEDGER,
+    DEBT_MOVEMENTS,
+)
 from rewardledger.ledger.engine import Ledger
+from rewardledger.services.cycles.debt_movements import fixed_program
+from rewardledger.services.migrate.debt import migrate_debt, reconcile_debt
 from rewardledger.services.migrate.points import (
     MigrationCounts,
     SourceBadRow,
@@ -64,7 +72,8 @@ def migrate_seeds(
     skip_bad_rows: bool = False,
     progress: Progress = _no_progress,
 ) -> SeedMigration:
-    """Migrate the seeds' points tables into ``tenant_id``, then reconcile and report.
+    """Migrate the seeds' points (and, where present, debt) tables into ``tenant_id``, then
+    reconcile and report.
 
     ``progress(label, total)`` is called once per phase and returns the callback that is
     given each batch's row count (the CLI's progress bars).
@@ -74,6 +83,8 @@ def migrate_seeds(
         raise ValidationError(
             f"batch_size must be from 1 to {MIGRATE_BATCH_SIZE}.", field="batch_size"
         )
+    if source.has(DEBT_MOVEMENTS) or source.has(DEBT_LEDGER):
+        fixed_program(ledger, tenant_id)  # no debt programme: say so before writing anything
     counts = MigrationCounts()
     migrate_accumulations(
         ledger,
@@ -85,6 +96,34 @@ def migrate_seeds(
         skip_bad_rows=skip_bad_rows,
         on_rows=progress(f"migrate {ACCUMULATIONS}", source.count(ACCUMULATIONS)),
     )
+    if source.has(DEBT_MOVEMENTS):
+        migrate_debt(
+            ledger,
+            tenant_id,
+            source,
+            counts,
+            batch_size=batch_size,
+            skip_bad_rows=skip_bad_rows,
+            on_rows=progress(f"migrate {DEBT_MOVEMENTS}", source.count(DEBT_MOVEMENTS)),
+        )
+    reconciliation = _reconcile(
+        ledger, tenant_id, source, report_dir, asset=asset, batch_size=batch_size, progress=progress
+    )
+    return SeedMigration(tenant_id, counts, reconciliation)
+
+
+def _reconcile(
+    ledger: Ledger,
+    tenant_id: str,
+    source: LegacySource,
+    report_dir: Path,
+    *,
+    asset: str,
+    batch_size: int,
+    progress: Progress,
+) -> Reconciliation:
+    """Every user (and, where the source has ``debt_ledger``, every person cycle) compared,
+    the differences written to ``report_dir`` as they are found."""
     reconciliation = Reconciliation()
     users = source.count(BALANCES) + source.count_users_without_balance()
     with DifferenceFiles(report_dir, tenant_id) as files:
@@ -98,8 +137,18 @@ def migrate_seeds(
             batch_size=batch_size,
             on_rows=progress(f"reconcile {BALANCES}", users),
         )
+        if source.has(DEBT_LEDGER):
+            reconcile_debt(
+                ledger,
+                tenant_id,
+                source,
+                files,
+                reconciliation,
+                batch_size=batch_size,
+                on_rows=progress(f"reconcile {DEBT_LEDGER}", source.count(DEBT_LEDGER)),
+            )
         files.finish(reconciliation)
-    return SeedMigration(tenant_id, counts, reconciliation)
+    return reconciliation
 
 
 __all__ = [

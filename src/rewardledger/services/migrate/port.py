@@ -16,6 +16,10 @@ Row = dict[str, Any]
 class LegacySource(Protocol):
     """The seeds' tables in an existing database, read-only, in batches."""
 
+    def has(self, logical: str) -> bool:
+        """Whether the source has the table (the debt tables are optional)."""
+        ...
+
     def count(self, logical: str) -> int:
         """Rows in the table the seeds call ``logical`` (the progress bar's total)."""
         ...
@@ -34,4 +38,12 @@ class LegacySource(Protocol):
 
     def users_without_balance(self, batch_size: int) -> Iterator[list[Row]]:
         """The users with ``fact_accumulations`` rows but no ``fact_balance_points`` row."""
+        ...
+
+    def debt_movements(self, batch_size: int) -> Iterator[list[Row]]:
+        """``debt_movements`` in batches, by ``created_at`` then key."""
+        ...
+
+    def debt_ledger(self, batch_size: int) -> Iterator[list[Row]]:
+        """``debt_ledger`` (person_id, cycle_tag, net_debt) in batches."""
         ...
