@@ -25,10 +25,19 @@ ACCUMULATIONS = "fact_accumulations"
 BALANCES = "fact_balance_points"
 DEBT_MOVEMENTS = "debt_movements"
 DEBT_LEDGER = "debt_ledger"
+CASHBACK_MOVEMENTS = "cashback_movements"
+CASHBACK_LEDGER = "cashback_ledger"
 # The seeds' tables this command knows, by logical name (the name in the seeds). The debt
 # tables are optional: a source without them has no debt to move.
-TABLES = (ACCUMULATIONS, BALANCES, DEBT_MOVEMENTS, DEBT_LEDGER)
-OPTIONAL_TABLES = (DEBT_MOVEMENTS, DEBT_LEDGER)
+TABLES = (
+    ACCUMULATIONS,
+    BALANCES,
+    DEBT_MOVEMENTS,
+    DEBT_LEDGER,
+    CASHBACK_MOVEMENTS,
+    CASHBACK_LEDGER,
+)
+OPTIONAL_TABLES = (DEBT_MOVEMENTS, DEBT_LEDGER, CASHBACK_MOVEMENTS, CASHBACK_LEDGER)
 # Columns read from each table; every table also needs the key column ``id`` except the
 # balances, keyed by ``user_id`` (seed 004).
 ACCUMULATION_COLUMNS = ("id", "user_id", "accum_type", "dtype", "quantity", "date", "redemption_id")
@@ -51,6 +60,18 @@ DEBT_MOVEMENT_COLUMNS = (
     "created_at",
 )
 DEBT_LEDGER_COLUMNS = ("person_id", "cycle_tag", "net_debt")
+# Seed 000 names cashback_ledger's columns and, of the movements, only account_id, cycle_tag,
+# cashback_amount and budget_cap; a key, the qualifying spend and a time are needed too.
+CASHBACK_MOVEMENT_COLUMNS = (
+    "id",
+    "account_id",
+    "cycle_tag",
+    "spend_amount",
+    "cashback_amount",
+    "budget_cap",
+    "created_at",
+)
+CASHBACK_LEDGER_COLUMNS = ("account_id", "cycle_tag", "total_cashback")
 MIGRATED_ID_PREFIX = "mig"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -198,3 +219,37 @@ def debt_changes(row: Mapping[str, Any], scale: int) -> list[DebtChange]:
             "the row moves nothing: every amount is zero or missing.", field="new_debt"
         )
     return changes
+
+
+@dataclass(frozen=True, slots=True)
+class CashbackAccrualFields:
+    """A ``cashback_movements`` row as the fields of an accrual (decimal strings)."""
+
+    id: str
+    account_id: str
+    spend: str
+    cashback: str
+    budget_cap: str | None
+    cycle_tag: str | None
+    occurred_at: datetime | None
+
+
+def cashback_accrual(row: Mapping[str, Any], scale: int) -> CashbackAccrualFields:
+    """A ``cashback_movements`` row as an accrual. Its ``cashback_amount`` is what the old
+    system credited after its caps (seed 000: ``total_cashback`` is their sum), so it is
+    recorded as an override: rewardledger credits exactly that, and does not cap it again."""
+    when = row.get("created_at")
+    if isinstance(when, datetime) and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    cap = row.get("budget_cap")
+    tag = row.get("cycle_tag")
+    account = row.get("account_id")
+    return CashbackAccrualFields(
+        migrated_id(CASHBACK_MOVEMENTS, row["id"]),
+        "" if account is None else str(account).strip(),
+        decimal_text(row.get("spend_amount"), scale, "spend_amount"),
+        decimal_text(row.get("cashback_amount"), scale, "cashback_amount"),
+        None if cap is None else decimal_text(cap, scale, "budget_cap"),
+        None if tag is None else str(tag),
+        when if isinstance(when, datetime) else None,
+    )

@@ -22,6 +22,10 @@ from rewardledger.domain.seed_migration import (
     ACCUMULATIONS,
     BALANCE_COLUMNS,
     BALANCES,
+    CASHBACK_LEDGER,
+    CASHBACK_LEDGER_COLUMNS,
+    CASHBACK_MOVEMENT_COLUMNS,
+    CASHBACK_MOVEMENTS,
     DEBT_LEDGER,
     DEBT_LEDGER_COLUMNS,
     DEBT_MOVEMENT_COLUMNS,
@@ -66,6 +70,8 @@ class PostgresLegacySource:
                 (BALANCES, BALANCE_COLUMNS, True),
                 (DEBT_MOVEMENTS, DEBT_MOVEMENT_COLUMNS, False),
                 (DEBT_LEDGER, DEBT_LEDGER_COLUMNS, False),
+                (CASHBACK_MOVEMENTS, CASHBACK_MOVEMENT_COLUMNS, False),
+                (CASHBACK_LEDGER, CASHBACK_LEDGER_COLUMNS, False),
             )
             if self._check_columns(logical, columns, required=required)
         }
@@ -177,5 +183,17 @@ class PostgresLegacySource:
     def debt_ledger(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         query = sql.SQL("SELECT {} FROM {} t ORDER BY t.person_id, t.cycle_tag").format(
             self._columns(DEBT_LEDGER_COLUMNS), self._name(DEBT_LEDGER)
+        )
+        return self._stream(query, batch_size)
+
+    def cashback_movements(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.created_at, t.id").format(
+            self._columns(CASHBACK_MOVEMENT_COLUMNS), self._name(CASHBACK_MOVEMENTS)
+        )
+        return self._stream(query, batch_size)
+
+    def cashback_ledger(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.account_id, t.cycle_tag").format(
+            self._columns(CASHBACK_LEDGER_COLUMNS), self._name(CASHBACK_LEDGER)
         )
         return self._stream(query, batch_size)

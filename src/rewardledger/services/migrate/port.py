@@ -47,3 +47,11 @@ class LegacySource(Protocol):
     def debt_ledger(self, batch_size: int) -> Iterator[list[Row]]:
         """``debt_ledger`` (person_id, cycle_tag, net_debt) in batches."""
         ...
+
+    def cashback_movements(self, batch_size: int) -> Iterator[list[Row]]:
+        """``cashback_movements`` in batches, by ``created_at`` then key."""
+        ...
+
+    def cashback_ledger(self, batch_size: int) -> Iterator[list[Row]]:
+        """``cashback_ledger`` (account_id, cycle_tag, total_cashback) in batches."""
+        ...
