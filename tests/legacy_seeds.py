@@ -68,6 +68,25 @@ CREATE TABLE {schema}.debt_ledger (
     net_debt numeric(18,2) DEFAULT 0
 );
 """
+CASHBACK_DDL = """
+CREATE TABLE {schema}.cashback_movements (
+    id bigserial PRIMARY KEY,
+    account_id varchar(36),
+    cycle_tag varchar(10),
+    spend_amount numeric(18,2),
+    cashback_amount numeric(18,2),
+    budget_cap numeric(18,2),
+    created_at timestamp
+);
+CREATE TABLE {schema}.cashback_ledger (
+    cashback_ledger_id varchar(36) PRIMARY KEY,
+    account_id varchar(36) NOT NULL,
+    cycle_tag varchar(10) NOT NULL,
+    total_spend numeric(18,2) DEFAULT 0,
+    total_cashback numeric(18,2) DEFAULT 0,
+    budget_cap numeric(18,2) DEFAULT 0
+);
+"""
 
 
 @dataclass
@@ -82,6 +101,9 @@ class Planted:
     debt_rows: int = 0
     net_debt: dict[tuple[str, str], str] = field(default_factory=dict)  # the true figures
     off_net_debt: dict[tuple[str, str], str] = field(default_factory=dict)  # stored, wrong
+    cashback_rows: int = 0
+    total_cashback: dict[tuple[str, str], str] = field(default_factory=dict)
+    off_total_cashback: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _rows(users: int, per_user: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
@@ -189,9 +211,64 @@ def fill_debt(connection: psycopg.Connection[object], planted: Planted, plant: b
     planted.debt_rows = len(rows)
 
 
+def fill_cashback(connection: psycopg.Connection[object], planted: Planted, plant: bool) -> None:
+    """Accruals of four accounts over two cycles, capped as the old system capped them (the
+    stored ``cashback_amount`` is what it credited), their cashback_ledger rows, and one
+    planted wrong ``total_cashback``."""
+    rng = random.Random(5)
+    name = sql.Identifier(planted.schema)
+    cap = 2_500
+    totals: dict[tuple[str, str], list[int]] = {}
+    rows = []
+    for step in range(24):
+        account, month = f"a{step % 4}", 1 + step // 12
+        tag = f"2025-{month:02d}"
+        spend = rng.randint(1_000, 90_000)
+        total = totals.setdefault((account, tag), [0, 0])
+        credited = min(spend // 20, cap - total[1])  # 5 %, up to the cap
+        if credited <= 0:
+            continue
+        total[0] += spend
+        total[1] += credited
+        when = datetime(2025, month, 2 + step % 20, 10, 0)  # noqa: DTZ001 - a TIMESTAMP
+        rows.append(
+            (account, tag, format_minor(spend, 2), format_minor(credited, 2), "25.00", when)
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {}.cashback_movements (account_id, cycle_tag, spend_amount, "
+                "cashback_amount, budget_cap, created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+            ).format(name),
+            rows,
+        )
+        ledger_rows = []
+        for (account, tag), (spent, credited) in sorted(totals.items()):
+            planted.total_cashback[(account, tag)] = format_minor(credited, 2)
+            stored = format_minor(credited, 2)
+            if plant and (account, tag) == ("a2", "2025-01"):
+                stored = format_minor(credited - 1, 2)
+                planted.off_total_cashback[(account, tag)] = stored
+            row = (f"{account}-{tag}", account, tag, format_minor(spent, 2), stored, "25.00")
+            ledger_rows.append(row)
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {}.cashback_ledger (cashback_ledger_id, account_id, cycle_tag, "
+                "total_spend, total_cashback, budget_cap) VALUES (%s, %s, %s, %s, %s, %s)"
+            ).format(name),
+            ledger_rows,
+        )
+    planted.cashback_rows = len(rows)
+
+
 @contextmanager
 def legacy_schema(
-    users: int = 12, per_user: int = 6, *, plant: bool = True, debt: bool = False
+    users: int = 12,
+    per_user: int = 6,
+    *,
+    plant: bool = True,
+    debt: bool = False,
+    cashback: bool = False,
 ) -> Iterator[Planted]:
     """A fresh ``legacy_<random>`` schema in the test database, dropped afterwards."""
     require_postgres()
@@ -201,11 +278,15 @@ def legacy_schema(
         connection.execute(sql.SQL(DDL.format(schema=schema)))  # type: ignore[arg-type]
         if debt:
             connection.execute(sql.SQL(DEBT_DDL.format(schema=schema)))  # type: ignore[arg-type]
+        if cashback:
+            connection.execute(sql.SQL(CASHBACK_DDL.format(schema=schema)))  # type: ignore[arg-type]
     try:
         with psycopg.connect(SOURCE_URL) as connection:
             planted = fill(connection, schema, users, per_user, plant)
             if debt:
                 fill_debt(connection, planted, plant)
+            if cashback:
+                fill_cashback(connection, planted, plant)
         yield planted
     finally:
         with psycopg.connect(SOURCE_URL, autocommit=True) as connection:

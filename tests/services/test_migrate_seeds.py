@@ -17,7 +17,7 @@ from rewardledger.domain.errors import NotFound, ValidationError
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.seed_migration import SeedTables, migrated_id, seed_tables
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import cycles, debt, points
+from rewardledger.services import cashback, cycles, debt, points
 from rewardledger.services.migrate import SeedMigration, migrate_seeds
 from rewardledger.storage.legacy_seeds import PostgresLegacySource
 from tests.legacy_seeds import SOURCE_URL, Planted, execute, legacy_schema
@@ -188,3 +188,54 @@ def test_a_negative_repayment_is_a_bad_row_and_its_batch_writes_nothing(
     with pytest.raises(NotFound):
         cycles.get_debt_row(ledger, with_debt, "p9", "2024-12")  # 7002 shared the batch
     assert not result.ok
+
+
+@pytest.fixture
+def with_cashback(ledger: Ledger, lumis: str) -> str:
+    ledger.create_asset(lumis, "USD", scale=2)
+    cashback.set_program(ledger, lumis, currency="USD", minimum_spend="1.00", default_cap="10.00")
+    return lumis
+
+
+def test_cashback_accruals_credit_what_the_old_system_credited_and_are_reconciled(
+    ledger: Ledger, with_cashback: str, tmp_path: Path
+) -> None:
+    with legacy_schema(users=2, per_user=2, cashback=True) as planted:
+        first = _migrate(ledger, with_cashback, planted.schema, tmp_path / "one")
+        second = _migrate(ledger, with_cashback, planted.schema, tmp_path / "two")
+    moved = {t.table: t for t in first.counts.tables}["cashback_movements"]
+    assert (moved.imported, moved.bad_rows) == (planted.cashback_rows, 0)
+    # The programme's default cap (10.00) is below the old system's (25.00): the migrated
+    # accruals still credit exactly what the old system credited.
+    for (account, tag), total in planted.total_cashback.items():
+        row, _ = cycles.get_cashback_row(ledger, with_cashback, account, tag)
+        assert format_minor(row.total_cashback_minor, 2) == total, (account, tag)
+    again = {t.table: t for t in second.counts.tables}["cashback_movements"]
+    assert (again.imported, again.already_present) == (0, planted.cashback_rows)
+    with (tmp_path / "one" / "reconciliation.csv").open() as stream:
+        listed = {
+            (r["id"], r["old"], r["rewardledger"])
+            for r in csv.DictReader(stream)
+            if r["subject"] == "account cycle"
+        }
+    assert listed == {
+        (f"{a}/{t}", stored, planted.total_cashback[(a, t)])
+        for (a, t), stored in planted.off_total_cashback.items()
+    }
+    assert first.reconciliation.compared["account cycle"] == len(planted.total_cashback)
+
+
+def test_a_negative_cashback_amount_is_a_bad_row_reported_by_key(
+    ledger: Ledger, with_cashback: str, tmp_path: Path
+) -> None:
+    with legacy_schema(users=2, per_user=2, cashback=True, plant=False) as planted:
+        execute(
+            f"INSERT INTO {planted.schema}.cashback_movements (id, account_id, cycle_tag, "
+            "spend_amount, cashback_amount, created_at) VALUES "
+            "(8001, 'a9', '2024-12', 10, -1, '2024-12-01'), "
+            "(8002, 'a9', '2024-12', 10, 1, '2024-12-02')"
+        )
+        result = _migrate(ledger, with_cashback, planted.schema, tmp_path, batch_size=4)
+    assert [(b.table, b.key) for b in result.counts.bad] == [("cashback_movements", "8001")]
+    with pytest.raises(NotFound):
+        cycles.get_cashback_row(ledger, with_cashback, "a9", "2024-12")  # 8002: same batch

@@ -339,5 +339,6 @@ def apply_to_debt(
 
 # The batch entry points (``services.migrate``): check an accrual at the edge, then write any
 # number of them in one unit of work.
+CheckedAccrual = _CheckedAccrual
 check_accrual = _check_accrual
 accrue_within = _accrue_within

@@ -2,7 +2,8 @@
 
 Owns (one module per group): ``port`` (the ``LegacySource`` the old tables are read through),
 ``points`` (``fact_accumulations`` loaded through the points import, batch by batch),
-``debt`` (``debt_movements`` through the debt service, and ``debt_ledger`` reconciled) and
+``debt`` and ``cashback`` (their movements through the cycle services, a batch per unit of
+work by ``batches``, and their cycle ledgers reconciled) and
 ``report`` (the reconciliation of the old system's materialized figures with ours). The pure
 mapping of a source row to our requests is ``domain.seed_migration``; the PostgreSQL reader
 is ``storage.legacy_seeds``. Protects: idempotency (every migrated item's id derives from its
@@ -21,11 +22,14 @@ from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.seed_migration import (
     ACCUMULATIONS,
     BALANCES,
+    CASHBACK_LEDGER,
+    CASHBACK_MOVEMENTS,
     DEBT_LEDGER,
     DEBT_MOVEMENTS,
 )
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services.cycles.debt_movements import fixed_program
+from rewardledger.services.cycles import cashback_movements, debt_movements
+from rewardledger.services.migrate.cashback import migrate_cashback, reconcile_cashback
 from rewardledger.services.migrate.debt import migrate_debt, reconcile_debt
 from rewardledger.services.migrate.points import (
     MigrationCounts,
@@ -72,8 +76,8 @@ def migrate_seeds(
     skip_bad_rows: bool = False,
     progress: Progress = _no_progress,
 ) -> SeedMigration:
-    """Migrate the seeds' points (and, where present, debt) tables into ``tenant_id``, then
-    reconcile and report.
+    """Migrate the seeds' points (and, where present, debt and cashback) tables into
+    ``tenant_id``, then reconcile and report.
 
     ``progress(label, total)`` is called once per phase and returns the callback that is
     given each batch's row count (the CLI's progress bars).
@@ -83,8 +87,11 @@ def migrate_seeds(
         raise ValidationError(
             f"batch_size must be from 1 to {MIGRATE_BATCH_SIZE}.", field="batch_size"
         )
+    # No programme for a table the source has: say so before anything is written.
     if source.has(DEBT_MOVEMENTS) or source.has(DEBT_LEDGER):
-        fixed_program(ledger, tenant_id)  # no debt programme: say so before writing anything
+        debt_movements.fixed_program(ledger, tenant_id)
+    if source.has(CASHBACK_MOVEMENTS) or source.has(CASHBACK_LEDGER):
+        cashback_movements.fixed_program(ledger, tenant_id)
     counts = MigrationCounts()
     migrate_accumulations(
         ledger,
@@ -105,6 +112,16 @@ def migrate_seeds(
             batch_size=batch_size,
             skip_bad_rows=skip_bad_rows,
             on_rows=progress(f"migrate {DEBT_MOVEMENTS}", source.count(DEBT_MOVEMENTS)),
+        )
+    if source.has(CASHBACK_MOVEMENTS):
+        migrate_cashback(
+            ledger,
+            tenant_id,
+            source,
+            counts,
+            batch_size=batch_size,
+            skip_bad_rows=skip_bad_rows,
+            on_rows=progress(f"migrate {CASHBACK_MOVEMENTS}", source.count(CASHBACK_MOVEMENTS)),
         )
     reconciliation = _reconcile(
         ledger, tenant_id, source, report_dir, asset=asset, batch_size=batch_size, progress=progress
@@ -146,6 +163,16 @@ def _reconcile(
                 reconciliation,
                 batch_size=batch_size,
                 on_rows=progress(f"reconcile {DEBT_LEDGER}", source.count(DEBT_LEDGER)),
+            )
+        if source.has(CASHBACK_LEDGER):
+            reconcile_cashback(
+                ledger,
+                tenant_id,
+                source,
+                files,
+                reconciliation,
+                batch_size=batch_size,
+                on_rows=progress(f"reconcile {CASHBACK_LEDGER}", source.count(CASHBACK_LEDGER)),
             )
         files.finish(reconciliation)
     return reconciliation
