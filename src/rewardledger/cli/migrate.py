@@ -80,7 +80,7 @@ def seeds(
         bool, typer.Option(help="Write a batch's good rows when it has bad ones.")
     ] = False,
 ) -> None:
-    """Migrate fact_accumulations (and debt_movements) and reconcile (docs/migrating.md).
+    """Migrate the points, debt and cashback tables, then reconcile (docs/migrating.md).
 
     Idempotent: a second run imports nothing. Exit 1 if a row was bad or a figure differs.
     """
