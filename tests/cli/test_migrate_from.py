@@ -82,6 +82,7 @@ def test_differences_exit_1_and_a_second_run_imports_nothing(
     assert report["summary"]["differing"] == {"user": 2}
     assert second.returncode == 1
     assert _cells(second.stdout, "fact_accumulations")[1:4] == [rows, "0", rows]
+    assert f"fact_accumulations: nothing new to import; all {rows} rows" in second.stdout
 
 
 def test_a_clean_source_exits_0(cli: Cli, tenant: str, tmp_path: Path) -> None:

@@ -126,6 +126,20 @@ def test_with_skip_bad_rows_only_the_bad_rows_are_left_out(
     assert migrated_id("fact_accumulations", 9002) in _journal_ids(ledger, lumis, "2")
 
 
+def test_tables_under_other_names_are_read_where_table_name_says(
+    ledger: Ledger, lumis: str, tmp_path: Path
+) -> None:
+    with legacy_schema(users=3, per_user=2, plant=False) as planted:
+        execute(f"ALTER TABLE {planted.schema}.fact_balance_points RENAME TO balances_x")
+        tables = seed_tables(planted.schema, ["fact_balance_points=balances_x"])
+        with PostgresLegacySource(SOURCE_URL, tables) as source:
+            result = migrate_seeds(ledger, lumis, source, tmp_path)
+        assert result.ok
+        assert result.reconciliation.compared == {"user": len(planted.sums)}
+        with pytest.raises(ValidationError, match="--table-name fact_balance_points=NAME"):
+            PostgresLegacySource(SOURCE_URL, SeedTables(planted.schema))
+
+
 def test_a_table_under_another_name_is_read_with_table_name(tmp_path: Path) -> None:
     tables = seed_tables("legacy", ["fact_accumulations=points_rows"])
     assert tables.table("fact_accumulations") == "points_rows"

@@ -41,6 +41,13 @@ def _summary(result: SeedMigration) -> None:
             str(t.batches_skipped),
         )
     console.print(rows)
+    for t in result.counts.tables:
+        if t.rows_read and t.imported == 0 and t.already_present == t.rows_read:
+            console.print(
+                f"{t.table}: nothing new to import; all {t.rows_read} rows were migrated "
+                "before (found by their derived ids).",
+                markup=False,
+            )
     if result.counts.bad:
         bad = Table("source table", "key", "why")
         for b in result.counts.bad[:BAD_ROWS_PRINTED_MAX]:

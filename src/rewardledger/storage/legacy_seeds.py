@@ -63,7 +63,14 @@ class PostgresLegacySource:
             ) from None
         self._connection.read_only = True
         self._cursors = 0
-        self._present = {
+        try:
+            self._present = self._tables_present()
+        except BaseException:
+            self._connection.close()  # a source without the tables: no connection left open
+            raise
+
+    def _tables_present(self) -> set[str]:
+        return {
             logical
             for logical, columns, required in (
                 (ACCUMULATIONS, ACCUMULATION_COLUMNS, True),
