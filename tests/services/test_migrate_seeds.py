@@ -9,16 +9,18 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from rewardledger.domain.errors import NotFound, ValidationError
 from rewardledger.domain.money import format_minor
-from rewardledger.domain.seed_migration import SeedTables, migrated_id, seed_tables
+from rewardledger.domain.seed_migration import SeedTables, migrated_id, minor_of, seed_tables
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles, debt, points
 from rewardledger.services.migrate import SeedMigration, migrate_seeds
+from rewardledger.services.migrate.report import difference_of
 from rewardledger.storage.legacy_seeds import PostgresLegacySource
 from tests.legacy_seeds import SOURCE_URL, Planted, execute, legacy_schema
 
@@ -253,3 +255,19 @@ def test_a_negative_cashback_amount_is_a_bad_row_reported_by_key(
     assert [(b.table, b.key) for b in result.counts.bad] == [("cashback_movements", "8001")]
     with pytest.raises(NotFound):
         cycles.get_cashback_row(ledger, with_cashback, "a9", "2024-12")  # 8002: same batch
+
+
+def test_an_old_figure_is_never_rounded_to_compare_it() -> None:
+    assert difference_of("user", "7", "balance", Decimal("120.00"), 120, 0) is None
+    odd = difference_of("user", "7", "balance", Decimal("120.5"), 120, 0)
+    assert odd is not None
+    assert (odd.old, odd.rewardledger, odd.difference) == (
+        "120.5 (not an amount of 0 decimal places)",
+        "120",
+        "",
+    )
+    missing = difference_of("user", "8", "balance", None, 0, 0)
+    assert missing is not None
+    assert (missing.old, missing.difference) == (None, "0")
+    with pytest.raises(ValidationError, match="must be a number"):
+        minor_of(0.1, 2, "balance")  # a float is refused, never converted

@@ -15,12 +15,10 @@ from collections.abc import Callable, Sequence
 
 from rewardledger.domain.errors import NotFound
 from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
-from rewardledger.domain.money import format_minor
 from rewardledger.domain.seed_migration import (
     CASHBACK_LEDGER,
     CASHBACK_MOVEMENTS,
     cashback_accrual,
-    minor_of,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
@@ -35,7 +33,7 @@ from rewardledger.services.cycles.cashback_movements import (
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
 from rewardledger.services.migrate.port import LegacySource, Row
-from rewardledger.services.migrate.report import Difference, DifferenceFiles, Reconciliation
+from rewardledger.services.migrate.report import DifferenceFiles, Reconciliation, difference_of
 
 SUBJECT_ACCOUNT_CYCLE = "account cycle"
 
@@ -91,23 +89,20 @@ def _compare(
     for row in rows:
         account, tag = str(row["account_id"]), str(row["cycle_tag"])
         try:
-            found, _ = cycles.get_cashback_row(ledger, tenant_id, account, tag)
-            ours = found.total_cashback_minor
+            ours = cycles.get_cashback_row(ledger, tenant_id, account, tag)[0].total_cashback_minor
         except NotFound:
             ours = 0
-        old = minor_of(row["total_cashback"], scale, "total_cashback")
-        if old != ours:
+        found = difference_of(
+            SUBJECT_ACCOUNT_CYCLE,
+            f"{account}/{tag}",
+            f"{CASHBACK_LEDGER}.total_cashback",
+            row.get("total_cashback"),
+            ours,
+            scale,
+        )
+        if found is not None:
             differing += 1
-            files.write(
-                Difference(
-                    SUBJECT_ACCOUNT_CYCLE,
-                    f"{account}/{tag}",
-                    f"{CASHBACK_LEDGER}.total_cashback",
-                    format_minor(old, scale),
-                    format_minor(ours, scale),
-                    format_minor(ours - old, scale),
-                )
-            )
+            files.write(found)
     return differing
 
 

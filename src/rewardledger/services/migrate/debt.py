@@ -14,13 +14,11 @@ from collections.abc import Callable, Sequence
 from rewardledger.domain.cycles import DebtKind, check_tag
 from rewardledger.domain.errors import NotFound
 from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
-from rewardledger.domain.money import format_minor
 from rewardledger.domain.seed_migration import (
     DEBT_LEDGER,
     DEBT_MOVEMENTS,
     DebtChange,
     debt_changes,
-    minor_of,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
@@ -30,7 +28,7 @@ from rewardledger.services.cycles.debt_movements import fixed_program, record_wi
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
 from rewardledger.services.migrate.port import LegacySource, Row
-from rewardledger.services.migrate.report import Difference, DifferenceFiles, Reconciliation
+from rewardledger.services.migrate.report import DifferenceFiles, Reconciliation, difference_of
 
 SUBJECT_PERSON_CYCLE = "person cycle"
 
@@ -106,19 +104,17 @@ def _compare(
             ours = cycles.get_debt_row(ledger, tenant_id, person, str(tag))[0].net_debt_minor
         except NotFound:
             ours = 0
-        old = minor_of(row["net_debt"], scale, "net_debt")
-        if old != ours:
+        found = difference_of(
+            SUBJECT_PERSON_CYCLE,
+            f"{person}/{tag}",
+            f"{DEBT_LEDGER}.net_debt",
+            row.get("net_debt"),
+            ours,
+            scale,
+        )
+        if found is not None:
             differing += 1
-            files.write(
-                Difference(
-                    SUBJECT_PERSON_CYCLE,
-                    f"{person}/{tag}",
-                    f"{DEBT_LEDGER}.net_debt",
-                    format_minor(old, scale),
-                    format_minor(ours, scale),
-                    format_minor(ours - old, scale),
-                )
-            )
+            files.write(found)
     return compared, differing
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from rewardledger.domain.errors import NotFound
+from rewardledger.domain.errors import LedgerError, NotFound
 from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.points import holder_account_id
@@ -59,6 +59,27 @@ class Reconciliation:
     @property
     def difference_count(self) -> int:
         return sum(self.differing.values())
+
+
+def difference_of(
+    subject: str, identifier: str, figure: str, old: object, ours_minor: int, scale: int
+) -> Difference | None:
+    """The difference of one figure, or None when the two agree. An old figure that is
+    missing is listed empty; one that is not an amount of ``scale`` places is listed as it
+    is, with no difference computed (it is never rounded to make it one)."""
+    old_minor: int | None = None
+    old_text: str | None = None
+    if old is not None:
+        try:
+            old_minor = minor_of(old, scale, figure)
+            old_text = format_minor(old_minor, scale)
+        except LedgerError:
+            old_text = f"{old} (not an amount of {scale} decimal places)"
+    if old_minor == ours_minor:
+        return None
+    unparsed = old is not None and old_minor is None
+    gap = "" if unparsed else format_minor(ours_minor - (old_minor or 0), scale)
+    return Difference(subject, identifier, figure, old_text, format_minor(ours_minor, scale), gap)
 
 
 class DifferenceFiles:
@@ -118,20 +139,12 @@ def _compare_users(
     for row in rows:
         user = str(row["user_id"])
         ours = _ours(ledger, tenant_id, asset, user)
-        old = None if "balance" not in row else minor_of(row["balance"], scale, "balance")
-        if old == ours:
-            continue
-        differing += 1
-        note(
-            Difference(
-                SUBJECT_USER,
-                user,
-                f"{BALANCES}.balance",
-                None if old is None else format_minor(old, scale),
-                format_minor(ours, scale),
-                format_minor(ours - (old or 0), scale),
-            )
+        found = difference_of(
+            SUBJECT_USER, user, f"{BALANCES}.balance", row.get("balance"), ours, scale
         )
+        if found is not None:
+            differing += 1
+            note(found)
     return differing
 
 
