@@ -17,7 +17,14 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from rewardledger.domain.jobs import JobFailure
@@ -119,6 +126,19 @@ def progress() -> Progress:
         BarColumn(),
         TextColumn("{task.completed:>7,.0f} {task.fields[unit]}"),
         TimeElapsedColumn(),
+        console=_stderr(),
+    )
+
+
+def progress_with_total() -> Progress:
+    """A progress bar for work whose total is known: done of total, elapsed, and the ETA."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>9,.0f} of {task.total:,.0f} {task.fields[unit]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=_stderr(),
     )
 

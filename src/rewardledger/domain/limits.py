@@ -110,3 +110,7 @@ REDEMPTION_CODE_ATTEMPTS_MAX: Final = 8
 OFFER_ID_LENGTH_MAX: Final = 128
 HOLDER_ID_LENGTH_MAX: Final = 96
 REDEMPTION_ID_LENGTH_MAX: Final = 100
+# Moving from the seeds' tables (``rewardledger migrate-from seeds``, issue 12): rows read per
+# server-side fetch and written per transaction, and the bad rows a report lists by key.
+MIGRATE_BATCH_SIZE: Final = 1_000
+MIGRATE_BAD_ROWS_LISTED_MAX: Final = 1_000

@@ -335,3 +335,10 @@ def apply_to_debt(
         return DebtResult(movement, replay)
 
     return ledger.run(tenant_id, use_case)
+
+
+# The batch entry points (``services.migrate``): check an accrual at the edge, then write any
+# number of them in one unit of work.
+CheckedAccrual = _CheckedAccrual
+check_accrual = _check_accrual
+accrue_within = _accrue_within

@@ -1,0 +1,189 @@
+"""Moving a tenant's history from the system the seeds describe (``migrate-from seeds``).
+
+Owns (one module per group): ``port`` (the ``LegacySource`` the old tables are read through),
+``points`` (``fact_accumulations`` loaded through the points import, batch by batch),
+``debt`` and ``cashback`` (their movements through the cycle services, a batch per unit of
+work by ``batches``, and their cycle ledgers reconciled) and
+``report`` (the reconciliation of the old system's materialized figures with ours). The pure
+mapping of a source row to our requests is ``domain.seed_migration``; the PostgreSQL reader
+is ``storage.legacy_seeds``. Protects: idempotency (every migrated item's id derives from its
+source key: a second run imports nothing), "nothing of a batch is half-written" (one
+transaction per batch, none if a row of it is bad) and flat memory (streamed in batches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
+from rewardledger.domain.seed_migration import (
+    ACCUMULATIONS,
+    BALANCES,
+    CASHBACK_LEDGER,
+    CASHBACK_MOVEMENTS,
+    DEBT_LEDGER,
+    DEBT_MOVEMENTS,
+)
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services.cycles import cashback_movements, debt_movements
+from rewardledger.services.migrate.cashback import migrate_cashback, reconcile_cashback
+from rewardledger.services.migrate.debt import migrate_debt, reconcile_debt
+from rewardledger.services.migrate.points import (
+    MigrationCounts,
+    SourceBadRow,
+    TableCounts,
+    migrate_accumulations,
+)
+from rewardledger.services.migrate.port import LegacySource
+from rewardledger.services.migrate.report import (
+    DifferenceFiles,
+    Reconciliation,
+    reconcile_users,
+)
+from rewardledger.services.points.views import DEFAULT_ASSET
+
+Progress = Callable[[str, int | None], Callable[[int], None]]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedMigration:
+    """What a run did: per table counts, the bad rows by key, and the reconciliation."""
+
+    tenant_id: str
+    counts: MigrationCounts
+    reconciliation: Reconciliation
+
+    @property
+    def ok(self) -> bool:
+        return self.counts.bad_rows == 0 and self.reconciliation.difference_count == 0
+
+
+def _no_progress(label: str, total: int | None) -> Callable[[int], None]:
+    return lambda count: None
+
+
+def migrate_seeds(
+    ledger: Ledger,
+    tenant_id: str,
+    source: LegacySource,
+    report_dir: Path,
+    *,
+    asset: str = DEFAULT_ASSET,
+    batch_size: int = MIGRATE_BATCH_SIZE,
+    skip_bad_rows: bool = False,
+    progress: Progress = _no_progress,
+) -> SeedMigration:
+    """Migrate the seeds' points (and, where present, debt and cashback) tables into
+    ``tenant_id``, then reconcile and report.
+
+    ``progress(label, total)`` is called once per phase and returns the callback that is
+    given each batch's row count (the CLI's progress bars).
+    """
+    ledger.get_tenant(tenant_id)
+    if not 1 <= batch_size <= MIGRATE_BATCH_SIZE:
+        raise ValidationError(
+            f"batch_size must be from 1 to {MIGRATE_BATCH_SIZE}.", field="batch_size"
+        )
+    # No programme for a table the source has: say so before anything is written.
+    if source.has(DEBT_MOVEMENTS) or source.has(DEBT_LEDGER):
+        debt_movements.fixed_program(ledger, tenant_id)
+    if source.has(CASHBACK_MOVEMENTS) or source.has(CASHBACK_LEDGER):
+        cashback_movements.fixed_program(ledger, tenant_id)
+    counts = MigrationCounts()
+    migrate_accumulations(
+        ledger,
+        tenant_id,
+        source,
+        counts,
+        asset=asset,
+        batch_size=batch_size,
+        skip_bad_rows=skip_bad_rows,
+        on_rows=progress(f"migrate {ACCUMULATIONS}", source.count(ACCUMULATIONS)),
+    )
+    if source.has(DEBT_MOVEMENTS):
+        migrate_debt(
+            ledger,
+            tenant_id,
+            source,
+            counts,
+            batch_size=batch_size,
+            skip_bad_rows=skip_bad_rows,
+            on_rows=progress(f"migrate {DEBT_MOVEMENTS}", source.count(DEBT_MOVEMENTS)),
+        )
+    if source.has(CASHBACK_MOVEMENTS):
+        migrate_cashback(
+            ledger,
+            tenant_id,
+            source,
+            counts,
+            batch_size=batch_size,
+            skip_bad_rows=skip_bad_rows,
+            on_rows=progress(f"migrate {CASHBACK_MOVEMENTS}", source.count(CASHBACK_MOVEMENTS)),
+        )
+    reconciliation = _reconcile(
+        ledger, tenant_id, source, report_dir, asset=asset, batch_size=batch_size, progress=progress
+    )
+    return SeedMigration(tenant_id, counts, reconciliation)
+
+
+def _reconcile(
+    ledger: Ledger,
+    tenant_id: str,
+    source: LegacySource,
+    report_dir: Path,
+    *,
+    asset: str,
+    batch_size: int,
+    progress: Progress,
+) -> Reconciliation:
+    """Every user (and, where the source has ``debt_ledger``, every person cycle) compared,
+    the differences written to ``report_dir`` as they are found."""
+    reconciliation = Reconciliation()
+    users = source.count(BALANCES) + source.count_users_without_balance()
+    with DifferenceFiles(report_dir, tenant_id) as files:
+        reconcile_users(
+            ledger,
+            tenant_id,
+            source,
+            files,
+            reconciliation,
+            asset=asset,
+            batch_size=batch_size,
+            on_rows=progress(f"reconcile {BALANCES}", users),
+        )
+        if source.has(DEBT_LEDGER):
+            reconcile_debt(
+                ledger,
+                tenant_id,
+                source,
+                files,
+                reconciliation,
+                batch_size=batch_size,
+                on_rows=progress(f"reconcile {DEBT_LEDGER}", source.count(DEBT_LEDGER)),
+            )
+        if source.has(CASHBACK_LEDGER):
+            reconcile_cashback(
+                ledger,
+                tenant_id,
+                source,
+                files,
+                reconciliation,
+                batch_size=batch_size,
+                on_rows=progress(f"reconcile {CASHBACK_LEDGER}", source.count(CASHBACK_LEDGER)),
+            )
+        files.finish(reconciliation)
+    return reconciliation
+
+
+__all__ = [
+    "LegacySource",
+    "MigrationCounts",
+    "Reconciliation",
+    "SeedMigration",
+    "SourceBadRow",
+    "TableCounts",
+    "migrate_seeds",
+]

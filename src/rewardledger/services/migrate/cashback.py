@@ -1,0 +1,129 @@
+"""Moving ``cashback_movements`` into a tenant's cashback ledger, and reconciling
+``cashback_ledger``.
+
+Owns: mapping each source row (``domain.seed_migration.cashback_accrual``) to an accrual,
+checked by the cashback service's ``check_accrual``, and writing it with ``accrue_within``, a
+batch per unit of work (``migrate.batches``); then comparing every ``cashback_ledger.
+total_cashback`` of the source with rewardledger's row for that (account, cycle). An accrual
+is recorded as an override of the exact amount the old system credited (its caps already
+applied), so the figures agree whatever caps rewardledger's programme has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rewardledger.domain.errors import NotFound
+from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
+from rewardledger.domain.seed_migration import (
+    CASHBACK_LEDGER,
+    CASHBACK_MOVEMENTS,
+    cashback_accrual,
+)
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services import cycles
+from rewardledger.services.cycles.cashback_movements import (
+    Accrual,
+    CheckedAccrual,
+    accrue_within,
+    check_accrual,
+    fixed_program,
+)
+from rewardledger.services.migrate.batches import migrate_table
+from rewardledger.services.migrate.points import MigrationCounts, TableCounts
+from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.report import DifferenceFiles, Reconciliation, difference_of
+
+SUBJECT_ACCOUNT_CYCLE = "account cycle"
+
+
+def migrate_cashback(
+    ledger: Ledger,
+    tenant_id: str,
+    source: LegacySource,
+    counts: MigrationCounts,
+    *,
+    batch_size: int = MIGRATE_BATCH_SIZE,
+    skip_bad_rows: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+) -> TableCounts:
+    """Record every ``cashback_movements`` row as an accrual (the programme must be set)."""
+    scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
+    store = cycles.store_of(ledger)
+
+    def map_row(row: Row) -> CheckedAccrual:
+        fields = cashback_accrual(row, scale)
+        request = Accrual(
+            id=fields.id,
+            account_id=fields.account_id,
+            spend=fields.spend,
+            cashback=fields.cashback,
+            occurred_at=fields.occurred_at,
+            cycle_tag=fields.cycle_tag,
+            budget_cap=fields.budget_cap,
+            override=True,
+        )
+        return check_accrual(ledger, tenant_id, request)
+
+    def write_one(work: UnitOfWork, accrual: CheckedAccrual) -> bool:
+        return accrue_within(store, accrual, work).replayed
+
+    return migrate_table(
+        ledger,
+        tenant_id,
+        TableCounts(CASHBACK_MOVEMENTS),
+        source.cashback_movements(batch_size),
+        map_row,
+        write_one,
+        counts,
+        skip_bad_rows=skip_bad_rows,
+        on_rows=on_rows,
+    )
+
+
+def _compare(
+    ledger: Ledger, tenant_id: str, scale: int, rows: Sequence[Row], files: DifferenceFiles
+) -> int:
+    differing = 0
+    for row in rows:
+        account, tag = str(row["account_id"]), str(row["cycle_tag"])
+        try:
+            ours = cycles.get_cashback_row(ledger, tenant_id, account, tag)[0].total_cashback_minor
+        except NotFound:
+            ours = 0
+        found = difference_of(
+            SUBJECT_ACCOUNT_CYCLE,
+            f"{account}/{tag}",
+            f"{CASHBACK_LEDGER}.total_cashback",
+            row.get("total_cashback"),
+            ours,
+            scale,
+        )
+        if found is not None:
+            differing += 1
+            files.write(found)
+    return differing
+
+
+def reconcile_cashback(
+    ledger: Ledger,
+    tenant_id: str,
+    source: LegacySource,
+    files: DifferenceFiles,
+    reconciliation: Reconciliation,
+    *,
+    batch_size: int = MIGRATE_BATCH_SIZE,
+    on_rows: Callable[[int], None] | None = None,
+) -> None:
+    """Refresh the cycle ledgers' dirty rows, then compare every ``cashback_ledger`` row."""
+    cycles.refresh(ledger, tenant_id)
+    scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
+    compared = differing = 0
+    for rows in source.cashback_ledger(batch_size):
+        differing += _compare(ledger, tenant_id, scale, rows, files)
+        compared += len(rows)
+        if on_rows is not None:
+            on_rows(len(rows))
+    reconciliation.compared[SUBJECT_ACCOUNT_CYCLE] = compared
+    reconciliation.differing[SUBJECT_ACCOUNT_CYCLE] = differing

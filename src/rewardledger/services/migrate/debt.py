@@ -1,0 +1,141 @@
+"""Moving ``debt_movements`` into a tenant's debt ledger, and reconciling ``debt_ledger``.
+
+Owns: mapping each source row (``domain.seed_migration.debt_changes``: one movement per
+non-zero amount column) and writing it through the debt service's ``record_within``, a batch
+per unit of work (``migrate.batches``), and comparing every ``debt_ledger.net_debt`` of the
+source with the ``debt_ledger`` row rewardledger keeps for that (person, cycle).
+Idempotency: a movement's id derives from its source key and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rewardledger.domain.cycles import DebtKind, check_tag
+from rewardledger.domain.errors import NotFound
+from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
+from rewardledger.domain.seed_migration import (
+    DEBT_LEDGER,
+    DEBT_MOVEMENTS,
+    DebtChange,
+    debt_changes,
+)
+from rewardledger.ledger.engine import Ledger
+from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services import cycles
+from rewardledger.services.cycles.common import movement_id
+from rewardledger.services.cycles.debt_movements import fixed_program, record_within
+from rewardledger.services.migrate.batches import migrate_table
+from rewardledger.services.migrate.points import MigrationCounts, TableCounts
+from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.report import DifferenceFiles, Reconciliation, difference_of
+
+SUBJECT_PERSON_CYCLE = "person cycle"
+
+
+def migrate_debt(
+    ledger: Ledger,
+    tenant_id: str,
+    source: LegacySource,
+    counts: MigrationCounts,
+    *,
+    batch_size: int = MIGRATE_BATCH_SIZE,
+    skip_bad_rows: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+) -> TableCounts:
+    """Record every ``debt_movements`` row's movements (the debt programme must be set)."""
+    program = fixed_program(ledger, tenant_id)
+    scale = ledger.get_asset(tenant_id, program.currency).scale
+    store = cycles.store_of(ledger)
+
+    def map_row(row: Row) -> list[DebtChange]:
+        changes = debt_changes(row, scale)
+        for change in changes:
+            movement_id(change.id)
+            if change.cycle_tag is not None:
+                check_tag(change.cycle_tag)
+        return changes
+
+    def write_one(work: UnitOfWork, changes: list[DebtChange]) -> bool:
+        replays = [
+            record_within(
+                work,
+                store,
+                program,
+                scale,
+                identifier=c.id,
+                person_id=c.person_id,
+                kind=DebtKind(c.kind),
+                amount_minor=c.amount_minor,
+                cycle_tag=c.cycle_tag,
+                due_at=None,
+                occurred_at=c.occurred_at,
+                source_account_id=None,
+            )[1]
+            for c in changes
+        ]
+        return all(replays)
+
+    return migrate_table(
+        ledger,
+        tenant_id,
+        TableCounts(DEBT_MOVEMENTS),
+        source.debt_movements(batch_size),
+        map_row,
+        write_one,
+        counts,
+        skip_bad_rows=skip_bad_rows,
+        on_rows=on_rows,
+    )
+
+
+def _compare(
+    ledger: Ledger, tenant_id: str, scale: int, rows: Sequence[Row], files: DifferenceFiles
+) -> tuple[int, int]:
+    """(compared, differing) of one batch of ``debt_ledger`` rows. A row without a cycle tag
+    (seed 001: "the current cycle") is not compared: rewardledger tags every movement."""
+    compared = differing = 0
+    for row in rows:
+        person, tag = str(row["person_id"]), row.get("cycle_tag")
+        if tag is None:
+            continue
+        compared += 1
+        try:
+            ours = cycles.get_debt_row(ledger, tenant_id, person, str(tag))[0].net_debt_minor
+        except NotFound:
+            ours = 0
+        found = difference_of(
+            SUBJECT_PERSON_CYCLE,
+            f"{person}/{tag}",
+            f"{DEBT_LEDGER}.net_debt",
+            row.get("net_debt"),
+            ours,
+            scale,
+        )
+        if found is not None:
+            differing += 1
+            files.write(found)
+    return compared, differing
+
+
+def reconcile_debt(
+    ledger: Ledger,
+    tenant_id: str,
+    source: LegacySource,
+    files: DifferenceFiles,
+    reconciliation: Reconciliation,
+    *,
+    batch_size: int = MIGRATE_BATCH_SIZE,
+    on_rows: Callable[[int], None] | None = None,
+) -> None:
+    """Refresh the debt ledger's dirty rows, then compare every ``debt_ledger`` row."""
+    cycles.refresh(ledger, tenant_id)
+    scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
+    compared = differing = 0
+    for rows in source.debt_ledger(batch_size):
+        done, differ = _compare(ledger, tenant_id, scale, rows, files)
+        compared, differing = compared + done, differing + differ
+        if on_rows is not None:
+            on_rows(len(rows))
+    reconciliation.compared[SUBJECT_PERSON_CYCLE] = compared
+    reconciliation.differing[SUBJECT_PERSON_CYCLE] = differing
