@@ -1,6 +1,7 @@
-"""A real HTTP receiver for webhook tests: a small ``http.server`` on a thread of the test,
-on a free local port. It keeps every request it got (headers, body, when) and answers from a
-script: a list of status codes to give in turn (then ``then``), after an optional delay."""
+"""Webhook tests' helpers. A real HTTP receiver: a small ``http.server`` on a thread of the
+test, on a free local port, that keeps every request it got (headers, body, when) and answers
+from a script (status codes in turn, then ``then``, after an optional delay). And a fan-out
+that waits for the event feed to pass the tenant's last event."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from sqlalchemy import text
+
+from rewardledger.events import STORE as EVENTS
+from rewardledger.events import FeedPosition
+from rewardledger.events.webhooks import SINK, fan_out
+from rewardledger.ledger.engine import Ledger
+from tests.conftest import owner_engine
+
+FEED_WAIT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -89,3 +100,31 @@ def receiving(
         receiver.server.shutdown()
         receiver.server.server_close()
         thread.join(10)
+
+
+def last_place(ledger: Ledger, tenant_id: str) -> FeedPosition:
+    """The feed place of the tenant's last event, read directly from the outbox."""
+    with owner_engine(ledger).connect() as connection:
+        txid, position = connection.execute(
+            text(
+                "SELECT txid, position FROM outbox WHERE tenant_id = :t "
+                "ORDER BY txid DESC, position DESC LIMIT 1"
+            ),
+            {"t": tenant_id},
+        ).one()
+    return FeedPosition(txid, position)
+
+
+def fan_out_everything(ledger: Ledger, tenant_id: str) -> None:
+    """Fan out every event the tenant has. On PostgreSQL the feed holds back events until
+    every older transaction of the server has ended (other sessions may be writing), so
+    this waits, boundedly, until the webhooks sink has passed the last one."""
+    last = last_place(ledger, tenant_id)
+    deadline = time.monotonic() + FEED_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        fan_out(ledger, tenant_id, batch_size=500)
+        place = ledger.extension(EVENTS).sink_positions(tenant_id).get(SINK)
+        if place is not None and place >= last:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the feed did not catch up: a transaction of the server is stuck")

@@ -17,10 +17,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from rewardledger.domain.errors import NotFound, ValidationError
 from rewardledger.domain.webhooks import WEBHOOK_ATTEMPTS_MAX, DeliveryStatus
-from rewardledger.events import STORE as EVENTS
-from rewardledger.events import FeedPosition
 from rewardledger.events.webhooks import (
-    SINK,
     add_endpoint,
     deliver_due,
     fan_out,
@@ -33,9 +30,8 @@ from rewardledger.events.webhooks import (
 from rewardledger.ledger.engine import Ledger
 from tests.builders import FakeClock, fund, programme
 from tests.conftest import owner_engine
-from tests.webhook_receiver import receiving
+from tests.webhook_receiver import fan_out_everything, last_place, receiving
 
-FEED_WAIT_SECONDS = 30
 LATER = {"hours": 2}  # past any retry wait but the last (the backoff caps at one hour)
 
 
@@ -43,34 +39,6 @@ LATER = {"hours": 2}  # past any retry wait but the last (the backoff caps at on
 def http_client() -> Iterator[httpx2.Client]:
     with httpx2.Client() as client:
         yield client
-
-
-def _last_place(ledger: Ledger, tenant_id: str) -> FeedPosition:
-    """The feed place of the tenant's last event, read directly from the outbox."""
-    with owner_engine(ledger).connect() as connection:
-        txid, position = connection.execute(
-            text(
-                "SELECT txid, position FROM outbox WHERE tenant_id = :t "
-                "ORDER BY txid DESC, position DESC LIMIT 1"
-            ),
-            {"t": tenant_id},
-        ).one()
-    return FeedPosition(txid, position)
-
-
-def _fan_out_all(ledger: Ledger, tenant_id: str) -> None:
-    """Fan out every event the tenant has. On PostgreSQL the feed holds back events until
-    every older transaction of the server has ended (other sessions may be writing), so
-    this waits, boundedly, until the webhooks sink has passed the last one."""
-    last = _last_place(ledger, tenant_id)
-    deadline = time.monotonic() + FEED_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        fan_out(ledger, tenant_id, batch_size=500)
-        place = ledger.extension(EVENTS).sink_positions(tenant_id).get(SINK)
-        if place is not None and place >= last:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the feed did not catch up: a transaction of the server is stuck")
 
 
 def _add_event(ledger: Ledger, tenant_id: str, event_id: str, subject_id: str) -> None:
@@ -98,7 +66,7 @@ def test_every_request_verifies_with_the_librarys_verifier_and_carries_the_event
     with receiving() as receiver:
         added = add_endpoint(ledger, tenant_id, url=receiver.url, event_types=["transfer.posted"])
         assert added.secret.startswith("whsec_")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         counts = deliver_due(ledger, tenant_id, http_client=http_client)
     assert counts.delivered == 1
     (request,) = receiver.requests
@@ -130,11 +98,11 @@ def test_during_a_rotation_both_secrets_verify_and_after_the_overlap_only_the_ne
         new = rotate_secret(ledger, tenant_id, old.endpoint.endpoint_id, overlap_seconds=3600)
         assert new.secret != old.secret
         _add_event(ledger, tenant_id, "during-overlap", "s1")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         deliver_due(ledger, tenant_id, http_client=http_client)
         clock.advance(hours=1, seconds=1)
         _add_event(ledger, tenant_id, "after-overlap", "s2")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         deliver_due(ledger, tenant_id, http_client=http_client)
     during, after = receiver.requests
     assert len(during.headers["webhook-signature"].split(" ")) == 2
@@ -152,7 +120,7 @@ def test_a_receiver_failing_three_times_gets_the_event_once_after_it_recovers(
         endpoint = add_endpoint(ledger, tenant_id, url=receiver.url, event_types=["test.event"])
         eid = endpoint.endpoint.endpoint_id
         _add_event(ledger, tenant_id, "e1", "s1")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         results = []
         for _ in range(6):
             results.append(deliver_due(ledger, tenant_id, http_client=http_client))
@@ -175,7 +143,7 @@ def test_a_receiver_that_never_succeeds_is_marked_failed_after_the_attempts_limi
     with receiving(then=503) as receiver:
         endpoint = add_endpoint(ledger, tenant_id, url=receiver.url, event_types=["test.event"])
         _add_event(ledger, tenant_id, "e1", "s1")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         for _ in range(WEBHOOK_ATTEMPTS_MAX + 2):
             deliver_due(ledger, tenant_id, http_client=http_client)
             clock.advance(days=1)
@@ -195,7 +163,7 @@ def test_a_receiver_that_never_answers_delays_neither_other_endpoints_nor_writes
         add_endpoint(ledger, tenant_id, url=fast.url, event_types=["test.event"])
         for n in range(3):
             _add_event(ledger, tenant_id, f"e{n}", f"s{n}")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         started = time.monotonic()
         results = []
         worker = threading.Thread(
@@ -235,7 +203,7 @@ def test_a_later_event_of_a_subject_waits_while_an_earlier_one_is_retried(
         _add_event(ledger, tenant_id, "first", "member-1")
         _add_event(ledger, tenant_id, "second", "member-1")
         _add_event(ledger, tenant_id, "other", "member-2")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         deliver_due(ledger, tenant_id, http_client=http_client)
         assert sorted(receiver.event_ids()) == ["first", "other"]
         deliver_due(ledger, tenant_id, http_client=http_client)  # "first" is not due yet
@@ -253,7 +221,7 @@ def test_a_fan_out_run_twice_creates_no_second_delivery(
 ) -> None:
     endpoint = add_endpoint(ledger, tenant_id, url="http://127.0.0.1:9/x", event_types=["*"])
     _add_event(ledger, tenant_id, "e1", "s1")
-    _fan_out_all(ledger, tenant_id)
+    fan_out_everything(ledger, tenant_id)
     first = list_deliveries(ledger, tenant_id, endpoint.endpoint.endpoint_id).deliveries
     with owner_engine(ledger).begin() as connection:  # as if the fan-out died before its place
         connection.execute(
@@ -272,10 +240,10 @@ def test_one_event_and_a_range_are_redelivered_on_demand(
     with receiving() as receiver:
         endpoint = add_endpoint(ledger, tenant_id, url=receiver.url, event_types=["test.event"])
         eid = endpoint.endpoint.endpoint_id
-        start = _last_place(ledger, tenant_id).cursor()
+        start = last_place(ledger, tenant_id).cursor()
         for n in range(3):
             _add_event(ledger, tenant_id, f"e{n}", f"s{n}")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         deliver_due(ledger, tenant_id, http_client=http_client)
         assert sorted(receiver.event_ids()) == ["e0", "e1", "e2"]
         assert redeliver_event(ledger, tenant_id, eid, "e1") == 1
@@ -302,7 +270,7 @@ def test_a_disabled_endpoint_is_sent_nothing_until_enabled_again(
         endpoint = add_endpoint(ledger, tenant_id, url=receiver.url, event_types=["test.event"])
         eid = endpoint.endpoint.endpoint_id
         _add_event(ledger, tenant_id, "e1", "s1")
-        _fan_out_all(ledger, tenant_id)
+        fan_out_everything(ledger, tenant_id)
         update_endpoint(ledger, tenant_id, eid, enabled=False)
         deliver_due(ledger, tenant_id, http_client=http_client)
         assert receiver.requests == []

@@ -86,7 +86,7 @@ def checked_url(url: str) -> str:
     )
     if not isinstance(url, str) or not 1 <= len(url) <= WEBHOOK_URL_LENGTH_MAX:
         raise problem
-    if not url.isascii() or any(character.isspace() for character in url):
+    if not url.isascii() or any(ord(character) <= ord(" ") for character in url):
         raise problem
     try:
         parts = urlsplit(url)
@@ -122,9 +122,10 @@ def checked_event_types(event_types: Sequence[str]) -> list[str]:
 
 
 def checked_description(description: str) -> str:
-    if len(description) > WEBHOOK_DESCRIPTION_LENGTH_MAX:
+    if len(description) > WEBHOOK_DESCRIPTION_LENGTH_MAX or "\x00" in description:
         raise ValidationError(
-            f"description is at most {WEBHOOK_DESCRIPTION_LENGTH_MAX} characters.",
+            f"description is text of at most {WEBHOOK_DESCRIPTION_LENGTH_MAX} characters "
+            "(no NUL character).",
             field="description",
         )
     return description
