@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
+from rewardledger.domain.webhooks import EVENT_TYPE_PATTERN as EVENT_TYPE
 from rewardledger.domain.webhooks import (
     WEBHOOK_DESCRIPTION_LENGTH_MAX,
     WEBHOOK_EVENT_TYPE_LENGTH_MAX,
@@ -32,12 +33,21 @@ Url = Annotated[
     Field(
         min_length=1,
         max_length=WEBHOOK_URL_LENGTH_MAX,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$",
         description="Where to POST the events: an absolute http:// or https:// url.",
         examples=["https://example.com/hooks/rewardledger"],
     ),
 ]
 EventTypes = Annotated[
-    list[Annotated[StrictStr, Field(max_length=WEBHOOK_EVENT_TYPE_LENGTH_MAX)]],
+    list[
+        Annotated[
+            StrictStr,
+            Field(
+                max_length=WEBHOOK_EVENT_TYPE_LENGTH_MAX,
+                pattern=f"^(?:\\*|{EVENT_TYPE[1:-1]})$",
+            ),
+        ]
+    ],
     Field(
         min_length=1,
         max_length=WEBHOOK_EVENT_TYPES_MAX,
@@ -47,7 +57,7 @@ EventTypes = Annotated[
 ]
 Description = Annotated[
     StrictStr,
-    Field(max_length=WEBHOOK_DESCRIPTION_LENGTH_MAX, examples=["CRM sync"]),
+    Field(max_length=WEBHOOK_DESCRIPTION_LENGTH_MAX, pattern=r"^[^\x00]*$", examples=["CRM sync"]),
 ]
 FeedCursor = Annotated[
     StrictStr,
