@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rewardledger.domain.errors import UnsafeInterpreter
 from rewardledger.events import STORE as EVENTS
+from rewardledger.events.webhooks import STORE as WEBHOOKS
 from rewardledger.ledger import engine
 from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.extensions import Extensions
@@ -22,6 +23,7 @@ from rewardledger.storage.events import SqlEventStore
 from rewardledger.storage.jobs import SqlJobStore
 from rewardledger.storage.points import SqlPointsStore
 from rewardledger.storage.store import SqlStore
+from rewardledger.storage.webhooks import SqlWebhookStore
 
 
 class Ledger(engine.Ledger):
@@ -56,5 +58,6 @@ def open_ledger(url: str, *, clock: Clock | None = None, migrate: bool = True) -
         .add(EVENTS, SqlEventStore(store.engine))
         .add(JOBS, SqlJobStore(store.engine))
         .add(POINTS, SqlPointsStore(store.engine))
+        .add(WEBHOOKS, SqlWebhookStore(store.engine))
     )
     return Ledger(store, clock or system_clock, extensions)

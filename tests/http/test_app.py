@@ -89,6 +89,15 @@ V1_PATHS = {
     ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.svg"),
     ("POST", "/v1/tenants/{tid}/redemptions/confirm"),
     ("POST", "/v1/tenants/{tid}/redemptions/{id}/cancel"),
+    ("POST", "/v1/tenants/{tid}/webhooks"),
+    ("GET", "/v1/tenants/{tid}/webhooks"),
+    ("GET", "/v1/tenants/{tid}/webhooks/{eid}"),
+    ("PATCH", "/v1/tenants/{tid}/webhooks/{eid}"),
+    ("DELETE", "/v1/tenants/{tid}/webhooks/{eid}"),
+    ("POST", "/v1/tenants/{tid}/webhooks/{eid}/rotate-secret"),
+    ("GET", "/v1/tenants/{tid}/webhooks/{eid}/deliveries"),
+    ("POST", "/v1/tenants/{tid}/webhooks/{eid}/events/{event_id}/redeliver"),
+    ("POST", "/v1/tenants/{tid}/webhooks/{eid}/redeliver"),
 }
 
 

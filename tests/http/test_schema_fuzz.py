@@ -52,6 +52,10 @@ _SEMANTIC: dict[str, str] = {
     "from": "from and to go together, and from is not after to",
     "to": "from and to go together, and from is not after to",
     "effective_at": "a transfer may be back-dated, not post-dated: it depends on the clock",
+    "url": "a webhook url's host and port are parsed, which a pattern cannot state fully",
+    "event_types": 'a webhook subscription names "*" alone or event types, not both',
+    "after": "a webhook redelivery range starts at a feed cursor (after) or a time (since)",
+    "until_time": "a webhook redelivery range's until_time is later than its since",
 }
 # Fields whose refusal depends on another field's value (an accrual needs what a reversal does
 # not; an amount's decimals depend on the asset's scale, which is stored data).

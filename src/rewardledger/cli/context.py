@@ -12,6 +12,7 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import pydantic
 import typer
@@ -104,3 +105,16 @@ def os_user() -> str:
         raise ValidationError(
             "Could not tell who you are (no OS user name); pass --actor NAME.", field="actor"
         ) from error
+
+
+def parse_time(value: str | None, field: str) -> datetime | None:
+    """``value`` as an ISO 8601 time with an offset (None stays None), for option ``field``."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValidationError(f"{field} must be an ISO 8601 time with an offset.", field=field)
+    return parsed

@@ -40,6 +40,7 @@ from rewardledger.cli.db import db_app
 from rewardledger.cli.demo_key import DemoAccess, demo_access, key_file
 from rewardledger.cli.migrate import migrate_from_app
 from rewardledger.cli.points import points_app, redemption_app
+from rewardledger.cli.webhooks import webhooks_app
 from rewardledger.config import Settings
 from rewardledger.domain.access import Role
 from rewardledger.domain.errors import UnsafeInterpreter, ValidationError
@@ -82,6 +83,7 @@ app.add_typer(debt_app, name="debt")
 app.add_typer(cycles_app, name="cycles")
 app.add_typer(db_app, name="db")
 app.add_typer(migrate_from_app, name="migrate-from")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.callback()

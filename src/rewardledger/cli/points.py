@@ -7,14 +7,13 @@ out as ``error <code>: <message>`` with exit code 1 (2 for a validation error).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of, os_user, reporting_errors
+from rewardledger.cli.context import ledger_of, os_user, parse_time, reporting_errors
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, REDEMPTION_TTL_SECONDS_DEFAULT
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
@@ -104,18 +103,6 @@ def _redemption(r: Redemption) -> dict[str, Any]:
     }
 
 
-def _time(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise ValidationError(f"{field} must be an ISO 8601 time with an offset.", field=field)
-    return parsed
-
-
 # Points -------------------------------------------------------------------------------------
 
 
@@ -140,7 +127,7 @@ def configure(
         if expire_after_days is not None:
             policy = ExpiryPolicy(ExpiryKind.AFTER, days=expire_after_days, rounding=round_to)
         elif expire_at is not None:
-            policy = ExpiryPolicy(ExpiryKind.FIXED, at=_time(expire_at, "expire_at"))
+            policy = ExpiryPolicy(ExpiryKind.FIXED, at=parse_time(expire_at, "expire_at"))
         else:
             policy = ExpiryPolicy()
         points.configure(ledger, tenant, asset, scale=scale, expiry=policy)
@@ -228,7 +215,7 @@ def balance(
 ) -> None:
     """The holder's balance (available, pending, last update)."""
     with ledger_of(ctx) as ledger:
-        view = points.balance(ledger, tenant, holder, asset=asset, at=_time(at, "at"))
+        view = points.balance(ledger, tenant, holder, asset=asset, at=parse_time(at, "at"))
         output.emit_json(_balance(view))
 
 
@@ -252,8 +239,8 @@ def accumulations(
             holder,
             asset=asset,
             accum_type=accum_type,
-            since=_time(since, "from"),
-            until=_time(until, "to"),
+            since=parse_time(since, "from"),
+            until=parse_time(until, "to"),
             limit=limit,
             cursor=cursor,
         )

@@ -46,6 +46,7 @@ from rewardledger.http.routes import (
     redemptions,
     tenants,
     transfers,
+    webhooks,
 )
 from rewardledger.http.throttle import AuthFailures
 
@@ -141,6 +142,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         cashback,
         debt,
         cycles,
+        webhooks,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)
     return app

@@ -1,0 +1,217 @@
+"""Request and answer bodies of the webhook routes (``routes.webhooks``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
+
+from rewardledger.domain.webhooks import EVENT_TYPE_PATTERN as EVENT_TYPE
+from rewardledger.domain.webhooks import (
+    WEBHOOK_DESCRIPTION_LENGTH_MAX,
+    WEBHOOK_EVENT_TYPE_LENGTH_MAX,
+    WEBHOOK_EVENT_TYPES_MAX,
+    WEBHOOK_ROTATION_OVERLAP_SECONDS_DEFAULT,
+    WEBHOOK_ROTATION_OVERLAP_SECONDS_MAX,
+    WEBHOOK_URL_LENGTH_MAX,
+    DeliveryStatus,
+)
+from rewardledger.events.webhooks import (
+    Attempt,
+    Delivery,
+    DeliveryPage,
+    Endpoint,
+    EndpointPage,
+    EndpointWithSecret,
+)
+from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN, IsoTime
+from rewardledger.http.schemas import CreateModel
+
+Url = Annotated[
+    StrictStr,
+    Field(
+        min_length=1,
+        max_length=WEBHOOK_URL_LENGTH_MAX,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$",
+        description="Where to POST the events: an absolute http:// or https:// url.",
+        examples=["https://example.com/hooks/rewardledger"],
+    ),
+]
+EventTypes = Annotated[
+    list[
+        Annotated[
+            StrictStr,
+            Field(
+                max_length=WEBHOOK_EVENT_TYPE_LENGTH_MAX,
+                pattern=f"^(?:\\*|{EVENT_TYPE[1:-1]})$",
+            ),
+        ]
+    ],
+    Field(
+        min_length=1,
+        max_length=WEBHOOK_EVENT_TYPES_MAX,
+        description='The event types to receive, or ["*"] for every type (docs/events.md).',
+        examples=[["transfer.posted", "points.earned"], ["*"]],
+    ),
+]
+Description = Annotated[
+    StrictStr,
+    Field(max_length=WEBHOOK_DESCRIPTION_LENGTH_MAX, pattern=r"^[^\x00]*$", examples=["CRM sync"]),
+]
+FeedCursor = Annotated[
+    StrictStr,
+    Field(
+        pattern=OPAQUE_CURSOR_PATTERN,
+        description="A feed cursor (an event's place, as GET .../events gives it).",
+    ),
+]
+
+
+class EndpointCreate(CreateModel):
+    url: Url
+    event_types: EventTypes = Field(default_factory=lambda: ["*"])
+    description: Description = ""
+    enabled: StrictBool = True
+
+
+class EndpointUpdate(CreateModel):
+    url: Url | None = None
+    event_types: EventTypes | None = None
+    description: Description | None = None
+    enabled: StrictBool | None = Field(
+        default=None, description="false pauses deliveries (they wait, in order)."
+    )
+
+
+class SecretRotation(CreateModel):
+    overlap_seconds: Annotated[
+        StrictInt,
+        Field(
+            ge=0,
+            le=WEBHOOK_ROTATION_OVERLAP_SECONDS_MAX,
+            description="How long requests are signed with the old secret too (0: not at all).",
+            examples=[86400],
+        ),
+    ] = WEBHOOK_ROTATION_OVERLAP_SECONDS_DEFAULT
+
+
+class RedeliverRange(CreateModel):
+    after: FeedCursor | None = Field(default=None, description="Start after this feed cursor.")
+    until: FeedCursor | None = Field(default=None, description="End at this feed cursor.")
+    since: IsoTime | None = Field(default=None, description="Events written at or after this.")
+    until_time: IsoTime | None = Field(default=None, description="Events written before this.")
+
+
+class EndpointPublic(BaseModel):
+    endpoint_id: str = Field(examples=["ep_0f3c9a51c2b84d7e9a1b2c3d4e5f6a7b"])
+    url: str = Field(examples=["https://example.com/hooks/rewardledger"])
+    event_types: list[str] = Field(examples=[["transfer.posted"]])
+    description: str
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    previous_secret_expires_at: datetime | None = Field(
+        description="During a rotation's overlap: when the old secret stops signing."
+    )
+
+    @classmethod
+    def of(cls, endpoint: Endpoint) -> EndpointPublic:
+        return cls(
+            endpoint_id=endpoint.endpoint_id,
+            url=endpoint.url,
+            event_types=list(endpoint.event_types),
+            description=endpoint.description,
+            enabled=endpoint.enabled,
+            created_at=endpoint.created_at,
+            updated_at=endpoint.updated_at,
+            previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        )
+
+
+class EndpointSecretPublic(EndpointPublic):
+    secret: str = Field(
+        description="The signing secret, shown this once: keep it to verify requests.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+    @classmethod
+    def with_secret(cls, created: EndpointWithSecret) -> EndpointSecretPublic:
+        public = EndpointPublic.of(created.endpoint)
+        return cls(**public.model_dump(), secret=created.secret)
+
+
+class EndpointsPublic(BaseModel):
+    endpoints: list[EndpointPublic]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null: done.")
+
+    @classmethod
+    def of(cls, page: EndpointPage) -> EndpointsPublic:
+        return cls(
+            endpoints=[EndpointPublic.of(e) for e in page.endpoints], next_cursor=page.next_cursor
+        )
+
+
+class AttemptPublic(BaseModel):
+    attempt: int = Field(examples=[1])
+    attempted_at: datetime
+    status_code: int | None = Field(description="null when no answer came (see error).")
+    error: str | None = Field(examples=["ReadTimeout: timed out"])
+    latency_ms: int = Field(examples=[42])
+    response_excerpt: str = Field(description="The start of the receiver's answer.")
+
+    @classmethod
+    def of(cls, attempt: Attempt) -> AttemptPublic:
+        return cls(
+            attempt=attempt.attempt,
+            attempted_at=attempt.attempted_at,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            latency_ms=attempt.latency_ms,
+            response_excerpt=attempt.response_excerpt,
+        )
+
+
+class DeliveryPublic(BaseModel):
+    event_id: str
+    event_type: str = Field(examples=["transfer.posted"])
+    subject_id: str
+    status: DeliveryStatus
+    tries: int = Field(description="Attempts of the current round (a redelivery starts one).")
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    attempts: list[AttemptPublic]
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryPublic:
+        return cls(
+            event_id=delivery.event_id,
+            event_type=delivery.event_type,
+            subject_id=delivery.subject_id,
+            status=delivery.status,
+            tries=delivery.tries,
+            next_attempt_at=delivery.next_attempt_at,
+            created_at=delivery.created_at,
+            updated_at=delivery.updated_at,
+            attempts=[AttemptPublic.of(a) for a in delivery.attempts],
+        )
+
+
+class DeliveriesPublic(BaseModel):
+    deliveries: list[DeliveryPublic]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: DeliveryPage) -> DeliveriesPublic:
+        return cls(
+            deliveries=[DeliveryPublic.of(d) for d in page.deliveries],
+            next_cursor=page.next_cursor,
+        )
+
+
+class RedeliveryPublic(BaseModel):
+    scheduled: int = Field(description="Deliveries scheduled for a new round.", examples=[3])
+    next_cursor: str | None = Field(
+        default=None, description="The range was cut at its limit: call again with after=this."
+    )
