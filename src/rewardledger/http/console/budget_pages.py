@@ -17,7 +17,6 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from rewardledger.domain.errors import NotFound
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.domain.money import Amount
 from rewardledger.http.console import charts, session
@@ -31,6 +30,7 @@ ENTRIES_PER_PAGE = 25
 CHART_ENTRIES_MAX = 2 * PAGE_SIZE_MAX
 RESERVATIONS_SHOWN_MAX = 10
 _EFFECT = {"reserve": 1, "release": -1}  # on used; a charge moves reserved to charged
+_STATES = {"charge": "charged", "release": "released"}
 SOFT_CAP_COLOUR = "#8a5a00"
 HARD_CAP_COLOUR = "#a4161a"
 
@@ -39,24 +39,27 @@ def _minor(text: str, scale: int) -> int:
     return Amount.parse(text, scale).minor
 
 
-def _series(
-    ledger: Ledger, tenant_id: str, budget_id: str, period: str, scale: int
-) -> tuple[list[tuple[str, int]], bool]:
-    """(label, used after the entry) oldest first, and whether older entries were left out."""
+def _period_entries(
+    ledger: Ledger, tenant_id: str, budget_id: str, period: str
+) -> tuple[list[budgets.BudgetEntry], bool]:
+    """The period's entries, newest first, at most CHART_ENTRIES_MAX; and whether there were
+    more."""
     seen: list[budgets.BudgetEntry] = []
     cursor: str | None = None
-    while len(seen) < CHART_ENTRIES_MAX:
+    while len(seen) <= CHART_ENTRIES_MAX:
         found = budgets.entries(ledger, tenant_id, budget_id, limit=PAGE_SIZE_MAX, cursor=cursor)
         in_period = [entry for entry in found.entries if entry.period == period]
         seen.extend(in_period)
         if len(in_period) < len(found.entries) or found.next_cursor is None:
-            return _running(seen[:CHART_ENTRIES_MAX], scale), len(seen) > CHART_ENTRIES_MAX
+            break
         cursor = found.next_cursor
-    return _running(seen[:CHART_ENTRIES_MAX], scale), True
+    return seen[:CHART_ENTRIES_MAX], len(seen) > CHART_ENTRIES_MAX
 
 
-def _running(newest_first: list[budgets.BudgetEntry], scale: int) -> list[tuple[str, int]]:
-    used = 0
+def _running(
+    newest_first: list[budgets.BudgetEntry], scale: int, used: int = 0
+) -> list[tuple[str, int]]:
+    """(label, used after the entry), oldest first, from ``used`` before the first."""
     points: list[tuple[str, int]] = []
     for entry in reversed(newest_first):
         used += _EFFECT.get(entry.entry_type, 0) * _minor(entry.amount, scale)
@@ -64,9 +67,9 @@ def _running(newest_first: list[budgets.BudgetEntry], scale: int) -> list[tuple[
     return points
 
 
-def _chart(ledger: Ledger, tenant_id: str, figures: budgets.Utilization) -> dict[str, Any]:
-    scale = ledger.get_asset(tenant_id, figures.currency).scale
-    points, truncated = _series(ledger, tenant_id, figures.budget_id, figures.period, scale)
+def _chart(
+    figures: budgets.Utilization, entries: list[budgets.BudgetEntry], scale: int, more: bool
+) -> dict[str, Any]:
     lines = [
         charts.Line(f"soft {figures.soft_cap}", _minor(figures.soft_cap, scale), SOFT_CAP_COLOUR),
         charts.Line(f"hard {figures.hard_cap}", _minor(figures.hard_cap, scale), HARD_CAP_COLOUR),
@@ -76,22 +79,35 @@ def _chart(ledger: Ledger, tenant_id: str, figures: budgets.Utilization) -> dict
         f"{figures.soft_cap}) in period {figures.period}"
     )
     title = f"Used against the caps, period {figures.period}"
-    svg = Markup(charts.step_chart(title, points, lines, shown))  # noqa: S704 - escaped there
-    return {"svg": svg, "truncated": truncated}
+    start = 0
+    if more:  # the older entries are left out: start from what they add up to
+        effects = sum(_EFFECT.get(e.entry_type, 0) * _minor(e.amount, scale) for e in entries)
+        start = _minor(figures.used, scale) - effects
+    drawn = charts.step_chart(title, _running(entries, scale, start), lines, shown)
+    return {"svg": Markup(drawn), "truncated": more}  # noqa: S704 - escaped by charts
 
 
-def _reservations(
-    ledger: Ledger, tenant_id: str, budget_id: str, entries: list[budgets.BudgetEntry]
-) -> list[budgets.ReservationView]:
-    found: list[budgets.ReservationView] = []
+def _reservations(entries: list[budgets.BudgetEntry]) -> list[dict[str, Any]]:
+    """The period's latest reservations, their state read from the same entries: a charge or
+    a release naming the reserve as its pending transfer resolves it (a release is a void or
+    an expiry; the API's GET .../reservations/{ref} tells them apart)."""
+    resolved = {entry.pending_id: entry for entry in entries if entry.pending_id}
+    found: list[dict[str, Any]] = []
     for entry in entries:
-        reference = entry.metadata.get("reference")
-        if entry.entry_type != "reserve" or not isinstance(reference, str):
+        if entry.entry_type != "reserve":
             continue
-        try:
-            found.append(budgets.get_reservation(ledger, tenant_id, budget_id, reference))
-        except NotFound:
-            continue  # a reserve written outside the budget service has no reservation row
+        resolution = resolved.get(entry.transfer_id)
+        state = "reserved" if resolution is None else _STATES[resolution.entry_type]
+        charged = resolution.amount if resolution and state == "charged" else None
+        found.append(
+            {
+                "reference": entry.metadata.get("reference", entry.transfer_id),
+                "amount": entry.amount,
+                "state": state,
+                "charged_amount": charged,
+                "created_at": entry.effective_at,
+            }
+        )
         if len(found) == RESERVATIONS_SHOWN_MAX:
             break
     return found
@@ -102,6 +118,8 @@ def budget_page(request: Request, tid: str, bid: str, ledger: LedgerDep) -> Resp
     viewer = session.viewer(request, ledger, tid, "read")
     policy = budgets.get_budget(ledger, tid, bid)
     figures = budgets.utilization(ledger, tid, bid)
+    scale = ledger.get_asset(tid, figures.currency).scale
+    in_period, more = _period_entries(ledger, tid, bid, figures.period)
     entries = budgets.entries(
         ledger, tid, bid, limit=ENTRIES_PER_PAGE, cursor=query(request, "cursor")
     )
@@ -111,9 +129,9 @@ def budget_page(request: Request, tid: str, bid: str, ledger: LedgerDep) -> Resp
         viewer,
         policy=policy,
         figures=figures,
-        chart=_chart(ledger, tid, figures),
+        chart=_chart(figures, in_period, scale, more),
         entries=entries,
-        reservations=_reservations(ledger, tid, bid, entries.entries),
+        reservations=_reservations(in_period),
         alerts=budgets.alerts(ledger, tid, budget_id=bid, limit=5),
     )
 

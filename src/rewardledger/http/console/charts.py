@@ -14,7 +14,7 @@ from html import escape
 
 WIDTH = 640
 HEIGHT = 240
-MARGIN_LEFT = 64
+MARGIN_LEFT = 112  # room for a cap's label, "hard 1000.00"
 MARGIN_BOTTOM = 28
 MARGIN_TOP = 12
 PLOT_WIDTH = WIDTH - MARGIN_LEFT - 12
