@@ -91,6 +91,9 @@ def test_a_merchant_confirms_a_redemption_once_and_then_hears_when(
         till.get_by_role("button", name="Look up").click()
         expect(till.locator("#till-found")).to_contain_text("coffee")
     screenshot(page, live, "till")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone at the till
+    expect(page.get_by_role("button", name="Confirm redemption")).to_be_in_viewport()
+    screenshot(page, live, "till-phone")
     page.get_by_role("button", name="Confirm redemption").click()
     expect(page.locator("#till-message")).to_contain_text("Confirmed")
     screenshot(page, live, "till-confirmed")
