@@ -5,6 +5,7 @@ REWARDLEDGER_ADMIN_TOKEN    enables POST /v1/tenants for the bearer of this toke
 REWARDLEDGER_HOST / _PORT   where ``rewardledger serve`` listens (127.0.0.1:8000)
 REWARDLEDGER_SQL_SCHEMA     PostgreSQL schema of the seeds' views (migration 0005; see docs/sql.md)
 REWARDLEDGER_STATE_DIR      where ``serve`` keeps the demo key (cli/demo_key.py says the default)
+REWARDLEDGER_CONSOLE_SECRET signs the console's session cookie (else one kept in the state dir)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     sql_schema: str | None = None
     state_dir: Path | None = None
+    console_secret: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -30,7 +30,7 @@ from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
 from rewardledger.domain.errors import Busy
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
-from rewardledger.http import docs_pages, outages, problems, replays
+from rewardledger.http import console, docs_pages, outages, problems, replays
 from rewardledger.http.routes import (
     accounts,
     assets,
@@ -127,6 +127,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     replays.install(app)
     app.add_exception_handler(Busy, outages.on_busy)
     app.include_router(health.router)
+    console.install(app, settings)
     # Services add their routers to this tuple (one name each).
     for module in (
         tenants,

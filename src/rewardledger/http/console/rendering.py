@@ -1,0 +1,98 @@
+"""How a console page is answered: its template, its form, and its errors as pages.
+
+Owns: the Jinja2 environment (autoescaped), ``ConsoleRoute`` (a service's ``LedgerError`` is
+answered as an HTML page with the problem table's status, not as problem JSON; a missing
+session sends the browser to sign in), and reading a urlencoded form with a size limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from rewardledger.domain.errors import LedgerError, ValidationError
+from rewardledger.http.console.session import SignInNeeded, Viewer
+from rewardledger.http.problems import status_for
+
+PREFIX = "/console"
+FORM_BYTES_MAX = 4096
+FORM_FIELDS_MAX = 16
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def page(
+    request: Request,
+    template: str,
+    viewer: Viewer | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """``template`` with what every page shows (who is signed in, the CSRF token)."""
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"viewer": viewer, "prefix": PREFIX, **context},
+        status_code=status_code,
+    )
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """The request's urlencoded form (its last value per field), at most FORM_BYTES_MAX."""
+    body = await request.body()
+    if len(body) > FORM_BYTES_MAX:
+        raise ValidationError(f"A console form is at most {FORM_BYTES_MAX} bytes.")
+    fields = parse_qsl(body.decode("utf-8", "replace"), max_num_fields=FORM_FIELDS_MAX)
+    return dict(fields)
+
+
+async def in_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await run_in_threadpool(call, *args, **kwargs)
+
+
+def _error_page(request: Request, error: LedgerError) -> Response:
+    status = status_for(error.code)
+    return page(
+        request,
+        "error.html",
+        None,
+        status_code=status,
+        status=status,
+        message=error.message,
+        code=error.code,
+    )
+
+
+class ConsoleRoute(APIRoute):
+    """A console route: errors become pages, and no session means the sign-in page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInNeeded:
+                return RedirectResponse(f"{PREFIX}/signin", status_code=303)
+            except LedgerError as error:
+                return _error_page(request, error)
+
+        return answer
+
+
+def query(request: Request, name: str) -> str | None:
+    """A query parameter, None when absent or empty."""
+    value = request.query_params.get(name)
+    return value or None
+
+
+def keep(filters: Mapping[str, str | None]) -> dict[str, str]:
+    """The filters that are set, to carry into the next page's link."""
+    return {name: value for name, value in filters.items() if value}
