@@ -1,5 +1,5 @@
-"""All tables at once: the core's, the budgets', the points', the cycles', the jobs' and the
-event feed's.
+"""All tables at once: the core's, the budgets', the points', the cycles', the jobs', the
+event feed's and the worker's.
 
 Import ``metadata`` from here where every table must be known (Alembic's environment, the
 test that compares the migrations with the tables); each schema module declares its own.
@@ -14,6 +14,7 @@ from rewardledger.storage import (
     schema_events,
     schema_jobs,
     schema_points,
+    schema_worker,
 )
 from rewardledger.storage.metadata import metadata
 
@@ -24,6 +25,7 @@ SCHEMA_MODULES = (
     schema_points,
     schema_jobs,
     schema_events,
+    schema_worker,
 )
 
 __all__ = ["SCHEMA_MODULES", "metadata"]
