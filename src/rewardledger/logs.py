@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import structlog
 
@@ -21,9 +21,19 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("json", "console")
 _HANDLER_NAME = "rewardledger"
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written (a test runner swaps it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(log_format: LogFormat = "json", stream: TextIO | None = None) -> None:
-    """Render every event as ``log_format`` on ``stream`` (stderr by default)."""
-    out = stream if stream is not None else sys.stderr
+    """Render every event as ``log_format`` on ``stream`` (standard error by default)."""
+    out: Any = stream if stream is not None else _Stderr()
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
