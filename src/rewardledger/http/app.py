@@ -130,7 +130,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         redoc_url=None,
         # The first is outermost: a bug in the body limit is still answered as a problem.
         middleware=[
-            Middleware(Instrument),
+            Middleware(Instrument, api_prefix=API_PREFIX),
             Middleware(_InternalErrorGuard),
             Middleware(_BodyLimit, limit_bytes=REQUEST_BODY_BYTES_MAX),
         ],

@@ -90,10 +90,14 @@ def exposition(ledger: Ledger, multiprocess_dir: Path | None) -> bytes:
 
 class Instrument:
     """Time every HTTP request and count the writes, by route template (never the raw path,
-    which holds ids) and status. Outermost, so that it sees the status actually sent."""
+    which holds ids) and status. Outermost, so that it sees the status actually sent.
 
-    def __init__(self, app: ASGIApp) -> None:
+    The route a request matched holds its path as declared in its router; the routers included
+    under ``api_prefix`` are given it back here, so a template reads as the URL does."""
+
+    def __init__(self, app: ASGIApp, api_prefix: str) -> None:
         self.app = app
+        self.api_prefix = api_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,11 +115,19 @@ class Instrument:
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", UNMATCHED_ROUTE)
+            template = self._template(scope)
             method = str(scope.get("method", ""))
             metrics.REQUEST_SECONDS.labels(template, method, str(status)).observe(
                 time.perf_counter() - started
             )
             if method in WRITE_METHODS and status < 400:
                 metrics.WRITES.labels(template).inc()
+
+    def _template(self, scope: Scope) -> str:
+        declared = getattr(scope.get("route"), "path", None)
+        if not isinstance(declared, str):
+            return UNMATCHED_ROUTE
+        prefixed = str(scope.get("path", "")).startswith(f"{self.api_prefix}/")
+        if prefixed and not declared.startswith(f"{self.api_prefix}/"):
+            return self.api_prefix + declared
+        return declared
