@@ -13,13 +13,16 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from rewardledger.bootstrap import Ledger
 from rewardledger.events import STORE as EVENTS
 from rewardledger.events.views import START
 from tests.builders import fund, programme
 from tests.cli.helpers import fresh_postgres_schema
+from tests.cli.test_serve_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANTS = 12
@@ -146,6 +149,19 @@ def test_a_worker_killed_mid_step_leaves_it_to_another_once_its_lease_ran_out(
     assert f"started killed {second.pid}" in lines(out)
 
 
+def step_runs(port: int) -> float:
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.TransportError:
+        return 0.0
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "rewardledger_job_runs_total" and sample.labels == {"step": "count_a"}
+    )
+
+
 def test_a_worker_sent_sigterm_finishes_its_step_then_exits_0(pg_url: str, tmp_path: Path) -> None:
     with Ledger.open(pg_url) as ledger:
         ledger.create_tenant("stopped", timezone="UTC")
@@ -160,3 +176,16 @@ def test_a_worker_sent_sigterm_finishes_its_step_then_exits_0(pg_url: str, tmp_p
     assert code == 0, stderr
     assert lines(out)[-1] == f"done stopped {worker.pid}"
     assert '"event": "worker_stopped"' in stderr
+
+
+def test_a_worker_serves_its_step_runs_as_metrics(pg_url: str, tmp_path: Path) -> None:
+    with Ledger.open(pg_url) as ledger:
+        ledger.create_tenant("measured", timezone="UTC")
+    port = free_port()
+    out = tmp_path / "runs.txt"
+    worker = start_worker(pg_url, out, "count_a", "--step", "count_a", "--metrics-port", str(port))
+    try:
+        wait_for("the run counted in the worker's metrics", lambda: step_runs(port) == 1, worker)
+    finally:
+        code, stderr = stop(worker)
+    assert code == 0, stderr

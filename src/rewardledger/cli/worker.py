@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Annotated, Any
 
+import prometheus_client
 import typer
 
 from rewardledger import logs
@@ -26,6 +27,8 @@ from rewardledger.domain.errors import ValidationError
 from rewardledger.worker import STEPS, Schedule, Step, StepRun, Worker
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The worker's metrics are for a scraper on this machine (or a sidecar), never the network.
+METRICS_HOST = "127.0.0.1"
 
 
 def worker(
@@ -44,6 +47,18 @@ def worker(
         ),
     ] = None,
     log_format: LogFormatOption = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=1,
+            max=65535,
+            metavar="PORT",
+            help="Serve this worker's metrics (step runs, failures, durations) in the "
+            "Prometheus format on 127.0.0.1:PORT/metrics [default: none].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the due steps (expiries, budget resets, cycles, reconciliation, event relays),
     each on its own schedule, until SIGINT or SIGTERM.
@@ -74,6 +89,8 @@ def worker(
         if once:
             runs = runner.run_due()
         else:
+            if metrics_port is not None:
+                prometheus_client.start_http_server(metrics_port, addr=METRICS_HOST)
             with _stopping(runner):
                 runner.run_forever()
             return
