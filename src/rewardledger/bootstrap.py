@@ -13,6 +13,7 @@ from rewardledger.events.webhooks import STORE as WEBHOOKS
 from rewardledger.ledger import engine
 from rewardledger.ledger.clock import Clock, system_clock
 from rewardledger.ledger.extensions import Extensions
+from rewardledger.metrics import POOL
 from rewardledger.services.budgets import STORE as BUDGETS
 from rewardledger.services.cycles import STORE as CYCLES
 from rewardledger.services.jobs import STORE as JOBS
@@ -22,8 +23,11 @@ from rewardledger.storage.cycles import SqlCycleStore
 from rewardledger.storage.events import SqlEventStore
 from rewardledger.storage.jobs import SqlJobStore
 from rewardledger.storage.points import SqlPointsStore
+from rewardledger.storage.pool import SqlPoolUse
 from rewardledger.storage.store import SqlStore
 from rewardledger.storage.webhooks import SqlWebhookStore
+from rewardledger.storage.worker_runs import SqlWorkerRunStore
+from rewardledger.worker.port import STORE as WORKER
 
 
 class Ledger(engine.Ledger):
@@ -59,5 +63,7 @@ def open_ledger(url: str, *, clock: Clock | None = None, migrate: bool = True) -
         .add(JOBS, SqlJobStore(store.engine))
         .add(POINTS, SqlPointsStore(store.engine))
         .add(WEBHOOKS, SqlWebhookStore(store.engine))
+        .add(POOL, SqlPoolUse(store.engine))
+        .add(WORKER, SqlWorkerRunStore(store.engine))
     )
     return Ledger(store, clock or system_clock, extensions)

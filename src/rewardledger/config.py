@@ -6,17 +6,29 @@ REWARDLEDGER_HOST / _PORT   where ``rewardledger serve`` listens (127.0.0.1:8000
 REWARDLEDGER_SQL_SCHEMA     PostgreSQL schema of the seeds' views (migration 0005; see docs/sql.md)
 REWARDLEDGER_STATE_DIR      where ``serve`` keeps the demo key (cli/demo_key.py says the default)
 REWARDLEDGER_CONSOLE_SECRET signs the console's session cookie (else one kept in the state dir)
+REWARDLEDGER_WORKER_SCHEDULE  JSON: step -> seconds, or "tenant/step" -> seconds for one tenant
+                            (e.g. '{"holds": 30, "acme/reconciliation": 3600}'; worker.steps
+                            has the defaults)
+REWARDLEDGER_WORKER_LEASE_SECONDS  how long a worker's claim on a step holds (300)
+REWARDLEDGER_WORKER_TICK_SECONDS   how often a worker looks for due steps (5)
+REWARDLEDGER_EMBEDDED_WORKER  whether ``serve`` runs a worker in each process (serve sets it)
+REWARDLEDGER_LOG_FORMAT     json (one JSON line per event, the default) or console
+PROMETHEUS_MULTIPROC_DIR    where the processes of ``serve --workers N`` count their metrics
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./rewardledger.db"
 ADMIN_TOKEN_LENGTH_MIN = 16
+WORKER_LEASE_SECONDS_DEFAULT = 300
+WORKER_TICK_SECONDS_DEFAULT = 5.0
+WORKER_INTERVAL_SECONDS_MAX = 31 * 86_400
 
 
 class Settings(BaseSettings):
@@ -29,6 +41,13 @@ class Settings(BaseSettings):
     sql_schema: str | None = None
     state_dir: Path | None = None
     console_secret: SecretStr | None = None
+    worker_schedule: dict[str, int] = Field(default_factory=dict)
+    worker_lease_seconds: int = Field(default=WORKER_LEASE_SECONDS_DEFAULT, ge=1, le=86_400)
+    worker_tick_seconds: float = Field(default=WORKER_TICK_SECONDS_DEFAULT, gt=0, le=3_600)
+    embedded_worker: bool | None = None
+    log_format: Literal["json", "console"] = "json"
+    # prometheus-client's own variable (it reads it too): serve --workers N sets it.
+    metrics_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
 
     @field_validator("database_url")
     @classmethod
@@ -47,4 +66,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"REWARDLEDGER_ADMIN_TOKEN must be at least {ADMIN_TOKEN_LENGTH_MIN} characters"
             )
+        return value
+
+    @field_validator("worker_schedule")
+    @classmethod
+    def _intervals_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, seconds in value.items():
+            if not 1 <= seconds <= WORKER_INTERVAL_SECONDS_MAX:
+                raise ValueError(
+                    f"REWARDLEDGER_WORKER_SCHEDULE: {name} must be from 1 to "
+                    f"{WORKER_INTERVAL_SECONDS_MAX} seconds"
+                )
         return value

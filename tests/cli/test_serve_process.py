@@ -100,10 +100,11 @@ class Server:
 
 
 @contextmanager
-def serving(url: str, *options: str, state_dir: Path) -> Iterator[Server]:
+def serving(url: str, *options: str, state_dir: Path, **env: str) -> Iterator[Server]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("REWARDLEDGER_")}
     environment["REWARDLEDGER_STATE_DIR"] = str(state_dir)
+    environment.update(env)
     command = [sys.executable, "-m", "rewardledger.cli.main", "--db", url, "serve"]
     with subprocess.Popen(
         [*command, "--port", str(port), *options],

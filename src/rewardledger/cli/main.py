@@ -1,4 +1,5 @@
-"""The ``rewardledger`` command line (Typer): serve, migrate, tenants, keys, verify, repair, demo.
+"""The ``rewardledger`` command line (Typer): serve, worker, migrate, tenants, keys, verify,
+repair, demo. ``serve`` and ``worker`` live in their own modules.
 
 Owns: parsing arguments, opening the ledger at ``--db`` and turning errors into exit codes.
 Each command is thin: parse, call one service or engine function, render (``cli.output``).
@@ -15,10 +16,7 @@ A ``LedgerError`` is printed as ``error <code>: <message>``, never as a tracebac
 
 from __future__ import annotations
 
-import importlib
-import os
 import shlex
-import sys
 from typing import Annotated
 
 import typer
@@ -26,39 +24,31 @@ import typer
 from rewardledger.cli import output
 from rewardledger.cli.budgets import budget_app
 from rewardledger.cli.context import (
-    CliFailure,
     Options,
     database_url,
     ledger_of,
     open_at,
     os_user,
     reporting_errors,
-    settings_from,
 )
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.db import db_app
-from rewardledger.cli.demo_key import DemoAccess, demo_access, key_file
 from rewardledger.cli.migrate import migrate_from_app
 from rewardledger.cli.points import points_app, redemption_app
+from rewardledger.cli.serve import serve
 from rewardledger.cli.webhooks import webhooks_app
-from rewardledger.config import Settings
+from rewardledger.cli.worker import worker
 from rewardledger.domain.access import Role
-from rewardledger.domain.errors import UnsafeInterpreter, ValidationError
+from rewardledger.domain.errors import UnsafeInterpreter
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.results import IntegrityReport, RepairReport
 from rewardledger.services import access, demo, jobs
-from rewardledger.storage.engine import create_database, normalise_url, safe_url
+from rewardledger.storage.engine import safe_url
 
 # Bounds of ``rewardledger demo`` (about 1.7 writes per member and day).
 DEMO_MEMBERS_MAX = 100_000
 DEMO_DAYS_MAX = 1_000
-WORKERS_MAX = 64
-HTTP_APP_MODULE = "rewardledger.http.app"
-HTTP_APP_FACTORY = f"{HTTP_APP_MODULE}:app_from_environment"
-# The variable through which ``serve`` hands the database to its worker processes; the
-# workers read it back through ``Settings`` (config.py).
-DATABASE_URL_VARIABLE = "REWARDLEDGER_DATABASE_URL"
 
 app = typer.Typer(
     name="rewardledger",
@@ -84,6 +74,8 @@ app.add_typer(cycles_app, name="cycles")
 app.add_typer(db_app, name="db")
 app.add_typer(migrate_from_app, name="migrate-from")
 app.add_typer(webhooks_app, name="webhooks")
+app.command()(serve)
+app.command()(worker)
 
 
 @app.callback()
@@ -334,135 +326,6 @@ def demo_command(
     db = f" --db {shlex.quote(options.db)}" if options.db is not None else ""
     key_command = f"rewardledger{db} apikey create {tenant} --role admin"
     output.demo_summary(tenant, members, days, written, key_command)
-
-
-CreateDbOption = Annotated[
-    bool,
-    typer.Option(
-        "--create-db",
-        help="Create the PostgreSQL database first if it does not exist (connecting to "
-        "the server's 'postgres' database; needs the CREATEDB privilege). On SQLite: "
-        "create the file's folder.",
-    ),
-]
-
-
-@app.command()
-def serve(
-    ctx: typer.Context,
-    host: Annotated[
-        str | None,
-        typer.Option(help="Interface to listen on [default: REWARDLEDGER_HOST, else 127.0.0.1]."),
-    ] = None,
-    port: Annotated[
-        int | None,
-        typer.Option(
-            min=1, max=65535, help="Port to listen on [default: REWARDLEDGER_PORT, else 8000]."
-        ),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            max=WORKERS_MAX,
-            help="Worker processes. More than 1 needs PostgreSQL and is refused on SQLite, "
-            "which takes one writer per file: extra workers would only wait on each other's "
-            "write lock.",
-        ),
-    ] = 1,
-    no_demo: Annotated[
-        bool,
-        typer.Option("--no-demo", help="Do not seed the demo tenant, nor show its demo key."),
-    ] = False,
-    create_db: CreateDbOption = False,
-) -> None:
-    """Migrate the database, then serve the HTTP API (and its OpenAPI docs) with uvicorn.
-
-    On an empty database (no tenants) the demo programme is seeded first, unless --no-demo.
-    Unless --no-demo, the demo tenant's admin key is printed with a curl example: minted at the
-    first start, kept in a file only you can read (mode 0600; beside a SQLite file, else in
-    REWARDLEDGER_STATE_DIR or ~/.local/state/rewardledger) and shown again from it.
-    Several workers on one PostgreSQL database are safe: migrations take an advisory lock and
-    every write locks the rows it checks. On SQLite, --workers must stay 1.
-    """
-    with reporting_errors():
-        url = database_url(ctx)
-        settings = _serve_settings(url, workers, create_db=create_db)
-    listen_host = host if host is not None else settings.host
-    listen_port = port if port is not None else settings.port
-    shown: DemoAccess | None = None
-    with ledger_of(ctx) as ledger:
-        if not no_demo:
-            sqlite_file = normalise_url(url).database if url.startswith("sqlite") else None
-            path = key_file(sqlite_file, safe_url(url), settings.state_dir)
-            shown = demo_access(ledger, path)
-    output.serve_banner(
-        database_url=url,
-        base_url=_base_url(listen_host, listen_port),
-        workers=workers,
-        demo_tenant=shown.tenant if shown else None,
-        demo_key=shown.key if shown else None,
-        demo_account=demo.member_wallet(0),
-        demo_key_file=shown.path if shown else None,
-        demo_key_minted=shown.minted_now if shown else False,
-    )
-    sys.stdout.flush()
-    _run_uvicorn(url, listen_host, listen_port, workers)
-
-
-def _run_uvicorn(url: str, host: str, port: int, workers: int) -> None:
-    import uvicorn
-
-    from rewardledger.cli.http_protocol import HTTP_PROTOCOL
-
-    os.environ[DATABASE_URL_VARIABLE] = url  # read back by Settings in each worker
-    uvicorn.run(
-        HTTP_APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        http=HTTP_PROTOCOL,  # Nagle off with any number of workers: see http_protocol.py
-    )
-
-
-def _serve_settings(url: str, workers: int, *, create_db: bool) -> Settings:
-    """What ``serve`` checks before anything runs, so that it fails here and not in each
-    worker; and the database created when ``--create-db`` asks it."""
-    settings = settings_from(url)
-    if workers > 1 and url.startswith("sqlite"):
-        raise ValidationError(
-            f"--workers {workers} needs PostgreSQL: SQLite allows one writer per file, so "
-            "extra workers would only wait on each other's write lock. Run with --workers 1, "
-            "or use --db postgresql://user@host:5432/database.",
-            field="workers",
-        )
-    _check_http_app()
-    if create_db and create_database(url):
-        output.note(f"Created the database {safe_url(url)}.")
-    return settings
-
-
-def _check_http_app() -> None:
-    try:
-        importlib.import_module(HTTP_APP_MODULE)
-    except ImportError as error:
-        raise CliFailure(
-            "server_unavailable",
-            f"The HTTP API cannot be loaded ({error}); reinstall rewardledger with its "
-            "dependencies (pip install rewardledger).",
-        ) from None
-
-
-def _base_url(host: str, port: int) -> str:
-    """The URL a client on this machine uses to reach ``host:port``."""
-    if host in ("0.0.0.0", ""):  # noqa: S104 - naming the wildcard, not binding to it
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
 
 
 def main() -> None:

@@ -76,6 +76,8 @@ JOB_FAILURE_MESSAGE_LENGTH_MAX: Final = 1_000
 JOB_STEP_LENGTH_MAX: Final = 32
 # A sink of the event feed: a broker, or the webhook fan-out (events.relay).
 SINK_NAME_LENGTH_MAX: Final = 64
+# A worker process names itself host:pid:random (worker.runner) in the claims it holds.
+WORKER_ID_LENGTH_MAX: Final = 128
 
 # Cycles (cashback and debt ledgers).
 CYCLE_GRACE_DAYS_MAX: Final = 366

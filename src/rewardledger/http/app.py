@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -26,11 +27,13 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rewardledger import logs
 from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
 from rewardledger.domain.errors import Busy
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
 from rewardledger.http import console, docs_pages, outages, problems, replays
+from rewardledger.http.metrics import Instrument
 from rewardledger.http.routes import (
     accounts,
     assets,
@@ -42,6 +45,7 @@ from rewardledger.http.routes import (
     health,
     integrity,
     jobs,
+    metrics,
     points,
     redemptions,
     tenants,
@@ -49,6 +53,7 @@ from rewardledger.http.routes import (
     webhooks,
 )
 from rewardledger.http.throttle import AuthFailures
+from rewardledger.worker import STEPS, Schedule, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -89,17 +94,27 @@ def app_from_environment() -> FastAPI:
 
     Settings are read now, so that bad ones fail before serving. The ledger is opened when the
     server starts (without migrating: ``rewardledger serve`` migrates once, before its workers
-    start) and closed when it stops.
+    start) and closed when it stops. With ``REWARDLEDGER_EMBEDDED_WORKER`` (``serve`` sets it)
+    a worker runs in a thread of this process until the server stops; it finishes the step it
+    is running first.
     """
     settings = Settings()
+    logs.configure(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = await run_in_threadpool(Ledger.open, settings.database_url, migrate=False)
         app.state.ledger = ledger
+        worker = Worker(ledger, list(STEPS.values()), Schedule.from_settings(settings))
+        thread = threading.Thread(target=worker.run_forever, name="rewardledger-worker")
+        if settings.embedded_worker:
+            thread.start()
         try:
             yield
         finally:
+            worker.stop.set()
+            if thread.is_alive():
+                await run_in_threadpool(thread.join)
             await run_in_threadpool(ledger.close)
 
     return _build(settings, lifespan)
@@ -116,6 +131,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         redoc_url=None,
         # The first is outermost: a bug in the body limit is still answered as a problem.
         middleware=[
+            Middleware(Instrument, api_prefix=API_PREFIX),
             Middleware(_InternalErrorGuard),
             Middleware(_BodyLimit, limit_bytes=REQUEST_BODY_BYTES_MAX),
         ],
@@ -128,6 +144,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     app.add_exception_handler(Busy, outages.on_busy)
     app.include_router(health.router)
     console.install(app, settings)
+    app.include_router(metrics.router)
     # Services add their routers to this tuple (one name each).
     for module in (
         tenants,

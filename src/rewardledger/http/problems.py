@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from rewardledger import metrics
 from rewardledger.domain.errors import LedgerError, NotFound, Rejection, ValidationError
 from rewardledger.domain.limits import VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.schemas import ProblemPublic
@@ -152,6 +153,7 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = problem_body(error, instance)
+    metrics.REFUSALS.labels(error.code).inc()
     merged = dict(headers or {})
     if error.code == "unauthorized":
         merged["WWW-Authenticate"] = "Bearer"
@@ -325,6 +327,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
             "detail": str(exc.detail),
             "code": "http_error",
         }
+        metrics.REFUSALS.labels("http_error").inc()
         return JSONResponse(
             body, status_code=exc.status_code, headers=headers, media_type=PROBLEM_MEDIA_TYPE
         )

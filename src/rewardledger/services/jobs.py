@@ -111,6 +111,22 @@ def run_due_jobs(
     return report
 
 
+def run_step(
+    ledger: Ledger, tenant_id: str, name: str, step: Step
+) -> tuple[dict[str, int] | None, StepFailure | None]:
+    """Run one step for one tenant, as the worker does on the step's own schedule: its counts,
+    or its failure recorded in ``job_failures`` (as ``run_due_jobs`` does); a success resolves
+    the step's open failure."""
+    store = ledger.extension(STORE)
+    try:
+        counts = dict(step(ledger, tenant_id))
+    except Exception as error:  # recorded, then the worker goes on with the next step
+        return None, _record(ledger, store, tenant_id, name, error)
+    if name in store.open_steps(tenant_id):
+        ledger.run(tenant_id, lambda work: store.resolve(work.unit, [name], work.now))
+    return counts, None
+
+
 def run_every_tenant(
     ledger: Ledger,
     tenant_ids: Iterable[str],

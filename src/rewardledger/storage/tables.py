@@ -1,5 +1,5 @@
 """All tables at once: the core's, the budgets', the points', the cycles', the jobs', the
-event feed's and the webhooks'.
+event feed's, the webhooks' and the worker's.
 
 Import ``metadata`` from here where every table must be known (Alembic's environment, the
 test that compares the migrations with the tables); each schema module declares its own.
@@ -15,6 +15,7 @@ from rewardledger.storage import (
     schema_jobs,
     schema_points,
     schema_webhooks,
+    schema_worker,
 )
 from rewardledger.storage.metadata import metadata
 
@@ -26,6 +27,7 @@ SCHEMA_MODULES = (
     schema_jobs,
     schema_events,
     schema_webhooks,
+    schema_worker,
 )
 
 __all__ = ["SCHEMA_MODULES", "metadata"]

@@ -1,0 +1,48 @@
+"""The worker's claims: when each due step of a tenant runs next, and who holds it now.
+
+Revision ID: 0015_worker
+Revises: 0012_event_feed
+Create Date: 2026-12-02
+
+``worker_runs`` has one row per (tenant, step) that a ``rewardledger worker`` (or the worker
+embedded in ``serve``) has scheduled: ``next_run_at`` is the step's next due time;
+``claimed_by`` and ``lease_until`` name the worker running it and until when its claim holds.
+Claims are taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers never run
+a step of a tenant twice for one due time; a worker that dies leaves a lease that runs out.
+Row-level security as every tenant table (see 0010_row_security).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_table
+
+revision = "0015_worker"
+down_revision = "0012_event_feed"
+branch_labels = None
+depends_on = None
+
+TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
+
+
+def upgrade() -> None:
+    tenant_table(
+        "worker_runs",
+        sa.Column("step", sa.String(length=32), nullable=False),
+        sa.Column("next_run_at", TIMESTAMP, nullable=False),
+        sa.Column("claimed_by", sa.String(length=128), nullable=True),
+        sa.Column("lease_until", TIMESTAMP, nullable=True),
+        key=["step"],
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE worker_runs ENABLE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_rows ON worker_runs USING ({TENANT_IS_SET}) "
+            f"WITH CHECK ({TENANT_IS_SET})"
+        )
+
+
+def downgrade() -> None:
+    op.drop_table("worker_runs")
