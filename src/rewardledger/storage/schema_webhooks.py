@@ -1,4 +1,4 @@
-"""Tables of webhooks (migration 0014_webhooks creates the same).
+"""Tables of webhooks (migration 0013_webhooks creates the same).
 
 Owns: ``webhook_endpoints`` (a tenant's receivers: url, subscription, signing secrets),
 ``webhook_deliveries`` (one row per endpoint and event: its status, tries of this round, when

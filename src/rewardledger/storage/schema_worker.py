@@ -1,4 +1,4 @@
-"""Tables of the worker (migration 0015_worker creates the same).
+"""Tables of the worker (migration 0014_worker creates the same).
 
 Owns: ``worker_runs``, when each step of a tenant is next due and which worker holds it. A
 worker claims a due row by writing its id and a lease into it (``storage.worker_runs``);

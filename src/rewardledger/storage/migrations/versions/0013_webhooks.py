@@ -1,6 +1,6 @@
 """Webhooks: a tenant's endpoints, one delivery per endpoint and event, every attempt.
 
-Revision ID: 0014_webhooks
+Revision ID: 0013_webhooks
 Revises: 0012_event_feed
 Create Date: 2026-12-02
 
@@ -24,7 +24,7 @@ from rewardledger.storage.migrations.builders import (
     tenant_table,
 )
 
-revision = "0014_webhooks"
+revision = "0013_webhooks"
 down_revision = "0012_event_feed"
 branch_labels = None
 depends_on = None

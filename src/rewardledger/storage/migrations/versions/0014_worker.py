@@ -1,7 +1,7 @@
 """The worker's claims: when each due step of a tenant runs next, and who holds it now.
 
-Revision ID: 0015_worker
-Revises: 0012_event_feed
+Revision ID: 0014_worker
+Revises: 0013_webhooks
 Create Date: 2026-12-02
 
 ``worker_runs`` has one row per (tenant, step) that a ``rewardledger worker`` (or the worker
@@ -19,8 +19,8 @@ from alembic import op
 
 from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_table
 
-revision = "0015_worker"
-down_revision = "0012_event_feed"
+revision = "0014_worker"
+down_revision = "0013_webhooks"
 branch_labels = None
 depends_on = None
 
