@@ -3,8 +3,9 @@ runs every due step of every tenant on the step's own schedule.
 
 Owns: the registry of steps (``steps``), the claims that let several workers share one
 database without running a step twice (``port``, stored by ``storage.worker_runs``) and the
-loop (``runner``); ``relays`` adds the steps that carry the event feed to its sinks. Protects: a step of a tenant runs once per due
-time; a worker stopped or killed mid-step loses nothing.
+loop (``runner``); ``relays`` adds the steps that carry the event feed to its sinks.
+Protects: a step of a tenant runs once per due time; a worker stopped or killed mid-step
+loses nothing.
 """
 
 from rewardledger.worker import relays as relays  # registers the relay steps
