@@ -95,6 +95,24 @@ class SqlUnit(SqlTransaction):
             return
         self._kept.extend(self._bound(postgres_sql, row) for row in rows)
 
+    def later_columns(
+        self,
+        postgres_sql: str,
+        columns: Mapping[str, Sequence[Any]],
+        at_once: Callable[[Connection], object],
+        scalars: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Like ``later``, for many rows in ONE statement: ``postgres_sql`` takes one array
+        per column (``unnest``) and the ``scalars`` all rows share, so its cost on the server
+        does not grow with the rows."""
+        if not any(columns.values()):
+            return
+        if self._driver is None:
+            at_once(self.connection)
+            return
+        params = {name: list(values) for name, values in columns.items()}
+        self._kept.append(self._bound(postgres_sql, {**params, **(scalars or {})}))
+
     @property
     def postgres(self) -> bool:
         return self._driver is not None
