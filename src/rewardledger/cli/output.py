@@ -17,7 +17,14 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from rewardledger.domain.jobs import JobFailure
@@ -113,12 +120,14 @@ def job_failure_json(failure: JobFailure) -> dict[str, Any]:
 
 
 def progress() -> Progress:
-    """A progress bar on standard error; tasks carry a ``unit`` field ("accounts")."""
+    """A progress bar on standard error; tasks carry a ``unit`` field ("accounts"). Where a
+    task's total is known, the bar shows the time left too."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:>7,.0f} {task.fields[unit]}"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=_stderr(),
     )
 
