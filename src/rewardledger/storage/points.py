@@ -366,7 +366,7 @@ class SqlPointsStore(PointsReads):
             sql_unit.later(LOT_UPDATE, kept, lambda c: c.execute(statement, rows))
             return
         columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
-        sql_unit.later_columns(
+        sql_unit.write_columns(
             LOT_UPDATE_SET,
             columns,
             lambda c: c.execute(statement, rows),
@@ -464,13 +464,13 @@ def _keep(
     rows: Sequence[dict[str, Any]],
     at_once: Callable[[Connection], object],
 ) -> None:
-    """Keep an insert of ``rows`` for the unit's next round trip: one statement per row for
-    the few rows of a live use case, one statement for all from ``SET_ROWS_MIN`` rows on."""
+    """Insert ``rows``: for the few rows of a live use case, one statement per row kept for the
+    unit's next round trip; from ``SET_ROWS_MIN`` rows on, one statement for all, sent now."""
     sql_unit = unit_of(unit)
     if len(rows) < SET_ROWS_MIN:
         sql_unit.later(per_row_sql, rows, at_once)
         return
-    sql_unit.later_columns(
+    sql_unit.write_columns(
         set_sql, {name: [row[name] for row in rows] for name in rows[0]}, at_once
     )
 

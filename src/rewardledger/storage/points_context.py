@@ -49,9 +49,9 @@ MOVE_INSERT = (
     "VALUES (%(tenant_id)s, %(movement_id)s, %(lot_id)s, %(amount_minor)s, %(created_at)s)"
 )
 
-# The same writes for many rows at once, one statement each (arrays bound per column): from
-# SET_ROWS_MIN rows on (an import's batch), where one statement per row would cost the server a
-# parse and plan each.
+# The same writes for many rows at once, one statement each (arrays bound per column, sent
+# at once by ``SqlUnit.write_columns``): from SET_ROWS_MIN rows on (an import's batch), where
+# one statement per row would cost the server a parse and plan each.
 SET_ROWS_MIN = 8
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 LOT_INSERT_SET = unnest_insert(points_lots, LOT_COLUMNS.split(", "), _PG)
@@ -59,8 +59,8 @@ MOVE_INSERT_SET = unnest_insert(points_lot_moves, MOVE_COLUMNS, _PG)
 LOT_UPDATE_SET = (
     "UPDATE points_lots AS l SET remaining_minor = v.remaining_minor, state = v.state, "
     "activated_at = v.activated_at, expires_at = v.expires_at "
-    "FROM unnest(%(b_lot_id)s::text[], %(b_remaining)s::bigint[], %(b_state)s::text[], "
-    "%(b_activated_at)s::timestamptz[], %(b_expires_at)s::timestamptz[]) "
+    "FROM unnest(%(b_lot_id)b::text[], %(b_remaining)b::bigint[], %(b_state)b::text[], "
+    "%(b_activated_at)b::timestamptz[], %(b_expires_at)b::timestamptz[]) "
     "AS v(lot_id, remaining_minor, state, activated_at, expires_at) "
     "WHERE l.tenant_id = %(b_tenant)s AND l.lot_id = v.lot_id"
 )

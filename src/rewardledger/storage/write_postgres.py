@@ -50,9 +50,9 @@ def _pg_type(column: Column[Any], dialect: Dialect) -> str:
 
 
 def unnest_insert(table: Table, columns: Sequence[str], dialect: Dialect) -> str:
-    """An INSERT of many rows in one statement: one array per column (psycopg ``%(column)s``
-    parameters, each a list), for writes a unit keeps (``SqlUnit.later_columns``)."""
-    arrays = ", ".join(f"%({name})s::{_pg_type(table.c[name], dialect)}[]" for name in columns)
+    """An INSERT of many rows in one statement: one array per column (psycopg ``%(column)b``
+    parameters, each a list, sent in binary), for ``SqlUnit.write_columns``."""
+    arrays = ", ".join(f"%({name})b::{_pg_type(table.c[name], dialect)}[]" for name in columns)
     return f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
 
 
@@ -114,8 +114,10 @@ class PostgresStatements:
     ) -> str:
         def rows(table: Table, columns: Sequence[str], count: int) -> str:
             if arrays:
+                # Arrays go in binary (%b): psycopg dumps a list of 2,000 values about ten
+                # times faster so than as the text of an array literal.
                 casts = ", ".join(
-                    f"%s::{_pg_type(table.c[name], self._dialect)}[]" for name in columns
+                    f"%b::{_pg_type(table.c[name], self._dialect)}[]" for name in columns
                 )
                 return f"SELECT * FROM unnest({casts})"
             row = (
