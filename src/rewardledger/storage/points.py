@@ -33,7 +33,6 @@ from rewardledger.storage.points_context import (
     LOT_UPDATE_SET,
     MOVE_INSERT,
     MOVE_INSERT_SET,
-    SET_ROWS_MIN,
 )
 from rewardledger.storage.points_reads import PointsReads
 from rewardledger.storage.rows import record_of
@@ -46,7 +45,7 @@ from rewardledger.storage.schema_points import (
     points_reasons,
 )
 from rewardledger.storage.tenancy import scoped_by_tenant
-from rewardledger.storage.unit import connection_of, reading, unit_of
+from rewardledger.storage.unit import SET_ROWS_MIN, connection_of, reading, unit_of
 
 _POSTED = ("single", "post")
 

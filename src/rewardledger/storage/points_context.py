@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
-from sqlalchemy.dialects import postgresql
 
 from rewardledger.domain.points import Direction, ExpiryPolicy, Lot, LotState, Reason
 from rewardledger.storage.schema_points import (
@@ -26,7 +25,7 @@ from rewardledger.storage.schema_points import (
     points_lots,
     points_reasons,
 )
-from rewardledger.storage.unit import SqlUnit
+from rewardledger.storage.unit import POSTGRES, SqlUnit
 from rewardledger.storage.write_postgres import unnest_insert
 
 LOT_COLUMNS = (
@@ -50,12 +49,10 @@ MOVE_INSERT = (
 )
 
 # The same writes for many rows at once, one statement each (arrays bound per column, sent
-# at once by ``SqlUnit.write_columns``): from SET_ROWS_MIN rows on (an import's batch), where
-# one statement per row would cost the server a parse and plan each.
-SET_ROWS_MIN = 8
-_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
-LOT_INSERT_SET = unnest_insert(points_lots, LOT_COLUMNS.split(", "), _PG)
-MOVE_INSERT_SET = unnest_insert(points_lot_moves, MOVE_COLUMNS, _PG)
+# at once by ``SqlUnit.write_columns``): from ``SET_ROWS_MIN`` rows on (an import's batch),
+# where one statement per row would cost the server a parse and plan each.
+LOT_INSERT_SET = unnest_insert(points_lots, LOT_COLUMNS.split(", "), POSTGRES)
+MOVE_INSERT_SET = unnest_insert(points_lot_moves, MOVE_COLUMNS, POSTGRES)
 LOT_UPDATE_SET = (
     "UPDATE points_lots AS l SET remaining_minor = v.remaining_minor, state = v.state, "
     "activated_at = v.activated_at, expires_at = v.expires_at "
