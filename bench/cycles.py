@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from private_schema import private_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.services import cashback, cycles, debt
@@ -260,10 +261,12 @@ def main() -> None:
     results = []
     for engine in args.engines:
         if engine == "postgresql":
-            url = args.postgres
+            # A schema of its own: the shared database may hold another checkout's migrations.
+            with private_schema(args.postgres, "bench_cycles") as (url, _):
+                results.append(_run_engine(engine, url, args.rows, args.seconds))
         else:
             url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'cycles-bench.db'}"
-        results.append(_run_engine(engine, url, args.rows, args.seconds))
+            results.append(_run_engine(engine, url, args.rows, args.seconds))
     print(json.dumps(results, indent=2))
 
 

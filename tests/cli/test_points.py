@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rewardledger.cli.points import _rows_in
 from tests.cli.helpers import Cli
 
 
@@ -92,3 +93,11 @@ def test_import_reports_bad_lines_and_a_second_run_imports_nothing(
     assert json.loads(result.stdout)["bad"][0]["line"] == 2
     assert _json(cli, "points", "balance", "-t", wallet, "7")["balance"] == "60"
     assert _json(cli, "points", "validate", "-t", wallet)["holders"] == []
+
+
+def test_the_import_progress_total_counts_the_rows_of_csv_and_json_lines(tmp_path: Path) -> None:
+    csv_file = tmp_path / "history.csv"
+    csv_file.write_text("user,accum_type\n7,earn\n\n8,earn\n", encoding="utf-8")
+    lines = tmp_path / "history.jsonl"
+    lines.write_text('{"user": "7"}\n{"user": "8"}\n{"user": "9"}\n', encoding="utf-8")
+    assert (_rows_in(csv_file), _rows_in(lines)) == (2, 3)

@@ -12,9 +12,12 @@ from sqlalchemy import text
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cycles
 from tests.conftest import owner_engine
+from tests.roundtrips import RoundTrips
 from tests.services.cycles_support import all_rows, programmes
 
 MOVEMENTS = 3_000  # of each ledger
+# The kept writes of a batch that ride with its COMMIT (the mark clean-up, the commit itself).
+STATEMENTS_PER_TRIP_MAX = 4
 TAGS = ("2026-01", "2026-02", "2026-03")
 KINDS = ("opening", "charge", "charge", "repayment", "discount")
 
@@ -98,3 +101,20 @@ def test_a_rebuild_in_small_batches_matches_a_plain_group_by_and_carries_debt(
         (r.person_id, r.cycle_tag, r.initial_debt_minor, r.net_debt_minor) for r in debt_rows
     ] == expected
     assert cycles.rebuild(ledger, tenant_id, batch_size=7).rows_changed == 0
+
+
+def test_a_rebuild_batch_writes_its_rows_events_in_one_statement(
+    ledger: Ledger, tenant_id: str
+) -> None:
+    # One outbox event per changed row, as consumers expect, but not one statement per event:
+    # a round trip's text holds its statements joined by ";\n" (``SqlUnit.later``).
+    programmes(ledger, tenant_id, mode="job", default_cap="1000.00")
+    _seed(ledger, tenant_id)
+    trips = RoundTrips.attach(ledger)
+    try:
+        with trips.measure() as block:
+            report = cycles.rebuild(ledger, tenant_id, batch_size=50)
+    finally:
+        trips.detach()
+    assert report.rows_changed == 97 * 3 + 89 * 3
+    assert max(text.count(";\n") + 1 for text in block.statements) <= STATEMENTS_PER_TRIP_MAX

@@ -120,12 +120,14 @@ def job_failure_json(failure: JobFailure) -> dict[str, Any]:
 
 
 def progress() -> Progress:
-    """A progress bar on standard error; tasks carry a ``unit`` field ("accounts")."""
+    """A progress bar on standard error; tasks carry a ``unit`` field ("accounts"). Where a
+    task's total is known, the bar shows the time left too."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:>7,.0f} {task.fields[unit]}"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=_stderr(),
     )
 

@@ -315,6 +315,18 @@ def fix(ctx: typer.Context, tenant: Tenant) -> None:
         )
 
 
+def _rows_in(file: Path) -> int:
+    """The rows of a history file, for the progress bar's total and time left: its non-empty
+    lines, less the header of a CSV file (a quoted field over several lines counts more)."""
+    lines, first = 0, b""
+    with file.open("rb") as raw:
+        for line in raw:
+            if line.strip():
+                first = first or line
+                lines += 1
+    return lines if first.lstrip().startswith(b"{") else max(lines - 1, 0)
+
+
 @points_app.command("import")
 def import_file(
     ctx: typer.Context,
@@ -330,7 +342,7 @@ def import_file(
     Idempotent: running it again imports nothing new. Exit 1 if any row was bad.
     """
     with ledger_of(ctx) as ledger, output.progress() as bar, file.open(encoding="utf-8") as stream:
-        task = bar.add_task(f"import {file.name}", total=None, unit="rows")
+        task = bar.add_task(f"import {file.name}", total=_rows_in(file), unit="rows")
         report = points.import_history(
             ledger,
             tenant,

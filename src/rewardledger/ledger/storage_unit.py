@@ -36,6 +36,13 @@ class WriteSession(Protocol):
 
     def resolutions(self, pending_ids: Sequence[str]) -> dict[str, str]: ...
 
+    def open_accounts(
+        self, account_ids: Sequence[str], asset_code: str, managed_by: str | None, now: datetime
+    ) -> dict[str, AccountState]:
+        """Open the missing ones of ``account_ids`` (each with its ``account.created`` event)
+        in a few statements whatever their number; return those that existed, unlocked."""
+        ...
+
     def write(
         self,
         accepted: Sequence[Accepted],

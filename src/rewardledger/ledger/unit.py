@@ -17,7 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from rewardledger.domain.errors import Busy, DuplicateIdError, RetryableError
+from rewardledger.domain import ids
+from rewardledger.domain.accounts import MANAGED_BY_CALLS
+from rewardledger.domain.errors import (
+    AlreadyExists,
+    Busy,
+    DuplicateIdError,
+    NotFound,
+    RetryableError,
+    ValidationError,
+)
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.limits import WRITE_RETRIES_MAX
 from rewardledger.domain.tenants import Asset, Tenant
@@ -74,6 +83,33 @@ class UnitOfWork:
         return self._poster.submit_within(
             self.unit.session, self.tenant, self.assets, ops, atomic=atomic, known=self._known
         )
+
+    def open_accounts(
+        self, account_ids: Sequence[str], *, asset: str, managed_by: str | None = None
+    ) -> None:
+        """Open accounts of ``asset`` in this transaction, in a few statements whatever their
+        number (a batch that brings new holders). Idempotent, like ``Ledger.create_account``:
+        an account that exists with the same values is kept; with others, ``already_exists``.
+        """
+        for account_id in account_ids:
+            ids.account_id(account_id)
+        if managed_by is not None and managed_by not in MANAGED_BY_CALLS:
+            raise ValidationError("managed_by must name a service or be None.", field="managed_by")
+        if asset not in self.assets:
+            raise NotFound("asset", asset)
+        existed = self.unit.session.open_accounts(account_ids, asset, managed_by, self.now)
+        for account_id, state in sorted(existed.items()):
+            differing = [
+                name
+                for name, found, wanted in (
+                    ("asset_code", state.asset_code, asset),
+                    ("no_negative", state.no_negative, False),
+                    ("managed_by", state.managed_by, managed_by),
+                )
+                if found != wanted
+            ]
+            if differing:
+                raise AlreadyExists("account", account_id, differing)
 
     def event(
         self, event_type: str, subject_id: str, payload: Mapping[str, object] | None = None

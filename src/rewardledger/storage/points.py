@@ -10,11 +10,11 @@ tenant (invariant 8).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, insert, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, insert, or_, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import (
@@ -26,7 +26,14 @@ from rewardledger.domain.points import (
 )
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
-from rewardledger.storage.points_context import LOT_INSERT, LOT_UPDATE, MOVE_INSERT
+from rewardledger.storage.points_context import (
+    LOT_INSERT,
+    LOT_INSERT_SET,
+    LOT_UPDATE,
+    LOT_UPDATE_SET,
+    MOVE_INSERT,
+    MOVE_INSERT_SET,
+)
 from rewardledger.storage.points_reads import PointsReads
 from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import transfers
@@ -38,7 +45,7 @@ from rewardledger.storage.schema_points import (
     points_reasons,
 )
 from rewardledger.storage.tenancy import scoped_by_tenant
-from rewardledger.storage.unit import connection_of, reading, unit_of
+from rewardledger.storage.unit import SET_ROWS_MIN, connection_of, reading, unit_of
 
 _POSTED = ("single", "post")
 
@@ -240,8 +247,9 @@ class SqlPointsStore(PointsReads):
         asset_code: str,
         holder_ids: Sequence[str],
         now: datetime,
-    ) -> None:
-        """Lock the holders' rows (creating missing ones), in a fixed order."""
+    ) -> list[str]:
+        """Lock the holders' rows (creating missing ones), in a fixed order; return the
+        holders created."""
         connection = connection_of(unit)
         wanted = sorted(set(holder_ids))
         found = set(
@@ -271,6 +279,7 @@ class SqlPointsStore(PointsReads):
                     for h in missing
                 ],
             )
+        return missing
 
     def open_lots(
         self, unit: StorageUnit, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
@@ -320,7 +329,9 @@ class SqlPointsStore(PointsReads):
 
     def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         rows = [_lot_row(tenant_id, lot) for lot in lots]
-        unit_of(unit).later(LOT_INSERT, rows, lambda c: c.execute(insert(points_lots), rows))
+        _keep(
+            unit, LOT_INSERT, LOT_INSERT_SET, rows, lambda c: c.execute(insert(points_lots), rows)
+        )
 
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         if not lots:
@@ -348,10 +359,17 @@ class SqlPointsStore(PointsReads):
             }
             for lot in lots
         ]
-        unit_of(unit).later(
-            LOT_UPDATE,
-            [{**row, "b_tenant": tenant_id} for row in rows],
+        sql_unit = unit_of(unit)
+        if len(rows) < SET_ROWS_MIN:
+            kept = [{**row, "b_tenant": tenant_id} for row in rows]
+            sql_unit.later(LOT_UPDATE, kept, lambda c: c.execute(statement, rows))
+            return
+        columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
+        sql_unit.write_columns(
+            LOT_UPDATE_SET,
+            columns,
             lambda c: c.execute(statement, rows),
+            scalars={"b_tenant": tenant_id},
         )
 
     def insert_moves(
@@ -372,7 +390,13 @@ class SqlPointsStore(PointsReads):
             }
             for m, lot, a in moves
         ]
-        unit_of(unit).later(MOVE_INSERT, rows, lambda c: c.execute(insert(points_lot_moves), rows))
+        _keep(
+            unit,
+            MOVE_INSERT,
+            MOVE_INSERT_SET,
+            rows,
+            lambda c: c.execute(insert(points_lot_moves), rows),
+        )
 
     def moves_of(
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str
@@ -430,6 +454,24 @@ class SqlPointsStore(PointsReads):
             )
             .scalars()
         )
+
+
+def _keep(
+    unit: StorageUnit,
+    per_row_sql: str,
+    set_sql: str,
+    rows: Sequence[dict[str, Any]],
+    at_once: Callable[[Connection], object],
+) -> None:
+    """Insert ``rows``: for the few rows of a live use case, one statement per row kept for the
+    unit's next round trip; from ``SET_ROWS_MIN`` rows on, one statement for all, sent now."""
+    sql_unit = unit_of(unit)
+    if len(rows) < SET_ROWS_MIN:
+        sql_unit.later(per_row_sql, rows, at_once)
+        return
+    sql_unit.write_columns(
+        set_sql, {name: [row[name] for row in rows] for name in rows[0]}, at_once
+    )
 
 
 def _reason(row: Any) -> Reason:

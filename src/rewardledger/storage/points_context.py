@@ -18,8 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from rewardledger.domain.points import Direction, ExpiryPolicy, Lot, LotState, Reason
-from rewardledger.storage.schema_points import points_assets, points_holders, points_reasons
-from rewardledger.storage.unit import SqlUnit
+from rewardledger.storage.schema_points import (
+    points_assets,
+    points_holders,
+    points_lot_moves,
+    points_lots,
+    points_reasons,
+)
+from rewardledger.storage.unit import POSTGRES, SqlUnit
+from rewardledger.storage.write_postgres import unnest_insert
 
 LOT_COLUMNS = (
     "tenant_id, lot_id, asset_code, holder_id, reason, amount_minor, remaining_minor, state, "
@@ -35,9 +42,24 @@ LOT_UPDATE = (
     "activated_at = %(b_activated_at)s, expires_at = %(b_expires_at)s "
     "WHERE tenant_id = %(b_tenant)s AND lot_id = %(b_lot_id)s"
 )
+MOVE_COLUMNS = ["tenant_id", "movement_id", "lot_id", "amount_minor", "created_at"]
 MOVE_INSERT = (
     "INSERT INTO points_lot_moves (tenant_id, movement_id, lot_id, amount_minor, created_at) "
     "VALUES (%(tenant_id)s, %(movement_id)s, %(lot_id)s, %(amount_minor)s, %(created_at)s)"
+)
+
+# The same writes for many rows at once, one statement each (arrays bound per column, sent
+# at once by ``SqlUnit.write_columns``): from ``SET_ROWS_MIN`` rows on (an import's batch),
+# where one statement per row would cost the server a parse and plan each.
+LOT_INSERT_SET = unnest_insert(points_lots, LOT_COLUMNS.split(", "), POSTGRES)
+MOVE_INSERT_SET = unnest_insert(points_lot_moves, MOVE_COLUMNS, POSTGRES)
+LOT_UPDATE_SET = (
+    "UPDATE points_lots AS l SET remaining_minor = v.remaining_minor, state = v.state, "
+    "activated_at = v.activated_at, expires_at = v.expires_at "
+    "FROM unnest(%(b_lot_id)b::text[], %(b_remaining)b::bigint[], %(b_state)b::text[], "
+    "%(b_activated_at)b::timestamptz[], %(b_expires_at)b::timestamptz[]) "
+    "AS v(lot_id, remaining_minor, state, activated_at, expires_at) "
+    "WHERE l.tenant_id = %(b_tenant)s AND l.lot_id = v.lot_id"
 )
 
 # The asset, the reason, the holder's row (locked) and whether the movement's id is in the

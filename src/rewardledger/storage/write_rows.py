@@ -258,9 +258,25 @@ def _state(codec: Codec, row: Sequence[Any]) -> AccountState:
 # ---------------------------------------------------------------------------------------------
 class ReadStatements(Protocol):
     lock: str
+    existing: str
     pending_rows: str
     open_holds: str
     resolutions: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsOpened:
+    """Accounts to open in one statement or two: ids (sorted), and what they share (instant
+    and event payload already in the driver's form)."""
+
+    account_ids: list[str]
+    asset_code: str
+    managed_by: str | None
+    created_at: Any
+    payload: Any
+
+    def event_ids(self) -> list[str]:
+        return [new_event_id() for _ in self.account_ids]
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +307,27 @@ class WriteSessionBase:
 
     def _store(self, batch: WriteBatch) -> None:
         raise NotImplementedError
+
+    def _open(self, opened: AccountsOpened) -> set[str]:
+        """Insert the accounts of ``opened`` that do not exist, with their events; return
+        the ids inserted."""
+        raise NotImplementedError
+
+    def open_accounts(
+        self, account_ids: Sequence[str], asset_code: str, managed_by: str | None, now: datetime
+    ) -> dict[str, AccountState]:
+        wanted = sorted(set(account_ids))
+        if not wanted:
+            return {}
+        created = self._codec.time_in(now)
+        payload = self._codec.json_in({"asset": asset_code})
+        opened = AccountsOpened(wanted, asset_code, managed_by, created, payload)
+        inserted = self._open(opened)
+        existed = [account_id for account_id in wanted if account_id not in inserted]
+        if not existed:
+            return {}
+        rows = self._query(self._sql.existing, existed)
+        return {row[0]: _state(self._codec, row) for row in rows}
 
     def write(
         self,

@@ -19,9 +19,11 @@ from rewardledger.storage.write_rows import (
     OUTBOX_COLUMNS,
     PENDING_COLUMNS,
     TRANSFER_COLUMNS,
+    AccountsOpened,
     Codec,
     WriteBatch,
     WriteSessionBase,
+    new_event_id,
 )
 
 
@@ -45,6 +47,7 @@ class SqliteStatements:
             "WHERE tenant_id = ? AND transfer_id IN ({}) "
             "AND phase = 'pending' AND error_code IS NULL"
         )
+        self.existing = self.lock
         self.open_holds = (
             "SELECT transfer_id FROM holds WHERE tenant_id = ? AND transfer_id IN ({})"
         )
@@ -59,6 +62,18 @@ class SqliteStatements:
         self.insert_holds = _sqlite_insert(schema.holds, HOLD_COLUMNS)
         self.delete_holds = "DELETE FROM holds WHERE tenant_id = ? AND transfer_id = ?"
         self.insert_outbox = _sqlite_insert(schema.outbox, OUTBOX_COLUMNS)
+        self.insert_accounts = _sqlite_insert(schema.accounts, _OPENED_COLUMNS)
+
+
+_OPENED_COLUMNS = (
+    "tenant_id",
+    "account_id",
+    "asset_code",
+    "no_negative",
+    "created_at",
+    "updated_at",
+    "managed_by",
+)
 
 
 # SQLite's limit on bound parameters per statement is 32,766; stay well below it.
@@ -98,6 +113,23 @@ class SqliteWriteSession(WriteSessionBase):
             self._many(self._sql.delete_holds, [(self._tenant_id, c) for c in batch.closed])
         if batch.outbox:
             self._many(self._sql.insert_outbox, batch.outbox)
+
+    def _open(self, opened: AccountsOpened) -> set[str]:
+        # The unit holds SQLite's only writer lock: what is not found now cannot appear.
+        found = {row[0] for row in self._query(self._sql.existing, opened.account_ids)}
+        missing = [a for a in opened.account_ids if a not in found]
+        if not missing:
+            return set()
+        tenant, now = self._tenant_id, opened.created_at
+        self._many(
+            self._sql.insert_accounts,
+            [(tenant, a, opened.asset_code, 0, now, now, opened.managed_by) for a in missing],
+        )
+        self._many(
+            self._sql.insert_outbox,
+            [(tenant, new_event_id(), "account.created", a, opened.payload, now) for a in missing],
+        )
+        return set(missing)
 
     def _many(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         # executemany costs more than execute for the one row of a single transfer.

@@ -261,15 +261,13 @@ def _import_batch(
     store = store_of(ledger)
     policy = asset_policy(ledger, tenant_id, asset)
     holders = sorted({row.holder_id for row in rows})
-    known = store.known_holders(tenant_id, asset, holders)
-    for holder in holders:
-        if holder not in known:
-            ledger.create_account(
-                tenant_id, holder_account_id(asset, holder), asset=asset, managed_by=MANAGED_BY
-            )
 
     def use_case(work: UnitOfWork) -> tuple[int, int, list[BadRow]]:
-        store.lock_holders(work.unit, tenant_id, asset, holders, work.now)
+        # New holders' accounts are opened in the batch's own transaction, all at once.
+        created = store.lock_holders(work.unit, tenant_id, asset, holders, work.now)
+        if created:
+            accounts = [holder_account_id(asset, holder) for holder in created]
+            work.open_accounts(accounts, asset=asset, managed_by=MANAGED_BY)
         present = store.existing_transfer_ids(work.unit, tenant_id, [r.transfer_id for r in rows])
         if len(present) == len(rows):
             return 0, len(rows), []
