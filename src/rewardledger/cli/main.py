@@ -38,6 +38,7 @@ from rewardledger.cli.context import (
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.db import db_app
 from rewardledger.cli.demo_key import DemoAccess, demo_access, key_file
+from rewardledger.cli.events import events_app
 from rewardledger.cli.points import points_app, redemption_app
 from rewardledger.config import Settings
 from rewardledger.domain.access import Role
@@ -80,6 +81,7 @@ app.add_typer(cashback_app, name="cashback")
 app.add_typer(debt_app, name="debt")
 app.add_typer(cycles_app, name="cycles")
 app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
 
 
 @app.callback()

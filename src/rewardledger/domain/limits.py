@@ -76,6 +76,9 @@ JOB_FAILURE_MESSAGE_LENGTH_MAX: Final = 1_000
 JOB_STEP_LENGTH_MAX: Final = 32
 # A sink of the event feed: a broker, or the webhook fan-out (events.relay).
 SINK_NAME_LENGTH_MAX: Final = 64
+# Pruning the outbox (events.retention): rows deleted per transaction.
+EVENT_PRUNE_BATCH_SIZE_DEFAULT: Final = 1_000
+EVENT_PRUNE_BATCH_SIZE_MAX: Final = 10_000
 
 # Cycles (cashback and debt ledgers).
 CYCLE_GRACE_DAYS_MAX: Final = 366

@@ -39,6 +39,7 @@ from rewardledger.http.routes import (
     cashback,
     cycles,
     debt,
+    events,
     health,
     integrity,
     jobs,
@@ -141,6 +142,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         cashback,
         debt,
         cycles,
+        events,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)
     return app
