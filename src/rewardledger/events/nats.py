@@ -151,8 +151,9 @@ class NatsPublisher:
             ) from error
 
     async def _connected(self) -> JetStreamContext:
-        if self._client is not None and not self._client.is_closed and self._jetstream:
-            return self._jetstream
+        client, jetstream = self._client, self._jetstream
+        if client is not None and not client.is_closed and jetstream is not None:
+            return jetstream
         try:
             client = await asyncio.wait_for(
                 nats.connect(
