@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -109,3 +110,26 @@ def test_prune_deletes_only_old_events_that_every_sink_has_passed(
     assert read_events(ledger, tenant_id, limit=500).events == []
     with pytest.raises(ValidationError):
         prune_events(ledger, tenant_id, older_than=later, batch_size=0)
+
+
+def test_events_tail_follow_shows_new_events_and_ends_cleanly_on_ctrl_c(
+    ledger: Ledger, tenant_id: str, db_url: str
+) -> None:
+    p = programme(ledger, tenant_id, wallets=1)
+    written = settle_feed(ledger, tenant_id)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REWARDLEDGER_")}
+    command = [sys.executable, "-m", "rewardledger.cli.main", "--db", db_url, "events", "tail"]
+    follow = ["-t", tenant_id, "--follow", "--interval", "0.1"]
+    with subprocess.Popen(
+        [*command, *follow], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as tail:
+        assert tail.stdout is not None
+        seen = [json.loads(tail.stdout.readline()) for _ in range(written)]
+        fund(ledger, p, p.wallets[0], "1.00")
+        arrived = json.loads(tail.stdout.readline())
+        tail.send_signal(signal.SIGINT)
+        _, errors = tail.communicate(timeout=TAIL_TIMEOUT_SECONDS)
+    assert tail.returncode == 0, errors
+    assert "Traceback" not in errors
+    assert arrived["type"] == "transfer.posted"
+    assert [*seen, arrived] == replay(ledger, tenant_id, limit=500).events
