@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.events.catalogue import CATALOGUE
 from rewardledger.events.replay import replay
 from rewardledger.http.deps import LedgerDep, Reader
 from rewardledger.http.problems import documented
@@ -71,6 +72,16 @@ class EventPagePublic(BaseModel):
 def list_events(
     ledger: LedgerDep,
     principal: Reader,
+    event_type: Annotated[
+        list[str],
+        Query(
+            alias="type",
+            default_factory=list,
+            description="Only events of these types (repeat the parameter for several); "
+            "a type not in docs/events.md is a validation_error.",
+            json_schema_extra={"items": {"type": "string", "enum": sorted(CATALOGUE)}},
+        ),
+    ],
     after: Annotated[
         str | None,
         Query(pattern=OPAQUE_CURSOR_PATTERN, description="The next_cursor of the last page."),
@@ -78,14 +89,6 @@ def list_events(
     limit: Annotated[
         int, Query(ge=1, le=PAGE_SIZE_MAX, description="Events per page.")
     ] = PAGE_SIZE_DEFAULT,
-    event_type: Annotated[
-        list[str] | None,
-        Query(
-            alias="type",
-            description="Only events of these types (repeat the parameter for several); "
-            "a type not in docs/events.md is a validation_error.",
-        ),
-    ] = None,
 ) -> EventPagePublic:
     """The tenant's events in feed order, after the cursor ``after`` (from the first kept
     event without it). Events older than the retention that every sink has passed are
