@@ -152,6 +152,20 @@ _KINDS: Final = (
         "A row of the cashback ledger (seed 000) changed.",
     ),
     EventKind(
+        "cashback_cycle.closed",
+        1,
+        "account id/cycle tag",
+        _CASHBACK_FIELDS,
+        "A cashback cycle closed for an account (after its `cashback_ledger.changed`).",
+    ),
+    EventKind(
+        "debt.overdue",
+        1,
+        "person id/cycle tag",
+        ("person_id", "cycle_tag", "net_debt", "status"),
+        "A person's debt of a cycle became overdue (after its `debt_ledger.changed`).",
+    ),
+    EventKind(
         "debt_ledger.changed",
         1,
         "person id/cycle tag",
