@@ -14,6 +14,9 @@ REWARDLEDGER_WORKER_TICK_SECONDS   how often a worker looks for due steps (5)
 REWARDLEDGER_EMBEDDED_WORKER  whether ``serve`` runs a worker in each process (serve sets it)
 REWARDLEDGER_LOG_FORMAT     json (one JSON line per event, the default) or console
 PROMETHEUS_MULTIPROC_DIR    where the processes of ``serve --workers N`` count their metrics
+REWARDLEDGER_NATS_URL       the NATS server the event feed is relayed to (nats://127.0.0.1:4222)
+REWARDLEDGER_NATS_STREAM    its JetStream stream, created if missing (REWARDLEDGER)
+REWARDLEDGER_EVENT_RETENTION_DAYS  outbox rows older than this, passed by every sink, are pruned
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ ADMIN_TOKEN_LENGTH_MIN = 16
 WORKER_LEASE_SECONDS_DEFAULT = 300
 WORKER_TICK_SECONDS_DEFAULT = 5.0
 WORKER_INTERVAL_SECONDS_MAX = 31 * 86_400
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_NATS_STREAM = "REWARDLEDGER"
+EVENT_RETENTION_DAYS_DEFAULT = 30
+EVENT_RETENTION_DAYS_MAX = 3_650
 
 
 class Settings(BaseSettings):
@@ -48,6 +55,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     # prometheus-client's own variable (it reads it too): serve --workers N sets it.
     metrics_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
+    nats_url: str = DEFAULT_NATS_URL
+    nats_stream: str = Field(default=DEFAULT_NATS_STREAM, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    event_retention_days: int = Field(
+        default=EVENT_RETENTION_DAYS_DEFAULT, ge=1, le=EVENT_RETENTION_DAYS_MAX
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -57,6 +69,13 @@ class Settings(BaseSettings):
                 "REWARDLEDGER_DATABASE_URL must be sqlite:///path/to/file.db or "
                 "postgresql://user@host:5432/database"
             )
+        return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_scheme(cls, value: str) -> str:
+        if not value.startswith(("nats://", "tls://")):
+            raise ValueError("REWARDLEDGER_NATS_URL must be nats://host:4222 (or tls://host:4222)")
         return value
 
     @field_validator("admin_token")

@@ -41,6 +41,7 @@ V1_PATHS = {
     ("POST", "/v1/tenants/{tid}/integrity/repair"),
     ("POST", "/v1/tenants/{tid}/jobs/run"),
     ("GET", "/v1/tenants/{tid}/jobs/failures"),
+    ("GET", "/v1/tenants/{tid}/events"),
     ("PUT", "/v1/tenants/{tid}/cashback/program"),
     ("PUT", "/v1/tenants/{tid}/cashback/accounts/{account}"),
     ("POST", "/v1/tenants/{tid}/cashback/movements"),

@@ -36,7 +36,9 @@ COLUMN = {"postgresql": 0, "sqlite": 1}
 BUDGETS: dict[str, tuple[int, int]] = {
     CORE_TRANSFER: (CORE_TARGET_POSTGRES, 7),
     "points earn": (5, 13),
-    "points spend": (5, 12),
+    # SQLite 12 -> 13: a spend writes its points.spent event (issue 14), one outbox INSERT;
+    # on PostgreSQL it rides with the COMMIT.
+    "points spend": (5, 13),
     "redemption create": (5, 14),
     "redemption confirm": (3, 5),
     "redemption cancel": (5, 16),

@@ -33,6 +33,7 @@ from rewardledger.cli.context import (
 )
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.db import db_app
+from rewardledger.cli.events import events_app
 from rewardledger.cli.migrate import migrate_from_app
 from rewardledger.cli.points import points_app, redemption_app
 from rewardledger.cli.serve import serve
@@ -76,6 +77,7 @@ app.add_typer(migrate_from_app, name="migrate-from")
 app.add_typer(webhooks_app, name="webhooks")
 app.command()(serve)
 app.command()(worker)
+app.add_typer(events_app, name="events")
 
 
 @app.callback()

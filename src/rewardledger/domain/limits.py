@@ -78,6 +78,9 @@ JOB_STEP_LENGTH_MAX: Final = 32
 SINK_NAME_LENGTH_MAX: Final = 64
 # A worker process names itself host:pid:random (worker.runner) in the claims it holds.
 WORKER_ID_LENGTH_MAX: Final = 128
+# Pruning the outbox (events.retention): rows deleted per transaction.
+EVENT_PRUNE_BATCH_SIZE_DEFAULT: Final = 1_000
+EVENT_PRUNE_BATCH_SIZE_MAX: Final = 10_000
 
 # Cycles (cashback and debt ledgers).
 CYCLE_GRACE_DAYS_MAX: Final = 366

@@ -42,6 +42,7 @@ from rewardledger.http.routes import (
     cashback,
     cycles,
     debt,
+    events,
     health,
     integrity,
     jobs,
@@ -161,6 +162,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         debt,
         cycles,
         webhooks,
+        events,
     ):
         app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)
     return app

@@ -20,7 +20,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Engine, and_, literal_column, select, text, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    and_,
+    delete,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -98,6 +108,24 @@ class SqlEventStore:
             return {
                 row.sink: FeedPosition(row.txid, row.position) for row in connection.execute(query)
             }
+
+    def prune(self, tenant_id: str, passed: FeedPosition, older_than: datetime, limit: int) -> int:
+        place = tuple_(outbox.c.txid, outbox.c.position)
+        chosen = (
+            select(outbox.c.event_id)
+            .where(
+                outbox.c.tenant_id == tenant_id,
+                place <= tuple_(passed.txid, passed.position),
+                outbox.c.created_at < older_than,
+            )
+            .order_by(outbox.c.txid, outbox.c.position)
+            .limit(limit)
+        )
+        statement = delete(outbox).where(
+            outbox.c.tenant_id == tenant_id, outbox.c.event_id.in_(chosen.scalar_subquery())
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount
 
     @contextmanager
     def _postgres_claim(self, tenant_id: str, sink: str) -> Iterator[_Claim | None]:

@@ -19,7 +19,9 @@ from typing import TypeVar
 
 from rewardledger.domain.cycles import (
     CashbackRow,
+    CycleStatus,
     DebtRow,
+    DebtStatus,
     DirtyMark,
     LedgerName,
     RefreshMode,
@@ -90,15 +92,22 @@ def write_cashback_rows(
     work: UnitOfWork, store: CycleStore, rows: Sequence[CashbackRow], scale: int
 ) -> int:
     low, high = cashback_key(rows[0]), cashback_key(rows[-1])
-    return write_changed(
+    stored = store.cashback_rows(work.unit, work.tenant_id, low, high)
+    changed = write_changed(
         work,
         rows,
-        store.cashback_rows(work.unit, work.tenant_id, low, high),
+        stored,
         cashback_key,
         store.upsert_cashback_rows,
         "cashback_ledger.changed",
         partial(cashback_event_payload, scale=scale),
     )
+    for row in rows:  # a cycle that closes: its own event, after the row's change
+        before = stored.get(cashback_key(row))
+        if row.status is CycleStatus.CLOSED and (before is None or before.status != row.status):
+            payload = cashback_event_payload(row, scale)
+            work.event("cashback_cycle.closed", "/".join(cashback_key(row)), payload)
+    return changed
 
 
 def write_debt_rows(
@@ -116,6 +125,11 @@ def write_debt_rows(
         "debt_ledger.changed",
         partial(debt_event_payload, scale=scale),
     )
+    for row in rows:  # debt that becomes overdue: its own event, after the row's change
+        before = stored.get(debt_key(row))
+        if row.status is DebtStatus.OVERDUE and (before is None or before.status != row.status):
+            payload = debt_event_payload(row, scale)
+            work.event("debt.overdue", "/".join(debt_key(row)), payload)
     return changed, stored
 
 

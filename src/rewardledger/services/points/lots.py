@@ -64,6 +64,10 @@ def expire_due_lots(
         [(expire_id(lot.lot_id), lot.lot_id, -lot.remaining_minor) for lot in due],
         work.now,
     )
+    scale = work.assets[asset].scale
+    for lot in due:
+        payload = {"holder": lot.holder_id, "amount": str(Amount(lot.remaining_minor, scale))}
+        work.event("points.expired", lot.lot_id, payload)
     return [expired.get(lot.lot_id, lot) for lot in lots], len(due)
 
 

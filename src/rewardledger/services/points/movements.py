@@ -331,7 +331,7 @@ def spend(
             return replayed_spend(
                 ledger, work, store, transfer_id, holder, asset, amount_minor, reason
             )
-        return spend_in_unit(
+        movement = spend_in_unit(
             work,
             store,
             transfer_id=transfer_id,
@@ -342,6 +342,9 @@ def spend(
             metadata=dict(metadata or {}),
             lots=start.lots,
         )
+        amount = str(Amount(amount_minor, work.assets[asset].scale))
+        work.event("points.spent", transfer_id, {"holder": holder, "amount": amount})
+        return movement
 
     return run_movement(ledger, tenant_id, asset, holder, use_case)
 

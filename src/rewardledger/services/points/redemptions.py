@@ -337,7 +337,8 @@ def _end(
             "forfeited_minor": forfeited,
         }
         store.update_redemption(work.unit, tenant_id, redemption_id, values)
-        work.event(f"redemption.{target.value}", redemption_id, {"refunded": refunded})
+        refunded_text = str(Amount(refunded, scale))
+        work.event(f"redemption.{target.value}", redemption_id, {"refunded": refunded_text})
         return _of({**row, **values}, scale)
 
     return ledger.run(tenant_id, use_case)
