@@ -14,6 +14,7 @@ REWARDLEDGER_WORKER_TICK_SECONDS   how often a worker looks for due steps (5)
 REWARDLEDGER_EMBEDDED_WORKER  whether ``serve`` runs a worker in each process (serve sets it)
 REWARDLEDGER_LOG_FORMAT     json (one JSON line per event, the default) or console
 PROMETHEUS_MULTIPROC_DIR    where the processes of ``serve --workers N`` count their metrics
+REWARDLEDGER_RELAY_TO_NATS  true: the worker publishes every event to NATS (off by default)
 REWARDLEDGER_NATS_URL       the NATS server the event feed is relayed to (nats://127.0.0.1:4222)
 REWARDLEDGER_NATS_STREAM    its JetStream stream, created if missing (REWARDLEDGER)
 REWARDLEDGER_EVENT_RETENTION_DAYS  outbox rows older than this, passed by every sink, are pruned
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     # prometheus-client's own variable (it reads it too): serve --workers N sets it.
     metrics_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
+    relay_to_nats: bool = False
     nats_url: str = DEFAULT_NATS_URL
     nats_stream: str = Field(default=DEFAULT_NATS_STREAM, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     event_retention_days: int = Field(

@@ -24,7 +24,7 @@ from rewardledger.cli import output
 from rewardledger.cli.context import database_url, ledger_of, reporting_errors, settings_from
 from rewardledger.cli.serve import LogFormatOption, log_format_of
 from rewardledger.domain.errors import ValidationError
-from rewardledger.worker import STEPS, Schedule, Step, StepRun, Worker
+from rewardledger.worker import STEPS, Schedule, Step, StepRun, Worker, relays
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # The worker's metrics are for a scraper on this machine (or a sidecar), never the network.
@@ -72,6 +72,7 @@ def worker(
     with reporting_errors():
         settings = settings_from(database_url(ctx))
         chosen_format = log_format_of(log_format, settings)
+        relays.enable_from(settings)
         steps = _chosen_steps(step)
         schedule = Schedule.from_settings(settings)
         unknown = schedule.unknown_steps(list(STEPS))

@@ -54,7 +54,7 @@ from rewardledger.http.routes import (
     webhooks,
 )
 from rewardledger.http.throttle import AuthFailures
-from rewardledger.worker import STEPS, Schedule, Worker
+from rewardledger.worker import STEPS, Schedule, Worker, relays
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ def app_from_environment() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = await run_in_threadpool(Ledger.open, settings.database_url, migrate=False)
         app.state.ledger = ledger
+        relays.enable_from(settings)
         worker = Worker(ledger, list(STEPS.values()), Schedule.from_settings(settings))
         thread = threading.Thread(target=worker.run_forever, name="rewardledger-worker")
         if settings.embedded_worker:

@@ -1,7 +1,9 @@
 """The worker's relay steps: the event feed carried to its sinks, each on its own schedule.
 
 Owns: the steps ``webhooks`` (the fan-out of new events into deliveries, then a pass that sends
-what is due) and their counts in the metrics (``rewardledger_deliveries`` by sink and result).
+what is due) and ``nats`` (every event published to JetStream; registered only when the
+settings turn it on, ``REWARDLEDGER_RELAY_TO_NATS``, since it needs a broker), and their counts
+in the metrics (``rewardledger_deliveries`` by sink and result).
 Each step is safe to run twice and from two workers at once: the fan-out holds its sink's
 claim and writes deliveries under their (endpoint, event) key, and a delivery pass claims
 each delivery with a lease (see ``events.webhooks``).
@@ -9,14 +11,17 @@ each delivery with a lease (see ``events.webhooks``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 
 import httpx2
 
 from rewardledger import metrics
+from rewardledger.config import Settings
 from rewardledger.events import webhooks
+from rewardledger.events.nats import NatsPublisher, relay_to_nats
 from rewardledger.ledger.engine import Ledger
-from rewardledger.worker.steps import Step, register
+from rewardledger.worker.steps import STEPS, Step, register
 
 RELAY_INTERVAL_SECONDS = 5
 
@@ -31,3 +36,33 @@ def _webhooks(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
 
 
 register(Step("webhooks", RELAY_INTERVAL_SECONDS, _webhooks))
+
+
+class NatsStep:
+    """The ``nats`` step: one publisher (one connection) per process, made on first use by
+    ``make_publisher``."""
+
+    def __init__(self, make_publisher: Callable[[], NatsPublisher]) -> None:
+        self._make_publisher = make_publisher
+        self._publisher: NatsPublisher | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
+        with self._lock:
+            if self._publisher is None:
+                self._publisher = self._make_publisher()
+            publisher = self._publisher
+        try:
+            report = relay_to_nats(ledger, tenant_id, publisher=publisher)
+        except Exception:
+            metrics.DELIVERIES.labels("nats", "failed").inc()
+            raise
+        metrics.DELIVERIES.labels("nats", "delivered").inc(report.delivered)
+        return {"nats_events_published": report.delivered, "nats_sink_busy": int(report.busy)}
+
+
+def enable_from(settings: Settings) -> None:
+    """Register the steps the settings turn on (the ``nats`` step), once per process."""
+    if settings.relay_to_nats and "nats" not in STEPS:
+        step = NatsStep(lambda: NatsPublisher.from_settings(settings))
+        register(Step("nats", RELAY_INTERVAL_SECONDS, step))
