@@ -27,6 +27,9 @@ from tests.http.support import (
 V1_PATHS = {
     ("POST", "/v1/tenants"),
     ("POST", "/v1/tenants/{tid}/api-keys"),
+    ("GET", "/v1/tenants/{tid}/api-keys"),
+    ("POST", "/v1/tenants/{tid}/api-keys/{key_id}/revoke"),
+    ("POST", "/v1/tenants/{tid}/api-keys/{key_id}/rotate"),
     ("POST", "/v1/tenants/{tid}/assets"),
     ("POST", "/v1/tenants/{tid}/accounts"),
     ("GET", "/v1/tenants/{tid}/accounts/{aid}"),

@@ -108,3 +108,7 @@ REDEMPTION_CODE_ATTEMPTS_MAX: Final = 8
 OFFER_ID_LENGTH_MAX: Final = 128
 HOLDER_ID_LENGTH_MAX: Final = 96
 REDEMPTION_ID_LENGTH_MAX: Final = 100
+
+# API key rotation: how long the old key keeps working beside the new one (services.api_keys).
+ROTATION_OVERLAP_DEFAULT_SECONDS: Final = 86_400
+ROTATION_OVERLAP_MAX_SECONDS: Final = 30 * 86_400

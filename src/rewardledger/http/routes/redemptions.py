@@ -1,6 +1,8 @@
 """Redemptions: create (spends the cost), read, QR images, confirm at a till, cancel (issue 4).
 
-Confirming needs the ``redeem`` capability (a merchant key, or admin); the rest read or write.
+Confirming needs the ``redeem`` capability (a merchant key, or admin); reading one redemption
+needs ``read_redemptions``, which a merchant has beside every reading role, so that the till
+can look up what it confirms. The rest read or write.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from rewardledger.domain.limits import REDEMPTION_ID_LENGTH_MAX
-from rewardledger.http.deps import LedgerDep, Reader, Redeemer, Writer
+from rewardledger.http.deps import LedgerDep, Reader, Redeemer, RedemptionReader, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
 from rewardledger.http.schemas_points import ConfirmCreate, RedemptionCreate, RedemptionPublic
@@ -70,8 +72,9 @@ def confirm_redemption(
 
 @router.get("/tenants/{tid}/redemptions/{id}", responses=_READ)
 def get_redemption(
-    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
+    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: RedemptionReader
 ) -> RedemptionPublic:
+    """One redemption: its code, offer, cost and state (a merchant key may read it too)."""
     return RedemptionPublic.of(redemptions.get(ledger, principal.tenant_id, redemption_id))
 
 
