@@ -145,6 +145,11 @@ def test_a_merchant_reads_the_redemption_it_confirms(
     read = api.get("/redemptions/r1", role="merchant")
     assert read.status_code == 200, read.text
     assert (read.json()["code"], read.json()["state"]) == (made.code, "pending")
+    typed = f"{made.code[:5].lower()}-{made.code[5:]}"  # as a cashier might type it
+    by_code = api.get(f"/redemptions/by-code/{typed}", role="merchant")
+    assert by_code.status_code == 200, by_code.text
+    assert by_code.json()["redemption_id"] == "r1"
+    assert_problem(api.get("/redemptions/by-code/0000000000", role="merchant"), 404, "not_found")
     confirmed = api.post("/redemptions/confirm", {"code": made.code}, role="merchant")
     assert confirmed.status_code == 200, confirmed.text
     assert api.get("/redemptions/r1", role="merchant").json()["state"] == "confirmed"

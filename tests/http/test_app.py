@@ -88,6 +88,7 @@ V1_PATHS = {
     ("POST", "/v1/tenants/{tid}/points/integrity/fix"),
     ("POST", "/v1/tenants/{tid}/redemptions"),
     ("GET", "/v1/tenants/{tid}/redemptions/{id}"),
+    ("GET", "/v1/tenants/{tid}/redemptions/by-code/{code}"),
     ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.png"),
     ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.svg"),
     ("POST", "/v1/tenants/{tid}/redemptions/confirm"),

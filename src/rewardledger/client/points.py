@@ -103,6 +103,10 @@ class PointsOperations:
     def get_redemption(self, redemption_id: str) -> Call[RedemptionPublic]:
         return ask(RedemptionPublic, path={"id": redemption_id})
 
+    @operation("GET", f"{R}/by-code/{{code}}")
+    def get_redemption_by_code(self, code: str) -> Call[RedemptionPublic]:
+        return ask(RedemptionPublic, path={"code": code})
+
     @operation("GET", f"{R}/{{id}}/qr.png")
     def redemption_qr_png(self, redemption_id: str) -> Call[bytes]:
         return ask(bytes, path={"id": redemption_id})

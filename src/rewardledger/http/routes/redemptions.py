@@ -15,7 +15,12 @@ from rewardledger.domain.limits import REDEMPTION_ID_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Redeemer, RedemptionReader, Writer
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
-from rewardledger.http.schemas_points import ConfirmCreate, RedemptionCreate, RedemptionPublic
+from rewardledger.http.schemas_points import (
+    CODE_TYPED_PATTERN,
+    ConfirmCreate,
+    RedemptionCreate,
+    RedemptionPublic,
+)
 from rewardledger.services import redemptions
 
 router = APIRouter(tags=["redemptions"])
@@ -27,6 +32,14 @@ RedemptionIdPath = Annotated[
         max_length=REDEMPTION_ID_LENGTH_MAX,
         pattern=TRANSFER_ID_PATH_PATTERN,
         description="The redemption's id (the reference it was created with).",
+    ),
+]
+CodePath = Annotated[
+    str,
+    Path(
+        max_length=40,
+        pattern=CODE_TYPED_PATTERN,
+        description="The code as typed at a till (any case; spaces and dashes ignored).",
     ),
 ]
 _READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
@@ -76,6 +89,14 @@ def get_redemption(
 ) -> RedemptionPublic:
     """One redemption: its code, offer, cost and state (a merchant key may read it too)."""
     return RedemptionPublic.of(redemptions.get(ledger, principal.tenant_id, redemption_id))
+
+
+@router.get("/tenants/{tid}/redemptions/by-code/{code}", responses=_READ)
+def get_redemption_by_code(
+    code: CodePath, ledger: LedgerDep, principal: RedemptionReader
+) -> RedemptionPublic:
+    """The redemption of a code, as a till looks it up before confirming it (merchant too)."""
+    return RedemptionPublic.of(redemptions.get_by_code(ledger, principal.tenant_id, code))
 
 
 @router.get(

@@ -245,6 +245,16 @@ def get(ledger: Ledger, tenant_id: str, redemption_id: str) -> Redemption:
     return _of(row, ledger.get_asset(tenant_id, row["asset_code"]).scale)
 
 
+def get_by_code(ledger: Ledger, tenant_id: str, code: str) -> Redemption:
+    """The redemption of a code as typed at a till (any case, with or without separators)."""
+    wanted = normalise_code(code)
+    ledger.get_tenant(tenant_id)
+    row = store_of(ledger).get_redemption(None, tenant_id, code=wanted)
+    if row is None:
+        raise NotFound("redemption code", wanted)
+    return _of(row, ledger.get_asset(tenant_id, row["asset_code"]).scale)
+
+
 def confirm(ledger: Ledger, tenant_id: str, code: str, *, actor: str) -> Redemption:
     """Validate a code at a till: pending -> confirmed, once (``already_redeemed`` after)."""
     wanted = normalise_code(code)
