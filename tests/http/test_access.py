@@ -232,6 +232,7 @@ ROUTES = [
         "write",
         {"user_id": "u1", "offer_id": "coffee", "cost": "1", "reference": "red-new"},
     ),
+    Route("GET", "/redemptions", "/redemptions?state=pending", "read_redemptions"),
     Route("GET", "/redemptions/{id}", "/redemptions/red-1", "read_redemptions"),
     Route("GET", "/redemptions/by-code/{code}", "code-of-red-1", "read_redemptions"),
     Route("GET", "/redemptions/{id}/qr.png", "/redemptions/red-1/qr.png", "read"),

@@ -145,6 +145,14 @@ def test_a_merchant_reads_the_redemption_it_confirms(
     read = api.get("/redemptions/r1", role="merchant")
     assert read.status_code == 200, read.text
     assert (read.json()["code"], read.json()["state"]) == (made.code, "pending")
+    redemptions.create(ledger, shop.tenant_id, "u1", offer_id="tea", cost="5", reference="r2")
+    pending = api.get("/redemptions", role="merchant", params={"state": "pending", "limit": 1})
+    assert pending.status_code == 200, pending.text
+    assert [r["redemption_id"] for r in pending.json()["redemptions"]] == ["r1"]
+    cursor = pending.json()["next_cursor"]
+    rest = api.get("/redemptions", role="merchant", params={"state": "pending", "cursor": cursor})
+    assert [r["redemption_id"] for r in rest.json()["redemptions"]] == ["r2"]
+    assert rest.json()["next_cursor"] is None
     typed = f"{made.code[:5].lower()}-{made.code[5:]}"  # as a cashier might type it
     by_code = api.get(f"/redemptions/by-code/{typed}", role="merchant")
     assert by_code.status_code == 200, by_code.text
@@ -153,5 +161,7 @@ def test_a_merchant_reads_the_redemption_it_confirms(
     confirmed = api.post("/redemptions/confirm", {"code": made.code}, role="merchant")
     assert confirmed.status_code == 200, confirmed.text
     assert api.get("/redemptions/r1", role="merchant").json()["state"] == "confirmed"
+    still = api.get("/redemptions", role="merchant", params={"state": "pending"}).json()
+    assert [r["redemption_id"] for r in still["redemptions"]] == ["r2"]
     assert_problem(api.get("/redemptions/r1/qr.png", role="merchant"), 403, "forbidden")
     assert_problem(api.get(ACCOUNT, role="merchant"), 403, "forbidden")

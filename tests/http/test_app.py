@@ -87,6 +87,7 @@ V1_PATHS = {
     ("GET", "/v1/tenants/{tid}/points/integrity"),
     ("POST", "/v1/tenants/{tid}/points/integrity/fix"),
     ("POST", "/v1/tenants/{tid}/redemptions"),
+    ("GET", "/v1/tenants/{tid}/redemptions"),
     ("GET", "/v1/tenants/{tid}/redemptions/{id}"),
     ("GET", "/v1/tenants/{tid}/redemptions/by-code/{code}"),
     ("GET", "/v1/tenants/{tid}/redemptions/{id}/qr.png"),

@@ -19,6 +19,7 @@ from rewardledger.http.schemas_points import (
     PointsMoveCreate,
     PointsMovePublic,
     RedemptionCreate,
+    RedemptionPagePublic,
     RedemptionPublic,
 )
 
@@ -102,6 +103,13 @@ class PointsOperations:
     @operation("GET", f"{R}/{{id}}")
     def get_redemption(self, redemption_id: str) -> Call[RedemptionPublic]:
         return ask(RedemptionPublic, path={"id": redemption_id})
+
+    @operation("GET", R)
+    def list_redemptions(
+        self, *, state: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Call[RedemptionPagePublic]:
+        """The tenant's redemptions by id, e.g. ``state="pending"``."""
+        return ask(RedemptionPagePublic, query={"state": state, "limit": limit, "cursor": cursor})
 
     @operation("GET", f"{R}/by-code/{{code}}")
     def get_redemption_by_code(self, code: str) -> Call[RedemptionPublic]:

@@ -28,6 +28,7 @@ from rewardledger.domain.limits import (
     ROTATION_OVERLAP_DEFAULT_SECONDS,
     ROTATION_OVERLAP_MAX_SECONDS,
 )
+from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.access import IssuedKey, issue_key
 
@@ -95,12 +96,14 @@ def issue(
 def list_keys(
     ledger: Ledger, tenant_id: str, *, cursor: str | None = None, limit: int = PAGE_SIZE_MAX
 ) -> KeyPage:
-    """The tenant's keys by key id, ``limit`` at a time; ``next_cursor`` while more follow."""
+    """The tenant's keys by key id, ``limit`` at a time; ``next_cursor`` (the opaque cursor of
+    every list, ``domain.paging``) while more follow."""
+    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
     ledger.get_tenant(tenant_id)
-    keys = ledger.store.list_api_keys(tenant_id, cursor, limit + 1)
+    keys = ledger.store.list_api_keys(tenant_id, after, limit + 1)
     more = len(keys) > limit
     keys = keys[:limit]
-    return KeyPage(keys, keys[-1].key_id if more else None)
+    return KeyPage(keys, encode_cursor(keys[-1].key_id) if more else None)
 
 
 def revoke(ledger: Ledger, tenant_id: str, key_id: str) -> StoredApiKey:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from rewardledger.domain.limits import REDEMPTION_ID_LENGTH_MAX
+from rewardledger.domain.limits import PAGE_SIZE_MAX, REDEMPTION_ID_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Redeemer, RedemptionReader, Writer
+from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
 from rewardledger.http.schemas_points import (
     CODE_TYPED_PATTERN,
     ConfirmCreate,
     RedemptionCreate,
+    RedemptionPagePublic,
     RedemptionPublic,
 )
 from rewardledger.services import redemptions
@@ -89,6 +91,27 @@ def get_redemption(
 ) -> RedemptionPublic:
     """One redemption: its code, offer, cost and state (a merchant key may read it too)."""
     return RedemptionPublic.of(redemptions.get(ledger, principal.tenant_id, redemption_id))
+
+
+@router.get("/tenants/{tid}/redemptions", responses=_READ)
+def list_redemptions(
+    ledger: LedgerDep,
+    principal: RedemptionReader,
+    state: Annotated[
+        str | None,
+        Query(pattern="^(pending|confirmed|cancelled|expired)$", description="Only these."),
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)] = None,
+    cursor: Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)] = None,
+) -> RedemptionPagePublic:
+    """The tenant's redemptions by id, e.g. ``?state=pending``: what a till may confirm."""
+    page = redemptions.list_page(
+        ledger, principal.tenant_id, state=state, cursor=cursor, limit=limit
+    )
+    return RedemptionPagePublic(
+        redemptions=[RedemptionPublic.of(found) for found in page.redemptions],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/tenants/{tid}/redemptions/by-code/{code}", responses=_READ)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, PlatformAdmin, TenantAdmin
+from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.transfers import REPLAYED_HEADER
 from rewardledger.http.schemas import (
@@ -108,7 +109,7 @@ def list_api_keys(
     ),
     cursor: Annotated[
         str | None,
-        Query(pattern=KEY_ID_PATTERN, description="The next_cursor of the previous page."),
+        Query(pattern=OPAQUE_CURSOR_PATTERN, description="The next_cursor of the previous page."),
     ] = None,
 ) -> ApiKeyPagePublic:
     """The tenant's keys (never their secrets), with when each was last used."""
