@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,11 +100,18 @@ class Server:
 
 
 @contextmanager
-def serving(url: str, *options: str, state_dir: Path, **env: str) -> Iterator[Server]:
+def serving(
+    url: str,
+    *options: str,
+    state_dir: Path,
+    env: Mapping[str, str] | None = None,
+    **more_env: str,
+) -> Iterator[Server]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("REWARDLEDGER_")}
     environment["REWARDLEDGER_STATE_DIR"] = str(state_dir)
-    environment.update(env)
+    environment.update(env or {})
+    environment.update(more_env)
     command = [sys.executable, "-m", "rewardledger.cli.main", "--db", url, "serve"]
     with subprocess.Popen(
         [*command, "--port", str(port), *options],

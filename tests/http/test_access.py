@@ -36,10 +36,22 @@ class Route:
     body: Any = None
 
 
+SPARE_KEY_ID = "00000000000000aa"
+
 # Requests that succeed when sent with the right key to a tenant set up by ``victim`` (or
 # ``shop``): "hold-post" and "hold-void" are open holds, "paid" a posted transfer.
 ROUTES = [
     Route("POST", "/api-keys", "/api-keys", "admin", {"role": "reader"}),
+    Route("GET", "/api-keys", "/api-keys", "admin"),
+    # The spare key (issued by the roles test) is rotated, then revoked.
+    Route(
+        "POST",
+        "/api-keys/{key_id}/rotate",
+        f"/api-keys/{SPARE_KEY_ID}/rotate",
+        "admin",
+        {"overlap_seconds": 60},
+    ),
+    Route("POST", "/api-keys/{key_id}/revoke", f"/api-keys/{SPARE_KEY_ID}/revoke", "admin"),
     Route("POST", "/assets", "/assets", "admin", {"code": "PTS", "scale": 0}),
     Route("POST", "/accounts", "/accounts", "write", {"id": "opened", "asset": "USD"}),
     Route("GET", "/accounts/{aid}", "/accounts/wallet:0:USD", "read"),
@@ -220,7 +232,9 @@ ROUTES = [
         "write",
         {"user_id": "u1", "offer_id": "coffee", "cost": "1", "reference": "red-new"},
     ),
-    Route("GET", "/redemptions/{id}", "/redemptions/red-1", "read"),
+    Route("GET", "/redemptions", "/redemptions?state=pending", "read_redemptions"),
+    Route("GET", "/redemptions/{id}", "/redemptions/red-1", "read_redemptions"),
+    Route("GET", "/redemptions/by-code/{code}", "code-of-red-1", "read_redemptions"),
     Route("GET", "/redemptions/{id}/qr.png", "/redemptions/red-1/qr.png", "read"),
     Route("GET", "/redemptions/{id}/qr.svg", "/redemptions/red-1/qr.svg", "read"),
     # Each key confirms the code of its own redemption (a code is valid once).
@@ -234,7 +248,10 @@ def route_of(method: str, template: str) -> Route:
 
 
 def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
-    url = f"/v1/tenants/{tenant_id}{route.path}"
+    path = route.path
+    if path == "code-of-red-1":  # the code is random: read it from the redemption
+        path = f"/redemptions/by-code/{_code_of(api, 'red-1')}"
+    url = f"/v1/tenants/{tenant_id}{path}"
     headers = {"Authorization": f"Bearer {key}"}
     if route.method == "GET":
         return api.client.get(url, headers=headers)
@@ -251,6 +268,14 @@ def set_up_budgets(ledger: Ledger, p: Programme) -> None:
     )
     for ref in ("to-charge", "to-release"):
         budgets.reserve(ledger, p.tenant_id, "camp", reference=ref, amount="10.00", currency="USD")
+
+
+def _code_of(api: Api, redemption_id: str) -> str:
+    """The code of ``redemption_id`` in the roles test's tenant (a dummy if there is none)."""
+    try:
+        return redemptions.get(api.client.app.state.ledger, api.tenant_id, redemption_id).code
+    except NotFound:
+        return "0000000000"
 
 
 def _code_of_key(api: Api, key: str) -> str:
@@ -323,6 +348,7 @@ def test_each_role_may_do_exactly_what_its_capabilities_allow(
 ) -> None:
     set_up_transfers(ledger, shop)
     set_up_budgets(ledger, shop)
+    issue_key(ledger, shop.tenant_id, "reader", "spare", key_id=SPARE_KEY_ID)
     accounts = [shop.funding, *shop.wallets]
     before = snapshot(ledger, shop.tenant_id, accounts)
     refused = [
@@ -338,6 +364,9 @@ def test_each_role_may_do_exactly_what_its_capabilities_allow(
     assert (Role.READER, route_of("POST", "/transfers")) in refused
     assert (Role.MERCHANT, route_of("GET", "/accounts/{aid}")) in refused
     assert (Role.WRITER, route_of("POST", "/integrity/repair")) in refused
+    assert (Role.MERCHANT, route_of("GET", "/redemptions/{id}")) in allowed
+    assert (Role.MERCHANT, route_of("GET", "/redemptions/by-code/{code}")) in allowed
+    assert (Role.MERCHANT, route_of("GET", "/redemptions/{id}/qr.png")) in refused
     assert (Role.ADMIN, route_of("POST", "/integrity/repair")) in allowed
     for role, route in refused:
         with subtests.test("refused", role=role.value, route=route.template):

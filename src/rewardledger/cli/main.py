@@ -34,12 +34,12 @@ from rewardledger.cli.context import (
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.db import db_app
 from rewardledger.cli.events import events_app
+from rewardledger.cli.keys import apikey_app
 from rewardledger.cli.migrate import migrate_from_app
 from rewardledger.cli.points import points_app, redemption_app
 from rewardledger.cli.serve import serve
 from rewardledger.cli.webhooks import webhooks_app
 from rewardledger.cli.worker import worker
-from rewardledger.domain.access import Role
 from rewardledger.domain.errors import UnsafeInterpreter
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.ledger.engine import Ledger
@@ -61,7 +61,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 tenant_app = typer.Typer(help="Create tenants.", no_args_is_help=True)
-apikey_app = typer.Typer(help="Issue API keys.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(apikey_app, name="apikey")
 jobs_app = typer.Typer(help="Run what is due: expiries, resets, refreshes.", no_args_is_help=True)
@@ -148,26 +147,6 @@ def tenant_create(
     with ledger_of(ctx) as ledger:
         tenant, issued = access.create_tenant(ledger, tenant_id, name=name, timezone=timezone)
     output.emit_json({"tenant": output.tenant_json(tenant), "api_key": output.key_json(issued)})
-    output.note("The API key is shown only this once; store it now.")
-
-
-@apikey_app.command("create")
-def apikey_create(
-    ctx: typer.Context,
-    tenant: Annotated[str, typer.Argument(metavar="TENANT", help="The tenant the key opens.")],
-    role: Annotated[Role, typer.Option(help="What the key may do.", show_default=False)],
-    label: Annotated[
-        str | None, typer.Option(metavar="L", help="A note saying who or what holds the key.")
-    ] = None,
-) -> None:
-    """Issue an API key for a tenant and print it as JSON (the key is shown only this once).
-
-    Roles: admin (everything in the tenant), writer (accounts, transfers and reads), reader
-    (reads), merchant (validates redemption codes).
-    """
-    with ledger_of(ctx) as ledger:
-        issued = access.issue_key(ledger, tenant, role.value, label)
-    output.emit_json(output.key_json(issued))
     output.note("The API key is shown only this once; store it now.")
 
 

@@ -119,3 +119,7 @@ REDEMPTION_ID_LENGTH_MAX: Final = 100
 # server-side fetch and written per transaction, and the bad rows a report lists by key.
 MIGRATE_BATCH_SIZE: Final = 1_000
 MIGRATE_BAD_ROWS_LISTED_MAX: Final = 1_000
+
+# API key rotation: how long the old key keeps working beside the new one (services.api_keys).
+ROTATION_OVERLAP_DEFAULT_SECONDS: Final = 86_400
+ROTATION_OVERLAP_MAX_SECONDS: Final = 30 * 86_400

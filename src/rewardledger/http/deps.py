@@ -107,6 +107,7 @@ Reader = Annotated[Principal, Depends(_requiring("read"))]
 Writer = Annotated[Principal, Depends(_requiring("write"))]
 TenantAdmin = Annotated[Principal, Depends(_requiring("admin"))]
 Redeemer = Annotated[Principal, Depends(_requiring("redeem"))]
+RedemptionReader = Annotated[Principal, Depends(_requiring("read_redemptions"))]
 
 
 def platform_admin(request: Request, settings: SettingsDep, credentials: AdminTokenDep) -> None:

@@ -271,3 +271,10 @@ class RedemptionPublic(BaseModel):
             refunded=str(r.refunded),
             forfeited=str(r.forfeited),
         )
+
+
+class RedemptionPagePublic(BaseModel):
+    """Redemptions by id. Pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    redemptions: list[RedemptionPublic]
+    next_cursor: str | None

@@ -128,6 +128,23 @@ class Store(Protocol):
         role: str,
         label: str | None,
         now: datetime,
-    ) -> None: ...
+    ) -> bool: ...
 
     def find_api_key(self, key_id: str) -> StoredApiKey | None: ...
+
+    def list_api_keys(
+        self, tenant_id: str, after: str | None, limit: int
+    ) -> list[StoredApiKey]: ...
+
+    def end_api_key(
+        self,
+        tenant_id: str,
+        key_id: str,
+        *,
+        revoked_at: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> StoredApiKey | None: ...
+
+    def touch_api_key(
+        self, tenant_id: str, key_id: str, now: datetime, stale: datetime
+    ) -> None: ...

@@ -2,6 +2,10 @@
 
 Owns: the key format and its check. A key reads ``rlk_<key id>_<secret>``; the secret is
 32 random bytes, stored only as its SHA-256 (a key is random, so a slow hash adds nothing).
+A key stops working when it is revoked, or when the overlap of its rotation ends
+(``expires_at``); each request looks its key up, so that is immediate in every process. Its
+``last_used_at`` is written at most once per ``LAST_USED_RESOLUTION`` so that requests do not
+each pay a write. Listing, revoking and rotating keys are ``services.api_keys``.
 Protects invariant 8: a key opens one tenant only, and for any other tenant it is answered
 as if that tenant did not exist (``not_found``), so tenants cannot even be enumerated.
 """
@@ -12,9 +16,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from rewardledger.domain.access import CAPABILITIES, Principal, Role
 from rewardledger.domain.errors import (
+    AlreadyExists,
     Forbidden,
     NotFound,
     Unauthorized,
@@ -28,6 +34,8 @@ _PREFIX = "rlk"
 _KEY_ID_BYTES = 8
 _SECRET_BYTES = 32
 _KEY_LENGTH_MAX = 200
+# A key's last_used_at is at most this old while it is in use (one write per key per minute).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +76,10 @@ def issue_key(
     assert len(key_id) == _KEY_ID_BYTES * 2, key_id
     assert key_id.isalnum(), key_id
     secret = secrets.token_urlsafe(_SECRET_BYTES)
-    ledger.store.insert_api_key(
+    if not ledger.store.insert_api_key(
         tenant_id, key_id, _hash(secret), parsed.value, label, ledger.clock()
-    )
+    ):
+        raise AlreadyExists("API key", key_id, [])
     return IssuedKey(tenant_id, key_id, parsed, label, f"{_PREFIX}_{key_id}_{secret}")
 
 
@@ -102,8 +111,17 @@ def authenticate(ledger: Ledger, tenant_id: str, presented: str | None) -> Princ
         raise Unauthorized("This API key is not valid; check it was copied in full.")
     if stored.revoked_at is not None:
         raise Unauthorized("This API key was revoked; ask an admin of the tenant for a new one.")
+    now = ledger.clock()
+    if not stored.usable_at(now):
+        raise Unauthorized(
+            "This API key was rotated and its overlap has ended; use the key that replaced it "
+            "(GET /api-keys lists the tenant's keys)."
+        )
     if stored.tenant_id != tenant_id:
         raise NotFound("tenant", tenant_id)
+    stale = now - LAST_USED_RESOLUTION
+    if stored.last_used_at is None or stored.last_used_at < stale:
+        ledger.store.touch_api_key(stored.tenant_id, stored.key_id, now, stale)
     return Principal(stored.tenant_id, stored.key_id, Role(stored.role))
 
 

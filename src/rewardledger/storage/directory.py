@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
@@ -115,18 +116,23 @@ class DirectoryQueries(StoreConnections):
         role: str,
         label: str | None,
         now: datetime,
-    ) -> None:
-        with self._write() as connection:
-            connection.execute(
-                insert(api_keys).values(
-                    tenant_id=tenant_id,
-                    key_id=key_id,
-                    secret_hash=secret_hash,
-                    role=role,
-                    label=label,
-                    created_at=now,
+    ) -> bool:
+        """Insert the key; False (nothing written) if a key of this id exists already."""
+        try:
+            with self._write() as connection:
+                connection.execute(
+                    insert(api_keys).values(
+                        tenant_id=tenant_id,
+                        key_id=key_id,
+                        secret_hash=secret_hash,
+                        role=role,
+                        label=label,
+                        created_at=now,
+                    )
                 )
-            )
+        except IntegrityError:
+            return False
+        return True
 
     def find_api_key(self, key_id: str) -> StoredApiKey | None:
         """The key with this id, whatever its tenant (key ids are unique across tenants)."""
@@ -142,8 +148,60 @@ class DirectoryQueries(StoreConnections):
             query = select(api_keys).where(api_keys.c.key_id == key_id)
         with self._read() as connection:
             row = connection.execute(query).first()
-        if row is None:
-            return None
-        return StoredApiKey(
-            row.tenant_id, row.key_id, row.secret_hash, row.role, row.label, row.revoked_at
-        )
+        return None if row is None else _stored_key(row)
+
+    def list_api_keys(self, tenant_id: str, after: str | None, limit: int) -> list[StoredApiKey]:
+        """The tenant's keys by key id, from the one after ``after``: at most ``limit``."""
+        query = select(api_keys).where(api_keys.c.tenant_id == tenant_id)
+        if after is not None:
+            query = query.where(api_keys.c.key_id > after)
+        with self._read() as connection:
+            rows = connection.execute(query.order_by(api_keys.c.key_id).limit(limit)).all()
+        return [_stored_key(row) for row in rows]
+
+    def end_api_key(
+        self,
+        tenant_id: str,
+        key_id: str,
+        *,
+        revoked_at: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> StoredApiKey | None:
+        """Set the key's ``revoked_at`` or ``expires_at`` where it is not set yet (the first
+        end stands); the key as it is then, or None if the tenant has no such key."""
+        column = api_keys.c.revoked_at if revoked_at is not None else api_keys.c.expires_at
+        value = revoked_at if revoked_at is not None else expires_at
+        mine = (api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id)
+        with self._write() as connection:
+            connection.execute(
+                update(api_keys).where(*mine, column.is_(None)).values({column.name: value})
+            )
+            row = connection.execute(select(api_keys).where(*mine)).first()
+        return None if row is None else _stored_key(row)
+
+    def touch_api_key(self, tenant_id: str, key_id: str, now: datetime, stale: datetime) -> None:
+        """Record that the key was used at ``now`` unless it was recorded after ``stale``."""
+        with self._write() as connection:
+            connection.execute(
+                update(api_keys)
+                .where(
+                    api_keys.c.tenant_id == tenant_id,
+                    api_keys.c.key_id == key_id,
+                    or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < stale),
+                )
+                .values(last_used_at=now)
+            )
+
+
+def _stored_key(row: Any) -> StoredApiKey:
+    return StoredApiKey(
+        row.tenant_id,
+        row.key_id,
+        row.secret_hash,
+        row.role,
+        row.label,
+        row.revoked_at,
+        row.created_at,
+        row.expires_at,
+        row.last_used_at,
+    )

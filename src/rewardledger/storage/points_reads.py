@@ -105,6 +105,20 @@ class PointsReads:
                 ).scalars()
             )
 
+    def list_redemptions(
+        self, tenant_id: str, state: str | None, after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The tenant's redemptions (in ``state``, if given) by id, after ``after``."""
+        table = points_redemptions
+        query = select(table).where(table.c.tenant_id == tenant_id)
+        if state is not None:
+            query = query.where(table.c.state == state)
+        if after is not None:
+            query = query.where(table.c.redemption_id > after)
+        with self._read() as connection:
+            rows = connection.execute(query.order_by(table.c.redemption_id).limit(limit)).all()
+        return [dict(row._mapping) for row in rows]
+
     # Journal reads -----------------------------------------------------------------------------
 
     def accumulations(

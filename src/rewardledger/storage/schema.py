@@ -187,6 +187,10 @@ api_keys = tenant_table(
     string("label", NAME_LENGTH_MAX, nullable=True),
     instant("created_at"),
     instant("revoked_at", nullable=True),
+    # Set by a rotation: the key works until then and not after (migration 0012).
+    instant("expires_at", nullable=True),
+    # Written at most once a minute per key (services.access.LAST_USED_RESOLUTION).
+    instant("last_used_at", nullable=True),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
     CheckConstraint(f"role IN ({ROLES_SQL})", name="role_known"),
     # A presented key names its key_id, not its tenant: the id alone finds it, so that a key

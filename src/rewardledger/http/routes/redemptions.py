@@ -1,19 +1,28 @@
 """Redemptions: create (spends the cost), read, QR images, confirm at a till, cancel (issue 4).
 
-Confirming needs the ``redeem`` capability (a merchant key, or admin); the rest read or write.
+Confirming needs the ``redeem`` capability (a merchant key, or admin); reading one redemption
+needs ``read_redemptions``, which a merchant has beside every reading role, so that the till
+can look up what it confirms. The rest read or write.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from rewardledger.domain.limits import REDEMPTION_ID_LENGTH_MAX
-from rewardledger.http.deps import LedgerDep, Reader, Redeemer, Writer
+from rewardledger.domain.limits import PAGE_SIZE_MAX, REDEMPTION_ID_LENGTH_MAX
+from rewardledger.http.deps import LedgerDep, Reader, Redeemer, RedemptionReader, Writer
+from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
-from rewardledger.http.schemas_points import ConfirmCreate, RedemptionCreate, RedemptionPublic
+from rewardledger.http.schemas_points import (
+    CODE_TYPED_PATTERN,
+    ConfirmCreate,
+    RedemptionCreate,
+    RedemptionPagePublic,
+    RedemptionPublic,
+)
 from rewardledger.services import redemptions
 
 router = APIRouter(tags=["redemptions"])
@@ -25,6 +34,14 @@ RedemptionIdPath = Annotated[
         max_length=REDEMPTION_ID_LENGTH_MAX,
         pattern=TRANSFER_ID_PATH_PATTERN,
         description="The redemption's id (the reference it was created with).",
+    ),
+]
+CodePath = Annotated[
+    str,
+    Path(
+        max_length=40,
+        pattern=CODE_TYPED_PATTERN,
+        description="The code as typed at a till (any case; spaces and dashes ignored).",
     ),
 ]
 _READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
@@ -70,9 +87,39 @@ def confirm_redemption(
 
 @router.get("/tenants/{tid}/redemptions/{id}", responses=_READ)
 def get_redemption(
-    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
+    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: RedemptionReader
 ) -> RedemptionPublic:
+    """One redemption: its code, offer, cost and state (a merchant key may read it too)."""
     return RedemptionPublic.of(redemptions.get(ledger, principal.tenant_id, redemption_id))
+
+
+@router.get("/tenants/{tid}/redemptions", responses=_READ)
+def list_redemptions(
+    ledger: LedgerDep,
+    principal: RedemptionReader,
+    state: Annotated[
+        str | None,
+        Query(pattern="^(pending|confirmed|cancelled|expired)$", description="Only these."),
+    ] = None,
+    limit: Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)] = None,
+    cursor: Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)] = None,
+) -> RedemptionPagePublic:
+    """The tenant's redemptions by id, e.g. ``?state=pending``: what a till may confirm."""
+    page = redemptions.list_page(
+        ledger, principal.tenant_id, state=state, cursor=cursor, limit=limit
+    )
+    return RedemptionPagePublic(
+        redemptions=[RedemptionPublic.of(found) for found in page.redemptions],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/tenants/{tid}/redemptions/by-code/{code}", responses=_READ)
+def get_redemption_by_code(
+    code: CodePath, ledger: LedgerDep, principal: RedemptionReader
+) -> RedemptionPublic:
+    """The redemption of a code, as a till looks it up before confirming it (merchant too)."""
+    return RedemptionPublic.of(redemptions.get_by_code(ledger, principal.tenant_id, code))
 
 
 @router.get(

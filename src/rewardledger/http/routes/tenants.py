@@ -1,25 +1,57 @@
-"""Tenants and API keys: POST /v1/tenants (platform admin) and POST /v1/tenants/{tid}/api-keys.
+"""Tenants and API keys: POST /v1/tenants (platform admin) and the tenant's /api-keys routes.
 
 A tenant is created with its first admin key, the only way to obtain one over HTTP; an admin
-key then issues the tenant's other keys. A key is shown in the response that issues it only.
+key then issues, lists, revokes and rotates the tenant's other keys (``services.api_keys``).
+A key's secret is shown in the answer that issues it only. ``POST /api-keys`` and ``rotate``
+with an ``Idempotency-Key`` mint at most one key per idempotency key: a retry is answered 200
+with ``Idempotent-Replayed: true``, the same ``key_id`` and no secret (it is not stored).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, PlatformAdmin, TenantAdmin
+from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.problems import documented
+from rewardledger.http.routes.transfers import REPLAYED_HEADER
 from rewardledger.http.schemas import (
+    TRANSFER_ID_PATH_PATTERN,
     ApiKeyCreate,
     ApiKeyPublic,
     TenantCreate,
     TenantCreatedPublic,
     TenantPublic,
 )
-from rewardledger.services import access
+from rewardledger.http.schemas_keys import (
+    ApiKeyInfo,
+    ApiKeyIssuedPublic,
+    ApiKeyPagePublic,
+    ApiKeyRotate,
+    ApiKeyRotatedPublic,
+)
+from rewardledger.services import access, api_keys
 
 router = APIRouter(tags=["tenants"])
+
+KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
+IDEMPOTENCY_KEY_LENGTH_MAX = 128
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=IDEMPOTENCY_KEY_LENGTH_MAX,
+        pattern=TRANSFER_ID_PATH_PATTERN,
+        description="Makes the request safe to retry: one key is minted per idempotency key.",
+    ),
+]
+KeyIdPath = Annotated[
+    str, Path(alias="key_id", pattern=KEY_ID_PATTERN, description="The key's id (16 hex digits).")
+]
+_KEYS = documented("validation_error", "unauthorized", "forbidden", "not_found")
 
 
 @router.post(
@@ -37,11 +69,85 @@ def create_tenant(body: TenantCreate, ledger: LedgerDep) -> TenantCreatedPublic:
     return TenantCreatedPublic(tenant=TenantPublic.of(tenant), api_key=ApiKeyPublic.of(key))
 
 
+def _answer(response: Response, replayed: bool) -> None:
+    if replayed:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+
+
 @router.post(
     "/tenants/{tid}/api-keys",
     status_code=201,
-    responses=documented("validation_error", "unauthorized", "forbidden", "not_found"),
+    responses=_KEYS | documented("idempotency_conflict"),
+    summary="Issue an API key",
 )
-def create_api_key(body: ApiKeyCreate, ledger: LedgerDep, principal: TenantAdmin) -> ApiKeyPublic:
-    """Issue an API key of this tenant with a role: admin, writer, reader or merchant."""
-    return ApiKeyPublic.of(access.issue_key(ledger, principal.tenant_id, body.role, body.label))
+def create_api_key(
+    body: ApiKeyCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> ApiKeyIssuedPublic:
+    """Issue an API key of this tenant with a role: admin, writer, reader or merchant.
+
+    Its secret (``key``) is in this answer only. With an ``Idempotency-Key``, a retry answers
+    the same key's metadata without the secret.
+    """
+    made = api_keys.issue(
+        ledger, principal.tenant_id, body.role, body.label, idempotency_key=idempotency_key
+    )
+    _answer(response, made.replayed)
+    return ApiKeyIssuedPublic.issued(made)
+
+
+@router.get("/tenants/{tid}/api-keys", responses=_KEYS, summary="List the tenant's API keys")
+def list_api_keys(
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Keys per page.")] = (
+        PAGE_SIZE_MAX
+    ),
+    cursor: Annotated[
+        str | None,
+        Query(pattern=OPAQUE_CURSOR_PATTERN, description="The next_cursor of the previous page."),
+    ] = None,
+) -> ApiKeyPagePublic:
+    """The tenant's keys (never their secrets), with when each was last used."""
+    return ApiKeyPagePublic.of(
+        api_keys.list_keys(ledger, principal.tenant_id, cursor=cursor, limit=limit)
+    )
+
+
+@router.post(
+    "/tenants/{tid}/api-keys/{key_id}/revoke", responses=_KEYS, summary="Revoke an API key"
+)
+def revoke_api_key(key_id: KeyIdPath, ledger: LedgerDep, principal: TenantAdmin) -> ApiKeyInfo:
+    """Revoke a key: every request with it is 401 from now on, in every server process."""
+    return ApiKeyInfo.of(api_keys.revoke(ledger, principal.tenant_id, key_id))
+
+
+@router.post(
+    "/tenants/{tid}/api-keys/{key_id}/rotate",
+    status_code=201,
+    responses=_KEYS | documented("idempotency_conflict"),
+    summary="Rotate an API key",
+)
+def rotate_api_key(
+    key_id: KeyIdPath,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    body: ApiKeyRotate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> ApiKeyRotatedPublic:
+    """Mint a new key with the old one's role and label; the old one keeps working for
+    ``overlap_seconds`` (default a day) and not after."""
+    rotation = api_keys.rotate(
+        ledger,
+        principal.tenant_id,
+        key_id,
+        overlap_seconds=(body or ApiKeyRotate()).overlap_seconds,
+        idempotency_key=idempotency_key,
+    )
+    _answer(response, rotation.new.replayed)
+    return ApiKeyRotatedPublic.of(rotation)

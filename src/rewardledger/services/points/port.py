@@ -113,6 +113,9 @@ class PointsStore(Protocol):
         self, unit: StorageUnit, tenant_id: str, redemption_id: str, values: Mapping[str, Any]
     ) -> None: ...
     def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]: ...
+    def list_redemptions(
+        self, tenant_id: str, state: str | None, after: str | None, limit: int
+    ) -> list[dict[str, Any]]: ...
     def accumulations(
         self,
         tenant_id: str,

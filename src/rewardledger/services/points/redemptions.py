@@ -44,6 +44,7 @@ from rewardledger.domain.limits import (
     REDEMPTION_TTL_SECONDS_MAX,
 )
 from rewardledger.domain.money import Amount, parse_positive
+from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
 from rewardledger.domain.points import (
     CODE_LENGTH,
     REDEMPTION_SPEND_REASON,
@@ -71,7 +72,7 @@ from rewardledger.services.points.movements import (
     spend_in_unit,
 )
 from rewardledger.services.points.port import store_of
-from rewardledger.services.points.views import DEFAULT_ASSET, Redemption
+from rewardledger.services.points.views import DEFAULT_ASSET, Redemption, RedemptionPage
 
 
 def _of(row: dict[str, Any], scale: int, *, replayed: bool = False) -> Redemption:
@@ -243,6 +244,38 @@ def get(ledger: Ledger, tenant_id: str, redemption_id: str) -> Redemption:
     if row is None:
         raise NotFound("redemption", redemption_id)
     return _of(row, ledger.get_asset(tenant_id, row["asset_code"]).scale)
+
+
+def get_by_code(ledger: Ledger, tenant_id: str, code: str) -> Redemption:
+    """The redemption of a code as typed at a till (any case, with or without separators)."""
+    wanted = normalise_code(code)
+    ledger.get_tenant(tenant_id)
+    row = store_of(ledger).get_redemption(None, tenant_id, code=wanted)
+    if row is None:
+        raise NotFound("redemption code", wanted)
+    return _of(row, ledger.get_asset(tenant_id, row["asset_code"]).scale)
+
+
+def list_page(
+    ledger: Ledger,
+    tenant_id: str,
+    *,
+    state: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> RedemptionPage:
+    """The tenant's redemptions by id (only those in ``state``, if given), a page at a time."""
+    if state is not None and state not in {s.value for s in RedemptionState}:
+        states = ", ".join(s.value for s in RedemptionState)
+        raise ValidationError(f"state must be one of {states}.", field="state")
+    size = page_limit(limit)
+    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    ledger.get_tenant(tenant_id)
+    rows = store_of(ledger).list_redemptions(tenant_id, state, after, size + 1)
+    assets = ledger.assets(tenant_id)
+    found = [_of(row, assets[row["asset_code"]].scale) for row in rows[:size]]
+    more = len(rows) > size
+    return RedemptionPage(found, encode_cursor(found[-1].redemption_id) if more else None)
 
 
 def confirm(ledger: Ledger, tenant_id: str, code: str, *, actor: str) -> Redemption:

@@ -124,3 +124,11 @@ class Redemption:
     refunded: Amount
     forfeited: Amount
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionPage:
+    """Redemptions by id; ``next_cursor`` continues after the last, None on the last page."""
+
+    redemptions: list[Redemption]
+    next_cursor: str | None

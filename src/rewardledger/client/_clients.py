@@ -1,0 +1,142 @@
+"""``Client`` and ``AsyncClient``: every operation of the API, over one httpx2 connection pool.
+
+Owns: the clients' construction and lifetime, and the pagination helpers that follow a list's
+cursor (``next_cursor``, passed back as ``cursor``; or a budget list's ``next_after``, passed
+back as ``after``) until the last page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx2
+from pydantic import BaseModel
+
+from rewardledger.client._operation import AsyncBase, SyncBase
+from rewardledger.client._transport import (
+    TIMEOUT_SECONDS,
+    AsyncSender,
+    Auth,
+    Retries,
+    SyncSender,
+)
+from rewardledger.client.budgets import BudgetOperations
+from rewardledger.client.core import CoreOperations
+from rewardledger.client.cycles import CycleOperations
+from rewardledger.client.points import PointsOperations
+
+Page = TypeVar("Page", bound=BaseModel)
+# Followed at most this many pages by one call of ``pages`` (a cursor that never ends).
+PAGES_FOLLOWED_MAX = 10_000
+
+
+def _next(page: BaseModel) -> tuple[str, str] | None:
+    """(the query parameter, its value) that asks for the page after ``page``, if any."""
+    for field, parameter in (("next_cursor", "cursor"), ("next_after", "after")):
+        value = getattr(page, field, None)
+        if value is not None:
+            return parameter, str(value)
+    return None
+
+
+def _auth(
+    base_url: str,
+    api_key: str | None,
+    tenant_id: str | None,
+    admin_token: str | None,
+    retries: Retries | None,
+) -> Auth:
+    return Auth(base_url, api_key, admin_token, tenant_id, retries or Retries())
+
+
+class Client(CoreOperations, BudgetOperations, PointsOperations, CycleOperations, SyncBase):
+    """The API over HTTP, synchronously. ``tenant_id`` is the tenant of every tenant route;
+    ``admin_token`` is needed only for ``create_tenant``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        tenant_id: str | None = None,
+        admin_token: str | None = None,
+        retries: Retries | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        auth = _auth(base_url, api_key, tenant_id, admin_token, retries)
+        http = httpx2.Client(base_url=base_url, timeout=timeout, transport=transport)
+        self._sender = SyncSender(auth, http)
+
+    def pages(
+        self, operation: Callable[..., Page], /, *args: Any, **arguments: Any
+    ) -> Iterator[Page]:
+        """Every page of ``operation(*args, **arguments)``, following its cursor from the first:
+        ``client.pages(client.account_history, "wallet:ana", limit=100)``."""
+        for _ in range(PAGES_FOLLOWED_MAX):
+            page = operation(*args, **arguments)
+            yield page
+            following = _next(page)
+            if following is None:
+                return
+            arguments = {**arguments, following[0]: following[1]}
+
+    def close(self) -> None:
+        self._sender.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(CoreOperations, BudgetOperations, PointsOperations, CycleOperations, AsyncBase):
+    """The API over HTTP with asyncio: every operation of ``Client``, awaited."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        tenant_id: str | None = None,
+        admin_token: str | None = None,
+        retries: Retries | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        auth = _auth(base_url, api_key, tenant_id, admin_token, retries)
+        http = httpx2.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+        self._sender = AsyncSender(auth, http)
+
+    async def pages(
+        self, operation: Callable[..., Awaitable[Page]], /, *args: Any, **arguments: Any
+    ) -> AsyncIterator[Page]:
+        for _ in range(PAGES_FOLLOWED_MAX):
+            page = await operation(*args, **arguments)
+            yield page
+            following = _next(page)
+            if following is None:
+                return
+            arguments = {**arguments, following[0]: following[1]}
+
+    async def aclose(self) -> None:
+        await self._sender.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,180 @@
+"""The client's operations on the core ledger: health, tenants, API keys, assets, accounts,
+transfers, integrity and due jobs (one method per route; see ``client._operation``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rewardledger.client._operation import ask, operation
+from rewardledger.client._transport import Call
+from rewardledger.http.routes.jobs import JobFailuresPublic, JobsReportPublic
+from rewardledger.http.schemas import (
+    AccountCreate,
+    AccountPublic,
+    ApiKeyCreate,
+    AssetCreate,
+    AssetPublic,
+    BalancePublic,
+    HistoryPublic,
+    PostCreate,
+    TenantCreate,
+    TenantCreatedPublic,
+    TransferBatchCreate,
+    TransferBatchPublic,
+    TransferCreate,
+    TransferPublic,
+    VoidCreate,
+)
+from rewardledger.http.schemas_keys import (
+    ApiKeyInfo,
+    ApiKeyIssuedPublic,
+    ApiKeyPagePublic,
+    ApiKeyRotate,
+    ApiKeyRotatedPublic,
+)
+from rewardledger.http.schemas_reports import (
+    HealthPublic,
+    IntegrityReportPublic,
+    RepairReportPublic,
+)
+
+T = "/v1/tenants/{tid}"
+
+
+class CoreOperations:
+    @operation("GET", "/healthz")
+    def healthz(self) -> Call[HealthPublic]:
+        """Liveness: the server process is up."""
+        return ask(HealthPublic)
+
+    @operation("GET", "/readyz")
+    def readyz(self) -> Call[HealthPublic]:
+        """Readiness: the server reaches its database."""
+        return ask(HealthPublic)
+
+    @operation("POST", "/v1/tenants")
+    def create_tenant(self, body: TenantCreate) -> Call[TenantCreatedPublic]:
+        """Create a tenant and its first admin key (needs the client's ``admin_token``)."""
+        return ask(TenantCreatedPublic, body=body, admin=True, safe=False)
+
+    @operation("POST", f"{T}/api-keys")
+    def create_api_key(
+        self, body: ApiKeyCreate, *, idempotency_key: str | None = None
+    ) -> Call[ApiKeyIssuedPublic]:
+        """Issue a key; a retry under the same idempotency key answers it without its secret."""
+        return ask(ApiKeyIssuedPublic, body=body, keyed=True, key=idempotency_key)
+
+    @operation("GET", f"{T}/api-keys")
+    def list_api_keys(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Call[ApiKeyPagePublic]:
+        return ask(ApiKeyPagePublic, query={"limit": limit, "cursor": cursor})
+
+    @operation("POST", f"{T}/api-keys/{{key_id}}/revoke")
+    def revoke_api_key(self, key_id: str) -> Call[ApiKeyInfo]:
+        return ask(ApiKeyInfo, path={"key_id": key_id})
+
+    @operation("POST", f"{T}/api-keys/{{key_id}}/rotate")
+    def rotate_api_key(
+        self, key_id: str, body: ApiKeyRotate | None = None, *, idempotency_key: str | None = None
+    ) -> Call[ApiKeyRotatedPublic]:
+        return ask(
+            ApiKeyRotatedPublic,
+            path={"key_id": key_id},
+            body=body or ApiKeyRotate(),
+            keyed=True,
+            key=idempotency_key,
+        )
+
+    @operation("POST", f"{T}/assets")
+    def create_asset(self, body: AssetCreate) -> Call[AssetPublic]:
+        return ask(AssetPublic, body=body)
+
+    @operation("POST", f"{T}/accounts")
+    def create_account(self, body: AccountCreate) -> Call[AccountPublic]:
+        return ask(AccountPublic, body=body)
+
+    @operation("GET", f"{T}/accounts/{{aid}}")
+    def get_account(self, aid: str) -> Call[AccountPublic]:
+        return ask(AccountPublic, path={"aid": aid})
+
+    @operation("GET", f"{T}/accounts/{{aid}}/history")
+    def account_history(
+        self, aid: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Call[HistoryPublic]:
+        return ask(HistoryPublic, path={"aid": aid}, query={"limit": limit, "cursor": cursor})
+
+    @operation("GET", f"{T}/accounts/{{aid}}/balance")
+    def account_balance(self, aid: str, *, at: datetime | None = None) -> Call[BalancePublic]:
+        return ask(
+            BalancePublic, path={"aid": aid}, query={"at": None if at is None else at.isoformat()}
+        )
+
+    @operation("POST", f"{T}/transfers")
+    def create_transfer(
+        self, body: TransferCreate, *, idempotency_key: str | None = None
+    ) -> Call[TransferPublic]:
+        """Move money; ``body.ref`` or ``idempotency_key`` is the transfer's id (else one is
+        made, and reused by every retry)."""
+        return ask(TransferPublic, body=body, keyed=True, key=idempotency_key)
+
+    @operation("POST", f"{T}/transfers/batch")
+    def create_batch(
+        self, body: TransferBatchCreate, *, idempotency_key: str | None = None
+    ) -> Call[TransferBatchPublic]:
+        return ask(TransferBatchPublic, body=body, keyed=True, key=idempotency_key)
+
+    @operation("GET", f"{T}/transfers/{{id}}")
+    def get_transfer(self, transfer_id: str) -> Call[TransferPublic]:
+        return ask(TransferPublic, path={"id": transfer_id})
+
+    @operation("POST", f"{T}/transfers/{{id}}/post")
+    def post_transfer(
+        self,
+        transfer_id: str,
+        body: PostCreate | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Call[TransferPublic]:
+        """Post a pending transfer (all of it, or ``body.amount``)."""
+        return ask(
+            TransferPublic,
+            path={"id": transfer_id},
+            body=body or PostCreate(),
+            keyed=True,
+            key=idempotency_key,
+        )
+
+    @operation("POST", f"{T}/transfers/{{id}}/void")
+    def void_transfer(
+        self,
+        transfer_id: str,
+        body: VoidCreate | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Call[TransferPublic]:
+        return ask(
+            TransferPublic,
+            path={"id": transfer_id},
+            body=body or VoidCreate(),
+            keyed=True,
+            key=idempotency_key,
+        )
+
+    @operation("GET", f"{T}/integrity")
+    def verify(self) -> Call[IntegrityReportPublic]:
+        return ask(IntegrityReportPublic)
+
+    @operation("POST", f"{T}/integrity/repair")
+    def repair(self) -> Call[RepairReportPublic]:
+        return ask(RepairReportPublic)
+
+    @operation("POST", f"{T}/jobs/run")
+    def run_jobs(self) -> Call[JobsReportPublic]:
+        return ask(JobsReportPublic)
+
+    @operation("GET", f"{T}/jobs/failures")
+    def job_failures(
+        self, *, include_resolved: bool | None = None, limit: int | None = None
+    ) -> Call[JobFailuresPublic]:
+        return ask(JobFailuresPublic, query={"include_resolved": include_resolved, "limit": limit})

@@ -1,0 +1,104 @@
+"""Request and response bodies of the API key routes: list, issue (once), revoke, rotate.
+
+Owns: how a stored key is shown. Its secret appears only in the answer that issues it; a
+listed, revoked or replayed key shows its metadata only (``services.api_keys``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictInt
+
+from rewardledger.domain.access import StoredApiKey
+from rewardledger.domain.limits import (
+    ROTATION_OVERLAP_DEFAULT_SECONDS,
+    ROTATION_OVERLAP_MAX_SECONDS,
+)
+from rewardledger.http.schemas import CreateModel
+from rewardledger.services.api_keys import REPLAY_NOTE, IssuedOnce, KeyPage, Rotation
+
+_CREATED = datetime.fromisoformat("2026-03-01T09:00:00+00:00")
+
+
+class ApiKeyInfo(BaseModel):
+    """A key's metadata; never its secret."""
+
+    key_id: Annotated[str, Field(examples=["3f9a1c2b7d4e8f60"])]
+    role: Annotated[str, Field(examples=["writer"])]
+    label: Annotated[str | None, Field(examples=["checkout service"])]
+    created_at: Annotated[datetime, Field(examples=[_CREATED])]
+    revoked_at: datetime | None = Field(description="Set by a revocation: 401 from then on.")
+    expires_at: datetime | None = Field(
+        description="Set by a rotation: the key works until then and not after."
+    )
+    last_used_at: datetime | None = Field(
+        description="The last authenticated request, to within a minute (written at most once "
+        "a minute per key)."
+    )
+
+    @classmethod
+    def of(cls, stored: StoredApiKey) -> ApiKeyInfo:
+        return cls(
+            key_id=stored.key_id,
+            role=stored.role,
+            label=stored.label,
+            created_at=stored.created_at,
+            revoked_at=stored.revoked_at,
+            expires_at=stored.expires_at,
+            last_used_at=stored.last_used_at,
+        )
+
+
+class ApiKeyIssuedPublic(ApiKeyInfo):
+    """A key just issued. ``key`` is its secret, in this answer only; on a replay of the same
+    Idempotency-Key it is null and ``note`` says why."""
+
+    tenant_id: str
+    key: str | None
+    note: str | None = None
+
+    @classmethod
+    def issued(cls, made: IssuedOnce) -> ApiKeyIssuedPublic:
+        info = ApiKeyInfo.of(made.stored)
+        return cls(
+            **info.model_dump(),
+            tenant_id=made.stored.tenant_id,
+            key=made.key,
+            note=REPLAY_NOTE if made.replayed else None,
+        )
+
+
+class ApiKeyPagePublic(BaseModel):
+    """Keys by key id. Pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    keys: list[ApiKeyInfo]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: KeyPage) -> ApiKeyPagePublic:
+        return cls(keys=[ApiKeyInfo.of(k) for k in page.keys], next_cursor=page.next_cursor)
+
+
+class ApiKeyRotate(CreateModel):
+    overlap_seconds: Annotated[
+        StrictInt,
+        Field(
+            ge=0,
+            le=ROTATION_OVERLAP_MAX_SECONDS,
+            description="How long the old key keeps working beside the new one.",
+            examples=[ROTATION_OVERLAP_DEFAULT_SECONDS],
+        ),
+    ] = ROTATION_OVERLAP_DEFAULT_SECONDS
+
+
+class ApiKeyRotatedPublic(BaseModel):
+    """The new key (its secret shown once) and the old one, now ending at its ``expires_at``."""
+
+    new: ApiKeyIssuedPublic
+    old: ApiKeyInfo
+
+    @classmethod
+    def of(cls, rotation: Rotation) -> ApiKeyRotatedPublic:
+        return cls(new=ApiKeyIssuedPublic.issued(rotation.new), old=ApiKeyInfo.of(rotation.old))

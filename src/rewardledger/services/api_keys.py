@@ -1,0 +1,171 @@
+"""API keys of a tenant after their issue: listing, revoking, rotating, and issuing once.
+
+Owns: what each of these does to a key's row. A key's secret exists only in the answer that
+issues it (``services.access``); nothing here ever reads or returns it.
+
+Issuing once: a request that carries an idempotency key names the API key it mints, its id
+derived from the tenant and that idempotency key. A retry finds the key already there and is
+answered with the same ``key_id`` and metadata, without the secret, which is not stored and so
+cannot be shown again (``IssuedOnce.key`` is None and the answer says so). The same
+idempotency key with another role or label is ``idempotency_conflict``.
+
+Revoking sets ``revoked_at`` (revoking again changes nothing). Rotating mints a new key of the
+old one's role and label, and sets the old key's ``expires_at`` to now + the overlap: it works
+until then and not after. The first end of a key stands: a later revocation or rotation does
+not move it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rewardledger.domain.access import StoredApiKey
+from rewardledger.domain.errors import AlreadyExists, IdempotencyConflict, NotFound, ValidationError
+from rewardledger.domain.limits import (
+    PAGE_SIZE_MAX,
+    ROTATION_OVERLAP_DEFAULT_SECONDS,
+    ROTATION_OVERLAP_MAX_SECONDS,
+)
+from rewardledger.domain.paging import decode_cursor, encode_cursor
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services.access import IssuedKey, issue_key
+
+_KIND = "API key"
+_NOT_FOUND_HINT = "GET /api-keys (or `rewardledger apikey list`) lists the tenant's keys."
+REPLAY_NOTE = (
+    "This key was issued by an earlier request with the same Idempotency-Key; its secret was "
+    "shown in that answer only and is not stored. If it was lost, revoke this key and issue "
+    "another."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedOnce:
+    """A key issued by a request: ``key`` (the secret) is None on a replay."""
+
+    stored: StoredApiKey
+    key: str | None
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPage:
+    keys: list[StoredApiKey]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    new: IssuedOnce
+    old: StoredApiKey
+
+
+def key_id_for(tenant_id: str, idempotency_key: str) -> str:
+    """The id of the key minted under ``idempotency_key`` (16 hex digits, like a random id)."""
+    seed = f"rewardledger api key of {tenant_id} under {idempotency_key}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+def issue(
+    ledger: Ledger,
+    tenant_id: str,
+    role: str,
+    label: str | None = None,
+    *,
+    idempotency_key: str | None = None,
+) -> IssuedOnce:
+    """Issue a key; under an idempotency key, at most one per (tenant, idempotency key)."""
+    if idempotency_key is None:
+        return _fresh(ledger, issue_key(ledger, tenant_id, role, label))
+    key_id = key_id_for(tenant_id, idempotency_key)
+    earlier = _earlier(ledger, tenant_id, key_id, role, label, idempotency_key)
+    if earlier is not None:
+        return earlier
+    try:
+        return _fresh(ledger, issue_key(ledger, tenant_id, role, label, key_id=key_id))
+    except AlreadyExists:
+        # A concurrent request under the same idempotency key inserted it first.
+        earlier = _earlier(ledger, tenant_id, key_id, role, label, idempotency_key)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def list_keys(
+    ledger: Ledger, tenant_id: str, *, cursor: str | None = None, limit: int = PAGE_SIZE_MAX
+) -> KeyPage:
+    """The tenant's keys by key id, ``limit`` at a time; ``next_cursor`` (the opaque cursor of
+    every list, ``domain.paging``) while more follow."""
+    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    ledger.get_tenant(tenant_id)
+    keys = ledger.store.list_api_keys(tenant_id, after, limit + 1)
+    more = len(keys) > limit
+    keys = keys[:limit]
+    return KeyPage(keys, encode_cursor(keys[-1].key_id) if more else None)
+
+
+def revoke(ledger: Ledger, tenant_id: str, key_id: str) -> StoredApiKey:
+    """Revoke the key now: every request with it is 401 from the next one on."""
+    ended = ledger.store.end_api_key(tenant_id, key_id, revoked_at=ledger.clock())
+    if ended is None:
+        raise NotFound(_KIND, key_id, _NOT_FOUND_HINT)
+    return ended
+
+
+def rotate(
+    ledger: Ledger,
+    tenant_id: str,
+    key_id: str,
+    *,
+    overlap_seconds: int = ROTATION_OVERLAP_DEFAULT_SECONDS,
+    idempotency_key: str | None = None,
+) -> Rotation:
+    """A new key with the old one's role and label; the old one ends after the overlap."""
+    if not 0 <= overlap_seconds <= ROTATION_OVERLAP_MAX_SECONDS:
+        raise ValidationError(
+            f"overlap_seconds must be between 0 and {ROTATION_OVERLAP_MAX_SECONDS}.",
+            field="overlap_seconds",
+        )
+    old = ledger.store.find_api_key(key_id)
+    if old is None or old.tenant_id != tenant_id:
+        raise NotFound(_KIND, key_id, _NOT_FOUND_HINT)
+    if old.revoked_at is not None:
+        raise ValidationError(
+            f"The API key {key_id!r} was revoked, so it has nothing to hand over; issue a new "
+            "key at POST /api-keys instead.",
+            field="key_id",
+        )
+    new = issue(ledger, tenant_id, old.role, old.label, idempotency_key=idempotency_key)
+    ends = ledger.clock() + timedelta(seconds=overlap_seconds)
+    ended = ledger.store.end_api_key(tenant_id, key_id, expires_at=ends)
+    assert ended is not None
+    return Rotation(new, ended)
+
+
+def _fresh(ledger: Ledger, issued: IssuedKey) -> IssuedOnce:
+    stored = ledger.store.find_api_key(issued.key_id)
+    assert stored is not None
+    return IssuedOnce(stored, issued.key, replayed=False)
+
+
+def _earlier(
+    ledger: Ledger,
+    tenant_id: str,
+    key_id: str,
+    role: str,
+    label: str | None,
+    idempotency_key: str,
+) -> IssuedOnce | None:
+    stored = ledger.store.find_api_key(key_id)
+    if stored is None or stored.tenant_id != tenant_id:
+        return None
+    differing = [
+        name
+        for name, mine, theirs in (("role", role, stored.role), ("label", label, stored.label))
+        if mine != theirs
+    ]
+    if differing:
+        raise IdempotencyConflict(idempotency_key, differing)
+    return IssuedOnce(stored, None, replayed=True)

@@ -1,0 +1,189 @@
+"""The Python client against a LIVE server (``rewardledger serve`` as a process), on SQLite
+and PostgreSQL: the day-one flow, typed errors, pagination, the async client, a retry whose
+first answer is lost, and every operation of /openapi.json having a client method."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import httpx2
+import pytest
+
+from rewardledger.bootstrap import Ledger
+from rewardledger.client import ApiError, AsyncClient, Client, Retries
+from rewardledger.client._operation import Operation
+from rewardledger.domain.errors import IdempotencyConflict, InsufficientFunds, NotFound
+from rewardledger.http.schemas import AccountCreate, ApiKeyCreate, AssetCreate, TransferCreate
+from rewardledger.http.schemas_budgets import (
+    BudgetCreate,
+    ChargeCreate,
+    ReservationCreate,
+    TopupCreate,
+)
+from rewardledger.http.schemas_cycles import CashbackMovementCreate, CashbackProgramCreate
+from rewardledger.http.schemas_points import ConfirmCreate, PointsMoveCreate, RedemptionCreate
+from rewardledger.services import points
+from tests.client.conftest import Live, Tenant
+from tests.client.proxy import dropping
+
+# Quick retries: the tests wait for nothing but the lost answer.
+FAST = Retries(attempts=4, base_seconds=0.05, cap_seconds=0.2)
+
+
+def _open_shop(client: Client) -> None:
+    client.create_asset(AssetCreate(code="USD", scale=2))
+    client.create_account(AccountCreate(id="funding:USD", asset="USD"))
+    client.create_account(AccountCreate(id="wallet:ana", asset="USD", no_negative=True))
+
+
+def _pay(ref: str | None, amount: str = "12.50") -> TransferCreate:
+    body = {"debit_account_id": "funding:USD", "credit_account_id": "wallet:ana"}
+    return TransferCreate(**body, asset="USD", amount=amount, ref=ref)
+
+
+def test_the_day_one_flow_through_the_client(client: Client, live: Live, tenant: Tenant) -> None:
+    writer = client.create_api_key(
+        ApiKeyCreate(role="writer", label="checkout"), idempotency_key="k1"
+    )
+    again = client.create_api_key(
+        ApiKeyCreate(role="writer", label="checkout"), idempotency_key="k1"
+    )
+    assert again.key_id == writer.key_id
+    assert writer.key is not None
+    assert again.key is None
+    _open_shop(client)
+    with Client(live.base_url, api_key=writer.key, tenant_id=tenant.tenant_id) as shop:
+        paid = shop.create_transfer(_pay("order-1"))
+        replay = shop.create_transfer(_pay("order-1"))
+        assert (paid.id, replay.id) == ("order-1", "order-1")
+        assert shop.get_account("wallet:ana").balances.posted == "12.50"
+        with pytest.raises(IdempotencyConflict) as conflict:
+            shop.create_transfer(_pay("order-1", "1.00"))
+        assert conflict.value.code == "idempotency_conflict"
+
+    client.create_budget(BudgetCreate(id="spring", currency="USD", hard_cap="100.00"))
+    client.topup("spring", TopupCreate(amount="80.00", currency="USD"))
+    for ref in ("r-charge", "r-release"):
+        client.reserve("spring", ReservationCreate(reference=ref, amount="10.00", currency="USD"))
+    charged = client.charge("spring", "r-charge", ChargeCreate(amount="6.00"))
+    released = client.release("spring", "r-release")
+    assert (charged.state, released.state) == ("charged", "released")
+    used = client.utilization("spring")
+    assert Decimal(used.reserved) == 0
+
+    with Ledger.open(live.url, migrate=False) as ledger:  # no points set-up route yet
+        points.configure(ledger, tenant.tenant_id)
+    client.earn("ana", PointsMoveCreate(amount="50", dtype="invoice", reference="e1"))
+    client.spend("ana", PointsMoveCreate(amount="5", dtype="ocr", reference="s1"))
+    made = client.create_redemption(
+        RedemptionCreate(user_id="ana", offer_id="coffee", cost="20", reference="red-1")
+    )
+    assert client.confirm_redemption(ConfirmCreate(code=made.code)).state == "confirmed"
+    assert client.points_balance("ana").balance == "25"
+
+    client.set_cashback_program(
+        CashbackProgramCreate(currency="USD", minimum_spend="10.00", default_cap="50.00")
+    )
+    accrual = {"account_id": "card-1", "spend": "40.00", "cashback": "4.00", "currency": "USD"}
+    client.create_cashback_movement(CashbackMovementCreate(id="cb-1", **accrual))
+    client.refresh_cycles()
+    rows = client.list_cashback_ledger(account="card-1").rows
+    assert [(row.account_id, row.total_cashback) for row in rows] == [("card-1", "4.00")]
+
+
+def test_an_error_answer_raises_its_code_status_and_domain_class(client: Client) -> None:
+    with pytest.raises(NotFound) as missing:
+        client.get_account("nobody")
+    assert isinstance(missing.value, ApiError)
+    assert (missing.value.code, missing.value.status) == ("not_found", 404)
+    assert "nobody" in missing.value.detail
+    _open_shop(client)
+    with pytest.raises(InsufficientFunds):
+        client.create_transfer(
+            TransferCreate(
+                debit_account_id="wallet:ana",
+                credit_account_id="funding:USD",
+                asset="USD",
+                amount="1.00",
+            )
+        )
+
+
+def test_pages_follow_the_cursor_to_the_last_page(client: Client) -> None:
+    minted = {client.create_api_key(ApiKeyCreate(role="reader")).key_id for _ in range(4)}
+    pages = list(client.pages(client.list_api_keys, limit=2))
+    assert len(pages) == 3
+    seen = [key.key_id for page in pages for key in page.keys]
+    assert minted < set(seen)
+    assert len(seen) == 5
+
+
+def test_the_async_client_does_the_same_operations(live: Live, tenant: Tenant) -> None:
+    async def flow() -> tuple[str, str]:
+        async with AsyncClient(
+            live.base_url, api_key=tenant.admin_key, tenant_id=tenant.tenant_id
+        ) as client:
+            await client.create_asset(AssetCreate(code="USD", scale=2))
+            await client.create_account(AccountCreate(id="funding:USD", asset="USD"))
+            await client.create_account(AccountCreate(id="wallet:ana", asset="USD"))
+            moved = await client.create_transfer(_pay(None))
+            seen = [page async for page in client.pages(client.account_history, "wallet:ana")]
+            return moved.id, seen[0].entries[0].transfer.id
+
+    moved, listed = asyncio.run(flow())
+    assert moved == listed
+    assert moved.startswith("rlc-")
+
+
+def test_a_write_whose_answer_was_lost_is_retried_and_applied_once(
+    live: Live, tenant: Tenant, client: Client
+) -> None:
+    _open_shop(client)
+    port = int(live.base_url.rsplit(":", 1)[1])
+    with (
+        dropping(port, drop=1) as proxy,
+        Client(
+            proxy.base_url, api_key=tenant.admin_key, tenant_id=tenant.tenant_id, retries=FAST
+        ) as flaky,
+    ):
+        moved = flaky.create_transfer(_pay(None, "7.00"))  # no id: the client makes one
+        assert (proxy.dropped, proxy.connections) == (1, 2)
+    assert moved.id.startswith("rlc-")
+    assert client.get_account("wallet:ana").balances.posted == "7.00"
+    entries = client.account_history("wallet:ana").entries
+    assert [entry.transfer.id for entry in entries] == [moved.id]
+
+
+def test_without_retries_the_lost_answer_is_an_error(live: Live, tenant: Tenant) -> None:
+    """The proxy really loses the answer: with one attempt, the client sees it fail."""
+    port = int(live.base_url.rsplit(":", 1)[1])
+    with (
+        dropping(port, drop=1) as proxy,
+        Client(
+            proxy.base_url,
+            api_key=tenant.admin_key,
+            tenant_id=tenant.tenant_id,
+            retries=Retries(attempts=1),
+        ) as once,
+        pytest.raises(httpx2.TransportError),
+    ):
+        once.list_api_keys()
+
+
+def test_every_operation_of_the_openapi_document_has_a_client_method(live: Live) -> None:
+    document = httpx2.get(f"{live.base_url}/openapi.json", timeout=10).json()
+    served = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    methods = {
+        (attribute.method, attribute.template): name
+        for name in dir(Client)
+        if isinstance(attribute := getattr(Client, name), Operation)
+    }
+    missing = served - set(methods)
+    assert not missing, f"operations without a client method: {sorted(missing)}"
+    assert set(methods) <= served, f"client methods of no route: {set(methods) - served}"
+    assert len(methods) == len(served)
