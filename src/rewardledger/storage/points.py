@@ -10,11 +10,11 @@ tenant (invariant 8).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, insert, or_, select
+from sqlalchemy import Row, and_, insert, or_, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import (
@@ -26,14 +26,7 @@ from rewardledger.domain.points import (
 )
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
-from rewardledger.storage.points_context import (
-    LOT_INSERT,
-    LOT_INSERT_SET,
-    LOT_UPDATE,
-    LOT_UPDATE_SET,
-    MOVE_INSERT,
-    MOVE_INSERT_SET,
-)
+from rewardledger.storage.points_lot_writes import LotWrites
 from rewardledger.storage.points_reads import PointsReads
 from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import transfers
@@ -45,13 +38,13 @@ from rewardledger.storage.schema_points import (
     points_reasons,
 )
 from rewardledger.storage.tenancy import scoped_by_tenant
-from rewardledger.storage.unit import SET_ROWS_MIN, connection_of, reading, unit_of
+from rewardledger.storage.unit import connection_of, reading, unit_of
 
 _POSTED = ("single", "post")
 
 
 @scoped_by_tenant
-class SqlPointsStore(PointsReads):
+class SqlPointsStore(LotWrites, PointsReads):
     """The points service's storage (``services.points.port.PointsStore``)."""
 
     # Settings ----------------------------------------------------------------------------------
@@ -327,77 +320,6 @@ class SqlPointsStore(PointsReads):
         )
         return {r.lot_id: _lot(r) for r in rows}
 
-    def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
-        rows = [_lot_row(tenant_id, lot) for lot in lots]
-        _keep(
-            unit, LOT_INSERT, LOT_INSERT_SET, rows, lambda c: c.execute(insert(points_lots), rows)
-        )
-
-    def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
-        if not lots:
-            return
-        statement = (
-            sql_update(points_lots)
-            .where(
-                points_lots.c.tenant_id == tenant_id,
-                points_lots.c.lot_id == bindparam("b_lot_id"),
-            )
-            .values(
-                remaining_minor=bindparam("b_remaining"),
-                state=bindparam("b_state"),
-                activated_at=bindparam("b_activated_at"),
-                expires_at=bindparam("b_expires_at"),
-            )
-        )
-        rows = [
-            {
-                "b_lot_id": lot.lot_id,
-                "b_remaining": lot.remaining_minor,
-                "b_state": lot.state.value,
-                "b_activated_at": lot.activated_at,
-                "b_expires_at": lot.expires_at,
-            }
-            for lot in lots
-        ]
-        sql_unit = unit_of(unit)
-        if len(rows) < SET_ROWS_MIN:
-            kept = [{**row, "b_tenant": tenant_id} for row in rows]
-            sql_unit.later(LOT_UPDATE, kept, lambda c: c.execute(statement, rows))
-            return
-        columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
-        sql_unit.write_columns(
-            LOT_UPDATE_SET,
-            columns,
-            lambda c: c.execute(statement, rows),
-            scalars={"b_tenant": tenant_id},
-        )
-
-    def insert_moves(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        moves: Sequence[tuple[str, str, int]],
-        now: datetime,
-    ) -> None:
-        """Append (movement id, lot id, signed amount) rows."""
-        rows = [
-            {
-                "tenant_id": tenant_id,
-                "movement_id": m,
-                "lot_id": lot,
-                "amount_minor": a,
-                "created_at": now,
-            }
-            for m, lot, a in moves
-        ]
-        _keep(
-            unit,
-            MOVE_INSERT,
-            MOVE_INSERT_SET,
-            rows,
-            lambda c: c.execute(insert(points_lot_moves), rows),
-        )
-
     def moves_of(
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str
     ) -> list[tuple[str, int]]:
@@ -456,24 +378,6 @@ class SqlPointsStore(PointsReads):
         )
 
 
-def _keep(
-    unit: StorageUnit,
-    per_row_sql: str,
-    set_sql: str,
-    rows: Sequence[dict[str, Any]],
-    at_once: Callable[[Connection], object],
-) -> None:
-    """Insert ``rows``: for the few rows of a live use case, one statement per row kept for the
-    unit's next round trip; from ``SET_ROWS_MIN`` rows on, one statement for all, sent now."""
-    sql_unit = unit_of(unit)
-    if len(rows) < SET_ROWS_MIN:
-        sql_unit.later(per_row_sql, rows, at_once)
-        return
-    sql_unit.write_columns(
-        set_sql, {name: [row[name] for row in rows] for name in rows[0]}, at_once
-    )
-
-
 def _reason(row: Any) -> Reason:
     return Reason(
         Direction(row.direction),
@@ -494,21 +398,3 @@ def _lot(row: Row[Any]) -> Lot:
         state=LotState(row.state),
         deficit=bool(row.deficit),
     )
-
-
-def _lot_row(tenant_id: str, lot: Lot) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant_id,
-        "lot_id": lot.lot_id,
-        "asset_code": lot.asset_code,
-        "holder_id": lot.holder_id,
-        "reason": lot.reason,
-        "amount_minor": lot.amount_minor,
-        "remaining_minor": lot.remaining_minor,
-        "state": lot.state.value,
-        "deficit": lot.deficit,
-        "earned_at": lot.earned_at,
-        "activated_at": lot.activated_at,
-        "expires_at": lot.expires_at,
-        "pending_due_at": lot.pending_due_at,
-    }
