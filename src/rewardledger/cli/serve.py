@@ -34,6 +34,7 @@ from rewardledger.cli.context import (
 from rewardledger.cli.demo_key import DemoAccess, demo_access, key_file
 from rewardledger.config import Settings
 from rewardledger.domain.errors import ValidationError
+from rewardledger.ledger.engine import Ledger
 from rewardledger.services import demo
 from rewardledger.storage.engine import create_database, normalise_url, safe_url
 
@@ -139,15 +140,18 @@ def serve(
     embedded = worker if worker is not None else url.startswith("sqlite")
     listen_host = host if host is not None else settings.host
     listen_port = port if port is not None else settings.port
-    shown: DemoAccess | None = None
-    with ledger_of(ctx) as ledger:
-        if not no_demo:
-            sqlite_file = normalise_url(url).database if url.startswith("sqlite") else None
-            path = key_file(sqlite_file, safe_url(url), settings.state_dir)
-            shown = demo_access(ledger, path)
+    with ledger_of(ctx) as ledger:  # migrates the database first
+        shown = None if no_demo else _demo_access(ledger, url, settings)
+    _banner(url, _base_url(listen_host, listen_port), workers, shown)
+    os.environ[EMBEDDED_WORKER_VARIABLE] = "true" if embedded else "false"
+    os.environ[LOG_FORMAT_VARIABLE] = chosen_format
+    _run_uvicorn(url, listen_host, listen_port, workers, settings)
+
+
+def _banner(url: str, base_url: str, workers: int, shown: DemoAccess | None) -> None:
     output.serve_banner(
         database_url=url,
-        base_url=_base_url(listen_host, listen_port),
+        base_url=base_url,
         workers=workers,
         demo_tenant=shown.tenant if shown else None,
         demo_key=shown.key if shown else None,
@@ -156,9 +160,13 @@ def serve(
         demo_key_minted=shown.minted_now if shown else False,
     )
     sys.stdout.flush()
-    os.environ[EMBEDDED_WORKER_VARIABLE] = "true" if embedded else "false"
-    os.environ[LOG_FORMAT_VARIABLE] = chosen_format
-    _run_uvicorn(url, listen_host, listen_port, workers, settings)
+
+
+def _demo_access(ledger: Ledger, url: str, settings: Settings) -> DemoAccess | None:
+    """The demo tenant's access (seeded on an empty database), its key kept in a 0600 file."""
+    sqlite_file = normalise_url(url).database if url.startswith("sqlite") else None
+    path = key_file(sqlite_file, safe_url(url), settings.state_dir)
+    return demo_access(ledger, path)
 
 
 def _run_uvicorn(url: str, host: str, port: int, workers: int, settings: Settings) -> None:
