@@ -92,3 +92,17 @@ def test_import_reports_bad_lines_and_a_second_run_imports_nothing(
     assert json.loads(result.stdout)["bad"][0]["line"] == 2
     assert _json(cli, "points", "balance", "-t", wallet, "7")["balance"] == "60"
     assert _json(cli, "points", "validate", "-t", wallet)["holders"] == []
+
+
+def test_configure_again_changes_nothing_and_set_expiry_changes_it(cli: Cli, wallet: str) -> None:
+    again = _json(cli, "points", "configure", "-t", wallet)
+    assert again["expiry"]["days"] == 30
+    other = cli("points", "configure", "-t", wallet, "--never-expire")
+    assert other.exit_code == 1
+    assert "rewardledger points set-expiry" in other.output
+    changed = _json(cli, "points", "set-expiry", "-t", wallet, "--never-expire")
+    assert changed["expiry"]["kind"] == "none"
+    assets = json.loads(cli("points", "assets", "-t", wallet).stdout)
+    assert [a["asset"] for a in assets] == ["LUMIS"]
+    reasons = json.loads(cli("points", "reasons", "-t", wallet).stdout)
+    assert "invoice" in [r["dtype"] for r in reasons]

@@ -38,7 +38,8 @@ from rewardledger.cli.context import (
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.db import db_app
 from rewardledger.cli.demo_key import DemoAccess, demo_access, key_file
-from rewardledger.cli.points import points_app, redemption_app
+from rewardledger.cli.points import redemption_app
+from rewardledger.cli.points_setup import points_app  # with its set-up commands
 from rewardledger.config import Settings
 from rewardledger.domain.access import Role
 from rewardledger.domain.errors import UnsafeInterpreter, ValidationError

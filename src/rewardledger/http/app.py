@@ -43,6 +43,7 @@ from rewardledger.http.routes import (
     integrity,
     jobs,
     points,
+    points_setup,
     redemptions,
     tenants,
     transfers,
@@ -136,6 +137,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         jobs,
         budget_periods,
         budgets,
+        points_setup,  # before points: its fixed paths win over /points/{holder}
         points,
         redemptions,
         cashback,
