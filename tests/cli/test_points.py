@@ -102,7 +102,7 @@ def test_configure_again_changes_nothing_and_set_expiry_changes_it(cli: Cli, wal
     assert "rewardledger points set-expiry" in other.output
     changed = _json(cli, "points", "set-expiry", "-t", wallet, "--never-expire")
     assert changed["expiry"]["kind"] == "none"
-    assets = json.loads(cli("points", "assets", "-t", wallet).stdout)
+    assets = _json(cli, "points", "assets", "-t", wallet)["assets"]
     assert [a["asset"] for a in assets] == ["LUMIS"]
-    reasons = json.loads(cli("points", "reasons", "-t", wallet).stdout)
+    reasons = _json(cli, "points", "reasons", "-t", wallet)["reasons"]
     assert "invoice" in [r["dtype"] for r in reasons]

@@ -96,7 +96,7 @@ def set_expiry(
 def list_assets(ctx: typer.Context, tenant: Tenant) -> None:
     """The tenant's points assets with their expiry policies."""
     with ledger_of(ctx) as ledger:
-        output.emit_json([_asset(a) for a in points.points_assets(ledger, tenant)])
+        output.emit_json({"assets": [_asset(a) for a in points.points_assets(ledger, tenant)]})
 
 
 @points_app.command("reasons")
@@ -104,17 +104,19 @@ def list_reasons(ctx: typer.Context, tenant: Tenant) -> None:
     """The tenant's reason codes (dtypes) with their settings."""
     with ledger_of(ctx) as ledger:
         output.emit_json(
-            [
-                {
-                    "direction": r.direction.value,
-                    "dtype": r.code,
-                    "allow_negative": r.allow_negative,
-                    "pending_seconds": r.pending_seconds,
-                    "pending_until_activated": r.pending_until_activated,
-                    "expiry": None if r.expiry is None else r.expiry.to_json(),
-                }
-                for r in points.reasons(ledger, tenant)
-            ]
+            {
+                "reasons": [
+                    {
+                        "direction": r.direction.value,
+                        "dtype": r.code,
+                        "allow_negative": r.allow_negative,
+                        "pending_seconds": r.pending_seconds,
+                        "pending_until_activated": r.pending_until_activated,
+                        "expiry": None if r.expiry is None else r.expiry.to_json(),
+                    }
+                    for r in points.reasons(ledger, tenant)
+                ]
+            }
         )
 
 
