@@ -57,8 +57,9 @@ DESCRIPTION = """\
 A double-entry ledger for loyalty programmes: points wallets, campaign budgets, cashback.
 
 Tenant routes take `Authorization: Bearer rlk_...`, an API key of the tenant in the path.
-Amounts are decimal strings (`"12.50"`), times ISO 8601 with an offset. A transfer's id is its
-idempotency key (`Idempotency-Key` header or `ref`): replays are answered with the first result.
+Amounts are decimal strings (`"12.50"`), times ISO 8601 with an offset. A write's idempotency
+key is the `Idempotency-Key` header or `idempotency_key` in the body: a replay is answered with
+the first result, 200 and `Idempotent-Replayed: true`.
 Every error is `application/problem+json` with a stable `code`.
 """
 

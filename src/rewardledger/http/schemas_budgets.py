@@ -115,8 +115,15 @@ class TopupPublic(_Public):
 
 class ReservationCreate(CreateModel):
     reference: Annotated[
-        Reference, Field(description="The reward issuance's id; also the idempotency key.")
-    ]
+        Reference | None,
+        Field(
+            description="The reward issuance's id, which names the reservation; also its "
+            "idempotency key, so the Idempotency-Key header or idempotency_key may carry it "
+            "instead (the same value if several).",
+            examples=["issuance-2025-03-0042"],
+        ),
+    ] = None
+    idempotency_key: Reference | None = None
     amount: DecimalString
     currency: AssetCode
     member_key: Reference | None = None

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel
 
 from rewardledger.domain.budgets.reports import RANGES
-from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
     BUDGET_ID_LENGTH_MAX,
     BUDGET_REFERENCE_LENGTH_MAX,
@@ -23,8 +22,8 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
 from rewardledger.http.problems import documented
-from rewardledger.http.routes.transfers import REPLAYED_HEADER
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
     REFERENCE_PATH_PATTERN,
@@ -142,26 +141,11 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 def _key(body_key: str | None, header: str | None, *, required: bool) -> str | None:
-    if body_key is not None and header is not None and body_key != header:
-        raise ValidationError(
-            "The Idempotency-Key header and idempotency_key in the body differ; send one, or "
-            "the same value in both.",
-            field="idempotency_key",
-        )
-    chosen = body_key if body_key is not None else header
-    if chosen is None and required:
-        raise ValidationError(
-            "Send an Idempotency-Key header (or idempotency_key in the body): it makes "
-            "retrying this request safe.",
-            field="idempotency_key",
-        )
-    return chosen
+    return key_of(header, {"idempotency_key": body_key}, required=required) or None
 
 
 def _required_key(body_key: str | None, header: str | None) -> str:
-    key = _key(body_key, header, required=True)
-    assert key is not None
-    return key
+    return key_of(header, {"idempotency_key": body_key})
 
 
 class _Written(Protocol):
@@ -252,13 +236,15 @@ def reserve(
     response: Response,
     ledger: LedgerDep,
     principal: Writer,
+    idempotency_key: IdempotencyKey = None,
 ) -> ReservationPublic:
     """Reserve an amount for a reward issuance (the reference is the idempotency key)."""
+    sent = {"reference": body.reference, "idempotency_key": body.idempotency_key}
     view = budgets.reserve(
         ledger,
         principal.tenant_id,
         bid,
-        reference=body.reference,
+        reference=key_of(idempotency_key, sent),
         amount=body.amount,
         currency=body.currency,
         member_key=body.member_key,

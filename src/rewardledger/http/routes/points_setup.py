@@ -18,8 +18,8 @@ from rewardledger.domain import ids
 from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from rewardledger.domain.points import Direction
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
+from rewardledger.http.idempotency import REPLAYED_HEADER
 from rewardledger.http.problems import documented
-from rewardledger.http.routes.transfers import REPLAYED_HEADER
 from rewardledger.http.schemas_points_setup import (
     PointsAssetListPublic,
     PointsAssetPublic,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Response
 
 from rewardledger.domain.limits import REDEMPTION_ID_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Redeemer, Writer
+from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
 from rewardledger.http.schemas_points import ConfirmCreate, RedemptionCreate, RedemptionPublic
@@ -37,7 +38,11 @@ _TRANSITION = _READ | documented("invalid_redemption_state", "busy")
     responses=_READ | documented("insufficient_points", "idempotency_conflict", "busy"),
 )
 def create_redemption(
-    body: RedemptionCreate, response: Response, ledger: LedgerDep, principal: Writer
+    body: RedemptionCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> RedemptionPublic:
     """Spend ``cost`` points of ``user_id`` for an offer and issue a code (pending)."""
     made = redemptions.create(
@@ -46,12 +51,13 @@ def create_redemption(
         body.user_id,
         offer_id=body.offer_id,
         cost=body.cost,
-        reference=body.reference,
+        reference=key_of(
+            idempotency_key, {"idempotency_key": body.idempotency_key, "reference": body.reference}
+        ),
         asset=body.asset,
         ttl_seconds=body.ttl_seconds,
     )
-    if made.replayed:
-        response.status_code = 200
+    mark_replay(response, made.replayed)
     return RedemptionPublic.of(made)
 
 
