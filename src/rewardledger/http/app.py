@@ -30,7 +30,7 @@ from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
 from rewardledger.domain.errors import Busy
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
-from rewardledger.http import docs_pages, outages, problems, replays
+from rewardledger.http import docs_pages, outages, problems, replays, summaries
 from rewardledger.http.routes import (
     accounts,
     assets,
@@ -127,6 +127,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     docs_pages.install(app)
     replays.install(app)
     app.add_exception_handler(Busy, outages.on_busy)
+    summaries.install(health.router)
     app.include_router(health.router)
     # Services add their routers to this tuple (one name each).
     for module in (
@@ -145,6 +146,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         debt,
         cycles,
     ):
+        summaries.install(module.router)
         app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)
     return app
 

@@ -95,7 +95,14 @@ class BudgetPublic(BaseModel):
 
 class BudgetListPublic(BaseModel):
     budgets: list[BudgetPublic]
-    next_after: str | None = Field(description="Pass as ``after`` for the next page.")
+    next_cursor: str | None = Field(
+        description="Pass as ``cursor`` for the next page; null on the last page.",
+        examples=["WyJzcHJpbmctcHJvbW8iXQ"],
+    )
+    next_after: str | None = Field(
+        description="Deprecated (kept for one release): pass as ``after``; use next_cursor.",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 class TopupCreate(CreateModel):

@@ -21,9 +21,11 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,
 )
+from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
 from rewardledger.http.problems import documented
+from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
     REFERENCE_PATH_PATTERN,
@@ -193,17 +195,26 @@ def list_budgets(
         str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
     ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
+    ] = None,
 ) -> BudgetListPublic:
-    """The tenant's budgets by id, a page at a time."""
+    """The tenant's budgets by id, a page at a time (``after``, a budget id, is deprecated)."""
+    if cursor is not None:
+        (after_id,) = decode_cursor(cursor, str)
+        after = str(after_id)
     found = budgets.list_budgets(ledger, principal.tenant_id, after=after, limit=limit)
+    last = found[-1].id if len(found) == limit else None
     return BudgetListPublic(
         budgets=[BudgetPublic.of(p) for p in found],
-        next_after=found[-1].id if len(found) == limit else None,
+        next_cursor=None if last is None else encode_cursor(last),
+        next_after=last,
     )
 
 
 @router.get("/tenants/{tid}/budgets/{bid}", responses=_READ)
 def get_budget(bid: BudgetIdPath, ledger: LedgerDep, principal: Reader) -> BudgetPublic:
+    """A budget's definition and its current period's figures."""
     return BudgetPublic.of(budgets.get_budget(ledger, principal.tenant_id, bid))
 
 

@@ -229,6 +229,7 @@ def list_ledger(
 def get_row(
     account: AccountPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> CashbackLedgerPublic:
+    """One account's cashback_ledger row for one cycle."""
     tenant_id = principal.tenant_id
     row, at = cycles.get_cashback_row(ledger, tenant_id, account, cycle)
     return CashbackLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))

@@ -146,6 +146,7 @@ def list_ledger(
 def get_row(
     person: PersonPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> DebtLedgerPublic:
+    """One person's debt_ledger row for one cycle."""
     tenant_id = principal.tenant_id
     row, at = cycles.get_debt_row(ledger, tenant_id, person, cycle)
     return DebtLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))

@@ -78,6 +78,7 @@ def confirm_redemption(
 def get_redemption(
     redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
 ) -> RedemptionPublic:
+    """A redemption: its code, state, cost and times."""
     return RedemptionPublic.of(redemptions.get(ledger, principal.tenant_id, redemption_id))
 
 
@@ -89,7 +90,7 @@ def get_redemption(
 def redemption_qr_png(
     redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
 ) -> Response:
-    """The redemption's code as a QR image (PNG)."""
+    """The redemption's code as a PNG QR image."""
     found = redemptions.get(ledger, principal.tenant_id, redemption_id)
     return Response(redemptions.qr_png(found.code), media_type="image/png")
 
@@ -102,7 +103,7 @@ def redemption_qr_png(
 def redemption_qr_svg(
     redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
 ) -> Response:
-    """The redemption's code as a QR image (SVG)."""
+    """The redemption's code as an SVG QR image."""
     found = redemptions.get(ledger, principal.tenant_id, redemption_id)
     return Response(redemptions.qr_svg(found.code), media_type="image/svg+xml")
 
