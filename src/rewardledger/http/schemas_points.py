@@ -220,6 +220,14 @@ class LedgerSummaryListPublic(BaseModel):
     holders: list[LedgerSummaryPublic]
 
 
+class LedgerSummaryPagePublic(BaseModel):
+    holders: list[LedgerSummaryPublic]
+    next_cursor: str | None = Field(
+        description="Pass as ``cursor`` for the next page; null on the last page.",
+        examples=["WyJMVU1JUyIsIm1lbWJlci0wMDAwMiJd"],
+    )
+
+
 class FixPublic(BaseModel):
     repair_id: str
     changes: int

@@ -31,6 +31,7 @@ from rewardledger.http.schemas_points import (
     ExpiringPublic,
     FixPublic,
     LedgerSummaryListPublic,
+    LedgerSummaryPagePublic,
     LedgerSummaryPublic,
     PointsBalancePublic,
     PointsMoveCreate,
@@ -107,11 +108,16 @@ def points_summary(
     ledger: LedgerDep,
     principal: Reader,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_MAX,
-) -> LedgerSummaryListPublic:
+    cursor: Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)] = None,
+) -> LedgerSummaryPagePublic:
     """Per holder: earned, spent, expired, balance, rows and integrity status
-    (the seed's ``v_ledger_summary``)."""
-    lines = points.summary(ledger, principal.tenant_id, limit=limit)
-    return LedgerSummaryListPublic(holders=[LedgerSummaryPublic.of(x) for x in lines])
+    (the seed's ``v_ledger_summary``), by asset and holder, a page at a time."""
+    lines, next_cursor = points.summary_page(
+        ledger, principal.tenant_id, limit=limit, cursor=cursor
+    )
+    return LedgerSummaryPagePublic(
+        holders=[LedgerSummaryPublic.of(x) for x in lines], next_cursor=next_cursor
+    )
 
 
 @router.get("/tenants/{tid}/points/integrity", responses=_READ)

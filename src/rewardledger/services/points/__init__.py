@@ -36,7 +36,7 @@ from rewardledger.services.points.importing import (
     parse_row,
     read_rows,
 )
-from rewardledger.services.points.integrity import fix, summary, validate
+from rewardledger.services.points.integrity import fix, summary, summary_page, validate
 from rewardledger.services.points.jobs import run_due
 from rewardledger.services.points.lots import expire_due_lots, moves_as_taken
 from rewardledger.services.points.movements import (
@@ -119,6 +119,7 @@ __all__ = [
     "spend_in_unit",
     "store_of",
     "summary",
+    "summary_page",
     "update_asset",
     "validate",
 ]
