@@ -101,3 +101,17 @@ def test_the_import_progress_total_counts_the_rows_of_csv_and_json_lines(tmp_pat
     lines = tmp_path / "history.jsonl"
     lines.write_text('{"user": "7"}\n{"user": "8"}\n{"user": "9"}\n', encoding="utf-8")
     assert (_rows_in(csv_file), _rows_in(lines)) == (2, 3)
+
+
+def test_configure_again_changes_nothing_and_set_expiry_changes_it(cli: Cli, wallet: str) -> None:
+    again = _json(cli, "points", "configure", "-t", wallet)
+    assert again["expiry"]["days"] == 30
+    other = cli("points", "configure", "-t", wallet, "--never-expire")
+    assert other.exit_code == 1
+    assert "rewardledger points set-expiry" in other.output
+    changed = _json(cli, "points", "set-expiry", "-t", wallet, "--never-expire")
+    assert changed["expiry"]["kind"] == "none"
+    assets = _json(cli, "points", "assets", "-t", wallet)["assets"]
+    assert [a["asset"] for a in assets] == ["LUMIS"]
+    reasons = _json(cli, "points", "reasons", "-t", wallet)["reasons"]
+    assert "invoice" in [r["dtype"] for r in reasons]

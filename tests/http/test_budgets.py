@@ -155,3 +155,19 @@ def test_the_seeds_budget_meanings_over_http(api: Api) -> None:
     )
     assert fixed.status_code == 201, fixed.text
     assert (fixed.json()["fixed"], fixed.json()["remaining"]) == ([], [])
+
+
+def test_the_budget_list_pages_with_an_opaque_cursor_and_still_answers_next_after(
+    api: Api,
+) -> None:
+    for name in ("b1", "b2", "b3"):
+        body = {"id": name, "currency": "USD", "hard_cap": "10.00"}
+        assert api.post("/budgets", body, role="admin").status_code == 201
+    first = api.get("/budgets", params={"limit": 2}).json()
+    assert [b["id"] for b in first["budgets"]] == ["b1", "b2"]
+    assert first["next_after"] == "b2"
+    rest = api.get("/budgets", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert ([b["id"] for b in rest["budgets"]], rest["next_cursor"]) == (["b3"], None)
+    assert_problem(
+        api.get("/budgets", params={"cursor": "bm90LWEtY3Vyc29y"}), 422, "validation_error"
+    )

@@ -114,3 +114,16 @@ def test_cancelled_redemption_refunds_the_points(wallet: Api) -> None:
 
 def test_unknown_redemption_is_not_found(wallet: Api) -> None:
     assert_problem(wallet.get("/redemptions/nope"), 404, "not_found")
+
+
+def test_the_summary_pages_past_any_limit_with_an_opaque_cursor(wallet: Api) -> None:
+    for holder in ("u2", "u3"):
+        body = {"amount": "1", "dtype": "invoice", "idempotency_key": f"e-{holder}"}
+        assert wallet.post(f"/points/{holder}/earn", body).status_code == 201
+    first = wallet.get("/points/summary", params={"limit": 2}).json()
+    assert [line["user_id"] for line in first["holders"]] == ["u1", "u2"]
+    rest = wallet.get("/points/summary", params={"limit": 2, "cursor": first["next_cursor"]})
+    assert ([line["user_id"] for line in rest.json()["holders"]], rest.json()["next_cursor"]) == (
+        ["u3"],
+        None,
+    )

@@ -56,6 +56,7 @@ _SEMANTIC: dict[str, str] = {
     "event_types": 'a webhook subscription names "*" alone or event types, not both',
     "after": "a webhook redelivery range starts at a feed cursor (after) or a time (since)",
     "until_time": "a webhook redelivery range's until_time is later than its since",
+    "dtype": "a reason code must be in the tenant's catalogue (stored data)",
 }
 # Fields whose refusal depends on another field's value (an accrual needs what a reversal does
 # not; an amount's decimals depend on the asset's scale, which is stored data).
@@ -69,6 +70,13 @@ _SEMANTIC_MESSAGES = (
     "cannot change once",  # the stored programme decides
     "decimal places but this asset has",
     "must be greater than zero",
+    "is too large.",  # in minor units: depends on the currency's scale
+    # An expiry policy's fields depend on its kind; a reason's settings on its direction.
+    "applies only to an 'after' expiry",
+    "applies only to a 'fixed' expiry",
+    "expiry needs",
+    "applies to spend reasons only",
+    "apply to earn reasons only",
     # JSON Schema counts 1.0 as an integer; the API reads integers written without a fraction.
     "input should be a valid integer, not a number",
 )

@@ -77,7 +77,7 @@ def test_a_transfer_without_an_id_is_refused_with_how_to_send_one(
         api.post("/transfers", transfer_body(*shop.wallets, "5.00")), 422, "validation_error"
     )
     assert "Idempotency-Key" in problem["detail"]
-    assert "ref" in problem["detail"]
+    assert "idempotency_key" in problem["detail"]
     assert snapshot(ledger, shop.tenant_id, shop.wallets) == before
 
 
@@ -345,7 +345,10 @@ def test_batch_items_without_a_ref_need_an_idempotency_key(
     problem = assert_problem(
         api.post("/transfers/batch", {"transfers": items}), 422, "validation_error"
     )
-    assert [e["field"] for e in problem["errors"]] == ["transfers[1].ref", "transfers[2].ref"]
+    assert [e["field"] for e in problem["errors"]] == [
+        "transfers[1].idempotency_key",
+        "transfers[2].idempotency_key",
+    ]
     assert "Idempotency-Key" in problem["detail"]
     assert ledger.store.get_transfer(shop.tenant_id, "r0") is None
 

@@ -103,7 +103,7 @@ def test_an_expiry_policy_changed_by_one_process_applies_at_once_in_another(
     points.configure(ledger, served)
     points.earn(other, served, "u1", "5", dtype="invoice", reference=new_id())
     assert points.expiring(other, served, "u1") == []
-    points.configure(ledger, served, expiry=ExpiryPolicy(ExpiryKind.AFTER, days=30))
+    points.update_asset(ledger, served, "LUMIS", ExpiryPolicy(ExpiryKind.AFTER, days=30))
     points.earn(other, served, "u1", "7", dtype="invoice", reference=new_id())
     due = points.expiring(other, served, "u1")
     assert [(moment, str(amount)) for moment, amount in due] == [

@@ -8,7 +8,8 @@ import secrets
 import pytest
 
 from rewardledger.domain.cycles import CycleStatus, DebtStatus, Eligibility, LedgerFilter
-from rewardledger.domain.points import RedemptionState
+from rewardledger.domain.errors import AlreadyExists
+from rewardledger.domain.points import ExpiryPolicy, RedemptionState
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets, cycles, demo, demo_programme, points, redemptions
 
@@ -101,3 +102,18 @@ def test_a_second_seed_writes_nothing_and_the_ledger_verifies(
 def test_points_configure_takes_the_demo_asset_as_it_is(ledger: Ledger, demo_tenant: str) -> None:
     points.configure(ledger, demo_tenant, demo_programme.POINTS_ASSET)  # named "Lumis points"
     assert ledger.get_asset(demo_tenant, "LUMIS").name == "Lumis points"
+
+
+def test_points_configure_on_the_demo_keeps_its_expiry_and_names_the_fix_of_a_difference(
+    ledger: Ledger, demo_tenant: str
+) -> None:
+    before = points.points_asset(ledger, demo_tenant, "LUMIS")
+    kept = points.configure(ledger, demo_tenant, "LUMIS", scale=0, expiry=before.expiry)
+    assert (kept.expiry, kept.created) == (before.expiry, False)
+    assert points.configure(ledger, demo_tenant, "LUMIS").expiry == before.expiry
+    with pytest.raises(AlreadyExists) as refused:
+        points.configure(ledger, demo_tenant, "LUMIS", expiry=ExpiryPolicy())
+    assert "you asked that they never expire" in str(refused.value)
+    assert f"PUT /v1/tenants/{demo_tenant}/points/assets/LUMIS" in str(refused.value)
+    with pytest.raises(AlreadyExists, match="scale never changes"):
+        points.configure(ledger, demo_tenant, "LUMIS", scale=2)

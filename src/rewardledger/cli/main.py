@@ -36,7 +36,8 @@ from rewardledger.cli.db import db_app
 from rewardledger.cli.events import events_app
 from rewardledger.cli.keys import apikey_app
 from rewardledger.cli.migrate import migrate_from_app
-from rewardledger.cli.points import points_app, redemption_app
+from rewardledger.cli.points import redemption_app
+from rewardledger.cli.points_setup import points_app  # with its set-up commands
 from rewardledger.cli.serve import serve
 from rewardledger.cli.webhooks import webhooks_app
 from rewardledger.cli.worker import worker

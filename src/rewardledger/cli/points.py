@@ -16,7 +16,6 @@ from rewardledger.cli import output
 from rewardledger.cli.context import ledger_of, os_user, parse_time, reporting_errors
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, REDEMPTION_TTL_SECONDS_DEFAULT
-from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
 from rewardledger.services import points, redemptions
 from rewardledger.services.points import (
     DEFAULT_ASSET,
@@ -104,63 +103,6 @@ def _redemption(r: Redemption) -> dict[str, Any]:
 
 
 # Points -------------------------------------------------------------------------------------
-
-
-@points_app.command("configure")
-def configure(
-    ctx: typer.Context,
-    tenant: Tenant,
-    asset: AssetOption = DEFAULT_ASSET,
-    scale: Annotated[int, typer.Option(help="Decimals of the points asset.")] = 0,
-    expire_after_days: Annotated[
-        int | None, typer.Option(help="Lots expire this many days after activation.")
-    ] = None,
-    round_to: Annotated[
-        Rounding, typer.Option(help="Round the expiry up to the end of the month or year.")
-    ] = Rounding.NONE,
-    expire_at: Annotated[
-        str | None, typer.Option(help="Every lot expires at this fixed time (ISO 8601).")
-    ] = None,
-) -> None:
-    """Make ASSET a points asset with its expiry policy; add the seed's reason codes."""
-    with ledger_of(ctx) as ledger:
-        if expire_after_days is not None:
-            policy = ExpiryPolicy(ExpiryKind.AFTER, days=expire_after_days, rounding=round_to)
-        elif expire_at is not None:
-            policy = ExpiryPolicy(ExpiryKind.FIXED, at=parse_time(expire_at, "expire_at"))
-        else:
-            policy = ExpiryPolicy()
-        points.configure(ledger, tenant, asset, scale=scale, expiry=policy)
-        output.emit_json({"asset": asset, "expiry": policy.to_json()})
-
-
-@points_app.command("reason")
-def add_reason(
-    ctx: typer.Context,
-    tenant: Tenant,
-    direction: Annotated[Direction, typer.Argument(help="earn or spend")],
-    code: Annotated[str, typer.Argument(help="The reason code (dtype).")],
-    allow_negative: Annotated[bool, typer.Option(help="A spend may go below zero.")] = False,
-    pending_seconds: Annotated[
-        int | None, typer.Option(help="Earned points wait this long.")
-    ] = None,
-    pending_until_activated: Annotated[
-        bool, typer.Option(help="Earned points wait until activated or cancelled.")
-    ] = False,
-    expire_after_days: Annotated[int | None, typer.Option(help="Override the expiry.")] = None,
-) -> None:
-    """Add (or change) a reason code of the tenant's catalogue."""
-    with ledger_of(ctx) as ledger:
-        expiry = (
-            None
-            if expire_after_days is None
-            else ExpiryPolicy(ExpiryKind.AFTER, days=expire_after_days)
-        )
-        reason = Reason(
-            direction, code, allow_negative, pending_seconds, pending_until_activated, expiry
-        )
-        points.add_reason(ledger, tenant, reason)
-        output.emit_json({"direction": direction.value, "dtype": code})
 
 
 def _movement_command(name: str, move: Callable[..., PointsMovement], doc: str) -> Any:

@@ -122,12 +122,12 @@ def with_article(noun: str) -> str:
 class AlreadyExists(LedgerError):
     code = "already_exists"
 
-    def __init__(self, kind: str, identifier: str, fields: list[str]) -> None:
+    def __init__(self, kind: str, identifier: str, fields: list[str], hint: str = "") -> None:
         listed = ", ".join(fields)
         differing = f" with a different {listed}" if fields else ""
         super().__init__(
             f"{with_article(kind).capitalize()} {identifier!r} already exists{differing}. "
-            f"Choose another id, or send the existing {kind}'s values.",
+            + (hint or f"Choose another id, or send the existing {kind}'s values."),
             resource=kind,
             id=identifier,
             fields=fields,

@@ -32,7 +32,7 @@ from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
 from rewardledger.domain.errors import Busy
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
-from rewardledger.http import console, docs_pages, outages, problems, replays
+from rewardledger.http import console, docs_pages, outages, problems, replays, summaries
 from rewardledger.http.metrics import Instrument
 from rewardledger.http.routes import (
     accounts,
@@ -48,6 +48,7 @@ from rewardledger.http.routes import (
     jobs,
     metrics,
     points,
+    points_setup,
     redemptions,
     tenants,
     transfers,
@@ -63,8 +64,9 @@ DESCRIPTION = """\
 A double-entry ledger for loyalty programmes: points wallets, campaign budgets, cashback.
 
 Tenant routes take `Authorization: Bearer rlk_...`, an API key of the tenant in the path.
-Amounts are decimal strings (`"12.50"`), times ISO 8601 with an offset. A transfer's id is its
-idempotency key (`Idempotency-Key` header or `ref`): replays are answered with the first result.
+Amounts are decimal strings (`"12.50"`), times ISO 8601 with an offset. A write's idempotency
+key is the `Idempotency-Key` header or `idempotency_key` in the body: a replay is answered with
+the first result, 200 and `Idempotent-Replayed: true`.
 Every error is `application/problem+json` with a stable `code`.
 """
 
@@ -144,6 +146,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     docs_pages.install(app)
     replays.install(app)
     app.add_exception_handler(Busy, outages.on_busy)
+    summaries.install(health.router)
     app.include_router(health.router)
     console.install(app, settings)
     app.include_router(metrics.router)
@@ -157,6 +160,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         jobs,
         budget_periods,
         budgets,
+        points_setup,  # before points: its fixed paths win over /points/{holder}
         points,
         redemptions,
         cashback,
@@ -165,6 +169,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         webhooks,
         events,
     ):
+        summaries.install(module.router)
         app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)
     return app
 

@@ -247,9 +247,24 @@ def _text(amount: Amount | None) -> str | None:
 
 
 class TransferItemCreate(CreateModel):
-    """One transfer of a batch: what it moves; ``ref`` is its id, and so its idempotency key."""
+    """One transfer of a batch: what it moves; ``idempotency_key`` is its id (``ref``, the old
+    name, is deprecated and still taken)."""
 
-    ref: TransferId | None = None
+    idempotency_key: Annotated[
+        TransferId | None,
+        Field(
+            description="The transfer's id and idempotency key (for a single transfer, the "
+            "same as the Idempotency-Key header).",
+            examples=["order-7731-cashback"],
+        ),
+    ] = None
+    ref: Annotated[
+        TransferId | None,
+        Field(
+            json_schema_extra={"deprecated": True},
+            description="Deprecated: the old name of idempotency_key.",
+        ),
+    ] = None
     debit_account_id: AccountId
     credit_account_id: AccountId
     asset: AssetCode
@@ -290,6 +305,9 @@ class TransferBatchCreate(CreateModel):
 class PostCreate(CreateModel):
     """Post a pending transfer: in full, or for ``amount`` (less; the rest is released)."""
 
+    idempotency_key: Annotated[
+        TransferId | None, Field(description="The posting's id; default '<id>.post'.")
+    ] = None
     amount: DecimalString | None = None
     metadata: Metadata | None = None
     effective_at: IsoTime | None = None
@@ -300,6 +318,9 @@ class PostCreate(CreateModel):
 
 
 class VoidCreate(CreateModel):
+    idempotency_key: Annotated[
+        TransferId | None, Field(description="The void's id; default '<id>.void'.")
+    ] = None
     metadata: Metadata | None = None
     dry_run: StrictBool = False
 

@@ -95,7 +95,14 @@ class BudgetPublic(BaseModel):
 
 class BudgetListPublic(BaseModel):
     budgets: list[BudgetPublic]
-    next_after: str | None = Field(description="Pass as ``after`` for the next page.")
+    next_cursor: str | None = Field(
+        description="Pass as ``cursor`` for the next page; null on the last page.",
+        examples=["WyJzcHJpbmctcHJvbW8iXQ"],
+    )
+    next_after: str | None = Field(
+        description="Deprecated (kept for one release): pass as ``after``; use next_cursor.",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 class TopupCreate(CreateModel):
@@ -115,8 +122,15 @@ class TopupPublic(_Public):
 
 class ReservationCreate(CreateModel):
     reference: Annotated[
-        Reference, Field(description="The reward issuance's id; also the idempotency key.")
-    ]
+        Reference | None,
+        Field(
+            description="The reward issuance's id, which names the reservation; also its "
+            "idempotency key, so the Idempotency-Key header or idempotency_key may carry it "
+            "instead (the same value if several).",
+            examples=["issuance-2025-03-0042"],
+        ),
+    ] = None
+    idempotency_key: Reference | None = None
     amount: DecimalString
     currency: AssetCode
     member_key: Reference | None = None

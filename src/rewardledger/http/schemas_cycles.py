@@ -42,6 +42,11 @@ TagText = Annotated[
     StrictStr, Field(max_length=10, pattern=TAG_PATTERN, description="A cycle tag, YYYY-MM.")
 ]
 HolderId = Annotated[StrictStr, id_text(ids.ACCOUNT_ID_PATTERN, CYCLE_HOLDER_ID_LENGTH_MAX)]
+IDEMPOTENCY_KEY_FIELD = (
+    "The movement's id and idempotency key; the same as the Idempotency-Key header (send "
+    "either, or the same value in both)."
+)
+DEPRECATED_ID = "Deprecated (kept for one release): the old name of idempotency_key."
 MovementId = Annotated[StrictStr, id_text(ids.TRANSFER_ID_PATTERN, CYCLE_MOVEMENT_ID_LENGTH_MAX)]
 GraceDays = Annotated[StrictInt, bounded_int(0, CYCLE_GRACE_DAYS_MAX)]
 DayOfMonth = Annotated[StrictInt, bounded_int(1, 31)]
@@ -122,7 +127,13 @@ class CashbackMovementCreate(CreateModel):
     """An ``accrual`` (account_id, spend, cashback...) or a ``reversal`` (reverses_id)."""
 
     kind: Annotated[StrictStr, Field(pattern="^(accrual|reversal)$")] = "accrual"
-    id: MovementId | None = None
+    idempotency_key: Annotated[
+        MovementId | None,
+        Field(description=IDEMPOTENCY_KEY_FIELD, examples=["invoice-20250314-0042"]),
+    ] = None
+    id: Annotated[
+        MovementId | None, Field(json_schema_extra={"deprecated": True}, description=DEPRECATED_ID)
+    ] = None
     account_id: AccountId | None = None
     spend: DecimalString | None = None
     cashback: DecimalString | None = None
@@ -241,7 +252,13 @@ class DebtProgramPublic(BaseModel):
 
 
 class DebtMovementCreate(CreateModel):
-    id: MovementId
+    idempotency_key: Annotated[
+        MovementId | None,
+        Field(description=IDEMPOTENCY_KEY_FIELD, examples=["loan-00017-repay-3"]),
+    ] = None
+    id: Annotated[
+        MovementId | None, Field(json_schema_extra={"deprecated": True}, description=DEPRECATED_ID)
+    ] = None
     person_id: HolderId
     kind: Annotated[StrictStr, Field(pattern="^(opening|charge|repayment|discount)$")]
     amount: DecimalString

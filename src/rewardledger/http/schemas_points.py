@@ -40,6 +40,21 @@ Reference = Annotated[
         "result).",
     ),
 ]
+IdempotencyKeyField = Annotated[
+    Reference | None,
+    Field(
+        description="This write's idempotency key, and the id of the lot or redemption it "
+        "makes; the same as the Idempotency-Key header (send either, or the same in both).",
+        examples=["invoice-20250314-0042"],
+    ),
+]
+DeprecatedReference = Annotated[
+    Reference | None,
+    Field(
+        json_schema_extra={"deprecated": True},
+        description="Deprecated: the old name of idempotency_key.",
+    ),
+]
 AssetField = Annotated[StrictStr, id_text(ids.ASSET_CODE_PATTERN, ASSET_CODE_LENGTH_MAX)]
 # A redemption code as a person types it: 10 characters of the code's alphabet (O, I and L
 # are read as 0, 1 and 1), with spaces or dashes anywhere.
@@ -51,7 +66,8 @@ class PointsMoveCreate(CreateModel):
     dtype: Annotated[
         StrictStr, id_text(ids.REASON_PATTERN, REASON_LENGTH_MAX), Field(examples=["invoice"])
     ]
-    reference: Reference
+    idempotency_key: IdempotencyKeyField = None
+    reference: DeprecatedReference = None
     asset: AssetField = DEFAULT_ASSET
     metadata: Metadata | None = None
 
@@ -204,6 +220,14 @@ class LedgerSummaryListPublic(BaseModel):
     holders: list[LedgerSummaryPublic]
 
 
+class LedgerSummaryPagePublic(BaseModel):
+    holders: list[LedgerSummaryPublic]
+    next_cursor: str | None = Field(
+        description="Pass as ``cursor`` for the next page; null on the last page.",
+        examples=["WyJMVU1JUyIsIm1lbWJlci0wMDAwMiJd"],
+    )
+
+
 class FixPublic(BaseModel):
     repair_id: str
     changes: int
@@ -224,7 +248,8 @@ class RedemptionCreate(CreateModel):
         StrictStr, Field(min_length=1, max_length=OFFER_ID_LENGTH_MAX, pattern=r"^[^\x00]+$")
     ]
     cost: DecimalString
-    reference: Reference
+    idempotency_key: IdempotencyKeyField = None
+    reference: DeprecatedReference = None
     asset: AssetField = DEFAULT_ASSET
     ttl_seconds: Annotated[StrictInt, Field(ge=1, le=REDEMPTION_TTL_SECONDS_MAX)] = (
         REDEMPTION_TTL_SECONDS_DEFAULT

@@ -15,16 +15,17 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel
 
 from rewardledger.domain.budgets.reports import RANGES
-from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
     BUDGET_ID_LENGTH_MAX,
     BUDGET_REFERENCE_LENGTH_MAX,
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,
 )
+from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
 from rewardledger.http.problems import documented
-from rewardledger.http.routes.transfers import REPLAYED_HEADER
+from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
     REFERENCE_PATH_PATTERN,
@@ -142,26 +143,11 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 def _key(body_key: str | None, header: str | None, *, required: bool) -> str | None:
-    if body_key is not None and header is not None and body_key != header:
-        raise ValidationError(
-            "The Idempotency-Key header and idempotency_key in the body differ; send one, or "
-            "the same value in both.",
-            field="idempotency_key",
-        )
-    chosen = body_key if body_key is not None else header
-    if chosen is None and required:
-        raise ValidationError(
-            "Send an Idempotency-Key header (or idempotency_key in the body): it makes "
-            "retrying this request safe.",
-            field="idempotency_key",
-        )
-    return chosen
+    return key_of(header, {"idempotency_key": body_key}, required=required) or None
 
 
 def _required_key(body_key: str | None, header: str | None) -> str:
-    key = _key(body_key, header, required=True)
-    assert key is not None
-    return key
+    return key_of(header, {"idempotency_key": body_key})
 
 
 class _Written(Protocol):
@@ -209,17 +195,26 @@ def list_budgets(
         str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
     ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
+    ] = None,
 ) -> BudgetListPublic:
-    """The tenant's budgets by id, a page at a time."""
+    """The tenant's budgets by id, a page at a time (``after``, a budget id, is deprecated)."""
+    if cursor is not None:
+        (after_id,) = decode_cursor(cursor, str)
+        after = str(after_id)
     found = budgets.list_budgets(ledger, principal.tenant_id, after=after, limit=limit)
+    last = found[-1].id if len(found) == limit else None
     return BudgetListPublic(
         budgets=[BudgetPublic.of(p) for p in found],
-        next_after=found[-1].id if len(found) == limit else None,
+        next_cursor=None if last is None else encode_cursor(last),
+        next_after=last,
     )
 
 
 @router.get("/tenants/{tid}/budgets/{bid}", responses=_READ)
 def get_budget(bid: BudgetIdPath, ledger: LedgerDep, principal: Reader) -> BudgetPublic:
+    """A budget's definition and its current period's figures."""
     return BudgetPublic.of(budgets.get_budget(ledger, principal.tenant_id, bid))
 
 
@@ -252,13 +247,15 @@ def reserve(
     response: Response,
     ledger: LedgerDep,
     principal: Writer,
+    idempotency_key: IdempotencyKey = None,
 ) -> ReservationPublic:
     """Reserve an amount for a reward issuance (the reference is the idempotency key)."""
+    sent = {"reference": body.reference, "idempotency_key": body.idempotency_key}
     view = budgets.reserve(
         ledger,
         principal.tenant_id,
         bid,
-        reference=body.reference,
+        reference=key_of(idempotency_key, sent),
         amount=body.amount,
         currency=body.currency,
         member_key=body.member_key,

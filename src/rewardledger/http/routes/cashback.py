@@ -1,7 +1,9 @@
 """Cashback: the programme, account settings, movements and the ``cashback_ledger``.
 
-A movement's ``id`` is its idempotency key: the first write is 201, a replay 200 with
-``Idempotent-Replayed: true``. A reversal's id is derived from the accrual it reverses.
+An accrual's idempotency key (its id) is the ``Idempotency-Key`` header or ``idempotency_key``
+in the body (``id``, deprecated): the first write is 201, a replay 200 with
+``Idempotent-Replayed: true`` (``http.idempotency``). A reversal's id is derived from the
+accrual it reverses, so it takes no key.
 The ledger list is keyset-paginated by (account, cycle); ``format=csv`` streams every matching
 row with the seed's columns.
 """
@@ -21,8 +23,8 @@ from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
-from rewardledger.http.routes.transfers import REPLAYED_HEADER
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_cycles import (
     CASHBACK_CSV_COLUMNS,
@@ -63,13 +65,6 @@ _WRITE_PROBLEMS = documented(
     "insufficient_funds",
     "busy",
 )
-
-
-def mark_replay(response: Response, replayed: bool) -> None:
-    """Answer a replayed write 200 with ``Idempotent-Replayed: true`` (the first was 201)."""
-    if replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
 
 
 RowT = TypeVar("RowT", CashbackRow, DebtRow)
@@ -138,25 +133,34 @@ def put_account(
 
 @router.post("/tenants/{tid}/cashback/movements", status_code=201, responses=_WRITE_PROBLEMS)
 def create_movement(
-    body: CashbackMovementCreate, response: Response, ledger: LedgerDep, principal: Writer
+    body: CashbackMovementCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CashbackMovementPublic:
     """Record an accrual (credited up to the cycle's cap unless ``override``) or a reversal."""
     tenant_id = principal.tenant_id
+    sent = {"idempotency_key": body.idempotency_key, "id": body.id}
     if body.kind == "reversal":
+        if key_of(idempotency_key, sent, required=False):
+            raise ValidationError(
+                "A reversal's id is derived from the accrual it reverses (reverses_id); send "
+                "it without an idempotency key: sending it again is already safe.",
+                field="idempotency_key",
+            )
         if body.reverses_id is None:
             raise ValidationError("A reversal names the accrual it reverses.", field="reverses_id")
         result = cashback.reverse(
             ledger, tenant_id, cashback.Reversal(body.reverses_id, body.occurred_at)
         )
     else:
+        key = key_of(idempotency_key, sent)
         missing = [
-            name
-            for name in ("id", "account_id", "spend", "cashback")
-            if getattr(body, name) is None
+            name for name in ("account_id", "spend", "cashback") if getattr(body, name) is None
         ]
         if missing:
             raise ValidationError(f"An accrual needs {', '.join(missing)}.", field=missing[0])
-        assert body.id is not None
         assert body.account_id is not None
         assert body.spend is not None
         assert body.cashback is not None
@@ -164,7 +168,7 @@ def create_movement(
             ledger,
             tenant_id,
             cashback.Accrual(
-                body.id,
+                key,
                 body.account_id,
                 body.spend,
                 body.cashback,
@@ -225,6 +229,7 @@ def list_ledger(
 def get_row(
     account: AccountPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> CashbackLedgerPublic:
+    """One account's cashback_ledger row for one cycle."""
     tenant_id = principal.tenant_id
     row, at = cycles.get_cashback_row(ledger, tenant_id, account, cycle)
     return CashbackLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))

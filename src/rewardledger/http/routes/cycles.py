@@ -22,6 +22,7 @@ router = APIRouter(tags=["cycles"])
 
 @router.get("/tenants/{tid}/cycles/settings")
 def get_settings(ledger: LedgerDep, principal: Reader) -> CycleSettingsPublic:
+    """The cycle ledgers' refresh mode."""
     return CycleSettingsPublic(refresh_mode=cycles.refresh_mode(ledger, principal.tenant_id))
 
 
@@ -29,7 +30,9 @@ def get_settings(ledger: LedgerDep, principal: Reader) -> CycleSettingsPublic:
 def put_settings(
     body: CycleSettingsCreate, ledger: LedgerDep, principal: TenantAdmin
 ) -> CycleSettingsPublic:
-    """``inline``: rows are recomputed in each writing transaction; ``job``: by a refresh."""
+    """Set the cycle ledgers' refresh mode.
+
+    ``inline``: rows are recomputed in each writing transaction; ``job``: by a refresh."""
     mode = cycles.set_refresh_mode(ledger, principal.tenant_id, body.refresh_mode)
     return CycleSettingsPublic(refresh_mode=mode.value)
 

@@ -1,8 +1,9 @@
 """Debt: the programme, a person's movements and the ``debt_ledger``.
 
-A movement's ``id`` is its idempotency key (201 first, 200 with ``Idempotent-Replayed`` on a
-replay). The ledger list is keyset-paginated by (person, cycle); ``format=csv`` streams every
-matching row with the seed's columns.
+A movement's idempotency key (its id) is the ``Idempotency-Key`` header or
+``idempotency_key`` in the body (``id``, deprecated): 201 first, 200 with
+``Idempotent-Replayed`` on a replay. The ledger list is keyset-paginated by (person, cycle);
+``format=csv`` streams every matching row with the seed's columns.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.cashback import (
     CursorQuery,
@@ -23,7 +25,6 @@ from rewardledger.http.routes.cashback import (
     FormatQuery,
     LimitQuery,
     cycle_ledger_rows,
-    mark_replay,
 )
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN
 from rewardledger.http.schemas_cycles import (
@@ -76,7 +77,11 @@ def put_program(
 
 @router.post("/tenants/{tid}/debt/movements", status_code=201, responses=_WRITE_PROBLEMS)
 def create_movement(
-    body: DebtMovementCreate, response: Response, ledger: LedgerDep, principal: Writer
+    body: DebtMovementCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> DebtMovementPublic:
     """Record an ``opening``, ``charge``, ``repayment`` or ``discount`` of a person's debt."""
     tenant_id = principal.tenant_id
@@ -84,7 +89,7 @@ def create_movement(
         ledger,
         tenant_id,
         debt.DebtRequest(
-            body.id,
+            key_of(idempotency_key, {"idempotency_key": body.idempotency_key, "id": body.id}),
             body.person_id,
             body.kind,
             body.amount,
@@ -141,6 +146,7 @@ def list_ledger(
 def get_row(
     person: PersonPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> DebtLedgerPublic:
+    """One person's debt_ledger row for one cycle."""
     tenant_id = principal.tenant_id
     row, at = cycles.get_debt_row(ledger, tenant_id, person, cycle)
     return DebtLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))

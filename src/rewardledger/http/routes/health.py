@@ -16,6 +16,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 def healthz() -> HealthPublic:
+    """200 while the process serves requests (liveness)."""
     return HealthPublic(status="ok")
 
 

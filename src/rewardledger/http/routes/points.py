@@ -1,8 +1,9 @@
 """Points wallets: earn, spend, activate, balance, accumulations, expiry forecast, summary and
 integrity (issue 4). Thin: parse, call one service function, render.
 
-``reference`` in the body is the idempotency key of every write: a retry returns the first
-result with 200 (201 the first time).
+An earn's or a spend's idempotency key (the lot's or the row's id) is the ``Idempotency-Key``
+header or ``idempotency_key`` in the body (``reference``, deprecated): a retry returns the
+first result with 200 and ``Idempotent-Replayed: true`` (201 the first time).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.schemas_points import (
@@ -29,6 +31,7 @@ from rewardledger.http.schemas_points import (
     ExpiringPublic,
     FixPublic,
     LedgerSummaryListPublic,
+    LedgerSummaryPagePublic,
     LedgerSummaryPublic,
     PointsBalancePublic,
     PointsMoveCreate,
@@ -69,8 +72,7 @@ _WRITE = documented(
 
 
 def _answer(moved: PointsMovePublic, response: Response) -> PointsMovePublic:
-    if moved.replayed:
-        response.status_code = 200
+    mark_replay(response, moved.replayed)
     return moved
 
 
@@ -81,15 +83,17 @@ def _move(
     holder: str,
     body: PointsMoveCreate,
     response: Response,
+    header: str | None,
 ) -> PointsMovePublic:
     """``earn`` and ``spend``: the same body, one service call each."""
+    sent = {"idempotency_key": body.idempotency_key, "reference": body.reference}
     moved = move(
         ledger,
         tenant_id,
         holder,
         body.amount,
         dtype=body.dtype,
-        reference=body.reference,
+        reference=key_of(header, sent),
         asset=body.asset,
         metadata=body.metadata,
     )
@@ -104,11 +108,16 @@ def points_summary(
     ledger: LedgerDep,
     principal: Reader,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_MAX,
-) -> LedgerSummaryListPublic:
+    cursor: Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)] = None,
+) -> LedgerSummaryPagePublic:
     """Per holder: earned, spent, expired, balance, rows and integrity status
-    (the seed's ``v_ledger_summary``)."""
-    lines = points.summary(ledger, principal.tenant_id, limit=limit)
-    return LedgerSummaryListPublic(holders=[LedgerSummaryPublic.of(x) for x in lines])
+    (the seed's ``v_ledger_summary``), by asset and holder, a page at a time."""
+    lines, next_cursor = points.summary_page(
+        ledger, principal.tenant_id, limit=limit, cursor=cursor
+    )
+    return LedgerSummaryPagePublic(
+        holders=[LedgerSummaryPublic.of(x) for x in lines], next_cursor=next_cursor
+    )
 
 
 @router.get("/tenants/{tid}/points/integrity", responses=_READ)
@@ -132,9 +141,10 @@ def earn(
     response: Response,
     ledger: LedgerDep,
     principal: Writer,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> PointsMovePublic:
     """Credit points as a new lot (pending if the reason says so)."""
-    return _move(points.earn, ledger, principal.tenant_id, holder, body, response)
+    return _move(points.earn, ledger, principal.tenant_id, holder, body, response, idempotency_key)
 
 
 @router.post("/tenants/{tid}/points/{holder}/spend", status_code=201, responses=_WRITE)
@@ -144,9 +154,10 @@ def spend(
     response: Response,
     ledger: LedgerDep,
     principal: Writer,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> PointsMovePublic:
     """Debit points, soonest-expiring lots first; ``insufficient_points`` writes nothing."""
-    return _move(points.spend, ledger, principal.tenant_id, holder, body, response)
+    return _move(points.spend, ledger, principal.tenant_id, holder, body, response, idempotency_key)
 
 
 @router.post(

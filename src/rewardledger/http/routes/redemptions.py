@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Response
 from rewardledger.domain.limits import PAGE_SIZE_MAX, REDEMPTION_ID_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Redeemer, RedemptionReader, Writer
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
+from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
 from rewardledger.http.schemas_points import (
@@ -54,7 +55,11 @@ _TRANSITION = _READ | documented("invalid_redemption_state", "busy")
     responses=_READ | documented("insufficient_points", "idempotency_conflict", "busy"),
 )
 def create_redemption(
-    body: RedemptionCreate, response: Response, ledger: LedgerDep, principal: Writer
+    body: RedemptionCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> RedemptionPublic:
     """Spend ``cost`` points of ``user_id`` for an offer and issue a code (pending)."""
     made = redemptions.create(
@@ -63,12 +68,13 @@ def create_redemption(
         body.user_id,
         offer_id=body.offer_id,
         cost=body.cost,
-        reference=body.reference,
+        reference=key_of(
+            idempotency_key, {"idempotency_key": body.idempotency_key, "reference": body.reference}
+        ),
         asset=body.asset,
         ttl_seconds=body.ttl_seconds,
     )
-    if made.replayed:
-        response.status_code = 200
+    mark_replay(response, made.replayed)
     return RedemptionPublic.of(made)
 
 
@@ -130,7 +136,7 @@ def get_redemption_by_code(
 def redemption_qr_png(
     redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
 ) -> Response:
-    """The redemption's code as a QR image (PNG)."""
+    """The redemption's code as a PNG QR image."""
     found = redemptions.get(ledger, principal.tenant_id, redemption_id)
     return Response(redemptions.qr_png(found.code), media_type="image/png")
 
@@ -143,7 +149,7 @@ def redemption_qr_png(
 def redemption_qr_svg(
     redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
 ) -> Response:
-    """The redemption's code as a QR image (SVG)."""
+    """The redemption's code as an SVG QR image."""
     found = redemptions.get(ledger, principal.tenant_id, redemption_id)
     return Response(redemptions.qr_svg(found.code), media_type="image/svg+xml")
 

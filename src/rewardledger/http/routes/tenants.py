@@ -16,8 +16,8 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, PlatformAdmin, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
+from rewardledger.http.idempotency import REPLAYED_HEADER
 from rewardledger.http.problems import documented
-from rewardledger.http.routes.transfers import REPLAYED_HEADER
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
     ApiKeyCreate,

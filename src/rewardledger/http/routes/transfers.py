@@ -1,10 +1,11 @@
 """Transfers: create one or a batch, read one, post or void a pending one.
 
 A transfer's id is its idempotency key. It is sent as the ``Idempotency-Key`` header or as
-``ref`` in the body (the same value if both). The first result of an id is 201; a replay of
-the same request is answered from the stored result with 200 and ``Idempotent-Replayed: true``
-(invariant 7); the same id with other values is 409 ``idempotency_conflict``. A refusal is
-recorded under its id too, so its replay is the same refusal.
+``idempotency_key`` in the body (``ref``, deprecated; the same value if several). The first
+result of an id is 201; a replay of the same request is answered from the stored result
+with 200 and ``Idempotent-Replayed: true`` (invariant 7); the same id with other values is
+409 ``idempotency_conflict``. A refusal is recorded under its id too, so its replay is the
+same refusal.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Body, Header, Path, Response
 from rewardledger.domain.errors import BatchFailed, ValidationError
 from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX, VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
+from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
@@ -32,8 +34,6 @@ from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.results import TransferResult
 
 router = APIRouter(tags=["transfers"])
-
-REPLAYED_HEADER = "Idempotent-Replayed"
 
 IdempotencyKey = Annotated[
     str | None,
@@ -70,23 +70,6 @@ _WRITE_PROBLEMS = documented(
 )
 
 
-def _transfer_id(ref: str | None, header: str | None) -> str:
-    if ref is not None and header is not None and ref != header:
-        raise ValidationError(
-            f"The Idempotency-Key header ({header!r}) and ref ({ref!r}) differ; both name the "
-            "transfer's id, so send one of them, or the same value in both.",
-            field="ref",
-        )
-    chosen = ref if ref is not None else header
-    if chosen is None:
-        raise ValidationError(
-            "Send the transfer's id as an Idempotency-Key header or as ref in the body: it is "
-            "the transfer's idempotency key, which makes retrying the request safe.",
-            field="ref",
-        )
-    return chosen
-
-
 def _answer(result: TransferResult, response: Response) -> TransferPublic:
     """201 for a first write; 200 for a replay (flagged in a header) or a dry run."""
     transfer = raise_for_single(result)
@@ -111,28 +94,33 @@ def create_transfer(
     With ``pending`` the amount is held until posted, voided, or expired after
     ``timeout_seconds``. With ``dry_run`` the transfer is checked and answered, not written.
     """
-    request = body.to_request(_transfer_id(body.ref, idempotency_key))
+    key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key, "ref": body.ref})
+    request = body.to_request(key)
     result = ledger.submit(principal.tenant_id, [request], dry_run=body.dry_run)[0]
     return _answer(result, response)
 
 
 def _batch_ids(body: TransferBatchCreate, header: str | None) -> list[str]:
+    keys = [
+        key_of(None, {"idempotency_key": item.idempotency_key, "ref": item.ref}, required=False)
+        for item in body.transfers
+    ]
     if header is None:
-        missing = [index for index, item in enumerate(body.transfers) if item.ref is None]
+        missing = [index for index, key in enumerate(keys) if not key]
         if missing:
             raise ValidationError(
-                f"{len(missing)} item(s) of the batch have no ref, the first is transfers"
-                f"[{missing[0]}]. Give every item a ref, or send an Idempotency-Key header so "
-                "that items without one get '<key>.<index>'.",
+                f"{len(missing)} item(s) of the batch have no idempotency_key, the first is "
+                f"transfers[{missing[0]}]. Give every item an idempotency_key, or send an "
+                "Idempotency-Key header so that items without one get '<key>.<index>'.",
                 errors=[
-                    {"field": f"transfers[{index}].ref", "message": "ref is required."}
+                    {
+                        "field": f"transfers[{index}].idempotency_key",
+                        "message": "idempotency_key is required.",
+                    }
                     for index in missing[:VALIDATION_ERRORS_LISTED_MAX]
                 ],
             )
-    return [
-        item.ref if item.ref is not None else f"{header}.{index}"
-        for index, item in enumerate(body.transfers)
-    ]
+    return [key or f"{header}.{index}" for index, key in enumerate(keys)]
 
 
 def _batch_failed(
@@ -212,10 +200,11 @@ def post_transfer(
 ) -> TransferPublic:
     """Post a pending transfer, in full or for ``amount`` (less; the rest is released).
 
-    The posting is written under the Idempotency-Key header if given, else ``<id>.post``.
+    The posting is written under its idempotency key if given, else ``<id>.post``.
     """
     body = body if body is not None else PostCreate()
-    operation = body.to_operation(transfer_id, idempotency_key)
+    key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
+    operation = body.to_operation(transfer_id, key or None)
     result = ledger.submit(principal.tenant_id, [operation], dry_run=body.dry_run)[0]
     return _answer(result, response)
 
@@ -231,9 +220,10 @@ def void_transfer(
 ) -> TransferPublic:
     """Void a pending transfer: release all it holds.
 
-    The void is written under the Idempotency-Key header if given, else ``<id>.void``.
+    The void is written under its idempotency key if given, else ``<id>.void``.
     """
     body = body if body is not None else VoidCreate()
-    operation = body.to_operation(transfer_id, idempotency_key)
+    key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
+    operation = body.to_operation(transfer_id, key or None)
     result = ledger.submit(principal.tenant_id, [operation], dry_run=body.dry_run)[0]
     return _answer(result, response)

@@ -14,23 +14,21 @@ takes a balance below zero unless its reason allows it (checked under the holder
 flagged ``negative_allowed`` on the row); an expiry, an activation and a refund are each
 written once, under a derived id.
 
-Modules: ``port`` (PointsStore, STORE), ``views`` (what is returned), ``catalogue`` (assets,
-reasons, holders), ``lots`` (in-unit lot steps), ``movements`` (earn, spend, refunds),
-``pending`` (activate, cancel), ``reads``, ``jobs``, ``integrity``, ``importing`` and
-``redemptions``. This package re-exports the public names (``points.earn(...)``).
+Modules: ``port`` (PointsStore, STORE), ``views`` (what is returned), ``catalogue`` (the
+checks of assets, reasons, holders), ``setup`` (configuring assets and reasons), ``lots``
+(in-unit lot steps), ``movements`` (earn, spend, refunds), ``pending`` (activate, cancel),
+``reads``, ``jobs``, ``integrity``, ``importing`` and ``redemptions``. This package
+re-exports the public names (``points.earn(...)``).
 """
 
 from __future__ import annotations
 
 from rewardledger.services.points.catalogue import (
-    add_reason,
     asset_policy,
     check_holder,
-    configure,
     open_holder,
     prepare,
     reason_of,
-    reasons,
 )
 from rewardledger.services.points.importing import (
     IMPORT_FIELDS,
@@ -38,7 +36,7 @@ from rewardledger.services.points.importing import (
     parse_row,
     read_rows,
 )
-from rewardledger.services.points.integrity import fix, summary, validate
+from rewardledger.services.points.integrity import fix, summary, summary_page, validate
 from rewardledger.services.points.jobs import run_due
 from rewardledger.services.points.lots import expire_due_lots, moves_as_taken
 from rewardledger.services.points.movements import (
@@ -51,6 +49,17 @@ from rewardledger.services.points.movements import (
 from rewardledger.services.points.pending import activate, cancel_pending
 from rewardledger.services.points.port import STORE, PointsStore, store_of
 from rewardledger.services.points.reads import accumulations, balance, expiring
+from rewardledger.services.points.setup import (
+    PointsAsset,
+    add_reason,
+    configure,
+    create_reason,
+    points_asset,
+    points_assets,
+    reason,
+    reasons,
+    update_asset,
+)
 from rewardledger.services.points.views import (
     DEFAULT_ASSET,
     Accumulation,
@@ -74,6 +83,7 @@ __all__ = [
     "FixReport",
     "HolderIntegrity",
     "ImportReport",
+    "PointsAsset",
     "PointsBalance",
     "PointsMovement",
     "PointsStore",
@@ -86,6 +96,7 @@ __all__ = [
     "cancel_pending",
     "check_holder",
     "configure",
+    "create_reason",
     "earn",
     "expire_due_lots",
     "expiring",
@@ -95,8 +106,11 @@ __all__ = [
     "moves_as_taken",
     "open_holder",
     "parse_row",
+    "points_asset",
+    "points_assets",
     "prepare",
     "read_rows",
+    "reason",
     "reason_of",
     "reasons",
     "replayed_spend",
@@ -105,5 +119,7 @@ __all__ = [
     "spend_in_unit",
     "store_of",
     "summary",
+    "summary_page",
+    "update_asset",
     "validate",
 ]

@@ -1,7 +1,7 @@
 """The points catalogue: points assets with their expiry policy, reason codes, holders.
 
-Owns: ``configure`` (an asset and the seed's reasons), the tenant's reason codes per
-direction, and the checks every use case starts with: ``start_movement`` inside the unit (the
+Owns: the tenant's reason codes per direction (their set-up is ``setup``), and the checks
+every use case starts with: ``start_movement`` inside the unit (the
 asset, the reason, the holder's row locked and its lots, in one round trip on PostgreSQL), and
 ``prepare`` for callers outside a unit. Protects: a movement only ever uses a reason of its own
 direction that is in the tenant's catalogue, on an asset configured for points.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from rewardledger.domain import ids
-from rewardledger.domain.errors import AlreadyExists, NotFound, ValidationError
+from rewardledger.domain.errors import NotFound, ValidationError
 from rewardledger.domain.points import (
     Direction,
     ExpiryPolicy,
@@ -22,64 +22,15 @@ from rewardledger.domain.points import (
     Reason,
     holder_account_id,
     holder_id,
-    issuance_account_id,
-    seed_reasons,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.port import store_of
-from rewardledger.services.points.views import DEFAULT_ASSET
 
 # The holders' wallets and the issuance account: moved by the points calls only.
 MANAGED_BY = "points"
 
 T = TypeVar("T")
-
-
-def configure(
-    ledger: Ledger,
-    tenant_id: str,
-    asset: str = DEFAULT_ASSET,
-    *,
-    scale: int = 0,
-    expiry: ExpiryPolicy | None = None,
-    reasons: Sequence[Reason] = (),
-) -> None:
-    """Make ``asset`` a points asset (created if missing) with its expiry policy, and add the
-    seed's reason codes plus ``reasons`` to the tenant's catalogue (again: updates them)."""
-    ids.asset_code(asset)
-    existing = ledger.assets(tenant_id).get(asset)
-    if existing is None:
-        ledger.create_asset(tenant_id, asset, scale=scale)
-    elif existing.scale != scale:  # an asset of another name is made a points asset as it is
-        raise AlreadyExists("asset", asset, ["scale"])
-    ledger.create_account(tenant_id, issuance_account_id(asset), asset=asset, managed_by=MANAGED_BY)
-    known = store_of(ledger).reasons(tenant_id)
-    wanted = [r for r in seed_reasons() if (r.direction.value, r.code) not in known]
-    wanted.extend(reasons)
-    policy = expiry or ExpiryPolicy()
-
-    def use_case(work: UnitOfWork) -> None:
-        store = store_of(ledger)
-        store.put_asset(work.unit, tenant_id, asset, policy, work.now)
-        for reason in wanted:
-            store.put_reason(work.unit, tenant_id, reason, work.now)
-
-    ledger.run(tenant_id, use_case)
-
-
-def add_reason(ledger: Ledger, tenant_id: str, reason: Reason) -> Reason:
-    """Add (or change) one reason code of the tenant's catalogue."""
-    ledger.get_tenant(tenant_id)
-    ledger.run(
-        tenant_id, lambda work: store_of(ledger).put_reason(work.unit, tenant_id, reason, work.now)
-    )
-    return reason
-
-
-def reasons(ledger: Ledger, tenant_id: str) -> list[Reason]:
-    ledger.get_tenant(tenant_id)
-    return sorted(store_of(ledger).reasons(tenant_id).values(), key=lambda r: (r.direction, r.code))
 
 
 def reason_of(ledger: Ledger, tenant_id: str, direction: Direction, code: object) -> Reason:
@@ -89,7 +40,9 @@ def reason_of(ledger: Ledger, tenant_id: str, direction: Direction, code: object
         known = sorted(c for d, c in store_of(ledger).reasons(tenant_id) if d == direction.value)
         raise ValidationError(
             f"{code!r} is not a {direction.value} reason of this tenant; known: "
-            f"{', '.join(known) or 'none (configure points first)'}. An admin adds it with "
+            f"{', '.join(known) or 'none'}. A key of role admin adds it with POST "
+            f"/v1/tenants/{tenant_id}/points/reasons "
+            f'{{"direction": "{direction.value}", "dtype": "{code}"}} or '
             f"`rewardledger points reason {direction.value} {code} -t {tenant_id}`.",
             field="dtype",
         )
@@ -103,7 +56,8 @@ def asset_policy(ledger: Ledger, tenant_id: str, asset: str) -> ExpiryPolicy:
         raise NotFound(
             "points asset",
             asset,
-            f"{asset} is not a points asset; an admin makes it one with "
+            f"{asset} is not a points asset; a key of role admin makes it one with POST "
+            f'/v1/tenants/{tenant_id}/points/configure {{"asset": "{asset}"}} or '
             f"`rewardledger points configure -t {tenant_id} --asset {asset}`.",
         )
     return policy

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rewardledger.domain.limits import INTEGRITY_CHUNK_SIZE, PAGE_SIZE_MAX, REPORT_DISCREPANCIES_MAX
 from rewardledger.domain.money import Amount
+from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.domain.points import holder_account_id
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.points.port import store_of
@@ -29,11 +30,26 @@ def summary(ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX) -> li
     return _summaries(ledger, tenant_id, limit)
 
 
-def _summaries(ledger: Ledger, tenant_id: str, limit: int | None) -> list[HolderIntegrity]:
+def summary_page(
+    ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX, cursor: str | None = None
+) -> tuple[list[HolderIntegrity], str | None]:
+    """One page of ``summary`` by (asset, holder), after ``cursor``: (lines, next_cursor)."""
+    after = None
+    if cursor is not None:
+        asset, holder = decode_cursor(cursor, str, str)
+        after = f"{asset}\x1f{holder}"
+    lines = _summaries(ledger, tenant_id, limit, after)
+    if len(lines) < limit:
+        return lines, None
+    return lines, encode_cursor(lines[-1].asset, lines[-1].user_id)
+
+
+def _summaries(
+    ledger: Ledger, tenant_id: str, limit: int | None, after: str | None = None
+) -> list[HolderIntegrity]:
     ledger.get_tenant(tenant_id)
     store = store_of(ledger)
     lines: list[HolderIntegrity] = []
-    after: str | None = None
     while True:
         page = store.holders(tenant_id, after, INTEGRITY_CHUNK_SIZE)
         if not page:

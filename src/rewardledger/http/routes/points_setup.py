@@ -1,0 +1,167 @@
+"""Setting up points over HTTP: points assets with their expiry policy, reason codes with
+their pending and expiry settings. Thin: parse, call one service function, render.
+
+Writes need a key of role ``admin``; reads any role that reads. Configuring or creating what
+exists identically writes nothing and answers 200 with ``Idempotent-Replayed: true``; a real
+difference is ``already_exists`` (409) saying what differs and which route changes it.
+
+Registered before ``routes.points``: its fixed paths must win over ``/points/{holder}``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from rewardledger.domain import ids
+from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, REASON_LENGTH_MAX
+from rewardledger.domain.points import Direction
+from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
+from rewardledger.http.idempotency import REPLAYED_HEADER
+from rewardledger.http.problems import documented
+from rewardledger.http.schemas_points_setup import (
+    PointsAssetListPublic,
+    PointsAssetPublic,
+    PointsAssetUpdate,
+    PointsConfigure,
+    ReasonCreate,
+    ReasonListPublic,
+    ReasonPublic,
+    ReasonSettings,
+)
+from rewardledger.services import points
+
+router = APIRouter(tags=["points set-up"])
+
+AssetPath = Annotated[
+    str,
+    Path(
+        max_length=ASSET_CODE_LENGTH_MAX,
+        pattern=f"^(?:{ids.ASSET_CODE_PATTERN})$",
+        description="The points asset, such as LUMIS.",
+        examples=["LUMIS"],
+    ),
+]
+DirectionPath = Annotated[Direction, Path(description="earn or spend", examples=["earn"])]
+DtypePath = Annotated[
+    str,
+    Path(
+        max_length=REASON_LENGTH_MAX,
+        pattern=f"^(?:{ids.REASON_PATTERN})$",
+        description="The reason code (the seed's dtype).",
+        examples=["birthday"],
+    ),
+]
+_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_WRITE = documented("validation_error", "unauthorized", "forbidden", "not_found", "already_exists")
+
+
+def _unchanged(response: Response, written: bool) -> None:
+    if not written:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+
+
+@router.post(
+    "/tenants/{tid}/points/configure",
+    status_code=201,
+    responses=_WRITE,
+    summary="Make an asset a points asset",
+)
+def configure(
+    body: PointsConfigure, response: Response, ledger: LedgerDep, principal: TenantAdmin
+) -> PointsAssetPublic:
+    """Make ``asset`` a points asset (created with ``scale`` if missing) with its expiry policy,
+    and add the seed's reason codes it lacks (as ``rewardledger points configure``). The same
+    settings again, or leaving ``scale``/``expiry`` out, change nothing (200)."""
+    expiry = None if body.expiry is None else body.expiry.policy()
+    made = points.configure(
+        ledger, principal.tenant_id, body.asset, scale=body.scale, expiry=expiry
+    )
+    _unchanged(response, made.created)
+    return PointsAssetPublic.of(made)
+
+
+@router.get("/tenants/{tid}/points/assets", responses=_READ, summary="List the points assets")
+def list_assets(ledger: LedgerDep, principal: Reader) -> PointsAssetListPublic:
+    """The tenant's points assets with their expiry policies, by code."""
+    found = points.points_assets(ledger, principal.tenant_id)
+    return PointsAssetListPublic(assets=[PointsAssetPublic.of(a) for a in found])
+
+
+@router.get("/tenants/{tid}/points/assets/{asset}", responses=_READ, summary="Read a points asset")
+def get_asset(asset: AssetPath, ledger: LedgerDep, principal: Reader) -> PointsAssetPublic:
+    """One points asset: its scale and expiry policy."""
+    return PointsAssetPublic.of(points.points_asset(ledger, principal.tenant_id, asset))
+
+
+@router.put(
+    "/tenants/{tid}/points/assets/{asset}",
+    responses=_WRITE,
+    summary="Change a points asset's expiry policy",
+)
+def update_asset(
+    asset: AssetPath, body: PointsAssetUpdate, ledger: LedgerDep, principal: TenantAdmin
+) -> PointsAssetPublic:
+    """Set the expiry policy of lots earned from now on; lots earned before keep theirs."""
+    changed = points.update_asset(ledger, principal.tenant_id, asset, body.expiry.policy())
+    return PointsAssetPublic.of(changed)
+
+
+@router.get("/tenants/{tid}/points/reasons", responses=_READ, summary="List the reason codes")
+def list_reasons(
+    ledger: LedgerDep,
+    principal: Reader,
+    direction: Annotated[Direction | None, Query(description="Only earn or spend reasons.")] = None,
+) -> ReasonListPublic:
+    """The tenant's reason codes (dtypes) with their settings, by direction and code."""
+    found = points.reasons(ledger, principal.tenant_id)
+    return ReasonListPublic(
+        reasons=[ReasonPublic.of(r) for r in found if direction in (None, r.direction)]
+    )
+
+
+@router.post(
+    "/tenants/{tid}/points/reasons",
+    status_code=201,
+    responses=_WRITE,
+    summary="Add a reason code",
+)
+def create_reason(
+    body: ReasonCreate, response: Response, ledger: LedgerDep, principal: TenantAdmin
+) -> ReasonPublic:
+    """Add a reason code with its settings; the same settings again change nothing (200)."""
+    wanted = body.reason(Direction(body.direction), body.dtype)
+    made, written = points.create_reason(ledger, principal.tenant_id, wanted)
+    _unchanged(response, written)
+    return ReasonPublic.of(made)
+
+
+@router.get(
+    "/tenants/{tid}/points/reasons/{direction}/{dtype}",
+    responses=_READ,
+    summary="Read a reason code",
+)
+def get_reason(
+    direction: DirectionPath, dtype: DtypePath, ledger: LedgerDep, principal: Reader
+) -> ReasonPublic:
+    """One reason code and its settings."""
+    return ReasonPublic.of(points.reason(ledger, principal.tenant_id, direction, dtype))
+
+
+@router.put(
+    "/tenants/{tid}/points/reasons/{direction}/{dtype}",
+    responses=_WRITE,
+    summary="Set a reason code's settings",
+)
+def put_reason(
+    direction: DirectionPath,
+    dtype: DtypePath,
+    body: ReasonSettings,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+) -> ReasonPublic:
+    """Add the reason code, or replace its settings (pending, negative balance, expiry)."""
+    wanted = body.reason(direction, dtype)
+    return ReasonPublic.of(points.add_reason(ledger, principal.tenant_id, wanted))

@@ -1,0 +1,175 @@
+"""Schemas of the points set-up routes: points assets with their expiry policy, and reason
+codes with their pending and expiry settings (what ``rewardledger points configure`` and
+``points reason`` set)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic.config import JsonDict
+
+from rewardledger.domain import ids
+from rewardledger.domain.limits import (
+    ASSET_CODE_LENGTH_MAX,
+    ASSET_SCALE_MAX,
+    POINTS_EXPIRY_DAYS_MAX,
+    REASON_LENGTH_MAX,
+)
+from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
+from rewardledger.http.schemas import CreateModel, IsoTime, id_text
+from rewardledger.services.points import DEFAULT_ASSET, PointsAsset
+
+AssetField = Annotated[StrictStr, id_text(ids.ASSET_CODE_PATTERN, ASSET_CODE_LENGTH_MAX)]
+Dtype = Annotated[
+    StrictStr, id_text(ids.REASON_PATTERN, REASON_LENGTH_MAX), Field(examples=["birthday"])
+]
+_AFTER_365: JsonDict = {"kind": "after", "days": 365, "rounding": "end_of_month", "at": None}
+
+
+class ExpiryBody(CreateModel):
+    """When a lot's points expire: never (``none``), ``days`` after activation (``after``,
+    optionally rounded up to the end of the month or year) or at one time (``fixed``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_AFTER_365]})
+
+    kind: Literal["none", "after", "fixed"] = "none"
+    days: Annotated[
+        StrictInt | None,
+        Field(json_schema_extra={"minimum": 1, "maximum": POINTS_EXPIRY_DAYS_MAX}),
+    ] = None
+    rounding: Literal["none", "end_of_month", "end_of_year"] = "none"
+    at: IsoTime | None = None
+
+    def policy(self) -> ExpiryPolicy:
+        return ExpiryPolicy(ExpiryKind(self.kind), self.days, Rounding(self.rounding), self.at)
+
+
+class ExpiryPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_AFTER_365]})
+
+    kind: str
+    days: int | None
+    rounding: str
+    at: str | None
+
+    @classmethod
+    def of(cls, policy: ExpiryPolicy) -> ExpiryPublic:
+        return cls.model_validate(policy.to_json())
+
+
+class PointsConfigure(CreateModel):
+    """Make an asset a points asset. Leave ``scale`` or ``expiry`` out to keep what exists."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"asset": "LUMIS", "scale": 0, "expiry": _AFTER_365}]}
+    )
+
+    asset: AssetField = DEFAULT_ASSET
+    scale: Annotated[
+        StrictInt | None, Field(json_schema_extra={"minimum": 0, "maximum": ASSET_SCALE_MAX})
+    ] = None
+    expiry: ExpiryBody | None = None
+
+
+class PointsAssetUpdate(CreateModel):
+    """A points asset's new expiry policy (lots earned before keep theirs)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expiry": _AFTER_365}]})
+
+    expiry: ExpiryBody
+
+
+class PointsAssetPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"asset": "LUMIS", "scale": 0, "expiry": _AFTER_365}]}
+    )
+
+    asset: str
+    scale: int
+    expiry: ExpiryPublic
+
+    @classmethod
+    def of(cls, asset: PointsAsset) -> PointsAssetPublic:
+        return cls(asset=asset.code, scale=asset.scale, expiry=ExpiryPublic.of(asset.expiry))
+
+
+class PointsAssetListPublic(BaseModel):
+    assets: list[PointsAssetPublic]
+
+
+class ReasonSettings(CreateModel):
+    """What a reason code does. Spend reasons: ``allow_negative``. Earn reasons: pending
+    settings (``pending_seconds``, ``pending_until_activated``) and an ``expiry`` override."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"pending_seconds": 86400, "expiry": {"kind": "after", "days": 90}}]
+        }
+    )
+
+    allow_negative: StrictBool = False
+    pending_seconds: Annotated[StrictInt | None, Field(json_schema_extra={"minimum": 1})] = None
+    pending_until_activated: StrictBool = False
+    expiry: ExpiryBody | None = None
+
+    def reason(self, direction: Direction, code: str) -> Reason:
+        expiry = None if self.expiry is None else self.expiry.policy()
+        return Reason(
+            direction,
+            code,
+            self.allow_negative,
+            self.pending_seconds,
+            self.pending_until_activated,
+            expiry,
+        )
+
+
+class ReasonCreate(ReasonSettings):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"direction": "earn", "dtype": "birthday", "pending_seconds": 86400}]
+        }
+    )
+
+    direction: Literal["earn", "spend"]
+    dtype: Dtype
+
+
+class ReasonPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "direction": "earn",
+                    "dtype": "birthday",
+                    "allow_negative": False,
+                    "pending_seconds": 86400,
+                    "pending_until_activated": False,
+                    "expiry": None,
+                }
+            ]
+        }
+    )
+
+    direction: str
+    dtype: str
+    allow_negative: bool
+    pending_seconds: int | None
+    pending_until_activated: bool
+    expiry: ExpiryPublic | None
+
+    @classmethod
+    def of(cls, reason: Reason) -> ReasonPublic:
+        return cls(
+            direction=reason.direction.value,
+            dtype=reason.code,
+            allow_negative=reason.allow_negative,
+            pending_seconds=reason.pending_seconds,
+            pending_until_activated=reason.pending_until_activated,
+            expiry=None if reason.expiry is None else ExpiryPublic.of(reason.expiry),
+        )
+
+
+class ReasonListPublic(BaseModel):
+    reasons: list[ReasonPublic]
