@@ -134,6 +134,17 @@ def test_a_retried_issue_under_one_idempotency_key_mints_one_key(api: Api) -> No
     assert _with_key(api, first.json()["key"]) == 403  # a merchant key, and it works
 
 
+def test_the_body_field_idempotency_key_is_the_header_s_equivalent(api: Api) -> None:
+    body = {"role": "reader", "label": "bi", "idempotency_key": "bi-key"}
+    first = _issue(api, body)
+    assert first.status_code == 201, first.text
+    retry = _issue(api, {"role": "reader", "label": "bi"}, key="bi-key")
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["key_id"] == first.json()["key_id"]
+    disagreeing = _issue(api, body, key="another-key")
+    assert_problem(disagreeing, 422, "validation_error")
+
+
 def test_a_merchant_reads_the_redemption_it_confirms(
     api: Api, ledger: Ledger, shop: Programme
 ) -> None:

@@ -121,6 +121,14 @@ class ApiKeyCreate(CreateModel):
         Field(max_length=16, json_schema_extra={"enum": [role.value for role in Role]}),
     ]
     label: Name | None = None
+    idempotency_key: Annotated[
+        TransferId | None,
+        Field(
+            description="The same as the Idempotency-Key header: a retry with it issues no "
+            "second key.",
+            examples=["issue-merchant-key-1"],
+        ),
+    ] = None
 
 
 class ApiKeyPublic(BaseModel):

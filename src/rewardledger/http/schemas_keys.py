@@ -16,6 +16,7 @@ from rewardledger.domain.limits import (
     ROTATION_OVERLAP_DEFAULT_SECONDS,
     ROTATION_OVERLAP_MAX_SECONDS,
 )
+from rewardledger.http.fields import TransferId
 from rewardledger.http.schemas import CreateModel
 from rewardledger.services.api_keys import REPLAY_NOTE, IssuedOnce, KeyPage, Rotation
 
@@ -91,6 +92,14 @@ class ApiKeyRotate(CreateModel):
             examples=[ROTATION_OVERLAP_DEFAULT_SECONDS],
         ),
     ] = ROTATION_OVERLAP_DEFAULT_SECONDS
+    idempotency_key: Annotated[
+        TransferId | None,
+        Field(
+            description="The same as the Idempotency-Key header: a retry with it mints no "
+            "second key.",
+            examples=["rotate-merchant-key-2026-12"],
+        ),
+    ] = None
 
 
 class ApiKeyRotatedPublic(BaseModel):

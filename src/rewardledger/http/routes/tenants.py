@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, PlatformAdmin, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
-from rewardledger.http.idempotency import REPLAYED_HEADER
+from rewardledger.http.idempotency import BODY_FIELD, REPLAYED_HEADER, key_of
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
@@ -93,8 +93,9 @@ def create_api_key(
     Its secret (``key``) is in this answer only. With an ``Idempotency-Key``, a retry answers
     the same key's metadata without the secret.
     """
+    key = key_of(idempotency_key, {BODY_FIELD: body.idempotency_key}, required=False)
     made = api_keys.issue(
-        ledger, principal.tenant_id, body.role, body.label, idempotency_key=idempotency_key
+        ledger, principal.tenant_id, body.role, body.label, idempotency_key=key or None
     )
     _answer(response, made.replayed)
     return ApiKeyIssuedPublic.issued(made)
@@ -142,12 +143,14 @@ def rotate_api_key(
 ) -> ApiKeyRotatedPublic:
     """Mint a new key with the old one's role and label; the old one keeps working for
     ``overlap_seconds`` (default a day) and not after."""
+    asked = body or ApiKeyRotate()
+    key = key_of(idempotency_key, {BODY_FIELD: asked.idempotency_key}, required=False)
     rotation = api_keys.rotate(
         ledger,
         principal.tenant_id,
         key_id,
-        overlap_seconds=(body or ApiKeyRotate()).overlap_seconds,
-        idempotency_key=idempotency_key,
+        overlap_seconds=asked.overlap_seconds,
+        idempotency_key=key or None,
     )
     _answer(response, rotation.new.replayed)
     return ApiKeyRotatedPublic.of(rotation)
