@@ -169,6 +169,12 @@ def _demo_access(ledger: Ledger, url: str, settings: Settings) -> DemoAccess | N
     return demo_access(ledger, path)
 
 
+# How long uvicorn's supervisor waits for a server process to answer its health check. Its
+# default (5 s) is shorter than several processes importing the app at once on a busy 2-core
+# machine, which it then takes for dead and restarts, over and over.
+WORKER_START_SECONDS = 30
+
+
 def _run_uvicorn(url: str, host: str, port: int, workers: int, settings: Settings) -> None:
     import uvicorn
 
@@ -189,6 +195,7 @@ def _run_uvicorn(url: str, host: str, port: int, workers: int, settings: Setting
             port=port,
             workers=workers,
             http=HTTP_PROTOCOL,  # Nagle off with any number of workers: see http_protocol.py
+            timeout_worker_healthcheck=WORKER_START_SECONDS,
         )
     finally:
         if made is not None:

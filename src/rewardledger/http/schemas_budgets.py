@@ -38,7 +38,13 @@ class BudgetCreate(CreateModel):
     hard_cap: DecimalString
     soft_cap: DecimalString | None = None
     alert_thresholds: Annotated[
-        list[StrictInt], Field(min_length=1, max_length=BUDGET_THRESHOLDS_MAX)
+        list[Annotated[StrictInt, Field(ge=1, le=100)]],
+        Field(
+            min_length=1,
+            max_length=BUDGET_THRESHOLDS_MAX,
+            # Different percents: the domain refuses a repeated one, the schema says so.
+            json_schema_extra={"uniqueItems": True},
+        ),
     ] = [80, 95]  # noqa: RUF012 - pydantic copies defaults
     period: Annotated[
         StrictStr,
