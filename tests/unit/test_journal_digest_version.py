@@ -30,3 +30,15 @@ def test_a_known_row_keeps_its_known_digest() -> None:
 
 
 GOLDEN = "4d747a5081865930db7ca673c9050a76798efd7028fcda0ec9a5bb68667bd412"
+
+
+def test_an_instant_has_one_canonical_text_whatever_its_zone_or_year() -> None:
+    from datetime import timedelta, timezone
+
+    from rewardledger.storage.journal_digest import canonical
+
+    panama = timezone(timedelta(hours=-5))
+    same = datetime(2026, 11, 30, 7, 0, 0, tzinfo=panama)
+    assert canonical([same]) == b'["2026-11-30T12:00:00.000000Z"]'
+    early = datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert canonical([early]) == ('["' + early.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + '"]').encode()

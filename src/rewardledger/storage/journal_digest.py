@@ -53,7 +53,12 @@ SEAL_VERSION = b"rewardledger.seal.1\n"
 
 def _plain(value: object) -> object:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        utc = value.astimezone(UTC)
+        if utc.year >= 1000:
+            # The same text as the strftime below (``+00:00`` is the last six characters), at
+            # about a third of its cost: two of these are in every journal row's digest.
+            return utc.isoformat(timespec="microseconds")[:-6] + "Z"
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     raise TypeError(f"{type(value).__name__} has no canonical form")
 
 
