@@ -84,7 +84,9 @@ def _live(engine: str, url: str, state_dir: Path) -> Iterator[Live]:
         yield Live(engine, server, admin, reader, merchant, other, url)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the sync API runs an event loop while it is open, and asyncio.run() in any
+# later test (the NATS and async client tests) would refuse to start beside it.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
         reason = f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does)"
@@ -95,7 +97,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     executable = CHROMIUM if CHROMIUM.exists() else Path(str(shutil.which("chromium")))
     launched = playwright.chromium.launch(executable_path=str(executable), args=["--no-sandbox"])

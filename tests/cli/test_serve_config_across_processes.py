@@ -156,7 +156,7 @@ def _points_configured_by_the_cli(api: Http, url: str) -> None:
     cli(
         url,
         "points",
-        "configure",
+        "set-expiry",
         "--tenant",
         demo.DEMO_TENANT,
         "--asset",

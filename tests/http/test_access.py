@@ -17,8 +17,10 @@ import pytest
 from rewardledger.config import Settings
 from rewardledger.domain.access import CAPABILITIES, Role
 from rewardledger.domain.errors import NotFound
+from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.domain.points import Direction, Reason
 from rewardledger.domain.transfers import TransferRequest
+from rewardledger.events import read_events, webhooks
 from rewardledger.http.app import create_app
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets, cashback, cycles, debt, points, redemptions
@@ -43,6 +45,33 @@ SPARE_KEY_ID = "00000000000000aa"
 ROUTES = [
     Route("POST", "/api-keys", "/api-keys", "admin", {"role": "reader"}),
     Route("GET", "/api-keys", "/api-keys", "admin"),
+    Route("GET", "/events", "/events", "read"),
+    Route(
+        "POST",
+        "/webhooks",
+        "/webhooks",
+        "admin",
+        {"url": "https://hooks.example.com/rewards", "event_types": ["*"]},
+    ),
+    Route("GET", "/webhooks", "/webhooks", "read"),
+    Route("GET", "/webhooks/{eid}", "/webhooks/{KEPT}", "read"),
+    Route("PATCH", "/webhooks/{eid}", "/webhooks/{KEPT}", "admin", {"description": "kept"}),
+    Route("DELETE", "/webhooks/{eid}", "/webhooks/{GONE}", "admin"),
+    Route("POST", "/webhooks/{eid}/rotate-secret", "/webhooks/{KEPT}/rotate-secret", "admin", {}),
+    Route("GET", "/webhooks/{eid}/deliveries", "/webhooks/{KEPT}/deliveries", "read"),
+    Route(
+        "POST",
+        "/webhooks/{eid}/events/{event_id}/redeliver",
+        "/webhooks/{KEPT}/events/{EVENT}/redeliver",
+        "admin",
+    ),
+    Route(
+        "POST",
+        "/webhooks/{eid}/redeliver",
+        "/webhooks/{KEPT}/redeliver",
+        "admin",
+        {"since": "2020-01-01T00:00:00+00:00"},
+    ),
     # The spare key (issued by the roles test) is rotated, then revoked.
     Route(
         "POST",
@@ -271,6 +300,8 @@ def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
     path = route.path
     if path == "code-of-red-1":  # the code is random: read it from the redemption
         path = f"/redemptions/by-code/{_code_of(api, 'red-1')}"
+    if "{" in path:  # a webhook endpoint or event made by set_up_webhooks: its id is random
+        path = path.format(**_webhook_ids(api, tenant_id))
     url = f"/v1/tenants/{tenant_id}{path}"
     headers = {"Authorization": f"Bearer {key}"}
     if route.method == "GET":
@@ -279,6 +310,36 @@ def send(api: Api, route: Route, tenant_id: str, key: str) -> Any:
     if body == "code-of-key":
         body = {"code": _code_of_key(api, key)}
     return api.client.request(route.method, url, json=body, headers=headers)
+
+
+def set_up_webhooks(ledger: Ledger, p: Programme) -> None:
+    """Two endpoints: "kept" for the routes that read or change one, "gone" to delete."""
+    for description in ("kept", "gone"):
+        webhooks.add_endpoint(
+            ledger,
+            p.tenant_id,
+            url="https://hooks.example.com/rewards",
+            event_types=["*"],
+            description=description,
+        )
+
+
+NO_ENDPOINT = "ep_" + "0" * 32
+
+
+def _webhook_ids(api: Api, tenant_id: str) -> dict[str, str]:
+    ledger = api.client.app.state.ledger
+    try:
+        listed = webhooks.list_endpoints(ledger, tenant_id, limit=PAGE_SIZE_MAX).endpoints
+        events = read_events(ledger, tenant_id, limit=1).events
+    except NotFound:  # a tenant that does not exist: ids of the right form, naming nothing
+        listed, events = [], []
+    by_description = {endpoint.description: endpoint.endpoint_id for endpoint in listed}
+    event_id = events[0].event_id if events else "no-such-event"
+    # Another tenant's endpoints are not found, and "gone" only once deleted: an id of the
+    # right form then, that names nothing.
+    kept = by_description.get("kept", NO_ENDPOINT)
+    return {"KEPT": kept, "GONE": by_description.get("gone", kept), "EVENT": event_id}
 
 
 def set_up_budgets(ledger: Ledger, p: Programme) -> None:
@@ -368,6 +429,7 @@ def test_each_role_may_do_exactly_what_its_capabilities_allow(
 ) -> None:
     set_up_transfers(ledger, shop)
     set_up_budgets(ledger, shop)
+    set_up_webhooks(ledger, shop)
     issue_key(ledger, shop.tenant_id, "reader", "spare", key_id=SPARE_KEY_ID)
     accounts = [shop.funding, *shop.wallets]
     before = snapshot(ledger, shop.tenant_id, accounts)
@@ -402,7 +464,7 @@ def test_each_role_may_do_exactly_what_its_capabilities_allow(
     for role, route in allowed:
         with subtests.test("allowed", role=role.value, route=route.template):
             response = send(api, route, shop.tenant_id, api.keys[role.value])
-            assert response.status_code in (200, 201), response.text
+            assert response.status_code in (200, 201, 204), response.text
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from rewardledger.client._transport import (
     BACKOFF_CAP_SECONDS,
     RETRY_AFTER_MAX_SECONDS,
     RETRY_ATTEMPTS_MAX,
+    NoContent,
     Retries,
 )
 from rewardledger.client.errors import ApiError, error_class
@@ -27,6 +28,7 @@ __all__ = [
     "ApiError",
     "AsyncClient",
     "Client",
+    "NoContent",
     "Operation",
     "Retries",
     "error_class",

@@ -25,7 +25,9 @@ from rewardledger.client._transport import (
 from rewardledger.client.budgets import BudgetOperations
 from rewardledger.client.core import CoreOperations
 from rewardledger.client.cycles import CycleOperations
+from rewardledger.client.events import EventOperations
 from rewardledger.client.points import PointsOperations
+from rewardledger.client.points_setup import PointsSetupOperations
 
 Page = TypeVar("Page", bound=BaseModel)
 # Followed at most this many pages by one call of ``pages`` (a cursor that never ends).
@@ -51,7 +53,15 @@ def _auth(
     return Auth(base_url, api_key, admin_token, tenant_id, retries or Retries())
 
 
-class Client(CoreOperations, BudgetOperations, PointsOperations, CycleOperations, SyncBase):
+class Client(
+    CoreOperations,
+    BudgetOperations,
+    PointsOperations,
+    PointsSetupOperations,
+    CycleOperations,
+    EventOperations,
+    SyncBase,
+):
     """The API over HTTP, synchronously. ``tenant_id`` is the tenant of every tenant route;
     ``admin_token`` is needed only for ``create_tenant``."""
 
@@ -98,7 +108,15 @@ class Client(CoreOperations, BudgetOperations, PointsOperations, CycleOperations
         self.close()
 
 
-class AsyncClient(CoreOperations, BudgetOperations, PointsOperations, CycleOperations, AsyncBase):
+class AsyncClient(
+    CoreOperations,
+    BudgetOperations,
+    PointsOperations,
+    PointsSetupOperations,
+    CycleOperations,
+    EventOperations,
+    AsyncBase,
+):
     """The API over HTTP with asyncio: every operation of ``Client``, awaited."""
 
     def __init__(

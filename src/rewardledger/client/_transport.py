@@ -43,6 +43,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 _BODY_KEYS = ("ref", "reference", "idempotency_key")
 
 
+class NoContent(BaseModel):
+    """The answer of an operation that answers 204 with no body (a deletion)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Call(Generic[Model]):
     """One operation: sent as ``method path`` with ``body`` and ``query``, answered by
@@ -117,6 +121,8 @@ def parse(call: Call[Model], response: httpx2.Response) -> Model:
         raise problem_error(response.status_code, problem)
     if call.answer is bytes:
         return response.content  # type: ignore[return-value]
+    if call.answer is NoContent:
+        return NoContent()  # type: ignore[return-value]
     return call.answer.model_validate(response.json())  # type: ignore[attr-defined, no-any-return]
 
 

@@ -1,0 +1,56 @@
+"""The client's operations on a points programme's set-up: points assets and their expiry
+policies, and reason codes (dtypes) with their settings (docs/points.md)."""
+
+from __future__ import annotations
+
+from rewardledger.client._operation import ask, operation
+from rewardledger.client._transport import Call
+from rewardledger.http.schemas_points_setup import (
+    PointsAssetListPublic,
+    PointsAssetPublic,
+    PointsAssetUpdate,
+    PointsConfigure,
+    ReasonCreate,
+    ReasonListPublic,
+    ReasonPublic,
+    ReasonSettings,
+)
+
+P = "/v1/tenants/{tid}/points"
+
+
+class PointsSetupOperations:
+    @operation("POST", f"{P}/configure")
+    def configure_points(self, body: PointsConfigure) -> Call[PointsAssetPublic]:
+        """Make an asset a points asset; the same settings again change nothing."""
+        return ask(PointsAssetPublic, body=body)
+
+    @operation("GET", f"{P}/assets")
+    def points_assets(self) -> Call[PointsAssetListPublic]:
+        return ask(PointsAssetListPublic)
+
+    @operation("GET", f"{P}/assets/{{asset}}")
+    def points_asset(self, asset: str) -> Call[PointsAssetPublic]:
+        return ask(PointsAssetPublic, path={"asset": asset})
+
+    @operation("PUT", f"{P}/assets/{{asset}}")
+    def update_points_asset(self, asset: str, body: PointsAssetUpdate) -> Call[PointsAssetPublic]:
+        return ask(PointsAssetPublic, path={"asset": asset}, body=body)
+
+    @operation("GET", f"{P}/reasons")
+    def points_reasons(self, *, direction: str | None = None) -> Call[ReasonListPublic]:
+        return ask(ReasonListPublic, query={"direction": direction})
+
+    @operation("POST", f"{P}/reasons")
+    def create_points_reason(self, body: ReasonCreate) -> Call[ReasonPublic]:
+        return ask(ReasonPublic, body=body)
+
+    @operation("GET", f"{P}/reasons/{{direction}}/{{dtype}}")
+    def points_reason(self, direction: str, dtype: str) -> Call[ReasonPublic]:
+        return ask(ReasonPublic, path={"direction": direction, "dtype": dtype})
+
+    @operation("PUT", f"{P}/reasons/{{direction}}/{{dtype}}")
+    def put_points_reason(
+        self, direction: str, dtype: str, body: ReasonSettings
+    ) -> Call[ReasonPublic]:
+        return ask(ReasonPublic, path={"direction": direction, "dtype": dtype}, body=body)
