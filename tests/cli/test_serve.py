@@ -60,6 +60,7 @@ def test_serve_on_an_empty_database_seeds_the_demo_and_prints_a_working_key(
             "port": 8123,
             "workers": 1,
             "http": "rewardledger.cli.http_protocol:NoDelayH11Protocol",
+            "timeout_worker_healthcheck": 30,
             "database_url": empty_db_url,
         }
     ]
