@@ -45,9 +45,10 @@ def _drive(ledger: Ledger, clock: FakeClock) -> None:
         ledger,
         TENANT,
         "LUMIS",
-        expiry=ExpiryPolicy(ExpiryKind.AFTER, days=30),
         reasons=[Reason(Direction.EARN, "purchase", pending_until_activated=True)],
     )
+    # An asset configured already changes its expiry through update_asset, not configure.
+    points.update_asset(ledger, TENANT, "LUMIS", ExpiryPolicy(ExpiryKind.AFTER, days=30))
     points.earn(ledger, TENANT, "p1", "10", dtype="purchase", reference="order-1")
     points.earn(ledger, TENANT, "p1", "10", dtype="purchase", reference="order-2")
     points.activate(ledger, TENANT, "order-1")
