@@ -11,7 +11,7 @@ applied), so the figures agree whatever caps rewardledger's programme has.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from rewardledger.domain.errors import NotFound
 from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
@@ -33,7 +33,13 @@ from rewardledger.services.cycles.cashback_movements import (
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
 from rewardledger.services.migrate.port import LegacySource, Row
-from rewardledger.services.migrate.report import DifferenceFiles, Reconciliation, difference_of
+from rewardledger.services.migrate.report import (
+    Difference,
+    DifferenceFiles,
+    Reconciliation,
+    compare_rows,
+    difference_of,
+)
 
 SUBJECT_ACCOUNT_CYCLE = "account cycle"
 
@@ -82,30 +88,6 @@ def migrate_cashback(
     )
 
 
-def _compare(
-    ledger: Ledger, tenant_id: str, scale: int, rows: Sequence[Row], files: DifferenceFiles
-) -> int:
-    differing = 0
-    for row in rows:
-        account, tag = str(row["account_id"]), str(row["cycle_tag"])
-        try:
-            ours = cycles.get_cashback_row(ledger, tenant_id, account, tag)[0].total_cashback_minor
-        except NotFound:
-            ours = 0
-        found = difference_of(
-            SUBJECT_ACCOUNT_CYCLE,
-            f"{account}/{tag}",
-            f"{CASHBACK_LEDGER}.total_cashback",
-            row.get("total_cashback"),
-            ours,
-            scale,
-        )
-        if found is not None:
-            differing += 1
-            files.write(found)
-    return differing
-
-
 def reconcile_cashback(
     ledger: Ledger,
     tenant_id: str,
@@ -119,11 +101,21 @@ def reconcile_cashback(
     """Refresh the cycle ledgers' dirty rows, then compare every ``cashback_ledger`` row."""
     cycles.refresh(ledger, tenant_id)
     scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
-    compared = differing = 0
-    for rows in source.cashback_ledger(batch_size):
-        differing += _compare(ledger, tenant_id, scale, rows, files)
-        compared += len(rows)
-        if on_rows is not None:
-            on_rows(len(rows))
-    reconciliation.compared[SUBJECT_ACCOUNT_CYCLE] = compared
-    reconciliation.differing[SUBJECT_ACCOUNT_CYCLE] = differing
+
+    def difference(row: Row) -> Difference | None:
+        account, tag = str(row["account_id"]), str(row["cycle_tag"])
+        try:
+            ours = cycles.get_cashback_row(ledger, tenant_id, account, tag)[0].total_cashback_minor
+        except NotFound:
+            ours = 0
+        return difference_of(
+            SUBJECT_ACCOUNT_CYCLE,
+            f"{account}/{tag}",
+            f"{CASHBACK_LEDGER}.total_cashback",
+            row.get("total_cashback"),
+            ours,
+            scale,
+        )
+
+    batches = source.cashback_ledger(batch_size)
+    compare_rows(batches, difference, SUBJECT_ACCOUNT_CYCLE, files, reconciliation, on_rows=on_rows)

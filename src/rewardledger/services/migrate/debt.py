@@ -9,7 +9,7 @@ Idempotency: a movement's id derives from its source key and column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from rewardledger.domain.cycles import DebtKind, check_tag
 from rewardledger.domain.errors import NotFound
@@ -28,7 +28,15 @@ from rewardledger.services.cycles.debt_movements import fixed_program, record_wi
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
 from rewardledger.services.migrate.port import LegacySource, Row
-from rewardledger.services.migrate.report import DifferenceFiles, Reconciliation, difference_of
+from rewardledger.services.migrate.report import (
+    SKIPPED,
+    Difference,
+    DifferenceFiles,
+    Reconciliation,
+    Skip,
+    compare_rows,
+    difference_of,
+)
 
 SUBJECT_PERSON_CYCLE = "person cycle"
 
@@ -89,35 +97,6 @@ def migrate_debt(
     )
 
 
-def _compare(
-    ledger: Ledger, tenant_id: str, scale: int, rows: Sequence[Row], files: DifferenceFiles
-) -> tuple[int, int]:
-    """(compared, differing) of one batch of ``debt_ledger`` rows. A row without a cycle tag
-    (seed 001: "the current cycle") is not compared: rewardledger tags every movement."""
-    compared = differing = 0
-    for row in rows:
-        person, tag = str(row["person_id"]), row.get("cycle_tag")
-        if tag is None:
-            continue
-        compared += 1
-        try:
-            ours = cycles.get_debt_row(ledger, tenant_id, person, str(tag))[0].net_debt_minor
-        except NotFound:
-            ours = 0
-        found = difference_of(
-            SUBJECT_PERSON_CYCLE,
-            f"{person}/{tag}",
-            f"{DEBT_LEDGER}.net_debt",
-            row.get("net_debt"),
-            ours,
-            scale,
-        )
-        if found is not None:
-            differing += 1
-            files.write(found)
-    return compared, differing
-
-
 def reconcile_debt(
     ledger: Ledger,
     tenant_id: str,
@@ -131,11 +110,25 @@ def reconcile_debt(
     """Refresh the debt ledger's dirty rows, then compare every ``debt_ledger`` row."""
     cycles.refresh(ledger, tenant_id)
     scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
-    compared = differing = 0
-    for rows in source.debt_ledger(batch_size):
-        done, differ = _compare(ledger, tenant_id, scale, rows, files)
-        compared, differing = compared + done, differing + differ
-        if on_rows is not None:
-            on_rows(len(rows))
-    reconciliation.compared[SUBJECT_PERSON_CYCLE] = compared
-    reconciliation.differing[SUBJECT_PERSON_CYCLE] = differing
+
+    def difference(row: Row) -> Difference | Skip | None:
+        # A row without a cycle tag (seed 001: "the current cycle") is not compared:
+        # rewardledger tags every movement.
+        person, tag = str(row["person_id"]), row.get("cycle_tag")
+        if tag is None:
+            return SKIPPED
+        try:
+            ours = cycles.get_debt_row(ledger, tenant_id, person, str(tag))[0].net_debt_minor
+        except NotFound:
+            ours = 0
+        return difference_of(
+            SUBJECT_PERSON_CYCLE,
+            f"{person}/{tag}",
+            f"{DEBT_LEDGER}.net_debt",
+            row.get("net_debt"),
+            ours,
+            scale,
+        )
+
+    batches = source.debt_ledger(batch_size)
+    compare_rows(batches, difference, SUBJECT_PERSON_CYCLE, files, reconciliation, on_rows=on_rows)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -59,6 +61,15 @@ class Reconciliation:
     @property
     def difference_count(self) -> int:
         return sum(self.differing.values())
+
+
+class Skip(Enum):
+    """What a row comparison answers for a row that is not one to compare."""
+
+    ROW = "skip"
+
+
+SKIPPED = Skip.ROW
 
 
 def difference_of(
@@ -126,26 +137,32 @@ def _ours(ledger: Ledger, tenant_id: str, asset: str, user: str) -> int:
     return account.balances.posted
 
 
-def _compare_users(
-    ledger: Ledger,
-    tenant_id: str,
-    asset: str,
-    scale: int,
-    rows: Sequence[Row],
-    note: Callable[[Difference], None],
-) -> int:
-    """Compare one batch of users; return how many differ."""
-    differing = 0
-    for row in rows:
-        user = str(row["user_id"])
-        ours = _ours(ledger, tenant_id, asset, user)
-        found = difference_of(
-            SUBJECT_USER, user, f"{BALANCES}.balance", row.get("balance"), ours, scale
-        )
-        if found is not None:
-            differing += 1
-            note(found)
-    return differing
+def compare_rows(
+    batches: Iterable[Sequence[Row]],
+    difference: Callable[[Row], Difference | Skip | None],
+    subject: str,
+    files: DifferenceFiles,
+    reconciliation: Reconciliation,
+    *,
+    on_rows: Callable[[int], None] | None = None,
+) -> None:
+    """Compare every row of ``batches`` with ``difference`` (None: it agrees, or the row is
+    not one to compare, see ``SKIPPED``), write each difference and count them for
+    ``subject``; ``on_rows`` is told each batch's size, for a progress display."""
+    compared = differing = 0
+    for rows in batches:
+        for row in rows:
+            found = difference(row)
+            if found is SKIPPED:
+                continue
+            compared += 1
+            if found is not None:
+                differing += 1
+                files.write(found)
+        if on_rows is not None:
+            on_rows(len(rows))
+    reconciliation.compared[subject] = compared
+    reconciliation.differing[subject] = differing
 
 
 def reconcile_users(
@@ -161,12 +178,13 @@ def reconcile_users(
 ) -> None:
     """Every user of ``fact_balance_points``, then every user with rows but no balance row."""
     scale = ledger.get_asset(tenant_id, asset).scale
-    compared = differing = 0
-    for stream in (source.balances(batch_size), source.users_without_balance(batch_size)):
-        for rows in stream:
-            differing += _compare_users(ledger, tenant_id, asset, scale, rows, files.write)
-            compared += len(rows)
-            if on_rows is not None:
-                on_rows(len(rows))
-    reconciliation.compared[SUBJECT_USER] = compared
-    reconciliation.differing[SUBJECT_USER] = differing
+
+    def difference(row: Row) -> Difference | None:
+        user = str(row["user_id"])
+        ours = _ours(ledger, tenant_id, asset, user)
+        return difference_of(
+            SUBJECT_USER, user, f"{BALANCES}.balance", row.get("balance"), ours, scale
+        )
+
+    batches = chain(source.balances(batch_size), source.users_without_balance(batch_size))
+    compare_rows(batches, difference, SUBJECT_USER, files, reconciliation, on_rows=on_rows)
