@@ -11,6 +11,7 @@ each delivery with a lease (see ``events.webhooks``).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 
@@ -26,10 +27,16 @@ from rewardledger.worker.steps import STEPS, Step, register
 RELAY_INTERVAL_SECONDS = 5
 
 
+@functools.cache
+def _http_client() -> httpx2.Client:
+    """One client per process, kept for its life: each pass, for every tenant, reuses the
+    connections to the receivers instead of opening (and TLS-handshaking) them again."""
+    return httpx2.Client()
+
+
 def _webhooks(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
     fanned = webhooks.fan_out(ledger, tenant_id)
-    with httpx2.Client() as client:
-        counts = webhooks.deliver_due(ledger, tenant_id, http_client=client)
+    counts = webhooks.deliver_due(ledger, tenant_id, http_client=_http_client())
     metrics.DELIVERIES.labels("webhooks", "delivered").inc(counts.delivered)
     metrics.DELIVERIES.labels("webhooks", "failed").inc(counts.failed)
     return {"webhook_events_fanned_out": fanned.delivered, **counts.as_dict()}
