@@ -105,13 +105,11 @@ def serving(
     *options: str,
     state_dir: Path,
     env: Mapping[str, str] | None = None,
-    **more_env: str,
 ) -> Iterator[Server]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("REWARDLEDGER_")}
     environment["REWARDLEDGER_STATE_DIR"] = str(state_dir)
     environment.update(env or {})
-    environment.update(more_env)
     command = [sys.executable, "-m", "rewardledger.cli.main", "--db", url, "serve"]
     with subprocess.Popen(
         [*command, "--port", str(port), *options],

@@ -46,7 +46,7 @@ def hold_state(url: str) -> TransferState:
 def test_serve_on_sqlite_expires_a_due_hold_with_its_embedded_worker(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     ledger_with_a_short_hold(url)
-    with serving(url, "--no-demo", state_dir=tmp_path, **FAST_WORKER) as server:
+    with serving(url, "--no-demo", state_dir=tmp_path, env=FAST_WORKER) as server:
         server.wait_until(
             "the hold expired by the embedded worker",
             lambda: hold_state(url) is TransferState.EXPIRED,
@@ -57,7 +57,7 @@ def test_serve_on_sqlite_expires_a_due_hold_with_its_embedded_worker(tmp_path: P
 def test_serve_no_worker_leaves_a_due_hold_pending(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     ledger_with_a_short_hold(url)
-    with serving(url, "--no-demo", "--no-worker", state_dir=tmp_path, **FAST_WORKER) as server:
+    with serving(url, "--no-demo", "--no-worker", state_dir=tmp_path, env=FAST_WORKER) as server:
         time.sleep(HOLD_TIMEOUT_SECONDS + 3)  # fifteen ticks of a worker, were there one
         assert hold_state(url) is TransferState.PENDING
     assert "worker_step" not in "".join(server.stderr)
