@@ -10,25 +10,39 @@ process replaces ``row_digest`` by one that returns NULL). With ``--measure dige
 default: tamper evidence alone, what the 10 % budget is for) both sides keep the triggers; with
 ``--measure digest+triggers`` they are also dropped from the "without" database, which shows
 what refusing REPLACE adds on SQLite.
-Both post single transfers from one writer (a process) between random pairs of accounts; the
-rounds alternate (without then with, with then without, ...) so that drift on a shared machine hits
-both alike, and each round's ratio with/without is reported, and their median.
+Both post single transfers from one writer (a process) between random pairs of accounts. By
+default (``--schedule together``) each round runs the two writers at the same time, each on its
+own database, so whatever else the shared machine is doing in that round slows both alike; with
+``--schedule alternate`` the rounds run them one after the other, alternating which goes first.
+Each round's ratio with/without is reported, and their median.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import os
+import random
 import secrets
 import sqlite3
 import statistics
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from posting import DEFAULT_POSTGRES, Target, _pairs, _run, _timed, postgres_target, sqlite_target
+from posting import (
+    DEFAULT_POSTGRES,
+    WARMUP_SECONDS,
+    Target,
+    _pairs,
+    _run,
+    _timed,
+    postgres_target,
+    sqlite_target,
+)
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.transfers import TransferRequest
 
@@ -54,6 +68,24 @@ def _worker(target: Target, seed: int, batch: int, seconds: float, start: Any) -
             return 1
 
         return _timed(step, seconds, start)
+
+
+def _together(without: Target, with_: Target, seconds: float) -> tuple[float, float]:
+    """Transfers per second of the two writers, run at the same time from one start signal."""
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        start = manager.Event()
+        with context.Pool(2) as pool:
+            jobs = [
+                pool.apply_async(_worker, (target, random.randrange(10**9), 1, seconds, start))
+                for target in (without, with_)
+            ]
+            time.sleep(WARMUP_SECONDS + 1.0)
+            began = time.perf_counter()
+            start.set()
+            bare, full = (job.get(timeout=seconds * 10 + 120) for job in jobs)
+            elapsed = time.perf_counter() - began
+    return bare / elapsed, full / elapsed
 
 
 def _drop_replace_triggers(target: Target) -> None:
@@ -91,6 +123,13 @@ def main() -> None:
         help="digest: tamper evidence alone, the SQLite replace-refusing triggers kept on both "
         "sides (the issue's 10%% budget); digest+triggers: both taken off the 'without' side",
     )
+    parser.add_argument(
+        "--schedule",
+        choices=("together", "alternate"),
+        default="together",
+        help="together: both writers in the same seconds (drift hits both alike); "
+        "alternate: one after the other, alternating which goes first",
+    )
     args = parser.parse_args()
     summary = []
     with tempfile.TemporaryDirectory(prefix="rewardledger-journal-") as directory:
@@ -114,7 +153,9 @@ def main() -> None:
                 for round_no in range(args.rounds):
                     # Which side goes first alternates too: the second run of a round meets
                     # the first's writes still being flushed to the shared disk.
-                    if round_no % 2 == 0:
+                    if args.schedule == "together":
+                        bare, full = _together(without, with_, args.seconds)
+                    elif round_no % 2 == 0:
                         bare = _run(_worker, without, 1, 1, args.seconds)
                         full = _run(_worker, with_, 1, 1, args.seconds)
                     else:
