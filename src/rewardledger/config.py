@@ -37,6 +37,8 @@ DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_NATS_STREAM = "REWARDLEDGER"
 EVENT_RETENTION_DAYS_DEFAULT = 30
 EVENT_RETENTION_DAYS_MAX = 3_650
+API_KEY_CACHE_SECONDS_DEFAULT = 5.0
+API_KEY_CACHE_SECONDS_MAX = 300.0
 
 
 class Settings(BaseSettings):
@@ -49,6 +51,11 @@ class Settings(BaseSettings):
     sql_schema: str | None = None
     state_dir: Path | None = None
     console_secret: SecretStr | None = None
+    # How long a server process keeps an API key it has read (services.access.KeyCache): a key
+    # revoked elsewhere stops working within this many seconds; 0 reads it on every request.
+    api_key_cache_seconds: float = Field(
+        default=API_KEY_CACHE_SECONDS_DEFAULT, ge=0, le=API_KEY_CACHE_SECONDS_MAX
+    )
     worker_schedule: dict[str, int] = Field(default_factory=dict)
     worker_lease_seconds: int = Field(default=WORKER_LEASE_SECONDS_DEFAULT, ge=1, le=86_400)
     worker_tick_seconds: float = Field(default=WORKER_TICK_SECONDS_DEFAULT, gt=0, le=3_600)

@@ -55,6 +55,7 @@ from rewardledger.http.routes import (
     webhooks,
 )
 from rewardledger.http.throttle import AuthFailures
+from rewardledger.services.access import KeyCache
 from rewardledger.worker import STEPS, Schedule, Worker, relays
 
 logger = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.auth_failures = AuthFailures()
+    app.state.api_keys = KeyCache(settings.api_key_cache_seconds)
     problems.install(app)
     docs_pages.install(app)
     replays.install(app)

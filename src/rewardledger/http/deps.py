@@ -25,7 +25,7 @@ from rewardledger.domain.limits import TENANT_ID_LENGTH_MAX
 from rewardledger.http.schemas import TENANT_ID_PATH_PATTERN
 from rewardledger.http.throttle import AuthFailures
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services.access import authenticate, check_admin_token, require
+from rewardledger.services.access import KeyCache, authenticate, check_admin_token, require
 
 
 def get_ledger(request: Request) -> Ledger:
@@ -86,12 +86,20 @@ def _throttled(request: Request) -> Iterator[None]:
         raise
 
 
+def get_keys(request: Request) -> KeyCache:
+    keys: KeyCache = request.app.state.api_keys
+    return keys
+
+
+KeysDep = Annotated[KeyCache, Depends(get_keys)]
+
+
 def caller(
-    request: Request, tid: TenantIdPath, ledger: LedgerDep, credentials: ApiKeyDep
+    request: Request, tid: TenantIdPath, ledger: LedgerDep, keys: KeysDep, credentials: ApiKeyDep
 ) -> Principal:
     """The principal behind the request's API key, for the tenant ``tid`` of the path."""
     with _throttled(request):
-        return authenticate(ledger, tid, _presented(credentials))
+        return authenticate(ledger, tid, _presented(credentials), keys)
 
 
 def _requiring(capability: str) -> Callable[[Principal], Principal]:

@@ -3,7 +3,9 @@
 Owns: the key format and its check. A key reads ``rlk_<key id>_<secret>``; the secret is
 32 random bytes, stored only as its SHA-256 (a key is random, so a slow hash adds nothing).
 A key stops working when it is revoked, or when the overlap of its rotation ends
-(``expires_at``); each request looks its key up, so that is immediate in every process. Its
+(``expires_at``). A server keeps each key it has read for at most a few seconds (``KeyCache``,
+``REWARDLEDGER_API_KEY_CACHE_SECONDS``), so a revocation or the end of an overlap takes effect
+within that bound in every process, and at once in the process that revoked or rotated it. Its
 ``last_used_at`` is written at most once per ``LAST_USED_RESOLUTION`` so that requests do not
 each pay a write. Listing, revoking and rotating keys are ``services.api_keys``.
 Protects invariant 8: a key opens one tenant only, and for any other tenant it is answered
@@ -15,10 +17,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from time import monotonic
 
-from rewardledger.domain.access import CAPABILITIES, Principal, Role
+from cachetools import TTLCache
+
+from rewardledger.domain.access import CAPABILITIES, Principal, Role, StoredApiKey
 from rewardledger.domain.errors import (
     AlreadyExists,
     Forbidden,
@@ -36,6 +43,70 @@ _SECRET_BYTES = 32
 _KEY_LENGTH_MAX = 200
 # A key's last_used_at is at most this old while it is in use (one write per key per minute).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# How many keys one server process keeps (the least recently read go first when it is full).
+KEY_CACHE_SIZE = 10_000
+
+
+class KeyCache:
+    """API keys as this process last read them, each kept for at most ``seconds``.
+
+    A request whose key is kept is authenticated without reading the database. A key revoked
+    or rotated by another process (another server worker, the CLI) is refused once the copy
+    kept here is older than ``seconds``; ``forget`` drops a key at once, for the process that
+    revoked or rotated it. With ``seconds`` 0 nothing is kept: each request reads its key.
+    Only keys that exist are kept, so a key issued elsewhere works at its first request.
+    Thread-safe: a server answers requests on several threads.
+    """
+
+    def __init__(
+        self, seconds: float, size: int = KEY_CACHE_SIZE, timer: Callable[[], float] = monotonic
+    ) -> None:
+        self.seconds = seconds
+        # Each entry is [key as read, last_used_at as written since]: updating the second in
+        # place does not renew the entry's time to live, which counts from the read.
+        self._keys: TTLCache[str, list[object]] | None = (
+            TTLCache(maxsize=size, ttl=seconds, timer=timer) if seconds > 0 else None
+        )
+        self._lock = threading.Lock()
+
+    def find(self, ledger: Ledger, key_id: str) -> StoredApiKey | None:
+        if self._keys is None:
+            return ledger.store.find_api_key(key_id)
+        with self._lock:
+            entry = self._keys.get(key_id)
+        if entry is not None:
+            stored, last_used_at = entry
+            assert isinstance(stored, StoredApiKey)
+            return _with_last_use(stored, last_used_at)
+        stored = ledger.store.find_api_key(key_id)
+        if stored is not None:
+            with self._lock:
+                self._keys[key_id] = [stored, stored.last_used_at]
+        return stored
+
+    def used(self, key_id: str, at: datetime) -> None:
+        """This process wrote ``at`` as the key's last use."""
+        if self._keys is not None:
+            with self._lock:
+                entry = self._keys.get(key_id)
+                if entry is not None:
+                    entry[1] = at
+
+    def forget(self, key_id: str) -> None:
+        if self._keys is not None:
+            with self._lock:
+                self._keys.pop(key_id, None)
+
+
+def _with_last_use(stored: StoredApiKey, last_used_at: object) -> StoredApiKey:
+    if last_used_at is stored.last_used_at:
+        return stored
+    assert isinstance(last_used_at, datetime)
+    return replace(stored, last_used_at=last_used_at)
+
+
+# What reads keys when the caller keeps none (the CLI, embedded use): every call reads.
+UNCACHED = KeyCache(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +166,11 @@ def create_tenant(
     return tenant, issue_key(ledger, tenant.id, Role.ADMIN, "first admin key")
 
 
-def authenticate(ledger: Ledger, tenant_id: str, presented: str | None) -> Principal:
-    """Who is calling on ``tenant_id`` with ``presented``; raise if nobody valid is."""
+def authenticate(
+    ledger: Ledger, tenant_id: str, presented: str | None, keys: KeyCache = UNCACHED
+) -> Principal:
+    """Who is calling on ``tenant_id`` with ``presented``; raise if nobody valid is. ``keys``
+    is where the server keeps keys it has read (see ``KeyCache`` for how long)."""
     if not presented:
         raise Unauthorized(
             "Send an API key of this tenant as 'Authorization: Bearer rlk_...'. "
@@ -106,7 +180,7 @@ def authenticate(ledger: Ledger, tenant_id: str, presented: str | None) -> Princ
     if len(presented) > _KEY_LENGTH_MAX or len(parts) != 3 or parts[0] != _PREFIX:
         raise Unauthorized("That is not a rewardledger API key; keys start with 'rlk_'.")
     _, key_id, secret = parts
-    stored = ledger.store.find_api_key(key_id)
+    stored = keys.find(ledger, key_id)
     if stored is None or not hmac.compare_digest(stored.secret_hash, _hash(secret)):
         raise Unauthorized("This API key is not valid; check it was copied in full.")
     if stored.revoked_at is not None:
@@ -122,6 +196,7 @@ def authenticate(ledger: Ledger, tenant_id: str, presented: str | None) -> Princ
     stale = now - LAST_USED_RESOLUTION
     if stored.last_used_at is None or stored.last_used_at < stale:
         ledger.store.touch_api_key(stored.tenant_id, stored.key_id, now, stale)
+        keys.used(stored.key_id, now)
     return Principal(stored.tenant_id, stored.key_id, Role(stored.role))
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from rewardledger.domain.limits import PAGE_SIZE_MAX
-from rewardledger.http.deps import LedgerDep, PlatformAdmin, TenantAdmin
+from rewardledger.http.deps import KeysDep, LedgerDep, PlatformAdmin, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.idempotency import BODY_FIELD, REPLAYED_HEADER, key_of
 from rewardledger.http.problems import documented
@@ -122,9 +122,14 @@ def list_api_keys(
 @router.post(
     "/tenants/{tid}/api-keys/{key_id}/revoke", responses=_KEYS, summary="Revoke an API key"
 )
-def revoke_api_key(key_id: KeyIdPath, ledger: LedgerDep, principal: TenantAdmin) -> ApiKeyInfo:
-    """Revoke a key: every request with it is 401 from now on, in every server process."""
-    return ApiKeyInfo.of(api_keys.revoke(ledger, principal.tenant_id, key_id))
+def revoke_api_key(
+    key_id: KeyIdPath, ledger: LedgerDep, keys: KeysDep, principal: TenantAdmin
+) -> ApiKeyInfo:
+    """Revoke a key: every request with it is 401 from now on in this server process, and in
+    its other processes within REWARDLEDGER_API_KEY_CACHE_SECONDS (default 5)."""
+    revoked = api_keys.revoke(ledger, principal.tenant_id, key_id)
+    keys.forget(key_id)
+    return ApiKeyInfo.of(revoked)
 
 
 @router.post(
@@ -137,6 +142,7 @@ def rotate_api_key(
     key_id: KeyIdPath,
     response: Response,
     ledger: LedgerDep,
+    keys: KeysDep,
     principal: TenantAdmin,
     body: ApiKeyRotate | None = None,
     idempotency_key: IdempotencyKey = None,
@@ -152,5 +158,6 @@ def rotate_api_key(
         overlap_seconds=asked.overlap_seconds,
         idempotency_key=key or None,
     )
+    keys.forget(key_id)
     _answer(response, rotation.new.replayed)
     return ApiKeyRotatedPublic.of(rotation)
