@@ -104,12 +104,17 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _serve(ledger: Ledger) -> tuple[TestClient, dict[str, str], tuple[str, str]]:
+def _serve(
+    ledger: Ledger, key_cache_seconds: float | None = None
+) -> tuple[TestClient, dict[str, str], tuple[str, str]]:
     ledger.create_tenant(TENANT)
     shop = programme(ledger, TENANT)
     fund(ledger, shop, shop.wallets[0], "100.00")
     key = issue_key(ledger, TENANT, "writer").key
-    client = TestClient(create_app(ledger, Settings(admin_token=ADMIN_TOKEN)))
+    settings = Settings(admin_token=ADMIN_TOKEN)
+    if key_cache_seconds is not None:
+        settings = Settings(admin_token=ADMIN_TOKEN, api_key_cache_seconds=key_cache_seconds)
+    client = TestClient(create_app(ledger, settings))
     return client, {"Authorization": f"Bearer {key}"}, shop.wallets
 
 
@@ -173,7 +178,10 @@ def test_a_sqlite_database_whose_folder_is_gone_is_503_until_it_is_back(
     folder = tmp_path / "data"
     folder.mkdir()
     with Ledger.open(f"sqlite:///{folder / 'ledger.db'}", clock=FakeClock()) as ledger:
-        client, auth, wallets = _serve(ledger)
+        # Each request reads its key here, so that it opens a connection and finds the file
+        # gone. With the key kept, a transfer would not open one: it is written on the
+        # connection its thread holds, into the moved file, where it is when the file is back.
+        client, auth, wallets = _serve(ledger, key_cache_seconds=0)
         with client:
             assert _pay(client, auth, wallets, "before") == 201
             folder.rename(tmp_path / "moved")
