@@ -113,6 +113,31 @@ def _drop_outbox_trigger(target: Target) -> None:
     connection.close()
 
 
+def _one_round(args: argparse.Namespace, round_no: int, without: Target, with_: Target) -> Any:
+    if args.schedule == "together":
+        return _together(without, with_, args.seconds)
+    # Which side goes first alternates too: the second run of a round meets the first's
+    # writes still being flushed to the shared disk.
+    if round_no % 2 == 0:
+        bare = _run(_worker, without, 1, 1, args.seconds)
+        return bare, _run(_worker, with_, 1, 1, args.seconds)
+    full = _run(_worker, with_, 1, 1, args.seconds)
+    return _run(_worker, without, 1, 1, args.seconds), full
+
+
+def _rounds(args: argparse.Namespace, engine: str, without: Target, with_: Target) -> list[float]:
+    ratios = []
+    for round_no in range(args.rounds):
+        bare, full = _one_round(args, round_no, without, with_)
+        ratios.append(full / bare)
+        print(
+            f"  {engine:10s} round {round_no + 1}: without {bare:7.0f}/s  "
+            f"with {full:7.0f}/s  ratio {full / bare:5.3f}",
+            flush=True,
+        )
+    return ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -162,24 +187,7 @@ def main() -> None:
                 if args.measure == "outbox-trigger":
                     _drop_outbox_trigger(without)
                     without = replace(without, baseline=f"{without.baseline}#kept")
-                ratios = []
-                for round_no in range(args.rounds):
-                    # Which side goes first alternates too: the second run of a round meets
-                    # the first's writes still being flushed to the shared disk.
-                    if args.schedule == "together":
-                        bare, full = _together(without, with_, args.seconds)
-                    elif round_no % 2 == 0:
-                        bare = _run(_worker, without, 1, 1, args.seconds)
-                        full = _run(_worker, with_, 1, 1, args.seconds)
-                    else:
-                        full = _run(_worker, with_, 1, 1, args.seconds)
-                        bare = _run(_worker, without, 1, 1, args.seconds)
-                    ratios.append(full / bare)
-                    print(
-                        f"  {engine:10s} round {round_no + 1}: without {bare:7.0f}/s  "
-                        f"with {full:7.0f}/s  ratio {full / bare:5.3f}",
-                        flush=True,
-                    )
+                ratios = _rounds(args, engine, without, with_)
                 summary.append((engine, ratios))
             finally:
                 for cleanup in cleanups:
