@@ -24,6 +24,14 @@ def validate(ledger: Ledger, tenant_id: str) -> list[HolderIntegrity]:
     ]
 
 
+def check(ledger: Ledger, tenant_id: str) -> tuple[int, list[HolderIntegrity]]:
+    """Every holder checked (the daily reconciliation's points part): how many there are, and
+    the first REPORT_DISCREPANCIES_MAX whose balance differs from their rows or their lots."""
+    lines = _summaries(ledger, tenant_id, None)
+    mismatched = [line for line in lines if line.integrity_status != "OK"]
+    return len(lines), mismatched[:REPORT_DISCREPANCIES_MAX]
+
+
 def summary(ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX) -> list[HolderIntegrity]:
     """Per holder: earned, spent, expired, balance, rows and integrity status (the seed's
     ``v_ledger_summary``)."""
