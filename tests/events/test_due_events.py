@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from rewardledger.domain.points import ExpiryKind, ExpiryPolicy
+from rewardledger.domain.points import ExpiryKind, ExpiryPolicy, holder_account_id
 from rewardledger.events import STORE as EVENTS
 from rewardledger.events.catalogue import CATALOGUE
 from rewardledger.events.views import START
@@ -242,3 +242,27 @@ def test_a_mismatch_is_reported_with_its_samples(ledger: Ledger, tenant_id: str)
     assert list(found[1]["checks"]) == ["ledger"]
     subjects = {(s["check"], s["subject"], s.get("field")) for s in found[1]["samples"]}
     assert ("ledger", f"account_matches_journal/{p.wallets[0]}", "credits_posted") in subjects
+
+
+def test_a_points_holder_out_of_step_with_its_rows_is_a_points_mismatch_too(
+    ledger: Ledger, tenant_id: str
+) -> None:
+    points.configure(ledger, tenant_id, "LUMIS")
+    _earn(ledger, tenant_id, "u1", "100", "e1")
+    _earn(ledger, tenant_id, "u2", "100", "e2")
+    with owner_engine(ledger).begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE accounts SET credits_posted = credits_posted + 7 "
+                "WHERE tenant_id = :t AND account_id = :a"
+            ),
+            {"t": tenant_id, "a": holder_account_id("LUMIS", "u2")},
+        )
+    run = reconciliation.reconcile_daily(ledger, tenant_id)
+    assert run.counts()["holders_checked"] == 2
+    assert run.counts()["holder_mismatches"] == 1
+    (found,) = events_of(ledger, tenant_id, "reconciliation.mismatch_found")
+    assert list(found[1]["checks"]) == ["ledger", "points"]
+    assert {"check": "points", "subject": "LUMIS/u2", "field": "balance"}.items() <= next(
+        s for s in found[1]["samples"] if s["check"] == "points"
+    ).items()

@@ -100,7 +100,7 @@ def reconcile_daily(ledger: Ledger, tenant_id: str) -> ReconciliationRun:
         for gap in budget.discrepancies:
             subject = f"{budget.budget_id}/{gap.period}"
             samples.append(_sample("budgets", subject, gap.figure, gap.journal, gap.materialized))
-    holders, mismatched = points_integrity.check(ledger, tenant_id)
+    holders, differing, mismatched = points_integrity.check(ledger, tenant_id)
     for line in mismatched:
         samples.append(
             _sample(
@@ -120,7 +120,7 @@ def reconcile_daily(ledger: Ledger, tenant_id: str) -> ReconciliationRun:
             "budgets": CheckResult(
                 tenant_budgets.budgets_checked, tenant_budgets.discrepancies_count
             ),
-            "points": CheckResult(holders, len(mismatched)),
+            "points": CheckResult(holders, differing),
         },
         samples=samples[:MISMATCH_SAMPLES_MAX],
     )
