@@ -18,11 +18,13 @@ from rewardledger.services.budgets import STORE as BUDGETS
 from rewardledger.services.cycles import STORE as CYCLES
 from rewardledger.services.jobs import STORE as JOBS
 from rewardledger.services.points import STORE as POINTS
+from rewardledger.services.points.reminders import REMINDERS
 from rewardledger.storage.budgets import SqlBudgetStore
 from rewardledger.storage.cycles import SqlCycleStore
 from rewardledger.storage.events import SqlEventStore
 from rewardledger.storage.jobs import SqlJobStore
 from rewardledger.storage.points import SqlPointsStore
+from rewardledger.storage.points_reminders import SqlReminderStore
 from rewardledger.storage.pool import SqlPoolUse
 from rewardledger.storage.store import SqlStore
 from rewardledger.storage.webhooks import SqlWebhookStore
@@ -62,6 +64,7 @@ def open_ledger(url: str, *, clock: Clock | None = None, migrate: bool = True) -
         .add(EVENTS, SqlEventStore(store.engine))
         .add(JOBS, SqlJobStore(store.engine))
         .add(POINTS, SqlPointsStore(store.engine))
+        .add(REMINDERS, SqlReminderStore(store.engine))
         .add(WEBHOOKS, SqlWebhookStore(store.engine))
         .add(POOL, SqlPoolUse(store.engine))
         .add(WORKER, SqlWorkerRunStore(store.engine))

@@ -18,6 +18,8 @@ REWARDLEDGER_RELAY_TO_NATS  true: the worker publishes every event to NATS (off 
 REWARDLEDGER_NATS_URL       the NATS server the event feed is relayed to (nats://127.0.0.1:4222)
 REWARDLEDGER_NATS_STREAM    its JetStream stream, created if missing (REWARDLEDGER)
 REWARDLEDGER_EVENT_RETENTION_DAYS  outbox rows older than this, passed by every sink, are pruned
+REWARDLEDGER_POINTS_REMINDER_DAYS  the worker's ``points_reminders`` step announces the points
+                            that expire within this many days (7)
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rewardledger.domain.limits import POINTS_REMINDER_DAYS_DEFAULT, POINTS_REMINDER_DAYS_MAX
 
 DEFAULT_DATABASE_URL = "sqlite:///./rewardledger.db"
 ADMIN_TOKEN_LENGTH_MIN = 16
@@ -68,6 +72,9 @@ class Settings(BaseSettings):
     nats_stream: str = Field(default=DEFAULT_NATS_STREAM, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     event_retention_days: int = Field(
         default=EVENT_RETENTION_DAYS_DEFAULT, ge=1, le=EVENT_RETENTION_DAYS_MAX
+    )
+    points_reminder_days: int = Field(
+        default=POINTS_REMINDER_DAYS_DEFAULT, ge=1, le=POINTS_REMINDER_DAYS_MAX
     )
 
     @field_validator("database_url")

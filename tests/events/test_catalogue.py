@@ -16,7 +16,7 @@ from rewardledger.bootstrap import Ledger
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason
 from rewardledger.domain.transfers import PostPending, TransferRequest, VoidPending
 from rewardledger.events.catalogue import CATALOGUE
-from rewardledger.services import budgets, jobs, points, redemptions
+from rewardledger.services import budgets, jobs, points, reconciliation, redemptions
 from rewardledger.storage.schema import outbox
 from tests import roundtrips
 from tests.builders import FakeClock
@@ -53,6 +53,7 @@ def _drive(ledger: Ledger, clock: FakeClock) -> None:
     points.earn(ledger, TENANT, "p1", "10", dtype="purchase", reference="order-2")
     points.activate(ledger, TENANT, "order-1")
     points.cancel_pending(ledger, TENANT, "order-2")
+    points.remind_expiring(ledger, TENANT, days_ahead=30)
     ledger.transfer(
         TENANT, TransferRequest("hold-1", "core-a", "core-b", "USD", "0.01", pending=True)
     )
@@ -84,10 +85,12 @@ def _drive(ledger: Ledger, clock: FakeClock) -> None:
         actor="ops",
         idempotency_key="c1",
     )
+    budgets.reset_budget(ledger, TENANT, "alerts", idempotency_key="r1")
     redemptions.create(ledger, TENANT, "h1", offer_id="coffee", cost="2", reference="late")
     ledger.repair(TENANT, actor="ops")
     clock.advance(days=400)
     jobs.run_due_jobs(ledger, TENANT)
+    reconciliation.reconcile_daily(ledger, TENANT)
 
 
 def _written(ledger: Ledger) -> list[tuple[str, dict[str, object]]]:

@@ -60,8 +60,8 @@ def worker(
         ),
     ] = None,
 ) -> None:
-    """Run the due steps (expiries, budget resets, cycles, reconciliation, event relays),
-    each on its own schedule, until SIGINT or SIGTERM.
+    """Run the due steps (expiries, budget resets, cycles, the daily reconciliation and
+    expiring-soon reminders, event relays), each on its own schedule, until SIGINT or SIGTERM.
 
     Intervals come from REWARDLEDGER_WORKER_SCHEDULE (docs/operations.md). Any number of
     workers may run against one PostgreSQL database: a step of a tenant runs in one of them per

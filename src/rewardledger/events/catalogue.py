@@ -38,6 +38,23 @@ _CASHBACK_FIELDS = (
     "status",
 )
 
+_PERIOD_CLOSED_FIELDS = (
+    "period",
+    "next_period",
+    "currency",
+    "hard_cap",
+    "soft_cap",
+    "funded",
+    "rolled_in",
+    "reserved",
+    "charged",
+    "released",
+    "used",
+    "available",
+)
+_EXPIRING_FIELDS = ("holder", "asset", "amount", "days_ahead", "first_expires_at", "expiring")
+_RECONCILED_FIELDS = ("status", "day", "checked", "ok_count", "mismatch_count", "checks")
+
 _KINDS: Final = (
     EventKind("tenant.created", 1, "tenant id", (), "A tenant was created."),
     EventKind("asset.created", 1, "asset code", (), "An asset (currency, points) was added."),
@@ -54,6 +71,22 @@ _KINDS: Final = (
         ("actor", "changes", "accounts_checked"),
         "A balance and hold repair (`verify --repair`) finished; `changes` counts what it fixed.",
     ),
+    EventKind(
+        "reconciliation.completed",
+        1,
+        "run id",
+        _RECONCILED_FIELDS,
+        "The daily reconciliation ran: the ledger, every budget and every points holder "
+        "against the journal; `status` is `clean` or `mismatch`.",
+    ),
+    EventKind(
+        "reconciliation.mismatch_found",
+        1,
+        "run id",
+        ("day", "checks", "samples"),
+        "The daily reconciliation found differences (after its `reconciliation.completed`); "
+        "`samples` lists the first ones.",
+    ),
     EventKind("budget.created", 1, "budget id", ("currency",), "A campaign budget was created."),
     EventKind(
         "budget.period_opened",
@@ -61,6 +94,14 @@ _KINDS: Final = (
         "budget id",
         ("period",),
         "A budget period was opened (its first write, or a reset).",
+    ),
+    EventKind(
+        "budget.period_closed",
+        1,
+        "budget id",
+        _PERIOD_CLOSED_FIELDS,
+        "A budget period was closed by the opening of the next (the calendar's reset or one "
+        "on demand); its figures as they stood at the close, before any rollover out of it.",
     ),
     EventKind("budget.funded", 1, "budget id", ("amount",), "A budget's period was topped up."),
     EventKind(
@@ -121,6 +162,14 @@ _KINDS: Final = (
         "lot id",
         ("holder", "amount"),
         "What was left of a lot expired; `amount` is what expired.",
+    ),
+    EventKind(
+        "points.expiring_soon",
+        1,
+        "asset code/holder id",
+        _EXPIRING_FIELDS,
+        "A holder's points will expire within `days_ahead` days: once per (holder, asset, "
+        "expiry date, days ahead); `expiring` lists each date with its points.",
     ),
     EventKind(
         "redemption.created",

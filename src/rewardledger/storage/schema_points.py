@@ -5,12 +5,14 @@ Owns: the points rows that live beside the journal. The journal stays the source
 balances; these rows say which earn lot each point sits in. Protects: a lot's remainder never
 goes below zero (except the holder's deficit lot), a redemption code is unique per tenant, and
 ``points_lot_moves`` (which lot a spend, expiry or refund touched) is append-only (triggers in
-migration 0003_points).
+migration 0003_points). ``points_reminders`` (migration 0016_points_reminders) keys each
+expiring-soon reminder sent, so that one is written once per (holder, asset, expiry date, days
+ahead) whoever runs the step and however often.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Index
+from sqlalchemy import CheckConstraint, Column, Index, Integer
 
 from rewardledger.domain.limits import (
     ASSET_CODE_LENGTH_MAX,
@@ -101,4 +103,14 @@ points_redemptions = tenant_table(
     CheckConstraint("cost_minor > 0", name="cost_positive"),
     Index("ix_points_redemptions_code", "tenant_id", "code", unique=True),
     Index("ix_points_redemptions_due", "tenant_id", "state", "expires_at"),
+)
+
+points_reminders = tenant_table(
+    "points_reminders",
+    key("asset_code", ASSET_CODE_LENGTH_MAX),
+    key("holder_id", HOLDER_ID_LENGTH_MAX),
+    key("expires_on", 10),  # the lots' expiry date in the tenant's time zone, YYYY-MM-DD
+    Column("days_ahead", Integer, primary_key=True),
+    bigint("amount_minor"),
+    instant("reminded_at"),
 )

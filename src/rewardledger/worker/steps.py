@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from rewardledger.config import Settings
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import budgets, cycles, jobs
+from rewardledger.services import cycles, jobs, points, reconciliation
 
 MINUTE_SECONDS = 60
 HOUR_SECONDS = 3_600
@@ -45,12 +46,11 @@ def _refresh_cycles(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
     return {"cycle_pairs_refreshed": report.pairs, "cycle_rows_changed": report.rows_changed}
 
 
-def _reconcile_budgets(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
-    report = budgets.reconcile_tenant(ledger, tenant_id)
-    return {
-        "budgets_checked": report.budgets_checked,
-        "budget_discrepancies": report.discrepancies_count,
-    }
+def _remind_expiring(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
+    # Read at each run, not cached: a changed REWARDLEDGER_POINTS_REMINDER_DAYS takes effect
+    # at the next run of the step, in every worker that has it.
+    days_ahead = Settings().points_reminder_days
+    return points.remind_expiring(ledger, tenant_id, days_ahead=days_ahead)
 
 
 STEPS: dict[str, Step] = {}
@@ -76,4 +76,8 @@ _CADENCES = {
 for _name, _run in jobs.STEPS.items():
     register(Step(_name, _CADENCES.get(_name, MINUTE_SECONDS), _run))
 register(Step("cycles_refresh", MINUTE_SECONDS, _refresh_cycles))
-register(Step("reconciliation", DAY_SECONDS, _reconcile_budgets))
+# The ledger, every budget and every points holder checked against the journal, with the
+# result written as ``reconciliation.completed`` (seed 002: "daily reconciliation cron job").
+register(Step("reconciliation", DAY_SECONDS, reconciliation.run_step))
+# ``points.expiring_soon`` for the points that expire within N days, once per expiry date.
+register(Step("points_reminders", DAY_SECONDS, _remind_expiring))

@@ -121,6 +121,8 @@ def open_period(
     """Open period ``key``: its account, its row, the budget's current period, and with
     ``rollover`` what earlier periods still have available moved into it."""
     tenant = work.tenant_id
+    if policy.current_period is not None and policy.current_period != key:
+        close_period(store, work, policy, policy.current_period, key)
     for account, no_negative in (
         (funding_account(policy.currency), False),
         (issued_account(policy.currency), False),
@@ -146,6 +148,36 @@ def open_period(
     found = store.get_period(work.unit, tenant, policy.id, key)
     assert found is not None
     return found
+
+
+def close_period(
+    store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy, period: str, following: str
+) -> None:
+    """Write ``budget.period_closed`` for ``period``, which ``following`` replaces as the
+    budget's current period: its figures as they stand at the close (before any rollover out
+    of it), so a dashboard can book the period without reading it back."""
+    record = store.get_period(work.unit, work.tenant_id, policy.id, period)
+    if record is None:  # the current period always has its row; nothing to report otherwise
+        return
+    figures = figures_of(store, work.unit, work.tenant_id, record)
+    amounts = {
+        "hard_cap": policy.hard_cap_minor,
+        "soft_cap": policy.soft_cap_minor,
+        "funded": figures.funded,
+        "rolled_in": figures.rolled_in,
+        "reserved": figures.reserved,
+        "charged": figures.charged,
+        "released": figures.released,
+        "used": figures.used,
+        "available": figures.available,
+    }
+    payload: dict[str, object] = {
+        "period": period,
+        "next_period": following,
+        "currency": policy.currency,
+    }
+    payload.update({name: policy.amount(value) for name, value in amounts.items()})
+    work.event("budget.period_closed", policy.id, payload)
 
 
 def roll_over(store: BudgetStore, work: UnitOfWork, policy: BudgetPolicy, into: str) -> int:

@@ -49,6 +49,7 @@ from rewardledger.services.points.movements import (
 from rewardledger.services.points.pending import activate, cancel_pending
 from rewardledger.services.points.port import STORE, PointsStore, store_of
 from rewardledger.services.points.reads import accumulations, balance, expiring
+from rewardledger.services.points.reminders import REMINDERS, remind_expiring
 from rewardledger.services.points.setup import (
     PointsAsset,
     add_reason,
@@ -76,6 +77,7 @@ from rewardledger.services.points.views import (
 __all__ = [
     "DEFAULT_ASSET",
     "IMPORT_FIELDS",
+    "REMINDERS",
     "STORE",
     "Accumulation",
     "AccumulationPage",
@@ -113,6 +115,7 @@ __all__ = [
     "reason",
     "reason_of",
     "reasons",
+    "remind_expiring",
     "replayed_spend",
     "run_due",
     "spend",

@@ -24,6 +24,24 @@ def validate(ledger: Ledger, tenant_id: str) -> list[HolderIntegrity]:
     ]
 
 
+def check(ledger: Ledger, tenant_id: str) -> tuple[int, int, list[HolderIntegrity]]:
+    """Every holder checked (the daily reconciliation's points part), a page at a time: how
+    many there are, how many differ from their rows or their lots, and the first
+    REPORT_DISCREPANCIES_MAX of those."""
+    checked = differing = 0
+    listed: list[HolderIntegrity] = []
+    after: str | None = None
+    while True:  # a tenant's holders are never all in memory at once
+        lines = _summaries(ledger, tenant_id, PAGE_SIZE_MAX, after)
+        found = [line for line in lines if line.integrity_status != "OK"]
+        checked += len(lines)
+        differing += len(found)
+        listed += found[: REPORT_DISCREPANCIES_MAX - len(listed)]
+        if len(lines) < PAGE_SIZE_MAX:
+            return checked, differing, listed
+        after = f"{lines[-1].asset}\x1f{lines[-1].user_id}"
+
+
 def summary(ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX) -> list[HolderIntegrity]:
     """Per holder: earned, spent, expired, balance, rows and integrity status (the seed's
     ``v_ledger_summary``)."""

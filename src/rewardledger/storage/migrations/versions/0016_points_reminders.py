@@ -1,0 +1,50 @@
+"""Expiring-soon reminders sent: one row per (tenant, asset, holder, expiry date, days ahead).
+
+Revision ID: 0016_points_reminders
+Revises: 0015_client
+Create Date: 2026-12-02
+
+The ``points_reminders`` step writes a ``points.expiring_soon`` event for the lots of a holder
+that expire within N days, and a row here in the same transaction. The key is the guarantee:
+a second run, or a second worker at the same moment, inserts nothing (``ON CONFLICT DO
+NOTHING``, which on PostgreSQL waits for the first writer's commit) and so writes no second
+event. ``amount_minor`` is what the reminder announced. Row-level security as every tenant
+table (see 0010_row_security).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_table
+
+revision = "0016_points_reminders"
+down_revision = "0015_client"
+branch_labels = None
+depends_on = None
+
+TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
+
+
+def upgrade() -> None:
+    tenant_table(
+        "points_reminders",
+        sa.Column("asset_code", sa.String(length=16), nullable=False),
+        sa.Column("holder_id", sa.String(length=96), nullable=False),
+        sa.Column("expires_on", sa.String(length=10), nullable=False),
+        sa.Column("days_ahead", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("reminded_at", TIMESTAMP, nullable=False),
+        key=["asset_code", "holder_id", "expires_on", "days_ahead"],
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE points_reminders ENABLE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_rows ON points_reminders USING ({TENANT_IS_SET}) "
+            f"WITH CHECK ({TENANT_IS_SET})"
+        )
+
+
+def downgrade() -> None:
+    op.drop_table("points_reminders")
