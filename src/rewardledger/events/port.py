@@ -46,6 +46,10 @@ class EventFeedStore(Protocol):
         """Where each sink of the tenant is (sinks that never delivered are absent)."""
         ...
 
+    def sink_moved_at(self, tenant_id: str) -> dict[str, datetime]:
+        """When each sink of the tenant last moved forward (its last delivery)."""
+        ...
+
     def prune(self, tenant_id: str, passed: FeedPosition, older_than: datetime, limit: int) -> int:
         """Delete at most ``limit`` of the tenant's events at or before ``passed`` and written
         before ``older_than``, in one transaction; return how many."""

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rewardledger import metrics
 from rewardledger.events import STORE as EVENTS
-from rewardledger.events.views import START
+from rewardledger.events import health
 from rewardledger.ledger.engine import Ledger
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -39,14 +39,11 @@ def outbox_lag_seconds(ledger: Ledger) -> dict[str, float]:
     tenant_ids = [tenant.id for tenant in ledger.list_tenants()]
     places = {tenant_id: store.sink_positions(tenant_id) for tenant_id in tenant_ids}
     sinks = sorted({sink for found in places.values() for sink in found})
-    now = ledger.clock()
     lag = dict.fromkeys(sinks, 0.0)
     for tenant_id in tenant_ids:
-        for sink in sinks:
-            oldest = store.read_after(tenant_id, places[tenant_id].get(sink, START), 1)
-            if oldest:
-                age = max(0.0, (now - oldest[0].created_at).total_seconds())
-                lag[sink] = max(lag[sink], age)
+        found = health.outbox_lag_seconds(ledger, tenant_id, sinks, places[tenant_id])
+        for sink, age in found.items():
+            lag[sink] = max(lag[sink], age)
     return lag
 
 

@@ -109,6 +109,12 @@ class SqlEventStore:
                 row.sink: FeedPosition(row.txid, row.position) for row in connection.execute(query)
             }
 
+    def sink_moved_at(self, tenant_id: str) -> dict[str, datetime]:
+        table = event_sink_cursors
+        query = select(table.c.sink, table.c.updated_at).where(table.c.tenant_id == tenant_id)
+        with self.engine.connect() as connection:
+            return {row.sink: row.updated_at for row in connection.execute(query)}
+
     def prune(self, tenant_id: str, passed: FeedPosition, older_than: datetime, limit: int) -> int:
         place = tuple_(outbox.c.txid, outbox.c.position)
         chosen = (

@@ -38,6 +38,7 @@ webhook_endpoints = tenant_table(
     string("secret", WEBHOOK_SECRET_LENGTH_MAX),
     string("previous_secret", WEBHOOK_SECRET_LENGTH_MAX, nullable=True),
     instant("previous_secret_expires_at", nullable=True),
+    instant("secret_rotated_at", nullable=True),
     instant("created_at"),
     instant("updated_at"),
 )

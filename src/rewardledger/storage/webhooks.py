@@ -50,6 +50,7 @@ from rewardledger.storage.schema_webhooks import (
     webhook_endpoints,
 )
 from rewardledger.storage.tenancy import scoped_by_tenant
+from rewardledger.storage.webhooks_health import endpoint_health
 
 _E, _D, _A = webhook_endpoints, webhook_deliveries, webhook_attempts
 PENDING, IN_FLIGHT = DeliveryStatus.PENDING.value, DeliveryStatus.IN_FLIGHT.value
@@ -68,6 +69,7 @@ def _endpoint(row: Row[Any]) -> Endpoint:
         secret=row.secret,
         previous_secret=row.previous_secret,
         previous_secret_expires_at=row.previous_secret_expires_at,
+        secret_rotated_at=row.secret_rotated_at,
     )
 
 
@@ -422,6 +424,11 @@ class SqlWebhookStore:
             .order_by(_A.c.attempt)
         )
         return [_attempt(row) for row in connection.execute(query)]
+
+    def health(
+        self, tenant_id: str, endpoint_ids: Sequence[str]
+    ) -> dict[str, tuple[datetime | None, int, datetime | None]]:
+        return endpoint_health(self.engine, tenant_id, endpoint_ids)
 
     def event(self, tenant_id: str, event_id: str) -> StoredEvent | None:
         query = select(*_EVENT_COLUMNS).where(

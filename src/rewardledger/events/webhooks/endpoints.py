@@ -143,6 +143,7 @@ def rotate_secret(
         "secret": secret,
         "previous_secret": current.secret if overlap else None,
         "previous_secret_expires_at": now + timedelta(seconds=overlap) if overlap else None,
+        "secret_rotated_at": now,
     }
     updated = ledger.extension(STORE).update_endpoint(tenant_id, endpoint_id, changes, now)
     if updated is None:

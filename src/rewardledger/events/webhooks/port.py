@@ -96,6 +96,13 @@ class WebhookStore(Protocol):
 
     def attempts(self, tenant_id: str, endpoint_id: str, event_id: str) -> list[Attempt]: ...
 
+    def health(
+        self, tenant_id: str, endpoint_ids: Sequence[str]
+    ) -> dict[str, tuple[datetime | None, int, datetime | None]]:
+        """Per endpoint: when its oldest delivery not yet delivered was made, how many of its
+        deliveries failed, and when the last one was delivered (absent: no delivery)."""
+        ...
+
     def event(self, tenant_id: str, event_id: str) -> StoredEvent | None: ...
 
     def events_in_range(

@@ -25,6 +25,12 @@ class Endpoint:
     secret: str = field(repr=False)
     previous_secret: str | None = field(default=None, repr=False)
     previous_secret_expires_at: datetime | None = None
+    secret_rotated_at: datetime | None = None
+
+    @property
+    def secret_made_at(self) -> datetime:
+        """When the secret in use was made: its last rotation, else the endpoint's creation."""
+        return self.secret_rotated_at or self.created_at
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         """The secrets to sign with at ``now``: the current one, and the previous one while

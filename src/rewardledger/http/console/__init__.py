@@ -16,7 +16,13 @@ from starlette.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from rewardledger.config import Settings
-from rewardledger.http.console import budget_pages, cycle_pages, pages, points_pages
+from rewardledger.http.console import (
+    budget_pages,
+    cycle_pages,
+    pages,
+    points_pages,
+    webhook_pages,
+)
 from rewardledger.http.console.rendering import PREFIX
 from rewardledger.http.console.session import (
     SESSION_COOKIE,
@@ -37,7 +43,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         same_site="strict",
     )
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
-    for module in (pages, budget_pages, points_pages, cycle_pages):
+    for module in (pages, budget_pages, points_pages, cycle_pages, webhook_pages):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -1,4 +1,5 @@
-"""The console's sign-in, overview (budgets, alerts, integrity, due jobs) and alert history.
+"""The console's sign-in, overview (budgets, alerts, integrity, due jobs, delivery health) and
+alert history.
 
 Owns: those pages' reads, each a call into the services (never into the /v1 routes). A
 merchant is sent to the till; a reader sees no button that writes or repairs.
@@ -16,7 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from rewardledger.domain.access import Principal, Role
 from rewardledger.domain.errors import Unauthorized, ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_MAX
-from rewardledger.http.console import session
+from rewardledger.events import webhooks
+from rewardledger.events.health import SinkHealth
+from rewardledger.http.console import session, webhook_pages
 from rewardledger.http.console.rendering import (
     PREFIX,
     ConsoleRoute,
@@ -33,6 +36,7 @@ from rewardledger.services import budgets, jobs
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 BUDGETS_PER_PAGE = 20
 ALERTS_SHOWN_MAX = 20
+ENDPOINTS_SHOWN_MAX = 10
 
 
 def home_of(viewer: Principal) -> str:
@@ -88,6 +92,12 @@ def _budget_rows(ledger: Ledger, tenant_id: str, after: str | None) -> dict[str,
     return {"rows": rows, "next": shown[-1].id if more and shown else None}
 
 
+def _delivery_health(ledger: Ledger, tenant_id: str) -> list[SinkHealth]:
+    """The health of the first page of webhook endpoints and of the relay sinks."""
+    shown = webhooks.list_endpoints(ledger, tenant_id, limit=ENDPOINTS_SHOWN_MAX).endpoints
+    return webhook_pages.sink_health(ledger, tenant_id, list(shown))
+
+
 @router.get("/t/{tid}")
 def overview(request: Request, tid: str, ledger: LedgerDep) -> Response:
     viewer = session.viewer(request, ledger, tid, "read")
@@ -98,6 +108,7 @@ def overview(request: Request, tid: str, ledger: LedgerDep) -> Response:
         budgets=_budget_rows(ledger, tid, query(request, "after")),
         alerts=budgets.alerts(ledger, tid, limit=ALERTS_SHOWN_MAX),
         failures=jobs.failures(ledger, tid),
+        health=_delivery_health(ledger, tid),
         checked=None,
     )
 
@@ -117,6 +128,7 @@ async def run_integrity(request: Request, tid: str, ledger: LedgerDep) -> Respon
             "budgets": _budget_rows(ledger, tid, None),
             "alerts": budgets.alerts(ledger, tid, limit=ALERTS_SHOWN_MAX),
             "failures": jobs.failures(ledger, tid),
+            "health": _delivery_health(ledger, tid),
         }
 
     found = await in_thread(check)
@@ -127,6 +139,7 @@ async def run_integrity(request: Request, tid: str, ledger: LedgerDep) -> Respon
         budgets=found["budgets"],
         alerts=found["alerts"],
         failures=found["failures"],
+        health=found["health"],
         checked={"verify": found["verify"], "reconcile": found["reconcile"]},
     )
 

@@ -28,6 +28,22 @@ FORM_FIELDS_MAX = 16
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
+def age_text(seconds: float) -> str:
+    """A duration the way a person says it: 40 s, 12 min, 5 h, 3 days."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min"
+    if whole < 86400:
+        return f"{whole // 3600} h"
+    days = whole // 86400
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
+TEMPLATES.env.globals["age"] = age_text
+
+
 def page(
     request: Request,
     template: str,
