@@ -4,6 +4,9 @@ A ``rewardledger serve`` process per database engine (SQLite, and PostgreSQL on 
 its own), seeded with the demo tenant, plus the keys the tests sign in with: the demo admin
 key ``serve`` printed, a reader and a merchant key of the demo tenant, and an admin key of
 another tenant. Keys are issued through the services in this process, on the same database.
+The server runs no worker (``--no-worker``): a test that needs a due job done (the webhooks
+tests' fan-out and delivery pass) runs it itself, so what the page shows does not change
+under it.
 
 Chromium is Debian's (/usr/bin/chromium), driven through Playwright's ``executable_path``;
 Playwright never downloads a browser here. Without it the tests skip loudly, and fail in CI.
@@ -78,7 +81,7 @@ def live(
 
 @contextmanager
 def _live(engine: str, url: str, state_dir: Path) -> Iterator[Live]:
-    with serving(url, state_dir=state_dir) as server:
+    with serving(url, "--no-worker", state_dir=state_dir) as server:
         admin = server.demo_key()
         reader, merchant, other = _issue_keys(url)
         yield Live(engine, server, admin, reader, merchant, other, url)

@@ -1,5 +1,6 @@
-"""The console's points pages: a holder's balance, lots, expiry forecast, accumulations and
-redemptions (with their QR codes); and the merchant's till.
+"""The console's points pages: the holders, paged, with their balance per asset; a holder's
+balance, lots, expiry forecast, accumulations and redemptions (with their QR codes); and the
+merchant's till.
 
 Owns: the till's flow, look up then confirm once. Confirming is ``redemptions.confirm``
 (pending -> confirmed, once); a second confirm is its ``already_redeemed``, shown with when
@@ -17,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rewardledger.domain.errors import AlreadyRedeemed, LedgerError, NotFound
+from rewardledger.domain.money import Amount
+from rewardledger.domain.paging import encode_cursor
 from rewardledger.http.console import charts, session
 from rewardledger.http.console.rendering import (
     PREFIX,
@@ -35,6 +38,7 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 ACCUMULATIONS_PER_PAGE = 25
 FORECAST_BARS_MAX = charts.BARS_MAX
 REDEMPTIONS_SHOWN_MAX = 10
+HOLDERS_PER_PAGE = 25
 
 
 def _forecast(ledger: Ledger, tenant_id: str, holder: str) -> dict[str, Any]:
@@ -60,12 +64,46 @@ def _redemptions(ledger: Ledger, tenant_id: str, ids: list[str]) -> list[dict[st
     return shown
 
 
+def _holder_list(ledger: Ledger, tenant_id: str, start: str | None, cursor: str | None) -> Any:
+    """A page of holders (asset, then id) with their balance; ``start``: from that id on, in
+    the first points asset (the holder itself first when it exists)."""
+    lines: list[Any] = []
+    if start is not None and cursor is None:
+        start = points.check_holder(start)
+        assets = sorted(asset.code for asset in points.points_assets(ledger, tenant_id))
+        if assets:
+            cursor = encode_cursor(assets[0], start)
+            if points.store_of(ledger).holder_exists(tenant_id, assets[0], start):
+                found = points.balance(ledger, tenant_id, start, asset=assets[0])
+                lines.append({"holder": start, "asset": found.asset, "balance": found.balance})
+    rows, next_cursor = points.summary_page(
+        ledger, tenant_id, limit=HOLDERS_PER_PAGE - len(lines), cursor=cursor
+    )
+    lines.extend({"holder": r.user_id, "asset": r.asset, "balance": r.balance} for r in rows)
+    return {"rows": lines, "next": next_cursor, "start": start}
+
+
+def _lots(ledger: Ledger, tenant_id: str, rows: list[points.Accumulation]) -> list[dict[str, Any]]:
+    """The lots of the earn rows on the page (a lot is named by its earn's id), each read
+    with the store's own read of one lot."""
+    store = points.store_of(ledger)
+    shown: list[dict[str, Any]] = []
+    for row in rows:
+        lot = store.get_lot(None, tenant_id, row.id) if row.accum_type == "earn" else None
+        if lot is not None:
+            scale = row.quantity.scale
+            earned, remaining = Amount(lot.amount_minor, scale), Amount(lot.remaining_minor, scale)
+            shown.append({"lot": lot, "earned": earned, "remaining": remaining})
+    return shown
+
+
 @router.get("/t/{tid}/points")
 def holder_page(request: Request, tid: str, ledger: LedgerDep) -> Response:
     viewer = session.viewer(request, ledger, tid, "read")
     holder = query(request, "holder")
     if holder is None:
-        return page(request, "points.html", viewer, holder=None)
+        found = _holder_list(ledger, tid, query(request, "from"), query(request, "cursor"))
+        return page(request, "points.html", viewer, holder=None, holders=found)
     balance = points.balance(ledger, tid, holder)
     rows = points.accumulations(
         ledger, tid, holder, limit=ACCUMULATIONS_PER_PAGE, cursor=query(request, "cursor")
@@ -79,6 +117,7 @@ def holder_page(request: Request, tid: str, ledger: LedgerDep) -> Response:
         balance=balance,
         forecast=_forecast(ledger, tid, holder),
         accumulations=rows,
+        lots=_lots(ledger, tid, rows.rows),
         redemptions=_redemptions(ledger, tid, ids),
     )
 

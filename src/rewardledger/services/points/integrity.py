@@ -69,7 +69,9 @@ def _summaries(
     store = store_of(ledger)
     lines: list[HolderIntegrity] = []
     while True:
-        page = store.holders(tenant_id, after, INTEGRITY_CHUNK_SIZE)
+        # a page of ``limit`` lines reads no more holders than it shows (one line each)
+        chunk = INTEGRITY_CHUNK_SIZE if limit is None else min(INTEGRITY_CHUNK_SIZE, limit)
+        page = store.holders(tenant_id, after, chunk)
         if not page:
             break
         after = "\x1f".join(page[-1])
@@ -98,7 +100,7 @@ def _summaries(
                 )
                 if limit is not None and len(lines) >= limit:
                     return lines
-        if len(page) < INTEGRITY_CHUNK_SIZE:
+        if len(page) < chunk:
             break
     return lines
 
