@@ -25,6 +25,7 @@ from rewardledger.bootstrap import Ledger
 from rewardledger.events import webhooks
 from rewardledger.services import demo_programme, points
 from tests.browser.conftest import Live, screenshot, sign_in
+from tests.webhook_receiver import fan_out_everything
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EARNS = 3
@@ -68,7 +69,7 @@ def endpoint(live: Live, receiver: str) -> Iterator[str]:
     """An endpoint of the demo tenant for the receiver, with EARNS events fanned out and
     sent; removed afterwards, so that no later test sends to a receiver that is gone."""
     with Ledger.open(live.url, migrate=False) as ledger:
-        _fan_out(ledger)  # the events before this endpoint are not for it
+        fan_out_everything(ledger, "demo")  # the events before this endpoint are not for it
         added = webhooks.add_endpoint(
             ledger, "demo", url=receiver, event_types=["points.earned"], description="browser"
         )
@@ -80,18 +81,13 @@ def endpoint(live: Live, receiver: str) -> Iterator[str]:
             webhooks.remove_endpoint(ledger, "demo", endpoint_id)
 
 
-def _fan_out(ledger: Ledger) -> None:
-    while webhooks.fan_out(ledger, "demo").delivered:
-        pass
-
-
 def _deliver(ledger: Ledger) -> None:
     run = uuid4().hex[:8]
     for number in range(EARNS):
         points.earn(
             ledger, "demo", f"hooked-{run}", "5", dtype="invoice", reference=f"{run}-{number}"
         )
-    _fan_out(ledger)
+    fan_out_everything(ledger, "demo")
     with httpx2.Client() as client:
         counts = webhooks.deliver_due(ledger, "demo", http_client=client)
     assert counts.delivered == EARNS - 1, counts
