@@ -12,6 +12,7 @@ import pytest
 
 from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
+from rewardledger.events import webhooks
 from rewardledger.http.app import create_app
 from rewardledger.http.console.session import SECRET_FILE_NAME, SESSION_COOKIE, signing_secret
 from rewardledger.services import access
@@ -103,3 +104,32 @@ def test_the_signing_secret_is_made_once_and_only_its_owner_reads_it(tmp_path: P
     assert stat.S_IMODE((tmp_path / SECRET_FILE_NAME).stat().st_mode) == 0o600
     configured = Settings(state_dir=tmp_path, console_secret="s" * 40)
     assert signing_secret(configured) == "s" * 40
+
+
+def test_the_webhooks_controls_need_the_csrf_token_and_an_admin_key(
+    console: TestClient, ledger: Ledger, tenant_id: str
+) -> None:
+    added = webhooks.add_endpoint(
+        ledger, tenant_id, url="https://example.com/hooks", event_types=["*"]
+    )
+    eid = added.endpoint.endpoint_id
+    disable = f"/console/t/{tenant_id}/webhooks/{eid}/enabled"
+    sign_in(console, ledger, tenant_id, "writer")
+    token = csrf_of(console, f"/console/t/{tenant_id}/webhooks/{eid}")
+    assert console.post(disable, data={"csrf": token, "enabled": "false"}).status_code == 403
+    console.cookies.clear()
+    sign_in(console, ledger, tenant_id, "admin")
+    assert console.post(disable, data={"csrf": "forged", "enabled": "false"}).status_code == 403
+    assert webhooks.get_endpoint(ledger, tenant_id, eid).enabled
+    token = csrf_of(console, f"/console/t/{tenant_id}/webhooks/{eid}")
+    assert console.post(disable, data={"csrf": token, "enabled": "false"}).status_code == 200
+    assert not webhooks.get_endpoint(ledger, tenant_id, eid).enabled
+    rotated = console.post(f"/console/t/{tenant_id}/webhooks/{eid}/rotate", data={"csrf": token})
+    assert rotated.status_code == 200
+    assert 'id="new-secret">whsec_' in rotated.text
+    assert "whsec_" not in console.get(f"/console/t/{tenant_id}/webhooks/{eid}").text
+    bad_since = console.post(
+        f"/console/t/{tenant_id}/webhooks/{eid}/redeliver", data={"csrf": token, "since": "soon"}
+    )
+    assert bad_since.status_code == 422
+    assert console.get(f"/console/t/{tenant_id}/webhooks/ep_missing").status_code == 404
