@@ -1,7 +1,7 @@
 """When a webhook endpoint's secret was last rotated: ``secret_rotated_at``.
 
-Revision ID: 0016_webhook_secret_age
-Revises: 0015_client
+Revision ID: 0017_webhook_secret_age
+Revises: 0016_points_reminders
 Create Date: 2026-12-02
 
 Written by a rotation, so that the console can show how old the secret in use is. NULL on the
@@ -16,8 +16,8 @@ from alembic import op
 
 from rewardledger.storage.migrations.builders import TIMESTAMP
 
-revision = "0016_webhook_secret_age"
-down_revision = "0015_client"
+revision = "0017_webhook_secret_age"
+down_revision = "0016_points_reminders"
 branch_labels = None
 depends_on = None
 
