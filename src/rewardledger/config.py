@@ -18,6 +18,10 @@ REWARDLEDGER_RELAY_TO_NATS  true: the worker publishes every event to NATS (off 
 REWARDLEDGER_NATS_URL       the NATS server the event feed is relayed to (nats://127.0.0.1:4222)
 REWARDLEDGER_NATS_STREAM    its JetStream stream, created if missing (REWARDLEDGER)
 REWARDLEDGER_EVENT_RETENTION_DAYS  outbox rows older than this, passed by every sink, are pruned
+REWARDLEDGER_WEBHOOK_TIMEOUT_SECONDS  how long a webhook call may take before it fails (10)
+REWARDLEDGER_WEBHOOK_LEASE_SECONDS    how long a worker's claim on a webhook delivery holds
+                            before another worker sends it again (more than the timeout;
+                            default the larger of 30 and three timeouts)
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rewardledger.domain.webhooks import WEBHOOK_TIMEOUT_SECONDS
 
 DEFAULT_DATABASE_URL = "sqlite:///./rewardledger.db"
 ADMIN_TOKEN_LENGTH_MIN = 16
@@ -62,6 +68,9 @@ class Settings(BaseSettings):
     event_retention_days: int = Field(
         default=EVENT_RETENTION_DAYS_DEFAULT, ge=1, le=EVENT_RETENTION_DAYS_MAX
     )
+    webhook_timeout_seconds: float = Field(default=WEBHOOK_TIMEOUT_SECONDS, gt=0, le=300)
+    # None: the larger of WEBHOOK_LEASE_SECONDS and three timeouts (events.webhooks.delivery)
+    webhook_lease_seconds: float | None = Field(default=None, gt=0, le=3_600)
 
     @field_validator("database_url")
     @classmethod
@@ -99,3 +108,14 @@ class Settings(BaseSettings):
                     f"{WORKER_INTERVAL_SECONDS_MAX} seconds"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_call(self) -> Settings:
+        lease = self.webhook_lease_seconds
+        if lease is not None and lease <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "REWARDLEDGER_WEBHOOK_LEASE_SECONDS must be more than "
+                "REWARDLEDGER_WEBHOOK_TIMEOUT_SECONDS: a delivery's lease must outlast its call, "
+                "or another worker sends it again while the first is still waiting"
+            )
+        return self

@@ -131,6 +131,7 @@ class _Pass:
         http_client: httpx2.Client,
         now: datetime,
         timeout_seconds: float,
+        lease_seconds: float | None,
     ) -> None:
         self.store = ledger.extension(STORE)
         self.tenant_id = tenant_id
@@ -138,7 +139,8 @@ class _Pass:
         self.started_at = now
         self.started = time.monotonic()
         self.timeout_seconds = timeout_seconds
-        self.lease = timedelta(seconds=max(WEBHOOK_LEASE_SECONDS, 3 * timeout_seconds))
+        chosen = max(WEBHOOK_LEASE_SECONDS, 3 * timeout_seconds)
+        self.lease = timedelta(seconds=chosen if lease_seconds is None else lease_seconds)
 
     def now(self) -> datetime:
         """The pass's clock: its start plus the time it has run."""
@@ -193,11 +195,17 @@ def deliver_due(
     limit: int = WEBHOOK_DELIVERY_PASS_MAX,
     now: datetime | None = None,
     timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS,
+    lease_seconds: float | None = None,
 ) -> DeliveryCounts:
-    """Send the tenant's due deliveries (at most ``limit``) and record every attempt."""
+    """Send the tenant's due deliveries (at most ``limit``) and record every attempt. Each
+    delivery is held for ``lease_seconds`` from its send (default: the larger of
+    ``WEBHOOK_LEASE_SECONDS`` and three timeouts), which must outlast ``timeout_seconds``."""
     if not 1 <= limit <= WEBHOOK_DELIVERY_PASS_MAX:
         raise ValueError(f"limit must be from 1 to {WEBHOOK_DELIVERY_PASS_MAX}")
-    run = _Pass(ledger, tenant_id, http_client, now or ledger.clock(), timeout_seconds)
+    if lease_seconds is not None and lease_seconds <= timeout_seconds:
+        raise ValueError("lease_seconds must be more than timeout_seconds")
+    started = now or ledger.clock()
+    run = _Pass(ledger, tenant_id, http_client, started, timeout_seconds, lease_seconds)
     claimed = run.store.claim_due(
         tenant_id, run.started_at, limit, run.started_at + run.lease, uuid.uuid4().hex
     )
