@@ -9,7 +9,9 @@ the pass's concurrency and the outcome of each attempt. Protects:
 - a slow or down receiver holds up no other endpoint: each endpoint is served on a thread of
   its own (at most ``WEBHOOK_SEND_CONCURRENCY_MAX`` at once), every call is bounded by the
   timeout, and once a call to an endpoint fails to connect or times out, the rest of its
-  deliveries in this pass are put back, untried, for the next pass;
+  deliveries in this pass are put back, untried, due when that one is tried again (so a
+  receiver that is down costs each pass one call and one statement, not a claim and a
+  release of its whole backlog);
 - one worker per attempt: the lease (``WebhookStore.claim_due``) is renewed before each send,
   and a delivery whose lease was taken over is not sent;
 - every attempt is recorded, and a failed one is retried after an exponential, jittered
@@ -160,17 +162,20 @@ class _Pass:
                 now=now,
                 timeout_seconds=self.timeout_seconds,
             )
-            status = self._record(one, outcome)
+            status, due = self._record(one, outcome)
             delivered += status is DeliveryStatus.DELIVERED
             retrying += status is DeliveryStatus.PENDING
             failed += status is DeliveryStatus.FAILED
-            if outcome.status_code is None:
+            if outcome.status_code is None:  # unreachable: the rest wait for its next try
                 rest = claimed[index + 1 :]
-                self.store.release(self.tenant_id, rest)
+                later = due if status is DeliveryStatus.PENDING else None
+                self.store.release(self.tenant_id, rest, not_before=later)
                 return DeliveryCounts(0, delivered, retrying, failed, len(rest))
         return DeliveryCounts(0, delivered, retrying, failed, 0)
 
-    def _record(self, claimed: ClaimedDelivery, outcome: Outcome) -> DeliveryStatus:
+    def _record(
+        self, claimed: ClaimedDelivery, outcome: Outcome
+    ) -> tuple[DeliveryStatus, datetime]:
         if outcome.succeeded:
             status, due = DeliveryStatus.DELIVERED, outcome.attempted_at
         else:
@@ -184,7 +189,7 @@ class _Pass:
                 claimed.event_id,
                 claimed.endpoint.endpoint_id,
             )
-        return status
+        return status, due
 
 
 def deliver_due(
