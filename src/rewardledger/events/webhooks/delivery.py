@@ -12,8 +12,10 @@ the pass's concurrency and the outcome of each attempt. Protects:
   deliveries in this pass are put back, untried, due when that one is tried again (so a
   receiver that is down costs each pass one call and one statement, not a claim and a
   release of its whole backlog);
-- one worker per attempt: the lease (``WebhookStore.claim_due``) is renewed before each send,
-  and a delivery whose lease was taken over is not sent;
+- one worker per attempt: a delivery is sent only while its lease (``WebhookStore.claim_due``)
+  covers the call and its record: while the claim's lease has two timeouts left it does
+  (nobody can have taken it over), past that the lease is renewed before the send, and a
+  delivery whose lease was taken over is not sent;
 - every attempt is recorded, and a failed one is retried after an exponential, jittered
   wait (``domain.webhooks.next_attempt_at``) up to ``WEBHOOK_ATTEMPTS_MAX`` tries, then the
   delivery is marked failed (a redelivery starts a new round).
@@ -153,7 +155,9 @@ class _Pass:
         delivered = retrying = failed = 0
         for index, one in enumerate(claimed):
             now = self.now()
-            if not self.store.renew(self.tenant_id, one, now + self.lease):
+            if not self._held_long_enough(now) and not self.store.renew(
+                self.tenant_id, one, now + self.lease
+            ):
                 continue
             outcome = send(
                 self.http_client,
@@ -172,6 +176,13 @@ class _Pass:
                 self.store.release(self.tenant_id, rest, not_before=later)
                 return DeliveryCounts(0, delivered, retrying, failed, len(rest))
         return DeliveryCounts(0, delivered, retrying, failed, 0)
+
+    def _held_long_enough(self, now: datetime) -> bool:
+        """Whether the claim's own lease still covers a call and its record (two timeouts
+        left): then no other worker can have taken the delivery over, and renewing it would
+        only add a write per delivery. Past that, each delivery is renewed before its send."""
+        left = self.started_at + self.lease - now
+        return left > timedelta(seconds=2 * self.timeout_seconds)
 
     def _record(
         self, claimed: ClaimedDelivery, outcome: Outcome
