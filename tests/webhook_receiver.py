@@ -1,6 +1,7 @@
 """Webhook tests' helpers. A real HTTP receiver: a small ``http.server`` on a thread of the
 test, on a free local port, that keeps every request it got (headers, body, when) and answers
-from a script (status codes in turn, then ``then``, after an optional delay). And a fan-out
+from a script (status codes in turn, then ``then``, after an optional delay); it may hold the
+first request for one event open (``hold_event_id``) until the test lets it go. And a fan-out
 that waits for the event feed to pass the tenant's last event."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rewardledger.ledger.engine import Ledger
 from tests.conftest import owner_engine
 
 FEED_WAIT_SECONDS = 30
+HOLD_SECONDS_MAX = 120
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,17 @@ class Received:
 
 class Receiver:
     def __init__(
-        self, answers: list[int] | None = None, *, then: int = 200, delay_seconds: float = 0.0
+        self,
+        answers: list[int] | None = None,
+        *,
+        then: int = 200,
+        delay_seconds: float = 0.0,
+        hold_event_id: str | None = None,
     ) -> None:
         self.requests: list[Received] = []
+        self.hold_event_id = hold_event_id
+        self.holding = threading.Event()  # set once the held request has arrived
+        self.let_go = threading.Event()
         self._answers = deque(answers or [])
         self._then = then
         self.delay_seconds = delay_seconds
@@ -55,11 +65,12 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
-                status = receiver._take(
-                    Received(
-                        {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
-                    )
+                received = Received(
+                    {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
                 )
+                status = receiver._take(received)
+                if receiver._to_hold(received):
+                    receiver.let_go.wait(HOLD_SECONDS_MAX)
                 if receiver.delay_seconds:
                     time.sleep(receiver.delay_seconds)
                 try:
@@ -82,6 +93,13 @@ class Receiver:
             self.requests.append(received)
             return self._answers.popleft() if self._answers else self._then
 
+    def _to_hold(self, received: Received) -> bool:
+        with self._lock:
+            if received.event_id != self.hold_event_id or self.holding.is_set():
+                return False
+            self.holding.set()
+            return True
+
     def event_ids(self) -> list[str]:
         with self._lock:
             return [r.event_id for r in self.requests]
@@ -89,14 +107,21 @@ class Receiver:
 
 @contextmanager
 def receiving(
-    answers: list[int] | None = None, *, then: int = 200, delay_seconds: float = 0.0
+    answers: list[int] | None = None,
+    *,
+    then: int = 200,
+    delay_seconds: float = 0.0,
+    hold_event_id: str | None = None,
 ) -> Iterator[Receiver]:
-    receiver = Receiver(answers, then=then, delay_seconds=delay_seconds)
+    receiver = Receiver(
+        answers, then=then, delay_seconds=delay_seconds, hold_event_id=hold_event_id
+    )
     thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
     thread.start()
     try:
         yield receiver
     finally:
+        receiver.let_go.set()
         receiver.server.shutdown()
         receiver.server.server_close()
         thread.join(10)

@@ -20,6 +20,10 @@ REWARDLEDGER_NATS_STREAM    its JetStream stream, created if missing (REWARDLEDG
 REWARDLEDGER_EVENT_RETENTION_DAYS  outbox rows older than this, passed by every sink, are pruned
 REWARDLEDGER_POINTS_REMINDER_DAYS  the worker's ``points_reminders`` step announces the points
                             that expire within this many days (7)
+REWARDLEDGER_WEBHOOK_TIMEOUT_SECONDS  how long a webhook call may take before it fails (10)
+REWARDLEDGER_WEBHOOK_LEASE_SECONDS    how long a worker's claim on a webhook delivery holds
+                            before another worker sends it again (more than the timeout;
+                            default the larger of 30 and three timeouts)
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rewardledger.domain.limits import POINTS_REMINDER_DAYS_DEFAULT, POINTS_REMINDER_DAYS_MAX
+from rewardledger.domain.webhooks import WEBHOOK_TIMEOUT_SECONDS
 
 DEFAULT_DATABASE_URL = "sqlite:///./rewardledger.db"
 ADMIN_TOKEN_LENGTH_MIN = 16
@@ -76,6 +81,9 @@ class Settings(BaseSettings):
     points_reminder_days: int = Field(
         default=POINTS_REMINDER_DAYS_DEFAULT, ge=1, le=POINTS_REMINDER_DAYS_MAX
     )
+    webhook_timeout_seconds: float = Field(default=WEBHOOK_TIMEOUT_SECONDS, gt=0, le=300)
+    # None: the larger of WEBHOOK_LEASE_SECONDS and three timeouts (events.webhooks.delivery)
+    webhook_lease_seconds: float | None = Field(default=None, gt=0, le=3_600)
 
     @field_validator("database_url")
     @classmethod
@@ -113,3 +121,14 @@ class Settings(BaseSettings):
                     f"{WORKER_INTERVAL_SECONDS_MAX} seconds"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_call(self) -> Settings:
+        lease = self.webhook_lease_seconds
+        if lease is not None and lease <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "REWARDLEDGER_WEBHOOK_LEASE_SECONDS must be more than "
+                "REWARDLEDGER_WEBHOOK_TIMEOUT_SECONDS: a delivery's lease must outlast its call, "
+                "or another worker sends it again while the first is still waiting"
+            )
+        return self

@@ -5,6 +5,7 @@ once however often the fan-out runs, and redelivered on demand."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -193,6 +194,28 @@ def test_a_receiver_that_never_answers_delays_neither_other_endpoints_nor_writes
     assert timed_out.error is not None
     assert "Timeout" in timed_out.error
     assert timed_out.latency_ms >= timeout * 1000 * 0.9
+
+
+def test_a_receiver_that_is_down_is_called_once_a_pass_and_the_rest_wait_for_the_retry(
+    ledger: Ledger, tenant_id: str, http_client: httpx2.Client, clock: FakeClock
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/hooks"
+    endpoint = add_endpoint(ledger, tenant_id, url=url, event_types=["test.event"])
+    for n in range(3):
+        _add_event(ledger, tenant_id, f"e{n}", f"s{n}")
+    fan_out_everything(ledger, tenant_id)
+    first = deliver_due(ledger, tenant_id, http_client=http_client)
+    assert (first.claimed, first.retrying, first.released) == (3, 1, 2)
+    # the two put back untried are due with the retry, not claimed again by every pass
+    assert deliver_due(ledger, tenant_id, http_client=http_client).claimed == 0
+    deliveries = list_deliveries(ledger, tenant_id, endpoint.endpoint.endpoint_id).deliveries
+    assert len({d.next_attempt_at for d in deliveries}) == 1
+    assert sorted(d.tries for d in deliveries) == [0, 0, 1]
+    clock.advance(**LATER)
+    again = deliver_due(ledger, tenant_id, http_client=http_client)
+    assert (again.claimed, again.retrying, again.released) == (3, 1, 2)
 
 
 def test_a_later_event_of_a_subject_waits_while_an_earlier_one_is_retried(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    case,
     delete,
     exists,
     insert,
@@ -328,14 +329,32 @@ class SqlWebhookStore:
         with self.engine.begin() as connection:
             return connection.execute(statement).rowcount > 0
 
-    def release(self, tenant_id: str, claimed: Sequence[ClaimedDelivery]) -> None:
+    def release(
+        self,
+        tenant_id: str,
+        claimed: Sequence[ClaimedDelivery],
+        not_before: datetime | None = None,
+    ) -> None:
+        if not claimed:
+            return
+        values: dict[str, Any] = {"status": PENDING, "lease_token": None, "lease_expires_at": None}
+        if not_before is not None:
+            values["next_attempt_at"] = case(
+                (_D.c.next_attempt_at < not_before, not_before), else_=_D.c.next_attempt_at
+            )
+        statement = (
+            update(_D)
+            .where(
+                _D.c.tenant_id == tenant_id,
+                _D.c.lease_token.in_(sorted({one.lease_token for one in claimed})),
+                tuple_(_D.c.endpoint_id, _D.c.event_id).in_(
+                    [(one.endpoint.endpoint_id, one.event_id) for one in claimed]
+                ),
+            )
+            .values(values)
+        )
         with self.engine.begin() as connection:
-            for one in claimed:
-                connection.execute(
-                    update(_D)
-                    .where(self._held(tenant_id, one))
-                    .values(status=PENDING, lease_token=None, lease_expires_at=None)
-                )
+            connection.execute(statement)
 
     def record_attempt(
         self,

@@ -19,6 +19,7 @@ import httpx2
 
 from rewardledger import metrics
 from rewardledger.config import Settings
+from rewardledger.domain.webhooks import WEBHOOK_TIMEOUT_SECONDS
 from rewardledger.events import webhooks
 from rewardledger.events.nats import NatsPublisher, relay_to_nats
 from rewardledger.ledger.engine import Ledger
@@ -34,15 +35,31 @@ def _http_client() -> httpx2.Client:
     return httpx2.Client()
 
 
-def _webhooks(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
-    fanned = webhooks.fan_out(ledger, tenant_id)
-    counts = webhooks.deliver_due(ledger, tenant_id, http_client=_http_client())
-    metrics.DELIVERIES.labels("webhooks", "delivered").inc(counts.delivered)
-    metrics.DELIVERIES.labels("webhooks", "failed").inc(counts.failed)
-    return {"webhook_events_fanned_out": fanned.delivered, **counts.as_dict()}
+class WebhooksStep:
+    """The ``webhooks`` step: fan out, then one delivery pass with the call timeout and the
+    delivery lease the settings give (``REWARDLEDGER_WEBHOOK_TIMEOUT_SECONDS`` and
+    ``_LEASE_SECONDS``; the defaults of ``events.webhooks`` until ``enable_from``)."""
+
+    def __init__(self) -> None:
+        self.timeout_seconds = WEBHOOK_TIMEOUT_SECONDS
+        self.lease_seconds: float | None = None
+
+    def __call__(self, ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
+        fanned = webhooks.fan_out(ledger, tenant_id)
+        counts = webhooks.deliver_due(
+            ledger,
+            tenant_id,
+            http_client=_http_client(),
+            timeout_seconds=self.timeout_seconds,
+            lease_seconds=self.lease_seconds,
+        )
+        metrics.DELIVERIES.labels("webhooks", "delivered").inc(counts.delivered)
+        metrics.DELIVERIES.labels("webhooks", "failed").inc(counts.failed)
+        return {"webhook_events_fanned_out": fanned.delivered, **counts.as_dict()}
 
 
-register(Step("webhooks", RELAY_INTERVAL_SECONDS, _webhooks))
+WEBHOOKS = WebhooksStep()
+register(Step("webhooks", RELAY_INTERVAL_SECONDS, WEBHOOKS))
 
 
 class NatsStep:
@@ -69,7 +86,10 @@ class NatsStep:
 
 
 def enable_from(settings: Settings) -> None:
-    """Register the steps the settings turn on (the ``nats`` step), once per process."""
+    """Register the steps the settings turn on (the ``nats`` step), once per process, and
+    give the ``webhooks`` step its timeout and lease."""
+    WEBHOOKS.timeout_seconds = settings.webhook_timeout_seconds
+    WEBHOOKS.lease_seconds = settings.webhook_lease_seconds
     if settings.relay_to_nats and "nats" not in STEPS:
         step = NatsStep(lambda: NatsPublisher.from_settings(settings))
         register(Step("nats", RELAY_INTERVAL_SECONDS, step))

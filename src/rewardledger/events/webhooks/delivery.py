@@ -9,9 +9,13 @@ the pass's concurrency and the outcome of each attempt. Protects:
 - a slow or down receiver holds up no other endpoint: each endpoint is served on a thread of
   its own (at most ``WEBHOOK_SEND_CONCURRENCY_MAX`` at once), every call is bounded by the
   timeout, and once a call to an endpoint fails to connect or times out, the rest of its
-  deliveries in this pass are put back, untried, for the next pass;
-- one worker per attempt: the lease (``WebhookStore.claim_due``) is renewed before each send,
-  and a delivery whose lease was taken over is not sent;
+  deliveries in this pass are put back, untried, due when that one is tried again (so a
+  receiver that is down costs each pass one call and one statement, not a claim and a
+  release of its whole backlog);
+- one worker per attempt: a delivery is sent only while its lease (``WebhookStore.claim_due``)
+  covers the call and its record: while the claim's lease has two timeouts left it does
+  (nobody can have taken it over), past that the lease is renewed before the send, and a
+  delivery whose lease was taken over is not sent;
 - every attempt is recorded, and a failed one is retried after an exponential, jittered
   wait (``domain.webhooks.next_attempt_at``) up to ``WEBHOOK_ATTEMPTS_MAX`` tries, then the
   delivery is marked failed (a redelivery starts a new round).
@@ -131,6 +135,7 @@ class _Pass:
         http_client: httpx2.Client,
         now: datetime,
         timeout_seconds: float,
+        lease_seconds: float | None,
     ) -> None:
         self.store = ledger.extension(STORE)
         self.tenant_id = tenant_id
@@ -138,7 +143,8 @@ class _Pass:
         self.started_at = now
         self.started = time.monotonic()
         self.timeout_seconds = timeout_seconds
-        self.lease = timedelta(seconds=max(WEBHOOK_LEASE_SECONDS, 3 * timeout_seconds))
+        chosen = max(WEBHOOK_LEASE_SECONDS, 3 * timeout_seconds)
+        self.lease = timedelta(seconds=chosen if lease_seconds is None else lease_seconds)
 
     def now(self) -> datetime:
         """The pass's clock: its start plus the time it has run."""
@@ -149,7 +155,9 @@ class _Pass:
         delivered = retrying = failed = 0
         for index, one in enumerate(claimed):
             now = self.now()
-            if not self.store.renew(self.tenant_id, one, now + self.lease):
+            if not self._held_long_enough(now) and not self.store.renew(
+                self.tenant_id, one, now + self.lease
+            ):
                 continue
             outcome = send(
                 self.http_client,
@@ -158,17 +166,27 @@ class _Pass:
                 now=now,
                 timeout_seconds=self.timeout_seconds,
             )
-            status = self._record(one, outcome)
+            status, due = self._record(one, outcome)
             delivered += status is DeliveryStatus.DELIVERED
             retrying += status is DeliveryStatus.PENDING
             failed += status is DeliveryStatus.FAILED
-            if outcome.status_code is None:
+            if outcome.status_code is None:  # unreachable: the rest wait for its next try
                 rest = claimed[index + 1 :]
-                self.store.release(self.tenant_id, rest)
+                later = due if status is DeliveryStatus.PENDING else None
+                self.store.release(self.tenant_id, rest, not_before=later)
                 return DeliveryCounts(0, delivered, retrying, failed, len(rest))
         return DeliveryCounts(0, delivered, retrying, failed, 0)
 
-    def _record(self, claimed: ClaimedDelivery, outcome: Outcome) -> DeliveryStatus:
+    def _held_long_enough(self, now: datetime) -> bool:
+        """Whether the claim's own lease still covers a call and its record (two timeouts
+        left): then no other worker can have taken the delivery over, and renewing it would
+        only add a write per delivery. Past that, each delivery is renewed before its send."""
+        left = self.started_at + self.lease - now
+        return left > timedelta(seconds=2 * self.timeout_seconds)
+
+    def _record(
+        self, claimed: ClaimedDelivery, outcome: Outcome
+    ) -> tuple[DeliveryStatus, datetime]:
         if outcome.succeeded:
             status, due = DeliveryStatus.DELIVERED, outcome.attempted_at
         else:
@@ -182,7 +200,7 @@ class _Pass:
                 claimed.event_id,
                 claimed.endpoint.endpoint_id,
             )
-        return status
+        return status, due
 
 
 def deliver_due(
@@ -193,11 +211,17 @@ def deliver_due(
     limit: int = WEBHOOK_DELIVERY_PASS_MAX,
     now: datetime | None = None,
     timeout_seconds: float = WEBHOOK_TIMEOUT_SECONDS,
+    lease_seconds: float | None = None,
 ) -> DeliveryCounts:
-    """Send the tenant's due deliveries (at most ``limit``) and record every attempt."""
+    """Send the tenant's due deliveries (at most ``limit``) and record every attempt. Each
+    delivery is held for ``lease_seconds`` from its send (default: the larger of
+    ``WEBHOOK_LEASE_SECONDS`` and three timeouts), which must outlast ``timeout_seconds``."""
     if not 1 <= limit <= WEBHOOK_DELIVERY_PASS_MAX:
         raise ValueError(f"limit must be from 1 to {WEBHOOK_DELIVERY_PASS_MAX}")
-    run = _Pass(ledger, tenant_id, http_client, now or ledger.clock(), timeout_seconds)
+    if lease_seconds is not None and lease_seconds <= timeout_seconds:
+        raise ValueError("lease_seconds must be more than timeout_seconds")
+    started = now or ledger.clock()
+    run = _Pass(ledger, tenant_id, http_client, started, timeout_seconds, lease_seconds)
     claimed = run.store.claim_due(
         tenant_id, run.started_at, limit, run.started_at + run.lease, uuid.uuid4().hex
     )

@@ -66,8 +66,14 @@ class WebhookStore(Protocol):
         """Extend the lease before a send; False when another worker has taken it over."""
         ...
 
-    def release(self, tenant_id: str, claimed: Sequence[ClaimedDelivery]) -> None:
-        """Put claimed deliveries back, due as they were, with no attempt counted."""
+    def release(
+        self,
+        tenant_id: str,
+        claimed: Sequence[ClaimedDelivery],
+        not_before: datetime | None = None,
+    ) -> None:
+        """Put claimed deliveries back, with no attempt counted (one statement): due as they
+        were, or not before ``not_before`` when it is given."""
         ...
 
     def record_attempt(
