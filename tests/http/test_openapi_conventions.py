@@ -54,7 +54,6 @@ UNKEYED_WRITES = {
 }
 # Lists answered whole or by `limit` alone, to be given a cursor (issue 13, lists).
 UNPAGED_LISTS = {
-    "/v1/tenants/{tid}/alerts",
     "/v1/tenants/{tid}/points/integrity",
     "/v1/tenants/{tid}/points/assets",
     "/v1/tenants/{tid}/points/reasons",

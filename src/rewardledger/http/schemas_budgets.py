@@ -291,6 +291,9 @@ class AlertPublic(_Public):
 
 class AlertsPublic(BaseModel):
     alerts: list[AlertPublic]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as ``cursor`` for the next page; null on the last page."
+    )
 
 
 class ResetCreate(CreateModel):

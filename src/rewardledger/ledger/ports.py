@@ -67,6 +67,22 @@ class Store(Protocol):
 
     def count_accounts(self, tenant_id: str) -> int: ...
 
+    def list_accounts(
+        self, tenant_id: str, asset: str | None, after: str | None, limit: int
+    ) -> list[Account]: ...
+
+    def list_transfers(
+        self,
+        tenant_id: str,
+        *,
+        account: str | None,
+        kind: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Transfer]: ...
+
     # The journal.
     def get_transfer(self, tenant_id: str, transfer_id: str) -> Transfer | StoredRefusal | None: ...
 

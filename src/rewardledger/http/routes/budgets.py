@@ -421,7 +421,14 @@ def alerts(
         str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
     ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
+    ] = None,
 ) -> AlertsPublic:
-    """Budget alerts, newest first."""
-    found = budgets.alerts(ledger, principal.tenant_id, budget_id=budget_id, limit=limit)
-    return AlertsPublic(alerts=[AlertPublic.model_validate(a) for a in found])
+    """Budget alerts, newest first, a page at a time."""
+    page = budgets.alerts_page(
+        ledger, principal.tenant_id, budget_id=budget_id, cursor=cursor, limit=limit
+    )
+    return AlertsPublic(
+        alerts=[AlertPublic.model_validate(a) for a in page.alerts], next_cursor=page.next_cursor
+    )
