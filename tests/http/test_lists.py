@@ -221,7 +221,8 @@ def test_alerts_page_newest_first_each_once(
         f"/v1/tenants/{other.tenant_id}/alerts",
         headers={"Authorization": f"Bearer {other_key}"},
     ).json()["alerts"]
-    assert theirs and all(a["budget_id"] == "camp" for a in theirs)
+    assert theirs
+    assert all(a["budget_id"] == "camp" for a in theirs)
 
 
 BAD_CURSORS = [

@@ -181,6 +181,6 @@ class BudgetOperations:
 
     @operation("GET", "/v1/tenants/{tid}/alerts")
     def alerts(
-        self, *, budget_id: str | None = None, limit: int | None = None
+        self, *, budget_id: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> Call[AlertsPublic]:
-        return ask(AlertsPublic, query={"budget_id": budget_id, "limit": limit})
+        return ask(AlertsPublic, query={"budget_id": budget_id, "limit": limit, "cursor": cursor})
