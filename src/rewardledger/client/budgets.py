@@ -53,8 +53,10 @@ def _dates(
 
 class BudgetOperations:
     @operation("POST", B)
-    def create_budget(self, body: BudgetCreate) -> Call[BudgetPublic]:
-        return ask(BudgetPublic, body=body)
+    def create_budget(
+        self, body: BudgetCreate, *, idempotency_key: str | None = None
+    ) -> Call[BudgetPublic]:
+        return ask(BudgetPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("GET", B)
     def list_budgets(

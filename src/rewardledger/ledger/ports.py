@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
@@ -70,6 +70,21 @@ class Store(Protocol):
     def list_accounts(
         self, tenant_id: str, asset: str | None, after: str | None, limit: int
     ) -> list[Account]: ...
+
+    # Keyed set-up writes: the first answer under each idempotency key.
+    def keyed_write(
+        self, tenant_id: str, operation: str, idempotency_key: str
+    ) -> tuple[str, dict[str, Any]] | None: ...
+
+    def keep_keyed_write(
+        self,
+        tenant_id: str,
+        operation: str,
+        idempotency_key: str,
+        request_digest: str,
+        response: dict[str, Any],
+        now: datetime,
+    ) -> bool: ...
 
     def list_transfers(
         self,
