@@ -28,7 +28,9 @@ Public = TypeVar("Public", bound=BaseModel)
 
 
 def _digest(operation: str, path: Mapping[str, str], body: BaseModel | None) -> str:
-    sent = {} if body is None else body.model_dump(mode="json", exclude={BODY_FIELD})
+    sent = (
+        {} if body is None else body.model_dump(mode="json", exclude={BODY_FIELD}, warnings=False)
+    )
     canonical = json.dumps(
         {"operation": operation, "path": dict(path), "body": sent},
         sort_keys=True,
