@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select, tuple_
 
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.transfers import Phase, Transfer
@@ -74,12 +74,12 @@ class ListQueries(JournalQueries):
         if until is not None:
             query = query.where(t.c.created_at < until)
         if before is not None:
+            # A row value, so that both engines seek the index to the position instead of
+            # scanning it from the newest row (an OR of the two cases is not a range to them).
             created_at, transfer_id = before
             query = query.where(
-                or_(
-                    t.c.created_at < created_at,
-                    and_(t.c.created_at == created_at, t.c.transfer_id < transfer_id),
-                )
+                tuple_(t.c.created_at, t.c.transfer_id)
+                < tuple_(literal(created_at, t.c.created_at.type), literal(transfer_id))
             )
         with self._read() as connection:
             found = [transfer_of(row) for row in connection.execute(query)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, select, tuple_
 
 from rewardledger.domain.budgets import CorrectionRecord, ReservationRecord, Resolution
 from rewardledger.storage.budgets.base import StoreBase
@@ -81,10 +81,8 @@ class BudgetLists(StoreBase):
         if after is not None:
             created_at, transfer_id = after
             query = query.where(
-                or_(
-                    c.c.created_at > created_at,
-                    and_(c.c.created_at == created_at, c.c.transfer_id > transfer_id),
-                )
+                tuple_(c.c.created_at, c.c.transfer_id)
+                > tuple_(literal(created_at, c.c.created_at.type), literal(transfer_id))
             )
         with self._reading(None) as connection:
             return [correction_of(row) for row in connection.execute(query)]
