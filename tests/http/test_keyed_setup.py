@@ -138,3 +138,26 @@ def test_the_same_key_on_another_path_of_one_route_is_a_conflict(api: Api) -> No
     assert _send(api, route, route.body, "put-1").is_success
     elsewhere = Keyed("PUT", "/points/reasons/earn/other", route.body, route.body)
     assert_problem(_send(api, elsewhere, route.body, "put-1"), 409, "idempotency_conflict")
+
+
+def test_a_racing_webhook_add_under_one_key_makes_one_endpoint(api: Api, ledger: Ledger) -> None:
+    """The endpoint is named by its key: when another request under the key has added it but
+    not yet kept its answer (a race), this one answers that endpoint instead of a second."""
+    from rewardledger.events import webhooks
+    from rewardledger.http.keyed_writes import keyed_endpoint_id
+
+    route = KEYED[3]
+    racer = webhooks.add_endpoint(
+        ledger,
+        api.tenant_id,
+        url=route.body["url"],
+        event_types=route.body["event_types"],
+        endpoint_id=keyed_endpoint_id(api.tenant_id, "race-1"),
+    )
+    answer = _send(api, route, route.body, "race-1")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["endpoint_id"] == racer.endpoint.endpoint_id
+    assert answer.json()["secret"] == racer.secret
+    assert [e["endpoint_id"] for e in api.get("/webhooks").json()["endpoints"]] == [
+        racer.endpoint.endpoint_id
+    ]

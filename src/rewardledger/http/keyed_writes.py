@@ -27,6 +27,11 @@ from rewardledger.ledger.engine import Ledger
 Public = TypeVar("Public", bound=BaseModel)
 
 
+def keyed_endpoint_id(tenant_id: str, key: str) -> str:
+    """The id of the webhook endpoint added under ``key`` (``ep_`` and 32 hex digits)."""
+    return "ep_" + hashlib.sha256(f"{tenant_id}\x00{key}".encode()).hexdigest()[:32]
+
+
 def _digest(operation: str, path: Mapping[str, str], body: BaseModel | None) -> str:
     sent = (
         {} if body is None else body.model_dump(mode="json", exclude={BODY_FIELD}, warnings=False)

@@ -14,8 +14,8 @@ from rewardledger.domain.webhooks import ENDPOINT_ID_PATTERN, WEBHOOK_ENDPOINT_I
 from rewardledger.events import webhooks
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
-from rewardledger.http.idempotency import IdempotencyKeyHeader
-from rewardledger.http.keyed_writes import keyed
+from rewardledger.http.idempotency import BODY_FIELD, IdempotencyKeyHeader, key_of
+from rewardledger.http.keyed_writes import keyed, keyed_endpoint_id
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas_webhooks import (
     DeliveriesPublic,
@@ -70,6 +70,8 @@ def create_webhook(
     carries the signing secret (``whsec_...``), shown this once, and again to a retry under
     the same ``Idempotency-Key`` (which adds no second endpoint)."""
 
+    sent = key_of(idempotency_key, {BODY_FIELD: body.idempotency_key}, required=False)
+
     def write() -> EndpointSecretPublic:
         created = webhooks.add_endpoint(
             ledger,
@@ -78,6 +80,8 @@ def create_webhook(
             event_types=body.event_types,
             description=body.description,
             enabled=body.enabled,
+            # Named by its key: two requests racing under one key make one endpoint.
+            endpoint_id=keyed_endpoint_id(principal.tenant_id, sent) if sent else None,
         )
         return EndpointSecretPublic.with_secret(created)
 
