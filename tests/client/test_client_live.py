@@ -10,7 +10,6 @@ from decimal import Decimal
 import httpx2
 import pytest
 
-from rewardledger.bootstrap import Ledger
 from rewardledger.client import ApiError, AsyncClient, Client, Retries
 from rewardledger.client._operation import Operation
 from rewardledger.domain.errors import IdempotencyConflict, InsufficientFunds, NotFound
@@ -23,7 +22,7 @@ from rewardledger.http.schemas_budgets import (
 )
 from rewardledger.http.schemas_cycles import CashbackMovementCreate, CashbackProgramCreate
 from rewardledger.http.schemas_points import ConfirmCreate, PointsMoveCreate, RedemptionCreate
-from rewardledger.services import points
+from rewardledger.http.schemas_points_setup import ExpiryBody, PointsConfigure
 from tests.client.conftest import Live, Tenant
 from tests.client.proxy import dropping
 
@@ -72,8 +71,18 @@ def test_the_day_one_flow_through_the_client(client: Client, live: Live, tenant:
     used = client.utilization("spring")
     assert Decimal(used.reserved) == 0
 
-    with Ledger.open(live.url, migrate=False) as ledger:  # no points set-up route yet
-        points.configure(ledger, tenant.tenant_id)
+    holds = client.list_reservations("spring", limit=1)
+    assert [r.reference for r in holds.reservations] == ["r-charge"]
+    rest = client.list_reservations("spring", cursor=holds.next_cursor)
+    assert ([r.state for r in rest.reservations], rest.next_cursor) == (["released"], None)
+    assert [t.id for t in client.list_transfers(account="wallet:ana").transfers] == ["order-1"]
+
+    # The points programme over HTTP alone: LUMIS with the seed's reason codes.
+    setup = PointsConfigure(expiry=ExpiryBody(kind="after", days=365))
+    configured = client.configure_points(setup, idempotency_key="points-setup")
+    assert configured.asset == "LUMIS"
+    assert client.configure_points(setup, idempotency_key="points-setup") == configured
+    assert {"invoice", "ocr"} <= {r.dtype for r in client.points_reasons().reasons}
     client.earn("ana", PointsMoveCreate(amount="50", dtype="invoice", reference="e1"))
     client.spend("ana", PointsMoveCreate(amount="5", dtype="ocr", reference="s1"))
     made = client.create_redemption(

@@ -20,18 +20,11 @@ WRITES = ("post", "put", "patch")
 UNKEYED_WRITES = {
     ("post", "/v1/tenants"),
     ("post", "/v1/tenants/{tid}/api-keys/{key_id}/revoke"),
-    ("post", "/v1/tenants/{tid}/assets"),
-    ("post", "/v1/tenants/{tid}/accounts"),
-    ("post", "/v1/tenants/{tid}/budgets"),
     ("post", "/v1/tenants/{tid}/integrity/repair"),
     ("post", "/v1/tenants/{tid}/jobs/run"),
     ("post", "/v1/tenants/{tid}/budgets/{bid}/reservations/{ref}/release"),
     ("post", "/v1/tenants/{tid}/budgets/{bid}/reconcile"),
     ("post", "/v1/tenants/{tid}/reconcile"),
-    ("post", "/v1/tenants/{tid}/points/configure"),
-    ("put", "/v1/tenants/{tid}/points/assets/{asset}"),
-    ("post", "/v1/tenants/{tid}/points/reasons"),
-    ("put", "/v1/tenants/{tid}/points/reasons/{direction}/{dtype}"),
     ("post", "/v1/tenants/{tid}/points/integrity/fix"),
     ("post", "/v1/tenants/{tid}/points/{holder}/activate"),
     ("post", "/v1/tenants/{tid}/redemptions/confirm"),
@@ -43,10 +36,8 @@ UNKEYED_WRITES = {
     ("put", "/v1/tenants/{tid}/cycles/settings"),
     ("post", "/v1/tenants/{tid}/cycles/refresh"),
     ("post", "/v1/tenants/{tid}/cycles/rebuild"),
-    # Webhook endpoints: set-up by a generated id, changed in place, secrets rotated and events
-    # redelivered on demand; none takes an Idempotency-Key yet (a retried add makes a second
-    # endpoint; issue 13).
-    ("post", "/v1/tenants/{tid}/webhooks"),
+    # Webhook endpoints, once added (POST /webhooks is keyed): changed in place, secrets
+    # rotated and events redelivered on demand, each the same result when done twice.
     ("patch", "/v1/tenants/{tid}/webhooks/{eid}"),
     ("post", "/v1/tenants/{tid}/webhooks/{eid}/rotate-secret"),
     ("post", "/v1/tenants/{tid}/webhooks/{eid}/events/{event_id}/redeliver"),
@@ -54,7 +45,6 @@ UNKEYED_WRITES = {
 }
 # Lists answered whole or by `limit` alone, to be given a cursor (issue 13, lists).
 UNPAGED_LISTS = {
-    "/v1/tenants/{tid}/alerts",
     "/v1/tenants/{tid}/points/integrity",
     "/v1/tenants/{tid}/points/assets",
     "/v1/tenants/{tid}/points/reasons",

@@ -403,9 +403,9 @@ def alerts(
     tenant: Tenant,
     budget_id: Annotated[str | None, typer.Option("--budget")] = None,
     limit: Annotated[int, typer.Option("--limit")] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[str | None, typer.Option(help="The next_cursor of the last page.")] = None,
 ) -> None:
-    """Budget alerts, newest first."""
+    """Budget alerts, newest first, a page at a time."""
     with ledger_of(ctx) as ledger:
-        output.emit_json(
-            {"alerts": _plain(budgets.alerts(ledger, tenant, budget_id=budget_id, limit=limit))}
-        )
+        page = budgets.alerts_page(ledger, tenant, budget_id=budget_id, cursor=cursor, limit=limit)
+        output.emit_json({"alerts": _plain(page.alerts), "next_cursor": page.next_cursor})

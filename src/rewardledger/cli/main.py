@@ -35,6 +35,7 @@ from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
 from rewardledger.cli.db import db_app
 from rewardledger.cli.events import events_app
 from rewardledger.cli.keys import apikey_app
+from rewardledger.cli.lists import account_app, transfer_app  # and budget's lists
 from rewardledger.cli.migrate import migrate_from_app
 from rewardledger.cli.points import redemption_app
 from rewardledger.cli.points_setup import points_app  # with its set-up commands
@@ -67,6 +68,8 @@ app.add_typer(apikey_app, name="apikey")
 jobs_app = typer.Typer(help="Run what is due: expiries, resets, refreshes.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(budget_app, name="budget")
+app.add_typer(account_app, name="account")
+app.add_typer(transfer_app, name="transfer")
 app.add_typer(points_app, name="points")
 app.add_typer(redemption_app, name="redemption")
 app.add_typer(cashback_app, name="cashback")

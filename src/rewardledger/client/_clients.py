@@ -26,6 +26,7 @@ from rewardledger.client.budgets import BudgetOperations
 from rewardledger.client.core import CoreOperations
 from rewardledger.client.cycles import CycleOperations
 from rewardledger.client.events import EventOperations
+from rewardledger.client.lists import ListOperations
 from rewardledger.client.points import PointsOperations
 from rewardledger.client.points_setup import PointsSetupOperations
 
@@ -60,6 +61,7 @@ class Client(
     PointsSetupOperations,
     CycleOperations,
     EventOperations,
+    ListOperations,
     SyncBase,
 ):
     """The API over HTTP, synchronously. ``tenant_id`` is the tenant of every tenant route;
@@ -115,6 +117,7 @@ class AsyncClient(
     PointsSetupOperations,
     CycleOperations,
     EventOperations,
+    ListOperations,
     AsyncBase,
 ):
     """The API over HTTP with asyncio: every operation of ``Client``, awaited."""

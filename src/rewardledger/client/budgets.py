@@ -53,8 +53,10 @@ def _dates(
 
 class BudgetOperations:
     @operation("POST", B)
-    def create_budget(self, body: BudgetCreate) -> Call[BudgetPublic]:
-        return ask(BudgetPublic, body=body)
+    def create_budget(
+        self, body: BudgetCreate, *, idempotency_key: str | None = None
+    ) -> Call[BudgetPublic]:
+        return ask(BudgetPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("GET", B)
     def list_budgets(
@@ -181,6 +183,6 @@ class BudgetOperations:
 
     @operation("GET", "/v1/tenants/{tid}/alerts")
     def alerts(
-        self, *, budget_id: str | None = None, limit: int | None = None
+        self, *, budget_id: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> Call[AlertsPublic]:
-        return ask(AlertsPublic, query={"budget_id": budget_id, "limit": limit})
+        return ask(AlertsPublic, query={"budget_id": budget_id, "limit": limit, "cursor": cursor})

@@ -87,12 +87,16 @@ class CoreOperations:
         )
 
     @operation("POST", f"{T}/assets")
-    def create_asset(self, body: AssetCreate) -> Call[AssetPublic]:
-        return ask(AssetPublic, body=body)
+    def create_asset(
+        self, body: AssetCreate, *, idempotency_key: str | None = None
+    ) -> Call[AssetPublic]:
+        return ask(AssetPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("POST", f"{T}/accounts")
-    def create_account(self, body: AccountCreate) -> Call[AccountPublic]:
-        return ask(AccountPublic, body=body)
+    def create_account(
+        self, body: AccountCreate, *, idempotency_key: str | None = None
+    ) -> Call[AccountPublic]:
+        return ask(AccountPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("GET", f"{T}/accounts/{{aid}}")
     def get_account(self, aid: str) -> Call[AccountPublic]:

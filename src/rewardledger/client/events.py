@@ -39,9 +39,12 @@ class EventOperations:
         return ask(EventPagePublic, query=query)
 
     @operation("POST", W)
-    def create_webhook(self, body: EndpointCreate) -> Call[EndpointSecretPublic]:
-        """Add an endpoint; its secret is in this answer only (not repeated on a lost answer)."""
-        return ask(EndpointSecretPublic, body=body, safe=False)
+    def create_webhook(
+        self, body: EndpointCreate, *, idempotency_key: str | None = None
+    ) -> Call[EndpointSecretPublic]:
+        """Add an endpoint; its secret is in this answer, and in a retry's under the same
+        idempotency key (one is made for each call unless given), which adds no second one."""
+        return ask(EndpointSecretPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("GET", W)
     def list_webhooks(

@@ -21,9 +21,11 @@ P = "/v1/tenants/{tid}/points"
 
 class PointsSetupOperations:
     @operation("POST", f"{P}/configure")
-    def configure_points(self, body: PointsConfigure) -> Call[PointsAssetPublic]:
+    def configure_points(
+        self, body: PointsConfigure, *, idempotency_key: str | None = None
+    ) -> Call[PointsAssetPublic]:
         """Make an asset a points asset; the same settings again change nothing."""
-        return ask(PointsAssetPublic, body=body)
+        return ask(PointsAssetPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("GET", f"{P}/assets")
     def points_assets(self) -> Call[PointsAssetListPublic]:
@@ -34,16 +36,22 @@ class PointsSetupOperations:
         return ask(PointsAssetPublic, path={"asset": asset})
 
     @operation("PUT", f"{P}/assets/{{asset}}")
-    def update_points_asset(self, asset: str, body: PointsAssetUpdate) -> Call[PointsAssetPublic]:
-        return ask(PointsAssetPublic, path={"asset": asset}, body=body)
+    def update_points_asset(
+        self, asset: str, body: PointsAssetUpdate, *, idempotency_key: str | None = None
+    ) -> Call[PointsAssetPublic]:
+        return ask(
+            PointsAssetPublic, path={"asset": asset}, body=body, keyed=True, key=idempotency_key
+        )
 
     @operation("GET", f"{P}/reasons")
     def points_reasons(self, *, direction: str | None = None) -> Call[ReasonListPublic]:
         return ask(ReasonListPublic, query={"direction": direction})
 
     @operation("POST", f"{P}/reasons")
-    def create_points_reason(self, body: ReasonCreate) -> Call[ReasonPublic]:
-        return ask(ReasonPublic, body=body)
+    def create_points_reason(
+        self, body: ReasonCreate, *, idempotency_key: str | None = None
+    ) -> Call[ReasonPublic]:
+        return ask(ReasonPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("GET", f"{P}/reasons/{{direction}}/{{dtype}}")
     def points_reason(self, direction: str, dtype: str) -> Call[ReasonPublic]:
@@ -51,6 +59,12 @@ class PointsSetupOperations:
 
     @operation("PUT", f"{P}/reasons/{{direction}}/{{dtype}}")
     def put_points_reason(
-        self, direction: str, dtype: str, body: ReasonSettings
+        self,
+        direction: str,
+        dtype: str,
+        body: ReasonSettings,
+        *,
+        idempotency_key: str | None = None,
     ) -> Call[ReasonPublic]:
-        return ask(ReasonPublic, path={"direction": direction, "dtype": dtype}, body=body)
+        path = {"direction": direction, "dtype": dtype}
+        return ask(ReasonPublic, path=path, body=body, keyed=True, key=idempotency_key)

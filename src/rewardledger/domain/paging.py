@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import UTC, datetime, timedelta
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -65,3 +66,25 @@ def decode_cursor(cursor: object, *kinds: type[str] | type[int]) -> tuple[Cursor
         if isinstance(part, int) and not -BIGINT_MAX - 1 <= part <= BIGINT_MAX:
             raise invalid
     return tuple(parts)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def instant_part(moment: datetime) -> int:
+    """A time as a cursor part: whole microseconds since the epoch (no parsing back)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def instant_of_part(part: CursorPart) -> datetime:
+    """The time an ``instant_part`` of a decoded cursor stands for."""
+    assert isinstance(part, int)
+    try:
+        return _EPOCH + part * _MICROSECOND
+    except OverflowError:
+        raise ValidationError(
+            "cursor is not one this list gave; send the next_cursor of the previous page, "
+            "or leave it out to start from the first page.",
+            field="cursor",
+        ) from None

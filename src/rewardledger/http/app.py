@@ -46,6 +46,7 @@ from rewardledger.http.routes import (
     health,
     integrity,
     jobs,
+    lists,
     metrics,
     points,
     points_setup,
@@ -170,6 +171,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
         cycles,
         webhooks,
         events,
+        lists,
     ):
         summaries.install(module.router)
         app.include_router(module.router, prefix=API_PREFIX, responses=EVERY_ROUTE_PROBLEMS)

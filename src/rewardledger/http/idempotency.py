@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Header, Response
+from pydantic import Field, StrictStr
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX
@@ -69,3 +70,17 @@ def mark_replay(response: Response, replayed: bool) -> None:
     if replayed:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
+
+
+IdempotencyKeyBody = Annotated[
+    StrictStr | None,
+    Field(
+        max_length=DERIVED_ID_LENGTH_MAX,
+        pattern=TRANSFER_ID_PATH_PATTERN,
+        description=(
+            "This write's idempotency key; the same as the Idempotency-Key header (send "
+            "either, or the same value in both)."
+        ),
+        examples=["setup-2026-12-02-1"],
+    ),
+]

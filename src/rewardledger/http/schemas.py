@@ -68,6 +68,7 @@ from rewardledger.http.fields import (
     id_text,
     parse_time,
 )
+from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas_reports import (
     DiscrepancyPublic,
     HealthPublic,
@@ -163,6 +164,7 @@ class AssetCreate(CreateModel):
     code: Annotated[AssetCode, Field(examples=["USD", "LUMIS"])]
     scale: Annotated[StrictInt, Field(ge=0, le=ASSET_SCALE_MAX, examples=[2, 0])]
     name: Name | None = None
+    idempotency_key: IdempotencyKeyBody = None
 
 
 class AssetPublic(BaseModel):
@@ -181,6 +183,7 @@ class AccountCreate(CreateModel):
     asset: AssetCode
     no_negative: StrictBool = False
     metadata: Metadata | None = None
+    idempotency_key: IdempotencyKeyBody = None
 
 
 class BalancesPublic(BaseModel):

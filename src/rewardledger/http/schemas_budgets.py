@@ -16,6 +16,7 @@ from rewardledger.domain.limits import (
     DERIVED_ID_LENGTH_MAX,
     PENDING_TIMEOUT_SECONDS_MAX,
 )
+from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString, Name, id_text
 
 BUDGET_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{BUDGET_ID_LENGTH_MAX - 1}}}$"
@@ -64,6 +65,7 @@ class BudgetCreate(CreateModel):
             json_schema_extra={"enum": ["prefunded", "on_demand"]},
         ),
     ] = "prefunded"
+    idempotency_key: IdempotencyKeyBody = None
 
 
 class BudgetPublic(BaseModel):
@@ -291,6 +293,9 @@ class AlertPublic(_Public):
 
 class AlertsPublic(BaseModel):
     alerts: list[AlertPublic]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as ``cursor`` for the next page; null on the last page."
+    )
 
 
 class ResetCreate(CreateModel):

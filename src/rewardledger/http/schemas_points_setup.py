@@ -17,6 +17,7 @@ from rewardledger.domain.limits import (
     REASON_LENGTH_MAX,
 )
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
+from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import CreateModel, IsoTime, id_text
 from rewardledger.services.points import DEFAULT_ASSET, PointsAsset
 
@@ -70,6 +71,7 @@ class PointsConfigure(CreateModel):
         StrictInt | None, Field(json_schema_extra={"minimum": 0, "maximum": ASSET_SCALE_MAX})
     ] = None
     expiry: ExpiryBody | None = None
+    idempotency_key: IdempotencyKeyBody = None
 
 
 class PointsAssetUpdate(CreateModel):
@@ -78,6 +80,7 @@ class PointsAssetUpdate(CreateModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"expiry": _AFTER_365}]})
 
     expiry: ExpiryBody
+    idempotency_key: IdempotencyKeyBody = None
 
 
 class PointsAssetPublic(BaseModel):
@@ -112,6 +115,7 @@ class ReasonSettings(CreateModel):
     pending_seconds: Annotated[StrictInt | None, Field(json_schema_extra={"minimum": 1})] = None
     pending_until_activated: StrictBool = False
     expiry: ExpiryBody | None = None
+    idempotency_key: IdempotencyKeyBody = None
 
     def reason(self, direction: Direction, code: str) -> Reason:
         expiry = None if self.expiry is None else self.expiry.policy()

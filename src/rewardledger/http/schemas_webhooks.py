@@ -26,6 +26,7 @@ from rewardledger.events.webhooks import (
     EndpointWithSecret,
 )
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN, IsoTime
+from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import CreateModel
 
 Url = Annotated[
@@ -73,6 +74,7 @@ class EndpointCreate(CreateModel):
     event_types: EventTypes = Field(default_factory=lambda: ["*"])
     description: Description = ""
     enabled: StrictBool = True
+    idempotency_key: IdempotencyKeyBody = None
 
 
 class EndpointUpdate(CreateModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
@@ -66,6 +66,37 @@ class Store(Protocol):
     def get_account(self, tenant_id: str, account_id: str) -> Account | None: ...
 
     def count_accounts(self, tenant_id: str) -> int: ...
+
+    def list_accounts(
+        self, tenant_id: str, asset: str | None, after: str | None, limit: int
+    ) -> list[Account]: ...
+
+    # Keyed set-up writes: the first answer under each idempotency key.
+    def keyed_write(
+        self, tenant_id: str, operation: str, idempotency_key: str
+    ) -> tuple[str, dict[str, Any]] | None: ...
+
+    def keep_keyed_write(
+        self,
+        tenant_id: str,
+        operation: str,
+        idempotency_key: str,
+        request_digest: str,
+        response: dict[str, Any],
+        now: datetime,
+    ) -> bool: ...
+
+    def list_transfers(
+        self,
+        tenant_id: str,
+        *,
+        account: str | None,
+        kind: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Transfer]: ...
 
     # The journal.
     def get_transfer(self, tenant_id: str, transfer_id: str) -> Transfer | StoredRefusal | None: ...

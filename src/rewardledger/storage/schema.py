@@ -152,6 +152,8 @@ transfers = tenant_table(
         postgresql_where=text("pending_id IS NOT NULL AND error_code IS NULL"),
         sqlite_where=text("pending_id IS NOT NULL AND error_code IS NULL"),
     ),
+    # The list of transfers, newest first (migration 0016).
+    Index("ix_transfers_created", "tenant_id", "created_at", "transfer_id"),
 )
 
 holds = tenant_table(

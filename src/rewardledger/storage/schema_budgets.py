@@ -112,6 +112,8 @@ budget_corrections = tenant_table(
     string("actor", NAME_LENGTH_MAX),
     instant("created_at"),
     Index("ix_budget_corrections_reverses", "tenant_id", "reverses_id"),
+    # A budget's list of corrections (migration 0016).
+    Index("ix_budget_corrections_budget", "tenant_id", "budget_id", "created_at", "transfer_id"),
 )
 
 # The audit trail of fixes of a period's counters (append-only: migration 0005).

@@ -3,7 +3,8 @@
 Owns: opening the engine, the unit of work and the write sessions. The queries outside the hot
 write path (which is in ``posting.py``) live in one module per group and are mixed in here:
 ``directory`` (tenants, assets, accounts, access keys), ``journal_reads`` (journal, history,
-holds), ``integrity`` (verify's aggregates and repairs) and ``seals`` (digests and seals).
+holds), ``listing`` (pages of accounts and transfers), ``integrity`` (verify's aggregates and
+repairs), ``seals`` (digests and seals) and ``keyed`` (the answers of keyed set-up writes).
 Protects invariant 8: every statement is filtered by ``tenant_id``.
 """
 
@@ -20,6 +21,8 @@ from rewardledger.storage.directory import DirectoryQueries
 from rewardledger.storage.engine import make_engine, safe_url
 from rewardledger.storage.integrity import IntegrityQueries
 from rewardledger.storage.journal_reads import JournalQueries
+from rewardledger.storage.keyed import KeyedWriteQueries
+from rewardledger.storage.listing import ListQueries
 from rewardledger.storage.posting import (
     PostgresWriteSession,
     SqliteWriteSession,
@@ -32,7 +35,14 @@ from rewardledger.storage.unit import SqlUnit
 
 
 @scoped_by_tenant
-class SqlStore(DirectoryQueries, JournalQueries, IntegrityQueries, SealQueries):
+class SqlStore(
+    DirectoryQueries,
+    ListQueries,
+    JournalQueries,
+    IntegrityQueries,
+    SealQueries,
+    KeyedWriteQueries,
+):
     """Implements ``rewardledger.ledger.ports.Store`` on one SQLAlchemy engine."""
 
     def __init__(self, url: str) -> None:

@@ -1,5 +1,6 @@
 """All tables at once: the core's, the budgets', the points', the cycles', the jobs', the
-event feed's, the webhooks' and the worker's.
+event feed's, the webhooks', the worker's and
+the keyed set-up writes'.
 
 Import ``metadata`` from here where every table must be known (Alembic's environment, the
 test that compares the migrations with the tables); each schema module declares its own.
@@ -13,6 +14,7 @@ from rewardledger.storage import (
     schema_cycles,
     schema_events,
     schema_jobs,
+    schema_keyed,
     schema_points,
     schema_webhooks,
     schema_worker,
@@ -28,6 +30,7 @@ SCHEMA_MODULES = (
     schema_events,
     schema_webhooks,
     schema_worker,
+    schema_keyed,
 )
 
 __all__ = ["SCHEMA_MODULES", "metadata"]

@@ -47,14 +47,22 @@ def add_endpoint(
     event_types: Sequence[str],
     description: str = "",
     enabled: bool = True,
+    endpoint_id: str | None = None,
 ) -> EndpointWithSecret:
     """Add an endpoint subscribed to ``event_types`` (``["*"]``: every type); the answer
-    carries its signing secret, which is not shown again."""
+    carries its signing secret, which is not shown again.
+
+    ``endpoint_id`` (one derived from an idempotency key) names it: when an endpoint of that
+    id exists already, it is answered as it is, and no second one is added."""
     ledger.get_tenant(tenant_id)
+    if endpoint_id is not None:
+        existing = ledger.extension(STORE).endpoint(tenant_id, endpoint_id)
+        if existing is not None:
+            return EndpointWithSecret(existing, existing.secret)
     now = ledger.clock()
     secret = new_secret()
     endpoint = Endpoint(
-        endpoint_id=new_endpoint_id(),
+        endpoint_id=endpoint_id or new_endpoint_id(),
         url=checked_url(url),
         event_types=tuple(checked_event_types(event_types)),
         description=checked_description(description),

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
+from rewardledger.http.idempotency import IdempotencyKeyHeader
+from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import (
     ACCOUNT_ID_PATH_PATTERN,
@@ -40,23 +42,47 @@ _READ_PROBLEMS = documented("validation_error", "unauthorized", "forbidden", "no
     "/tenants/{tid}/accounts",
     status_code=201,
     responses=documented(
-        "validation_error", "unauthorized", "forbidden", "not_found", "already_exists"
+        "validation_error",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "already_exists",
+        "idempotency_conflict",
     ),
 )
-def create_account(body: AccountCreate, ledger: LedgerDep, principal: Writer) -> AccountPublic:
+def create_account(
+    body: AccountCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AccountPublic:
     """Open an account of one asset; ``no_negative`` forbids its balance going below zero.
 
     Sending the same values again returns the account; other values are ``already_exists``.
+    Under an ``Idempotency-Key`` a retry answers the first result (its balances then).
     """
-    account = ledger.create_account(
+
+    def write() -> AccountPublic:
+        account = ledger.create_account(
+            principal.tenant_id,
+            body.id,
+            asset=body.asset,
+            no_negative=body.no_negative,
+            metadata=body.metadata,
+        )
+        scale = ledger.get_asset(principal.tenant_id, account.asset_code).scale
+        return AccountPublic.of(account, scale)
+
+    return keyed(
+        ledger,
         principal.tenant_id,
-        body.id,
-        asset=body.asset,
-        no_negative=body.no_negative,
-        metadata=body.metadata,
-    )
-    return AccountPublic.of(
-        account, ledger.get_asset(principal.tenant_id, account.asset_code).scale
+        response,
+        operation="POST /accounts",
+        header=idempotency_key,
+        body=body,
+        public=AccountPublic,
+        write=write,
     )
 
 

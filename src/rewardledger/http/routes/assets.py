@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from rewardledger.http.deps import LedgerDep, TenantAdmin
+from rewardledger.http.idempotency import IdempotencyKeyHeader
+from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import AssetCreate, AssetPublic
 
@@ -15,13 +17,41 @@ router = APIRouter(tags=["assets"])
     "/tenants/{tid}/assets",
     status_code=201,
     responses=documented(
-        "validation_error", "unauthorized", "forbidden", "not_found", "already_exists"
+        "validation_error",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "already_exists",
+        "idempotency_conflict",
     ),
 )
-def create_asset(body: AssetCreate, ledger: LedgerDep, principal: TenantAdmin) -> AssetPublic:
+def create_asset(
+    body: AssetCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AssetPublic:
     """Create an asset: a currency (USD, scale 2) or a points programme (LUMIS, scale 0).
 
     Sending the same values again returns the asset; other values are ``already_exists``.
+    Under an ``Idempotency-Key`` a retry answers the first result; another body under the
+    same key is ``idempotency_conflict``.
     """
-    asset = ledger.create_asset(principal.tenant_id, body.code, scale=body.scale, name=body.name)
-    return AssetPublic.of(asset)
+
+    def write() -> AssetPublic:
+        asset = ledger.create_asset(
+            principal.tenant_id, body.code, scale=body.scale, name=body.name
+        )
+        return AssetPublic.of(asset)
+
+    return keyed(
+        ledger,
+        principal.tenant_id,
+        response,
+        operation="POST /assets",
+        header=idempotency_key,
+        body=body,
+        public=AssetPublic,
+        write=write,
+    )

@@ -24,6 +24,7 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
+from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
@@ -167,24 +168,44 @@ def _written(response: Response, view: _Written, public: type[Public]) -> Public
 
 
 @router.post("/tenants/{tid}/budgets", status_code=201, responses=_WRITE)
-def create_budget(body: BudgetCreate, ledger: LedgerDep, principal: TenantAdmin) -> BudgetPublic:
-    """Define a budget (admin). Sending the same definition again returns it."""
-    policy = budgets.create_budget(
+def create_budget(
+    body: BudgetCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> BudgetPublic:
+    """Define a budget (admin). Sending the same definition again returns it; under an
+    ``Idempotency-Key``, another definition is ``idempotency_conflict``."""
+
+    def write() -> BudgetPublic:
+        policy = budgets.create_budget(
+            ledger,
+            principal.tenant_id,
+            body.id,
+            currency=body.currency,
+            hard_cap=body.hard_cap,
+            soft_cap=body.soft_cap,
+            name=body.name,
+            alert_thresholds=tuple(body.alert_thresholds),
+            period=body.period,
+            rollover=body.rollover,
+            member_cap_amount=body.member_cap_amount,
+            member_cap_count=body.member_cap_count,
+            funding=body.funding,
+        )
+        return BudgetPublic.of(policy)
+
+    return keyed(
         ledger,
         principal.tenant_id,
-        body.id,
-        currency=body.currency,
-        hard_cap=body.hard_cap,
-        soft_cap=body.soft_cap,
-        name=body.name,
-        alert_thresholds=tuple(body.alert_thresholds),
-        period=body.period,
-        rollover=body.rollover,
-        member_cap_amount=body.member_cap_amount,
-        member_cap_count=body.member_cap_count,
-        funding=body.funding,
+        response,
+        operation="POST /budgets",
+        header=idempotency_key,
+        body=body,
+        public=BudgetPublic,
+        write=write,
     )
-    return BudgetPublic.of(policy)
 
 
 @router.get("/tenants/{tid}/budgets", responses=_READ)
@@ -421,7 +442,14 @@ def alerts(
         str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
     ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    cursor: Annotated[
+        str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
+    ] = None,
 ) -> AlertsPublic:
-    """Budget alerts, newest first."""
-    found = budgets.alerts(ledger, principal.tenant_id, budget_id=budget_id, limit=limit)
-    return AlertsPublic(alerts=[AlertPublic.model_validate(a) for a in found])
+    """Budget alerts, newest first, a page at a time."""
+    page = budgets.alerts_page(
+        ledger, principal.tenant_id, budget_id=budget_id, cursor=cursor, limit=limit
+    )
+    return AlertsPublic(
+        alerts=[AlertPublic.model_validate(a) for a in page.alerts], next_cursor=page.next_cursor
+    )

@@ -3,7 +3,9 @@ their pending and expiry settings. Thin: parse, call one service function, rende
 
 Writes need a key of role ``admin``; reads any role that reads. Configuring or creating what
 exists identically writes nothing and answers 200 with ``Idempotent-Replayed: true``; a real
-difference is ``already_exists`` (409) saying what differs and which route changes it.
+difference is ``already_exists`` (409) saying what differs and which route changes it. Each
+write also takes an ``Idempotency-Key`` (``http.keyed_writes``): a retry answers the first
+result, another body under the same key is ``idempotency_conflict``.
 
 Registered before ``routes.points``: its fixed paths must win over ``/points/{holder}``.
 """
@@ -18,7 +20,8 @@ from rewardledger.domain import ids
 from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from rewardledger.domain.points import Direction
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
-from rewardledger.http.idempotency import REPLAYED_HEADER
+from rewardledger.http.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
+from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas_points_setup import (
     PointsAssetListPublic,
@@ -54,7 +57,14 @@ DtypePath = Annotated[
     ),
 ]
 _READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
-_WRITE = documented("validation_error", "unauthorized", "forbidden", "not_found", "already_exists")
+_WRITE = documented(
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "already_exists",
+    "idempotency_conflict",
+)
 
 
 def _unchanged(response: Response, written: bool) -> None:
@@ -70,17 +80,34 @@ def _unchanged(response: Response, written: bool) -> None:
     summary="Make an asset a points asset",
 )
 def configure(
-    body: PointsConfigure, response: Response, ledger: LedgerDep, principal: TenantAdmin
+    body: PointsConfigure,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> PointsAssetPublic:
     """Make ``asset`` a points asset (created with ``scale`` if missing) with its expiry policy,
     and add the seed's reason codes it lacks (as ``rewardledger points configure``). The same
     settings again, or leaving ``scale``/``expiry`` out, change nothing (200)."""
-    expiry = None if body.expiry is None else body.expiry.policy()
-    made = points.configure(
-        ledger, principal.tenant_id, body.asset, scale=body.scale, expiry=expiry
+
+    def write() -> PointsAssetPublic:
+        expiry = None if body.expiry is None else body.expiry.policy()
+        made = points.configure(
+            ledger, principal.tenant_id, body.asset, scale=body.scale, expiry=expiry
+        )
+        _unchanged(response, made.created)
+        return PointsAssetPublic.of(made)
+
+    return keyed(
+        ledger,
+        principal.tenant_id,
+        response,
+        operation="POST /points/configure",
+        header=idempotency_key,
+        body=body,
+        public=PointsAssetPublic,
+        write=write,
     )
-    _unchanged(response, made.created)
-    return PointsAssetPublic.of(made)
 
 
 @router.get("/tenants/{tid}/points/assets", responses=_READ, summary="List the points assets")
@@ -102,11 +129,30 @@ def get_asset(asset: AssetPath, ledger: LedgerDep, principal: Reader) -> PointsA
     summary="Change a points asset's expiry policy",
 )
 def update_asset(
-    asset: AssetPath, body: PointsAssetUpdate, ledger: LedgerDep, principal: TenantAdmin
+    asset: AssetPath,
+    body: PointsAssetUpdate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> PointsAssetPublic:
     """Set the expiry policy of lots earned from now on; lots earned before keep theirs."""
-    changed = points.update_asset(ledger, principal.tenant_id, asset, body.expiry.policy())
-    return PointsAssetPublic.of(changed)
+
+    def write() -> PointsAssetPublic:
+        changed = points.update_asset(ledger, principal.tenant_id, asset, body.expiry.policy())
+        return PointsAssetPublic.of(changed)
+
+    return keyed(
+        ledger,
+        principal.tenant_id,
+        response,
+        operation="PUT /points/assets/{asset}",
+        header=idempotency_key,
+        body=body,
+        path={"asset": asset},
+        public=PointsAssetPublic,
+        write=write,
+    )
 
 
 @router.get("/tenants/{tid}/points/reasons", responses=_READ, summary="List the reason codes")
@@ -129,13 +175,30 @@ def list_reasons(
     summary="Add a reason code",
 )
 def create_reason(
-    body: ReasonCreate, response: Response, ledger: LedgerDep, principal: TenantAdmin
+    body: ReasonCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReasonPublic:
     """Add a reason code with its settings; the same settings again change nothing (200)."""
-    wanted = body.reason(Direction(body.direction), body.dtype)
-    made, written = points.create_reason(ledger, principal.tenant_id, wanted)
-    _unchanged(response, written)
-    return ReasonPublic.of(made)
+
+    def write() -> ReasonPublic:
+        wanted = body.reason(Direction(body.direction), body.dtype)
+        made, written = points.create_reason(ledger, principal.tenant_id, wanted)
+        _unchanged(response, written)
+        return ReasonPublic.of(made)
+
+    return keyed(
+        ledger,
+        principal.tenant_id,
+        response,
+        operation="POST /points/reasons",
+        header=idempotency_key,
+        body=body,
+        public=ReasonPublic,
+        write=write,
+    )
 
 
 @router.get(
@@ -159,9 +222,25 @@ def put_reason(
     direction: DirectionPath,
     dtype: DtypePath,
     body: ReasonSettings,
+    response: Response,
     ledger: LedgerDep,
     principal: TenantAdmin,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ReasonPublic:
     """Add the reason code, or replace its settings (pending, negative balance, expiry)."""
-    wanted = body.reason(direction, dtype)
-    return ReasonPublic.of(points.add_reason(ledger, principal.tenant_id, wanted))
+
+    def write() -> ReasonPublic:
+        wanted = body.reason(direction, dtype)
+        return ReasonPublic.of(points.add_reason(ledger, principal.tenant_id, wanted))
+
+    return keyed(
+        ledger,
+        principal.tenant_id,
+        response,
+        operation="PUT /points/reasons/{direction}/{dtype}",
+        header=idempotency_key,
+        body=body,
+        path={"direction": direction.value, "dtype": dtype},
+        public=ReasonPublic,
+        write=write,
+    )

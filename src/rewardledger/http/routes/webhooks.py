@@ -14,6 +14,8 @@ from rewardledger.domain.webhooks import ENDPOINT_ID_PATTERN, WEBHOOK_ENDPOINT_I
 from rewardledger.events import webhooks
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
+from rewardledger.http.idempotency import BODY_FIELD, IdempotencyKeyHeader, key_of
+from rewardledger.http.keyed_writes import keyed, keyed_endpoint_id
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas_webhooks import (
     DeliveriesPublic,
@@ -55,22 +57,44 @@ _WRITE = documented("validation_error", "unauthorized", "forbidden", "not_found"
     "/tenants/{tid}/webhooks",
     status_code=201,
     summary="Add a webhook endpoint",
-    responses=_WRITE,
+    responses=_WRITE | documented("idempotency_conflict"),
 )
 def create_webhook(
-    body: EndpointCreate, ledger: LedgerDep, principal: TenantAdmin
+    body: EndpointCreate,
+    response: Response,
+    ledger: LedgerDep,
+    principal: TenantAdmin,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> EndpointSecretPublic:
     """Add an endpoint subscribed to ``event_types`` (``["*"]``: every type). The answer
-    carries the signing secret (``whsec_...``), shown this once."""
-    created = webhooks.add_endpoint(
+    carries the signing secret (``whsec_...``), shown this once, and again to a retry under
+    the same ``Idempotency-Key`` (which adds no second endpoint)."""
+
+    sent = key_of(idempotency_key, {BODY_FIELD: body.idempotency_key}, required=False)
+
+    def write() -> EndpointSecretPublic:
+        created = webhooks.add_endpoint(
+            ledger,
+            principal.tenant_id,
+            url=body.url,
+            event_types=body.event_types,
+            description=body.description,
+            enabled=body.enabled,
+            # Named by its key: two requests racing under one key make one endpoint.
+            endpoint_id=keyed_endpoint_id(principal.tenant_id, sent) if sent else None,
+        )
+        return EndpointSecretPublic.with_secret(created)
+
+    return keyed(
         ledger,
         principal.tenant_id,
-        url=body.url,
-        event_types=body.event_types,
-        description=body.description,
-        enabled=body.enabled,
+        response,
+        operation="POST /webhooks",
+        header=idempotency_key,
+        body=body,
+        public=EndpointSecretPublic,
+        write=write,
     )
-    return EndpointSecretPublic.with_secret(created)
 
 
 @router.get("/tenants/{tid}/webhooks", summary="List webhook endpoints", responses=_READ)

@@ -43,6 +43,14 @@ from rewardledger.services.budgets.fixes import fix_discrepancies
 from rewardledger.services.budgets.funding import (
     topup,
 )
+from rewardledger.services.budgets.listing import (
+    AlertPage,
+    CorrectionPage,
+    ReservationPage,
+    alerts_page,
+    corrections_page,
+    reservations_page,
+)
 from rewardledger.services.budgets.periods import (
     run_due,
 )
@@ -96,15 +104,18 @@ __all__ = [
     "CSV_COLUMNS",
     "RANGES",
     "STORE",
+    "AlertPage",
     "AlertView",
     "BudgetEntry",
     "BudgetFix",
     "BudgetReconciliation",
     "BudgetReport",
     "BudgetStore",
+    "CorrectionPage",
     "CorrectionView",
     "Discrepancy",
     "EntriesPage",
+    "ReservationPage",
     "ReservationView",
     "ResetResult",
     "ResetSchedule",
@@ -113,9 +124,11 @@ __all__ = [
     "TopupResult",
     "Utilization",
     "alerts",
+    "alerts_page",
     "charge",
     "correct",
     "corrections",
+    "corrections_page",
     "create_budget",
     "entries",
     "fix_discrepancies",
@@ -131,6 +144,7 @@ __all__ = [
     "report",
     "report_window",
     "reports_csv",
+    "reservations_page",
     "reserve",
     "reset_budget",
     "reset_budgets",

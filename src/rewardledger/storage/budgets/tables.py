@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import case, func, insert, literal, or_, select, tuple_, update
 
 from rewardledger.domain.budgets import (
     AlertDue,
@@ -49,6 +49,13 @@ from rewardledger.storage.schema_budgets import (
     budgets,
 )
 from rewardledger.storage.unit import connection_of
+
+_ALERT_KEYSET = (
+    budget_alerts.c.created_at,
+    budget_alerts.c.budget_id,
+    budget_alerts.c.period,
+    budget_alerts.c.alert_key,
+)
 
 
 class BudgetTables(StoreBase):
@@ -292,16 +299,31 @@ class BudgetTables(StoreBase):
             },
         )
 
-    def alerts(self, tenant_id: str, budget_id: str | None, limit: int) -> list[AlertRecord]:
-        """The newest alerts first."""
+    def alerts(
+        self,
+        tenant_id: str,
+        budget_id: str | None,
+        limit: int,
+        before: tuple[datetime, str, str, str] | None = None,
+    ) -> list[AlertRecord]:
+        """The newest alerts first, strictly before the keyset position ``before`` =
+        (created_at, budget_id, period, alert_key) of the previous page's last alert."""
+        a = budget_alerts
         query = (
-            select(budget_alerts)
-            .where(budget_alerts.c.tenant_id == tenant_id)
-            .order_by(budget_alerts.c.created_at.desc(), budget_alerts.c.alert_key)
+            select(a)
+            .where(a.c.tenant_id == tenant_id)
+            .order_by(
+                a.c.created_at.desc(), a.c.budget_id.desc(), a.c.period.desc(), a.c.alert_key.desc()
+            )
             .limit(limit)
         )
         if budget_id is not None:
-            query = query.where(budget_alerts.c.budget_id == budget_id)
+            query = query.where(a.c.budget_id == budget_id)
+        if before is not None:
+            query = query.where(
+                tuple_(a.c.created_at, a.c.budget_id, a.c.period, a.c.alert_key)
+                < tuple_(*(literal(v, c.type) for v, c in zip(before, _ALERT_KEYSET, strict=True)))
+            )
         with self._reading(None) as connection:
             return [alert_of(row) for row in connection.execute(query)]
 

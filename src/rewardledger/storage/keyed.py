@@ -1,0 +1,61 @@
+"""Keyed set-up writes: the first answer of each, kept under its idempotency key.
+
+Owns: reading a kept answer and keeping one once (``keyed_writes``, migration 0016). Inserting
+a key that is there already changes nothing and says so, so that of two requests racing under
+one key the first to commit is the one every retry is answered with. Protects invariant 8:
+every statement is filtered by ``tenant_id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from rewardledger.storage.schema_keyed import keyed_writes
+from rewardledger.storage.store_base import StoreConnections
+
+
+class KeyedWriteQueries(StoreConnections):
+    def keyed_write(
+        self, tenant_id: str, operation: str, idempotency_key: str
+    ) -> tuple[str, dict[str, Any]] | None:
+        """(the request's digest, its answer) kept under the key, or None."""
+        k = keyed_writes.c
+        with self._read() as connection:
+            row = connection.execute(
+                select(k.request_digest, k.response).where(
+                    k.tenant_id == tenant_id,
+                    k.operation == operation,
+                    k.idempotency_key == idempotency_key,
+                )
+            ).first()
+        return None if row is None else (row.request_digest, dict(row.response))
+
+    def keep_keyed_write(
+        self,
+        tenant_id: str,
+        operation: str,
+        idempotency_key: str,
+        request_digest: str,
+        response: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        """Keep the answer; False (nothing written) when the key holds one already."""
+        try:
+            with self._write() as connection:
+                connection.execute(
+                    insert(keyed_writes).values(
+                        tenant_id=tenant_id,
+                        operation=operation,
+                        idempotency_key=idempotency_key,
+                        request_digest=request_digest,
+                        response=response,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True

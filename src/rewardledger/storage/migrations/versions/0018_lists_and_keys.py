@@ -1,0 +1,61 @@
+"""Lists and keyed set-up writes: two keyset indexes, and ``keyed_writes``.
+
+Revision ID: 0018_lists_and_keys
+Revises: 0017_webhook_secret_age
+Create Date: 2026-12-02
+
+``ix_transfers_created`` (tenant, created_at, transfer_id) serves ``GET /transfers``, newest
+first, page after page without OFFSET; ``ix_budget_corrections_budget`` (tenant, budget,
+created_at, transfer_id) serves a budget's ``GET .../corrections``. The other new lists
+(accounts, a budget's reservations, alerts) page on keys that existed already.
+
+``keyed_writes`` keeps the first answer of each set-up write sent with an ``Idempotency-Key``
+(assets, accounts, budgets, webhook endpoints, the points programme's settings), with the
+digest of its request: the same request again is answered from it, another one is 409
+``idempotency_conflict``. Row-level security as on every tenant table (see 0010).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from rewardledger.storage.migrations.builders import (
+    JSON_DOCUMENT,
+    TIMESTAMP,
+    tenant_index,
+    tenant_table,
+)
+
+revision = "0018_lists_and_keys"
+down_revision = "0017_webhook_secret_age"
+branch_labels = None
+depends_on = None
+
+TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
+
+
+def upgrade() -> None:
+    tenant_index("transfers", "created", ["created_at", "transfer_id"])
+    tenant_index("budget_corrections", "budget", ["budget_id", "created_at", "transfer_id"])
+    tenant_table(
+        "keyed_writes",
+        sa.Column("operation", sa.String(length=200), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=False),
+        sa.Column("request_digest", sa.String(length=64), nullable=False),
+        sa.Column("response", JSON_DOCUMENT, nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        key=["operation", "idempotency_key"],
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE keyed_writes ENABLE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_rows ON keyed_writes USING ({TENANT_IS_SET}) "
+            f"WITH CHECK ({TENANT_IS_SET})"
+        )
+
+
+def downgrade() -> None:
+    op.drop_table("keyed_writes")
+    op.drop_index("ix_budget_corrections_budget", table_name="budget_corrections")
+    op.drop_index("ix_transfers_created", table_name="transfers")
