@@ -2,12 +2,14 @@
 every answer, instead of ``"string"`` placeholders.
 
 Owns: one example per schema, written as the JSON that crosses the wire (amounts as decimal
-strings, times ISO 8601 with an offset), in the demo tenant's words and numbers (``values``,
-from ``services.demo`` and ``services.demo_programme``), so that what the documentation shows
-is what a first start of ``rewardledger serve`` answers. ``example`` attaches them to a model;
-``install`` puts them back whole into the OpenAPI document, whose generation drops every null
-(FastAPI encodes the document with ``exclude_none``), so that an example of a field that may be
-null still shows it (``"resolved_at": null``) and stays valid for its model.
+strings, times ISO 8601 with an offset), in the demo tenant's names and figures (``values``,
+from ``services.demo`` and ``services.demo_programme``) and the seeds' words (``dtype``
+``invoice``, ``cashback_ledger`` and ``debt_ledger`` rows, hard and soft caps).
+
+``example`` attaches them to a model; ``install`` puts them back whole into the OpenAPI
+document, whose generation drops every null (FastAPI encodes the document with
+``exclude_none``), so that an example of a field that may be null still shows it
+(``"resolved_at": null``) and stays valid for its model.
 tests/http/test_openapi_examples.py checks that every operation's body and answer carries one
 and that each example is valid for its model and its JSON schema.
 """

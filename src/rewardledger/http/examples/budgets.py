@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rewardledger.domain.budgets import policy
 from rewardledger.http.examples.values import (
     AT,
     BUDGET,
@@ -28,10 +29,10 @@ from rewardledger.http.examples.values import (
 
 Json = dict[str, Any]
 
-_PERIOD_ACCOUNT = f"budget:{BUDGET}:{CYCLE}"
-_ISSUED_ACCOUNT = f"budgets:issued:{CASH}"
+_PERIOD_ACCOUNT = policy.period_account(BUDGET, CYCLE)
+_ISSUED_ACCOUNT = policy.issued_account(CASH)
 _RESERVATION = "issuance-2026-03-0042"
-_RESERVATION_ID = f"budget:{BUDGET}:res:{_RESERVATION}"
+_RESERVATION_ID = policy.reserve_id(BUDGET, _RESERVATION)
 _OF_BUDGET: Json = {"budget_id": BUDGET, "period": CYCLE}
 
 BUDGET_CREATE: Json = {
@@ -53,7 +54,7 @@ BUDGET_LIST: Json = {"budgets": [BUDGET_PUBLIC], "next_cursor": CURSOR, "next_af
 TOPUP_CREATE: Json = {"amount": HARD_CAP, "currency": CASH, "idempotency_key": "spring-topup-1"}
 TOPUP_PUBLIC: Json = {
     **_OF_BUDGET,
-    "transfer_id": f"budget:{BUDGET}:fund:spring-topup-1",
+    "transfer_id": policy.fund_id(BUDGET, "spring-topup-1"),
     "amount": HARD_CAP,
     "currency": CASH,
     "replayed": False,
@@ -81,14 +82,14 @@ RESERVATION_PUBLIC: Json = {
 CHARGE_CREATE: Json = {"amount": "45.00", "idempotency_key": f"{_RESERVATION}-charge"}
 RELEASE_CREATE: Json = {}
 CORRECTION_CREATE: Json = {
-    "reverses": f"budget:{BUDGET}:charge:{_RESERVATION}-charge",
+    "reverses": policy.charge_id(BUDGET, f"{_RESERVATION}-charge"),
     "amount": "5.00",
     "note": "Voucher returned unused at the till",
     "idempotency_key": f"{_RESERVATION}-correction",
 }
 CORRECTION_PUBLIC: Json = {
     **_OF_BUDGET,
-    "transfer_id": f"budget:{BUDGET}:reverse:{_RESERVATION}-correction",
+    "transfer_id": policy.correction_id(BUDGET, f"{_RESERVATION}-correction"),
     "reverses_id": CORRECTION_CREATE["reverses"],
     "amount": "5.00",
     "note": CORRECTION_CREATE["note"],

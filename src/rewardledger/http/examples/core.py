@@ -17,6 +17,7 @@ from rewardledger.http.examples.values import (
     LOCAL_AT,
     ORDER,
     POINTS,
+    REDEMPTIONS,
     TENANT,
     TENANT_NAME,
     TIMEZONE,
@@ -120,7 +121,7 @@ TRANSFER_ITEM_CREATE: Json = TRANSFER_CREATE
 TRANSFER_HOLD_CREATE: Json = {
     "idempotency_key": "redeem-member-00000-coffee",
     "debit_account_id": WALLET,
-    "credit_account_id": "redemptions:LUMIS",
+    "credit_account_id": REDEMPTIONS,
     "asset": POINTS,
     "amount": "100",
     "kind": "spend",

@@ -21,6 +21,7 @@ from rewardledger.http.examples.values import (
     ZERO_CASH,
 )
 from rewardledger.services import demo_programme
+from rewardledger.services.cycles import cashback_movements, debt_movements
 
 Json = dict[str, Any]
 
@@ -59,7 +60,7 @@ CASHBACK_MOVEMENT: Json = {
     "budget_cap": _CAP,
     "override": False,
     "reverses_id": None,
-    "transfer_id": f"cashback:{ORDER}-cashback",
+    "transfer_id": cashback_movements.TRANSFER_PREFIX + f"{ORDER}-cashback",
     "occurred_at": AT,
     "recorded_at": AT,
 }
@@ -98,7 +99,7 @@ DEBT_MOVEMENT: Json = {
     "amount": "50.00",
     "cycle_tag": CYCLE,
     "due_at": None,
-    "transfer_id": "debt:loan-00017-repay-3",
+    "transfer_id": debt_movements.TRANSFER_PREFIX + "loan-00017-repay-3",
     "occurred_at": AT,
     "recorded_at": AT,
 }

@@ -1,8 +1,9 @@
 """The sample values the examples share: one tenant, its members, assets, amounts and times.
 
-The demo tenant's own (``rewardledger serve`` seeds it on a first start), so that an example
-in /docs can be tried against the demo as it is. Times are in March 2026, the spring campaign's
-month; the tenant keeps Panama time (UTC-05:00), so 09:30 there is 14:30 UTC.
+The demo tenant's names and figures (``rewardledger serve`` seeds it on a first start): its
+tenant, members, assets, accounts, spring-campaign budget and caps, so that the ids an example
+names exist in the demo. Times are in March 2026, the spring campaign's month; the tenant keeps
+Panama time (UTC-05:00), so 09:30 there is 14:30 UTC.
 """
 
 from __future__ import annotations
