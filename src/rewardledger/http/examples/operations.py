@@ -77,8 +77,8 @@ STEP_FAILURE: Json = {
 JOBS_REPORT: Json = {
     "tenant_id": TENANT,
     "steps": {
-        "holds": {"expired": 1},
-        "points": {"activated": 2, "lots_expired": 0, "redemptions_expired": 1},
+        "holds": {"holds_expired": 1},
+        "points": {"points_activated": 2, "lots_expired": 0, "redemptions_expired": 1},
         "cycles_refresh": {"cycle_pairs_refreshed": 2, "cycle_rows_changed": 2},
     },
     "failures": [STEP_FAILURE],
