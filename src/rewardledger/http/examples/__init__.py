@@ -17,6 +17,7 @@ and that each example is valid for its model and its JSON schema.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,8 @@ from pydantic.config import JsonDict
 
 # The examples given, by the names the OpenAPI document may give their model's schema: its
 # class name and its module path joined by "__" (FastAPI's name when two classes share one).
-_GIVEN: dict[str, list[tuple[type[Any], list[JsonValue]]]] = {}
+_GIVEN: dict[str, dict[type[Any], list[JsonValue]]] = {}
+_MODE_SUFFIX = re.compile(r"-(Input|Output)$")
 
 
 def example(*values: JsonDict) -> Callable[[JsonDict, type[Any]], None]:
@@ -37,9 +39,7 @@ def example(*values: JsonDict) -> Callable[[JsonDict, type[Any]], None]:
     def extra(schema: JsonDict, model: type[Any]) -> None:
         schema["examples"] = copy.deepcopy(shown)
         for name in (model.__name__, f"{model.__module__}.{model.__qualname__}".replace(".", "__")):
-            given = _GIVEN.setdefault(name, [])
-            if all(known is not model for known, _ in given):
-                given.append((model, shown))
+            _GIVEN.setdefault(name, {})[model] = shown
 
     return extra
 
@@ -52,9 +52,10 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = build()
             for name, schema in document.get("components", {}).get("schemas", {}).items():
-                given = _GIVEN.get(name, [])
+                # A model read and answered with two shapes has two: "<name>-Input", "-Output".
+                given = list(_GIVEN.get(_MODE_SUFFIX.sub("", name), {}).values())
                 if "examples" in schema and len(given) == 1:  # one model of that name
-                    schema["examples"] = copy.deepcopy(given[0][1])
+                    schema["examples"] = copy.deepcopy(given[0])
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
