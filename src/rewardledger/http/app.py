@@ -32,7 +32,15 @@ from rewardledger.bootstrap import Ledger
 from rewardledger.config import Settings
 from rewardledger.domain.errors import Busy
 from rewardledger.domain.limits import REQUEST_BODY_BYTES_MAX
-from rewardledger.http import console, docs_pages, outages, problems, replays, summaries
+from rewardledger.http import (
+    console,
+    docs_pages,
+    examples,
+    outages,
+    problems,
+    replays,
+    summaries,
+)
 from rewardledger.http.metrics import Instrument
 from rewardledger.http.routes import (
     accounts,
@@ -148,6 +156,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     problems.install(app)
     docs_pages.install(app)
     replays.install(app)
+    examples.install(app)
     app.add_exception_handler(Busy, outages.on_busy)
     summaries.install(health.router)
     app.include_router(health.router)

@@ -28,6 +28,7 @@ from starlette.routing import compile_path
 from rewardledger import metrics
 from rewardledger.domain.errors import LedgerError, NotFound, Rejection, ValidationError
 from rewardledger.domain.limits import VALIDATION_ERRORS_LISTED_MAX
+from rewardledger.http.examples.problems import PROBLEM_DETAILS
 from rewardledger.http.schemas import ProblemPublic
 
 logger = logging.getLogger(__name__)
@@ -349,10 +350,24 @@ def documented(*codes: str) -> dict[int | str, dict[str, Any]]:
         kind = PROBLEMS[code]
         entry = responses.setdefault(
             kind.status,
-            {"description": "", "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}},
+            {
+                "description": "",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": schema, "examples": {}}},
+            },
         )
+        entry["content"][PROBLEM_MEDIA_TYPE]["examples"][code] = {
+            "summary": kind.title,
+            "value": _example(code, kind),
+        }
         described = f"{code}: {kind.title}"
         entry["description"] = (
             f"{entry['description']}; {described}" if entry["description"] else described
         )
     return responses
+
+
+def _example(code: str, kind: ProblemKind) -> dict[str, Any]:
+    """A problem of ``code`` as the API answers it (``examples.problems`` for its detail)."""
+    given = PROBLEM_DETAILS.get(code, {"detail": f"{kind.title}."})
+    head = {"type": PROBLEM_TYPE_PREFIX + code, "title": kind.title, "status": kind.status}
+    return {**head, "detail": given["detail"], "code": code, **given}

@@ -48,6 +48,8 @@ from rewardledger.domain.transfers import (
     TransferRequest,
     VoidPending,
 )
+from rewardledger.http.examples import core as samples
+from rewardledger.http.examples import example
 from rewardledger.http.fields import (
     ACCOUNT_ID_PATH_PATTERN,
     CURSOR_PATTERN,
@@ -94,7 +96,7 @@ class CreateModel(BaseModel):
 # Tenants and keys ----------------------------------------------------------------------------
 
 
-class TenantCreate(CreateModel):
+class TenantCreate(CreateModel, json_schema_extra=example(samples.TENANT_CREATE)):
     id: Annotated[TenantId, Field(examples=["acme"])]
     name: Name | None = None
     timezone: Annotated[
@@ -103,7 +105,7 @@ class TenantCreate(CreateModel):
     ] = "UTC"
 
 
-class TenantPublic(BaseModel):
+class TenantPublic(BaseModel, json_schema_extra=example(samples.TENANT_PUBLIC)):
     id: str
     name: str
     timezone: str
@@ -116,7 +118,7 @@ class TenantPublic(BaseModel):
         )
 
 
-class ApiKeyCreate(CreateModel):
+class ApiKeyCreate(CreateModel, json_schema_extra=example(samples.API_KEY_CREATE)):
     role: Annotated[
         StrictStr,
         Field(max_length=16, json_schema_extra={"enum": [role.value for role in Role]}),
@@ -132,7 +134,7 @@ class ApiKeyCreate(CreateModel):
     ] = None
 
 
-class ApiKeyPublic(BaseModel):
+class ApiKeyPublic(BaseModel, json_schema_extra=example(samples.ADMIN_KEY)):
     """A new key. ``key`` is shown in this response only; the server keeps its hash."""
 
     tenant_id: str
@@ -152,7 +154,7 @@ class ApiKeyPublic(BaseModel):
         )
 
 
-class TenantCreatedPublic(BaseModel):
+class TenantCreatedPublic(BaseModel, json_schema_extra=example(samples.TENANT_CREATED)):
     tenant: TenantPublic
     api_key: ApiKeyPublic
 
@@ -160,14 +162,14 @@ class TenantCreatedPublic(BaseModel):
 # Assets and accounts -------------------------------------------------------------------------
 
 
-class AssetCreate(CreateModel):
+class AssetCreate(CreateModel, json_schema_extra=example(samples.ASSET_CREATE)):
     code: Annotated[AssetCode, Field(examples=["USD", "LUMIS"])]
     scale: Annotated[StrictInt, Field(ge=0, le=ASSET_SCALE_MAX, examples=[2, 0])]
     name: Name | None = None
     idempotency_key: IdempotencyKeyBody = None
 
 
-class AssetPublic(BaseModel):
+class AssetPublic(BaseModel, json_schema_extra=example(samples.ASSET_PUBLIC)):
     code: str
     scale: int
     name: str
@@ -178,7 +180,7 @@ class AssetPublic(BaseModel):
         return cls(code=asset.code, scale=asset.scale, name=asset.name, created_at=asset.created_at)
 
 
-class AccountCreate(CreateModel):
+class AccountCreate(CreateModel, json_schema_extra=example(samples.ACCOUNT_CREATE)):
     id: Annotated[AccountId, Field(examples=["member:00042:LUMIS"])]
     asset: AssetCode
     no_negative: StrictBool = False
@@ -186,14 +188,14 @@ class AccountCreate(CreateModel):
     idempotency_key: IdempotencyKeyBody = None
 
 
-class BalancesPublic(BaseModel):
+class BalancesPublic(BaseModel, json_schema_extra=example(samples.BALANCES)):
     posted: str
     available: str
     pending_debits: str
     pending_credits: str
 
 
-class AccountPublic(BaseModel):
+class AccountPublic(BaseModel, json_schema_extra=example(samples.ACCOUNT_PUBLIC)):
     id: str
     asset: str
     no_negative: bool
@@ -226,7 +228,7 @@ class AccountPublic(BaseModel):
         )
 
 
-class BalancePublic(BaseModel):
+class BalancePublic(BaseModel, json_schema_extra=example(samples.BALANCE_PUBLIC)):
     """Balances now; or, with ``at``, the posted balance as of then (the others are null)."""
 
     account_id: str
@@ -257,7 +259,7 @@ def _text(amount: Amount | None) -> str | None:
 # Transfers -----------------------------------------------------------------------------------
 
 
-class TransferItemCreate(CreateModel):
+class TransferItemCreate(CreateModel, json_schema_extra=example(samples.TRANSFER_ITEM_CREATE)):
     """One transfer of a batch: what it moves; ``idempotency_key`` is its id (``ref``, the old
     name, is deprecated and still taken)."""
 
@@ -303,17 +305,20 @@ class TransferItemCreate(CreateModel):
         )
 
 
-class TransferCreate(TransferItemCreate):
+class TransferCreate(
+    TransferItemCreate,
+    json_schema_extra=example(samples.TRANSFER_CREATE, samples.TRANSFER_HOLD_CREATE),
+):
     dry_run: StrictBool = False
 
 
-class TransferBatchCreate(CreateModel):
+class TransferBatchCreate(CreateModel, json_schema_extra=example(samples.TRANSFER_BATCH_CREATE)):
     transfers: Annotated[list[TransferItemCreate], Field(min_length=1, max_length=BATCH_SIZE_MAX)]
     atomic: StrictBool = True
     dry_run: StrictBool = False
 
 
-class PostCreate(CreateModel):
+class PostCreate(CreateModel, json_schema_extra=example(samples.POST_CREATE)):
     """Post a pending transfer: in full, or for ``amount`` (less; the rest is released)."""
 
     idempotency_key: Annotated[
@@ -328,7 +333,7 @@ class PostCreate(CreateModel):
         return PostPending(pending_id, transfer_id, self.amount, self.effective_at, self.metadata)
 
 
-class VoidCreate(CreateModel):
+class VoidCreate(CreateModel, json_schema_extra=example(samples.VOID_CREATE)):
     idempotency_key: Annotated[
         TransferId | None, Field(description="The void's id; default '<id>.void'.")
     ] = None
@@ -339,7 +344,7 @@ class VoidCreate(CreateModel):
         return VoidPending(pending_id, transfer_id, self.metadata)
 
 
-class TransferPublic(BaseModel):
+class TransferPublic(BaseModel, json_schema_extra=example(samples.TRANSFER_PUBLIC)):
     """One journal row. For a pending transfer, ``state`` and ``resolved_by`` say where it is."""
 
     id: str
@@ -385,7 +390,9 @@ class TransferPublic(BaseModel):
         )
 
 
-class TransferResultPublic(BaseModel):
+class TransferResultPublic(
+    BaseModel, json_schema_extra=example(samples.TRANSFER_RESULT, samples.TRANSFER_REFUSED)
+):
     """One item of a batch: its transfer, or the error ``{code, message, ...context}``."""
 
     index: int
@@ -407,7 +414,7 @@ class TransferResultPublic(BaseModel):
         )
 
 
-class TransferBatchPublic(BaseModel):
+class TransferBatchPublic(BaseModel, json_schema_extra=example(samples.TRANSFER_BATCH_PUBLIC)):
     atomic: bool
     dry_run: bool
     results: list[TransferResultPublic]
@@ -416,7 +423,7 @@ class TransferBatchPublic(BaseModel):
 # Reads ---------------------------------------------------------------------------------------
 
 
-class HistoryEntryPublic(BaseModel):
+class HistoryEntryPublic(BaseModel, json_schema_extra=example(samples.HISTORY_ENTRY)):
     """One entry of an account: the transfer, the side the account is on, and its effect."""
 
     seq: int
@@ -438,7 +445,7 @@ class HistoryEntryPublic(BaseModel):
         )
 
 
-class HistoryPublic(BaseModel):
+class HistoryPublic(BaseModel, json_schema_extra=example(samples.HISTORY_PUBLIC)):
     """Entries newest first. Pass ``next_cursor`` as ``cursor`` for the next (older) page."""
 
     account_id: str

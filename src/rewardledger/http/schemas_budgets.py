@@ -16,6 +16,8 @@ from rewardledger.domain.limits import (
     DERIVED_ID_LENGTH_MAX,
     PENDING_TIMEOUT_SECONDS_MAX,
 )
+from rewardledger.http.examples import budgets as samples
+from rewardledger.http.examples import example
 from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString, Name, id_text
 
@@ -28,7 +30,7 @@ class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class BudgetCreate(CreateModel):
+class BudgetCreate(CreateModel, json_schema_extra=example(samples.BUDGET_CREATE)):
     id: Annotated[
         StrictStr,
         id_text(BUDGET_ID_PATH_PATTERN, BUDGET_ID_LENGTH_MAX),
@@ -68,7 +70,7 @@ class BudgetCreate(CreateModel):
     idempotency_key: IdempotencyKeyBody = None
 
 
-class BudgetPublic(BaseModel):
+class BudgetPublic(BaseModel, json_schema_extra=example(samples.BUDGET_PUBLIC)):
     id: str
     name: str
     currency: str
@@ -101,7 +103,7 @@ class BudgetPublic(BaseModel):
         )
 
 
-class BudgetListPublic(BaseModel):
+class BudgetListPublic(BaseModel, json_schema_extra=example(samples.BUDGET_LIST)):
     budgets: list[BudgetPublic]
     next_cursor: str | None = Field(
         description="Pass as ``cursor`` for the next page; null on the last page.",
@@ -113,13 +115,13 @@ class BudgetListPublic(BaseModel):
     )
 
 
-class TopupCreate(CreateModel):
+class TopupCreate(CreateModel, json_schema_extra=example(samples.TOPUP_CREATE)):
     amount: DecimalString
     currency: AssetCode
     idempotency_key: Reference | None = None
 
 
-class TopupPublic(_Public):
+class TopupPublic(_Public, json_schema_extra=example(samples.TOPUP_PUBLIC)):
     budget_id: str
     period: str
     transfer_id: str
@@ -128,7 +130,7 @@ class TopupPublic(_Public):
     replayed: bool
 
 
-class ReservationCreate(CreateModel):
+class ReservationCreate(CreateModel, json_schema_extra=example(samples.RESERVATION_CREATE)):
     reference: Annotated[
         Reference | None,
         Field(
@@ -145,16 +147,16 @@ class ReservationCreate(CreateModel):
     timeout_seconds: Annotated[StrictInt, Field(ge=1, le=PENDING_TIMEOUT_SECONDS_MAX)] | None = None
 
 
-class ChargeCreate(CreateModel):
+class ChargeCreate(CreateModel, json_schema_extra=example(samples.CHARGE_CREATE)):
     amount: DecimalString | None = None
     idempotency_key: Reference | None = None
 
 
-class ReleaseCreate(CreateModel):
+class ReleaseCreate(CreateModel, json_schema_extra=example(samples.RELEASE_CREATE)):
     pass
 
 
-class ReservationPublic(_Public):
+class ReservationPublic(_Public, json_schema_extra=example(samples.RESERVATION_PUBLIC)):
     budget_id: str
     reference: str
     transfer_id: str
@@ -169,7 +171,7 @@ class ReservationPublic(_Public):
     replayed: bool
 
 
-class CorrectionCreate(CreateModel):
+class CorrectionCreate(CreateModel, json_schema_extra=example(samples.CORRECTION_CREATE)):
     reverses: Annotated[
         StrictStr,
         Field(max_length=DERIVED_ID_LENGTH_MAX, description="The top-up or charge to reverse."),
@@ -179,7 +181,7 @@ class CorrectionCreate(CreateModel):
     idempotency_key: Reference | None = None
 
 
-class CorrectionPublic(_Public):
+class CorrectionPublic(_Public, json_schema_extra=example(samples.CORRECTION_PUBLIC)):
     budget_id: str
     transfer_id: str
     period: str
@@ -191,7 +193,7 @@ class CorrectionPublic(_Public):
     replayed: bool
 
 
-class UtilizationPublic(_Public):
+class UtilizationPublic(_Public, json_schema_extra=example(samples.UTILIZATION)):
     budget_id: str
     period: str
     currency: str
@@ -220,14 +222,14 @@ class UtilizationPublic(_Public):
     total_released: str
 
 
-class DiscrepancyPublic(_Public):
+class DiscrepancyPublic(_Public, json_schema_extra=example(samples.BUDGET_DISCREPANCY)):
     period: str
     figure: str
     materialized: str
     journal: str
 
 
-class BudgetReconciliationPublic(_Public):
+class BudgetReconciliationPublic(_Public, json_schema_extra=example(samples.BUDGET_RECONCILIATION)):
     budget_id: str
     currency: str
     periods_checked: int
@@ -237,7 +239,7 @@ class BudgetReconciliationPublic(_Public):
     discrepancies: list[DiscrepancyPublic]
 
 
-class TenantReconciliationPublic(_Public):
+class TenantReconciliationPublic(_Public, json_schema_extra=example(samples.TENANT_RECONCILIATION)):
     tenant_id: str
     budgets_checked: int
     budgets_clean: int
@@ -246,7 +248,7 @@ class TenantReconciliationPublic(_Public):
     budgets: list[BudgetReconciliationPublic]
 
 
-class BudgetReportPublic(_Public):
+class BudgetReportPublic(_Public, json_schema_extra=example(samples.BUDGET_REPORT)):
     budget_id: str
     name: str
     currency: str
@@ -258,11 +260,11 @@ class BudgetReportPublic(_Public):
     utilization: UtilizationPublic
 
 
-class TenantReportPublic(BaseModel):
+class TenantReportPublic(BaseModel, json_schema_extra=example(samples.TENANT_REPORT)):
     reports: list[BudgetReportPublic]
 
 
-class EntryPublic(_Public):
+class EntryPublic(_Public, json_schema_extra=example(samples.ENTRY)):
     transfer_id: str
     entry_type: str
     amount: str
@@ -275,13 +277,13 @@ class EntryPublic(_Public):
     metadata: dict[str, Any]
 
 
-class EntriesPublic(_Public):
+class EntriesPublic(_Public, json_schema_extra=example(samples.ENTRIES)):
     budget_id: str
     entries: list[EntryPublic]
     next_cursor: str | None
 
 
-class AlertPublic(_Public):
+class AlertPublic(_Public, json_schema_extra=example(samples.ALERT)):
     budget_id: str
     period: str
     kind: str
@@ -291,14 +293,14 @@ class AlertPublic(_Public):
     created_at: datetime
 
 
-class AlertsPublic(BaseModel):
+class AlertsPublic(BaseModel, json_schema_extra=example(samples.ALERTS)):
     alerts: list[AlertPublic]
     next_cursor: str | None = Field(
         default=None, description="Pass as ``cursor`` for the next page; null on the last page."
     )
 
 
-class ResetCreate(CreateModel):
+class ResetCreate(CreateModel, json_schema_extra=example(samples.RESET_CREATE)):
     rollover: StrictBool | None = Field(
         default=None,
         description="Move earlier periods' available funds in (default: the budget's).",
@@ -306,7 +308,7 @@ class ResetCreate(CreateModel):
     idempotency_key: Reference | None = None
 
 
-class ResetAllCreate(ResetCreate):
+class ResetAllCreate(ResetCreate, json_schema_extra=example(samples.RESET_ALL_CREATE)):
     period_type: Annotated[
         StrictStr,
         Field(
@@ -315,7 +317,7 @@ class ResetAllCreate(ResetCreate):
     ]
 
 
-class ResetPublic(_Public):
+class ResetPublic(_Public, json_schema_extra=example(samples.RESET_PUBLIC)):
     budget_id: str
     period: str
     previous_period: str | None
@@ -324,13 +326,13 @@ class ResetPublic(_Public):
     replayed: bool
 
 
-class ResetFailurePublic(_Public):
+class ResetFailurePublic(_Public, json_schema_extra=example(samples.RESET_FAILURE)):
     budget_id: str
     code: str
     message: str
 
 
-class ResetSummaryPublic(_Public):
+class ResetSummaryPublic(_Public, json_schema_extra=example(samples.RESET_SUMMARY)):
     period_type: str
     budgets_reset: int
     budgets_failed: int
@@ -338,7 +340,7 @@ class ResetSummaryPublic(_Public):
     failures: list[ResetFailurePublic]
 
 
-class ResetSchedulePublic(_Public):
+class ResetSchedulePublic(_Public, json_schema_extra=example(samples.RESET_SCHEDULE)):
     budget_id: str
     period_type: str
     current_period: str | None
@@ -347,19 +349,19 @@ class ResetSchedulePublic(_Public):
     should_reset: bool
 
 
-class FixCreate(CreateModel):
+class FixCreate(CreateModel, json_schema_extra=example(samples.FIX_CREATE)):
     note: Annotated[StrictStr, Field(min_length=1, max_length=BUDGET_NOTE_LENGTH_MAX)]
     idempotency_key: Reference | None = None
 
 
-class FixedFigurePublic(_Public):
+class FixedFigurePublic(_Public, json_schema_extra=example(samples.FIXED_FIGURE)):
     period: str
     figure: str
     before: str
     after: str
 
 
-class FixPublic(_Public):
+class FixPublic(_Public, json_schema_extra=example(samples.BUDGET_FIX)):
     budget_id: str
     fix_key: str
     note: str

@@ -28,6 +28,8 @@ from rewardledger.domain.limits import (
     CYCLE_MOVEMENT_ID_LENGTH_MAX,
 )
 from rewardledger.domain.money import format_minor
+from rewardledger.http.examples import cycles as samples
+from rewardledger.http.examples import example
 from rewardledger.http.schemas import (
     AccountId,
     AssetCode,
@@ -80,14 +82,16 @@ DEBT_CSV_COLUMNS = (
 )
 
 
-class CashbackProgramCreate(CreateModel):
+class CashbackProgramCreate(
+    CreateModel, json_schema_extra=example(samples.CASHBACK_PROGRAM_CREATE)
+):
     currency: AssetCode
     minimum_spend: DecimalString
     default_cap: DecimalString
     grace_days: GraceDays = 0
 
 
-class CashbackProgramPublic(BaseModel):
+class CashbackProgramPublic(BaseModel, json_schema_extra=example(samples.CASHBACK_PROGRAM)):
     currency: str
     minimum_spend: str
     default_cap: str
@@ -103,12 +107,14 @@ class CashbackProgramPublic(BaseModel):
         )
 
 
-class CashbackAccountCreate(CreateModel):
+class CashbackAccountCreate(
+    CreateModel, json_schema_extra=example(samples.CASHBACK_ACCOUNT_CREATE)
+):
     default_cap: DecimalString | None = None
     enrolled: StrictBool = True
 
 
-class CashbackAccountPublic(BaseModel):
+class CashbackAccountPublic(BaseModel, json_schema_extra=example(samples.CASHBACK_ACCOUNT)):
     account_id: str
     default_cap: str | None
     enrolled: bool
@@ -123,7 +129,9 @@ class CashbackAccountPublic(BaseModel):
         )
 
 
-class CashbackMovementCreate(CreateModel):
+class CashbackMovementCreate(
+    CreateModel, json_schema_extra=example(samples.CASHBACK_MOVEMENT_CREATE)
+):
     """An ``accrual`` (account_id, spend, cashback...) or a ``reversal`` (reverses_id)."""
 
     kind: Annotated[StrictStr, Field(pattern="^(accrual|reversal)$")] = "accrual"
@@ -145,7 +153,7 @@ class CashbackMovementCreate(CreateModel):
     reverses_id: MovementId | None = None
 
 
-class CashbackMovementPublic(BaseModel):
+class CashbackMovementPublic(BaseModel, json_schema_extra=example(samples.CASHBACK_MOVEMENT)):
     id: str
     kind: str
     account_id: str
@@ -180,7 +188,7 @@ class CashbackMovementPublic(BaseModel):
         )
 
 
-class CashbackLedgerPublic(BaseModel):
+class CashbackLedgerPublic(BaseModel, json_schema_extra=example(samples.CASHBACK_LEDGER_ROW)):
     """One ``cashback_ledger`` row (the seed's columns)."""
 
     cashback_ledger_id: str
@@ -218,24 +226,24 @@ class CashbackLedgerPublic(BaseModel):
         )
 
 
-class CashbackLedgerPage(BaseModel):
+class CashbackLedgerPage(BaseModel, json_schema_extra=example(samples.CASHBACK_LEDGER_PAGE)):
     rows: list[CashbackLedgerPublic]
     next_cursor: str | None
 
 
-class ApplyToDebtCreate(CreateModel):
+class ApplyToDebtCreate(CreateModel, json_schema_extra=example(samples.APPLY_TO_DEBT_CREATE)):
     person_id: HolderId
     debt_cycle_tag: TagText | None = None
 
 
-class DebtProgramCreate(CreateModel):
+class DebtProgramCreate(CreateModel, json_schema_extra=example(samples.DEBT_PROGRAM_CREATE)):
     currency: AssetCode
     closing_day: DayOfMonth = 31
     due_day: DayOfMonth = 15
     grace_days: GraceDays = 0
 
 
-class DebtProgramPublic(BaseModel):
+class DebtProgramPublic(BaseModel, json_schema_extra=example(samples.DEBT_PROGRAM)):
     currency: str
     closing_day: int
     due_day: int
@@ -251,7 +259,7 @@ class DebtProgramPublic(BaseModel):
         )
 
 
-class DebtMovementCreate(CreateModel):
+class DebtMovementCreate(CreateModel, json_schema_extra=example(samples.DEBT_MOVEMENT_CREATE)):
     idempotency_key: Annotated[
         MovementId | None,
         Field(description=IDEMPOTENCY_KEY_FIELD, examples=["loan-00017-repay-3"]),
@@ -268,7 +276,7 @@ class DebtMovementCreate(CreateModel):
     occurred_at: IsoTime | None = None
 
 
-class DebtMovementPublic(BaseModel):
+class DebtMovementPublic(BaseModel, json_schema_extra=example(samples.DEBT_MOVEMENT)):
     id: str
     person_id: str
     kind: str
@@ -294,7 +302,7 @@ class DebtMovementPublic(BaseModel):
         )
 
 
-class DebtLedgerPublic(BaseModel):
+class DebtLedgerPublic(BaseModel, json_schema_extra=example(samples.DEBT_LEDGER_ROW)):
     """One ``debt_ledger`` row (the seed's columns, plus the ``due_at`` that sets overdue)."""
 
     debt_ledger_id: str
@@ -332,20 +340,20 @@ class DebtLedgerPublic(BaseModel):
         )
 
 
-class DebtLedgerPage(BaseModel):
+class DebtLedgerPage(BaseModel, json_schema_extra=example(samples.DEBT_LEDGER_PAGE)):
     rows: list[DebtLedgerPublic]
     next_cursor: str | None
 
 
-class CycleSettingsCreate(CreateModel):
+class CycleSettingsCreate(CreateModel, json_schema_extra=example(samples.CYCLE_SETTINGS_CREATE)):
     refresh_mode: Annotated[StrictStr, Field(pattern="^(inline|job)$")]
 
 
-class CycleSettingsPublic(BaseModel):
+class CycleSettingsPublic(BaseModel, json_schema_extra=example(samples.CYCLE_SETTINGS)):
     refresh_mode: str
 
 
-class CycleRunPublic(BaseModel):
+class CycleRunPublic(BaseModel, json_schema_extra=example(samples.CYCLE_RUN)):
     """What a refresh or rebuild did: pairs recomputed, rows whose values changed."""
 
     pairs: int

@@ -16,6 +16,8 @@ from rewardledger.domain.limits import (
     ROTATION_OVERLAP_DEFAULT_SECONDS,
     ROTATION_OVERLAP_MAX_SECONDS,
 )
+from rewardledger.http.examples import core as samples
+from rewardledger.http.examples import example
 from rewardledger.http.fields import TransferId
 from rewardledger.http.schemas import CreateModel
 from rewardledger.services.api_keys import REPLAY_NOTE, IssuedOnce, KeyPage, Rotation
@@ -23,7 +25,7 @@ from rewardledger.services.api_keys import REPLAY_NOTE, IssuedOnce, KeyPage, Rot
 _CREATED = datetime.fromisoformat("2026-03-01T09:00:00+00:00")
 
 
-class ApiKeyInfo(BaseModel):
+class ApiKeyInfo(BaseModel, json_schema_extra=example(samples.API_KEY_INFO)):
     """A key's metadata; never its secret."""
 
     key_id: Annotated[str, Field(examples=["3f9a1c2b7d4e8f60"])]
@@ -52,7 +54,7 @@ class ApiKeyInfo(BaseModel):
         )
 
 
-class ApiKeyIssuedPublic(ApiKeyInfo):
+class ApiKeyIssuedPublic(ApiKeyInfo, json_schema_extra=example(samples.API_KEY_ISSUED)):
     """A key just issued. ``key`` is its secret, in this answer only; on a replay of the same
     Idempotency-Key it is null and ``note`` says why."""
 
@@ -71,7 +73,7 @@ class ApiKeyIssuedPublic(ApiKeyInfo):
         )
 
 
-class ApiKeyPagePublic(BaseModel):
+class ApiKeyPagePublic(BaseModel, json_schema_extra=example(samples.API_KEY_PAGE)):
     """Keys by key id. Pass ``next_cursor`` as ``cursor`` for the next page."""
 
     keys: list[ApiKeyInfo]
@@ -82,7 +84,7 @@ class ApiKeyPagePublic(BaseModel):
         return cls(keys=[ApiKeyInfo.of(k) for k in page.keys], next_cursor=page.next_cursor)
 
 
-class ApiKeyRotate(CreateModel):
+class ApiKeyRotate(CreateModel, json_schema_extra=example(samples.API_KEY_ROTATE)):
     overlap_seconds: Annotated[
         StrictInt,
         Field(
@@ -102,7 +104,7 @@ class ApiKeyRotate(CreateModel):
     ] = None
 
 
-class ApiKeyRotatedPublic(BaseModel):
+class ApiKeyRotatedPublic(BaseModel, json_schema_extra=example(samples.API_KEY_ROTATED)):
     """The new key (its secret shown once) and the old one, now ending at its ``expires_at``."""
 
     new: ApiKeyIssuedPublic

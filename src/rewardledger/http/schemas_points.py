@@ -20,6 +20,8 @@ from rewardledger.domain.limits import (
     REDEMPTION_TTL_SECONDS_MAX,
     TRANSFER_ID_LENGTH_MAX,
 )
+from rewardledger.http.examples import example
+from rewardledger.http.examples import points as samples
 from rewardledger.http.schemas import CreateModel, DecimalString, Metadata, id_text
 from rewardledger.services.points import (
     DEFAULT_ASSET,
@@ -61,7 +63,7 @@ AssetField = Annotated[StrictStr, id_text(ids.ASSET_CODE_PATTERN, ASSET_CODE_LEN
 CODE_TYPED_PATTERN = r"^[ -]*(?:[0-9A-TV-Za-tv-z][ -]*){10}$"
 
 
-class PointsMoveCreate(CreateModel):
+class PointsMoveCreate(CreateModel, json_schema_extra=example(samples.POINTS_MOVE_CREATE)):
     amount: DecimalString
     dtype: Annotated[
         StrictStr, id_text(ids.REASON_PATTERN, REASON_LENGTH_MAX), Field(examples=["invoice"])
@@ -72,17 +74,17 @@ class PointsMoveCreate(CreateModel):
     metadata: Metadata | None = None
 
 
-class ActivateCreate(CreateModel):
+class ActivateCreate(CreateModel, json_schema_extra=example(samples.ACTIVATE_CREATE)):
     reference: Reference
     cancel: bool = False
 
 
-class LotPublic(BaseModel):
+class LotPublic(BaseModel, json_schema_extra=example(samples.LOT)):
     lot_id: str
     amount: str
 
 
-class PointsMovePublic(BaseModel):
+class PointsMovePublic(BaseModel, json_schema_extra=example(samples.POINTS_MOVE)):
     id: str
     user_id: str
     asset: str
@@ -110,7 +112,7 @@ class PointsMovePublic(BaseModel):
         )
 
 
-class PointsBalancePublic(BaseModel):
+class PointsBalancePublic(BaseModel, json_schema_extra=example(samples.POINTS_BALANCE)):
     """The seed's ``fact_balance_points`` row, with what is pending and spendable."""
 
     user_id: str
@@ -134,7 +136,7 @@ class PointsBalancePublic(BaseModel):
         )
 
 
-class AccumulationPublic(BaseModel):
+class AccumulationPublic(BaseModel, json_schema_extra=example(samples.ACCUMULATION)):
     """One row of the seed's ``fact_accumulations``."""
 
     id: str
@@ -162,7 +164,7 @@ class AccumulationPublic(BaseModel):
         )
 
 
-class AccumulationsPublic(BaseModel):
+class AccumulationsPublic(BaseModel, json_schema_extra=example(samples.ACCUMULATIONS)):
     user_id: str
     accumulations: list[AccumulationPublic]
     next_cursor: str | None
@@ -176,17 +178,17 @@ class AccumulationsPublic(BaseModel):
         )
 
 
-class ExpiringPublic(BaseModel):
+class ExpiringPublic(BaseModel, json_schema_extra=example(samples.EXPIRING)):
     expires_at: datetime
     amount: str
 
 
-class ExpiringListPublic(BaseModel):
+class ExpiringListPublic(BaseModel, json_schema_extra=example(samples.EXPIRING_LIST)):
     user_id: str
     expiring: list[ExpiringPublic]
 
 
-class LedgerSummaryPublic(BaseModel):
+class LedgerSummaryPublic(BaseModel, json_schema_extra=example(samples.LEDGER_SUMMARY)):
     """One row of the seed's ``v_ledger_summary``."""
 
     user_id: str
@@ -216,11 +218,11 @@ class LedgerSummaryPublic(BaseModel):
         )
 
 
-class LedgerSummaryListPublic(BaseModel):
+class LedgerSummaryListPublic(BaseModel, json_schema_extra=example(samples.LEDGER_SUMMARY_LIST)):
     holders: list[LedgerSummaryPublic]
 
 
-class LedgerSummaryPagePublic(BaseModel):
+class LedgerSummaryPagePublic(BaseModel, json_schema_extra=example(samples.LEDGER_SUMMARY_PAGE)):
     holders: list[LedgerSummaryPublic]
     next_cursor: str | None = Field(
         description="Pass as ``cursor`` for the next page; null on the last page.",
@@ -228,7 +230,7 @@ class LedgerSummaryPagePublic(BaseModel):
     )
 
 
-class FixPublic(BaseModel):
+class FixPublic(BaseModel, json_schema_extra=example(samples.POINTS_FIX)):
     repair_id: str
     changes: int
     still_mismatched: list[LedgerSummaryPublic]
@@ -242,7 +244,7 @@ class FixPublic(BaseModel):
         )
 
 
-class RedemptionCreate(CreateModel):
+class RedemptionCreate(CreateModel, json_schema_extra=example(samples.REDEMPTION_CREATE)):
     user_id: Annotated[StrictStr, id_text(ids.ACCOUNT_ID_PATTERN, HOLDER_ID_LENGTH_MAX)]
     offer_id: Annotated[
         StrictStr, Field(min_length=1, max_length=OFFER_ID_LENGTH_MAX, pattern=r"^[^\x00]+$")
@@ -256,13 +258,13 @@ class RedemptionCreate(CreateModel):
     )
 
 
-class ConfirmCreate(CreateModel):
+class ConfirmCreate(CreateModel, json_schema_extra=example(samples.CONFIRM_CREATE)):
     code: Annotated[
         StrictStr, Field(max_length=40, json_schema_extra={"pattern": CODE_TYPED_PATTERN})
     ]
 
 
-class RedemptionPublic(BaseModel):
+class RedemptionPublic(BaseModel, json_schema_extra=example(samples.REDEMPTION)):
     """The seed's ``user_redemptions`` row."""
 
     redemption_id: str
@@ -298,7 +300,7 @@ class RedemptionPublic(BaseModel):
         )
 
 
-class RedemptionPagePublic(BaseModel):
+class RedemptionPagePublic(BaseModel, json_schema_extra=example(samples.REDEMPTION_PAGE)):
     """Redemptions by id. Pass ``next_cursor`` as ``cursor`` for the next page."""
 
     redemptions: list[RedemptionPublic]

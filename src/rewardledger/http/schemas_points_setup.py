@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
-from pydantic.config import JsonDict
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
 from rewardledger.domain import ids
 from rewardledger.domain.limits import (
@@ -17,6 +16,8 @@ from rewardledger.domain.limits import (
     REASON_LENGTH_MAX,
 )
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
+from rewardledger.http.examples import example
+from rewardledger.http.examples import points as samples
 from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import CreateModel, IsoTime, id_text
 from rewardledger.services.points import DEFAULT_ASSET, PointsAsset
@@ -25,14 +26,11 @@ AssetField = Annotated[StrictStr, id_text(ids.ASSET_CODE_PATTERN, ASSET_CODE_LEN
 Dtype = Annotated[
     StrictStr, id_text(ids.REASON_PATTERN, REASON_LENGTH_MAX), Field(examples=["birthday"])
 ]
-_AFTER_365: JsonDict = {"kind": "after", "days": 365, "rounding": "end_of_month", "at": None}
 
 
-class ExpiryBody(CreateModel):
+class ExpiryBody(CreateModel, json_schema_extra=example(samples.EXPIRY_AFTER_365)):
     """When a lot's points expire: never (``none``), ``days`` after activation (``after``,
     optionally rounded up to the end of the month or year) or at one time (``fixed``)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [_AFTER_365]})
 
     kind: Literal["none", "after", "fixed"] = "none"
     days: Annotated[
@@ -46,9 +44,7 @@ class ExpiryBody(CreateModel):
         return ExpiryPolicy(ExpiryKind(self.kind), self.days, Rounding(self.rounding), self.at)
 
 
-class ExpiryPublic(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_AFTER_365]})
-
+class ExpiryPublic(BaseModel, json_schema_extra=example(samples.EXPIRY_AFTER_365)):
     kind: str
     days: int | None
     rounding: str
@@ -59,12 +55,8 @@ class ExpiryPublic(BaseModel):
         return cls.model_validate(policy.to_json())
 
 
-class PointsConfigure(CreateModel):
+class PointsConfigure(CreateModel, json_schema_extra=example(samples.POINTS_CONFIGURE)):
     """Make an asset a points asset. Leave ``scale`` or ``expiry`` out to keep what exists."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"asset": "LUMIS", "scale": 0, "expiry": _AFTER_365}]}
-    )
 
     asset: AssetField = DEFAULT_ASSET
     scale: Annotated[
@@ -74,20 +66,14 @@ class PointsConfigure(CreateModel):
     idempotency_key: IdempotencyKeyBody = None
 
 
-class PointsAssetUpdate(CreateModel):
+class PointsAssetUpdate(CreateModel, json_schema_extra=example(samples.POINTS_ASSET_UPDATE)):
     """A points asset's new expiry policy (lots earned before keep theirs)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"expiry": _AFTER_365}]})
 
     expiry: ExpiryBody
     idempotency_key: IdempotencyKeyBody = None
 
 
-class PointsAssetPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"asset": "LUMIS", "scale": 0, "expiry": _AFTER_365}]}
-    )
-
+class PointsAssetPublic(BaseModel, json_schema_extra=example(samples.POINTS_ASSET)):
     asset: str
     scale: int
     expiry: ExpiryPublic
@@ -97,19 +83,13 @@ class PointsAssetPublic(BaseModel):
         return cls(asset=asset.code, scale=asset.scale, expiry=ExpiryPublic.of(asset.expiry))
 
 
-class PointsAssetListPublic(BaseModel):
+class PointsAssetListPublic(BaseModel, json_schema_extra=example(samples.POINTS_ASSET_LIST)):
     assets: list[PointsAssetPublic]
 
 
-class ReasonSettings(CreateModel):
+class ReasonSettings(CreateModel, json_schema_extra=example(samples.REASON_SETTINGS)):
     """What a reason code does. Spend reasons: ``allow_negative``. Earn reasons: pending
     settings (``pending_seconds``, ``pending_until_activated``) and an ``expiry`` override."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"pending_seconds": 86400, "expiry": {"kind": "after", "days": 90}}]
-        }
-    )
 
     allow_negative: StrictBool = False
     pending_seconds: Annotated[StrictInt | None, Field(json_schema_extra={"minimum": 1})] = None
@@ -129,33 +109,12 @@ class ReasonSettings(CreateModel):
         )
 
 
-class ReasonCreate(ReasonSettings):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"direction": "earn", "dtype": "birthday", "pending_seconds": 86400}]
-        }
-    )
-
+class ReasonCreate(ReasonSettings, json_schema_extra=example(samples.REASON_CREATE)):
     direction: Literal["earn", "spend"]
     dtype: Dtype
 
 
-class ReasonPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "direction": "earn",
-                    "dtype": "birthday",
-                    "allow_negative": False,
-                    "pending_seconds": 86400,
-                    "pending_until_activated": False,
-                    "expiry": None,
-                }
-            ]
-        }
-    )
-
+class ReasonPublic(BaseModel, json_schema_extra=example(samples.REASON)):
     direction: str
     dtype: str
     allow_negative: bool
@@ -175,5 +134,5 @@ class ReasonPublic(BaseModel):
         )
 
 
-class ReasonListPublic(BaseModel):
+class ReasonListPublic(BaseModel, json_schema_extra=example(samples.REASON_LIST)):
     reasons: list[ReasonPublic]

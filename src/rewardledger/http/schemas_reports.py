@@ -11,10 +11,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from rewardledger.http.examples import core as samples
+from rewardledger.http.examples import example
 from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
 
 
-class DiscrepancyPublic(BaseModel):
+class DiscrepancyPublic(BaseModel, json_schema_extra=example(samples.DISCREPANCY)):
     check: str
     subject: str
     field: str | None
@@ -32,7 +34,7 @@ class DiscrepancyPublic(BaseModel):
         )
 
 
-class IntegrityReportPublic(BaseModel):
+class IntegrityReportPublic(BaseModel, json_schema_extra=example(samples.INTEGRITY_REPORT)):
     """``discrepancies`` lists the first ones found; ``discrepancy_count`` counts them all."""
 
     tenant_id: str
@@ -54,7 +56,7 @@ class IntegrityReportPublic(BaseModel):
         )
 
 
-class RepairReportPublic(BaseModel):
+class RepairReportPublic(BaseModel, json_schema_extra=example(samples.REPAIR_REPORT)):
     """``changes`` lists the first values rebuilt; ``change_count`` counts them all."""
 
     tenant_id: str
@@ -80,7 +82,7 @@ class RepairReportPublic(BaseModel):
         )
 
 
-class HealthPublic(BaseModel):
+class HealthPublic(BaseModel, json_schema_extra=example(samples.HEALTH)):
     status: str
 
 

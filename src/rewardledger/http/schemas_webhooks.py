@@ -25,6 +25,8 @@ from rewardledger.events.webhooks import (
     EndpointPage,
     EndpointWithSecret,
 )
+from rewardledger.http.examples import example
+from rewardledger.http.examples import operations as samples
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import CreateModel
@@ -69,7 +71,7 @@ FeedCursor = Annotated[
 ]
 
 
-class EndpointCreate(CreateModel):
+class EndpointCreate(CreateModel, json_schema_extra=example(samples.ENDPOINT_CREATE)):
     url: Url
     event_types: EventTypes = Field(default_factory=lambda: ["*"])
     description: Description = ""
@@ -77,7 +79,7 @@ class EndpointCreate(CreateModel):
     idempotency_key: IdempotencyKeyBody = None
 
 
-class EndpointUpdate(CreateModel):
+class EndpointUpdate(CreateModel, json_schema_extra=example(samples.ENDPOINT_UPDATE)):
     url: Url | None = None
     event_types: EventTypes | None = None
     description: Description | None = None
@@ -86,7 +88,7 @@ class EndpointUpdate(CreateModel):
     )
 
 
-class SecretRotation(CreateModel):
+class SecretRotation(CreateModel, json_schema_extra=example(samples.SECRET_ROTATION)):
     overlap_seconds: Annotated[
         StrictInt,
         Field(
@@ -98,14 +100,14 @@ class SecretRotation(CreateModel):
     ] = WEBHOOK_ROTATION_OVERLAP_SECONDS_DEFAULT
 
 
-class RedeliverRange(CreateModel):
+class RedeliverRange(CreateModel, json_schema_extra=example(samples.REDELIVER_RANGE)):
     after: FeedCursor | None = Field(default=None, description="Start after this feed cursor.")
     until: FeedCursor | None = Field(default=None, description="End at this feed cursor.")
     since: IsoTime | None = Field(default=None, description="Events written at or after this.")
     until_time: IsoTime | None = Field(default=None, description="Events written before this.")
 
 
-class EndpointPublic(BaseModel):
+class EndpointPublic(BaseModel, json_schema_extra=example(samples.ENDPOINT)):
     endpoint_id: str = Field(examples=["ep_0f3c9a51c2b84d7e9a1b2c3d4e5f6a7b"])
     url: str = Field(examples=["https://example.com/hooks/rewardledger"])
     event_types: list[str] = Field(examples=[["transfer.posted"]])
@@ -131,7 +133,7 @@ class EndpointPublic(BaseModel):
         )
 
 
-class EndpointSecretPublic(EndpointPublic):
+class EndpointSecretPublic(EndpointPublic, json_schema_extra=example(samples.ENDPOINT_SECRET)):
     secret: str = Field(
         description="The signing secret, shown this once: keep it to verify requests.",
         examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
@@ -143,7 +145,7 @@ class EndpointSecretPublic(EndpointPublic):
         return cls(**public.model_dump(), secret=created.secret)
 
 
-class EndpointsPublic(BaseModel):
+class EndpointsPublic(BaseModel, json_schema_extra=example(samples.ENDPOINTS)):
     endpoints: list[EndpointPublic]
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null: done.")
 
@@ -154,7 +156,7 @@ class EndpointsPublic(BaseModel):
         )
 
 
-class AttemptPublic(BaseModel):
+class AttemptPublic(BaseModel, json_schema_extra=example(samples.ATTEMPT)):
     attempt: int = Field(examples=[1])
     attempted_at: datetime
     status_code: int | None = Field(description="null when no answer came (see error).")
@@ -174,7 +176,7 @@ class AttemptPublic(BaseModel):
         )
 
 
-class DeliveryPublic(BaseModel):
+class DeliveryPublic(BaseModel, json_schema_extra=example(samples.DELIVERY)):
     event_id: str
     event_type: str = Field(examples=["transfer.posted"])
     subject_id: str
@@ -200,7 +202,7 @@ class DeliveryPublic(BaseModel):
         )
 
 
-class DeliveriesPublic(BaseModel):
+class DeliveriesPublic(BaseModel, json_schema_extra=example(samples.DELIVERIES)):
     deliveries: list[DeliveryPublic]
     next_cursor: str | None
 
@@ -212,7 +214,7 @@ class DeliveriesPublic(BaseModel):
         )
 
 
-class RedeliveryPublic(BaseModel):
+class RedeliveryPublic(BaseModel, json_schema_extra=example(samples.REDELIVERY)):
     scheduled: int = Field(description="Deliveries scheduled for a new round.", examples=[3])
     next_cursor: str | None = Field(
         default=None, description="The range was cut at its limit: call again with after=this."

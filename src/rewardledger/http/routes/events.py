@@ -17,13 +17,15 @@ from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.events.catalogue import CATALOGUE
 from rewardledger.events.replay import replay
 from rewardledger.http.deps import LedgerDep, Reader
+from rewardledger.http.examples import example
+from rewardledger.http.examples import operations as samples
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 
 router = APIRouter(tags=["events"])
 
 
-class EventEnvelopePublic(BaseModel):
+class EventEnvelopePublic(BaseModel, json_schema_extra=example(samples.EVENT)):
     id: str = Field(description="The event's id: the same on every delivery, to de-duplicate.")
     type: str = Field(examples=["transfer.posted"])
     version: int = Field(description="The payload's version (docs/events.md).", examples=[1])
@@ -37,32 +39,11 @@ class EventEnvelopePublic(BaseModel):
     data: dict[str, Any] = Field(description="The payload; its fields are in docs/events.md.")
 
 
-class EventPagePublic(BaseModel):
+class EventPagePublic(BaseModel, json_schema_extra=example(samples.EVENT_PAGE)):
     events: list[EventEnvelopePublic]
     next_cursor: str | None = Field(
         description="Pass back as ``after`` for the next events; null before the first event."
     )
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "events": [
-                        {
-                            "id": "01JFK3V6Q5N8W2ZC4R7Y9TB0XE",
-                            "type": "points.earned",
-                            "version": 1,
-                            "tenant_id": "acme",
-                            "subject_id": "earn-42",
-                            "occurred_at": "2026-12-02T05:30:00+00:00",
-                            "data": {"holder": "member-7", "amount": "120"},
-                        }
-                    ],
-                    "next_cursor": "WzAsIDQyXQ",
-                }
-            ]
-        }
-    }
 
 
 @router.get(

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
+from rewardledger.http.examples import example
+from rewardledger.http.examples import operations as samples
 from rewardledger.http.problems import documented
 from rewardledger.services import jobs
 
@@ -25,7 +27,7 @@ _PROBLEMS = documented("unauthorized", "forbidden", "not_found", "busy")
 _READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
 
 
-class StepFailurePublic(BaseModel):
+class StepFailurePublic(BaseModel, json_schema_extra=example(samples.STEP_FAILURE)):
     step: str
     code: str = Field(description="The error's code: internal_error when it is a bug.")
     message: str
@@ -35,7 +37,7 @@ class StepFailurePublic(BaseModel):
     )
 
 
-class JobsReportPublic(BaseModel):
+class JobsReportPublic(BaseModel, json_schema_extra=example(samples.JOBS_REPORT)):
     tenant_id: str
     steps: dict[str, dict[str, int]] = Field(
         description="What each step that succeeded did, by step name: counts of what was "
@@ -46,7 +48,7 @@ class JobsReportPublic(BaseModel):
     )
 
 
-class JobFailurePublic(BaseModel):
+class JobFailurePublic(BaseModel, json_schema_extra=example(samples.JOB_FAILURE)):
     failure_id: str
     step: str
     code: str
@@ -57,7 +59,7 @@ class JobFailurePublic(BaseModel):
     resolved_at: datetime | None = Field(description="When the step next succeeded; null: open.")
 
 
-class JobFailuresPublic(BaseModel):
+class JobFailuresPublic(BaseModel, json_schema_extra=example(samples.JOB_FAILURES)):
     failures: list[JobFailurePublic]
 
 
