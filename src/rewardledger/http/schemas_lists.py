@@ -6,31 +6,30 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from rewardledger.http.examples import budgets, core, example
 from rewardledger.http.schemas import AccountPublic, TransferPublic
 from rewardledger.http.schemas_budgets import CorrectionPublic, ReservationPublic
 
 NEXT_CURSOR = "Pass as ``cursor`` for the next page; null on the last page."
 
 
-class AccountPagePublic(BaseModel):
+class AccountPagePublic(BaseModel, json_schema_extra=example(core.ACCOUNT_PAGE)):
     accounts: list[AccountPublic]
-    next_cursor: str | None = Field(description=NEXT_CURSOR, examples=["WyJ3YWxsZXQ6NyJd"])
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
-class TransferPagePublic(BaseModel):
+class TransferPagePublic(BaseModel, json_schema_extra=example(core.TRANSFER_PAGE)):
     transfers: list[TransferPublic]
-    next_cursor: str | None = Field(
-        description=NEXT_CURSOR, examples=["WzE3NjQ2NTM0MDAwMDAwMDAsIm9yZGVyLTc3MzEiXQ"]
-    )
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
-class ReservationPagePublic(BaseModel):
+class ReservationPagePublic(BaseModel, json_schema_extra=example(budgets.RESERVATION_PAGE)):
     budget_id: str
     reservations: list[ReservationPublic]
-    next_cursor: str | None = Field(description=NEXT_CURSOR, examples=["WyJpc3N1ZS00MiJd"])
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
-class CorrectionPagePublic(BaseModel):
+class CorrectionPagePublic(BaseModel, json_schema_extra=example(budgets.CORRECTION_PAGE)):
     budget_id: str
     corrections: list[CorrectionPublic]
     next_cursor: str | None = Field(description=NEXT_CURSOR)

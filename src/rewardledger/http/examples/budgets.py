@@ -177,7 +177,8 @@ ALERTS: Json = {
     "alerts": [
         ALERT,
         {**ALERT, "kind": "hard_cap_approaching", "threshold_percent": 80},
-    ]
+    ],
+    "next_cursor": None,
 }
 BUDGET_DISCREPANCY: Json = {
     "period": CYCLE,
@@ -245,4 +246,16 @@ BUDGET_FIX: Json = {
     "fixed": [FIXED_FIGURE],
     "remaining": [],
     "replayed": False,
+}
+
+# Pages of a budget's reservations and corrections (GET .../reservations, .../corrections).
+RESERVATION_PAGE: Json = {
+    "budget_id": BUDGET,
+    "reservations": [RESERVATION_PUBLIC],
+    "next_cursor": "WyJpc3N1ZS00MiJd",
+}
+CORRECTION_PAGE: Json = {
+    "budget_id": BUDGET,
+    "corrections": [CORRECTION_PUBLIC],
+    "next_cursor": None,
 }

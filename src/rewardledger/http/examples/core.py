@@ -223,3 +223,10 @@ REPAIR_REPORT: Json = {
     "changes": [DISCREPANCY],
 }
 HEALTH: Json = {"status": "ok"}
+
+# Pages of the tenant's accounts and transfers (GET /accounts, GET /transfers).
+ACCOUNT_PAGE: Json = {"accounts": [ACCOUNT_PUBLIC], "next_cursor": "WyJ3YWxsZXQ6NyJd"}
+TRANSFER_PAGE: Json = {
+    "transfers": [TRANSFER_PUBLIC],
+    "next_cursor": "WzE3NjQ2NTM0MDAwMDAwMDAsIm9yZGVyLTc3MzEiXQ",
+}
