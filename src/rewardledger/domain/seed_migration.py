@@ -27,6 +27,8 @@ DEBT_MOVEMENTS = "debt_movements"
 DEBT_LEDGER = "debt_ledger"
 CASHBACK_MOVEMENTS = "cashback_movements"
 CASHBACK_LEDGER = "cashback_ledger"
+BUDGETS = "budgets"
+BUDGET_ENTRIES = "ledger_entries"
 # The seeds' tables this command knows, by logical name (the name in the seeds). The debt
 # tables are optional: a source without them has no debt to move.
 TABLES = (
@@ -36,8 +38,17 @@ TABLES = (
     DEBT_LEDGER,
     CASHBACK_MOVEMENTS,
     CASHBACK_LEDGER,
+    BUDGETS,
+    BUDGET_ENTRIES,
 )
-OPTIONAL_TABLES = (DEBT_MOVEMENTS, DEBT_LEDGER, CASHBACK_MOVEMENTS, CASHBACK_LEDGER)
+OPTIONAL_TABLES = (
+    DEBT_MOVEMENTS,
+    DEBT_LEDGER,
+    CASHBACK_MOVEMENTS,
+    CASHBACK_LEDGER,
+    BUDGETS,
+    BUDGET_ENTRIES,
+)
 # Columns read from each table; every table also needs the key column ``id`` except the
 # balances, keyed by ``user_id`` (seed 004).
 ACCUMULATION_COLUMNS = ("id", "user_id", "accum_type", "dtype", "quantity", "date", "redemption_id")
@@ -72,6 +83,19 @@ CASHBACK_MOVEMENT_COLUMNS = (
     "created_at",
 )
 CASHBACK_LEDGER_COLUMNS = ("account_id", "cycle_tag", "total_cashback")
+# Seeds 002/003: a budget (id, currency, balance, hard_cap, soft_cap, period) and its
+# ledger_entries (budget_id, entry_type, currency, amount, ref_id, created_at); the entries'
+# key ``id`` is needed for the derived ids (``domain.seed_budgets`` maps them).
+BUDGET_COLUMNS = ("id", "currency", "balance", "hard_cap", "soft_cap", "period")
+BUDGET_ENTRY_COLUMNS = (
+    "id",
+    "budget_id",
+    "entry_type",
+    "currency",
+    "amount",
+    "ref_id",
+    "created_at",
+)
 MIGRATED_ID_PREFIX = "mig"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
