@@ -114,6 +114,17 @@ CREATE TABLE {schema}.ledger_entries (
 );
 """
 
+# Seed 004 names rewards.user_redemptions but none of its columns: these two are the keys the
+# seed does name (fact_accumulations.redemption_id links to a redemption; user_id, the user).
+REDEMPTIONS_DDL = """
+CREATE TABLE {schema}.user_redemptions (
+    redemption_id uuid PRIMARY KEY,
+    user_id integer
+);
+INSERT INTO {schema}.user_redemptions
+SELECT gen_random_uuid(), u FROM generate_series(1, 3) u;
+"""
+
 
 @dataclass
 class Planted:
@@ -372,6 +383,7 @@ def legacy_schema(
     debt: bool = False,
     cashback: bool = False,
     budgets: bool = False,
+    redemptions: bool = False,
 ) -> Iterator[Planted]:
     """A fresh ``legacy_<random>`` schema in the test database, dropped afterwards."""
     require_postgres()
@@ -385,6 +397,8 @@ def legacy_schema(
             connection.execute(sql.SQL(CASHBACK_DDL.format(schema=schema)))  # type: ignore[arg-type]
         if budgets:
             connection.execute(sql.SQL(BUDGET_DDL.format(schema=schema)))  # type: ignore[arg-type]
+        if redemptions:
+            connection.execute(sql.SQL(REDEMPTIONS_DDL.format(schema=schema)))  # type: ignore[arg-type]
     try:
         with psycopg.connect(SOURCE_URL) as connection:
             planted = fill(connection, schema, users, per_user, plant)

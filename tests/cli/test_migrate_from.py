@@ -87,9 +87,11 @@ def test_differences_exit_1_and_a_second_run_imports_nothing(
 
 def test_a_clean_source_exits_0(cli: Cli, tenant: str, tmp_path: Path) -> None:
     _wallet(cli, tenant)
-    with legacy_schema(users=4, per_user=3, plant=False) as planted:
+    with legacy_schema(users=4, per_user=3, plant=False, redemptions=True) as planted:
         done = _migrate_from(cli.url, tenant, planted.schema, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
+    # user_redemptions is found and skipped, with why (the exit stays 0).
+    assert "user_redemptions (3 rows): not migrated" in done.stdout
     assert (tmp_path / "reconciliation.csv").read_text().splitlines() == [
         "subject,id,figure,old,rewardledger,difference"
     ]

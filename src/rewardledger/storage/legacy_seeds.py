@@ -35,6 +35,8 @@ from rewardledger.domain.seed_migration import (
     DEBT_LEDGER_COLUMNS,
     DEBT_MOVEMENT_COLUMNS,
     DEBT_MOVEMENTS,
+    REDEMPTION_COLUMNS,
+    REDEMPTIONS,
     SeedTables,
 )
 from rewardledger.storage.engine import safe_url
@@ -86,6 +88,7 @@ class PostgresLegacySource:
                 (CASHBACK_LEDGER, CASHBACK_LEDGER_COLUMNS, False),
                 (BUDGETS, BUDGET_COLUMNS, False),
                 (BUDGET_ENTRIES, BUDGET_ENTRY_COLUMNS, False),
+                (REDEMPTIONS, REDEMPTION_COLUMNS, False),
             )
             if self._check_columns(logical, columns, required=required)
         }

@@ -30,6 +30,8 @@ from rewardledger.domain.seed_migration import (
     CASHBACK_MOVEMENTS,
     DEBT_LEDGER,
     DEBT_MOVEMENTS,
+    REDEMPTIONS,
+    REDEMPTIONS_SKIPPED,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.cycles import cashback_movements, debt_movements
@@ -42,6 +44,7 @@ from rewardledger.services.migrate.cashback import migrate_cashback, reconcile_c
 from rewardledger.services.migrate.debt import migrate_debt, reconcile_debt
 from rewardledger.services.migrate.points import (
     MigrationCounts,
+    SkippedTable,
     SourceBadRow,
     TableCounts,
     migrate_accumulations,
@@ -129,6 +132,10 @@ def migrate_seeds(
                 skip_bad_rows=skip_bad_rows,
                 on_rows=progress(f"migrate {table}", source.count(table)),
             )
+    if source.has(REDEMPTIONS):
+        counts.skipped.append(
+            SkippedTable(REDEMPTIONS, source.count(REDEMPTIONS), REDEMPTIONS_SKIPPED)
+        )
     reconciliation = _reconcile(
         ledger, tenant_id, source, report_dir, asset=asset, batch_size=batch_size, progress=progress
     )
@@ -185,6 +192,7 @@ __all__ = [
     "MigrationCounts",
     "Reconciliation",
     "SeedMigration",
+    "SkippedTable",
     "SourceBadRow",
     "TableCounts",
     "migrate_seeds",
