@@ -147,3 +147,32 @@ def test_with_skip_bad_rows_a_refused_entry_is_left_out_and_the_rest_written(
     assert "b-none" in why["9004"]
     key = migrated_id("ledger_entries", 9002)
     assert ledger.get_transfer(lumis, f"budget:b-usd-monthly:fund:{key}").amount_minor == 700
+
+
+REFUSED_ENTRIES = (
+    "INSERT INTO {table} (id, budget_id, entry_type, currency, amount, ref_id, created_at) "
+    "VALUES (9101, 'b-usd-monthly', 'fund', 'USD', 7, NULL, '2025-01-01 00:01'), "
+    "(9102, 'b-usd-monthly', 'reserve', 'USD', 20000, 'too-big', '2025-01-01 00:02')"
+)
+
+
+def test_an_entry_the_budget_service_refuses_rolls_its_whole_batch_back(
+    ledger: Ledger, lumis: str, tmp_path: Path
+) -> None:
+    with legacy_schema(users=2, per_user=2, budgets=True) as planted:
+        execute(REFUSED_ENTRIES.format(table=f"{planted.schema}.ledger_entries"))
+        result = _migrate(ledger, lumis, planted.schema, tmp_path, batch_size=3)
+    entries = {t.table: t for t in result.counts.tables}["ledger_entries"]
+    (bad,) = [b for b in result.counts.bad if b.table == "ledger_entries"]
+    # The reserve passes the mapping and is refused by the hard cap (10,000.00) while the
+    # batch is written: the fund before it in the same unit is rolled back too.
+    assert bad.key == "9102"
+    assert "hard cap" in bad.message.lower()
+    assert entries.batches_skipped == 1
+    key = migrated_id("ledger_entries", 9101)
+    with pytest.raises(NotFound):
+        ledger.get_transfer(lumis, f"budget:b-usd-monthly:fund:{key}")
+    with pytest.raises(NotFound):
+        budgets.get_reservation(ledger, lumis, "b-usd-monthly", "too-big")
+    # The batches after it were written (the third row of the first batch was not).
+    assert entries.imported == planted.budget_entry_rows - 1
