@@ -123,13 +123,16 @@ def child(target: str, source: str, schema: str, tenant: str) -> None:
     print(json.dumps({"seconds": seconds, "rows": table.imported, "vmhwm": _high_water_kib()}))
 
 
-def migrate_in_child(target: str, source: str, schema: str) -> dict[str, float]:
-    """Run ``child`` in a process of its own, on a fresh tenant; its figures and ru_maxrss."""
+def migrate_in_child(
+    target: str, source: str, schema: str, *, script: str = __file__
+) -> dict[str, float]:
+    """Run ``script``'s ``child`` in a process of its own, on a fresh tenant; its figures and
+    ru_maxrss."""
     tenant = f"bench{secrets.token_hex(4)}"
     with Ledger.open(target) as ledger:
         ledger.create_tenant(tenant)
         points.configure(ledger, tenant, "LUMIS")
-    command = [sys.executable, __file__, "--child", target, source, schema, tenant]
+    command = [sys.executable, script, "--child", target, source, schema, tenant]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     printed = process.stdout.read()

@@ -4,7 +4,8 @@
 documents (``fact_accumulations`` with a key column ``id``, ``fact_balance_points``), fills it
 with generated users whose running balances never go below zero, and plants the seeds' own
 integrity failures: a ``fact_balance_points.balance`` that is not the sum of its rows, and a
-user with rows but no balance row. ``Planted`` says which, for the tests to expect exactly those.
+user with rows but no balance row (and, with ``budgets``, a budget ``balance`` its
+``ledger_entries`` do not give). ``Planted`` says which, for the tests to expect exactly those.
 """
 
 from __future__ import annotations
@@ -88,6 +89,42 @@ CREATE TABLE {schema}.cashback_ledger (
 );
 """
 
+# Seeds 002/003: budgets (balance = reserved - released, the hard cap checked against it) and
+# their immutable ledger_entries; a key ``id`` for each entry is what the migration needs.
+BUDGET_DDL = """
+CREATE TABLE {schema}.budgets (
+    id varchar(36) PRIMARY KEY,
+    tenant_id varchar(36),
+    currency varchar(3) NOT NULL,
+    balance numeric(18,2) NOT NULL DEFAULT 0,
+    hard_cap numeric(18,2) NOT NULL,
+    soft_cap numeric(18,2),
+    period varchar(10)
+);
+CREATE TABLE {schema}.ledger_entries (
+    id bigserial PRIMARY KEY,
+    tenant_id varchar(36),
+    budget_id varchar(36) NOT NULL,
+    entry_type varchar(10) NOT NULL,
+    currency varchar(3),
+    amount numeric(18,2) NOT NULL,
+    ref_type varchar(20),
+    ref_id varchar(64),
+    created_at timestamp
+);
+"""
+
+# Seed 004 names rewards.user_redemptions but none of its columns: these two are the keys the
+# seed does name (fact_accumulations.redemption_id links to a redemption; user_id, the user).
+REDEMPTIONS_DDL = """
+CREATE TABLE {schema}.user_redemptions (
+    redemption_id uuid PRIMARY KEY,
+    user_id integer
+);
+INSERT INTO {schema}.user_redemptions
+SELECT gen_random_uuid(), u FROM generate_series(1, 3) u;
+"""
+
 
 @dataclass
 class Planted:
@@ -104,6 +141,11 @@ class Planted:
     cashback_rows: int = 0
     total_cashback: dict[tuple[str, str], str] = field(default_factory=dict)
     off_total_cashback: dict[tuple[str, str], str] = field(default_factory=dict)
+    budget_rows: int = 0
+    budget_entry_rows: int = 0
+    budget_balance: dict[str, str] = field(default_factory=dict)  # reserved - released
+    off_budget_balance: dict[str, str] = field(default_factory=dict)  # stored, wrong
+    reversed_charges: dict[str, int] = field(default_factory=dict)  # budget -> entry key
 
 
 def _rows(users: int, per_user: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
@@ -261,6 +303,77 @@ def fill_cashback(connection: psycopg.Connection[object], planted: Planted, plan
     planted.cashback_rows = len(rows)
 
 
+BUDGETS = (("b-usd-monthly", "USD", "monthly"), ("b-zwg-rolling", "ZWG", "rolling"))
+
+
+def _budget_entries(
+    budget: str, currency: str, rng: random.Random, start: int
+) -> tuple[list[tuple[object, ...]], int, int]:
+    """A budget's entries as seeds 002/003 write them: a fund, reserves of issuances, each
+    then charged, released (seed 002: with a negative amount) or left open, and one reverse
+    of a charge (ref_id: the charge entry's key). Returns the rows, the balance the old
+    system's rules give (reserved - released - reversed charges) and the reverse's target."""
+    rows: list[tuple[object, ...]] = []
+    when = datetime(2025, 3, 1, 9, 0)  # noqa: DTZ001 - a TIMESTAMP
+    key, balance, charged = start, 0, None
+
+    def add(kind: str, cents: int, ref: str | None, ref_type: str) -> int:
+        nonlocal key, when
+        key += 1
+        when += timedelta(minutes=rng.randint(1, 120))
+        rows.append((key, budget, kind, currency, format_minor(cents, 2), ref_type, ref, when))
+        return key
+
+    add("fund", 500_000, None, "topup")
+    for n in range(8):
+        cents, issuance = rng.randint(1_000, 20_000), f"iss-{budget}-{n}"
+        add("reserve", cents, issuance, "issuance")
+        balance += cents
+        if n % 3 == 0:
+            charged = add("charge", cents, issuance, "issuance")
+        elif n % 3 == 1:
+            add("release", -cents, issuance, "issuance")
+            balance -= cents
+    assert charged is not None
+    add("reverse", -500, str(charged), "entry")  # a part of that charge given back
+    return rows, balance - 500, charged
+
+
+def fill_budgets(connection: psycopg.Connection[object], planted: Planted, plant: bool) -> None:
+    """Two budgets with their entries, and (``plant``) one stored ``balance`` its entries do
+    not give (seed 002's ReconcileBudget discrepancy)."""
+    rng = random.Random(3)
+    name = sql.Identifier(planted.schema)
+    budget_rows, entry_rows = [], []
+    for budget, currency, period in BUDGETS:
+        rows, balance, charged = _budget_entries(budget, currency, rng, len(entry_rows))
+        entry_rows.extend(rows)
+        true = format_minor(balance, 2)
+        planted.budget_balance[budget] = true
+        planted.reversed_charges[budget] = charged
+        stored = true
+        if plant and budget == "b-zwg-rolling":
+            stored = format_minor(balance + 1_234, 2)
+            planted.off_budget_balance[budget] = stored
+        budget_rows.append((budget, "t1", currency, stored, "10000.00", "8000.00", period))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {}.budgets (id, tenant_id, currency, balance, hard_cap, soft_cap, "
+                "period) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            ).format(name),
+            budget_rows,
+        )
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {}.ledger_entries (id, budget_id, entry_type, currency, amount, "
+                "ref_type, ref_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            ).format(name),
+            entry_rows,
+        )
+    planted.budget_rows, planted.budget_entry_rows = len(budget_rows), len(entry_rows)
+
+
 @contextmanager
 def legacy_schema(
     users: int = 12,
@@ -269,6 +382,8 @@ def legacy_schema(
     plant: bool = True,
     debt: bool = False,
     cashback: bool = False,
+    budgets: bool = False,
+    redemptions: bool = False,
 ) -> Iterator[Planted]:
     """A fresh ``legacy_<random>`` schema in the test database, dropped afterwards."""
     require_postgres()
@@ -280,6 +395,10 @@ def legacy_schema(
             connection.execute(sql.SQL(DEBT_DDL.format(schema=schema)))  # type: ignore[arg-type]
         if cashback:
             connection.execute(sql.SQL(CASHBACK_DDL.format(schema=schema)))  # type: ignore[arg-type]
+        if budgets:
+            connection.execute(sql.SQL(BUDGET_DDL.format(schema=schema)))  # type: ignore[arg-type]
+        if redemptions:
+            connection.execute(sql.SQL(REDEMPTIONS_DDL.format(schema=schema)))  # type: ignore[arg-type]
     try:
         with psycopg.connect(SOURCE_URL) as connection:
             planted = fill(connection, schema, users, per_user, plant)
@@ -287,6 +406,8 @@ def legacy_schema(
                 fill_debt(connection, planted, plant)
             if cashback:
                 fill_cashback(connection, planted, plant)
+            if budgets:
+                fill_budgets(connection, planted, plant)
         yield planted
     finally:
         with psycopg.connect(SOURCE_URL, autocommit=True) as connection:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.cli.helpers import Cli
-from tests.legacy_seeds import SOURCE_URL, legacy_schema
+from tests.legacy_seeds import SOURCE_URL, execute, legacy_schema
 
 RUN_SECONDS_MAX = 120
 
@@ -87,9 +87,11 @@ def test_differences_exit_1_and_a_second_run_imports_nothing(
 
 def test_a_clean_source_exits_0(cli: Cli, tenant: str, tmp_path: Path) -> None:
     _wallet(cli, tenant)
-    with legacy_schema(users=4, per_user=3, plant=False) as planted:
+    with legacy_schema(users=4, per_user=3, plant=False, redemptions=True) as planted:
         done = _migrate_from(cli.url, tenant, planted.schema, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
+    # user_redemptions is found and skipped, with why (the exit stays 0).
+    assert "user_redemptions (3 rows): not migrated" in done.stdout
     assert (tmp_path / "reconciliation.csv").read_text().splitlines() == [
         "subject,id,figure,old,rewardledger,difference"
     ]
@@ -102,3 +104,30 @@ def test_an_unknown_schema_says_which_option_names_it(
     done = _migrate_from(cli.url, tenant, "no_such_schema", tmp_path)
     assert done.returncode == 2
     assert "--schema" in done.stderr
+
+
+def test_budgets_are_migrated_with_their_bars_and_their_differences(
+    cli: Cli, tenant: str, tmp_path: Path
+) -> None:
+    _wallet(cli, tenant)
+    with legacy_schema(users=2, per_user=2, plant=False, budgets=True) as planted:
+        # Only the budgets' stored balance is wrong: the figure that makes the exit 1.
+        execute(
+            f"UPDATE {planted.schema}.budgets SET balance = balance + 1 WHERE id = %s",
+            "b-usd-monthly",
+        )
+        done = _migrate_from(cli.url, tenant, planted.schema, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    entries = str(planted.budget_entry_rows)
+    assert _cells(done.stdout, "budgets")[1:3] == ["2", "2"]
+    assert _cells(done.stdout, "ledger_entries")[1:3] == [entries, entries]
+    assert _cells(done.stdout, "budget")[1:] == ["2", "1"]
+    assert "migrate ledger_entries" in done.stderr
+    assert "reconcile budgets" in done.stderr
+    report = json.loads((tmp_path / "reconciliation.json").read_text())
+    (difference,) = report["differences"]
+    assert (difference["subject"], difference["id"], difference["difference"]) == (
+        "budget",
+        "b-usd-monthly",
+        "-1.00",
+    )

@@ -18,7 +18,7 @@ from rewardledger.domain.errors import NotFound, ValidationError
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.seed_migration import SeedTables, migrated_id, minor_of, seed_tables
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import cashback, cycles, debt, points
+from rewardledger.services import cashback, cycles, debt, points, redemptions
 from rewardledger.services.migrate import SeedMigration, migrate_seeds
 from rewardledger.services.migrate.report import difference_of
 from rewardledger.storage.legacy_seeds import PostgresLegacySource
@@ -271,3 +271,19 @@ def test_an_old_figure_is_never_rounded_to_compare_it() -> None:
     assert (missing.old, missing.difference) == (None, "0")
     with pytest.raises(ValidationError, match="must be a number"):
         minor_of(0.1, 2, "balance")  # a float is refused, never converted
+
+
+def test_user_redemptions_are_found_counted_and_not_migrated(
+    ledger: Ledger, lumis: str, tmp_path: Path
+) -> None:
+    with legacy_schema(users=3, per_user=3, plant=False, redemptions=True) as planted:
+        result = _migrate(ledger, lumis, planted.schema, tmp_path)
+    (skipped,) = result.counts.skipped
+    assert (skipped.table, skipped.rows) == ("user_redemptions", 3)
+    assert "spend twice" in skipped.why
+    assert "user_redemptions" not in {t.table for t in result.counts.tables}
+    assert redemptions.list_page(ledger, lumis).redemptions == []
+    # Nothing was spent a second time: every balance is still the sum of its rows.
+    for user, total in planted.sums.items():
+        assert points.balance(ledger, lumis, str(user)).balance.minor == total
+    assert result.ok

@@ -48,6 +48,8 @@ def _summary(result: SeedMigration) -> None:
                 "before (found by their derived ids).",
                 markup=False,
             )
+    for skipped in result.counts.skipped:
+        console.print(f"{skipped.table} ({skipped.rows} rows): {skipped.why}", markup=False)
     if result.counts.bad:
         bad = Table("source table", "key", "why")
         for b in result.counts.bad[:BAD_ROWS_PRINTED_MAX]:

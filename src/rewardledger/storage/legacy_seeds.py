@@ -1,10 +1,11 @@
 """Reading the seeds' tables from an existing PostgreSQL database (psycopg 3).
 
-Owns: the SQL that reads the old system (``rewards.fact_accumulations`` and
-``rewards.fact_balance_points`` by default, names from ``domain.seed_migration.
-SeedTables``). Protects flat memory: every read is a server-side (named) cursor fetched
-``batch_size`` rows at a time, in a read-only transaction, so the source is never changed and
-never loaded whole. Names are quoted as identifiers, never pasted into SQL.
+Owns: the SQL that reads the old system (``rewards.fact_accumulations``,
+``rewards.fact_balance_points`` and, where present, the cycle and budget tables; names from
+``domain.seed_migration.SeedTables``). Protects flat memory: every read is a server-side
+(named) cursor fetched ``batch_size`` rows at a time, in a read-only transaction, so the
+source is never changed and never loaded whole. Names are quoted as identifiers, never
+pasted into SQL.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from rewardledger.domain.seed_migration import (
     ACCUMULATIONS,
     BALANCE_COLUMNS,
     BALANCES,
+    BUDGET_COLUMNS,
+    BUDGET_ENTRIES,
+    BUDGET_ENTRY_COLUMNS,
+    BUDGETS,
     CASHBACK_LEDGER,
     CASHBACK_LEDGER_COLUMNS,
     CASHBACK_MOVEMENT_COLUMNS,
@@ -30,6 +35,8 @@ from rewardledger.domain.seed_migration import (
     DEBT_LEDGER_COLUMNS,
     DEBT_MOVEMENT_COLUMNS,
     DEBT_MOVEMENTS,
+    REDEMPTION_COLUMNS,
+    REDEMPTIONS,
     SeedTables,
 )
 from rewardledger.storage.engine import safe_url
@@ -79,6 +86,9 @@ class PostgresLegacySource:
                 (DEBT_LEDGER, DEBT_LEDGER_COLUMNS, False),
                 (CASHBACK_MOVEMENTS, CASHBACK_MOVEMENT_COLUMNS, False),
                 (CASHBACK_LEDGER, CASHBACK_LEDGER_COLUMNS, False),
+                (BUDGETS, BUDGET_COLUMNS, False),
+                (BUDGET_ENTRIES, BUDGET_ENTRY_COLUMNS, False),
+                (REDEMPTIONS, REDEMPTION_COLUMNS, False),
             )
             if self._check_columns(logical, columns, required=required)
         }
@@ -202,5 +212,17 @@ class PostgresLegacySource:
     def cashback_ledger(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         query = sql.SQL("SELECT {} FROM {} t ORDER BY t.account_id, t.cycle_tag").format(
             self._columns(CASHBACK_LEDGER_COLUMNS), self._name(CASHBACK_LEDGER)
+        )
+        return self._stream(query, batch_size)
+
+    def budgets(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.id").format(
+            self._columns(BUDGET_COLUMNS), self._name(BUDGETS)
+        )
+        return self._stream(query, batch_size)
+
+    def budget_entries(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.created_at, t.id").format(
+            self._columns(BUDGET_ENTRY_COLUMNS), self._name(BUDGET_ENTRIES)
         )
         return self._stream(query, batch_size)

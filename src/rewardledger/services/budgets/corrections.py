@@ -8,6 +8,8 @@ counter and its audit record in one unit, under the budget's row lock.
 
 from __future__ import annotations
 
+from functools import partial
+
 from rewardledger.domain.budgets import (
     KIND_REVERSE,
     BudgetPolicy,
@@ -53,38 +55,58 @@ def correct(
     check_reference(idempotency_key, "idempotency_key")
     check_storable(check_note(note), "note")
     display_name(actor, "actor")
-    store = store_of(ledger)
+    write = partial(
+        correct_within,
+        store_of(ledger),
+        budget_id,
+        reverses,
+        note,
+        actor,
+        idempotency_key,
+        amount,
+    )
+    return ledger.run(tenant_id, write)
 
-    def use_case(work: UnitOfWork) -> CorrectionView:
-        policy = lock(store, work, budget_id)
-        tenant = work.tenant_id
-        minor = None if amount is None else parse_positive(amount, policy.scale)
-        transfer_id = correction_id(policy.id, idempotency_key)
-        if store.journal_row(work.unit, tenant, transfer_id) is not None:
-            previous = next(
-                (c for c in store.corrections(tenant, policy.id) if c.transfer_id == transfer_id),
-                None,
-            )
-            done = check_correction_replay(idempotency_key, previous, reverses, minor)
-            return correction_view(policy, done, replayed=True)
-        target = store.journal_row(work.unit, tenant, reverses)
-        periods = {p.account_id: p for p in store.periods(work.unit, tenant, policy.id)}
-        corrected = store.corrected_amount(work.unit, tenant, reverses)
-        plan = plan_correction(policy, reverses, target, periods, corrected, minor)
-        correction = CorrectionRecord(
-            tenant_id=tenant,
-            transfer_id=transfer_id,
-            budget_id=policy.id,
-            period=plan.period,
-            reverses_id=reverses,
-            amount_minor=plan.amount_minor,
-            note=note,
-            actor=actor,
-            created_at=work.now,
+
+def correct_within(
+    store: BudgetStore,
+    budget_id: str,
+    reverses: str,
+    note: str,
+    actor: str,
+    idempotency_key: str,
+    amount: str | None,
+    work: UnitOfWork,
+) -> CorrectionView:
+    """``correct`` in a caller's unit of work (``note`` and ``actor`` checked by the caller)."""
+    check_reference(idempotency_key, "idempotency_key")
+    policy = lock(store, work, budget_id)
+    tenant = work.tenant_id
+    minor = None if amount is None else parse_positive(amount, policy.scale)
+    transfer_id = correction_id(policy.id, idempotency_key)
+    if store.journal_row(work.unit, tenant, transfer_id) is not None:
+        previous = next(
+            (c for c in store.corrections(tenant, policy.id) if c.transfer_id == transfer_id),
+            None,
         )
-        return _write_correction(store, work, policy, plan, correction)
-
-    return ledger.run(tenant_id, use_case)
+        done = check_correction_replay(idempotency_key, previous, reverses, minor)
+        return correction_view(policy, done, replayed=True)
+    target = store.journal_row(work.unit, tenant, reverses)
+    periods = {p.account_id: p for p in store.periods(work.unit, tenant, policy.id)}
+    corrected = store.corrected_amount(work.unit, tenant, reverses)
+    plan = plan_correction(policy, reverses, target, periods, corrected, minor)
+    correction = CorrectionRecord(
+        tenant_id=tenant,
+        transfer_id=transfer_id,
+        budget_id=policy.id,
+        period=plan.period,
+        reverses_id=reverses,
+        amount_minor=plan.amount_minor,
+        note=note,
+        actor=actor,
+        created_at=work.now,
+    )
+    return _write_correction(store, work, policy, plan, correction)
 
 
 def _write_correction(

@@ -8,6 +8,7 @@ transfer, so a replay returns the first result and a different amount is a confl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from rewardledger.domain.budgets import (
     KIND_FUND,
@@ -49,41 +50,50 @@ def topup(
     they do not change used or the caps. A replay with the same key returns the first result.
     """
     check_reference(idempotency_key, "idempotency_key")
-    store = store_of(ledger)
+    write = partial(topup_within, store_of(ledger), budget_id, amount, currency, idempotency_key)
+    return ledger.run(tenant_id, write)
 
-    def use_case(work: UnitOfWork) -> TopupResult:
-        transfer_id = fund_id(check_budget_id(budget_id), idempotency_key)
-        locked = lock_with(store, work, budget_id, transfer_id=transfer_id)
-        policy = locked.policy
-        mismatch = currency_mismatch(policy, currency, "top-up")
-        if mismatch is not None:
-            raise mismatch
-        minor = parse_positive(amount, policy.scale)
-        existing = locked.entry
-        if existing is not None:
-            check_replay(idempotency_key, amount=existing.amount_minor == minor)
-            period = existing.credit_account_id.rsplit(":", 1)[-1]
-            return TopupResult(
-                policy.id, period, transfer_id, policy.amount(minor), policy.currency, True
-            )
-        record = locked.period or current_period(store, work, policy)
-        request = TransferRequest(
-            id=transfer_id,
-            debit_account_id=funding_account(policy.currency),
-            credit_account_id=record.account_id,
-            asset=policy.currency,
-            amount=policy.amount(minor),
-            kind=KIND_FUND,
-            metadata={"budget_id": policy.id, "period": record.period},
-        )
-        raise_for_single(work.submit([request])[0])
-        funded = OutboxEvent("budget.funded", policy.id, {"amount": policy.amount(minor)})
-        write_own_rows(store, work, locked, record.period, {"funded_minor": minor}, funded)
+
+def topup_within(
+    store: BudgetStore,
+    budget_id: str,
+    amount: str,
+    currency: str,
+    idempotency_key: str,
+    work: UnitOfWork,
+) -> TopupResult:
+    """``topup`` in a caller's unit of work (one of a batch's writes)."""
+    check_reference(idempotency_key, "idempotency_key")
+    transfer_id = fund_id(check_budget_id(budget_id), idempotency_key)
+    locked = lock_with(store, work, budget_id, transfer_id=transfer_id)
+    policy = locked.policy
+    mismatch = currency_mismatch(policy, currency, "top-up")
+    if mismatch is not None:
+        raise mismatch
+    minor = parse_positive(amount, policy.scale)
+    existing = locked.entry
+    if existing is not None:
+        check_replay(idempotency_key, amount=existing.amount_minor == minor)
+        period = existing.credit_account_id.rsplit(":", 1)[-1]
         return TopupResult(
-            policy.id, record.period, transfer_id, policy.amount(minor), policy.currency, False
+            policy.id, period, transfer_id, policy.amount(minor), policy.currency, True
         )
-
-    return ledger.run(tenant_id, use_case)
+    record = locked.period or current_period(store, work, policy)
+    request = TransferRequest(
+        id=transfer_id,
+        debit_account_id=funding_account(policy.currency),
+        credit_account_id=record.account_id,
+        asset=policy.currency,
+        amount=policy.amount(minor),
+        kind=KIND_FUND,
+        metadata={"budget_id": policy.id, "period": record.period},
+    )
+    raise_for_single(work.submit([request])[0])
+    funded = OutboxEvent("budget.funded", policy.id, {"amount": policy.amount(minor)})
+    write_own_rows(store, work, locked, record.period, {"funded_minor": minor}, funded)
+    return TopupResult(
+        policy.id, record.period, transfer_id, policy.amount(minor), policy.currency, False
+    )
 
 
 def write_own_rows(

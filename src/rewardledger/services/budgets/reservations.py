@@ -79,49 +79,67 @@ def reserve(
     timeout = check_timeout_seconds(timeout_seconds)
     store = store_of(ledger)
 
-    def use_case(work: UnitOfWork) -> ReservationView:
-        locked = lock_with(store, work, budget_id, reference=reference)
-        policy = locked.policy
-        minor = parse_positive(amount, policy.scale)
-        existing = locked.reservation
-        if existing is not None:
-            check_replay(
-                reference,
-                amount=existing.amount_minor == minor,
-                currency=currency == policy.currency,
-                member_key=existing.member_key == member_key,
-            )
-            resolution = store.resolution(work.unit, work.tenant_id, existing.transfer_id)
-            return reservation_view(policy, existing, resolution, replayed=True)
-        record, figures = current_figures(store, work, locked)
-        member = _member_usage(store, work, policy, record.period, member_key)
-        refusal = check_reserve(policy, figures, minor, currency, member)
-        if refusal is not None:
-            details = alert_payload(policy, figures.used, minor) | {"reference": reference}
-            # Roll back everything this unit did (a period it opened, a rollover): the alert
-            # is written in a unit of its own.
-            raise _Refused(refusal, record.period, rejection_alert(reference, refusal), details)
-        held = ReservationRecord(
-            tenant_id=work.tenant_id,
-            budget_id=policy.id,
-            reference=reference,
-            transfer_id=reserve_id(policy.id, reference),
-            period=record.period,
-            member_key=member_key,
-            amount_minor=minor,
-            expires_at=None,
-            created_at=work.now,
-        )
-        return _write_reservation(store, work, locked, record, figures, held, timeout)
-
+    use_case = partial(
+        reserve_within, store, budget_id, reference, amount, currency, member_key, timeout
+    )
     try:
         return ledger.run(tenant_id, use_case)
-    except _Refused as refused:
+    except ReserveRefused as refused:
         ledger.run(tenant_id, partial(_write_refusal, store, budget_id, refused))
         raise refused.rejection from None
 
 
-def _write_refusal(store: BudgetStore, budget_id: str, refused: _Refused, work: UnitOfWork) -> None:
+def reserve_within(
+    store: BudgetStore,
+    budget_id: str,
+    reference: str,
+    amount: str,
+    currency: str,
+    member_key: str | None,
+    timeout: int | None,
+    work: UnitOfWork,
+) -> ReservationView:
+    """``reserve`` in a caller's unit of work; a refusal raises ``ReserveRefused`` (its
+    ``rejection`` is the error), and the caller's unit is rolled back."""
+    check_reference(reference)
+    locked = lock_with(store, work, budget_id, reference=reference)
+    policy = locked.policy
+    minor = parse_positive(amount, policy.scale)
+    existing = locked.reservation
+    if existing is not None:
+        check_replay(
+            reference,
+            amount=existing.amount_minor == minor,
+            currency=currency == policy.currency,
+            member_key=existing.member_key == member_key,
+        )
+        resolution = store.resolution(work.unit, work.tenant_id, existing.transfer_id)
+        return reservation_view(policy, existing, resolution, replayed=True)
+    record, figures = current_figures(store, work, locked)
+    member = _member_usage(store, work, policy, record.period, member_key)
+    refusal = check_reserve(policy, figures, minor, currency, member)
+    if refusal is not None:
+        details = alert_payload(policy, figures.used, minor) | {"reference": reference}
+        # Roll back everything this unit did (a period it opened, a rollover): the alert
+        # is written in a unit of its own.
+        raise ReserveRefused(refusal, record.period, rejection_alert(reference, refusal), details)
+    held = ReservationRecord(
+        tenant_id=work.tenant_id,
+        budget_id=policy.id,
+        reference=reference,
+        transfer_id=reserve_id(policy.id, reference),
+        period=record.period,
+        member_key=member_key,
+        amount_minor=minor,
+        expires_at=None,
+        created_at=work.now,
+    )
+    return _write_reservation(store, work, locked, record, figures, held, timeout)
+
+
+def _write_refusal(
+    store: BudgetStore, budget_id: str, refused: ReserveRefused, work: UnitOfWork
+) -> None:
     """The alert of a refused reserve, in a unit of its own (the reserve's was rolled back)."""
     lock(store, work, budget_id)
     _alert(store, work, budget_id, refused.period, refused.alert, refused.details)
@@ -206,7 +224,7 @@ def _alert(
         work.event("budget.alert", budget_id, {"kind": due.kind, **details})
 
 
-class _Refused(Exception):
+class ReserveRefused(Exception):
     """A reserve the rules refused: carries the refusal out of its (rolled back) unit, with
     the alert to write in a unit of its own."""
 
@@ -258,23 +276,34 @@ def charge(
         check_reference(idempotency_key, "idempotency_key")
     store = store_of(ledger)
 
-    def use_case(work: UnitOfWork) -> ReservationView:
-        policy, record, resolution = _locked_reservation(store, work, budget_id, reference)
-        minor = None if amount is None else parse_positive(amount, policy.scale)
-        post_id = None if idempotency_key is None else charge_id(policy.id, idempotency_key)
-        if check_charge(policy, reference, resolution, post_id, idempotency_key, minor):
-            return reservation_view(policy, record, resolution, replayed=True)
-        op = PostPending(
-            record.transfer_id,
-            id=post_id,
-            amount=None if minor is None else policy.amount(minor),
-            metadata={"budget_id": policy.id, "reference": reference},
-        )
-        posted = raise_for_single(work.submit([op])[0])
-        work.event("budget.charged", policy.id, {"reference": reference})
-        return reservation_view(policy, record, Resolution(posted.id, "post", posted.amount_minor))
-
+    use_case = partial(charge_within, store, budget_id, reference, amount, idempotency_key)
     return ledger.run(tenant_id, use_case)
+
+
+def charge_within(
+    store: BudgetStore,
+    budget_id: str,
+    reference: str,
+    amount: str | None,
+    idempotency_key: str | None,
+    work: UnitOfWork,
+) -> ReservationView:
+    """``charge`` in a caller's unit of work."""
+    check_reference(reference)
+    policy, record, resolution = _locked_reservation(store, work, budget_id, reference)
+    minor = None if amount is None else parse_positive(amount, policy.scale)
+    post_id = None if idempotency_key is None else charge_id(policy.id, idempotency_key)
+    if check_charge(policy, reference, resolution, post_id, idempotency_key, minor):
+        return reservation_view(policy, record, resolution, replayed=True)
+    op = PostPending(
+        record.transfer_id,
+        id=post_id,
+        amount=None if minor is None else policy.amount(minor),
+        metadata={"budget_id": policy.id, "reference": reference},
+    )
+    posted = raise_for_single(work.submit([op])[0])
+    work.event("budget.charged", policy.id, {"reference": reference})
+    return reservation_view(policy, record, Resolution(posted.id, "post", posted.amount_minor))
 
 
 def release(ledger: Ledger, tenant_id: str, budget_id: str, reference: str) -> ReservationView:
@@ -283,16 +312,22 @@ def release(ledger: Ledger, tenant_id: str, budget_id: str, reference: str) -> R
     check_reference(reference)
     store = store_of(ledger)
 
-    def use_case(work: UnitOfWork) -> ReservationView:
-        policy, record, resolution = _locked_reservation(store, work, budget_id, reference)
-        if check_release(policy, reference, resolution):
-            return reservation_view(policy, record, resolution, replayed=True)
-        op = VoidPending(record.transfer_id, metadata={"budget_id": policy.id})
-        voided = raise_for_single(work.submit([op])[0])
-        work.event("budget.released", policy.id, {"reference": reference})
-        return reservation_view(policy, record, Resolution(voided.id, "void", voided.amount_minor))
-
+    use_case = partial(release_within, store, budget_id, reference)
     return ledger.run(tenant_id, use_case)
+
+
+def release_within(
+    store: BudgetStore, budget_id: str, reference: str, work: UnitOfWork
+) -> ReservationView:
+    """``release`` in a caller's unit of work."""
+    check_reference(reference)
+    policy, record, resolution = _locked_reservation(store, work, budget_id, reference)
+    if check_release(policy, reference, resolution):
+        return reservation_view(policy, record, resolution, replayed=True)
+    op = VoidPending(record.transfer_id, metadata={"budget_id": policy.id})
+    voided = raise_for_single(work.submit([op])[0])
+    work.event("budget.released", policy.id, {"reference": reference})
+    return reservation_view(policy, record, Resolution(voided.id, "void", voided.amount_minor))
 
 
 def get_reservation(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 from rewardledger.domain.budgets import (
     BUILT_IN_CURRENCIES,
@@ -29,7 +30,7 @@ from rewardledger.domain.paging import page_limit
 from rewardledger.domain.tenants import display_name
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
-from rewardledger.services.budgets.port import store_of
+from rewardledger.services.budgets.port import BudgetStore, store_of
 
 
 def create_budget(
@@ -56,6 +57,42 @@ def create_budget(
     ``funding``: ``prefunded`` (reserves need a top-up first) or ``on_demand`` (capped but not
     pre-funded: a reserve draws what it needs from the tenant's funding account).
     """
+    wanted = budget_policy(
+        ledger,
+        tenant_id,
+        budget_id,
+        currency=currency,
+        hard_cap=hard_cap,
+        soft_cap=soft_cap,
+        name=name,
+        alert_thresholds=alert_thresholds,
+        period=period,
+        rollover=rollover,
+        member_cap_amount=member_cap_amount,
+        member_cap_count=member_cap_count,
+        funding=funding,
+    )
+    return ledger.run(tenant_id, partial(create_within, store_of(ledger), wanted))[0]
+
+
+def budget_policy(
+    ledger: Ledger,
+    tenant_id: str,
+    budget_id: str,
+    *,
+    currency: str,
+    hard_cap: str,
+    soft_cap: str | None = None,
+    name: str | None = None,
+    alert_thresholds: Sequence[int] = DEFAULT_THRESHOLDS_PERCENT,
+    period: str = "monthly",
+    rollover: bool = False,
+    member_cap_amount: str | None = None,
+    member_cap_count: int | None = None,
+    funding: str = "prefunded",
+) -> BudgetPolicy:
+    """The budget ``create_budget`` would create, checked (no write but the built-in
+    currency's asset on first use); ``create_within`` writes it in a caller's unit."""
     check_budget_id(budget_id)
     code = asset_code(currency, "currency")
     if code in BUILT_IN_CURRENCIES and code not in ledger.assets(tenant_id):
@@ -70,7 +107,7 @@ def create_budget(
     cap_amount = money(member_cap_amount, "member_cap_amount")
     thresholds = tuple(alert_thresholds)
     chosen = check_policy(hard, soft, thresholds, period, rollover, cap_amount, member_cap_count)
-    wanted = BudgetPolicy(
+    return BudgetPolicy(
         tenant_id=tenant_id,
         id=budget_id,
         name=display_name(name if name is not None else budget_id),
@@ -86,21 +123,23 @@ def create_budget(
         created_at=ledger.clock(),
         funding=check_funding(funding),
     )
-    store = store_of(ledger)
 
-    def use_case(work: UnitOfWork) -> BudgetPolicy:
-        found = store.lock_budget(work.unit, tenant_id, budget_id)
-        if found is not None:
-            differing = policy_differences(found[0], wanted)
-            if differing:
-                raise AlreadyExists("budget", budget_id, differing)
-            return found[0]
-        policy = replace(wanted, created_at=work.now)
-        store.insert_budget(work.unit, policy)
-        work.event("budget.created", budget_id, {"currency": code})
-        return policy
 
-    return ledger.run(tenant_id, use_case)
+def create_within(
+    store: BudgetStore, wanted: BudgetPolicy, work: UnitOfWork
+) -> tuple[BudgetPolicy, bool]:
+    """Create ``wanted`` in ``work``; True with it when it existed with the same values (a
+    replay), ``already_exists`` naming each differing field when with others."""
+    found = store.lock_budget(work.unit, work.tenant_id, wanted.id)
+    if found is not None:
+        differing = policy_differences(found[0], wanted)
+        if differing:
+            raise AlreadyExists("budget", wanted.id, differing)
+        return found[0], True
+    policy = replace(wanted, created_at=work.now)
+    store.insert_budget(work.unit, policy)
+    work.event("budget.created", wanted.id, {"currency": wanted.currency})
+    return policy, False
 
 
 def get_budget(ledger: Ledger, tenant_id: str, budget_id: str) -> BudgetPolicy:

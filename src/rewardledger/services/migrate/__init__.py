@@ -3,7 +3,9 @@
 Owns (one module per group): ``port`` (the ``LegacySource`` the old tables are read through),
 ``points`` (``fact_accumulations`` loaded through the points import, batch by batch),
 ``debt`` and ``cashback`` (their movements through the cycle services, a batch per unit of
-work by ``batches``, and their cycle ledgers reconciled) and
+work by ``batches``, and their cycle ledgers reconciled), ``budgets`` (seed 002's budgets and
+their ``ledger_entries`` through the budget services, the same way, and every budget's
+``balance`` reconciled) and
 ``report`` (the reconciliation of the old system's materialized figures with ours). The pure
 mapping of a source row to our requests is ``domain.seed_migration``; the PostgreSQL reader
 is ``storage.legacy_seeds``. Protects: idempotency (every migrated item's id derives from its
@@ -22,17 +24,27 @@ from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.seed_migration import (
     ACCUMULATIONS,
     BALANCES,
+    BUDGET_ENTRIES,
+    BUDGETS,
     CASHBACK_LEDGER,
     CASHBACK_MOVEMENTS,
     DEBT_LEDGER,
     DEBT_MOVEMENTS,
+    REDEMPTIONS,
+    REDEMPTIONS_SKIPPED,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.cycles import cashback_movements, debt_movements
+from rewardledger.services.migrate.budgets import (
+    migrate_budget_entries,
+    migrate_budgets,
+    reconcile_budgets,
+)
 from rewardledger.services.migrate.cashback import migrate_cashback, reconcile_cashback
 from rewardledger.services.migrate.debt import migrate_debt, reconcile_debt
 from rewardledger.services.migrate.points import (
     MigrationCounts,
+    SkippedTable,
     SourceBadRow,
     TableCounts,
     migrate_accumulations,
@@ -76,7 +88,7 @@ def migrate_seeds(
     skip_bad_rows: bool = False,
     progress: Progress = _no_progress,
 ) -> SeedMigration:
-    """Migrate the seeds' points (and, where present, debt and cashback) tables into
+    """Migrate the seeds' points (and, where present, debt, cashback and budget) tables into
     ``tenant_id``, then reconcile and report.
 
     ``progress(label, total)`` is called once per phase and returns the callback that is
@@ -103,25 +115,26 @@ def migrate_seeds(
         skip_bad_rows=skip_bad_rows,
         on_rows=progress(f"migrate {ACCUMULATIONS}", source.count(ACCUMULATIONS)),
     )
-    if source.has(DEBT_MOVEMENTS):
-        migrate_debt(
-            ledger,
-            tenant_id,
-            source,
-            counts,
-            batch_size=batch_size,
-            skip_bad_rows=skip_bad_rows,
-            on_rows=progress(f"migrate {DEBT_MOVEMENTS}", source.count(DEBT_MOVEMENTS)),
-        )
-    if source.has(CASHBACK_MOVEMENTS):
-        migrate_cashback(
-            ledger,
-            tenant_id,
-            source,
-            counts,
-            batch_size=batch_size,
-            skip_bad_rows=skip_bad_rows,
-            on_rows=progress(f"migrate {CASHBACK_MOVEMENTS}", source.count(CASHBACK_MOVEMENTS)),
+    # The budgets before their entries: an entry of a budget not created is a bad row.
+    for table, step in (
+        (DEBT_MOVEMENTS, migrate_debt),
+        (CASHBACK_MOVEMENTS, migrate_cashback),
+        (BUDGETS, migrate_budgets),
+        (BUDGET_ENTRIES, migrate_budget_entries),
+    ):
+        if source.has(table):
+            step(
+                ledger,
+                tenant_id,
+                source,
+                counts,
+                batch_size=batch_size,
+                skip_bad_rows=skip_bad_rows,
+                on_rows=progress(f"migrate {table}", source.count(table)),
+            )
+    if source.has(REDEMPTIONS):
+        counts.skipped.append(
+            SkippedTable(REDEMPTIONS, source.count(REDEMPTIONS), REDEMPTIONS_SKIPPED)
         )
     reconciliation = _reconcile(
         ledger, tenant_id, source, report_dir, asset=asset, batch_size=batch_size, progress=progress
@@ -139,7 +152,8 @@ def _reconcile(
     batch_size: int,
     progress: Progress,
 ) -> Reconciliation:
-    """Every user (and, where the source has ``debt_ledger``, every person cycle) compared,
+    """Every user (and, where the source has them, every person cycle, account cycle and
+    budget) compared,
     the differences written to ``report_dir`` as they are found."""
     reconciliation = Reconciliation()
     users = source.count(BALANCES) + source.count_users_without_balance()
@@ -154,26 +168,21 @@ def _reconcile(
             batch_size=batch_size,
             on_rows=progress(f"reconcile {BALANCES}", users),
         )
-        if source.has(DEBT_LEDGER):
-            reconcile_debt(
-                ledger,
-                tenant_id,
-                source,
-                files,
-                reconciliation,
-                batch_size=batch_size,
-                on_rows=progress(f"reconcile {DEBT_LEDGER}", source.count(DEBT_LEDGER)),
-            )
-        if source.has(CASHBACK_LEDGER):
-            reconcile_cashback(
-                ledger,
-                tenant_id,
-                source,
-                files,
-                reconciliation,
-                batch_size=batch_size,
-                on_rows=progress(f"reconcile {CASHBACK_LEDGER}", source.count(CASHBACK_LEDGER)),
-            )
+        for table, reconcile in (
+            (DEBT_LEDGER, reconcile_debt),
+            (CASHBACK_LEDGER, reconcile_cashback),
+            (BUDGETS, reconcile_budgets),
+        ):
+            if source.has(table):
+                reconcile(
+                    ledger,
+                    tenant_id,
+                    source,
+                    files,
+                    reconciliation,
+                    batch_size=batch_size,
+                    on_rows=progress(f"reconcile {table}", source.count(table)),
+                )
         files.finish(reconciliation)
     return reconciliation
 
@@ -183,6 +192,7 @@ __all__ = [
     "MigrationCounts",
     "Reconciliation",
     "SeedMigration",
+    "SkippedTable",
     "SourceBadRow",
     "TableCounts",
     "migrate_seeds",

@@ -50,12 +50,23 @@ class TableCounts:
     batches_skipped: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedTable:
+    """A source table the migration found and, by design, does not move: and why."""
+
+    table: str
+    rows: int
+    why: str
+
+
 @dataclass(slots=True)
 class MigrationCounts:
-    """Every table's counts and the first ``MIGRATE_BAD_ROWS_LISTED_MAX`` bad rows."""
+    """Every table's counts, the first ``MIGRATE_BAD_ROWS_LISTED_MAX`` bad rows and the
+    tables found but not moved."""
 
     tables: list[TableCounts] = field(default_factory=list)
     bad: list[SourceBadRow] = field(default_factory=list)
+    skipped: list[SkippedTable] = field(default_factory=list)
 
     def add_bad(self, rows: Sequence[SourceBadRow]) -> None:
         room = MIGRATE_BAD_ROWS_LISTED_MAX - len(self.bad)

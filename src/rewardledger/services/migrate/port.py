@@ -55,3 +55,11 @@ class LegacySource(Protocol):
     def cashback_ledger(self, batch_size: int) -> Iterator[list[Row]]:
         """``cashback_ledger`` (account_id, cycle_tag, total_cashback) in batches."""
         ...
+
+    def budgets(self, batch_size: int) -> Iterator[list[Row]]:
+        """``budgets`` (id, currency, balance, hard_cap, soft_cap, period) in batches, by id."""
+        ...
+
+    def budget_entries(self, batch_size: int) -> Iterator[list[Row]]:
+        """``ledger_entries`` in batches, by ``created_at`` then key."""
+        ...
