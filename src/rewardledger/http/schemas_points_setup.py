@@ -13,6 +13,7 @@ from rewardledger.domain.limits import (
     ASSET_CODE_LENGTH_MAX,
     ASSET_SCALE_MAX,
     POINTS_EXPIRY_DAYS_MAX,
+    POINTS_PENDING_SECONDS_MAX,
     REASON_LENGTH_MAX,
 )
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
@@ -92,7 +93,10 @@ class ReasonSettings(CreateModel, json_schema_extra=example(samples.REASON_SETTI
     settings (``pending_seconds``, ``pending_until_activated``) and an ``expiry`` override."""
 
     allow_negative: StrictBool = False
-    pending_seconds: Annotated[StrictInt | None, Field(json_schema_extra={"minimum": 1})] = None
+    pending_seconds: Annotated[
+        StrictInt | None,
+        Field(json_schema_extra={"minimum": 1, "maximum": POINTS_PENDING_SECONDS_MAX}),
+    ] = None
     pending_until_activated: StrictBool = False
     expiry: ExpiryBody | None = None
     idempotency_key: IdempotencyKeyBody = None
