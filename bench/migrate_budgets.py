@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -32,9 +31,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from migrate_seeds import DEFAULT_POSTGRES, migrate_in_child, target_url
+from migrate_seeds import DEFAULT_POSTGRES, Measured, run_rounds
 from points import _high_water_kib
-from private_schema import private_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.seed_migration import SeedTables
@@ -134,29 +132,7 @@ def child(target: str, source: str, schema: str, tenant: str) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    with target_url(args.engine, args.postgres) as target:
-        for size, rounds in ((args.entries, args.rounds), (10 * args.entries, 1)):
-            with private_schema(args.postgres, "legacy") as (_, schema):
-                fill_legacy(args.postgres, schema, size)
-                ratios, copies, migrations, memory = [], [], [], []
-                for turn in range(rounds):
-                    first_copy = turn % 2 == 0
-                    if first_copy:
-                        copy_seconds = baseline(args.postgres, schema)
-                    figures = migrate_in_child(target, args.postgres, schema, script=__file__)
-                    if not first_copy:
-                        copy_seconds = baseline(args.postgres, schema)
-                    copies.append(size / copy_seconds)
-                    migrations.append(figures["rows"] / figures["seconds"])
-                    ratios.append(migrations[-1] / copies[-1])
-                    memory.append(figures)
-            print(
-                f"{args.engine} target, {size:,} ledger_entries ({rounds} rounds): migrate "
-                f"{statistics.median(migrations):,.0f} entries/s, COPY "
-                f"{statistics.median(copies):,.0f} rows/s, ratio {statistics.median(ratios):.4f}; "
-                f"peak ru_maxrss {max(m['ru_maxrss_mib'] for m in memory):.1f} MiB, "
-                f"VmHWM {max(m['vmhwm_mib'] for m in memory):.1f} MiB"
-            )
+    run_rounds(args, args.entries, Measured(fill_legacy, baseline, __file__, "ledger_entries", 4))
 
 
 def main() -> None:

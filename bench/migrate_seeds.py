@@ -29,8 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -155,30 +156,56 @@ def target_url(engine: str, postgres: str) -> Iterator[str]:
         yield url
 
 
-def run(args: argparse.Namespace) -> None:
+@dataclass(frozen=True)
+class Measured:
+    """What one benchmark of ``migrate-from seeds`` builds, copies and calls its rows."""
+
+    fill: Callable[[str, str, int], None]  # (url, schema, N): the legacy tables
+    copy_seconds: Callable[[str, str], float]  # (url, schema): the COPY baseline's seconds
+    script: str  # the script whose ``child`` runs the migration
+    rows: str  # what the rows are called in the printed line
+    digits: int = 3  # of the printed ratio
+
+
+def run_rounds(args: argparse.Namespace, size: int, measured: Measured) -> None:
+    """At N = ``size`` (``args.rounds`` rounds, COPY first and last in turn) and at 10N (one
+    round): migrate vs COPY of the same rows, and the child's peak memory."""
     with target_url(args.engine, args.postgres) as target:
-        for size, rounds in ((args.rows, args.rounds), (10 * args.rows, 1)):
+        for rows, rounds in ((size, args.rounds), (10 * size, 1)):
             with private_schema(args.postgres, "legacy") as (_, schema):
-                fill_legacy(args.postgres, schema, size)
+                measured.fill(args.postgres, schema, rows)
                 ratios, copies, migrations, memory = [], [], [], []
                 for turn in range(rounds):
                     first_copy = turn % 2 == 0
                     if first_copy:
-                        copy_seconds, _ = baseline(args.postgres, schema)
-                    figures = migrate_in_child(target, args.postgres, schema)
+                        copy_seconds = measured.copy_seconds(args.postgres, schema)
+                    figures = migrate_in_child(
+                        target, args.postgres, schema, script=measured.script
+                    )
                     if not first_copy:
-                        copy_seconds, _ = baseline(args.postgres, schema)
-                    copies.append(size / copy_seconds)
+                        copy_seconds = measured.copy_seconds(args.postgres, schema)
+                    copies.append(rows / copy_seconds)
                     migrations.append(figures["rows"] / figures["seconds"])
                     ratios.append(migrations[-1] / copies[-1])
                     memory.append(figures)
             print(
-                f"{args.engine} target, {size:,} legacy rows ({rounds} rounds): migrate "
+                f"{args.engine} target, {rows:,} {measured.rows} ({rounds} rounds): migrate "
                 f"{statistics.median(migrations):,.0f} rows/s, COPY "
-                f"{statistics.median(copies):,.0f} rows/s, ratio {statistics.median(ratios):.3f}; "
+                f"{statistics.median(copies):,.0f} rows/s, "
+                f"ratio {statistics.median(ratios):.{measured.digits}f}; "
                 f"peak ru_maxrss {max(m['ru_maxrss_mib'] for m in memory):.1f} MiB, "
                 f"VmHWM {max(m['vmhwm_mib'] for m in memory):.1f} MiB"
             )
+
+
+def run(args: argparse.Namespace) -> None:
+    run_rounds(
+        args,
+        args.rows,
+        Measured(
+            fill_legacy, lambda url, schema: baseline(url, schema)[0], __file__, "legacy rows"
+        ),
+    )
 
 
 def main() -> None:
