@@ -47,6 +47,21 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 KEY_CACHE_SIZE = 10_000
 
 
+@dataclass(slots=True)
+class _Kept:
+    """A key as read, and its last use as this process has written it since: updating
+    ``last_used_at`` in place does not renew the entry's time to live, which counts from the
+    read."""
+
+    stored: StoredApiKey
+    last_used_at: datetime | None
+
+    def key(self) -> StoredApiKey:
+        if self.last_used_at == self.stored.last_used_at:
+            return self.stored
+        return replace(self.stored, last_used_at=self.last_used_at)
+
+
 class KeyCache:
     """API keys as this process last read them, each kept for at most ``seconds``.
 
@@ -62,9 +77,7 @@ class KeyCache:
         self, seconds: float, size: int = KEY_CACHE_SIZE, timer: Callable[[], float] = monotonic
     ) -> None:
         self.seconds = seconds
-        # Each entry is [key as read, last_used_at as written since]: updating the second in
-        # place does not renew the entry's time to live, which counts from the read.
-        self._keys: TTLCache[str, list[object]] | None = (
+        self._keys: TTLCache[str, _Kept] | None = (
             TTLCache(maxsize=size, ttl=seconds, timer=timer) if seconds > 0 else None
         )
         self._lock = threading.Lock()
@@ -73,36 +86,27 @@ class KeyCache:
         if self._keys is None:
             return ledger.store.find_api_key(key_id)
         with self._lock:
-            entry = self._keys.get(key_id)
-        if entry is not None:
-            stored, last_used_at = entry
-            assert isinstance(stored, StoredApiKey)
-            return _with_last_use(stored, last_used_at)
+            kept = self._keys.get(key_id)
+        if kept is not None:
+            return kept.key()
         stored = ledger.store.find_api_key(key_id)
         if stored is not None:
             with self._lock:
-                self._keys[key_id] = [stored, stored.last_used_at]
+                self._keys[key_id] = _Kept(stored, stored.last_used_at)
         return stored
 
     def used(self, key_id: str, at: datetime) -> None:
         """This process wrote ``at`` as the key's last use."""
         if self._keys is not None:
             with self._lock:
-                entry = self._keys.get(key_id)
-                if entry is not None:
-                    entry[1] = at
+                kept = self._keys.get(key_id)
+                if kept is not None:
+                    kept.last_used_at = at
 
     def forget(self, key_id: str) -> None:
         if self._keys is not None:
             with self._lock:
                 self._keys.pop(key_id, None)
-
-
-def _with_last_use(stored: StoredApiKey, last_used_at: object) -> StoredApiKey:
-    if last_used_at is stored.last_used_at:
-        return stored
-    assert isinstance(last_used_at, datetime)
-    return replace(stored, last_used_at=last_used_at)
 
 
 # What reads keys when the caller keeps none (the CLI, embedded use): every call reads.
