@@ -42,13 +42,17 @@ def encode_cursor(*parts: CursorPart) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: object, *kinds: type[str] | type[int]) -> tuple[CursorPart, ...]:
-    """The sort key inside ``cursor``, checked against ``kinds`` (one type per part)."""
-    invalid = ValidationError(
+def _invalid_cursor() -> ValidationError:
+    return ValidationError(
         "cursor is not one this list gave; send the next_cursor of the previous page, "
         "or leave it out to start from the first page.",
         field="cursor",
     )
+
+
+def decode_cursor(cursor: object, *kinds: type[str] | type[int]) -> tuple[CursorPart, ...]:
+    """The sort key inside ``cursor``, checked against ``kinds`` (one type per part)."""
+    invalid = _invalid_cursor()
     if not isinstance(cursor, str) or not 1 <= len(cursor) <= CURSOR_LENGTH_MAX:
         raise invalid
     if not cursor.isascii():
@@ -83,8 +87,4 @@ def instant_of_part(part: CursorPart) -> datetime:
     try:
         return _EPOCH + part * _MICROSECOND
     except OverflowError:
-        raise ValidationError(
-            "cursor is not one this list gave; send the next_cursor of the previous page, "
-            "or leave it out to start from the first page.",
-            field="cursor",
-        ) from None
+        raise _invalid_cursor() from None
