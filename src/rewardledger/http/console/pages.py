@@ -18,7 +18,6 @@ from rewardledger.domain.access import Principal, Role
 from rewardledger.domain.errors import Unauthorized, ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.events import webhooks
-from rewardledger.events.health import SinkHealth
 from rewardledger.http.console import session, webhook_pages
 from rewardledger.http.console.rendering import (
     PREFIX,
@@ -92,10 +91,17 @@ def _budget_rows(ledger: Ledger, tenant_id: str, after: str | None) -> dict[str,
     return {"rows": rows, "next": shown[-1].id if more and shown else None}
 
 
-def _delivery_health(ledger: Ledger, tenant_id: str) -> list[SinkHealth]:
-    """The health of the first page of webhook endpoints and of the relay sinks."""
+def _overview(ledger: Ledger, tenant_id: str, after: str | None) -> dict[str, Any]:
+    """What the overview shows: budgets, alerts, due-job failures, and the delivery health of
+    the first page of webhook endpoints and of the relay sinks (from the same failures)."""
+    failures = jobs.failures(ledger, tenant_id)
     shown = webhooks.list_endpoints(ledger, tenant_id, limit=ENDPOINTS_SHOWN_MAX).endpoints
-    return webhook_pages.sink_health(ledger, tenant_id, list(shown))
+    return {
+        "budgets": _budget_rows(ledger, tenant_id, after),
+        "alerts": budgets.alerts(ledger, tenant_id, limit=ALERTS_SHOWN_MAX),
+        "failures": failures,
+        "health": webhook_pages.sink_health(ledger, tenant_id, list(shown), failures),
+    }
 
 
 @router.get("/t/{tid}")
@@ -105,10 +111,7 @@ def overview(request: Request, tid: str, ledger: LedgerDep) -> Response:
         request,
         "overview.html",
         viewer,
-        budgets=_budget_rows(ledger, tid, query(request, "after")),
-        alerts=budgets.alerts(ledger, tid, limit=ALERTS_SHOWN_MAX),
-        failures=jobs.failures(ledger, tid),
-        health=_delivery_health(ledger, tid),
+        **_overview(ledger, tid, query(request, "after")),
         checked=None,
     )
 
@@ -121,27 +124,12 @@ async def run_integrity(request: Request, tid: str, ledger: LedgerDep) -> Respon
     viewer = await in_thread(session.viewer, request, ledger, tid, "write")
     session.check_csrf(request, form)
 
-    def check() -> dict[str, Any]:
-        return {
-            "verify": ledger.verify(tid),
-            "reconcile": budgets.reconcile_tenant(ledger, tid),
-            "budgets": _budget_rows(ledger, tid, None),
-            "alerts": budgets.alerts(ledger, tid, limit=ALERTS_SHOWN_MAX),
-            "failures": jobs.failures(ledger, tid),
-            "health": _delivery_health(ledger, tid),
-        }
+    def check() -> tuple[dict[str, Any], dict[str, Any]]:
+        checked = {"verify": ledger.verify(tid), "reconcile": budgets.reconcile_tenant(ledger, tid)}
+        return checked, _overview(ledger, tid, None)
 
-    found = await in_thread(check)
-    return page(
-        request,
-        "overview.html",
-        viewer,
-        budgets=found["budgets"],
-        alerts=found["alerts"],
-        failures=found["failures"],
-        health=found["health"],
-        checked={"verify": found["verify"], "reconcile": found["reconcile"]},
-    )
+    checked, shown = await in_thread(check)
+    return page(request, "overview.html", viewer, **shown, checked=checked)
 
 
 def _instant(request: Request, name: str) -> datetime | None:

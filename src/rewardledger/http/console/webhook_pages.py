@@ -10,6 +10,7 @@ controls need the admin role, as the API's routes do).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.jobs import JobFailure
 from rewardledger.events import health, webhooks
 from rewardledger.http.console import session
 from rewardledger.http.console.rendering import (
@@ -38,11 +40,17 @@ DELIVERIES_PER_PAGE = 10
 
 
 def sink_health(
-    ledger: Ledger, tenant_id: str, endpoints: list[webhooks.Endpoint]
+    ledger: Ledger,
+    tenant_id: str,
+    endpoints: list[webhooks.Endpoint],
+    failures: Sequence[JobFailure] | None = None,
 ) -> list[health.SinkHealth]:
     """The delivery health of ``endpoints`` and of the tenant's relay sinks; a relay's
-    failures are the open failures of the worker step of its name (``nats``)."""
-    failed = {failure.step: failure.attempts for failure in jobs.failures(ledger, tenant_id)}
+    failures are the open failures of the worker step of its name (``nats``), read here
+    unless the caller has read them (``failures``)."""
+    if failures is None:
+        failures = jobs.failures(ledger, tenant_id)
+    failed = {failure.step: failure.attempts for failure in failures}
     return health.delivery_health(ledger, tenant_id, endpoints, failed)
 
 
