@@ -35,7 +35,7 @@ from private_schema import private_schema
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.events import read_events
+from rewardledger.events import StoredEvent, read_events
 from rewardledger.events.nats import NatsMessage, NatsPublisher, message_of, relay_to_nats
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -51,6 +51,12 @@ def _tenant_with_events(ledger: Ledger, count: int) -> str:
     ledger.create_asset(tenant, "USD", scale=2)
     ledger.create_account(tenant, "a", asset="USD")
     ledger.create_account(tenant, "b", asset="USD")
+    write_batches(ledger, tenant, count)
+    return tenant
+
+
+def write_batches(ledger: Ledger, tenant: str, count: int) -> None:
+    """``count`` transfers from ``a`` to ``b`` in batches of WRITE_BATCH: one event each."""
     for start in range(0, count, WRITE_BATCH):
         ledger.transfer_batch(
             tenant,
@@ -59,15 +65,16 @@ def _tenant_with_events(ledger: Ledger, count: int) -> str:
                 for n in range(start, min(count, start + WRITE_BATCH))
             ],
         )
-    return tenant
 
 
-def _messages(ledger: Ledger, tenant: str, prefix: str, expected: int) -> list[NatsMessage]:
-    """Every event of the tenant as the relay would publish it (waiting for the feed to show
-    them all: on PostgreSQL it holds back rows younger than the oldest running transaction)."""
+def settled_events(ledger: Ledger, tenant: str, expected: int) -> list[StoredEvent]:
+    """Every event of the tenant, once the feed shows at least ``expected`` (on PostgreSQL it
+    holds back rows younger than the oldest running transaction), or all it shows after
+    FEED_SETTLE_SECONDS."""
     deadline = time.monotonic() + FEED_SETTLE_SECONDS
     while True:
-        events, cursor = [], None
+        events: list[StoredEvent] = []
+        cursor = None
         while True:
             page = read_events(ledger, tenant, after=cursor, limit=PAGE_SIZE_MAX)
             if not page.events:
@@ -75,8 +82,13 @@ def _messages(ledger: Ledger, tenant: str, prefix: str, expected: int) -> list[N
             events.extend(page.events)
             cursor = page.next_cursor
         if len(events) >= expected or time.monotonic() > deadline:
-            return [message_of(tenant, e, prefix) for e in events]
+            return events
         time.sleep(0.05)
+
+
+def _messages(ledger: Ledger, tenant: str, prefix: str, expected: int) -> list[NatsMessage]:
+    """Every event of the tenant as the relay would publish it."""
+    return [message_of(tenant, e, prefix) for e in settled_events(ledger, tenant, expected)]
 
 
 def _relay(ledger: Ledger, tenant: str, publisher: NatsPublisher) -> tuple[int, float]:

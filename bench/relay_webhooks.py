@@ -48,17 +48,14 @@ import httpx2
 from standardwebhooks import Webhook
 
 from private_schema import private_schema
+from relay_nats import settled_events, write_batches
 from rewardledger.bootstrap import Ledger
-from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.domain.transfers import TransferRequest
-from rewardledger.events import read_events
 from rewardledger.events.envelope import envelope_json
 from rewardledger.events.webhooks import add_endpoint, deliver_due, fan_out
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-WRITE_BATCH = 1_000
 RELAY_BATCH = 500
-FEED_SETTLE_SECONDS = 60.0
 WORKER_START_SECONDS = 60.0
 GOAL = 0.9
 SIDES = ("none", "up", "down", "failing")  # "none": no endpoint, the baseline
@@ -126,32 +123,11 @@ def _tenant(ledger: Ledger, url: str | None) -> tuple[str, str | None]:
     return tenant, secret
 
 
-def _write_batches(ledger: Ledger, tenant: str, count: int) -> None:
-    for start in range(0, count, WRITE_BATCH):
-        ledger.transfer_batch(
-            tenant,
-            [
-                TransferRequest(f"t{n}", "a", "b", "USD", "0.01")
-                for n in range(start, min(count, start + WRITE_BATCH))
-            ],
-        )
-
-
 def _envelopes(ledger: Ledger, tenant: str, expected: int) -> list[tuple[str, bytes]]:
-    """(event id, body) of every event of the tenant, once the feed shows at least
-    ``expected`` (on PostgreSQL it holds back rows younger than the oldest transaction)."""
-    deadline = time.monotonic() + FEED_SETTLE_SECONDS
-    while True:
-        events, cursor = [], None
-        while True:
-            page = read_events(ledger, tenant, after=cursor, limit=PAGE_SIZE_MAX)
-            if not page.events:
-                break
-            events.extend(page.events)
-            cursor = page.next_cursor
-        if len(events) >= expected or time.monotonic() > deadline:
-            return [(e.event_id, envelope_json(tenant, e)) for e in events]
-        time.sleep(0.05)
+    """(event id, body) of every event of the tenant, once the feed shows ``expected``."""
+    return [
+        (e.event_id, envelope_json(tenant, e)) for e in settled_events(ledger, tenant, expected)
+    ]
 
 
 def _relay(ledger: Ledger, tenant: str, client: httpx2.Client) -> tuple[int, float]:
@@ -190,7 +166,7 @@ def throughput(ledger: Ledger, events: int, rounds: int) -> dict[str, float]:
         for n in range(rounds):
             tenant, secret = _tenant(ledger, url)
             assert secret is not None
-            _write_batches(ledger, tenant, events)
+            write_batches(ledger, tenant, events)
             envelopes = _envelopes(ledger, tenant, events + 3)
             for side in ["relay", "plain"] if n % 2 == 0 else ["plain", "relay"]:
                 if side == "relay":
