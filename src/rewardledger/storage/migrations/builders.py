@@ -20,6 +20,8 @@ from sqlalchemy.dialects import postgresql
 TIMESTAMP = sa.DateTime(timezone=True)
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 ZERO = sa.text("0")
+# Row-level security's condition on every tenant table (migration 0010_row_security).
+TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
 
 
 def tenant_table(name: str, *elements: sa.schema.SchemaItem, key: Sequence[str]) -> None:
@@ -55,3 +57,17 @@ def tenant_index(
         {"postgresql_where": sa.text(where), "sqlite_where": sa.text(where)} if where else {}
     )
     op.create_index(f"ix_{table}_{label}", table, ["tenant_id", *columns], unique=unique, **partial)
+
+
+def tenant_row_security(*tables: str) -> None:
+    """On PostgreSQL, turn row-level security on for ``tables`` with the policy every tenant
+    table has: its rows are seen and written only under the transaction's tenant. Nothing on
+    SQLite."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_rows ON {table} USING ({TENANT_IS_SET}) "
+            f"WITH CHECK ({TENANT_IS_SET})"
+        )

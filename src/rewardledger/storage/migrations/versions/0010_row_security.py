@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from rewardledger.storage.migrations.builders import tenant_row_security
+
 revision = "0010_row_security"
 down_revision = "0009_cycle_totals"
 branch_labels = None
@@ -61,18 +63,12 @@ TENANT_TABLES = (
     "job_failures",
 )
 KEY_BY_ID = "$$ SELECT * FROM api_keys WHERE key_id = wanted $$"
-TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for table in TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_rows ON {table} USING ({TENANT_IS_SET}) "
-            f"WITH CHECK ({TENANT_IS_SET})"
-        )
+    tenant_row_security(*TENANT_TABLES)
     op.execute("CREATE POLICY tenants_listed ON tenants FOR SELECT USING (true)")
     schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one()
     definer = (

@@ -28,7 +28,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_table
+from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_row_security, tenant_table
 
 revision = "0012_event_feed"
 down_revision = "0011_managed_accounts"
@@ -52,7 +52,6 @@ BEGIN
 END
 """
 TXID = "(pg_current_xact_id()::text::bigint)"
-TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
 
 
 def upgrade() -> None:
@@ -86,12 +85,7 @@ def upgrade() -> None:
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         key=["sink"],
     )
-    if postgres:
-        op.execute("ALTER TABLE event_sink_cursors ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_rows ON event_sink_cursors USING ({TENANT_IS_SET}) "
-            f"WITH CHECK ({TENANT_IS_SET})"
-        )
+    tenant_row_security("event_sink_cursors")
 
 
 def downgrade() -> None:

@@ -21,6 +21,7 @@ from rewardledger.storage.migrations.builders import (
     JSON_DOCUMENT,
     TIMESTAMP,
     tenant_index,
+    tenant_row_security,
     tenant_table,
 )
 
@@ -30,7 +31,6 @@ branch_labels = None
 depends_on = None
 
 TABLES = ("webhook_endpoints", "webhook_deliveries", "webhook_attempts")
-TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
 
 
 def upgrade() -> None:
@@ -81,13 +81,7 @@ def upgrade() -> None:
         sa.Column("response_excerpt", sa.String(length=500), nullable=False),
         key=["endpoint_id", "event_id", "attempt"],
     )
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TABLES:
-            op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-            op.execute(
-                f"CREATE POLICY tenant_rows ON {table} USING ({TENANT_IS_SET}) "
-                f"WITH CHECK ({TENANT_IS_SET})"
-            )
+    tenant_row_security(*TABLES)
 
 
 def downgrade() -> None:

@@ -17,14 +17,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_table
+from rewardledger.storage.migrations.builders import (
+    TIMESTAMP,
+    tenant_row_security,
+    tenant_table,
+)
 
 revision = "0014_worker"
 down_revision = "0013_webhooks"
 branch_labels = None
 depends_on = None
-
-TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
 
 
 def upgrade() -> None:
@@ -36,12 +38,7 @@ def upgrade() -> None:
         sa.Column("lease_until", TIMESTAMP, nullable=True),
         key=["step"],
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE worker_runs ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_rows ON worker_runs USING ({TENANT_IS_SET}) "
-            f"WITH CHECK ({TENANT_IS_SET})"
-        )
+    tenant_row_security("worker_runs")
 
 
 def downgrade() -> None:

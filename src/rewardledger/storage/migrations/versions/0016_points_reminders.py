@@ -17,14 +17,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_table
+from rewardledger.storage.migrations.builders import (
+    TIMESTAMP,
+    tenant_row_security,
+    tenant_table,
+)
 
 revision = "0016_points_reminders"
 down_revision = "0015_client"
 branch_labels = None
 depends_on = None
-
-TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
 
 
 def upgrade() -> None:
@@ -38,12 +40,7 @@ def upgrade() -> None:
         sa.Column("reminded_at", TIMESTAMP, nullable=False),
         key=["asset_code", "holder_id", "expires_on", "days_ahead"],
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE points_reminders ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_rows ON points_reminders USING ({TENANT_IS_SET}) "
-            f"WITH CHECK ({TENANT_IS_SET})"
-        )
+    tenant_row_security("points_reminders")
 
 
 def downgrade() -> None:

@@ -24,6 +24,7 @@ from rewardledger.storage.migrations.builders import (
     JSON_DOCUMENT,
     TIMESTAMP,
     tenant_index,
+    tenant_row_security,
     tenant_table,
 )
 
@@ -31,8 +32,6 @@ revision = "0018_lists_and_keys"
 down_revision = "0017_webhook_secret_age"
 branch_labels = None
 depends_on = None
-
-TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
 
 
 def upgrade() -> None:
@@ -47,12 +46,7 @@ def upgrade() -> None:
         sa.Column("created_at", TIMESTAMP, nullable=False),
         key=["operation", "idempotency_key"],
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE keyed_writes ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_rows ON keyed_writes USING ({TENANT_IS_SET}) "
-            f"WITH CHECK ({TENANT_IS_SET})"
-        )
+    tenant_row_security("keyed_writes")
 
 
 def downgrade() -> None:
