@@ -52,6 +52,17 @@ def test_a_budget_is_funded_reserved_charged_and_released_over_http(api: Api) ->
     assert api.post("/reconcile", None).json()["budgets_clean"] == 1
 
 
+def test_a_release_takes_no_body_as_a_void_does(api: Api) -> None:
+    _create(api)
+    reserve = {"reference": "iss-1", "amount": "10.00", "currency": "USD"}
+    assert api.post("/budgets/spring/reservations", reserve).status_code == 201
+    released = api.client.post(
+        api.url("/budgets/spring/reservations/iss-1/release"), headers=api.auth("writer")
+    )
+    assert released.status_code == 201, released.text
+    assert released.json()["state"] == "released"
+
+
 def test_a_reserve_above_the_hard_cap_is_a_422_problem(api: Api) -> None:
     _create(api)
     body = {"reference": "big", "amount": "1000.01", "currency": "USD"}

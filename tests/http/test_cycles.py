@@ -139,6 +139,22 @@ def test_a_refresh_in_job_mode_fills_the_ledger(api: Api) -> None:
     assert rebuilt == {"pairs": 1, "rows_changed": 0}
 
 
+def test_a_row_not_refreshed_yet_is_a_404_that_says_how_to_refresh_it(api: Api) -> None:
+    _set_up(api)
+    api.client.put(
+        api.url("/cycles/settings"), json={"refresh_mode": "job"}, headers=api.auth("admin")
+    )
+    body = {"id": "d1", "person_id": "ana", "kind": "charge", "amount": "5.00"}
+    assert api.post("/debt/movements", body).status_code == 201
+    waiting = assert_problem(api.get("/debt/ledger/ana/2026-03"), 404, "not_found")
+    assert "/cycles/refresh" in waiting["detail"]
+    # A pair without movements has no row to wait for: no hint to refresh.
+    nothing = assert_problem(api.get("/debt/ledger/bob/2026-03"), 404, "not_found")
+    assert "refresh" not in nothing["detail"]
+    api.post("/cycles/refresh")
+    assert api.get("/debt/ledger/ana/2026-03").json()["new_debt"] == "5.00"
+
+
 def test_a_cycle_tag_outside_the_computable_years_is_a_validation_problem(api: Api) -> None:
     _set_up(api)
     for tag in ("0000-01", "9999-12"):

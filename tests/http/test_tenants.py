@@ -81,6 +81,19 @@ def test_a_tenant_with_other_values_already_exists(client: TestClient, tenant_id
     assert problem["fields"] == ["timezone"]
 
 
+def test_a_tenant_created_again_with_the_same_values_says_where_keys_are_issued(
+    client: TestClient,
+) -> None:
+    body = {"id": new_tenant_id(), "name": "Acme Rewards", "timezone": "UTC"}
+    first = client.post("/v1/tenants", json=body, headers=PLATFORM)
+    assert first.status_code == 201, first.text
+    again = client.post("/v1/tenants", json=body, headers=PLATFORM)
+    problem = assert_problem(again, 409, "already_exists")
+    assert problem["fields"] == []
+    assert "send the existing" not in problem["detail"]
+    assert f"POST /v1/tenants/{body['id']}/api-keys" in problem["detail"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -506,6 +506,30 @@ def test_reports_total_by_entry_type_and_render_as_csv(ledger: Ledger, tenant_id
     assert row.startswith("spring,spring,USD")
 
 
+def test_a_reports_release_total_counts_the_rest_of_a_partial_charge(
+    ledger: Ledger, tenant_id: str
+) -> None:
+    # Issue 13: "a report's release total (50) disagrees with utilization's released (70)
+    # after a partial charge". Reserve 100 and 50, charge 80 of the first, release the second.
+    _budget(ledger, tenant_id)
+    budgets.reserve(ledger, tenant_id, "spring", reference="a", amount="100.00", currency="USD")
+    budgets.reserve(ledger, tenant_id, "spring", reference="b", amount="50.00", currency="USD")
+    budgets.charge(ledger, tenant_id, "spring", "a", amount="80.00")
+    budgets.release(ledger, tenant_id, "spring", "b")
+    report = budgets.report(ledger, tenant_id, "spring", range_name="month")
+    released = budgets.utilization(ledger, tenant_id, "spring").released
+    assert (report.totals["release"], released) == ("70.00", "70.00")
+    assert (report.totals["reserve"], report.totals["charge"]) == ("150.00", "80.00")
+    reconciled = budgets.reconcile(ledger, tenant_id, "spring")
+    assert reconciled.clean
+    assert reconciled.totals["release"] == "70.00"
+    # Outside the charge's window, its rest is not counted either.
+    empty = budgets.report(
+        ledger, tenant_id, "spring", date_from="2025-01-01", date_to="2025-01-31"
+    )
+    assert empty.totals["release"] == "0.00"
+
+
 def test_entries_page_through_the_budgets_journal(ledger: Ledger, tenant_id: str) -> None:
     _budget(ledger, tenant_id)
     for ref in "abcde":

@@ -138,6 +138,21 @@ def test_an_on_demand_budget_is_capped_but_not_pre_funded(ledger: Ledger, tenant
     _journal_sums_to_zero(ledger, tenant_id)
 
 
+def test_an_on_demand_budget_remaining_is_what_the_hard_cap_still_allows(
+    ledger: Ledger, tenant_id: str
+) -> None:
+    # Nothing is available before a reserve draws it, yet the next reserve may take up to
+    # the hard cap: remaining says so, as the seed's cap check does.
+    budgets.create_budget(
+        ledger, tenant_id, "b", currency="USD", hard_cap="500.00", funding="on_demand"
+    )
+    budgets.reserve(ledger, tenant_id, "b", reference="iss-1", amount="450.00", currency="USD")
+    u = budgets.utilization(ledger, tenant_id, "b")
+    assert (u.available, u.remaining, u.seed_available) == ("0.00", "50.00", "50.00")
+    budgets.reserve(ledger, tenant_id, "b", reference="iss-2", amount="50.00", currency="USD")
+    assert budgets.utilization(ledger, tenant_id, "b").remaining == "0.00"
+
+
 def test_a_prefunded_budget_still_needs_a_top_up(ledger: Ledger, tenant_id: str) -> None:
     policy = budgets.create_budget(ledger, tenant_id, "b", currency="USD", hard_cap="100.00")
     assert policy.funding.value == "prefunded"

@@ -211,8 +211,12 @@ class UtilizationPublic(_Public, json_schema_extra=example(samples.UTILIZATION))
     available: str
     remaining: str
     utilization_percent: str
-    soft_cap_exceeded: bool
-    hard_cap_approaching: bool
+    soft_cap_exceeded: bool = Field(description="used > soft_cap.")
+    hard_cap_approaching: bool = Field(
+        description="used has reached the highest alert threshold (the critical one, 95 % by "
+        "default). A lower threshold's hard_cap_approaching alert is a warning and leaves this "
+        "false."
+    )
     funding: str
     seed_balance: str = Field(description="The seeds' balance: reserved + charged (= used).")
     seed_available: str = Field(description="hard_cap - seed_balance, as the seeds' cap check.")

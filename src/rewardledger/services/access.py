@@ -166,7 +166,20 @@ def create_tenant(
     A tenant that exists already is ``already_exists``: creating it again must not hand out
     another admin key. Issue further keys with ``issue_key`` (an admin's call).
     """
-    tenant = ledger.create_tenant(tenant_id, name=name, timezone=timezone, exist_ok=False)
+    try:
+        tenant = ledger.create_tenant(tenant_id, name=name, timezone=timezone, exist_ok=False)
+    except AlreadyExists as exists:
+        if exists.context["fields"]:
+            raise
+        # The same values again: say why it is refused all the same, and what gets a key.
+        raise AlreadyExists(
+            "tenant",
+            tenant_id,
+            [],
+            "Its first admin key was shown once, when it was created; an admin key of the "
+            f"tenant issues more at POST /v1/tenants/{tenant_id}/api-keys, or on the server "
+            f"`rewardledger apikey create {tenant_id} --role admin`.",
+        ) from exists
     return tenant, issue_key(ledger, tenant.id, Role.ADMIN, "first admin key")
 
 

@@ -13,7 +13,8 @@ Money words, fixed once (docs/glossary.md):
     used       reserved + charged: what the hard cap limits
     balance    funds still in the period's account: funded - charged
     available  funds not yet spoken for: funded - used (what a reserve may still take by funds)
-    remaining  min(available, hard cap - used): what the next reserve may take
+    remaining  min(available, hard cap - used): what the next reserve may take (on_demand:
+               hard cap - used, since a reserve draws what available lacks)
 
 The package, one module per rule: ``policy`` (the definition, ids), ``figures`` (figures,
 reserve check, alerts), ``records`` (what crosses the storage boundary), ``reservations``

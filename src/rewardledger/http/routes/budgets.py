@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Protocol, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from pydantic import BaseModel
 
 from rewardledger.domain.budgets.reports import RANGES
@@ -315,12 +315,12 @@ def charge(
 def release(
     bid: BudgetIdPath,
     ref: ReferencePath,
-    body: ReleaseCreate,
     response: Response,
     ledger: LedgerDep,
     principal: Writer,
+    body: Annotated[ReleaseCreate | None, Body()] = None,
 ) -> ReservationPublic:
-    """Release the reservation (on expiry or cancellation)."""
+    """Release the reservation (on expiry or cancellation); the body is optional (``{}``)."""
     view = budgets.release(ledger, principal.tenant_id, bid, ref)
     return _written(response, view, ReservationPublic)
 

@@ -63,7 +63,8 @@ _KEYS = documented("validation_error", "unauthorized", "forbidden", "not_found")
 def create_tenant(body: TenantCreate, ledger: LedgerDep) -> TenantCreatedPublic:
     """Create a tenant and its first admin key (needs the platform admin token).
 
-    Sending the same values again returns the tenant with another new admin key.
+    A tenant that exists already is 409 ``already_exists``, with the same values too: its
+    first admin key is shown once, and an admin of the tenant issues more at ``/api-keys``.
     """
     tenant, key = access.create_tenant(ledger, body.id, name=body.name, timezone=body.timezone)
     return TenantCreatedPublic(tenant=TenantPublic.of(tenant), api_key=ApiKeyPublic.of(key))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from rewardledger.domain.budgets import (
+    BudgetFunding,
     BudgetPolicy,
     CorrectionRecord,
     Figures,
@@ -60,7 +61,11 @@ class Utilization:
 
 def utilization_view(policy: BudgetPolicy, period: str, figures: Figures) -> Utilization:
     a = policy.amount
-    remaining = max(0, min(figures.available, policy.hard_cap_minor - figures.used))
+    headroom = policy.hard_cap_minor - figures.used
+    # An on-demand budget draws what available lacks from the funding source at each
+    # reserve, so only the hard cap limits the next one.
+    funds = headroom if policy.funding is BudgetFunding.ON_DEMAND else figures.available
+    remaining = max(0, min(funds, headroom))
     top = max(policy.thresholds_percent)
     return Utilization(
         budget_id=policy.id,

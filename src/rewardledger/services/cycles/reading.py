@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from rewardledger.domain.cycles import CashbackRow, DebtRow, LedgerFilter, check_tag
+from rewardledger.domain.cycles import CashbackRow, DebtRow, LedgerFilter, LedgerName, check_tag
 from rewardledger.domain.errors import NotFound, ValidationError
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
@@ -109,7 +109,7 @@ def every_debt_row(
 
 def _one_row(
     list_page: Callable[..., LedgerPage[RowT]],
-    what: str,
+    name: LedgerName,
     ledger: Ledger,
     tenant_id: str,
     holder: str,
@@ -117,18 +117,27 @@ def _one_row(
 ) -> tuple[RowT, datetime]:
     where = LedgerFilter(holder_id=holder, cycle_tag=check_tag(tag))
     page = list_page(ledger, tenant_id, where, limit=1)
-    if not page.rows:
-        raise NotFound(what, f"{holder}/{tag}")
-    return page.rows[0]
+    if page.rows:
+        return page.rows[0]
+    hint = ""
+    # Read only on the way to a 404: a pair whose movements wait for a refresh (refresh
+    # mode job) has no row yet, and the answer says what makes it.
+    if store_of(ledger).count_dirty(tenant_id, name, (holder, tag)):
+        hint = (
+            "Its movements are recorded but not refreshed yet: POST "
+            f"/v1/tenants/{tenant_id}/cycles/refresh (or `rewardledger cycles refresh`) "
+            "computes the row now, and the due jobs do at their next run."
+        )
+    raise NotFound(f"{name.value} ledger row", f"{holder}/{tag}", hint)
 
 
 def get_cashback_row(
     ledger: Ledger, tenant_id: str, account_id: str, tag: str
 ) -> tuple[CashbackRow, datetime]:
-    return _one_row(list_cashback_ledger, "cashback ledger row", ledger, tenant_id, account_id, tag)
+    return _one_row(list_cashback_ledger, LedgerName.CASHBACK, ledger, tenant_id, account_id, tag)
 
 
 def get_debt_row(
     ledger: Ledger, tenant_id: str, person_id: str, tag: str
 ) -> tuple[DebtRow, datetime]:
-    return _one_row(list_debt_ledger, "debt ledger row", ledger, tenant_id, person_id, tag)
+    return _one_row(list_debt_ledger, LedgerName.DEBT, ledger, tenant_id, person_id, tag)

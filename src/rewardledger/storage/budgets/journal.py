@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from rewardledger.domain.budgets import EntryRecord, KindTotals, Resolution
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -102,26 +102,44 @@ class JournalReads(StoreBase):
         until: datetime | None = None,
     ) -> KindTotals:
         """Totals and counts of the account's accepted journal rows by entry type, from the
-        journal alone, optionally within [since, until) of their effective time."""
+        journal alone, optionally within [since, until) of their effective time.
+
+        The rest of a partial charge (held minus posted) is released when the charge posts,
+        without a row of its own: it is added to the release total, at the charge's time, and
+        not counted as a release (the same in one statement)."""
         t = transfers
+        held = transfers.alias("held")
         touching = or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id)
-        query = (
+        accepted = [t.c.tenant_id == tenant_id, t.c.error_code.is_(None), touching]
+        if since is not None:
+            accepted.append(t.c.effective_at >= since)
+        if until is not None:
+            accepted.append(t.c.effective_at < until)
+        by_kind = (
             select(
                 t.c.phase,
                 t.c.kind,
                 t.c.credit_account_id,
-                func.count(),
-                func.coalesce(func.sum(t.c.amount_minor), 0),
+                func.count().label("rows"),
+                func.coalesce(func.sum(t.c.amount_minor), 0).label("amount"),
             )
-            .where(t.c.tenant_id == tenant_id, t.c.error_code.is_(None), touching)
+            .where(*accepted)
             .group_by(t.c.phase, t.c.kind, t.c.credit_account_id)
         )
-        if since is not None:
-            query = query.where(t.c.effective_at >= since)
-        if until is not None:
-            query = query.where(t.c.effective_at < until)
+        rests = (
+            select(
+                literal("void").label("phase"),
+                held.c.kind,
+                held.c.credit_account_id,
+                literal(0).label("rows"),
+                func.coalesce(func.sum(held.c.amount_minor - t.c.amount_minor), 0).label("amount"),
+            )
+            .select_from(t.join(held, resolves(t, held.c)))
+            .where(*accepted, t.c.phase == "post")
+            .group_by(held.c.kind, held.c.credit_account_id)
+        )
         with self._reading(unit) as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(union_all(by_kind, rests)).all()
         return KindTotals.from_rows(
             [
                 (r.phase, r.kind, r.credit_account_id == account_id, int(r[3]), int(r[4]))

@@ -88,12 +88,19 @@ class DirtySql(CycleSqlBase):
             )
         )
 
-    def count_dirty(self, tenant_id: str) -> int:
+    def count_dirty(
+        self, tenant_id: str, ledger: LedgerName | None = None, pair: tuple[str, str] | None = None
+    ) -> int:
+        """How many (holder, cycle) pairs of the tenant wait for a refresh; of one ledger, or
+        just ``pair`` of it, when given."""
+        d = cycle_dirty.c
+        query = select(func.count()).where(d.tenant_id == tenant_id)
+        if ledger is not None:
+            query = query.where(d.ledger == ledger.value)
+        if pair is not None:
+            query = query.where(d.holder_id == pair[0], d.cycle_tag == pair[1])
         with self.engine.connect() as connection:
-            return int(
-                connection.scalar(select(func.count()).where(cycle_dirty.c.tenant_id == tenant_id))
-                or 0
-            )
+            return int(connection.scalar(query) or 0)
 
     def mark_due(
         self, unit: StorageUnit, closing_tags: Sequence[str], overdue_before: datetime
