@@ -148,33 +148,52 @@ class Auth:
         return call.path.replace("{tid}", quote(self.tenant_id, safe=""))
 
 
+def _request(auth: Auth, call: Call[Any], headers: dict[str, str]) -> dict[str, Any]:
+    """The keyword arguments of one attempt's ``request``: the same on every attempt."""
+    return {
+        "method": call.method,
+        "url": auth.url(call),
+        "json": call.json(),
+        "params": call.params(),
+        "headers": headers,
+    }
+
+
+def _settled(
+    call: Call[Model],
+    attempt: int,
+    attempts: int,
+    error: Exception | None,
+    response: httpx2.Response | None,
+) -> Model | None:
+    """After attempt number ``attempt``: its answer (or its error raised), or None to retry."""
+    if attempt < attempts and _may_retry(call, error, response):
+        return None
+    if response is None:
+        assert error is not None
+        raise error
+    return parse(call, response)
+
+
 class SyncSender:
     def __init__(self, auth: Auth, http: httpx2.Client) -> None:
         self.auth = auth
         self.http = http
 
     def send(self, call: Call[Model]) -> Model:
-        headers = self.auth.headers(call)  # made once: every attempt reuses its key
+        request = _request(self.auth, call, self.auth.headers(call))  # one key for all attempts
         attempt = 0
         while True:
             response: httpx2.Response | None = None
             error: Exception | None = None
             try:
-                response = self.http.request(
-                    call.method,
-                    self.auth.url(call),
-                    json=call.json(),
-                    params=call.params(),
-                    headers=headers,
-                )
+                response = self.http.request(**request)
             except httpx2.TransportError as failed:
                 error = failed
             attempt += 1
-            if attempt >= self.auth.retries.attempts or not _may_retry(call, error, response):
-                if response is None:
-                    assert error is not None
-                    raise error
-                return parse(call, response)
+            answer = _settled(call, attempt, self.auth.retries.attempts, error, response)
+            if answer is not None:
+                return answer
             time.sleep(self.auth.retries.delay(attempt - 1, response))
 
 
@@ -184,27 +203,19 @@ class AsyncSender:
         self.http = http
 
     async def send(self, call: Call[Model]) -> Model:
-        headers = self.auth.headers(call)
+        request = _request(self.auth, call, self.auth.headers(call))
         attempt = 0
         while True:
             response: httpx2.Response | None = None
             error: Exception | None = None
             try:
-                response = await self.http.request(
-                    call.method,
-                    self.auth.url(call),
-                    json=call.json(),
-                    params=call.params(),
-                    headers=headers,
-                )
+                response = await self.http.request(**request)
             except httpx2.TransportError as failed:
                 error = failed
             attempt += 1
-            if attempt >= self.auth.retries.attempts or not _may_retry(call, error, response):
-                if response is None:
-                    assert error is not None
-                    raise error
-                return parse(call, response)
+            answer = _settled(call, attempt, self.auth.retries.attempts, error, response)
+            if answer is not None:
+                return answer
             await asyncio.sleep(self.auth.retries.delay(attempt - 1, response))
 
 
