@@ -63,9 +63,10 @@ from rewardledger.storage.budgets.rows import (
     record_values,
     reservation_of,
 )
+from rewardledger.storage.driver_rows import DriverQuery, DriverRow
 from rewardledger.storage.schema import accounts, assets, outbox, transfers
 from rewardledger.storage.schema_budgets import budget_periods, budget_reservations, budgets
-from rewardledger.storage.unit import OUTBOX_NAMES, connection_of, event_row, unit_of
+from rewardledger.storage.unit import OUTBOX_NAMES, POSTGRES, connection_of, event_row, unit_of
 from rewardledger.storage.write_rows import PENDING_COLUMNS
 
 _LOCKED_ACCOUNT = "locked_account"
@@ -108,8 +109,14 @@ def _labelled(table: Any, prefix: str) -> list[Any]:
     return [column.label(prefix + column.name) for column in table.c]
 
 
-def _part(row: Row[Any], prefix: str) -> Any:
-    return _Part(row, prefix)
+def _part(row: Any, prefix: str) -> Any:
+    return row.part(prefix) if isinstance(row, DriverRow) else _Part(row, prefix)
+
+
+@functools.cache
+def _driver_query(query: Any) -> DriverQuery:
+    """A PostgreSQL lock statement compiled once, run on the unit's driver connection."""
+    return DriverQuery(query, POSTGRES, ("p_", "r_", "e_", "h_"))
 
 
 def _keyed(left: Any, right: Any, *names: str) -> ColumnElement[bool]:
@@ -288,7 +295,11 @@ class LockedStatements(StoreBase):
             values["reference"] = reference
         if transfer_id is not None:
             values["transfer"] = transfer_id
-        row = connection_of(unit).execute(query, values).first()
+        row: Any
+        if self._postgres:
+            row = _driver_query(query).first(unit, values)
+        else:
+            row = connection_of(unit).execute(query, values).first()
         if row is None:
             return None
         reservation = None
@@ -319,7 +330,12 @@ class LockedStatements(StoreBase):
             "prefix": period_account(budget_id, ""),
             "pending": pending,
         }
-        row = connection_of(unit).execute(_reservation_query(self._postgres), values).first()
+        query = _reservation_query(self._postgres)
+        row: Any
+        if self._postgres:
+            row = _driver_query(query).first(unit, values)
+        else:
+            row = connection_of(unit).execute(query, values).first()
         if row is None:
             return None
         resolution = None
