@@ -164,21 +164,24 @@ class SqlUnit(SqlTransaction):
                     cursor.nextset()
         return results
 
-    def fetch(self, postgres_sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def fetch(
+        self, postgres_sql: str, params: Mapping[str, Any], *, names: bool = False
+    ) -> tuple[list[tuple[Any, ...]], list[str]]:
         """PostgreSQL only: the rows of one statement (psycopg ``%(name)s`` parameters) as
-        tuples, on the driver connection, without SQLAlchemy's result machinery; bound on the
-        server (and prepared by psycopg once it repeats), or, when writes are kept, bound here
-        and sent after them in one round trip."""
+        tuples, and with ``names`` its column names, on the driver connection, without
+        SQLAlchemy's result machinery; bound on the server (and prepared by psycopg once it
+        repeats), or, when writes are kept, bound here and sent after them in one round trip."""
         assert self._driver is not None, "fetch is for PostgreSQL units"
         kept, self._kept = self._kept, []
-        with unique_is_duplicate():
-            if not kept:
-                return self._driver.execute(postgres_sql, params).fetchall()
-            with self._driver.cursor() as cursor:
+        with unique_is_duplicate(), self._driver.cursor() as cursor:
+            if kept:
                 cursor.execute(";\n".join([*kept, self._bound(postgres_sql, params)]))
                 for _ in kept:
                     cursor.nextset()
-                return cursor.fetchall()
+            else:
+                cursor.execute(postgres_sql, params)
+            described = [column.name for column in cursor.description or ()] if names else []
+            return cursor.fetchall(), described
 
     def _bound(self, sql: str, params: Mapping[str, Any]) -> str:
         if self._binder is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, literal, select, text, update
+from sqlalchemy import Connection, and_, exists, literal, select, update
 
 from rewardledger.domain.cycles import (
     CashbackMovement,
@@ -30,6 +30,7 @@ from rewardledger.storage.cycles.writes import (
     WritesSql,
     mode_of,
 )
+from rewardledger.storage.driver_rows import TextQuery
 from rewardledger.storage.schema import accounts
 from rewardledger.storage.schema_cycles import (
     cashback_accounts,
@@ -40,7 +41,7 @@ from rewardledger.storage.schema_cycles import (
 )
 from rewardledger.storage.unit import connection_of, unit_of
 
-_LOCK_TOTALS = text(
+_LOCK_TOTALS = TextQuery(
     f"""WITH {_OPEN_ACCOUNTS},
 locked AS (
   INSERT INTO cashback_totals (tenant_id, account_id, cycle_tag, spend_minor, cashback_minor,
@@ -113,13 +114,13 @@ class AccrualsSql(WritesSql):
     ) -> PairTotals | None:
         """Open the member's account if missing, lock the pair's totals row and read what
         decides the credit. None when ``movement_id`` is stored already (a replay)."""
-        connection = connection_of(unit)
         pair = {"tenant": unit.tenant_id, "account_id": account_id, "cycle_tag": tag}
         if self.postgres:
             parameters = self._open_parameters(unit, [account_id], currency, None)
             parameters.update(pair, movement_id=movement_id, now=now)
-            row = connection.execute(_LOCK_TOTALS, parameters).first()
+            row = _LOCK_TOTALS.first(unit, parameters)
             return None if row is None else _pair_totals(row)
+        connection = connection_of(unit)
         row = self._read_sqlite(connection, unit.tenant_id, movement_id, account_id, tag)
         if row.stored:
             return None
