@@ -217,14 +217,14 @@ class WritesSql(MovementsSql):
         if self.postgres:
             parameters = self._open_parameters(unit, account_ids, currency, managed_by)
             parameters.update(values, token=token, now=movement.recorded_at)
-            row = _RECORD_DEBT.first(unit, parameters)
-            assert row is not None  # one row whatever was stored
-            mode = mode_of(row.mode)
-            if row.added:
+            found: Any = _RECORD_DEBT.first(unit, parameters)
+            assert found is not None  # one row whatever was stored
+            mode = mode_of(found.mode)
+            if found.added:
                 return None, mode
-            if row.movement_id is None:
+            if found.movement_id is None:
                 raise DuplicateIdError(movement.id)  # a twin committed meanwhile
-            return debt_movement_of(row), mode
+            return debt_movement_of(found), mode
         # SQLite: one read (accounts found, the stored movement, the mode), then the writes.
         connection = connection_of(unit)
         row = self._stored_with(
@@ -264,7 +264,7 @@ class WritesSql(MovementsSql):
             "occurred_at": at,
             "recorded_at": now,
         }
-        rows = {row.source: row for row in _REVERSE_CASHBACK.all(unit, parameters)}
+        rows: dict[str, Any] = {row.source: row for row in _REVERSE_CASHBACK.all(unit, parameters)}
         if "added" in rows:
             return cashback_movement_of(rows["added"]), False, mode_of(rows["added"].mode)
         if "stored" in rows:
