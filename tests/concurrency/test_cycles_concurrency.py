@@ -14,6 +14,7 @@ import pytest
 
 from rewardledger.bootstrap import Ledger
 from rewardledger.services import cashback, cycles
+from rewardledger.storage.write_postgres import PostgresWriteSession
 from tests.services.cycles_support import programmes
 
 WORKERS = 6
@@ -81,6 +82,16 @@ def _pausing(target: object, name: str, entered: threading.Event, release: threa
     setattr(target, name, wrapper)
 
 
+def _pausing_after_its_movement_row(
+    monkeypatch: pytest.MonkeyPatch, entered: threading.Event, release: threading.Event
+) -> None:
+    """Make the next accrual that credits stop after its movement row reached the database,
+    before its commit. The row is a kept write of its unit (``SqlUnit.later``), sent in the
+    round trip of the core's lock: pause right after that lock, once."""
+    monkeypatch.setattr(PostgresWriteSession, "lock_accounts", PostgresWriteSession.lock_accounts)
+    _pausing(PostgresWriteSession, "lock_accounts", entered, release)
+
+
 def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
     outcome: list[object] = []
 
@@ -97,7 +108,7 @@ def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[objec
 
 @pytest.mark.postgres_only
 def test_a_movement_held_open_during_a_refresh_is_counted_by_the_next_one(
-    pg: tuple[Ledger, str, str],
+    pg: tuple[Ledger, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger, tenant, url = pg
     cashback.accrue(
@@ -106,7 +117,7 @@ def test_a_movement_held_open_during_a_refresh_is_counted_by_the_next_one(
     with Ledger.open(url, migrate=False) as writer:
         entered, release = threading.Event(), threading.Event()
         # The writer's transaction stops after its movement row, before commit.
-        _pausing(writer.extension(cycles.STORE), "store_accrual", entered, release)
+        _pausing_after_its_movement_row(monkeypatch, entered, release)
         thread, outcome = _in_thread(
             lambda: cashback.accrue(
                 writer,
@@ -128,7 +139,7 @@ def test_a_movement_held_open_during_a_refresh_is_counted_by_the_next_one(
 
 @pytest.mark.postgres_only
 def test_a_movement_that_commits_after_a_refresh_read_the_pair_is_still_counted(
-    pg: tuple[Ledger, str, str],
+    pg: tuple[Ledger, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger, tenant, url = pg
     cashback.accrue(
@@ -140,7 +151,7 @@ def test_a_movement_that_commits_after_a_refresh_read_the_pair_is_still_counted(
         # The refresh stops after reading the pair's totals (a1 only), holding its mark; the
         # writer stops after its movement row, before its commit.
         _pausing(refresher.extension(cycles.STORE), "cashback_totals", read, release_refresh)
-        _pausing(writer.extension(cycles.STORE), "store_accrual", inserted, release_writer)
+        _pausing_after_its_movement_row(monkeypatch, inserted, release_writer)
         refresh_thread, refreshed = _in_thread(lambda: cycles.refresh(refresher, tenant))
         assert read.wait(WAIT_SECONDS)
         writer_thread, written = _in_thread(
@@ -168,7 +179,7 @@ def test_a_movement_that_commits_after_a_refresh_read_the_pair_is_still_counted(
 
 @pytest.mark.postgres_only
 def test_a_twin_accrual_waiting_on_the_pair_is_answered_as_a_replay(
-    pg: tuple[Ledger, str, str],
+    pg: tuple[Ledger, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two accruals with one id: the second passes the replay check while the first is in
     flight, then waits on the pair's totals row; once the first commits, the second's movement
@@ -180,7 +191,7 @@ def test_a_twin_accrual_waiting_on_the_pair_is_answered_as_a_replay(
     )
     with Ledger.open(url, migrate=False) as first, Ledger.open(url, migrate=False) as second:
         entered, release = threading.Event(), threading.Event()
-        _pausing(first.extension(cycles.STORE), "store_accrual", entered, release)
+        _pausing_after_its_movement_row(monkeypatch, entered, release)
         first_thread, first_outcome = _in_thread(lambda: cashback.accrue(first, tenant, twin))
         assert entered.wait(WAIT_SECONDS)  # the first holds the pair, its movement written
         second_thread, second_outcome = _in_thread(lambda: cashback.accrue(second, tenant, twin))

@@ -22,6 +22,7 @@ from rewardledger.domain.errors import (
     NotPending,
     ValidationError,
 )
+from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 from rewardledger.services.jobs import run_due_jobs
@@ -545,6 +546,37 @@ def test_entries_page_through_the_budgets_journal(ledger: Ledger, tenant_id: str
     assert len(seen) == len(set(seen)) == 6
     with pytest.raises(ValidationError):
         budgets.entries(ledger, tenant_id, "spring", cursor="!!")
+
+
+def test_deep_entry_pages_return_every_row_once_in_order(
+    ledger: Ledger, tenant_id: str, clock: FakeClock
+) -> None:
+    """Pages of the keyset (created_at, transfer_id) DESC: rows that share an instant are
+    split across pages by their id, and no row is skipped or repeated however deep."""
+    _budget(ledger, tenant_id)
+    for n in range(45):
+        if n % 4 == 0:  # runs of entries created at one instant, as in a busy second
+            clock.advance(seconds=1)
+        budgets.reserve(
+            ledger, tenant_id, "spring", reference=f"r{n:02d}", amount="1.00", currency="USD"
+        )
+    everything = budgets.entries(ledger, tenant_id, "spring", limit=PAGE_SIZE_MAX).entries
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = budgets.entries(ledger, tenant_id, "spring", limit=4, cursor=cursor)
+        seen += [e.transfer_id for e in page.entries]
+        pages += 1
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(everything) == 46  # the funding and 45 reserves
+    assert seen == [e.transfer_id for e in everything]
+    assert len(set(seen)) == len(seen)
+    assert pages == 12
+    order = [(e.created_at, e.transfer_id) for e in everything]
+    assert order == sorted(order, reverse=True)
 
 
 def test_tenant_reconciliation_summarises_every_budget(ledger: Ledger, tenant_id: str) -> None:

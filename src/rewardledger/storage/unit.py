@@ -18,25 +18,23 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.dialects import postgresql
 
-from rewardledger.domain.errors import DuplicateIdError
 from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.transfers import PendingRow
 from rewardledger.ledger.storage_unit import ReadUnit
-from rewardledger.storage.engine import sqlstate
 from rewardledger.storage.posting import PostgresWriteSession, SqliteWriteSession, new_event_id
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.tenancy import tenant_scope
-from rewardledger.storage.write_postgres import unnest_insert
+from rewardledger.storage.write_postgres import unique_is_duplicate, unnest_insert
 
-_UNIQUE_VIOLATION = "23505"
 _OUTBOX_INSERT = (
     "INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at) "
     "VALUES (%(tenant_id)s, %(event_id)s, %(event_type)s, %(subject_id)s, %(payload)s, "
     "%(created_at)s)"
 )
 
-_OUTBOX_NAMES = ("tenant_id", "event_id", "event_type", "subject_id", "payload", "created_at")
+OUTBOX_NAMES = ("tenant_id", "event_id", "event_type", "subject_id", "payload", "created_at")
 POSTGRES = postgresql.dialect()  # type: ignore[no-untyped-call]
-_OUTBOX_INSERT_SET = unnest_insert(outbox, _OUTBOX_NAMES, POSTGRES)
+_OUTBOX_INSERT_SET = unnest_insert(outbox, OUTBOX_NAMES, POSTGRES)
 # From this many rows on (an import's lots, a rebuild's events), a write of a unit's is one
 # statement for all rows (``write_columns``) rather than one kept statement per row.
 SET_ROWS_MIN = 8
@@ -67,7 +65,9 @@ class SqlUnit(SqlTransaction):
     statement, or with its COMMIT, so a use case that ends with writes pays one round trip for
     all of them and the commit. Program order is kept: any statement of the unit (through
     ``connection_of`` or ``session``) sends what is kept first, so a read sees every write
-    made before it. On SQLite, where a statement costs no round trip, they run at once.
+    made before it; the journal's session sends them in the round trip of its own next
+    statement (its lock), before it. On SQLite, where a statement costs no round trip, they
+    run at once.
     """
 
     def __init__(
@@ -83,11 +83,24 @@ class SqlUnit(SqlTransaction):
         self._binder: psycopg.ClientCursor[Any] | None = None
         self._kept: list[str] = []
         self.committed = False
+        if isinstance(session, PostgresWriteSession):
+            session.take_kept = self._take_kept
 
     @property
     def session(self) -> PostgresWriteSession | SqliteWriteSession:
-        self.flush()
-        return self._session
+        if not isinstance(self._session, PostgresWriteSession):
+            self.flush()
+        return self._session  # on PostgreSQL it sends what is kept with its next statement
+
+    def _take_kept(self) -> list[str]:
+        kept, self._kept = self._kept, []
+        return kept
+
+    def know_pending(self, rows: Sequence[PendingRow]) -> None:
+        """Pending journal rows this unit read already (``WriteSession.pending_rows`` then
+        answers them without a statement, on PostgreSQL); a journal row never changes."""
+        if isinstance(self._session, PostgresWriteSession):
+            self._session.know_pending(rows)
 
     def later(
         self,
@@ -123,7 +136,7 @@ class SqlUnit(SqlTransaction):
             return
         self.flush()  # program order: what was kept goes first
         params = {name: list(values) for name, values in columns.items()}
-        with _unique_is_duplicate():
+        with unique_is_duplicate():
             self._driver.execute(postgres_sql, {**params, **(scalars or {})})
 
     @property
@@ -141,7 +154,7 @@ class SqlUnit(SqlTransaction):
         kept, self._kept = self._kept, []
         sql = ";\n".join([*kept, *(self._bound(q, p) for q, p in statements)])
         results: list[list[dict[str, Any]]] = []
-        with _unique_is_duplicate(), self._driver.cursor(row_factory=dict_row) as cursor:
+        with unique_is_duplicate(), self._driver.cursor(row_factory=dict_row) as cursor:
             cursor.execute(sql)
             for _ in kept:
                 cursor.nextset()
@@ -150,6 +163,25 @@ class SqlUnit(SqlTransaction):
                 if n + 1 < len(statements):
                     cursor.nextset()
         return results
+
+    def fetch(
+        self, postgres_sql: str, params: Mapping[str, Any], *, names: bool = False
+    ) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """PostgreSQL only: the rows of one statement (psycopg ``%(name)s`` parameters) as
+        tuples, and with ``names`` its column names, on the driver connection, without
+        SQLAlchemy's result machinery; bound on the server (and prepared by psycopg once it
+        repeats), or, when writes are kept, bound here and sent after them in one round trip."""
+        assert self._driver is not None, "fetch is for PostgreSQL units"
+        kept, self._kept = self._kept, []
+        with unique_is_duplicate(), self._driver.cursor() as cursor:
+            if kept:
+                cursor.execute(";\n".join([*kept, self._bound(postgres_sql, params)]))
+                for _ in kept:
+                    cursor.nextset()
+            else:
+                cursor.execute(postgres_sql, params)
+            described = [column.name for column in cursor.description or ()] if names else []
+            return cursor.fetchall(), described
 
     def _bound(self, sql: str, params: Mapping[str, Any]) -> str:
         if self._binder is None:
@@ -166,7 +198,7 @@ class SqlUnit(SqlTransaction):
         assert self._driver is not None
         sql = ";\n".join(statements)
         self._kept = []
-        with _unique_is_duplicate():
+        with unique_is_duplicate():
             self._driver.execute(sql)
 
     def write_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
@@ -182,7 +214,7 @@ class SqlUnit(SqlTransaction):
             self.later(_OUTBOX_INSERT, rows, at_once)
             return
         # A batch's events (a rebuild's, one per changed row): one statement for all.
-        columns = {name: [row[name] for row in rows] for name in _OUTBOX_NAMES}
+        columns = {name: [row[name] for row in rows] for name in OUTBOX_NAMES}
         self.write_columns(_OUTBOX_INSERT_SET, columns, at_once)
 
     def commit(self) -> None:
@@ -190,18 +222,6 @@ class SqlUnit(SqlTransaction):
             self._send([*self._kept, "COMMIT"])
         self.connection.commit()
         self.committed = True
-
-
-@contextmanager
-def _unique_is_duplicate() -> Iterator[None]:
-    """A service's unique key taken, by statements sent on the driver: ``DuplicateIdError``,
-    as for its statements run through SQLAlchemy (``storage.posting.translated_errors``)."""
-    try:
-        yield
-    except psycopg.Error as error:
-        if sqlstate(error) == _UNIQUE_VIOLATION:
-            raise DuplicateIdError(str(error)) from error
-        raise
 
 
 def unit_of(unit: ReadUnit) -> SqlUnit:

@@ -7,14 +7,20 @@ accounts are locked ``ORDER BY account_id FOR UPDATE`` before they are read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg import Connection as PgConnection
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import Dialect
 
+from rewardledger.domain.accounts import AccountState
+from rewardledger.domain.errors import DuplicateIdError
+from rewardledger.domain.transfers import PendingRow
 from rewardledger.storage import schema
+from rewardledger.storage.engine import sqlstate
 from rewardledger.storage.write_rows import (
     ACCOUNT_TOTALS,
     ACCOUNT_VALUES,
@@ -23,10 +29,12 @@ from rewardledger.storage.write_rows import (
     OUTBOX_COLUMNS,
     PENDING_COLUMNS,
     TRANSFER_COLUMNS,
+    UNIQUE_VIOLATION,
     AccountsOpened,
     Codec,
     WriteBatch,
     WriteSessionBase,
+    _state,
 )
 
 # Open accounts idempotently in one statement: the ones inserted (a concurrent twin's are
@@ -156,6 +164,23 @@ class PostgresStatements:
         return "WITH " + ", ".join(parts) + " SELECT 1"
 
 
+# Up to this many ids, a lock and the holds read after it are bound on the client and sent as
+# one round trip; beyond it (a large batch) binding on the server is faster than the round trip.
+_TOGETHER_IDS_MAX = 64
+
+
+@contextmanager
+def unique_is_duplicate() -> Iterator[None]:
+    """A service's unique key taken, by statements sent on the driver: ``DuplicateIdError``,
+    as for its statements run through SQLAlchemy (``storage.posting.translated_errors``)."""
+    try:
+        yield
+    except psycopg.Error as error:
+        if sqlstate(error) == UNIQUE_VIOLATION:
+            raise DuplicateIdError(str(error)) from error
+        raise
+
+
 # From this many journal rows on, COPY beats an INSERT of unnest() arrays (measured: about
 # 10 ms against 20 ms for 1,000 rows) although it takes two more round trips. Only where
 # row-level security does not apply to the connected role (the owner): see ``copy_allowed``.
@@ -174,7 +199,19 @@ def _flatten(rows: Sequence[tuple[Any, ...]]) -> list[Any]:
 
 class PostgresWriteSession(WriteSessionBase):
     """Round trips of a write: BEGIN, the lock, one statement for all changes (after COPYing
-    the journal and outbox when the write is large), COMMIT."""
+    the journal and outbox when the write is large), COMMIT.
+
+    Inside a unit of work (``storage.unit.SqlUnit``) two things spare a unit round trips:
+
+    - ``take_kept`` hands over the unit's kept writes (``SqlUnit.later``); the session sends
+      them in the same round trip as its next statement, before it (program order), so a
+      service's writes made before the core's lock ride with that lock.
+    - ``know_pending`` takes pending journal rows the unit read already (a budget charge reads
+      its reservation's pending transfer with the budget's lock): a journal row never changes,
+      so ``pending_rows`` answers them without a statement. The holds of the pending rows of a
+      write are then read in the lock's round trip, as a statement of their own after it (each
+      statement takes its own snapshot in READ COMMITTED, so it sees what the lock waited for).
+    """
 
     _sql: PostgresStatements
 
@@ -188,14 +225,84 @@ class PostgresWriteSession(WriteSessionBase):
         super().__init__(codec, tenant_id)
         self._connection = connection
         self._sql = statements
+        self.take_kept: Callable[[], list[str]] | None = None
+        self._known_pending: dict[str, PendingRow] = {}
+        self._holds_of: list[str] = []  # pending ids whose holds the next lock reads too
+        self._holds_read: tuple[list[str], set[str]] | None = None
+        self._binder: psycopg.ClientCursor[Any] | None = None
+
+    def know_pending(self, rows: Sequence[PendingRow]) -> None:
+        self._known_pending.update((row.id, row) for row in rows)
+
+    def pending_rows(self, pending_ids: Sequence[str]) -> dict[str, PendingRow]:
+        ids = sorted(pending_ids)
+        self._holds_of = ids if len(ids) <= _TOGETHER_IDS_MAX else []
+        known = self._known_pending
+        if known and all(pending_id in known for pending_id in ids):
+            return {pending_id: known[pending_id] for pending_id in ids}
+        return super().pending_rows(ids)
+
+    def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]:
+        holds_of, self._holds_of = self._holds_of, []
+        if not holds_of or len(account_ids) > _TOGETHER_IDS_MAX:
+            return super().lock_accounts(account_ids)
+        params = (self._tenant_id, list(holds_of))
+        locked, holds = self._together(
+            [
+                (self._sql.lock, (self._tenant_id, list(account_ids))),
+                (self._sql.open_holds, params),
+            ],
+            self._kept(),
+        )
+        self._holds_read = (holds_of, {row[0] for row in holds})
+        return {row[0]: _state(self._codec, row) for row in locked}
+
+    def open_holds(self, pending_ids: Sequence[str]) -> set[str]:
+        read, self._holds_read = self._holds_read, None
+        if read is not None and read[0] == sorted(pending_ids):
+            return read[1]
+        return super().open_holds(pending_ids)
+
+    def _kept(self) -> list[str]:
+        return self.take_kept() if self.take_kept is not None else []
+
+    def _together(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], kept: Sequence[str] = ()
+    ) -> list[list[tuple[Any, ...]]]:
+        """The ``kept`` writes, then ``statements``, in one round trip (bound on the client):
+        each statement's rows."""
+        if self._binder is None:
+            self._binder = psycopg.ClientCursor(self._connection)  # binds only: sends nothing
+        bound = [self._binder.mogrify(sql, params) for sql, params in statements]
+        results: list[list[tuple[Any, ...]]] = []
+        with unique_is_duplicate(), self._connection.cursor() as cursor:
+            cursor.execute(";\n".join([*kept, *bound]))
+            for _ in kept:
+                cursor.nextset()
+            for n in range(len(statements)):
+                results.append(cursor.fetchall())
+                if n + 1 < len(statements):
+                    cursor.nextset()
+        return results
 
     def _query(self, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        kept = self._kept()
+        if kept:
+            return self._together([(sql, (self._tenant_id, list(ids)))], kept)[0]
         return self._connection.execute(sql, (self._tenant_id, list(ids))).fetchall()
+
+    def _send_kept(self) -> None:
+        """Before a statement bound on the server (a write): the kept writes, on their own."""
+        kept = self._kept()
+        if kept:
+            with unique_is_duplicate():
+                self._connection.execute(";\n".join(kept))
 
     def _store(self, batch: WriteBatch) -> None:
         journal, outbox, opened = batch.journal, batch.outbox, batch.opened
         closed, changed = batch.closed, batch.changed
         large = len(journal) >= _COPY_ROWS_MIN
+        self._send_kept()
         if large and self._sql.copy_allowed:
             self._copy(self._sql.copy_transfers, journal)
             self._copy(self._sql.copy_outbox, outbox)
@@ -216,6 +323,7 @@ class PostgresWriteSession(WriteSessionBase):
             self._connection.execute(sql, params)
 
     def _open(self, opened: AccountsOpened) -> set[str]:
+        self._send_kept()
         rows = self._connection.execute(
             _OPEN_ACCOUNTS,
             {

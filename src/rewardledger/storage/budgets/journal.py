@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, tuple_, union_all
 
 from rewardledger.domain.budgets import EntryRecord, KindTotals, Resolution
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -193,12 +193,12 @@ class JournalReads(StoreBase):
         if until is not None:
             query = query.where(t.c.created_at < until)
         if after is not None:
+            # A row value, so that both engines seek the index to the position instead of
+            # scanning it from the newest row (an OR of the two cases is not a range to them).
             created_at, transfer_id = after
             query = query.where(
-                or_(
-                    t.c.created_at < created_at,
-                    and_(t.c.created_at == created_at, t.c.transfer_id < transfer_id),
-                )
+                tuple_(t.c.created_at, t.c.transfer_id)
+                < tuple_(literal(created_at, t.c.created_at.type), literal(transfer_id))
             )
         with self._reading(None) as connection:
             return [entry_of(row) for row in connection.execute(query)]

@@ -28,9 +28,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Connection,
     Row,
     String,
     and_,
@@ -50,6 +52,7 @@ from rewardledger.domain.budgets import (
     reserve_id,
 )
 from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.transfers import PendingRow
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.budgets.base import StoreBase
 from rewardledger.storage.budgets.rows import (
@@ -60,9 +63,11 @@ from rewardledger.storage.budgets.rows import (
     record_values,
     reservation_of,
 )
+from rewardledger.storage.driver_rows import DriverQuery, DriverRow
 from rewardledger.storage.schema import accounts, assets, outbox, transfers
 from rewardledger.storage.schema_budgets import budget_periods, budget_reservations, budgets
-from rewardledger.storage.unit import connection_of, event_row
+from rewardledger.storage.unit import OUTBOX_NAMES, POSTGRES, connection_of, event_row, unit_of
+from rewardledger.storage.write_rows import PENDING_COLUMNS
 
 _LOCKED_ACCOUNT = "locked_account"
 # The columns of a journal row that ``rows.entry_of`` reads.
@@ -104,13 +109,33 @@ def _labelled(table: Any, prefix: str) -> list[Any]:
     return [column.label(prefix + column.name) for column in table.c]
 
 
-def _part(row: Row[Any], prefix: str) -> Any:
-    return _Part(row, prefix)
+def _part(row: Any, prefix: str) -> Any:
+    return row.part(prefix) if isinstance(row, DriverRow) else _Part(row, prefix)
+
+
+@functools.cache
+def _driver_query(query: Any) -> DriverQuery:
+    """A PostgreSQL lock statement compiled once, run on the unit's driver connection."""
+    return DriverQuery(query, POSTGRES, ("p_", "r_", "e_", "h_"))
 
 
 def _keyed(left: Any, right: Any, *names: str) -> ColumnElement[bool]:
     """The join condition: ``left`` and ``right`` agree on the columns ``names``."""
     return and_(*(left.c[name] == right.c[name] for name in names))
+
+
+def _pending_row(part: Any) -> PendingRow:
+    """A pending journal row read with the lock (columns ``PENDING_COLUMNS``)."""
+    return PendingRow(
+        id=part.transfer_id,
+        asset_code=part.asset_code,
+        amount_minor=part.amount_minor,
+        debit_account_id=part.debit_account_id,
+        credit_account_id=part.credit_account_id,
+        kind=part.kind,
+        reason=part.reason,
+        expires_at=part.expires_at,
+    )
 
 
 def _scale() -> Any:
@@ -207,6 +232,7 @@ def _reservation_query(postgres: bool) -> Any:
         )
     )
     fresh: Any = true().label("fresh")
+    pending: list[Any] = []
     if postgres:
         joined = joined.join(
             seen, and_(seen.c.tenant_id == tenant, seen.c.account_id == account_id)
@@ -214,6 +240,18 @@ def _reservation_query(postgres: bool) -> Any:
         fresh = (
             literal_column(f"{_LOCKED_ACCOUNT}.xmin") == literal_column(f"{_SNAPSHOT_ACCOUNT}.xmin")
         ).label("fresh")
+        # The reserve's pending journal row, for the core's write (``SqlUnit.know_pending``).
+        held = transfers.alias("held")
+        joined = joined.outerjoin(
+            held,
+            and_(
+                held.c.tenant_id == tenant,
+                held.c.transfer_id == _param("pending"),
+                held.c.phase == "pending",
+                held.c.error_code.is_(None),
+            ),
+        )
+        pending = [held.c[name].label("h_" + name) for name in PENDING_COLUMNS]
     query = (
         select(
             b,
@@ -223,6 +261,7 @@ def _reservation_query(postgres: bool) -> Any:
             resolved.c.phase.label("s_phase"),
             resolved.c.amount_minor.label("s_amount_minor"),
             fresh,
+            *pending,
         )
         .select_from(joined)
         .where(b.c.tenant_id == tenant, b.c.budget_id == _param("budget"))
@@ -256,7 +295,11 @@ class LockedStatements(StoreBase):
             values["reference"] = reference
         if transfer_id is not None:
             values["transfer"] = transfer_id
-        row = connection_of(unit).execute(query, values).first()
+        row: Any
+        if self._postgres:
+            row = _driver_query(query).first(unit, values)
+        else:
+            row = connection_of(unit).execute(query, values).first()
         if row is None:
             return None
         reservation = None
@@ -287,13 +330,20 @@ class LockedStatements(StoreBase):
             "prefix": period_account(budget_id, ""),
             "pending": pending,
         }
-        row = connection_of(unit).execute(_reservation_query(self._postgres), values).first()
+        query = _reservation_query(self._postgres)
+        row: Any
+        if self._postgres:
+            row = _driver_query(query).first(unit, values)
+        else:
+            row = connection_of(unit).execute(query, values).first()
         if row is None:
             return None
         resolution = None
         if row.s_transfer_id is not None:
             resolution = Resolution(row.s_transfer_id, row.s_phase, row.s_amount_minor)
         reservation = reservation_of(_part(row, "r_"))
+        if self._postgres and row.h_transfer_id is not None:
+            unit_of(unit).know_pending([_pending_row(_part(row, "h_"))])
         return LockedBudget(
             policy=policy_of(row),
             reservation=reservation,
@@ -315,25 +365,54 @@ class LockedStatements(StoreBase):
         now: datetime,
     ) -> None:
         """Add ``deltas`` to the period's counters, insert ``reservation`` and write ``events``
-        to the outbox: one statement on PostgreSQL (data-modifying CTEs)."""
+        to the outbox: on PostgreSQL one statement (data-modifying CTEs), kept to ride with the
+        unit's next statement or its COMMIT (``SqlUnit.later``); a reservation's reference
+        taken by a twin is a ``DuplicateIdError`` then, and the unit runs again."""
         assert deltas, deltas
         assert set(deltas) <= set(COUNTERS), deltas
+        rows = [event_row(tenant_id, e, now) for e in events]
         p = budget_periods
-        change = (
-            update(p)
-            .where(p.c.tenant_id == tenant_id, p.c.budget_id == budget_id, p.c.period == period)
-            .values({name: p.c[name] + delta for name, delta in deltas.items()})
-        )
-        inserts: list[Any] = []
+
+        def at_once(connection: Connection) -> None:
+            change = (
+                update(p)
+                .where(p.c.tenant_id == tenant_id, p.c.budget_id == budget_id, p.c.period == period)
+                .values({name: p.c[name] + delta for name, delta in deltas.items()})
+            )
+            if reservation is not None:
+                connection.execute(insert(budget_reservations).values(record_values(reservation)))
+            if rows:
+                connection.execute(insert(outbox), rows)
+            connection.execute(change)
+
+        values: dict[str, Any] = {"tenant": tenant_id, "budget": budget_id, "period": period}
+        values.update((f"d_{name}", delta) for name, delta in deltas.items())
         if reservation is not None:
-            inserts.append(insert(budget_reservations).values(record_values(reservation)))
-        if events:
-            inserts.append(insert(outbox).values([event_row(tenant_id, e, now) for e in events]))
-        connection = connection_of(unit)
-        if not self._postgres:
-            for statement in (*inserts, change):
-                connection.execute(statement)
-            return
-        for n, statement in enumerate(inserts):
-            change = change.add_cte(statement.cte(f"written_{n}"))
-        connection.execute(change)
+            values.update((f"r_{k}", v) for k, v in record_values(reservation).items())
+        for n, row in enumerate(rows):
+            values.update((f"e{n}_{k}", v) for k, v in row.items())
+            payload = row["payload"]
+            values[f"e{n}_payload"] = None if payload is None else Jsonb(payload)
+        sql = _own_rows_sql(tuple(sorted(deltas)), reservation is not None, len(rows))
+        unit_of(unit).later(sql, [values], at_once)
+
+
+@functools.cache
+def _own_rows_sql(counters: tuple[str, ...], reservation: bool, events: int) -> str:
+    """PostgreSQL text of ``write_own_rows`` for one shape (psycopg ``%(name)s`` parameters)."""
+
+    def inserted(table: Any, prefix: str, names: Sequence[str]) -> str:
+        values = ", ".join(f"%({prefix}{name})s" for name in names)
+        return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values})"  # noqa: S608
+
+    reserved = [column.name for column in budget_reservations.c]
+    parts = []
+    if reservation:
+        parts.append(f"written_r AS ({inserted(budget_reservations, 'r_', reserved)})")
+    parts += [f"written_{n} AS ({inserted(outbox, f'e{n}_', OUTBOX_NAMES)})" for n in range(events)]
+    counted = ", ".join(f"{name} = {name} + %(d_{name})s" for name in counters)
+    change = (
+        f"UPDATE budget_periods SET {counted} WHERE tenant_id = %(tenant)s "  # noqa: S608
+        "AND budget_id = %(budget)s AND period = %(period)s"
+    )
+    return ("WITH " + ", ".join(parts) + " " if parts else "") + change

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, literal, select, text, update
+from sqlalchemy import Connection, and_, exists, literal, select, update
 
 from rewardledger.domain.cycles import (
     CashbackMovement,
@@ -22,7 +22,6 @@ from rewardledger.domain.cycles import (
     LedgerName,
     PairTotals,
 )
-from rewardledger.domain.errors import DuplicateIdError
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.cycles.writes import (
     _CASHBACK_COLUMNS,
@@ -31,6 +30,7 @@ from rewardledger.storage.cycles.writes import (
     WritesSql,
     mode_of,
 )
+from rewardledger.storage.driver_rows import TextQuery
 from rewardledger.storage.schema import accounts
 from rewardledger.storage.schema_cycles import (
     cashback_accounts,
@@ -39,9 +39,9 @@ from rewardledger.storage.schema_cycles import (
     cashback_totals,
     cycle_settings,
 )
-from rewardledger.storage.unit import connection_of
+from rewardledger.storage.unit import connection_of, unit_of
 
-_LOCK_TOTALS = text(
+_LOCK_TOTALS = TextQuery(
     f"""WITH {_OPEN_ACCOUNTS},
 locked AS (
   INSERT INTO cashback_totals (tenant_id, account_id, cycle_tag, spend_minor, cashback_minor,
@@ -61,27 +61,25 @@ SELECT locked.*,
 FROM locked"""  # noqa: S608 - constant SQL, values bound
 )
 
-_STORE_ACCRUAL = text(
-    f"""WITH added AS (
+# Kept to ride with the core's lock or the COMMIT (``SqlUnit.later``), so nothing reads its
+# result: a twin that stored the id meanwhile makes the INSERT fail on the key
+# (``DuplicateIdError``) and the unit runs again, and finds the id stored.
+_STORE_ACCRUAL = f"""WITH added AS (
   INSERT INTO cashback_movements ({_CASHBACK_COLUMNS})
-  VALUES (:tenant, :movement_id, :account_id, :cycle_tag, 'accrual', :spend_minor,
-          :requested_minor, :cashback_minor, :budget_cap_minor, :override, NULL, :transfer_id,
-          :occurred_at, :recorded_at)
-  ON CONFLICT DO NOTHING
+  VALUES (%(tenant)s, %(movement_id)s, %(account_id)s, %(cycle_tag)s, 'accrual', %(spend_minor)s,
+          %(requested_minor)s, %(cashback_minor)s, %(budget_cap_minor)s, %(override)s, NULL,
+          %(transfer_id)s, %(occurred_at)s, %(recorded_at)s)
   RETURNING 1),
 totals AS (
   UPDATE cashback_totals
-  SET spend_minor = :total_spend, cashback_minor = :total_cashback, overridden = :overridden,
-      cap_minor = :cap_minor, cap_occurred_at = :cap_occurred_at,
-      cap_movement_id = :cap_movement_id
-  WHERE tenant_id = :tenant AND account_id = :account_id AND cycle_tag = :cycle_tag
-    AND EXISTS (SELECT 1 FROM added)),
-marked AS (
-  INSERT INTO cycle_dirty (tenant_id, ledger, holder_id, cycle_tag, token)
-  SELECT :tenant, 'cashback', :account_id, :cycle_tag, :token FROM added
-  ON CONFLICT (tenant_id, ledger, holder_id, cycle_tag) DO UPDATE SET token = excluded.token)
-SELECT count(*) AS added FROM added"""  # noqa: S608 - constant SQL, values bound
-)
+  SET spend_minor = %(total_spend)s, cashback_minor = %(total_cashback)s,
+      overridden = %(overridden)s, cap_minor = %(cap_minor)s,
+      cap_occurred_at = %(cap_occurred_at)s, cap_movement_id = %(cap_movement_id)s
+  WHERE tenant_id = %(tenant)s AND account_id = %(account_id)s AND cycle_tag = %(cycle_tag)s
+    AND EXISTS (SELECT 1 FROM added))
+INSERT INTO cycle_dirty (tenant_id, ledger, holder_id, cycle_tag, token)
+SELECT %(tenant)s, 'cashback', %(account_id)s, %(cycle_tag)s, %(token)s FROM added
+ON CONFLICT (tenant_id, ledger, holder_id, cycle_tag) DO UPDATE SET token = excluded.token"""  # noqa: S608 - constant SQL, values bound
 
 
 def _pair_totals(row: Any, *, empty: bool = False) -> PairTotals:
@@ -116,13 +114,13 @@ class AccrualsSql(WritesSql):
     ) -> PairTotals | None:
         """Open the member's account if missing, lock the pair's totals row and read what
         decides the credit. None when ``movement_id`` is stored already (a replay)."""
-        connection = connection_of(unit)
         pair = {"tenant": unit.tenant_id, "account_id": account_id, "cycle_tag": tag}
         if self.postgres:
             parameters = self._open_parameters(unit, [account_id], currency, None)
             parameters.update(pair, movement_id=movement_id, now=now)
-            row = connection.execute(_LOCK_TOTALS, parameters).first()
+            row = _LOCK_TOTALS.first(unit, parameters)
             return None if row is None else _pair_totals(row)
+        connection = connection_of(unit)
         row = self._read_sqlite(connection, unit.tenant_id, movement_id, account_id, tag)
         if row.stored:
             return None
@@ -186,9 +184,9 @@ class AccrualsSql(WritesSql):
         after: PairTotals,
         token: str,
     ) -> None:
-        """Store the accrual, its pair's new running totals (``after``) and its dirty mark.
+        """Store the accrual, its pair's new running totals (``after``) and its dirty mark; on
+        PostgreSQL with the unit's next statement (the core's lock) or its COMMIT.
         ``DuplicateIdError`` when a twin stored the id meanwhile (the unit runs again)."""
-        connection = connection_of(unit)
         totals = {
             "total_spend": after.totals.total_spend_minor,
             "total_cashback": after.totals.total_cashback_minor,
@@ -197,11 +195,12 @@ class AccrualsSql(WritesSql):
             "cap_occurred_at": after.cap_occurred_at,
             "cap_movement_id": after.cap_movement_id,
         }
-        if not self.postgres:
+
+        def at_once(connection: Connection) -> None:
             self.insert_cashback_movement(unit, movement)
             self._update_totals(connection, unit.tenant_id, movement, totals)
             self._mark(connection, unit.tenant_id, LedgerName.CASHBACK, movement, token)
-            return
+
         parameters = {
             "tenant": unit.tenant_id,
             "movement_id": movement.id,
@@ -218,8 +217,7 @@ class AccrualsSql(WritesSql):
             "token": token,
             **totals,
         }
-        if not connection.execute(_STORE_ACCRUAL, parameters).scalar_one():
-            raise DuplicateIdError(movement.id)
+        unit_of(unit).later(_STORE_ACCRUAL, [parameters], at_once)
 
     def _update_totals(
         self,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, literal, select, text, update
+from sqlalchemy import Connection, and_, func, insert, literal, select, update
 
 from rewardledger.domain.cycles import (
     CashbackKind,
@@ -30,6 +30,7 @@ from rewardledger.domain.errors import DuplicateIdError, NotFound
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.cycles.base import cashback_movement_of, debt_movement_of
 from rewardledger.storage.cycles.movements import MovementsSql
+from rewardledger.storage.driver_rows import TextQuery
 from rewardledger.storage.schema import accounts, outbox
 from rewardledger.storage.schema_cycles import (
     cashback_movements,
@@ -64,7 +65,7 @@ announced AS (
 
 _MODE = "(SELECT refresh_mode FROM cycle_settings WHERE tenant_id = :tenant)"
 
-_RECORD_DEBT = text(
+_RECORD_DEBT = TextQuery(
     f"""WITH {_OPEN_ACCOUNTS},
 added AS (
   INSERT INTO debt_movements ({_DEBT_COLUMNS})
@@ -89,7 +90,7 @@ _CASHBACK_COLUMNS = (
 )
 
 # The reversal is the negated accrual: derived in the statement from the stored accrual.
-_REVERSE_CASHBACK = text(
+_REVERSE_CASHBACK = TextQuery(
     f"""WITH original AS (
   SELECT * FROM cashback_movements
   WHERE tenant_id = :tenant AND movement_id = :reverses_id AND kind = 'accrual'),
@@ -213,18 +214,19 @@ class WritesSql(MovementsSql):
             "occurred_at": movement.occurred_at,
             "recorded_at": movement.recorded_at,
         }
-        connection = connection_of(unit)
         if self.postgres:
             parameters = self._open_parameters(unit, account_ids, currency, managed_by)
             parameters.update(values, token=token, now=movement.recorded_at)
-            row = connection.execute(_RECORD_DEBT, parameters).one()
-            mode = mode_of(row.mode)
-            if row.added:
+            found: Any = _RECORD_DEBT.first(unit, parameters)
+            assert found is not None  # one row whatever was stored
+            mode = mode_of(found.mode)
+            if found.added:
                 return None, mode
-            if row.movement_id is None:
+            if found.movement_id is None:
                 raise DuplicateIdError(movement.id)  # a twin committed meanwhile
-            return debt_movement_of(row), mode
+            return debt_movement_of(found), mode
         # SQLite: one read (accounts found, the stored movement, the mode), then the writes.
+        connection = connection_of(unit)
         row = self._stored_with(
             connection, debt_movements, unit.tenant_id, [movement.id], account_ids
         )[0]
@@ -249,10 +251,9 @@ class WritesSql(MovementsSql):
         """Store the reversal of accrual ``reverses_id`` (its negated amounts, in its cycle)
         unless stored already, and mark its pair. Returns the reversal, whether it is a
         replay, and the refresh mode. ``NotFound`` when there is no such accrual."""
-        connection = connection_of(unit)
         if not self.postgres:
             return self._reverse_sqlite(
-                connection, unit, reversal_id, reverses_id, transfer_id, token, at, now
+                connection_of(unit), unit, reversal_id, reverses_id, transfer_id, token, at, now
             )
         parameters = {
             "tenant": unit.tenant_id,
@@ -263,7 +264,7 @@ class WritesSql(MovementsSql):
             "occurred_at": at,
             "recorded_at": now,
         }
-        rows = {row.source: row for row in connection.execute(_REVERSE_CASHBACK, parameters)}
+        rows: dict[str, Any] = {row.source: row for row in _REVERSE_CASHBACK.all(unit, parameters)}
         if "added" in rows:
             return cashback_movement_of(rows["added"]), False, mode_of(rows["added"].mode)
         if "stored" in rows:
