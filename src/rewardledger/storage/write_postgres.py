@@ -195,7 +195,11 @@ class PostgresWriteSession(WriteSessionBase):
     def _store(self, batch: WriteBatch) -> None:
         journal, outbox, opened = batch.journal, batch.outbox, batch.opened
         closed, changed = batch.closed, batch.changed
-        large = len(journal) >= _COPY_ROWS_MIN
+        large = batch.bulk or len(journal) >= _COPY_ROWS_MIN
+        if large and self._sql.copy_allowed is None:
+            # A unit of work's first large write (an import batch) may come before any write
+            # session of the engine asked: ask once, on this connection (same role).
+            self._sql.copy_allowed = self.copy_allowed()
         if large and self._sql.copy_allowed:
             self._copy(self._sql.copy_transfers, journal)
             self._copy(self._sql.copy_outbox, outbox)
@@ -214,6 +218,12 @@ class PostgresWriteSession(WriteSessionBase):
                 len(journal), len(outbox), len(opened), len(closed), len(changed), arrays=large
             )
             self._connection.execute(sql, params)
+
+    def copy_allowed(self) -> bool:
+        """Whether COPY FROM may write the journal and outbox on this connection's role (row
+        security does not apply to it), as ``PostgresStatements.copy_allowed`` caches."""
+        row = self._connection.execute(self._sql.copy_allowed_query).fetchone()
+        return bool(row and row[0])
 
     def _open(self, opened: AccountsOpened) -> set[str]:
         rows = self._connection.execute(

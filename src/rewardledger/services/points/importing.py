@@ -22,7 +22,7 @@ from rewardledger.domain.limits import (
     POINTS_IMPORT_BATCH_SIZE,
     POINTS_IMPORT_FIELD_LENGTH_MAX,
 )
-from rewardledger.domain.money import Amount, parse_positive
+from rewardledger.domain.money import parse_positive
 from rewardledger.domain.points import (
     KIND_EARN,
     KIND_SPEND,
@@ -41,9 +41,9 @@ from rewardledger.domain.points_import import (
     import_transfer_id,
     plan_import,
 )
-from rewardledger.domain.transfers import Operation, TransferRequest, check_instant
+from rewardledger.domain.transfers import check_instant
+from rewardledger.ledger.bulk import PostingColumns
 from rewardledger.ledger.engine import Ledger
-from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.catalogue import MANAGED_BY, asset_policy, check_holder
 from rewardledger.services.points.port import PointsStore, store_of
@@ -307,27 +307,27 @@ def _plan(
 def _write_plan(
     work: UnitOfWork, store: PointsStore, asset: str, scale: int, plan: ImportPlan
 ) -> None:
-    ops: list[Operation] = [_request(asset, scale, posting) for posting in plan.postings]
-    if ops:
-        for result in work.submit(ops):
-            raise_for_single(result)
+    if plan.postings:
+        work.post_all(_postings(asset, plan.postings))
     store.insert_lots(work.unit, work.tenant_id, list(plan.opened.values()))
     store.update_lots(work.unit, work.tenant_id, list(plan.changed.values()))
     store.insert_moves(work.unit, work.tenant_id, plan.moves, work.now)
 
 
-def _request(asset: str, scale: int, posting: ImportPosting) -> TransferRequest:
-    row = posting.row
-    holder, issued = holder_account_id(asset, row.holder_id), issuance_account_id(asset)
-    earn = row.accum_type is Direction.EARN
-    return TransferRequest(
-        id=row.transfer_id,
-        debit_account_id=issued if earn else holder,
-        credit_account_id=holder if earn else issued,
+def _postings(asset: str, postings: Sequence[ImportPosting]) -> PostingColumns:
+    """The batch's transfers as columns: an earn moves points from the issuance account to
+    the holder's, a spend back; the amount is the row's quantity without its sign."""
+    issued = issuance_account_id(asset)
+    holders = [holder_account_id(asset, p.row.holder_id) for p in postings]
+    earns = [p.row.accum_type is Direction.EARN for p in postings]
+    return PostingColumns(
         asset=asset,
-        amount=str(Amount(abs(row.quantity_minor), scale)),
-        kind=KIND_EARN if earn else KIND_SPEND,
-        reason=row.reason,
-        effective_at=row.date,
-        metadata=posting.metadata,
+        ids=[p.row.transfer_id for p in postings],
+        debit_account_ids=[issued if earn else h for earn, h in zip(earns, holders, strict=True)],
+        credit_account_ids=[h if earn else issued for earn, h in zip(earns, holders, strict=True)],
+        amounts_minor=[abs(p.row.quantity_minor) for p in postings],
+        kinds=[KIND_EARN if earn else KIND_SPEND for earn in earns],
+        reasons=[p.row.reason for p in postings],
+        effective_at=[p.row.date for p in postings],
+        metadata=[p.metadata for p in postings],
     )
