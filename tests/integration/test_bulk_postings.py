@@ -11,6 +11,7 @@ both are checked.
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from rewardledger.domain.errors import InsufficientFunds, LedgerError
 from rewardledger.ledger.bulk import PostingColumns
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services import points
 from rewardledger.storage.write_postgres import PostgresWriteSession
 from rewardledger.storage.write_rows import WriteBatch
 from rewardledger.storage.write_sqlite import SqliteWriteSession
@@ -197,3 +199,29 @@ def test_a_refused_row_is_refused_by_the_bulk_path_as_by_the_general_path(
     assert general.code == "batch_failed"
     assert general.context["failed_code"] == InsufficientFunds.code
     assert opened.balance(tenant, "member:1").posted.minor == 0
+
+
+def test_an_import_keeps_points_and_journal_in_step_whichever_way_it_writes(
+    opened: Ledger, clock: FakeClock
+) -> None:
+    # As the owner, the batch's journal rows, lots and lot moves go by COPY; as the
+    # application's role by unnest arrays; on SQLite by executemany.
+    tenant_id = f"t{secrets.token_hex(6)}"
+    opened.create_tenant(tenant_id, timezone="America/Panama")
+    points.configure(opened, tenant_id, "LUMIS")
+    lines = ["user,accum_type,dtype,quantity,date,redemption_id"]
+    for n in range(300):
+        moment = f"2025-03-01T{n // 60:02d}:{n % 60:02d}:00+00:00"
+        turn, holder = (n // 50) % 3, f"h{n % 50}"
+        lines.append(
+            f"{holder},spend,ocr,-7,{moment},"
+            if turn == 2
+            else f"{holder},earn,invoice,5,{moment},"
+        )
+    text = "\n".join(lines) + "\n"
+    report = points.import_history(opened, tenant_id, io.StringIO(text))
+    assert (report.imported, report.bad_rows) == (300, 0)
+    assert points.validate(opened, tenant_id) == []
+    assert opened.verify(tenant_id).ok
+    again = points.import_history(opened, tenant_id, io.StringIO(text))
+    assert (again.imported, again.already_present) == (0, 300)

@@ -15,8 +15,21 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Row,
+    String,
+    and_,
+    any_,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from rewardledger.domain.points import (
     Direction,
@@ -252,7 +265,7 @@ class SqlPointsStore(LotWrites, PointsReads):
                     .where(
                         points_holders.c.tenant_id == tenant_id,
                         points_holders.c.asset_code == asset_code,
-                        points_holders.c.holder_id.in_(wanted),
+                        _among(connection, points_holders.c.holder_id, wanted),
                     )
                     .order_by(points_holders.c.holder_id)
                 )
@@ -279,24 +292,21 @@ class SqlPointsStore(LotWrites, PointsReads):
     ) -> list[Lot]:
         """The holders' pending lots, active lots that hold points, and deficit lots (a lot
         spent to zero is left out: only a refund, which reads it by id, touches it again)."""
-        rows = (
-            connection_of(unit)
-            .execute(
-                select(*_LOT_COLUMNS).where(
-                    points_lots.c.tenant_id == tenant_id,
-                    points_lots.c.asset_code == asset_code,
-                    points_lots.c.holder_id.in_(sorted(set(holder_ids))),
-                    or_(
-                        points_lots.c.state == LotState.PENDING.value,
-                        and_(
-                            points_lots.c.state == LotState.ACTIVE.value,
-                            or_(points_lots.c.remaining_minor != 0, points_lots.c.deficit),
-                        ),
+        connection = connection_of(unit)
+        rows = connection.execute(
+            select(*_LOT_COLUMNS).where(
+                points_lots.c.tenant_id == tenant_id,
+                points_lots.c.asset_code == asset_code,
+                _among(connection, points_lots.c.holder_id, sorted(set(holder_ids))),
+                or_(
+                    points_lots.c.state == LotState.PENDING.value,
+                    and_(
+                        points_lots.c.state == LotState.ACTIVE.value,
+                        or_(points_lots.c.remaining_minor != 0, points_lots.c.deficit),
                     ),
-                )
+                ),
             )
-            .all()
-        )
+        ).all()
         return [_lot(r) for r in rows]
 
     def get_lot(self, unit: ReadUnit | None, tenant_id: str, lot_id: str) -> Lot | None:
@@ -366,16 +376,24 @@ class SqlPointsStore(LotWrites, PointsReads):
     ) -> set[str]:
         if not transfer_ids:
             return set()
+        connection = connection_of(unit)
         return set(
-            connection_of(unit)
-            .execute(
+            connection.execute(
                 select(transfers.c.transfer_id).where(
                     transfers.c.tenant_id == tenant_id,
-                    transfers.c.transfer_id.in_(list(transfer_ids)),
+                    _among(connection, transfers.c.transfer_id, list(transfer_ids)),
                 )
-            )
-            .scalars()
+            ).scalars()
         )
+
+
+def _among(connection: Connection, column: Column[str], values: list[str]) -> ColumnElement[bool]:
+    """``column IN values``: on PostgreSQL as ``= ANY`` of one array parameter, whose text
+    is the same for any number of values (an import batch's thousands of ids would otherwise
+    be as many placeholders, parsed again on every call)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(String)))
+    return column.in_(values)
 
 
 def _reason(row: Any) -> Reason:

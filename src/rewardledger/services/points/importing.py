@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import IO, Any
 
 from rewardledger.domain import ids
@@ -99,10 +100,9 @@ def parse_row(
             raise ValidationError(f"{name} is too long.", field=name)
         values[name] = text
     holder = check_holder(values["user"] or None)
-    try:
-        direction = Direction(values["accum_type"])
-    except ValueError as error:
-        raise ValidationError("accum_type must be earn or spend.", field="accum_type") from error
+    direction = _DIRECTIONS.get(values["accum_type"])
+    if direction is None:
+        raise ValidationError("accum_type must be earn or spend.", field="accum_type")
     known = earn_reasons if direction is Direction.EARN else spend_reasons
     if values["dtype"] not in known:
         raise ValidationError(
@@ -114,7 +114,7 @@ def parse_row(
         sign, magnitude = (-1 if quantity[0] == "-" else 1), quantity[1:]
     else:
         sign, magnitude = 1, quantity
-    minor = parse_positive(magnitude, scale, field="quantity")
+    minor = _quantity_minor(magnitude, scale)
     if (sign > 0) != (direction is Direction.EARN):
         raise ValidationError(
             "quantity must be positive for earn rows and negative for spend rows.",
@@ -141,6 +141,16 @@ def parse_row(
     return ImportRow(
         line, holder, direction, values["dtype"], sign * minor, date, redemption, transfer_id
     )
+
+
+_DIRECTIONS = {direction.value: direction for direction in Direction}
+
+
+@lru_cache(maxsize=4096)
+def _quantity_minor(magnitude: str, scale: int) -> int:
+    """A row's quantity without its sign, in minor units (a history repeats a few quantities:
+    each is parsed once; a refusal is raised again every time, never remembered)."""
+    return parse_positive(magnitude, scale, field="quantity")
 
 
 class _Occurrences:
