@@ -262,6 +262,9 @@ def _prepare(
 ) -> list[Resolved]:
     prepared: list[Resolved] = []
     seen: set[str] = set()
+    # A batch's amounts mostly repeat: each (text, scale) is parsed once. Only parses that
+    # succeed are remembered, so a bad amount is refused at each row that carries it.
+    amounts: dict[tuple[str, int], int] = {}
     for index, op in enumerate(ops):
         try:
             op.validate(now)
@@ -272,7 +275,12 @@ def _prepare(
                     raise NotFound(
                         "asset", op.asset, "Create the asset first (POST /assets or create_asset)."
                     )
-                amount_minor = parse_positive(op.amount, asset.scale)
+                key = (op.amount, asset.scale)
+                amount_minor = amounts.get(key) if type(op.amount) is str else None
+                if amount_minor is None:
+                    amount_minor = parse_positive(op.amount, asset.scale)
+                    if type(op.amount) is str:
+                        amounts[key] = amount_minor
             elif isinstance(op, PostPending) and op.amount is not None:
                 # The shape only: the asset, hence the scale, is known inside the transaction.
                 Amount.parse(op.amount, ASSET_SCALE_MAX)

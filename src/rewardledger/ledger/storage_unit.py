@@ -51,7 +51,13 @@ class WriteSession(Protocol):
         events: Sequence[OutboxEvent],
         now: datetime,
         cycle_tag: Callable[[datetime], str],
-    ) -> None: ...
+        *,
+        bulk: bool = False,
+    ) -> None:
+        """Append the rows, write the totals and events. ``bulk``: a service's large batch
+        (``ledger.bulk``), written the way large writes are (COPY on PostgreSQL) whatever its
+        size, so that its statements do not depend on its size."""
+        ...
 
     def commit(self) -> None: ...
 

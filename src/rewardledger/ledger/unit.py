@@ -36,9 +36,10 @@ from rewardledger.domain.transfers import (
     Transfer,
     operation_id,
 )
+from rewardledger.ledger.bulk import PostingColumns, post_columns
 from rewardledger.ledger.clock import Clock
 from rewardledger.ledger.ports import Store
-from rewardledger.ledger.posting import Poster, pause_before_retry
+from rewardledger.ledger.posting import Poster, pause_before_retry, raise_for_single
 from rewardledger.ledger.results import TransferResult
 from rewardledger.ledger.storage_unit import StorageUnit
 
@@ -83,6 +84,21 @@ class UnitOfWork:
         return self._poster.submit_within(
             self.unit.session, self.tenant, self.assets, ops, atomic=atomic, known=self._known
         )
+
+    def post_all(self, columns: PostingColumns) -> None:
+        """Post plain transfers all-or-nothing in this transaction, set-based (``ledger.bulk``):
+        what ``submit`` of the same transfers writes, at a fraction of its cost per row. A
+        replayed id or a refusal is answered by ``submit``, whose first error is raised."""
+        self.submitted_ids.extend(columns.ids)
+        session = self.unit.session
+        if post_columns(session, self.tenant, self.assets, self.now, columns, self._known):
+            return
+        asset = self.assets.get(columns.asset)  # unknown: refused before any amount is read
+        requests = columns.requests(asset.scale if asset is not None else 0)
+        for result in self._poster.submit_within(
+            session, self.tenant, self.assets, requests, atomic=True, known=self._known
+        ):
+            raise_for_single(result)
 
     def open_accounts(
         self, account_ids: Sequence[str], *, asset: str, managed_by: str | None = None

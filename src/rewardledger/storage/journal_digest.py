@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,6 +73,60 @@ def canonical(values: Sequence[Any]) -> bytes:
 def row_digest(values: Sequence[Any]) -> bytes:
     """The SHA-256 of a journal row: ``values`` are its columns but ``digest``, in order."""
     return hashlib.sha256(DIGEST_VERSION + canonical(values)).digest()
+
+
+def _encoder() -> Callable[[Any], str]:
+    """``canonical``'s encoding as one encoder built once: ``json.dumps`` builds a new one per
+    call (and ``JSONEncoder.encode`` its C encoder per call), which costs more than encoding a
+    journal row. The same options, so the same text; without the check for circular values,
+    which a journal row cannot hold (metadata is checked acyclic and bounded in depth)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the pure-Python encoder, same options
+        return json.JSONEncoder(
+            default=_plain, sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        ).encode
+    # (markers, default, encoder, indent, key and item separators, sort_keys, skipkeys,
+    # allow_nan): what ``JSONEncoder.iterencode`` passes for ``canonical``'s options.
+    encode = make(
+        None, _plain, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
+    )
+
+    def text(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return text
+
+
+class RowDigests:
+    """``row_digest`` for the many rows of one write, with the same bytes: one encoder for
+    all rows, and each instant's canonical text computed once (a batch's rows mostly share
+    their creation and effective instants). An instant replaced by its ``_plain`` text
+    before encoding gives the text ``default=_plain`` would have given; an instant anywhere
+    else in a row (there is none in a journal row's JSON) still goes through ``default``."""
+
+    __slots__ = ("_encode", "_instants")
+
+    def __init__(self) -> None:
+        self._encode = _encoder()
+        self._instants: dict[datetime, str] = {}
+
+    def __call__(self, values: Sequence[Any]) -> bytes:
+        plain = list(values)
+        instants = self._instants
+        for index in _INSTANT_COLUMNS:
+            value = plain[index]
+            if isinstance(value, datetime):
+                text = instants.get(value)
+                if text is None:
+                    text = instants[value] = str(_plain(value))
+                plain[index] = text
+        canonical_text = self._encode(plain).encode("ascii")
+        return hashlib.sha256(DIGEST_VERSION + canonical_text).digest()
+
+
+_INSTANT_COLUMNS = tuple(
+    DIGEST_COLUMNS.index(name) for name in ("expires_at", "effective_at", "created_at")
+)
 
 
 def account_digest(

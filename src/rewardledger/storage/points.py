@@ -11,11 +11,25 @@ tenant (invariant 8).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Row,
+    String,
+    and_,
+    any_,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from rewardledger.domain.points import (
     Direction,
@@ -28,7 +42,6 @@ from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
 from rewardledger.storage.points_lot_writes import LotWrites
 from rewardledger.storage.points_reads import PointsReads
-from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import transfers
 from rewardledger.storage.schema_points import (
     points_assets,
@@ -252,7 +265,7 @@ class SqlPointsStore(LotWrites, PointsReads):
                     .where(
                         points_holders.c.tenant_id == tenant_id,
                         points_holders.c.asset_code == asset_code,
-                        points_holders.c.holder_id.in_(wanted),
+                        _among(connection, points_holders.c.holder_id, wanted),
                     )
                     .order_by(points_holders.c.holder_id)
                 )
@@ -279,28 +292,25 @@ class SqlPointsStore(LotWrites, PointsReads):
     ) -> list[Lot]:
         """The holders' pending lots, active lots that hold points, and deficit lots (a lot
         spent to zero is left out: only a refund, which reads it by id, touches it again)."""
-        rows = (
-            connection_of(unit)
-            .execute(
-                select(points_lots).where(
-                    points_lots.c.tenant_id == tenant_id,
-                    points_lots.c.asset_code == asset_code,
-                    points_lots.c.holder_id.in_(sorted(set(holder_ids))),
-                    or_(
-                        points_lots.c.state == LotState.PENDING.value,
-                        and_(
-                            points_lots.c.state == LotState.ACTIVE.value,
-                            or_(points_lots.c.remaining_minor != 0, points_lots.c.deficit),
-                        ),
+        connection = connection_of(unit)
+        rows = connection.execute(
+            select(*_LOT_COLUMNS).where(
+                points_lots.c.tenant_id == tenant_id,
+                points_lots.c.asset_code == asset_code,
+                _among(connection, points_lots.c.holder_id, sorted(set(holder_ids))),
+                or_(
+                    points_lots.c.state == LotState.PENDING.value,
+                    and_(
+                        points_lots.c.state == LotState.ACTIVE.value,
+                        or_(points_lots.c.remaining_minor != 0, points_lots.c.deficit),
                     ),
-                )
+                ),
             )
-            .all()
-        )
+        ).all()
         return [_lot(r) for r in rows]
 
     def get_lot(self, unit: ReadUnit | None, tenant_id: str, lot_id: str) -> Lot | None:
-        query = select(points_lots).where(
+        query = select(*_LOT_COLUMNS).where(
             points_lots.c.tenant_id == tenant_id, points_lots.c.lot_id == lot_id
         )
         with reading(self.engine, unit) as connection:
@@ -311,7 +321,7 @@ class SqlPointsStore(LotWrites, PointsReads):
         rows = (
             connection_of(unit)
             .execute(
-                select(points_lots).where(
+                select(*_LOT_COLUMNS).where(
                     points_lots.c.tenant_id == tenant_id,
                     points_lots.c.lot_id.in_(sorted(set(lot_ids))),
                 )
@@ -366,16 +376,24 @@ class SqlPointsStore(LotWrites, PointsReads):
     ) -> set[str]:
         if not transfer_ids:
             return set()
+        connection = connection_of(unit)
         return set(
-            connection_of(unit)
-            .execute(
+            connection.execute(
                 select(transfers.c.transfer_id).where(
                     transfers.c.tenant_id == tenant_id,
-                    transfers.c.transfer_id.in_(list(transfer_ids)),
+                    _among(connection, transfers.c.transfer_id, list(transfer_ids)),
                 )
-            )
-            .scalars()
+            ).scalars()
         )
+
+
+def _among(connection: Connection, column: Column[str], values: list[str]) -> ColumnElement[bool]:
+    """``column IN values``: on PostgreSQL as ``= ANY`` of one array parameter, whose text
+    is the same for any number of values (an import batch's thousands of ids would otherwise
+    be as many placeholders, parsed again on every call)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(String)))
+    return column.in_(values)
 
 
 def _reason(row: Any) -> Reason:
@@ -389,12 +407,28 @@ def _reason(row: Any) -> Reason:
     )
 
 
+# A lot's columns in the order of ``Lot``'s fields, so that a row is read positionally: an
+# import reads thousands of open lots per batch, and a mapping lookup per field cost more than
+# the query.
+_LOT_COLUMNS = tuple(points_lots.c[field.name] for field in fields(Lot))
+_LOT_STATES = {state.value: state for state in LotState}
+
+
 def _lot(row: Row[Any]) -> Lot:
-    return record_of(
-        Lot,
-        row,
-        amount_minor=int(row.amount_minor),
-        remaining_minor=int(row.remaining_minor),
-        state=LotState(row.state),
-        deficit=bool(row.deficit),
+    values: tuple[Any, ...] = tuple(row)
+    (lot_id, holder_id, asset_code, reason, amount, remaining, state, *instants, deficit) = values
+    earned_at, activated_at, expires_at, pending_due_at = instants
+    return Lot(
+        lot_id,
+        holder_id,
+        asset_code,
+        reason,
+        int(amount),
+        int(remaining),
+        _LOT_STATES[state],
+        earned_at,
+        activated_at,
+        expires_at,
+        pending_due_at,
+        bool(deficit),
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert
+from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import Lot
@@ -27,13 +27,19 @@ from rewardledger.storage.points_context import (
 )
 from rewardledger.storage.schema_points import points_lot_moves, points_lots
 from rewardledger.storage.unit import SET_ROWS_MIN, unit_of
+from rewardledger.storage.write_postgres import PostgresWriteSession
 
 
 class LotWrites:
     def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         rows = [_lot_row(tenant_id, lot) for lot in lots]
         _keep(
-            unit, LOT_INSERT, LOT_INSERT_SET, rows, lambda c: c.execute(insert(points_lots), rows)
+            unit,
+            LOT_INSERT,
+            LOT_INSERT_SET,
+            rows,
+            lambda c: c.execute(insert(points_lots), rows),
+            points_lots,
         )
 
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
@@ -99,6 +105,7 @@ class LotWrites:
             MOVE_INSERT_SET,
             rows,
             lambda c: c.execute(insert(points_lot_moves), rows),
+            points_lot_moves,
         )
 
 
@@ -108,13 +115,22 @@ def _keep(
     set_sql: str,
     rows: Sequence[dict[str, Any]],
     at_once: Callable[[Connection], object],
+    table: Table,
 ) -> None:
     """Insert ``rows``: for the few rows of a live use case, one statement per row kept for the
-    unit's next round trip; from ``SET_ROWS_MIN`` rows on, one statement for all, sent now."""
+    unit's next round trip; from ``SET_ROWS_MIN`` rows on, one statement for all, sent now: a
+    binary COPY on PostgreSQL where the role may (an import batch's lots and moves), else one
+    INSERT of ``unnest`` arrays."""
     sql_unit = unit_of(unit)
     if len(rows) < SET_ROWS_MIN:
         sql_unit.later(per_row_sql, rows, at_once)
         return
+    if sql_unit.postgres:
+        session = sql_unit.session  # sends what the unit kept first: program order
+        names = list(rows[0])
+        values = [[row[name] for name in names] for row in rows]
+        if isinstance(session, PostgresWriteSession) and session.copy_rows(table, names, values):
+            return
     sql_unit.write_columns(
         set_sql, {name: [row[name] for row in rows] for name in rows[0]}, at_once
     )

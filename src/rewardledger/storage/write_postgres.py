@@ -93,6 +93,7 @@ class PostgresStatements:
         )
         self.copy_transfers = _pg_copy(schema.transfers, TRANSFER_COLUMNS, dialect)
         self.copy_outbox = _pg_copy(schema.outbox, OUTBOX_COLUMNS, dialect)
+        self._copies: dict[tuple[str, tuple[str, ...]], tuple[str, list[str]]] = {}
         self._writes: dict[tuple[int, int, int, int, int, bool], str] = {}
         # PostgreSQL refuses COPY FROM into a table whose row-level security applies to the
         # connected role (the application's; not the owner's): None until first asked.
@@ -100,6 +101,14 @@ class PostgresStatements:
         self.copy_allowed_query = (
             "SELECT NOT (row_security_active('transfers') OR row_security_active('outbox'))"
         )
+
+    def copy_of(self, table: Table, columns: Sequence[str]) -> tuple[str, list[str]]:
+        """The binary COPY of ``columns`` into ``table`` (a service's rows), made once."""
+        key = (table.name, tuple(columns))
+        found = self._copies.get(key)
+        if found is None:
+            found = self._copies[key] = _pg_copy(table, columns, self._dialect)
+        return found
 
     def write(
         self, journal: int, outbox: int, opened: int, closed: int, accounts: int, *, arrays: bool
@@ -301,7 +310,11 @@ class PostgresWriteSession(WriteSessionBase):
     def _store(self, batch: WriteBatch) -> None:
         journal, outbox, opened = batch.journal, batch.outbox, batch.opened
         closed, changed = batch.closed, batch.changed
-        large = len(journal) >= _COPY_ROWS_MIN
+        large = batch.bulk or len(journal) >= _COPY_ROWS_MIN
+        if large and self._sql.copy_allowed is None:
+            # A unit of work's first large write (an import batch) may come before any write
+            # session of the engine asked: ask once, on this connection (same role).
+            self._sql.copy_allowed = self.copy_allowed()
         self._send_kept()
         if large and self._sql.copy_allowed:
             self._copy(self._sql.copy_transfers, journal)
@@ -322,6 +335,31 @@ class PostgresWriteSession(WriteSessionBase):
             )
             self._connection.execute(sql, params)
 
+    def copy_rows(
+        self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> bool:
+        """COPY ``rows`` (values in ``columns`` order, as the driver binds them) into a tenant
+        table of a service, in this transaction; False, writing nothing, where row security
+        applies to the role (it does alike to every tenant table: migration 0010)."""
+        if self._sql.copy_allowed is None:
+            self._sql.copy_allowed = self.copy_allowed()
+        if not self._sql.copy_allowed:
+            return False
+        self._send_kept()
+        try:
+            self._copy(self._sql.copy_of(table, columns), rows)
+        except psycopg.Error as error:
+            if sqlstate(error) == UNIQUE_VIOLATION:
+                raise DuplicateIdError(str(error)) from error
+            raise
+        return True
+
+    def copy_allowed(self) -> bool:
+        """Whether COPY FROM may write the journal and outbox on this connection's role (row
+        security does not apply to it), as ``PostgresStatements.copy_allowed`` caches."""
+        row = self._connection.execute(self._sql.copy_allowed_query).fetchone()
+        return bool(row and row[0])
+
     def _open(self, opened: AccountsOpened) -> set[str]:
         self._send_kept()
         rows = self._connection.execute(
@@ -338,7 +376,7 @@ class PostgresWriteSession(WriteSessionBase):
         ).fetchall()
         return {row[0] for row in rows}
 
-    def _copy(self, statement: tuple[str, list[str]], rows: Sequence[tuple[Any, ...]]) -> None:
+    def _copy(self, statement: tuple[str, list[str]], rows: Sequence[Sequence[Any]]) -> None:
         sql, types = statement
         with self._connection.cursor().copy(sql) as copy:
             copy.set_types(types)

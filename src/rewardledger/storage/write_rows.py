@@ -21,7 +21,7 @@ from rewardledger.domain.accounts import AccountState
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.transfers import Accepted, PendingRow, Phase, RefusedRow
 from rewardledger.storage import schema
-from rewardledger.storage.journal_digest import row_digest
+from rewardledger.storage.journal_digest import RowDigests
 
 TRANSFER_COLUMNS = [c.name for c in schema.transfers.columns]
 ACCOUNT_TOTALS = (
@@ -113,6 +113,7 @@ class Rows:
         tenant_id = self.tenant_id
         created_at, time_in, tag = self._instants(now, cycle_tag)
         json_in = self.codec.json_in
+        row_digest = RowDigests()  # the bytes of ``journal_digest.row_digest``, faster
 
         def stored(row: tuple[Any, ...]) -> tuple[Any, ...]:
             # ``row`` holds Python values in table order; the digest is taken of those.
@@ -288,6 +289,7 @@ class WriteBatch:
     opened: list[tuple[Any, ...]]
     closed: list[str]
     changed: list[tuple[Any, ...]]
+    bulk: bool = False  # a service's large batch: written as large writes are, whatever its size
 
 
 class WriteSessionBase:
@@ -337,12 +339,15 @@ class WriteSessionBase:
         events: Sequence[OutboxEvent],
         now: datetime,
         cycle_tag: Callable[[datetime], str],
+        *,
+        bulk: bool = False,
     ) -> None:
         rows = self._rows
         opened, closed = rows.holds(accepted)
         journal = rows.transfers(accepted, refused, now, cycle_tag)
         changed = rows.accounts(accounts, now)
-        self._store(WriteBatch(journal, rows.events(events, now), opened, closed, changed))
+        outbox = rows.events(events, now)
+        self._store(WriteBatch(journal, outbox, opened, closed, changed, bulk))
 
     def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]:
         rows = self._query(self._sql.lock, account_ids)

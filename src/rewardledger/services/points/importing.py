@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import IO, Any
 
 from rewardledger.domain import ids
@@ -22,7 +23,7 @@ from rewardledger.domain.limits import (
     POINTS_IMPORT_BATCH_SIZE,
     POINTS_IMPORT_FIELD_LENGTH_MAX,
 )
-from rewardledger.domain.money import Amount, parse_positive
+from rewardledger.domain.money import parse_positive
 from rewardledger.domain.points import (
     KIND_EARN,
     KIND_SPEND,
@@ -41,9 +42,9 @@ from rewardledger.domain.points_import import (
     import_transfer_id,
     plan_import,
 )
-from rewardledger.domain.transfers import Operation, TransferRequest, check_instant
+from rewardledger.domain.transfers import check_instant
+from rewardledger.ledger.bulk import PostingColumns
 from rewardledger.ledger.engine import Ledger
-from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.catalogue import MANAGED_BY, asset_policy, check_holder
 from rewardledger.services.points.port import PointsStore, store_of
@@ -99,10 +100,9 @@ def parse_row(
             raise ValidationError(f"{name} is too long.", field=name)
         values[name] = text
     holder = check_holder(values["user"] or None)
-    try:
-        direction = Direction(values["accum_type"])
-    except ValueError as error:
-        raise ValidationError("accum_type must be earn or spend.", field="accum_type") from error
+    direction = _DIRECTIONS.get(values["accum_type"])
+    if direction is None:
+        raise ValidationError("accum_type must be earn or spend.", field="accum_type")
     known = earn_reasons if direction is Direction.EARN else spend_reasons
     if values["dtype"] not in known:
         raise ValidationError(
@@ -114,7 +114,7 @@ def parse_row(
         sign, magnitude = (-1 if quantity[0] == "-" else 1), quantity[1:]
     else:
         sign, magnitude = 1, quantity
-    minor = parse_positive(magnitude, scale, field="quantity")
+    minor = _quantity_minor(magnitude, scale)
     if (sign > 0) != (direction is Direction.EARN):
         raise ValidationError(
             "quantity must be positive for earn rows and negative for spend rows.",
@@ -141,6 +141,16 @@ def parse_row(
     return ImportRow(
         line, holder, direction, values["dtype"], sign * minor, date, redemption, transfer_id
     )
+
+
+_DIRECTIONS = {direction.value: direction for direction in Direction}
+
+
+@lru_cache(maxsize=4096)
+def _quantity_minor(magnitude: str, scale: int) -> int:
+    """A row's quantity without its sign, in minor units (a history repeats a few quantities:
+    each is parsed once; a refusal is raised again every time, never remembered)."""
+    return parse_positive(magnitude, scale, field="quantity")
 
 
 class _Occurrences:
@@ -307,27 +317,27 @@ def _plan(
 def _write_plan(
     work: UnitOfWork, store: PointsStore, asset: str, scale: int, plan: ImportPlan
 ) -> None:
-    ops: list[Operation] = [_request(asset, scale, posting) for posting in plan.postings]
-    if ops:
-        for result in work.submit(ops):
-            raise_for_single(result)
+    if plan.postings:
+        work.post_all(_postings(asset, plan.postings))
     store.insert_lots(work.unit, work.tenant_id, list(plan.opened.values()))
     store.update_lots(work.unit, work.tenant_id, list(plan.changed.values()))
     store.insert_moves(work.unit, work.tenant_id, plan.moves, work.now)
 
 
-def _request(asset: str, scale: int, posting: ImportPosting) -> TransferRequest:
-    row = posting.row
-    holder, issued = holder_account_id(asset, row.holder_id), issuance_account_id(asset)
-    earn = row.accum_type is Direction.EARN
-    return TransferRequest(
-        id=row.transfer_id,
-        debit_account_id=issued if earn else holder,
-        credit_account_id=holder if earn else issued,
+def _postings(asset: str, postings: Sequence[ImportPosting]) -> PostingColumns:
+    """The batch's transfers as columns: an earn moves points from the issuance account to
+    the holder's, a spend back; the amount is the row's quantity without its sign."""
+    issued = issuance_account_id(asset)
+    holders = [holder_account_id(asset, p.row.holder_id) for p in postings]
+    earns = [p.row.accum_type is Direction.EARN for p in postings]
+    return PostingColumns(
         asset=asset,
-        amount=str(Amount(abs(row.quantity_minor), scale)),
-        kind=KIND_EARN if earn else KIND_SPEND,
-        reason=row.reason,
-        effective_at=row.date,
-        metadata=posting.metadata,
+        ids=[p.row.transfer_id for p in postings],
+        debit_account_ids=[issued if earn else h for earn, h in zip(earns, holders, strict=True)],
+        credit_account_ids=[h if earn else issued for earn, h in zip(earns, holders, strict=True)],
+        amounts_minor=[abs(p.row.quantity_minor) for p in postings],
+        kinds=[KIND_EARN if earn else KIND_SPEND for earn in earns],
+        reasons=[p.row.reason for p in postings],
+        effective_at=[p.row.date for p in postings],
+        metadata=[p.metadata for p in postings],
     )
