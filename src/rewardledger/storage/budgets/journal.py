@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import func, literal, or_, select, tuple_, union_all
 
 from rewardledger.domain.budgets import EntryRecord, KindTotals, Resolution
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
