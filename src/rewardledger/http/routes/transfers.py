@@ -95,8 +95,8 @@ async def create_transfer(
     With ``pending`` the amount is held until posted, voided, or expired after
     ``timeout_seconds``. With ``dry_run`` the transfer is checked and answered, not written.
     """
-    # async, with only the write in a worker thread: a plain ``def`` route is run in one and
-    # its answer checked in another, two hops to the thread pool where one does.
+    # async, with only the write in a worker thread (so too posting and voiding): a plain
+    # ``def`` route is run in one and its answer checked in another, two hops where one does.
     key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key, "ref": body.ref})
     request = body.to_request(key)
     results = await run_in_threadpool(
@@ -195,7 +195,7 @@ def get_transfer(
 
 
 @router.post("/tenants/{tid}/transfers/{id}/post", status_code=201, responses=_WRITE_PROBLEMS)
-def post_transfer(
+async def post_transfer(
     transfer_id: TransferIdPath,
     response: Response,
     ledger: LedgerDep,
@@ -210,12 +210,14 @@ def post_transfer(
     body = body if body is not None else PostCreate()
     key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
     operation = body.to_operation(transfer_id, key or None)
-    result = ledger.submit(principal.tenant_id, [operation], dry_run=body.dry_run)[0]
-    return _answer(result, response)
+    results = await run_in_threadpool(
+        ledger.submit, principal.tenant_id, [operation], dry_run=body.dry_run
+    )
+    return _answer(results[0], response)
 
 
 @router.post("/tenants/{tid}/transfers/{id}/void", status_code=201, responses=_WRITE_PROBLEMS)
-def void_transfer(
+async def void_transfer(
     transfer_id: TransferIdPath,
     response: Response,
     ledger: LedgerDep,
@@ -230,5 +232,7 @@ def void_transfer(
     body = body if body is not None else VoidCreate()
     key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
     operation = body.to_operation(transfer_id, key or None)
-    result = ledger.submit(principal.tenant_id, [operation], dry_run=body.dry_run)[0]
-    return _answer(result, response)
+    results = await run_in_threadpool(
+        ledger.submit, principal.tenant_id, [operation], dry_run=body.dry_run
+    )
+    return _answer(results[0], response)
