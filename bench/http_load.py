@@ -16,7 +16,11 @@ Set-up: a schema of its own on the PostgreSQL server (dropped at the end) holdin
   ``bench/pgbench_transfer.sql`` (lock and update two balance rows in account order, append a
   journal row under a fresh unique id) with as many clients for as long. Rounds alternate the
   two. Printed: medians over rounds of req/s (tps), p50 and p99, and the median of the
-  per-round ratios of req/s to pgbench's tps.
+  per-round ratios of req/s to pgbench's tps;
+- in the same rounds, the same transfers in-process (at 1 client; up to
+  ``--inprocess-clients-max``): as many processes as clients, each with a ``Ledger`` of its own
+  calling ``Ledger.transfer`` back to back (the ledger without HTTP); the ratio of HTTP req/s
+  to it is what the HTTP path costs.
 
 Every client process connects and sends untimed requests for half a second; the clock starts
 when all of them are ready, and each then runs for ``--seconds``. Latencies are per request
@@ -29,6 +33,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import queue
 import random
 import re
 import secrets
@@ -50,12 +55,13 @@ import psycopg
 
 from private_schema import private_schema
 from rewardledger.bootstrap import Ledger
+from rewardledger.domain.transfers import TransferRequest
 from rewardledger.services import access
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 TENANT = "bench"
 WARMUP_SECONDS = 0.5
-START_SECONDS_MAX = 60
+START_SECONDS_MAX = 180  # 16 client processes importing at once on a busy 2-core machine
 PGBENCH_SCRIPT = Path(__file__).with_name("pgbench_transfer.sql")
 
 
@@ -152,6 +158,8 @@ def _client(job: dict[str, Any], ready: Any, start: Any) -> list[float]:
         )
         assert response.status_code == 201, response.text
 
+    if job["kind"] == "inprocess":
+        return _in_process(job, ready, start)
     latencies: list[float] = []
     with httpx.Client(base_url=job["base"], headers=headers, timeout=60) as client:
         warm_until = time.perf_counter() + WARMUP_SECONDS
@@ -167,22 +175,69 @@ def _client(job: dict[str, Any], ready: Any, start: Any) -> list[float]:
     return latencies
 
 
+def _in_process(job: dict[str, Any], ready: Any, start: Any) -> list[float]:
+    """One process calling ``Ledger.transfer`` as a client posts: warm-up, then back to back."""
+    rng = random.Random()
+    prefix = secrets.token_hex(4)
+    numbers = iter(range(10**9))
+    with Ledger.open(job["url"], migrate=False) as ledger:
+
+        def one() -> None:
+            debit, credit = rng.sample(range(job["accounts"]), 2)
+            ledger.transfer(
+                TENANT,
+                TransferRequest(
+                    f"{prefix}-{next(numbers)}", f"a{debit}", f"a{credit}", "USD", "1.00"
+                ),
+            )
+
+        warm_until = time.perf_counter() + WARMUP_SECONDS
+        while time.perf_counter() < warm_until:
+            one()
+        ready.put(os.getpid())
+        start.wait()
+        latencies: list[float] = []
+        deadline = time.perf_counter() + job["seconds"]
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            one()
+            latencies.append(time.perf_counter() - began)
+    return latencies
+
+
 def _summary(latencies_ms: list[float], seconds: float) -> dict[str, float]:
     cuts = statistics.quantiles(latencies_ms, n=100)
     return {"rate": len(latencies_ms) / seconds, "p50_ms": cuts[49], "p99_ms": cuts[98]}
 
 
+def _wait_ready(ready: Any, jobs: list[Any], clients: int) -> None:
+    """Until ``clients`` have said they are ready; a client that failed raises its error."""
+    deadline = time.monotonic() + START_SECONDS_MAX
+    waiting = clients
+    while waiting:
+        try:
+            ready.get(timeout=1)
+            waiting -= 1
+        except queue.Empty:
+            for job_ in jobs:
+                if job_.ready():
+                    job_.get()  # raises what failed in the client
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{waiting} of {clients} clients never got ready") from None
+
+
 def load(
     base: str, key: str | None, kind: str, clients: int, seconds: float, accounts: int
 ) -> dict[str, float]:
-    job = {"base": base, "key": key, "kind": kind, "seconds": seconds, "accounts": accounts}
+    """``kind`` healthz or transfer over HTTP at ``base``; inprocess: ``base`` is the database."""
+    job = {"base": base, "key": key, "kind": kind, "seconds": seconds, "accounts": accounts,
+           "url": base}  # fmt: skip
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
         ready, start = manager.Queue(), manager.Event()
         with context.Pool(clients) as pool:
             jobs = [pool.apply_async(_client, (job, ready, start)) for _ in range(clients)]
-            for _ in range(clients):  # every client connected and warm: then all start at once
-                ready.get(timeout=START_SECONDS_MAX)
+            _wait_ready(ready, jobs, clients)  # every client connected and warm: then all start
             start.set()
             latencies = [s * 1000 for job_ in jobs for s in job_.get(timeout=seconds * 10 + 120)]
     # Each client ran for ``seconds`` from the same start.
@@ -245,8 +300,10 @@ def run(options: argparse.Namespace, logs: Path) -> dict[str, Any]:
                 )
                 if options.only == "healthz":
                     continue
-                rows = {c: {"workers": workers, "clients": c, "http": [], "pgbench": []}
-                        for c in options.clients}  # fmt: skip
+                rows = {
+                    c: {"workers": workers, "clients": c, "http": [], "pgbench": [], "inproc": []}
+                    for c in options.clients
+                }
                 for _ in range(options.rounds):
                     for clients in options.clients:
                         ours = load(
@@ -255,13 +312,25 @@ def run(options: argparse.Namespace, logs: Path) -> dict[str, Any]:
                         theirs = pgbench(
                             options.postgres, schema, clients, options.seconds, options.accounts
                         )
+                        inproc = (
+                            load(url, None, "inprocess", clients, options.seconds, options.accounts)
+                            if clients <= options.inprocess_clients_max
+                            else None
+                        )
                         rows[clients]["http"].append(ours)
                         rows[clients]["pgbench"].append(theirs)
+                        rows[clients]["inproc"].append(inproc)
+                        beside = (
+                            "(in-process not measured)"
+                            if inproc is None
+                            else f"in-process {inproc['rate']:6.0f}/s p50 {inproc['p50_ms']:6.2f} "
+                            f"| {ours['rate'] / inproc['rate']:.3f}x in-process"
+                        )
                         print(
                             f"  workers {workers} clients {clients:2d}: http {ours['rate']:7.0f}/s "
                             f"p50 {ours['p50_ms']:6.2f} p99 {ours['p99_ms']:7.2f} ms | pgbench "
-                            f"{theirs['rate']:7.0f} tps p50 {theirs['p50_ms']:6.2f} p99 "
-                            f"{theirs['p99_ms']:7.2f} ms | {ours['rate'] / theirs['rate']:.3f}x",
+                            f"{theirs['rate']:7.0f} tps p50 {theirs['p50_ms']:6.2f} | "
+                            f"{ours['rate'] / theirs['rate']:.3f}x pgbench | {beside}",
                             flush=True,
                         )
                 results["transfers"].extend(rows.values())
@@ -275,10 +344,13 @@ def report(results: dict[str, Any]) -> None:
         print(f"{workers:8d}{health['p50_ms']:9.2f}{health['p99_ms']:9.2f}{health['rate']:8.0f}")
     if not results["transfers"]:
         return
-    print("\nsingle transfers (medians over rounds; ratio = median of per-round req/s / tps)")
+    print(
+        "\nsingle transfers (medians over rounds; ratios = medians of per-round ratios of HTTP "
+        "req/s to pgbench tps and to in-process transfers/s)"
+    )
     print(
         f"{'workers':>8s}{'clients':>8s}{'http/s':>9s}{'p50 ms':>8s}{'p99 ms':>8s}"
-        f"{'pgbench':>9s}{'p50 ms':>8s}{'p99 ms':>8s}{'ratio':>8s}"
+        f"{'pgbench':>9s}{'p50 ms':>8s}{'p99 ms':>8s}{'ratio':>8s}{'in-proc':>9s}{'ratio':>8s}"
     )
     for row in results["transfers"]:
 
@@ -288,12 +360,19 @@ def report(results: dict[str, Any]) -> None:
         ratio = statistics.median(
             h["rate"] / p["rate"] for h, p in zip(row["http"], row["pgbench"], strict=True)
         )
+        measured = [(h, i) for h, i in zip(row["http"], row["inproc"], strict=True) if i]
+        in_process = (
+            statistics.median(h["rate"] / i["rate"] for h, i in measured) if measured else 0
+        )
+        in_process_rate = statistics.median(i["rate"] for _, i in measured) if measured else 0
         row["ratio_median"] = ratio
+        row["inproc_ratio_median"] = in_process if measured else None
         print(
             f"{row['workers']:8d}{row['clients']:8d}{median('http', 'rate'):9.0f}"
             f"{median('http', 'p50_ms'):8.2f}{median('http', 'p99_ms'):8.2f}"
             f"{median('pgbench', 'rate'):9.0f}{median('pgbench', 'p50_ms'):8.2f}"
             f"{median('pgbench', 'p99_ms'):8.2f}{ratio:8.3f}"
+            + (f"{in_process_rate:9.0f}{in_process:8.3f}" if measured else f"{'-':>9s}{'-':>8s}")
         )
 
 
@@ -309,6 +388,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--accounts", type=int, default=200)
+    parser.add_argument(
+        "--inprocess-clients-max",
+        type=int,
+        default=1,
+        help="measure the in-process column at client counts up to this (each its processes)",
+    )
     parser.add_argument("--only", choices=["healthz"], help="measure GET /healthz only")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     options = parser.parse_args()

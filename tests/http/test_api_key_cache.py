@@ -8,13 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 
 from rewardledger.config import Settings
+from rewardledger.domain.errors import NotFound, Unauthorized
 from rewardledger.http.app import create_app
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import api_keys
-from rewardledger.services.access import KeyCache, issue_key
+from rewardledger.services.access import (
+    LAST_USED_RESOLUTION,
+    KeyCache,
+    authenticate,
+    authenticate_kept,
+    issue_key,
+)
 from tests.builders import programme
 from tests.http.support import ADMIN_TOKEN, TestClient, assert_problem
 
@@ -129,3 +137,39 @@ def test_a_key_issued_elsewhere_works_at_its_first_request(ledger: Ledger, tenan
         assert _get(client, tenant_id, account, "rlk_0123456789abcdef_nope") == 401
         issued = issue_key(ledger, tenant_id, "reader", key_id="0123456789abcdef")
         assert _get(client, tenant_id, account, issued.key) == 200
+
+
+def test_a_kept_key_is_checked_without_the_database_and_alike(
+    ledger: Ledger, tenant_id: str
+) -> None:
+    """The server checks a kept key on its event loop (``authenticate_kept``): the same
+    principal and the same refusals as ``authenticate``, and None, not a guess, for a key it
+    does not keep or whose last use is due to be written."""
+    other = f"{tenant_id}-other"  # need not exist: the key names its own tenant
+    issued = issue_key(ledger, tenant_id, "writer")
+    keys = KeyCache(300, timer=Timer())
+    with key_reads(ledger) as unkept:
+        assert authenticate_kept(ledger, tenant_id, issued.key, keys) is None
+    assert unkept == []
+    principal = authenticate(ledger, tenant_id, issued.key, keys)  # read, last use written
+    with key_reads(ledger) as reads:
+        assert authenticate_kept(ledger, tenant_id, issued.key, keys) == principal
+        wrong_secret = issued.key[:-1] + ("y" if issued.key[-1] != "y" else "z")
+        for presented, tenant, error in (
+            (wrong_secret, tenant_id, Unauthorized),
+            (issued.key, other, NotFound),
+            ("", tenant_id, Unauthorized),
+            ("not-a-key", tenant_id, Unauthorized),
+        ):
+            with pytest.raises(error) as kept_refusal:
+                authenticate_kept(ledger, tenant, presented, keys)
+            with pytest.raises(error) as refusal:
+                authenticate(ledger, tenant, presented, keys)
+            assert str(kept_refusal.value) == str(refusal.value)
+    assert reads == [], reads
+    # A key whose last use is older than the resolution must be written: not decided here.
+    stale = keys.kept(issued.key_id)
+    assert stale is not None
+    assert stale.last_used_at is not None
+    keys.used(issued.key_id, stale.last_used_at - LAST_USED_RESOLUTION * 2)
+    assert authenticate_kept(ledger, tenant_id, issued.key, keys) is None

@@ -7,16 +7,23 @@ named in its path before anything else runs (the body is validated after), and a
 tenant is answered ``not_found`` by ``services.access.authenticate``.
 
 The ledger and settings live on ``app.state`` (set by ``http.app``); routes never build them.
+
+Every dependency here is ``async``: FastAPI runs a plain ``def`` dependency in a worker thread,
+one hop to the thread pool and back per dependency (six per request for a tenant write),
+which cost more than the work. None of them blocks: the caller's key is checked on the event
+loop when this process keeps it (``access.authenticate_kept``), and only a key that must be
+read from the database, or whose last use is due to be written, goes to a thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from rewardledger.config import Settings
 from rewardledger.domain.access import Principal
@@ -25,15 +32,21 @@ from rewardledger.domain.limits import TENANT_ID_LENGTH_MAX
 from rewardledger.http.schemas import TENANT_ID_PATH_PATTERN
 from rewardledger.http.throttle import AuthFailures
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services.access import KeyCache, authenticate, check_admin_token, require
+from rewardledger.services.access import (
+    KeyCache,
+    authenticate,
+    authenticate_kept,
+    check_admin_token,
+    require,
+)
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -86,7 +99,7 @@ def _throttled(request: Request) -> Iterator[None]:
         raise
 
 
-def get_keys(request: Request) -> KeyCache:
+async def get_keys(request: Request) -> KeyCache:
     keys: KeyCache = request.app.state.api_keys
     return keys
 
@@ -94,16 +107,20 @@ def get_keys(request: Request) -> KeyCache:
 KeysDep = Annotated[KeyCache, Depends(get_keys)]
 
 
-def caller(
+async def caller(
     request: Request, tid: TenantIdPath, ledger: LedgerDep, keys: KeysDep, credentials: ApiKeyDep
 ) -> Principal:
     """The principal behind the request's API key, for the tenant ``tid`` of the path."""
+    presented = _presented(credentials)
     with _throttled(request):
-        return authenticate(ledger, tid, _presented(credentials), keys)
+        principal = authenticate_kept(ledger, tid, presented, keys)
+        if principal is None:
+            principal = await run_in_threadpool(authenticate, ledger, tid, presented, keys)
+        return principal
 
 
-def _requiring(capability: str) -> Callable[[Principal], Principal]:
-    def dependency(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+def _requiring(capability: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: Annotated[Principal, Depends(caller)]) -> Principal:
         require(principal, capability)
         return principal
 
@@ -118,7 +135,9 @@ Redeemer = Annotated[Principal, Depends(_requiring("redeem"))]
 RedemptionReader = Annotated[Principal, Depends(_requiring("read_redemptions"))]
 
 
-def platform_admin(request: Request, settings: SettingsDep, credentials: AdminTokenDep) -> None:
+async def platform_admin(
+    request: Request, settings: SettingsDep, credentials: AdminTokenDep
+) -> None:
     """Only the bearer of REWARDLEDGER_ADMIN_TOKEN may create tenants (403 if none is set)."""
     configured = settings.admin_token
     with _throttled(request):

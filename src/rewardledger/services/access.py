@@ -82,6 +82,14 @@ class KeyCache:
         )
         self._lock = threading.Lock()
 
+    def kept(self, key_id: str) -> StoredApiKey | None:
+        """The key if this process keeps it (no database read); else None."""
+        if self._keys is None:
+            return None
+        with self._lock:
+            kept = self._keys.get(key_id)
+        return None if kept is None else kept.key()
+
     def find(self, ledger: Ledger, key_id: str) -> StoredApiKey | None:
         if self._keys is None:
             return ledger.store.find_api_key(key_id)
@@ -188,6 +196,25 @@ def authenticate(
 ) -> Principal:
     """Who is calling on ``tenant_id`` with ``presented``; raise if nobody valid is. ``keys``
     is where the server keeps keys it has read (see ``KeyCache`` for how long)."""
+    key_id, secret = _parsed(presented)
+    return _checked(ledger, tenant_id, keys.find(ledger, key_id), secret, keys)
+
+
+def authenticate_kept(
+    ledger: Ledger, tenant_id: str, presented: str | None, keys: KeyCache
+) -> Principal | None:
+    """``authenticate`` without touching the database, for a caller that must not block (the
+    server's event loop): the same principal or refusal when ``keys`` holds the key and its
+    last use needs no write; None when only ``authenticate`` can tell."""
+    key_id, secret = _parsed(presented)
+    stored = keys.kept(key_id)
+    if stored is None or _last_use_due(stored, ledger.clock()):
+        return None
+    return _checked(ledger, tenant_id, stored, secret, keys)
+
+
+def _parsed(presented: str | None) -> tuple[str, str]:
+    """The key id and secret of a presented key; Unauthorized if it is not one."""
     if not presented:
         raise Unauthorized(
             "Send an API key of this tenant as 'Authorization: Bearer rlk_...'. "
@@ -196,8 +223,16 @@ def authenticate(
     parts = presented.split("_", 2)
     if len(presented) > _KEY_LENGTH_MAX or len(parts) != 3 or parts[0] != _PREFIX:
         raise Unauthorized("That is not a rewardledger API key; keys start with 'rlk_'.")
-    _, key_id, secret = parts
-    stored = keys.find(ledger, key_id)
+    return parts[1], parts[2]
+
+
+def _last_use_due(stored: StoredApiKey, now: datetime) -> bool:
+    return stored.last_used_at is None or stored.last_used_at < now - LAST_USED_RESOLUTION
+
+
+def _checked(
+    ledger: Ledger, tenant_id: str, stored: StoredApiKey | None, secret: str, keys: KeyCache
+) -> Principal:
     if stored is None or not hmac.compare_digest(stored.secret_hash, _hash(secret)):
         raise Unauthorized("This API key is not valid; check it was copied in full.")
     if stored.revoked_at is not None:
@@ -210,8 +245,8 @@ def authenticate(
         )
     if stored.tenant_id != tenant_id:
         raise NotFound("tenant", tenant_id)
-    stale = now - LAST_USED_RESOLUTION
-    if stored.last_used_at is None or stored.last_used_at < stale:
+    if _last_use_due(stored, now):
+        stale = now - LAST_USED_RESOLUTION
         ledger.store.touch_api_key(stored.tenant_id, stored.key_id, now, stale)
         keys.used(stored.key_id, now)
     return Principal(stored.tenant_id, stored.key_id, Role(stored.role))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Response
+from starlette.concurrency import run_in_threadpool
 
 from rewardledger.domain.errors import BatchFailed, ValidationError
 from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX, VALIDATION_ERRORS_LISTED_MAX
@@ -82,7 +83,7 @@ def _answer(result: TransferResult, response: Response) -> TransferPublic:
 
 
 @router.post("/tenants/{tid}/transfers", status_code=201, responses=_WRITE_PROBLEMS)
-def create_transfer(
+async def create_transfer(
     body: TransferCreate,
     response: Response,
     ledger: LedgerDep,
@@ -94,10 +95,14 @@ def create_transfer(
     With ``pending`` the amount is held until posted, voided, or expired after
     ``timeout_seconds``. With ``dry_run`` the transfer is checked and answered, not written.
     """
+    # async, with only the write in a worker thread (so too posting and voiding): a plain
+    # ``def`` route is run in one and its answer checked in another, two hops where one does.
     key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key, "ref": body.ref})
     request = body.to_request(key)
-    result = ledger.submit(principal.tenant_id, [request], dry_run=body.dry_run)[0]
-    return _answer(result, response)
+    results = await run_in_threadpool(
+        ledger.submit, principal.tenant_id, [request], dry_run=body.dry_run
+    )
+    return _answer(results[0], response)
 
 
 def _batch_ids(body: TransferBatchCreate, header: str | None) -> list[str]:
@@ -190,7 +195,7 @@ def get_transfer(
 
 
 @router.post("/tenants/{tid}/transfers/{id}/post", status_code=201, responses=_WRITE_PROBLEMS)
-def post_transfer(
+async def post_transfer(
     transfer_id: TransferIdPath,
     response: Response,
     ledger: LedgerDep,
@@ -205,12 +210,14 @@ def post_transfer(
     body = body if body is not None else PostCreate()
     key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
     operation = body.to_operation(transfer_id, key or None)
-    result = ledger.submit(principal.tenant_id, [operation], dry_run=body.dry_run)[0]
-    return _answer(result, response)
+    results = await run_in_threadpool(
+        ledger.submit, principal.tenant_id, [operation], dry_run=body.dry_run
+    )
+    return _answer(results[0], response)
 
 
 @router.post("/tenants/{tid}/transfers/{id}/void", status_code=201, responses=_WRITE_PROBLEMS)
-def void_transfer(
+async def void_transfer(
     transfer_id: TransferIdPath,
     response: Response,
     ledger: LedgerDep,
@@ -225,5 +232,7 @@ def void_transfer(
     body = body if body is not None else VoidCreate()
     key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
     operation = body.to_operation(transfer_id, key or None)
-    result = ledger.submit(principal.tenant_id, [operation], dry_run=body.dry_run)[0]
-    return _answer(result, response)
+    results = await run_in_threadpool(
+        ledger.submit, principal.tenant_id, [operation], dry_run=body.dry_run
+    )
+    return _answer(results[0], response)
