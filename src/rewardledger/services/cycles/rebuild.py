@@ -4,9 +4,10 @@ Owns: the batch loops that keep ``cashback_ledger`` and ``debt_ledger`` in step 
 movements. A rebuild batch is computed in the database where the store can
 (``CycleStore.rebuilds_in_sets``: PostgreSQL, one statement per batch after its keys, planned
 by ``domain.cycle_batches``), else row by row with ``cashback_row`` / ``debt_row`` (SQLite,
-and ``rebuild_row_by_row``, the reference the set-based batches are tested against). Protects: a full rebuild gives the same rows as any sequence of refreshes (a
-property test); a rebuild batch holds the projection lock exclusively, so no refresh writes
-a row between its read and its write; each loop stops after a named number of batches.
+and ``rebuild_row_by_row``, the reference the set-based batches are tested against).
+Protects: a full rebuild gives the same rows as any sequence of refreshes (a property test);
+a rebuild batch holds the projection lock exclusively, so no refresh writes a row between
+its read and its write; each loop stops after a named number of batches.
 """
 
 from __future__ import annotations

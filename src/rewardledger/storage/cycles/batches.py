@@ -3,11 +3,12 @@
 Owns: the set-based rebuild of ``cashback_ledger`` and ``debt_ledger``. A batch is two
 statements: the next pairs' keys (an index range, so that the domain can plan their ids and
 zone-dependent dates, ``domain.cycle_batches``), then one statement of data-modifying CTEs
-that sums the pairs' movements (``GROUP BY``), carries debt from cycle to cycle (window
-sums), derives each row's columns, upserts the rows and writes only those that differ
-(``ON CONFLICT ... DO UPDATE ... WHERE`` the row differs, ``RETURNING`` them), and inserts
-one outbox event per written row (plus ``cashback_cycle.closed`` / ``debt.overdue`` where a
-row's status became that) from what the upsert returned.
+that sums the pairs' movements (``GROUP BY``; for cashback, the running totals that the
+rebuild has just recomputed from the movements in one ``GROUP BY``), carries debt from cycle
+to cycle (window sums), derives each row's columns, upserts the rows and writes only those
+that differ (``ON CONFLICT ... DO UPDATE ... WHERE`` the row differs, ``RETURNING`` them),
+and inserts one outbox event per written row (plus ``cashback_cycle.closed`` /
+``debt.overdue`` where a row's status became that) from what the upsert returned.
 
 Protects: the rows and events are those of ``cashback_row`` / ``debt_row`` and
 ``services.cycles.projection.write_*_rows`` for the same movements: the SQL below restates
@@ -38,11 +39,6 @@ _KEYS = """SELECT {holder}, cycle_tag FROM {table}
 WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) > (%(after_holder)s, %(after_tag)s)
 GROUP BY {holder}, cycle_tag ORDER BY {holder}, cycle_tag LIMIT %(limit)s"""
 
-_IN_BATCH = (
-    "m.tenant_id = %(tenant)s AND (m.{holder}, m.cycle_tag) >= (%(low_holder)s, %(low_tag)s) "
-    "AND (m.{holder}, m.cycle_tag) <= (%(high_holder)s, %(high_tag)s)"
-)
-
 
 def decimal_sql(minor: str, scale: int) -> str:
     """SQL for ``money.format_minor(minor, scale)``: the decimal string of integer minor units."""
@@ -54,18 +50,96 @@ def decimal_sql(minor: str, scale: int) -> str:
     return f"({sign} || left({padded}, -{scale}) || '.' || right({padded}, {scale}))"
 
 
+_CASHBACK_COLUMNS = (
+    "total_spend_minor",
+    "total_cashback_minor",
+    "budget_cap_minor",
+    "eligibility",
+    "remaining_budget_minor",
+    "status",
+    "notes",
+)
+_DEBT_COLUMNS = (
+    "initial_debt_minor",
+    "new_debt_minor",
+    "repayments_minor",
+    "debt_discount_minor",
+    "net_debt_minor",
+    "status",
+    "due_at",
+    "notes",
+)
+
+
+def _written_sql(
+    ledger: str,
+    holder: str,
+    columns: tuple[str, ...],
+    payload: tuple[str, tuple[str, ...]],
+    status_event: tuple[str, str],
+) -> str:
+    """The tail every batch statement shares, after its ``computed`` rows: keep those that
+    differ from the stored rows (``fresh``), upsert them, and announce each row the upsert
+    returns, then each fresh row whose status became ``status_event``'s.
+
+    ``payload``: the event's JSON over ``e`` and the columns it reads. No two CTEs are joined
+    (only a CTE with an indexed table): a fresh table's statistics can make the planner expect
+    one row of a CTE and loop over another for each; a nested loop into an index stays cheap.
+    The rows of ``fresh`` are those ``written``: the batch holds the projection lock, so no
+    other writer changes a row between the statement's read and its write."""
+    table, (status_type, status), (json, payload_columns) = (
+        f"{ledger}_ledger",
+        status_event,
+        payload,
+    )
+    listed = ", ".join(columns)
+    assigned = ", ".join(f"{c} = excluded.{c}" for c in (f"{table}_id", *columns, "last_updated"))
+    carried = ", ".join(payload_columns)
+
+    def row(alias: str) -> str:
+        return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
+
+    return f"""fresh AS MATERIALIZED (
+  SELECT c.*, s.status AS stored_status FROM computed c
+  LEFT JOIN {table} s ON s.tenant_id = %(tenant)s AND s.{holder} = c.{holder}
+    AND s.cycle_tag = c.cycle_tag
+  WHERE s.{holder} IS NULL OR {row("s")} IS DISTINCT FROM {row("c")}),
+written AS (
+  INSERT INTO {table} AS l (tenant_id, {holder}, cycle_tag, {table}_id, {listed}, last_updated)
+  SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM fresh
+  ON CONFLICT (tenant_id, {holder}, cycle_tag) DO UPDATE SET {assigned}
+  WHERE {row("l")} IS DISTINCT FROM {row("excluded")}
+  RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)}),
+announced AS (
+  INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at)
+  SELECT %(tenant)s, {_EVENT_ID}, e.event_type, e.{holder} || '/' || e.cycle_tag, {json},
+         %(now)s
+  FROM (SELECT 0 AS part, '{table}.changed' AS event_type, {holder}, cycle_tag, {carried}
+        FROM written
+        UNION ALL
+        SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM fresh
+        WHERE status = '{status}' AND stored_status IS DISTINCT FROM '{status}') AS e
+  ORDER BY e.part, e.{holder}, e.cycle_tag)"""  # noqa: S608 - constant SQL, values bound
+
+
 def _cashback_sql(scale: int) -> str:
     over = decimal_sql("cashback - cap", scale)
+    json = f"""jsonb_build_object('account_id', e.account_id, 'cycle_tag', e.cycle_tag,
+           'total_cashback', {decimal_sql("e.total_cashback_minor", scale)},
+           'remaining_budget', {decimal_sql("e.remaining_budget_minor", scale)},
+           'eligibility', e.eligibility, 'status', e.status)"""
+    payload = (json, ("total_cashback_minor", "remaining_budget_minor", "eligibility", "status"))
+    written = _written_sql(
+        "cashback", "account_id", _CASHBACK_COLUMNS, payload, ("cashback_cycle.closed", "closed")
+    )
     return f"""WITH keys AS (
   SELECT * FROM unnest(%(holders)b::text[], %(tags)b::text[], %(ids)b::text[],
                        %(closed)b::bool[]) AS k(account_id, cycle_tag, row_id, closed)),
 totals AS (
-  SELECT m.account_id, m.cycle_tag, sum(m.spend_minor)::bigint AS spend,
-         sum(m.cashback_minor)::bigint AS cashback,
-         (array_agg(m.budget_cap_minor ORDER BY m.occurred_at DESC, m.movement_id DESC)
-            FILTER (WHERE m.budget_cap_minor IS NOT NULL))[1] AS latest_cap
-  FROM cashback_movements m WHERE {_IN_BATCH.format(holder="account_id")}
-  GROUP BY m.account_id, m.cycle_tag),
+  SELECT m.account_id, m.cycle_tag, m.spend_minor AS spend, m.cashback_minor AS cashback,
+         m.cap_minor AS latest_cap
+  FROM keys k JOIN cashback_totals m ON m.tenant_id = %(tenant)s
+    AND m.account_id = k.account_id AND m.cycle_tag = k.cycle_tag),
 figures AS (
   SELECT k.account_id, k.cycle_tag, k.row_id, k.closed, t.spend, t.cashback,
          coalesce(t.latest_cap, a.default_cap_minor, %(programme_cap)s::bigint) AS cap,
@@ -73,58 +147,28 @@ figures AS (
   FROM keys k JOIN totals t ON t.account_id = k.account_id AND t.cycle_tag = k.cycle_tag
   LEFT JOIN cashback_accounts a ON a.tenant_id = %(tenant)s AND a.account_id = k.account_id),
 computed AS (
-  SELECT account_id, cycle_tag, row_id, spend, cashback, cap,
-         CASE WHEN cashback >= cap THEN 'reached_cap' WHEN NOT enrolled THEN 'not_eligible'
+  SELECT account_id, cycle_tag, row_id, spend AS total_spend_minor,
+         cashback AS total_cashback_minor, cap AS budget_cap_minor,
+         (CASE WHEN cashback >= cap THEN 'reached_cap' WHEN NOT enrolled THEN 'not_eligible'
               WHEN spend >= %(minimum_spend)s::bigint THEN 'eligible'
-              WHEN closed THEN 'not_eligible' ELSE 'pending' END AS eligibility,
-         cap - cashback AS remaining,
-         CASE WHEN closed THEN 'closed' ELSE 'open' END AS status,
+              WHEN closed THEN 'not_eligible' ELSE 'pending' END)::varchar AS eligibility,
+         cap - cashback AS remaining_budget_minor,
+         (CASE WHEN closed THEN 'closed' ELSE 'open' END)::varchar AS status,
          nullif(concat_ws('; ',
            CASE WHEN cap < cashback THEN 'override took the cycle ' || {over} || ' past its cap'
            END,
            CASE WHEN NOT enrolled THEN 'account not enrolled' END), '') AS notes
   FROM figures),
-stored AS MATERIALIZED (
-  SELECT m.account_id, m.cycle_tag, m.status FROM cashback_ledger m
-  WHERE {_IN_BATCH.format(holder="account_id")}),
-written AS (
-  INSERT INTO cashback_ledger AS l (tenant_id, account_id, cycle_tag, cashback_ledger_id,
-    total_spend_minor, total_cashback_minor, budget_cap_minor, eligibility,
-    remaining_budget_minor, status, notes, last_updated)
-  SELECT %(tenant)s, account_id, cycle_tag, row_id, spend, cashback, cap, eligibility,
-         remaining, status, notes, %(now)s FROM computed
-  ON CONFLICT (tenant_id, account_id, cycle_tag) DO UPDATE SET
-    cashback_ledger_id = excluded.cashback_ledger_id,
-    total_spend_minor = excluded.total_spend_minor,
-    total_cashback_minor = excluded.total_cashback_minor,
-    budget_cap_minor = excluded.budget_cap_minor, eligibility = excluded.eligibility,
-    remaining_budget_minor = excluded.remaining_budget_minor, status = excluded.status,
-    notes = excluded.notes, last_updated = excluded.last_updated
-  WHERE (l.total_spend_minor, l.total_cashback_minor, l.budget_cap_minor, l.eligibility,
-         l.remaining_budget_minor, l.status, l.notes)
-    IS DISTINCT FROM (excluded.total_spend_minor, excluded.total_cashback_minor,
-         excluded.budget_cap_minor, excluded.eligibility, excluded.remaining_budget_minor,
-         excluded.status, excluded.notes)
-  RETURNING l.account_id, l.cycle_tag, l.total_cashback_minor, l.remaining_budget_minor,
-            l.eligibility, l.status),
-announced AS (
-  INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at)
-  SELECT %(tenant)s, {_EVENT_ID}, e.event_type, e.account_id || '/' || e.cycle_tag,
-         jsonb_build_object('account_id', e.account_id, 'cycle_tag', e.cycle_tag,
-           'total_cashback', {decimal_sql("e.total_cashback_minor", scale)},
-           'remaining_budget', {decimal_sql("e.remaining_budget_minor", scale)},
-           'eligibility', e.eligibility, 'status', e.status), %(now)s
-  FROM (SELECT 0 AS part, 'cashback_ledger.changed' AS event_type, w.* FROM written w
-        UNION ALL
-        SELECT 1, 'cashback_cycle.closed', w.* FROM written w
-        LEFT JOIN stored s ON s.account_id = w.account_id AND s.cycle_tag = w.cycle_tag
-        WHERE w.status = 'closed' AND s.status IS DISTINCT FROM 'closed') AS e
-  ORDER BY e.part, e.account_id, e.cycle_tag)
-SELECT (SELECT count(*) FROM written) AS changed"""
+{written}
+SELECT (SELECT count(*) FROM written) AS changed"""  # noqa: S608 - constant SQL, values bound
 
 
 def _debt_sql(scale: int) -> str:
     overpaid = decimal_sql("-net", scale)
+    json = f"""jsonb_build_object('person_id', e.person_id, 'cycle_tag', e.cycle_tag,
+           'net_debt', {decimal_sql("e.net_debt_minor", scale)}, 'status', e.status)"""
+    payload = (json, ("net_debt_minor", "status"))
+    written = _written_sql("debt", "person_id", _DEBT_COLUMNS, payload, ("debt.overdue", "overdue"))
 
     def total(kind: str) -> str:
         return f"coalesce(sum(m.amount_minor) FILTER (WHERE m.kind = '{kind}'), 0)::bigint"
@@ -134,20 +178,19 @@ def _debt_sql(scale: int) -> str:
                        %(due)b::timestamptz[], %(overdue)b::timestamptz[])
     AS k(person_id, cycle_tag, row_id, statement_due_at, statement_overdue_at)),
 totals AS (
-  SELECT m.person_id, m.cycle_tag, {total("opening")} AS opening,
-         bool_or(m.kind = 'opening') AS has_opening, {total("charge")} AS charges,
-         {total("repayment")} AS repayments, {total("discount")} AS discounts,
-         max(m.due_at) AS latest_due_at
-  FROM debt_movements m WHERE {_IN_BATCH.format(holder="person_id")}
-  GROUP BY m.person_id, m.cycle_tag),
+  SELECT k.person_id, k.cycle_tag, k.row_id, k.statement_due_at, k.statement_overdue_at,
+         {total("opening")} AS opening, bool_or(m.kind = 'opening') AS has_opening,
+         {total("charge")} AS charges, {total("repayment")} AS repayments,
+         {total("discount")} AS discounts, max(m.due_at) AS latest_due_at
+  FROM keys k JOIN debt_movements m ON m.tenant_id = %(tenant)s
+    AND m.person_id = k.person_id AND m.cycle_tag = k.cycle_tag
+  GROUP BY k.person_id, k.cycle_tag, k.row_id, k.statement_due_at, k.statement_overdue_at),
 chained AS (
-  SELECT k.*, t.opening, t.has_opening, t.charges, t.repayments, t.discounts,
-         t.latest_due_at,
-         CASE WHEN t.has_opening THEN t.opening ELSE 0 END
-           + t.charges - t.repayments - t.discounts AS delta,
-         count(*) FILTER (WHERE t.has_opening)
-           OVER (PARTITION BY k.person_id ORDER BY k.cycle_tag ROWS UNBOUNDED PRECEDING) AS run
-  FROM keys k JOIN totals t ON t.person_id = k.person_id AND t.cycle_tag = k.cycle_tag),
+  SELECT *, CASE WHEN has_opening THEN opening ELSE 0 END
+              + charges - repayments - discounts AS delta,
+         count(*) FILTER (WHERE has_opening)
+           OVER (PARTITION BY person_id ORDER BY cycle_tag ROWS UNBOUNDED PRECEDING) AS run
+  FROM totals),
 netted AS (
   SELECT *, (sum(delta) OVER (PARTITION BY person_id, run ORDER BY cycle_tag
                               ROWS UNBOUNDED PRECEDING)
@@ -155,53 +198,22 @@ netted AS (
                     THEN %(carried_net)s::bigint ELSE 0 END)::bigint AS net
   FROM chained),
 computed AS (
-  SELECT person_id, cycle_tag, row_id, net,
+  SELECT person_id, cycle_tag, row_id,
          CASE WHEN has_opening THEN opening ELSE net - (charges - repayments - discounts)
-         END AS initial, charges, repayments, discounts,
-         CASE WHEN net <= 0 THEN 'repaid'
+         END AS initial_debt_minor, charges AS new_debt_minor, repayments AS repayments_minor,
+         discounts AS debt_discount_minor, net AS net_debt_minor,
+         (CASE WHEN net <= 0 THEN 'repaid'
               WHEN %(now)s >= coalesce(latest_due_at + make_interval(days => %(grace)s::int),
                                       statement_overdue_at) THEN 'overdue'
-              WHEN repayments + discounts > 0 THEN 'partial' ELSE 'open' END AS status,
+              WHEN repayments + discounts > 0 THEN 'partial' ELSE 'open' END)::varchar
+           AS status,
          coalesce(latest_due_at, statement_due_at) AS due_at,
          CASE WHEN net < 0 THEN 'overpaid by ' || {overpaid} END AS notes
   FROM netted),
-stored AS MATERIALIZED (
-  SELECT m.person_id, m.cycle_tag, m.status FROM debt_ledger m
-  WHERE {_IN_BATCH.format(holder="person_id")}),
-written AS (
-  INSERT INTO debt_ledger AS l (tenant_id, person_id, cycle_tag, debt_ledger_id,
-    initial_debt_minor, new_debt_minor, repayments_minor, debt_discount_minor, net_debt_minor,
-    status, due_at, notes, last_updated)
-  SELECT %(tenant)s, person_id, cycle_tag, row_id, initial, charges, repayments, discounts,
-         net, status, due_at, notes, %(now)s FROM computed
-  ON CONFLICT (tenant_id, person_id, cycle_tag) DO UPDATE SET
-    debt_ledger_id = excluded.debt_ledger_id,
-    initial_debt_minor = excluded.initial_debt_minor,
-    new_debt_minor = excluded.new_debt_minor, repayments_minor = excluded.repayments_minor,
-    debt_discount_minor = excluded.debt_discount_minor,
-    net_debt_minor = excluded.net_debt_minor, status = excluded.status,
-    due_at = excluded.due_at, notes = excluded.notes, last_updated = excluded.last_updated
-  WHERE (l.initial_debt_minor, l.new_debt_minor, l.repayments_minor, l.debt_discount_minor,
-         l.net_debt_minor, l.status, l.due_at, l.notes)
-    IS DISTINCT FROM (excluded.initial_debt_minor, excluded.new_debt_minor,
-         excluded.repayments_minor, excluded.debt_discount_minor, excluded.net_debt_minor,
-         excluded.status, excluded.due_at, excluded.notes)
-  RETURNING l.person_id, l.cycle_tag, l.net_debt_minor, l.status),
-announced AS (
-  INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at)
-  SELECT %(tenant)s, {_EVENT_ID}, e.event_type, e.person_id || '/' || e.cycle_tag,
-         jsonb_build_object('person_id', e.person_id, 'cycle_tag', e.cycle_tag,
-           'net_debt', {decimal_sql("e.net_debt_minor", scale)}, 'status', e.status),
-         %(now)s
-  FROM (SELECT 0 AS part, 'debt_ledger.changed' AS event_type, w.* FROM written w
-        UNION ALL
-        SELECT 1, 'debt.overdue', w.* FROM written w
-        LEFT JOIN stored s ON s.person_id = w.person_id AND s.cycle_tag = w.cycle_tag
-        WHERE w.status = 'overdue' AND s.status IS DISTINCT FROM 'overdue') AS e
-  ORDER BY e.part, e.person_id, e.cycle_tag)
+{written}
 SELECT (SELECT count(*) FROM written) AS changed,
-       (SELECT net FROM computed WHERE person_id = %(high_holder)s
-          AND cycle_tag = %(high_tag)s) AS last_net"""
+       (SELECT net_debt_minor FROM computed WHERE person_id = %(high_holder)s
+          AND cycle_tag = %(high_tag)s) AS last_net"""  # noqa: S608 - constant SQL, values bound
 
 
 class BatchesSql(CycleSqlBase):
@@ -211,8 +223,9 @@ class BatchesSql(CycleSqlBase):
         return self.postgres
 
     def cashback_pairs_after(self, unit: StorageUnit, after: Pair | None, limit: int) -> list[Pair]:
-        """The next ``limit`` (account, cycle) pairs of cashback movements after ``after``."""
-        return self._keys(unit, "cashback_movements", "account_id", after, limit)
+        """The next ``limit`` (account, cycle) pairs of cashback movements after ``after``, from
+        their running totals (``rebuild_cashback_totals`` made them those of the movements)."""
+        return self._keys(unit, "cashback_totals", "account_id", after, limit)
 
     def debt_pairs_after(self, unit: StorageUnit, after: Pair | None, limit: int) -> list[Pair]:
         """The next ``limit`` (person, cycle) pairs of debt movements after ``after``."""
@@ -231,7 +244,8 @@ class BatchesSql(CycleSqlBase):
 
     def write_cashback_batch(self, unit: StorageUnit, batch: CashbackBatch) -> int:
         """Compute and write the batch's rows that changed, with their events; count them."""
-        assert self.postgres and batch.account_ids, "a set-based batch is PostgreSQL's"
+        assert self.postgres, "a set-based batch is PostgreSQL's"
+        assert batch.account_ids, "a batch has pairs"
         params = {
             **self._batch_params(unit, batch.account_ids, batch.cycle_tags, batch.row_ids),
             "closed": batch.closed,
@@ -245,7 +259,8 @@ class BatchesSql(CycleSqlBase):
     def write_debt_batch(self, unit: StorageUnit, batch: DebtBatch) -> tuple[int, int]:
         """Compute and write the batch's rows that changed, with their events; return their
         count and the net debt of the batch's last pair (the next batch carries it)."""
-        assert self.postgres and batch.person_ids, "a set-based batch is PostgreSQL's"
+        assert self.postgres, "a set-based batch is PostgreSQL's"
+        assert batch.person_ids, "a batch has pairs"
         carried_person, carried_net = batch.carried or (None, 0)
         params = {
             **self._batch_params(unit, batch.person_ids, batch.cycle_tags, batch.row_ids),
@@ -268,8 +283,6 @@ class BatchesSql(CycleSqlBase):
             "holders": holders,
             "tags": tags,
             "ids": ids,
-            "low_holder": holders[0],
-            "low_tag": tags[0],
             "high_holder": holders[-1],
             "high_tag": tags[-1],
         }
