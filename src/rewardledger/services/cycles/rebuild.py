@@ -200,7 +200,9 @@ def _cashback_set_batch(
         return None, 0, 0
     scale = scale_of(work, program.currency)
     batch = plan_cashback_batch(work.tenant_id, pairs, program, work.tenant.zone, work.now, scale)
-    return pairs[-1], len(pairs), store.write_cashback_batch(work.unit, batch)
+    # A batch short of ``batch_size`` was the last: no transaction more to find none.
+    following = pairs[-1] if len(pairs) == batch_size else None
+    return following, len(pairs), store.write_cashback_batch(work.unit, batch)
 
 
 def _debt_set_batch(
@@ -216,6 +218,8 @@ def _debt_set_batch(
     zone = work.tenant.zone
     batch = plan_debt_batch(work.tenant_id, pairs, program, zone, work.now, scale, carried)
     fresh, last_net = store.write_debt_batch(work.unit, batch)
+    if len(pairs) < batch_size:  # the last batch
+        return None, len(pairs), fresh
     return (pairs[-1], (pairs[-1][0], last_net)), len(pairs), fresh
 
 
