@@ -40,6 +40,12 @@ WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) > (%(after_holder)s, %(af
 GROUP BY {holder}, cycle_tag ORDER BY {holder}, cycle_tag LIMIT %(limit)s"""
 
 
+def _in_batch(alias: str, holder: str) -> str:
+    """The batch's key range on ``alias``: whatever the plan, a scan stays within the batch."""
+    pair = f"({alias}.{holder}, {alias}.cycle_tag)"
+    return f"{pair} >= (%(low_holder)s, %(low_tag)s) AND {pair} <= (%(high_holder)s, %(high_tag)s)"
+
+
 def decimal_sql(minor: str, scale: int) -> str:
     """SQL for ``money.format_minor(minor, scale)``: the decimal string of integer minor units."""
     if scale == 0:
@@ -102,7 +108,7 @@ def _written_sql(
     return f"""fresh AS MATERIALIZED (
   SELECT c.*, s.status AS stored_status FROM computed c
   LEFT JOIN {table} s ON s.tenant_id = %(tenant)s AND s.{holder} = c.{holder}
-    AND s.cycle_tag = c.cycle_tag
+    AND s.cycle_tag = c.cycle_tag AND {_in_batch("s", holder)}
   WHERE s.{holder} IS NULL OR {row("s")} IS DISTINCT FROM {row("c")}),
 written AS (
   INSERT INTO {table} AS l (tenant_id, {holder}, cycle_tag, {table}_id, {listed}, last_updated)
@@ -139,7 +145,8 @@ totals AS (
   SELECT m.account_id, m.cycle_tag, m.spend_minor AS spend, m.cashback_minor AS cashback,
          m.cap_minor AS latest_cap
   FROM keys k JOIN cashback_totals m ON m.tenant_id = %(tenant)s
-    AND m.account_id = k.account_id AND m.cycle_tag = k.cycle_tag),
+    AND m.account_id = k.account_id AND m.cycle_tag = k.cycle_tag
+    AND {_in_batch("m", "account_id")}),
 figures AS (
   SELECT k.account_id, k.cycle_tag, k.row_id, k.closed, t.spend, t.cashback,
          coalesce(t.latest_cap, a.default_cap_minor, %(programme_cap)s::bigint) AS cap,
@@ -178,13 +185,12 @@ def _debt_sql(scale: int) -> str:
                        %(due)b::timestamptz[], %(overdue)b::timestamptz[])
     AS k(person_id, cycle_tag, row_id, statement_due_at, statement_overdue_at)),
 totals AS (
-  SELECT k.person_id, k.cycle_tag, k.row_id, k.statement_due_at, k.statement_overdue_at,
-         {total("opening")} AS opening, bool_or(m.kind = 'opening') AS has_opening,
-         {total("charge")} AS charges, {total("repayment")} AS repayments,
-         {total("discount")} AS discounts, max(m.due_at) AS latest_due_at
-  FROM keys k JOIN debt_movements m ON m.tenant_id = %(tenant)s
-    AND m.person_id = k.person_id AND m.cycle_tag = k.cycle_tag
-  GROUP BY k.person_id, k.cycle_tag, k.row_id, k.statement_due_at, k.statement_overdue_at),
+  SELECT k.*, t.* FROM keys k CROSS JOIN LATERAL (
+    SELECT {total("opening")} AS opening, bool_or(m.kind = 'opening') AS has_opening,
+           {total("charge")} AS charges, {total("repayment")} AS repayments,
+           {total("discount")} AS discounts, max(m.due_at) AS latest_due_at
+    FROM debt_movements m WHERE m.tenant_id = %(tenant)s AND m.person_id = k.person_id
+      AND m.cycle_tag = k.cycle_tag) AS t),
 chained AS (
   SELECT *, CASE WHEN has_opening THEN opening ELSE 0 END
               + charges - repayments - discounts AS delta,
@@ -283,6 +289,8 @@ class BatchesSql(CycleSqlBase):
             "holders": holders,
             "tags": tags,
             "ids": ids,
+            "low_holder": holders[0],
+            "low_tag": tags[0],
             "high_holder": holders[-1],
             "high_tag": tags[-1],
         }
