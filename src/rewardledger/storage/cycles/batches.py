@@ -40,12 +40,6 @@ WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) > (%(after_holder)s, %(af
 GROUP BY {holder}, cycle_tag ORDER BY {holder}, cycle_tag LIMIT %(limit)s"""
 
 
-def _in_batch(alias: str, holder: str) -> str:
-    """The batch's key range on ``alias``: whatever the plan, a scan stays within the batch."""
-    pair = f"({alias}.{holder}, {alias}.cycle_tag)"
-    return f"{pair} >= (%(low_holder)s, %(low_tag)s) AND {pair} <= (%(high_holder)s, %(high_tag)s)"
-
-
 def decimal_sql(minor: str, scale: int) -> str:
     """SQL for ``money.format_minor(minor, scale)``: the decimal string of integer minor units."""
     if scale == 0:
@@ -88,11 +82,15 @@ def _written_sql(
     differ from the stored rows (``fresh``), upsert them, and announce each row the upsert
     returns, then each fresh row whose status became ``status_event``'s.
 
-    ``payload``: the event's JSON over ``e`` and the columns it reads. No two CTEs are joined
-    (only a CTE with an indexed table): a fresh table's statistics can make the planner expect
-    one row of a CTE and loop over another for each; a nested loop into an index stays cheap.
-    The rows of ``fresh`` are those ``written``: the batch holds the projection lock, so no
-    other writer changes a row between the statement's read and its write."""
+    ``payload``: the event's JSON over ``e`` and the columns it reads. No two CTEs are joined,
+    and every table is read through a lateral lookup by key (``OFFSET 0`` keeps it one): a
+    fresh table's statistics can make the planner expect one row where there are thousands
+    and loop over a whole CTE, or a whole index range, for each.
+    Each stored row is looked up by its primary key: ``cycle_tag || ''`` keeps the planner,
+    misled by a fresh table's statistics, off the (tenant, cycle) index, whose scan for a tag
+    grows with the rows the rebuild has written. The rows of ``fresh`` are those ``written``:
+    the batch holds the projection lock, so no other writer changes a row between the
+    statement's read and its write."""
     table, (status_type, status), (json, payload_columns) = (
         f"{ledger}_ledger",
         status_event,
@@ -107,8 +105,9 @@ def _written_sql(
 
     return f"""fresh AS MATERIALIZED (
   SELECT c.*, s.status AS stored_status FROM computed c
-  LEFT JOIN {table} s ON s.tenant_id = %(tenant)s AND s.{holder} = c.{holder}
-    AND s.cycle_tag = c.cycle_tag AND {_in_batch("s", holder)}
+  LEFT JOIN LATERAL (
+    SELECT * FROM {table} s WHERE s.tenant_id = %(tenant)s AND s.{holder} = c.{holder}
+      AND s.cycle_tag || '' = c.cycle_tag OFFSET 0) AS s ON true
   WHERE s.{holder} IS NULL OR {row("s")} IS DISTINCT FROM {row("c")}),
 written AS (
   INSERT INTO {table} AS l (tenant_id, {holder}, cycle_tag, {table}_id, {listed}, last_updated)
@@ -141,18 +140,18 @@ def _cashback_sql(scale: int) -> str:
     return f"""WITH keys AS (
   SELECT * FROM unnest(%(holders)b::text[], %(tags)b::text[], %(ids)b::text[],
                        %(closed)b::bool[]) AS k(account_id, cycle_tag, row_id, closed)),
-totals AS (
-  SELECT m.account_id, m.cycle_tag, m.spend_minor AS spend, m.cashback_minor AS cashback,
-         m.cap_minor AS latest_cap
-  FROM keys k JOIN cashback_totals m ON m.tenant_id = %(tenant)s
-    AND m.account_id = k.account_id AND m.cycle_tag = k.cycle_tag
-    AND {_in_batch("m", "account_id")}),
 figures AS (
   SELECT k.account_id, k.cycle_tag, k.row_id, k.closed, t.spend, t.cashback,
          coalesce(t.latest_cap, a.default_cap_minor, %(programme_cap)s::bigint) AS cap,
          coalesce(a.enrolled, true) AS enrolled
-  FROM keys k JOIN totals t ON t.account_id = k.account_id AND t.cycle_tag = k.cycle_tag
-  LEFT JOIN cashback_accounts a ON a.tenant_id = %(tenant)s AND a.account_id = k.account_id),
+  FROM keys k
+  CROSS JOIN LATERAL (
+    SELECT m.spend_minor AS spend, m.cashback_minor AS cashback, m.cap_minor AS latest_cap
+    FROM cashback_totals m WHERE m.tenant_id = %(tenant)s AND m.account_id = k.account_id
+      AND m.cycle_tag = k.cycle_tag OFFSET 0) AS t
+  LEFT JOIN LATERAL (
+    SELECT a.default_cap_minor, a.enrolled FROM cashback_accounts a
+    WHERE a.tenant_id = %(tenant)s AND a.account_id = k.account_id OFFSET 0) AS a ON true),
 computed AS (
   SELECT account_id, cycle_tag, row_id, spend AS total_spend_minor,
          cashback AS total_cashback_minor, cap AS budget_cap_minor,
@@ -289,8 +288,6 @@ class BatchesSql(CycleSqlBase):
             "holders": holders,
             "tags": tags,
             "ids": ids,
-            "low_holder": holders[0],
-            "low_tag": tags[0],
             "high_holder": holders[-1],
             "high_tag": tags[-1],
         }
