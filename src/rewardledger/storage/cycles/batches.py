@@ -35,6 +35,12 @@ _EVENT_ID = (
     "FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid::text"
 )
 
+# For the rest of the batch's transaction: a lookup by key never becomes a scan of the table.
+# The ledger tables fill during a rebuild, faster than their statistics follow (the
+# application's role may not ANALYZE them), and a planner that believes a table tiny scans it
+# whole for each of the batch's pairs: quadratic in the rows written.
+_INDEXES_ONLY = "SET LOCAL enable_seqscan = off"
+
 _KEYS = """SELECT {holder}, cycle_tag FROM {table}
 WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) > (%(after_holder)s, %(after_tag)s)
 GROUP BY {holder}, cycle_tag ORDER BY {holder}, cycle_tag LIMIT %(limit)s"""
@@ -258,7 +264,9 @@ class BatchesSql(CycleSqlBase):
             "minimum_spend": batch.program.minimum_spend_minor,
             "now": batch.now,
         }
-        row = connection_of(unit).exec_driver_sql(_cashback_sql(batch.scale), params).one()
+        connection = connection_of(unit)
+        connection.exec_driver_sql(_INDEXES_ONLY)
+        row = connection.exec_driver_sql(_cashback_sql(batch.scale), params).one()
         return int(row[0])
 
     def write_debt_batch(self, unit: StorageUnit, batch: DebtBatch) -> tuple[int, int]:
@@ -276,7 +284,9 @@ class BatchesSql(CycleSqlBase):
             "grace": batch.program.grace_days,
             "now": batch.now,
         }
-        row = connection_of(unit).exec_driver_sql(_debt_sql(batch.scale), params).one()
+        connection = connection_of(unit)
+        connection.exec_driver_sql(_INDEXES_ONLY)
+        row = connection.exec_driver_sql(_debt_sql(batch.scale), params).one()
         return int(row[0]), int(row[1])
 
     @staticmethod
