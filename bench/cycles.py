@@ -13,6 +13,8 @@ Scenarios, per engine:
   ``cashback_movements`` and ``debt_movements``, half each, ten movements per (holder, cycle)),
   in movement rows per second, beside a plain SQL ``GROUP BY`` of the same rows (both tables)
   timed in the same run.
+- **unchanged rebuild**: a third rebuild, with nothing changed since the second (no row or
+  event to write), beside a ``GROUP BY`` timed just before it.
 - **memory**: each rebuild runs in a fresh process, for 1 %, 10 % and 100 % of ``--rows``: its
   peak resident memory (``VmHWM``: it also counts the interpreter, the driver's buffers and
   the allocator's high-water mark) and, in a second rebuild that writes every row again, the peak
@@ -231,6 +233,10 @@ def _run_engine(name: str, url: str, rows: int, seconds: float) -> dict[str, Any
             _forget_rows(ledger, seeded)
             with context.Pool(1) as pool:
                 _, _, _, traced_bytes = pool.apply(_rebuild_in_process, (url, seeded, True))
+            # Nothing changed since: the rebuild's own work, reads and comparisons only.
+            group_by_again = _group_by_seconds(ledger, seeded)
+            with context.Pool(1) as pool:
+                unchanged_seconds, _, _, _ = pool.apply(_rebuild_in_process, (url, seeded, False))
             memory.append(
                 {
                     "movements": size,
@@ -240,6 +246,8 @@ def _run_engine(name: str, url: str, rows: int, seconds: float) -> dict[str, Any
                     "rebuild_movements_per_second": round(size / rebuild_seconds),
                     "group_by_movements_per_second": round(size / group_by),
                     "rebuild_vs_group_by": round(group_by / rebuild_seconds, 4),
+                    "unchanged_rebuild_seconds": round(unchanged_seconds, 2),
+                    "unchanged_rebuild_vs_group_by": round(group_by_again / unchanged_seconds, 4),
                     "rebuild_peak_rss_mib": round(peak_kib / 1024, 1),
                     "rebuild_peak_traced_mib": round(traced_bytes / 2**20, 2),
                 }

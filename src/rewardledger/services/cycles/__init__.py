@@ -41,6 +41,7 @@ from rewardledger.services.cycles.rebuild import (
     count_dirty,
     count_pairs,
     rebuild,
+    rebuild_row_by_row,
     refresh,
     run_due,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "movement_id",
     "parse_cursor",
     "rebuild",
+    "rebuild_row_by_row",
     "refresh",
     "refresh_cashback_pair",
     "refresh_debt_pair",

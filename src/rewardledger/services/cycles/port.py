@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from rewardledger.domain.cycle_batches import CashbackBatch, DebtBatch
 from rewardledger.domain.cycles import (
     CashbackAccountSettings,
     CashbackMovement,
@@ -144,6 +145,17 @@ class CycleStore(Protocol):
     def upsert_debt_rows(
         self, unit: StorageUnit, rows: Sequence[DebtRow], now: datetime
     ) -> None: ...
+
+    # A rebuild batch in one statement, where the engine can (``rebuilds_in_sets``).
+    @property
+    def rebuilds_in_sets(self) -> bool: ...
+    def cashback_pairs_after(
+        self, unit: StorageUnit, after: Pair | None, limit: int
+    ) -> list[Pair]: ...
+    def debt_pairs_after(self, unit: StorageUnit, after: Pair | None, limit: int) -> list[Pair]: ...
+    def write_cashback_batch(self, unit: StorageUnit, batch: CashbackBatch) -> int: ...
+    def write_debt_batch(self, unit: StorageUnit, batch: DebtBatch) -> tuple[int, int]: ...
+
     def list_cashback_rows(
         self, tenant_id: str, where: LedgerFilter, after: Pair | None, limit: int
     ) -> list[tuple[CashbackRow, datetime]]: ...

@@ -1,9 +1,13 @@
 """Refresh, rebuild and the due-jobs step of the cycle ledgers.
 
 Owns: the batch loops that keep ``cashback_ledger`` and ``debt_ledger`` in step with the
-movements. Protects: a full rebuild gives the same rows as any sequence of refreshes (a
-property test); a rebuild batch holds the projection lock exclusively, so no refresh writes
-a row between its read and its write; each loop stops after a named number of batches.
+movements. A rebuild batch is computed in the database where the store can
+(``CycleStore.rebuilds_in_sets``: PostgreSQL, one statement per batch after its keys, planned
+by ``domain.cycle_batches``), else row by row with ``cashback_row`` / ``debt_row`` (SQLite,
+and ``rebuild_row_by_row``, the reference the set-based batches are tested against).
+Protects: a full rebuild gives the same rows as any sequence of refreshes (a property test);
+a rebuild batch holds the projection lock exclusively, so no refresh writes a row between
+its read and its write; each loop stops after a named number of batches.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
+from rewardledger.domain.cycle_batches import plan_cashback_batch, plan_debt_batch
 from rewardledger.domain.cycles import cashback_cycle_closes_at, cashback_row, debt_row
 from rewardledger.domain.limits import (
     CYCLE_REBUILD_BATCH_SIZE,
@@ -85,7 +90,32 @@ def rebuild(
     """Recompute the running cashback totals, then every row from the movements, a keyset
     batch of pairs per transaction (memory stays flat). Each batch holds the projection lock
     exclusively, so no refresh writes a row between its read and its write; a movement
-    committed meanwhile keeps its dirty mark."""
+    committed meanwhile keeps its dirty mark. Only rows that changed are written, each with
+    its event."""
+    in_sets = store_of(ledger).rebuilds_in_sets
+    return _rebuild(ledger, tenant_id, batch_size, progress, in_sets=in_sets)
+
+
+def rebuild_row_by_row(
+    ledger: Ledger,
+    tenant_id: str,
+    *,
+    batch_size: int = CYCLE_REBUILD_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> RefreshReport:
+    """``rebuild`` with every row computed in Python by the domain's ``cashback_row`` and
+    ``debt_row`` (what SQLite always does): the reference for the set-based batches."""
+    return _rebuild(ledger, tenant_id, batch_size, progress, in_sets=False)
+
+
+def _rebuild(
+    ledger: Ledger,
+    tenant_id: str,
+    batch_size: int,
+    progress: Progress | None,
+    *,
+    in_sets: bool,
+) -> RefreshReport:
     assert 1 <= batch_size <= CYCLE_REBUILD_BATCH_SIZE, batch_size
     store = store_of(ledger)
 
@@ -94,9 +124,11 @@ def rebuild(
         store.rebuild_cashback_totals(work.unit)
 
     ledger.run(tenant_id, totals)  # the running totals accruals read their caps from
-    cashback = _batches(ledger, tenant_id, partial(_cashback_batch, store, batch_size), progress)
+    cashback_batch = _cashback_set_batch if in_sets else _cashback_batch
+    debt_batch = _debt_set_batch if in_sets else _debt_batch
+    cashback = _batches(ledger, tenant_id, partial(cashback_batch, store, batch_size), progress)
     # Debt: pairs come in (person, cycle) order, so the previous cycle's net is at hand.
-    debt = _batches(ledger, tenant_id, partial(_debt_batch, store, batch_size), progress)
+    debt = _batches(ledger, tenant_id, partial(debt_batch, store, batch_size), progress)
     return RefreshReport(cashback.pairs + debt.pairs, cashback.rows_changed + debt.rows_changed)
 
 
@@ -156,6 +188,39 @@ def _debt_batch(
     assert carried is not None
     fresh, _ = write_debt_rows(work, store, rows, scale)
     return ((found[-1][0], found[-1][1]), carried), len(found), fresh
+
+
+def _cashback_set_batch(
+    store: CycleStore, batch_size: int, after: Pair | None, work: UnitOfWork
+) -> tuple[Pair | None, int, int]:
+    store.lock_projection(work.unit, exclusive=True)
+    program = store.get_cashback_program(work.tenant_id, work.unit)
+    pairs = [] if program is None else store.cashback_pairs_after(work.unit, after, batch_size)
+    if not pairs or program is None:
+        return None, 0, 0
+    scale = scale_of(work, program.currency)
+    batch = plan_cashback_batch(work.tenant_id, pairs, program, work.tenant.zone, work.now, scale)
+    # A batch short of ``batch_size`` was the last: no transaction more to find none.
+    following = pairs[-1] if len(pairs) == batch_size else None
+    return following, len(pairs), store.write_cashback_batch(work.unit, batch)
+
+
+def _debt_set_batch(
+    store: CycleStore, batch_size: int, position: DebtPosition | None, work: UnitOfWork
+) -> tuple[DebtPosition | None, int, int]:
+    store.lock_projection(work.unit, exclusive=True)
+    program = store.get_debt_program(work.tenant_id, work.unit)
+    after, carried = (None, None) if position is None else position
+    pairs = [] if program is None else store.debt_pairs_after(work.unit, after, batch_size)
+    if not pairs or program is None:
+        return None, 0, 0
+    scale = scale_of(work, program.currency)
+    zone = work.tenant.zone
+    batch = plan_debt_batch(work.tenant_id, pairs, program, zone, work.now, scale, carried)
+    fresh, last_net = store.write_debt_batch(work.unit, batch)
+    if len(pairs) < batch_size:  # the last batch
+        return None, len(pairs), fresh
+    return (pairs[-1], (pairs[-1][0], last_net)), len(pairs), fresh
 
 
 def run_due(ledger: Ledger, tenant_id: str) -> dict[str, int]:

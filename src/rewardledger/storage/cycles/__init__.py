@@ -1,8 +1,9 @@
 """SQL storage of the cashback and debt cycles (implements ``services.cycles.CycleStore``).
 
 Owns: the statements on the tables of ``schema_cycles``, one module per part: ``settings``
-(programmes, refresh mode), ``dirty`` (dirty marks, projection lock), ``movements``, ``totals``
-and ``rows`` (the ledger rows); ``base`` holds the shared plumbing. Protects:
+(programmes, refresh mode), ``dirty`` (dirty marks, projection lock), ``movements``, ``totals``,
+``rows`` (the ledger rows) and ``batches`` (a rebuild batch in one statement, PostgreSQL);
+``base`` holds the shared plumbing. Protects:
 - the cap check of an accrual: ``mark_dirty`` is an upsert, so on PostgreSQL it locks the
   (account, cycle) pair until commit; concurrent accruals on one pair queue behind it, and the
   totals read after it include every accrual committed before (SQLite: one writer at a time);
@@ -16,6 +17,7 @@ and ``rows`` (the ledger rows); ``base`` holds the shared plumbing. Protects:
 from __future__ import annotations
 
 from rewardledger.storage.cycles.accruals import AccrualsSql
+from rewardledger.storage.cycles.batches import BatchesSql
 from rewardledger.storage.cycles.dirty import DirtySql
 from rewardledger.storage.cycles.movements import MovementsSql
 from rewardledger.storage.cycles.rows import RowsSql
@@ -25,7 +27,9 @@ from rewardledger.storage.tenancy import scoped_by_tenant
 
 
 @scoped_by_tenant
-class SqlCycleStore(AccrualsSql, SettingsSql, DirtySql, MovementsSql, TotalsSql, RowsSql):
+class SqlCycleStore(
+    AccrualsSql, SettingsSql, DirtySql, MovementsSql, TotalsSql, RowsSql, BatchesSql
+):
     """Every cycle statement, on one engine (SQLite or PostgreSQL)."""
 
 

@@ -40,11 +40,23 @@ from rewardledger.storage.schema_cycles import (
 from rewardledger.storage.unit import connection_of
 
 # A tenant's running cashback totals, recomputed from its movements (migration 0010 fills
-# them the same way for the movements written before it).
-_REBUILD_CASHBACK_TOTALS = (
-    text("DELETE FROM cashback_totals WHERE tenant_id = :tenant"),
-    text(
-        """INSERT INTO cashback_totals (tenant_id, account_id, cycle_tag, spend_minor,
+# them the same way for the movements written before it). Only totals that differ are
+# written, and those of pairs without movements deleted, so a rebuild of a tenant whose
+# totals are in step writes nothing here.
+_DELETE_STALE_TOTALS = text(
+    """DELETE FROM cashback_totals WHERE tenant_id = :tenant AND NOT EXISTS (
+  SELECT 1 FROM cashback_movements m WHERE m.tenant_id = cashback_totals.tenant_id
+  AND m.account_id = cashback_totals.account_id AND m.cycle_tag = cashback_totals.cycle_tag)"""
+)
+_TOTALS_COLUMNS = (
+    "spend_minor",
+    "cashback_minor",
+    "overridden",
+    "cap_minor",
+    "cap_occurred_at",
+    "cap_movement_id",
+)
+_UPSERT_TOTALS = """INSERT INTO cashback_totals (tenant_id, account_id, cycle_tag, spend_minor,
                              cashback_minor, overridden, cap_minor, cap_occurred_at,
                              cap_movement_id)
 SELECT s.tenant_id, s.account_id, s.cycle_tag, s.spend, s.cashback, s.overridden,
@@ -61,9 +73,26 @@ LEFT JOIN (
                             ORDER BY occurred_at DESC, movement_id DESC) AS rank
   FROM cashback_movements WHERE budget_cap_minor IS NOT NULL AND tenant_id = :tenant) AS c
   ON c.tenant_id = s.tenant_id AND c.account_id = s.account_id AND c.cycle_tag = s.cycle_tag
-  AND c.rank = 1"""
-    ),
-)
+  AND c.rank = 1
+WHERE true
+ON CONFLICT (tenant_id, account_id, cycle_tag) DO UPDATE SET {assigned}
+WHERE {differs}"""
+
+
+def _upsert_totals(distinct: str) -> Any:
+    """The upsert of every pair's totals that writes only those that differ (``distinct``:
+    the engine's null-safe inequality, ``IS DISTINCT FROM`` or SQLite's ``IS NOT``)."""
+    assigned = ", ".join(f"{name} = excluded.{name}" for name in _TOTALS_COLUMNS)
+    differs = " OR ".join(
+        f"cashback_totals.{name} {distinct} excluded.{name}" for name in _TOTALS_COLUMNS
+    )
+    return text(_UPSERT_TOTALS.format(assigned=assigned, differs=differs))
+
+
+_REBUILD_CASHBACK_TOTALS = {
+    "postgresql": (_DELETE_STALE_TOTALS, _upsert_totals("IS DISTINCT FROM")),
+    "sqlite": (_DELETE_STALE_TOTALS, _upsert_totals("IS NOT")),
+}
 
 
 class TotalsSql(CycleSqlBase):
@@ -71,7 +100,7 @@ class TotalsSql(CycleSqlBase):
         """Recompute the tenant's running cashback totals from its movements (the rebuild's
         path; every movement keeps them in step otherwise)."""
         connection = connection_of(unit)
-        for statement in _REBUILD_CASHBACK_TOTALS:
+        for statement in _REBUILD_CASHBACK_TOTALS[connection.dialect.name]:
             connection.execute(statement, {"tenant": unit.tenant_id})
 
     def _cashback_totals_query(self, tenant_id: str) -> Any:
