@@ -18,7 +18,6 @@ from sqlalchemy import Row, and_, insert, or_, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import (
-    Direction,
     ExpiryPolicy,
     Lot,
     LotState,
@@ -26,8 +25,8 @@ from rewardledger.domain.points import (
 )
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
+from rewardledger.storage.points_lists import PointsLists, reason_of
 from rewardledger.storage.points_lot_writes import LotWrites
-from rewardledger.storage.points_reads import PointsReads
 from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import transfers
 from rewardledger.storage.schema_points import (
@@ -44,7 +43,7 @@ _POSTED = ("single", "post")
 
 
 @scoped_by_tenant
-class SqlPointsStore(LotWrites, PointsReads):
+class SqlPointsStore(LotWrites, PointsLists):
     """The points service's storage (``services.points.port.PointsStore``)."""
 
     # Settings ----------------------------------------------------------------------------------
@@ -108,7 +107,7 @@ class SqlPointsStore(LotWrites, PointsReads):
             rows = connection.execute(
                 select(points_reasons).where(points_reasons.c.tenant_id == tenant_id)
             ).all()
-        return {(r.direction, r.reason): _reason(r) for r in rows}
+        return {(r.direction, r.reason): reason_of(r) for r in rows}
 
     def put_reason(self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime) -> None:
         connection = connection_of(unit)
@@ -376,17 +375,6 @@ class SqlPointsStore(LotWrites, PointsReads):
             )
             .scalars()
         )
-
-
-def _reason(row: Any) -> Reason:
-    return Reason(
-        Direction(row.direction),
-        row.reason,
-        allow_negative=row.allow_negative,
-        pending_seconds=row.pending_seconds,
-        pending_until_activated=row.pending_until_activated,
-        expiry=None if row.expiry is None else ExpiryPolicy.from_json(row.expiry),
-    )
 
 
 def _lot(row: Row[Any]) -> Lot:
