@@ -89,7 +89,11 @@ def job_failures(
     include_resolved: bool = False,
     step: Annotated[
         str | None,
-        Query(max_length=JOB_STEP_LENGTH_MAX, description="Only the failures of this step."),
+        Query(
+            max_length=JOB_STEP_LENGTH_MAX,
+            pattern=rf"^[A-Za-z0-9_.:-]{{1,{JOB_STEP_LENGTH_MAX}}}$",
+            description="Only the failures of this step.",
+        ),
     ] = None,
     since: Annotated[
         IsoTime | None,
