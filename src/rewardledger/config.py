@@ -18,6 +18,9 @@ REWARDLEDGER_RELAY_TO_NATS  true: the worker publishes every event to NATS (off 
 REWARDLEDGER_NATS_URL       the NATS server the event feed is relayed to (nats://127.0.0.1:4222)
 REWARDLEDGER_NATS_STREAM    its JetStream stream, created if missing (REWARDLEDGER)
 REWARDLEDGER_EVENT_RETENTION_DAYS  outbox rows older than this, passed by every sink, are pruned
+REWARDLEDGER_KEYED_WRITE_RETENTION_DAYS  how long the answer of a set-up write sent with an
+                            Idempotency-Key is kept for its retries (30); the worker's
+                            ``keyed_writes`` step deletes older ones
 REWARDLEDGER_POINTS_REMINDER_DAYS  the worker's ``points_reminders`` step announces the points
                             that expire within this many days (7)
 REWARDLEDGER_WEBHOOK_TIMEOUT_SECONDS  how long a webhook call may take before it fails (10)
@@ -34,7 +37,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rewardledger.domain.limits import POINTS_REMINDER_DAYS_DEFAULT, POINTS_REMINDER_DAYS_MAX
+from rewardledger.domain.limits import (
+    KEYED_WRITE_RETENTION_DAYS_DEFAULT,
+    KEYED_WRITE_RETENTION_DAYS_MAX,
+    POINTS_REMINDER_DAYS_DEFAULT,
+    POINTS_REMINDER_DAYS_MAX,
+)
 from rewardledger.domain.webhooks import WEBHOOK_TIMEOUT_SECONDS
 
 DEFAULT_DATABASE_URL = "sqlite:///./rewardledger.db"
@@ -77,6 +85,9 @@ class Settings(BaseSettings):
     nats_stream: str = Field(default=DEFAULT_NATS_STREAM, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     event_retention_days: int = Field(
         default=EVENT_RETENTION_DAYS_DEFAULT, ge=1, le=EVENT_RETENTION_DAYS_MAX
+    )
+    keyed_write_retention_days: int = Field(
+        default=KEYED_WRITE_RETENTION_DAYS_DEFAULT, ge=1, le=KEYED_WRITE_RETENTION_DAYS_MAX
     )
     points_reminder_days: int = Field(
         default=POINTS_REMINDER_DAYS_DEFAULT, ge=1, le=POINTS_REMINDER_DAYS_MAX

@@ -463,7 +463,7 @@ def test_a_failing_step_is_one_line_exit_1_and_the_other_tenants_due_work_still_
     run_sql(empty_db_url, "DELETE FROM cycle_dirty WHERE tenant_id = 'a-bad'")
     fixed = cli("jobs", "run", "-t", "a-bad")
     assert fixed.exit_code == 0, fixed.output
-    assert json.loads(cli("jobs", "failures").stdout) == {"failures": []}
+    assert json.loads(cli("jobs", "failures").stdout) == {"failures": [], "next_cursor": None}
     history = json.loads(cli("jobs", "failures", "--include-resolved").stdout)["failures"]
     assert [(f["attempts"], f["resolved_at"] is not None) for f in history] == [(2, True)]
 

@@ -149,6 +149,34 @@ def test_events_webhooks_and_points_set_up_through_the_client(client: Client) ->
     assert "tenant.created" in types
 
 
+def test_the_points_lists_and_the_budget_reports_page_through_the_client(
+    client: Client,
+) -> None:
+    for code in ("STARS", "BEANS", "MILES"):
+        client.configure_points(PointsConfigure(asset=code))
+    assets = [a.asset for page in client.pages(client.points_assets, limit=2) for a in page.assets]
+    assert assets == ["BEANS", "MILES", "STARS"]
+    reasons = [
+        (r.direction, r.dtype)
+        for page in client.pages(client.points_reasons, limit=3)
+        for r in page.reasons
+    ]
+    assert reasons == sorted(set(reasons))
+    assert len(reasons) == len(client.points_reasons().reasons) > 3
+    client.create_asset(AssetCreate(code="USD", scale=2))
+    for bid in ("spring", "autumn", "summer"):
+        client.create_budget(BudgetCreate(id=bid, currency="USD", hard_cap="10.00"))
+    report_pages = list(client.pages(client.budgets_report, limit=2))
+    assert [r.budget_id for page in report_pages for r in page.reports] == [
+        "autumn",
+        "spring",
+        "summer",
+    ]
+    assert len(report_pages) == 2
+    assert client.points_integrity(limit=1).holders == []
+    assert client.job_failures(step="holds").next_cursor is None
+
+
 def test_the_async_client_does_the_same_operations(live: Live, tenant: Tenant) -> None:
     async def flow() -> tuple[str, str]:
         async with AsyncClient(

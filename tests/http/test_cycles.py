@@ -195,7 +195,7 @@ def test_a_failing_step_is_listed_in_the_jobs_run_answer_and_under_failures(
 
     clear_the_bad_mark(ledger, api.tenant_id)
     assert api.post("/jobs/run").json()["failures"] == []
-    assert api.get("/jobs/failures").json() == {"failures": []}
+    assert api.get("/jobs/failures").json() == {"failures": [], "next_cursor": None}
     history = api.get("/jobs/failures", params={"include_resolved": "true"}).json()["failures"]
     assert [f["resolved_at"] is not None for f in history] == [True]
     assert_problem(api.get("/jobs/failures", params={"limit": 0}), 422, "validation_error")

@@ -35,7 +35,7 @@ def test_a_raw_transfer_onto_a_points_wallet_is_refused_and_the_points_check_sta
     # Not recorded (the id may be a service's own): sent again, it is refused afresh.
     again = assert_problem(api.post("/transfers", body), 409, "managed_account")
     assert again["replayed"] is False
-    assert api.get("/points/integrity").json() == {"holders": []}
+    assert api.get("/points/integrity").json() == {"holders": [], "next_cursor": None}
     assert api.get(f"/accounts/{WALLET}").json()["balances"]["posted"] == "50"
     assert api.get("/integrity").json()["ok"] is True
 
@@ -61,7 +61,7 @@ def test_in_a_batch_only_the_item_onto_a_managed_account_is_refused(
     assert answer.status_code == 201, answer.text
     codes = [(r["error"] or {}).get("code") for r in answer.json()["results"]]
     assert codes == [None, "managed_account"]
-    assert api.get("/points/integrity").json() == {"holders": []}
+    assert api.get("/points/integrity").json() == {"holders": [], "next_cursor": None}
 
 
 def test_a_points_wallet_says_who_manages_it_and_the_points_calls_still_move_it(
@@ -73,4 +73,4 @@ def test_a_points_wallet_says_who_manages_it_and_the_points_calls_still_move_it(
     spent = api.post("/points/m1/spend", {"amount": "20", "dtype": "points", "reference": "s1"})
     assert spent.status_code == 201, spent.text
     assert api.get(f"/accounts/{WALLET}").json()["balances"]["posted"] == "30"
-    assert api.get("/points/integrity").json() == {"holders": []}
+    assert api.get("/points/integrity").json() == {"holders": [], "next_cursor": None}

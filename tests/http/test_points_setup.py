@@ -25,7 +25,7 @@ def test_configure_creates_then_answers_the_same_settings_as_a_replay(api: Api) 
     assert again.headers["Idempotent-Replayed"] == "true"
     kept = api.post("/points/configure", {"asset": "STARS"}, role="admin")
     assert (kept.status_code, kept.json()["expiry"]) == (200, AFTER_30)
-    assert api.get("/points/assets").json() == {"assets": [made.json()]}
+    assert api.get("/points/assets").json() == {"assets": [made.json()], "next_cursor": None}
     assert api.get("/points/assets/STARS").json() == made.json()
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of, os_user
+from rewardledger.cli.context import Cursor, Limit, ledger_of, os_user
 from rewardledger.domain.budgets import BudgetPolicy
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.services import budgets
@@ -342,8 +342,13 @@ def report(
     date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
     output_format: Annotated[str, typer.Option("--format", help="json or csv.")] = "json",
     file: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    limit: Limit = PAGE_SIZE_MAX,
+    cursor: Cursor = None,
 ) -> None:
-    """Totals by entry type, counts and utilization of one budget or all, as JSON or CSV."""
+    """Totals by entry type, counts and utilization of one budget or all (by budget id, a page
+    at a time: ``next_cursor`` in the JSON, a line on standard error with CSV), as JSON or
+    CSV."""
+    next_cursor = None
     with ledger_of(ctx) as ledger:
         if output_format not in ("json", "csv"):
             raise typer.BadParameter("--format is json or csv")
@@ -359,18 +364,30 @@ def report(
                 )
             ]
         else:
-            found = budgets.tenant_report(
-                ledger, tenant, range_name=range_name, date_from=date_from, date_to=date_to
+            page = budgets.tenant_report_page(
+                ledger,
+                tenant,
+                range_name=range_name,
+                date_from=date_from,
+                date_to=date_to,
+                cursor=cursor,
+                limit=limit,
             )
+            found, next_cursor = page.reports, page.next_cursor
         if output_format == "csv":
             text = budgets.reports_csv(found)
-        else:
+        elif budget_id is not None:
             text = json.dumps({"reports": _plain(found)}, indent=2) + "\n"
+        else:
+            answer = {"reports": _plain(found), "next_cursor": next_cursor}
+            text = json.dumps(answer, indent=2) + "\n"
         if file is None:
             typer.echo(text, nl=False)
         else:
             file.write_text(text, encoding="utf-8")
             output.note(f"Wrote {len(found)} budget report(s) to {file}.")
+        if next_cursor is not None and output_format == "csv":
+            output.note(f"More budgets follow: --cursor {next_cursor}")
 
 
 @budget_app.command("entries")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 import pydantic
 import typer
@@ -21,6 +22,7 @@ from rewardledger.bootstrap import Ledger
 from rewardledger.cli import output
 from rewardledger.config import Settings
 from rewardledger.domain.errors import LedgerError, ValidationError
+from rewardledger.domain.limits import PAGE_SIZE_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +120,9 @@ def parse_time(value: str | None, field: str) -> datetime | None:
     if parsed is None or parsed.tzinfo is None:
         raise ValidationError(f"{field} must be an ISO 8601 time with an offset.", field=field)
     return parsed
+
+
+# Every paged list's options: one page of at most ``--limit`` rows, after ``--cursor`` (the
+# ``next_cursor`` the previous page printed).
+Limit = Annotated[int, typer.Option(min=1, max=PAGE_SIZE_MAX, help="Rows per page.")]
+Cursor = Annotated[str | None, typer.Option(help="The next_cursor of the previous page.")]

@@ -14,8 +14,8 @@ import typer
 
 from rewardledger.cli import output
 from rewardledger.cli.budgets import BudgetId, budget_app
-from rewardledger.cli.context import ledger_of
-from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.cli.context import Cursor, Limit, ledger_of
+from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.domain.validation import parse_instant
 from rewardledger.http.schemas import AccountPublic, TransferPublic
 from rewardledger.http.schemas_budgets import CorrectionPublic, ReservationPublic
@@ -26,8 +26,6 @@ account_app = typer.Typer(help="The tenant's accounts.", no_args_is_help=True)
 transfer_app = typer.Typer(help="The tenant's transfers.", no_args_is_help=True)
 
 Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
-Limit = Annotated[int, typer.Option(min=1, max=PAGE_SIZE_MAX, help="Rows per page.")]
-Cursor = Annotated[str | None, typer.Option(help="The next_cursor of the previous page.")]
 
 
 @account_app.command("list")

@@ -24,11 +24,14 @@ import typer
 from rewardledger.cli import output
 from rewardledger.cli.budgets import budget_app
 from rewardledger.cli.context import (
+    Cursor,
+    Limit,
     Options,
     database_url,
     ledger_of,
     open_at,
     os_user,
+    parse_time,
     reporting_errors,
 )
 from rewardledger.cli.cycles import cashback_app, cycles_app, debt_app
@@ -257,21 +260,34 @@ def jobs_failures(
     include_resolved: Annotated[
         bool, typer.Option("--include-resolved", help="Also the failures resolved since.")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many per tenant.")] = (
-        PAGE_SIZE_DEFAULT
-    ),
+    step: Annotated[str | None, typer.Option(help="Only this step's failures.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="Last failed at or after (ISO 8601 with offset).")
+    ] = None,
+    limit: Limit = PAGE_SIZE_DEFAULT,
+    cursor: Cursor = None,
 ) -> None:
-    """The failed steps of due work, the latest first, as JSON: open ones (still failing at
-    the last run) unless --include-resolved."""
+    """The failed steps of due work, the latest first, as JSON, a page at a time: open ones
+    (still failing at the last run) unless --include-resolved. Without -t, the first page of
+    each tenant (no next_cursor)."""
+    if cursor is not None and tenant is None:
+        raise typer.BadParameter("--cursor continues one tenant's list: give -t TENANT too")
+    found, next_cursor = [], None
     with ledger_of(ctx) as ledger:
-        found = [
-            failure
-            for tenant_id in _tenant_ids(ledger, tenant)
-            for failure in jobs.failures(
-                ledger, tenant_id, include_resolved=include_resolved, limit=limit
+        for tenant_id in _tenant_ids(ledger, tenant):
+            page = jobs.failures_page(
+                ledger,
+                tenant_id,
+                include_resolved=include_resolved,
+                step=step,
+                since=parse_time(since, "from"),
+                cursor=cursor,
+                limit=limit,
             )
-        ]
-    output.emit_json({"failures": [output.job_failure_json(f) for f in found]})
+            found += page.failures
+            next_cursor = page.next_cursor if tenant is not None else None
+    failures = [output.job_failure_json(f) for f in found]
+    output.emit_json({"failures": failures, "next_cursor": next_cursor})
 
 
 @app.command("demo")

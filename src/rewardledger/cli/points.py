@@ -13,9 +13,21 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of, os_user, parse_time, reporting_errors
+from rewardledger.cli.context import (
+    Cursor,
+    Limit,
+    ledger_of,
+    os_user,
+    parse_time,
+    reporting_errors,
+)
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, REDEMPTION_TTL_SECONDS_DEFAULT
+from rewardledger.domain.limits import (
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    POINTS_FORECAST_DATES_MAX,
+    REDEMPTION_TTL_SECONDS_DEFAULT,
+)
 from rewardledger.services import points, redemptions
 from rewardledger.services.points import (
     DEFAULT_ASSET,
@@ -214,32 +226,44 @@ def expiring(
     tenant: Tenant,
     holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
     asset: AssetOption = DEFAULT_ASSET,
+    limit: Limit = POINTS_FORECAST_DATES_MAX,
+    cursor: Cursor = None,
 ) -> None:
-    """What will expire on which dates, if not spent first."""
+    """What will expire on which dates, if not spent first, soonest first, a page at a time."""
     with ledger_of(ctx) as ledger:
-        forecast = points.expiring(ledger, tenant, holder, asset=asset)
-        output.emit_json(
-            {
-                "user_id": holder,
-                "expiring": [{"expires_at": d.isoformat(), "amount": str(a)} for d, a in forecast],
-            }
-        )
+        page = points.expiring_page(ledger, tenant, holder, asset=asset, cursor=cursor, limit=limit)
+    forecast = [{"expires_at": d.isoformat(), "amount": str(a)} for d, a in page.expiring]
+    output.emit_json({"user_id": holder, "expiring": forecast, "next_cursor": page.next_cursor})
 
 
 @points_app.command("summary")
-def summary(ctx: typer.Context, tenant: Tenant) -> None:
-    """Per holder: earned, spent, expired, balance, rows, integrity (v_ledger_summary)."""
+def summary(
+    ctx: typer.Context, tenant: Tenant, limit: Limit = PAGE_SIZE_MAX, cursor: Cursor = None
+) -> None:
+    """Per holder: earned, spent, expired, balance, rows, integrity (v_ledger_summary), by
+    asset and holder, a page at a time."""
     with ledger_of(ctx) as ledger:
-        output.emit_json({"holders": [_summary(x) for x in points.summary(ledger, tenant)]})
+        lines, next_cursor = points.summary_page(ledger, tenant, limit=limit, cursor=cursor)
+    output.emit_json({"holders": [_summary(x) for x in lines], "next_cursor": next_cursor})
 
 
 @points_app.command("validate")
-def validate(ctx: typer.Context, tenant: Tenant) -> None:
-    """Holders whose balance differs from their rows or lots; exit 1 if any."""
+def validate(
+    ctx: typer.Context,
+    tenant: Tenant,
+    status: Annotated[
+        str, typer.Option(help="MISMATCH: the holders that differ; OK: the others.")
+    ] = "MISMATCH",
+    limit: Limit = PAGE_SIZE_MAX,
+    cursor: Cursor = None,
+) -> None:
+    """Holders whose balance differs from their rows or lots, a page at a time; exit 1 if
+    this page lists any that differ."""
     with ledger_of(ctx) as ledger:
-        found = points.validate(ledger, tenant)
-        output.emit_json({"holders": [_summary(x) for x in found]})
-    if found:
+        page = points.integrity_page(ledger, tenant, status=status, cursor=cursor, limit=limit)
+    lines = [_summary(x) for x in page.holders]
+    output.emit_json({"holders": lines, "next_cursor": page.next_cursor})
+    if any(x.integrity_status != "OK" for x in page.holders):
         raise typer.Exit(1)
 
 

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of, parse_time
+from rewardledger.cli.context import Cursor, Limit, ledger_of, parse_time
 from rewardledger.cli.points import AssetOption, Tenant, points_app
 
 __all__ = ["points_app"]
 from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
 from rewardledger.services import points
 from rewardledger.services.points import DEFAULT_ASSET
@@ -93,31 +94,40 @@ def set_expiry(
 
 
 @points_app.command("assets")
-def list_assets(ctx: typer.Context, tenant: Tenant) -> None:
-    """The tenant's points assets with their expiry policies."""
+def list_assets(
+    ctx: typer.Context, tenant: Tenant, limit: Limit = PAGE_SIZE_MAX, cursor: Cursor = None
+) -> None:
+    """The tenant's points assets with their expiry policies, by code, a page at a time."""
     with ledger_of(ctx) as ledger:
-        output.emit_json({"assets": [_asset(a) for a in points.points_assets(ledger, tenant)]})
+        page = points.points_assets_page(ledger, tenant, cursor=cursor, limit=limit)
+    output.emit_json({"assets": [_asset(a) for a in page.assets], "next_cursor": page.next_cursor})
+
+
+def _reason(r: Reason) -> dict[str, Any]:
+    return {
+        "direction": r.direction.value,
+        "dtype": r.code,
+        "allow_negative": r.allow_negative,
+        "pending_seconds": r.pending_seconds,
+        "pending_until_activated": r.pending_until_activated,
+        "expiry": None if r.expiry is None else r.expiry.to_json(),
+    }
 
 
 @points_app.command("reasons")
-def list_reasons(ctx: typer.Context, tenant: Tenant) -> None:
-    """The tenant's reason codes (dtypes) with their settings."""
+def list_reasons(
+    ctx: typer.Context,
+    tenant: Tenant,
+    direction: Annotated[Direction | None, typer.Option(help="Only earn or spend reasons.")] = None,
+    limit: Limit = PAGE_SIZE_MAX,
+    cursor: Cursor = None,
+) -> None:
+    """The tenant's reason codes (dtypes) with their settings, by direction and code."""
     with ledger_of(ctx) as ledger:
-        output.emit_json(
-            {
-                "reasons": [
-                    {
-                        "direction": r.direction.value,
-                        "dtype": r.code,
-                        "allow_negative": r.allow_negative,
-                        "pending_seconds": r.pending_seconds,
-                        "pending_until_activated": r.pending_until_activated,
-                        "expiry": None if r.expiry is None else r.expiry.to_json(),
-                    }
-                    for r in points.reasons(ledger, tenant)
-                ]
-            }
-        )
+        page = points.reasons_page(ledger, tenant, direction=direction, cursor=cursor, limit=limit)
+    output.emit_json(
+        {"reasons": [_reason(r) for r in page.reasons], "next_cursor": page.next_cursor}
+    )
 
 
 @points_app.command("reason")

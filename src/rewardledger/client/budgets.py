@@ -165,8 +165,12 @@ class BudgetOperations:
         range_name: str | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> Call[TenantReportPublic]:
-        return ask(TenantReportPublic, query=_dates(range_name, date_from, date_to))
+        """Every budget's report by budget id, a page at a time (``Client.pages`` follows)."""
+        query = {**_dates(range_name, date_from, date_to), "limit": limit, "cursor": cursor}
+        return ask(TenantReportPublic, query=query)
 
     @operation("GET", f"{B}/{{bid}}/entries")
     def budget_entries(

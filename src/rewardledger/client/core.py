@@ -179,6 +179,20 @@ class CoreOperations:
 
     @operation("GET", f"{T}/jobs/failures")
     def job_failures(
-        self, *, include_resolved: bool | None = None, limit: int | None = None
+        self,
+        *,
+        include_resolved: bool | None = None,
+        step: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> Call[JobFailuresPublic]:
-        return ask(JobFailuresPublic, query={"include_resolved": include_resolved, "limit": limit})
+        """The failed steps of due work, the latest first, a page at a time."""
+        query = {
+            "include_resolved": include_resolved,
+            "step": step,
+            "from": None if since is None else since.isoformat(),
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return ask(JobFailuresPublic, query=query)

@@ -15,6 +15,7 @@ from rewardledger.http.schemas_points import (
     ExpiringListPublic,
     FixPublic,
     LedgerSummaryListPublic,
+    LedgerSummaryPagePublic,
     PointsBalancePublic,
     PointsMoveCreate,
     PointsMovePublic,
@@ -75,16 +76,32 @@ class PointsOperations:
         return ask(AccumulationsPublic, path={"holder": holder}, query=query)
 
     @operation("GET", f"{P}/{{holder}}/expiring")
-    def expiring(self, holder: str, *, asset: str | None = None) -> Call[ExpiringListPublic]:
-        return ask(ExpiringListPublic, path={"holder": holder}, query={"asset": asset})
+    def expiring(
+        self,
+        holder: str,
+        *,
+        asset: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Call[ExpiringListPublic]:
+        """What will expire when, soonest first, a page at a time."""
+        query = {"asset": asset, "limit": limit, "cursor": cursor}
+        return ask(ExpiringListPublic, path={"holder": holder}, query=query)
 
     @operation("GET", f"{P}/summary")
-    def points_summary(self, *, limit: int | None = None) -> Call[LedgerSummaryListPublic]:
-        return ask(LedgerSummaryListPublic, query={"limit": limit})
+    def points_summary(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Call[LedgerSummaryPagePublic]:
+        return ask(LedgerSummaryPagePublic, query={"limit": limit, "cursor": cursor})
 
     @operation("GET", f"{P}/integrity")
-    def points_integrity(self) -> Call[LedgerSummaryListPublic]:
-        return ask(LedgerSummaryListPublic)
+    def points_integrity(
+        self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Call[LedgerSummaryListPublic]:
+        """The holders of ``status`` (MISMATCH by default), by asset and holder, a page at a
+        time."""
+        query = {"status": status, "limit": limit, "cursor": cursor}
+        return ask(LedgerSummaryListPublic, query=query)
 
     @operation("POST", f"{P}/integrity/fix")
     def points_integrity_fix(self) -> Call[FixPublic]:

@@ -28,8 +28,11 @@ class PointsSetupOperations:
         return ask(PointsAssetPublic, body=body, keyed=True, key=idempotency_key)
 
     @operation("GET", f"{P}/assets")
-    def points_assets(self) -> Call[PointsAssetListPublic]:
-        return ask(PointsAssetListPublic)
+    def points_assets(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Call[PointsAssetListPublic]:
+        """The points assets by code, a page at a time (``Client.pages`` follows the cursor)."""
+        return ask(PointsAssetListPublic, query={"limit": limit, "cursor": cursor})
 
     @operation("GET", f"{P}/assets/{{asset}}")
     def points_asset(self, asset: str) -> Call[PointsAssetPublic]:
@@ -44,8 +47,16 @@ class PointsSetupOperations:
         )
 
     @operation("GET", f"{P}/reasons")
-    def points_reasons(self, *, direction: str | None = None) -> Call[ReasonListPublic]:
-        return ask(ReasonListPublic, query={"direction": direction})
+    def points_reasons(
+        self,
+        *,
+        direction: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Call[ReasonListPublic]:
+        """The reason codes by direction and code, a page at a time."""
+        query = {"direction": direction, "limit": limit, "cursor": cursor}
+        return ask(ReasonListPublic, query=query)
 
     @operation("POST", f"{P}/reasons")
     def create_points_reason(

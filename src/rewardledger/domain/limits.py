@@ -81,6 +81,12 @@ WORKER_ID_LENGTH_MAX: Final = 128
 # Pruning the outbox (events.retention): rows deleted per transaction.
 EVENT_PRUNE_BATCH_SIZE_DEFAULT: Final = 1_000
 EVENT_PRUNE_BATCH_SIZE_MAX: Final = 10_000
+# Pruning the kept answers of keyed set-up writes (services.keyed_writes): rows deleted per
+# transaction, and how long an answer is kept by default (REWARDLEDGER_KEYED_WRITE_RETENTION_DAYS;
+# as long as the outbox keeps its events).
+KEYED_WRITE_PRUNE_BATCH_SIZE: Final = 1_000
+KEYED_WRITE_RETENTION_DAYS_DEFAULT: Final = 30
+KEYED_WRITE_RETENTION_DAYS_MAX: Final = 3_650
 
 # Cycles (cashback and debt ledgers).
 CYCLE_GRACE_DAYS_MAX: Final = 366

@@ -37,6 +37,8 @@ TRANSFER_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{DERIVED_ID_LENGTH
 CURSOR_PATTERN = r"^[0-9]{1,19}$"
 # Every other list's cursor is opaque (domain.paging): base64url text, checked when decoded.
 OPAQUE_CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CURSOR_LENGTH_MAX}}}$"
+# What every page answers beside its rows.
+NEXT_CURSOR = "Pass as ``cursor`` for the next page; null on the last page."
 
 
 # The years an instant may be in (TIME_YEAR_MIN..TIME_YEAR_MAX), as the schema states them.

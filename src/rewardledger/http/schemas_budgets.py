@@ -18,6 +18,7 @@ from rewardledger.domain.limits import (
 )
 from rewardledger.http.examples import budgets as samples
 from rewardledger.http.examples import example
+from rewardledger.http.fields import NEXT_CURSOR
 from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString, Name, id_text
 
@@ -266,6 +267,7 @@ class BudgetReportPublic(_Public, json_schema_extra=example(samples.BUDGET_REPOR
 
 class TenantReportPublic(BaseModel, json_schema_extra=example(samples.TENANT_REPORT)):
     reports: list[BudgetReportPublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class EntryPublic(_Public, json_schema_extra=example(samples.ENTRY)):

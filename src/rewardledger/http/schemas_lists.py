@@ -7,10 +7,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rewardledger.http.examples import budgets, core, example
+from rewardledger.http.fields import NEXT_CURSOR
 from rewardledger.http.schemas import AccountPublic, TransferPublic
 from rewardledger.http.schemas_budgets import CorrectionPublic, ReservationPublic
-
-NEXT_CURSOR = "Pass as ``cursor`` for the next page; null on the last page."
 
 
 class AccountPagePublic(BaseModel, json_schema_extra=example(core.ACCOUNT_PAGE)):

@@ -22,6 +22,7 @@ from rewardledger.domain.limits import (
 )
 from rewardledger.http.examples import example
 from rewardledger.http.examples import points as samples
+from rewardledger.http.fields import NEXT_CURSOR
 from rewardledger.http.schemas import CreateModel, DecimalString, Metadata, id_text
 from rewardledger.services.points import (
     DEFAULT_ASSET,
@@ -186,6 +187,7 @@ class ExpiringPublic(BaseModel, json_schema_extra=example(samples.EXPIRING)):
 class ExpiringListPublic(BaseModel, json_schema_extra=example(samples.EXPIRING_LIST)):
     user_id: str
     expiring: list[ExpiringPublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class LedgerSummaryPublic(BaseModel, json_schema_extra=example(samples.LEDGER_SUMMARY)):
@@ -219,7 +221,10 @@ class LedgerSummaryPublic(BaseModel, json_schema_extra=example(samples.LEDGER_SU
 
 
 class LedgerSummaryListPublic(BaseModel, json_schema_extra=example(samples.LEDGER_SUMMARY_LIST)):
+    """Holders of one ``integrity_status`` (``validate_balance_integrity``), a page at a time."""
+
     holders: list[LedgerSummaryPublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class LedgerSummaryPagePublic(BaseModel, json_schema_extra=example(samples.LEDGER_SUMMARY_PAGE)):

@@ -19,6 +19,7 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
 from rewardledger.http.examples import example
 from rewardledger.http.examples import points as samples
+from rewardledger.http.fields import NEXT_CURSOR
 from rewardledger.http.idempotency import IdempotencyKeyBody
 from rewardledger.http.schemas import CreateModel, IsoTime, id_text
 from rewardledger.services.points import DEFAULT_ASSET, PointsAsset
@@ -86,6 +87,7 @@ class PointsAssetPublic(BaseModel, json_schema_extra=example(samples.POINTS_ASSE
 
 class PointsAssetListPublic(BaseModel, json_schema_extra=example(samples.POINTS_ASSET_LIST)):
     assets: list[PointsAssetPublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class ReasonSettings(CreateModel, json_schema_extra=example(samples.REASON_SETTINGS)):
@@ -140,3 +142,4 @@ class ReasonPublic(BaseModel, json_schema_extra=example(samples.REASON)):
 
 class ReasonListPublic(BaseModel, json_schema_extra=example(samples.REASON_LIST)):
     reasons: list[ReasonPublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)

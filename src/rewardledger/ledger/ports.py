@@ -86,6 +86,8 @@ class Store(Protocol):
         now: datetime,
     ) -> bool: ...
 
+    def prune_keyed_writes(self, tenant_id: str, older_than: datetime, limit: int) -> int: ...
+
     def list_transfers(
         self,
         tenant_id: str,

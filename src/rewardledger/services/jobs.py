@@ -17,14 +17,23 @@ every step again. The operator lists the failures with ``rewardledger jobs failu
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.jobs import JobFailure, describe
-from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
-from rewardledger.domain.paging import page_limit
+from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
+from rewardledger.domain.paging import (
+    decode_cursor,
+    encode_cursor,
+    instant_of_part,
+    instant_part,
+    page_limit,
+)
+from rewardledger.domain.validation import check_instant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import StorageUnit
@@ -59,11 +68,19 @@ class JobStore(Protocol):
     def resolve(self, unit: StorageUnit, steps: Sequence[str], now: datetime) -> int: ...
     def open_steps(self, tenant_id: str) -> set[str]: ...
     def failures(
-        self, tenant_id: str, *, include_resolved: bool, limit: int
+        self,
+        tenant_id: str,
+        *,
+        include_resolved: bool,
+        limit: int,
+        step: str | None = None,
+        since: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[JobFailure]: ...
 
 
 STORE: Port[JobStore] = Port("jobs")
+_STEP = re.compile(rf"[A-Za-z0-9_.:-]{{1,{JOB_STEP_LENGTH_MAX}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +176,57 @@ def failures(
     limit: int = PAGE_SIZE_DEFAULT,
 ) -> list[JobFailure]:
     """The tenant's failed steps, the latest first: open ones only, or resolved ones too."""
+    return failures_page(ledger, tenant_id, include_resolved=include_resolved, limit=limit).failures
+
+
+@dataclass(frozen=True, slots=True)
+class FailurePage:
+    failures: list[JobFailure]
+    next_cursor: str | None
+
+
+def failures_page(
+    ledger: Ledger,
+    tenant_id: str,
+    *,
+    include_resolved: bool = False,
+    step: str | None = None,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> FailurePage:
+    """The tenant's failed steps, the latest first, a page at a time: open ones only, or
+    resolved ones too; only ``step``'s and only those that failed at or after ``since``, when
+    given. The cursor is the last row's last_failed_at (whole microseconds) and id; a failure
+    that fails again while pages are read moves to the front, before the pages still to come."""
+    size = page_limit(limit)
+    before = None
+    if cursor is not None:
+        micros, failure_id = decode_cursor(cursor, int, str)
+        before = (instant_of_part(micros), str(failure_id))
+    if step is not None and not _STEP.fullmatch(step):
+        raise ValidationError(
+            f"step must be a step's name (letters, digits, _ . : -, at most "
+            f"{JOB_STEP_LENGTH_MAX}), such as {', '.join(STEPS)}.",
+            field="step",
+        )
+    if since is not None:
+        check_instant(since, "from")
     ledger.get_tenant(tenant_id)
-    chosen = page_limit(limit)
-    return ledger.extension(STORE).failures(
-        tenant_id, include_resolved=include_resolved, limit=chosen
+    rows = ledger.extension(STORE).failures(
+        tenant_id,
+        include_resolved=include_resolved,
+        limit=size + 1,
+        step=step,
+        since=since,
+        before=before,
     )
+    page = rows[:size]
+    last = page[-1] if len(rows) > size else None
+    next_cursor = (
+        None if last is None else encode_cursor(instant_part(last.last_failed_at), last.failure_id)
+    )
+    return FailurePage(page, next_cursor)
 
 
 def _record(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rewardledger.domain.jobs import JobFailure
@@ -78,14 +78,34 @@ class SqlJobStore:
                 )
             )
 
-    def failures(self, tenant_id: str, *, include_resolved: bool, limit: int) -> list[JobFailure]:
-        """The tenant's failures, the latest first (open ones only unless ``include_resolved``)."""
-        query = select(job_failures).where(job_failures.c.tenant_id == tenant_id)
+    def failures(
+        self,
+        tenant_id: str,
+        *,
+        include_resolved: bool,
+        limit: int,
+        step: str | None = None,
+        since: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
+    ) -> list[JobFailure]:
+        """The tenant's failures, the latest first by (last_failed_at, failure_id), strictly
+        before the keyset position ``before`` (open ones only unless ``include_resolved``;
+        only ``step``'s, only those that failed at or after ``since``, when given)."""
+        f = job_failures.c
+        query = select(job_failures).where(f.tenant_id == tenant_id)
         if not include_resolved:
-            query = query.where(job_failures.c.resolved_at.is_(None))
-        query = query.order_by(
-            job_failures.c.last_failed_at.desc(), job_failures.c.failure_id
-        ).limit(limit)
+            query = query.where(f.resolved_at.is_(None))
+        if step is not None:
+            query = query.where(f.step == step)
+        if since is not None:
+            query = query.where(f.last_failed_at >= since)
+        if before is not None:
+            moment, failure_id = before
+            query = query.where(
+                tuple_(f.last_failed_at, f.failure_id)
+                < tuple_(literal(moment, f.last_failed_at.type), literal(failure_id))
+            )
+        query = query.order_by(f.last_failed_at.desc(), f.failure_id.desc()).limit(limit)
         with self.engine.connect() as connection:
             return [
                 JobFailure(

@@ -1,9 +1,10 @@
 """Keyed set-up writes: the first answer of each, kept under its idempotency key.
 
-Owns: reading a kept answer and keeping one once (``keyed_writes``, migration 0016). Inserting
-a key that is there already changes nothing and says so, so that of two requests racing under
-one key the first to commit is the one every retry is answered with. Protects invariant 8:
-every statement is filtered by ``tenant_id``.
+Owns: reading a kept answer, keeping one once, and deleting old ones (``keyed_writes``,
+migration 0018). Inserting a key that is there already changes nothing and says so, so that of
+two requests racing under one key the first to commit is the one every retry is answered with.
+Pruning deletes a batch of the oldest rows kept before a time, in one set-based DELETE per
+batch. Protects invariant 8: every statement is filtered by ``tenant_id``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from rewardledger.storage.schema_keyed import keyed_writes
@@ -59,3 +60,19 @@ class KeyedWriteQueries(StoreConnections):
         except IntegrityError:
             return False
         return True
+
+    def prune_keyed_writes(self, tenant_id: str, older_than: datetime, limit: int) -> int:
+        """Delete at most ``limit`` of the tenant's answers kept before ``older_than``, oldest
+        first, in one transaction; return how many were deleted."""
+        k = keyed_writes.c
+        chosen = (
+            select(k.operation, k.idempotency_key)
+            .where(k.tenant_id == tenant_id, k.created_at < older_than)
+            .order_by(k.created_at)
+            .limit(limit)
+        )
+        statement = delete(keyed_writes).where(
+            k.tenant_id == tenant_id, tuple_(k.operation, k.idempotency_key).in_(chosen)
+        )
+        with self._write() as connection:
+            return int(connection.execute(statement).rowcount)

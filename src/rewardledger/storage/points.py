@@ -32,7 +32,6 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from rewardledger.domain.points import (
-    Direction,
     ExpiryPolicy,
     Lot,
     LotState,
@@ -40,8 +39,8 @@ from rewardledger.domain.points import (
 )
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
+from rewardledger.storage.points_lists import PointsLists, reason_of
 from rewardledger.storage.points_lot_writes import LotWrites
-from rewardledger.storage.points_reads import PointsReads
 from rewardledger.storage.schema import transfers
 from rewardledger.storage.schema_points import (
     points_assets,
@@ -57,7 +56,7 @@ _POSTED = ("single", "post")
 
 
 @scoped_by_tenant
-class SqlPointsStore(LotWrites, PointsReads):
+class SqlPointsStore(LotWrites, PointsLists):
     """The points service's storage (``services.points.port.PointsStore``)."""
 
     # Settings ----------------------------------------------------------------------------------
@@ -121,7 +120,7 @@ class SqlPointsStore(LotWrites, PointsReads):
             rows = connection.execute(
                 select(points_reasons).where(points_reasons.c.tenant_id == tenant_id)
             ).all()
-        return {(r.direction, r.reason): _reason(r) for r in rows}
+        return {(r.direction, r.reason): reason_of(r) for r in rows}
 
     def put_reason(self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime) -> None:
         connection = connection_of(unit)
@@ -394,17 +393,6 @@ def _among(connection: Connection, column: Column[str], values: list[str]) -> Co
     if connection.dialect.name == "postgresql":
         return column == any_(literal(values, ARRAY(String)))
     return column.in_(values)
-
-
-def _reason(row: Any) -> Reason:
-    return Reason(
-        Direction(row.direction),
-        row.reason,
-        allow_negative=row.allow_negative,
-        pending_seconds=row.pending_seconds,
-        pending_until_activated=row.pending_until_activated,
-        expiry=None if row.expiry is None else ExpiryPolicy.from_json(row.expiry),
-    )
 
 
 # A lot's columns in the order of ``Lot``'s fields, so that a row is read positionally: an

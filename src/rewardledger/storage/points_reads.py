@@ -279,27 +279,3 @@ class PointsReads:
             query = query.where(points_lots.c.remaining_minor > 0, points_lots.c.deficit.is_(False))
         with self._read() as connection:
             return [(r.lot_id, r.asset_code, r.holder_id) for r in connection.execute(query)]
-
-    def expiring(
-        self, tenant_id: str, asset_code: str, holder_id: str, limit: int
-    ) -> list[tuple[datetime, int]]:
-        """(expires_at, points) of the holder's active lots, soonest first."""
-        with self._read() as connection:
-            rows = connection.execute(
-                select(
-                    points_lots.c.expires_at,
-                    func.sum(points_lots.c.remaining_minor).label("amount"),
-                )
-                .where(
-                    points_lots.c.tenant_id == tenant_id,
-                    points_lots.c.asset_code == asset_code,
-                    points_lots.c.holder_id == holder_id,
-                    points_lots.c.state == LotState.ACTIVE.value,
-                    points_lots.c.remaining_minor > 0,
-                    points_lots.c.expires_at.is_not(None),
-                )
-                .group_by(points_lots.c.expires_at)
-                .order_by(points_lots.c.expires_at)
-                .limit(limit)
-            ).all()
-        return [(r.expires_at, int(r.amount)) for r in rows]

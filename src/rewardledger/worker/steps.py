@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from rewardledger.config import Settings
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services import cycles, jobs, points, reconciliation
+from rewardledger.services import cycles, jobs, keyed_writes, points, reconciliation
 
 MINUTE_SECONDS = 60
 HOUR_SECONDS = 3_600
@@ -53,6 +53,12 @@ def _remind_expiring(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
     return points.remind_expiring(ledger, tenant_id, days_ahead=days_ahead)
 
 
+def _prune_keyed_writes(ledger: Ledger, tenant_id: str) -> Mapping[str, int]:
+    # Read at each run, as the reminders' days are.
+    days = Settings().keyed_write_retention_days
+    return keyed_writes.run_step(ledger, tenant_id, retention_days=days)
+
+
 STEPS: dict[str, Step] = {}
 
 
@@ -81,3 +87,5 @@ register(Step("cycles_refresh", MINUTE_SECONDS, _refresh_cycles))
 register(Step("reconciliation", DAY_SECONDS, reconciliation.run_step))
 # ``points.expiring_soon`` for the points that expire within N days, once per expiry date.
 register(Step("points_reminders", DAY_SECONDS, _remind_expiring))
+# The kept answers of keyed set-up writes older than REWARDLEDGER_KEYED_WRITE_RETENTION_DAYS.
+register(Step("keyed_writes", DAY_SECONDS, _prune_keyed_writes))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from rewardledger.domain.budgets import policy
+from rewardledger.domain.paging import encode_cursor
 from rewardledger.http.examples.values import (
     AT,
     BUDGET,
@@ -143,7 +144,7 @@ BUDGET_REPORT: Json = {
     "redemption_count": 2,
     "utilization": UTILIZATION,
 }
-TENANT_REPORT: Json = {"reports": [BUDGET_REPORT]}
+TENANT_REPORT: Json = {"reports": [BUDGET_REPORT], "next_cursor": encode_cursor(BUDGET)}
 ENTRY: Json = {
     "transfer_id": _RESERVATION_ID,
     "entry_type": "reserve",

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from rewardledger.domain.paging import encode_cursor, instant_part
 from rewardledger.http.examples.values import AT, CREATED_AT, CURSOR, LATER, TENANT, WALLET
 
 Json = dict[str, Any]
@@ -90,4 +92,9 @@ JOB_FAILURE: Json = {
     "last_failed_at": LATER,
     "resolved_at": None,
 }
-JOB_FAILURES: Json = {"failures": [JOB_FAILURE]}
+JOB_FAILURES: Json = {
+    "failures": [JOB_FAILURE],
+    "next_cursor": encode_cursor(
+        instant_part(datetime.fromisoformat(LATER)), JOB_FAILURE["failure_id"]
+    ),
+}

@@ -5,8 +5,10 @@ redeemed a coffee for 100."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from rewardledger.domain.paging import encode_cursor, instant_part
 from rewardledger.http.examples.values import (
     AT,
     CREATED_AT,
@@ -25,7 +27,7 @@ EXPIRY_AFTER_365: Json = {"kind": "after", "days": 365, "rounding": "end_of_mont
 POINTS_CONFIGURE: Json = {"asset": POINTS, "scale": 0, "expiry": EXPIRY_AFTER_365}
 POINTS_ASSET_UPDATE: Json = {"expiry": EXPIRY_AFTER_365}
 POINTS_ASSET: Json = POINTS_CONFIGURE
-POINTS_ASSET_LIST: Json = {"assets": [POINTS_ASSET]}
+POINTS_ASSET_LIST: Json = {"assets": [POINTS_ASSET], "next_cursor": encode_cursor(POINTS)}
 REASON_SETTINGS: Json = {"pending_seconds": 86400, "expiry": {"kind": "after", "days": 90}}
 REASON_CREATE: Json = {"direction": "earn", "dtype": "birthday", "pending_seconds": 86400}
 REASON: Json = {
@@ -41,7 +43,8 @@ REASON_LIST: Json = {
         REASON,
         {**REASON, "dtype": "invoice", "pending_seconds": None},
         {**REASON, "direction": "spend", "dtype": "points", "pending_seconds": None},
-    ]
+    ],
+    "next_cursor": encode_cursor("spend", "points"),
 }
 
 # Movements -----------------------------------------------------------------------------------
@@ -108,6 +111,7 @@ EXPIRING: Json = {"expires_at": "2027-03-31T23:59:59-05:00", "amount": "400"}
 EXPIRING_LIST: Json = {
     "user_id": MEMBER,
     "expiring": [EXPIRING, {"expires_at": "2027-04-30T23:59:59-05:00", "amount": "50"}],
+    "next_cursor": encode_cursor(instant_part(datetime.fromisoformat("2027-04-30T23:59:59-05:00"))),
 }
 LEDGER_SUMMARY: Json = {
     "user_id": MEMBER,
@@ -121,7 +125,12 @@ LEDGER_SUMMARY: Json = {
     "rows": 3,
     "integrity_status": "OK",
 }
-LEDGER_SUMMARY_LIST: Json = {"holders": [LEDGER_SUMMARY]}
+LEDGER_SUMMARY_LIST: Json = {
+    "holders": [
+        {**LEDGER_SUMMARY, "balance": "460", "integrity_status": "MISMATCH"},
+    ],
+    "next_cursor": encode_cursor(POINTS, MEMBER),
+}
 LEDGER_SUMMARY_PAGE: Json = {"holders": [LEDGER_SUMMARY], "next_cursor": CURSOR}
 POINTS_FIX: Json = {"repair_id": "repair-20260314-2", "changes": 1, "still_mismatched": []}
 

@@ -26,6 +26,7 @@ from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import documented
+from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
@@ -141,6 +142,7 @@ _WRITE = documented(
     "busy",
 )
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+NEXT_CURSOR_HEADER = "Next-Cursor"
 
 
 def _key(body_key: str | None, header: str | None, *, required: bool) -> str | None:
@@ -400,13 +402,24 @@ def report(
     response_model=TenantReportPublic,
 )
 def tenant_report(
-    ledger: LedgerDep, principal: Reader, query: ReportQueryDep
+    ledger: LedgerDep,
+    principal: Reader,
+    query: ReportQueryDep,
+    limit: Limit = PAGE_SIZE_MAX,
+    cursor: Cursor = None,
 ) -> TenantReportPublic | Response:
-    """Every budget's report, as JSON or as CSV (one row per budget)."""
-    found = budgets.tenant_report(ledger, principal.tenant_id, **query.window)
+    """Every budget's report by budget id, a page at a time, as JSON or as CSV (one row per
+    budget; the next page's cursor in the ``Next-Cursor`` header)."""
+    page = budgets.tenant_report_page(
+        ledger, principal.tenant_id, **query.window, cursor=cursor, limit=limit
+    )
     if query.output == "csv":
-        return Response(budgets.reports_csv(found), media_type=CSV_MEDIA_TYPE)
-    return TenantReportPublic(reports=[BudgetReportPublic.model_validate(r) for r in found])
+        more = {} if page.next_cursor is None else {NEXT_CURSOR_HEADER: page.next_cursor}
+        return Response(budgets.reports_csv(page.reports), media_type=CSV_MEDIA_TYPE, headers=more)
+    return TenantReportPublic(
+        reports=[BudgetReportPublic.model_validate(r) for r in page.reports],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/tenants/{tid}/budgets/{bid}/entries", responses=_READ)

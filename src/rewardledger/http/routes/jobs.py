@@ -14,11 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
 from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.examples import example
 from rewardledger.http.examples import operations as samples
+from rewardledger.http.fields import NEXT_CURSOR, IsoTime
 from rewardledger.http.problems import documented
+from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.services import jobs
 
 router = APIRouter(tags=["jobs"])
@@ -61,6 +63,7 @@ class JobFailurePublic(BaseModel, json_schema_extra=example(samples.JOB_FAILURE)
 
 class JobFailuresPublic(BaseModel, json_schema_extra=example(samples.JOB_FAILURES)):
     failures: list[JobFailurePublic]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 @router.post("/tenants/{tid}/jobs/run", responses=_PROBLEMS)
@@ -84,14 +87,34 @@ def job_failures(
     ledger: LedgerDep,
     principal: Reader,
     include_resolved: bool = False,
-    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    step: Annotated[
+        str | None,
+        Query(
+            max_length=JOB_STEP_LENGTH_MAX,
+            pattern=rf"^[A-Za-z0-9_.:-]{{1,{JOB_STEP_LENGTH_MAX}}}$",
+            description="Only the failures of this step.",
+        ),
+    ] = None,
+    since: Annotated[
+        IsoTime | None,
+        Query(alias="from", description="Only those that last failed at or after this time."),
+    ] = None,
+    limit: Limit = PAGE_SIZE_DEFAULT,
+    cursor: Cursor = None,
 ) -> JobFailuresPublic:
-    """The steps of due work that failed, the latest first: open ones (still failing at the
-    last run) unless ``include_resolved``."""
-    found = jobs.failures(
-        ledger, principal.tenant_id, include_resolved=include_resolved, limit=limit
+    """The steps of due work that failed, the latest first, a page at a time: open ones
+    (still failing at the last run) unless ``include_resolved``."""
+    page = jobs.failures_page(
+        ledger,
+        principal.tenant_id,
+        include_resolved=include_resolved,
+        step=step,
+        since=since,
+        cursor=cursor,
+        limit=limit,
     )
     return JobFailuresPublic(
+        next_cursor=page.next_cursor,
         failures=[
             JobFailurePublic(
                 failure_id=f.failure_id,
@@ -103,6 +126,6 @@ def job_failures(
                 last_failed_at=f.last_failed_at,
                 resolved_at=f.resolved_at,
             )
-            for f in found
-        ]
+            for f in page.failures
+        ],
     )

@@ -9,7 +9,7 @@ first result with 200 and ``Idempotent-Replayed: true`` (201 the first time).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -19,10 +19,12 @@ from rewardledger.domain.limits import (
     HOLDER_ID_LENGTH_MAX,
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,
+    POINTS_FORECAST_DATES_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
+from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.schemas_points import (
     AccumulationsPublic,
@@ -121,11 +123,25 @@ def points_summary(
 
 
 @router.get("/tenants/{tid}/points/integrity", responses=_READ)
-def points_integrity(ledger: LedgerDep, principal: Reader) -> LedgerSummaryListPublic:
-    """Holders whose balance differs from their rows or their lots
-    (the seed's ``validate_balance_integrity``); empty when all is well."""
-    lines = points.validate(ledger, principal.tenant_id)
-    return LedgerSummaryListPublic(holders=[LedgerSummaryPublic.of(x) for x in lines])
+def points_integrity(
+    ledger: LedgerDep,
+    principal: Reader,
+    status: Annotated[
+        Literal["MISMATCH", "OK"],
+        Query(description="MISMATCH (the default): the holders that differ; OK: the others."),
+    ] = "MISMATCH",
+    limit: Limit = PAGE_SIZE_MAX,
+    cursor: Cursor = None,
+) -> LedgerSummaryListPublic:
+    """Holders whose balance differs from their rows or their lots (the seed's
+    ``validate_balance_integrity``), by asset and holder, a page at a time; empty when all
+    is well."""
+    page = points.integrity_page(
+        ledger, principal.tenant_id, status=status, cursor=cursor, limit=limit
+    )
+    return LedgerSummaryListPublic(
+        holders=[LedgerSummaryPublic.of(x) for x in page.holders], next_cursor=page.next_cursor
+    )
 
 
 @router.post("/tenants/{tid}/points/integrity/fix", responses=_READ)
@@ -215,11 +231,19 @@ def accumulations(
 
 @router.get("/tenants/{tid}/points/{holder}/expiring", responses=_READ)
 def expiring(
-    holder: HolderPath, ledger: LedgerDep, principal: Reader, asset: AssetQuery = DEFAULT_ASSET
+    holder: HolderPath,
+    ledger: LedgerDep,
+    principal: Reader,
+    asset: AssetQuery = DEFAULT_ASSET,
+    limit: Limit = POINTS_FORECAST_DATES_MAX,
+    cursor: Cursor = None,
 ) -> ExpiringListPublic:
-    """What will expire on which dates, if not spent first."""
-    forecast = points.expiring(ledger, principal.tenant_id, holder, asset=asset)
+    """What will expire on which dates, if not spent first, soonest first, a page at a time."""
+    page = points.expiring_page(
+        ledger, principal.tenant_id, holder, asset=asset, cursor=cursor, limit=limit
+    )
     return ExpiringListPublic(
         user_id=holder,
-        expiring=[ExpiringPublic(expires_at=d, amount=str(a)) for d, a in forecast],
+        expiring=[ExpiringPublic(expires_at=d, amount=str(a)) for d, a in page.expiring],
+        next_cursor=page.next_cursor,
     )

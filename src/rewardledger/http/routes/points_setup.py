@@ -17,12 +17,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from rewardledger.domain import ids
-from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, REASON_LENGTH_MAX
+from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, PAGE_SIZE_MAX, REASON_LENGTH_MAX
 from rewardledger.domain.points import Direction
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
 from rewardledger.http.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import documented
+from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.http.schemas_points_setup import (
     PointsAssetListPublic,
     PointsAssetPublic,
@@ -111,10 +112,14 @@ def configure(
 
 
 @router.get("/tenants/{tid}/points/assets", responses=_READ, summary="List the points assets")
-def list_assets(ledger: LedgerDep, principal: Reader) -> PointsAssetListPublic:
-    """The tenant's points assets with their expiry policies, by code."""
-    found = points.points_assets(ledger, principal.tenant_id)
-    return PointsAssetListPublic(assets=[PointsAssetPublic.of(a) for a in found])
+def list_assets(
+    ledger: LedgerDep, principal: Reader, limit: Limit = PAGE_SIZE_MAX, cursor: Cursor = None
+) -> PointsAssetListPublic:
+    """The tenant's points assets with their expiry policies, by code, a page at a time."""
+    page = points.points_assets_page(ledger, principal.tenant_id, cursor=cursor, limit=limit)
+    return PointsAssetListPublic(
+        assets=[PointsAssetPublic.of(a) for a in page.assets], next_cursor=page.next_cursor
+    )
 
 
 @router.get("/tenants/{tid}/points/assets/{asset}", responses=_READ, summary="Read a points asset")
@@ -160,11 +165,16 @@ def list_reasons(
     ledger: LedgerDep,
     principal: Reader,
     direction: Annotated[Direction | None, Query(description="Only earn or spend reasons.")] = None,
+    limit: Limit = PAGE_SIZE_MAX,
+    cursor: Cursor = None,
 ) -> ReasonListPublic:
-    """The tenant's reason codes (dtypes) with their settings, by direction and code."""
-    found = points.reasons(ledger, principal.tenant_id)
+    """The tenant's reason codes (dtypes) with their settings, by direction and code, a page
+    at a time."""
+    page = points.reasons_page(
+        ledger, principal.tenant_id, direction=direction, cursor=cursor, limit=limit
+    )
     return ReasonListPublic(
-        reasons=[ReasonPublic.of(r) for r in found if direction in (None, r.direction)]
+        reasons=[ReasonPublic.of(r) for r in page.reasons], next_cursor=page.next_cursor
     )
 
 

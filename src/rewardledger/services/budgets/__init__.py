@@ -64,10 +64,12 @@ from rewardledger.services.budgets.reconciliation import (
 )
 from rewardledger.services.budgets.reports import (
     CSV_COLUMNS,
+    ReportPage,
     alerts,
     report,
     reports_csv,
     tenant_report,
+    tenant_report_page,
     utilization,
 )
 from rewardledger.services.budgets.reservations import (
@@ -115,6 +117,7 @@ __all__ = [
     "CorrectionView",
     "Discrepancy",
     "EntriesPage",
+    "ReportPage",
     "ReservationPage",
     "ReservationView",
     "ResetResult",
@@ -151,6 +154,7 @@ __all__ = [
     "reset_schedule",
     "run_due",
     "tenant_report",
+    "tenant_report_page",
     "topup",
     "utilization",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from rewardledger.domain.budgets import (
@@ -22,7 +23,7 @@ from rewardledger.domain.budgets import (
 )
 from rewardledger.domain.budgets import budget_id as check_budget_id
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
-from rewardledger.domain.paging import page_limit
+from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.budgets.periods import figures_of
 from rewardledger.services.budgets.port import store_of
@@ -118,6 +119,34 @@ def tenant_report(
     tenant = ledger.get_tenant(tenant_id)
     start, end = report_window(range_name, date_from, date_to, ledger.clock(), tenant.zone)
     return [_report(ledger, policy, start, end) for policy in all_budgets(ledger, tenant_id)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPage:
+    reports: list[BudgetReport]
+    next_cursor: str | None
+
+
+def tenant_report_page(
+    ledger: Ledger,
+    tenant_id: str,
+    *,
+    range_name: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> ReportPage:
+    """Every budget's report over one window, by budget id, a page at a time (the cursor is
+    the last budget's id)."""
+    size = page_limit(limit)
+    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    tenant = ledger.get_tenant(tenant_id)
+    start, end = report_window(range_name, date_from, date_to, ledger.clock(), tenant.zone)
+    policies = store_of(ledger).list_budgets(tenant_id, after, size + 1)
+    page = [_report(ledger, policy, start, end) for policy in policies[:size]]
+    more = len(policies) > size
+    return ReportPage(page, encode_cursor(page[-1].budget_id) if more else None)
 
 
 CSV_COLUMNS = (

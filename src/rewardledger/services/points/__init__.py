@@ -17,7 +17,8 @@ written once, under a derived id.
 Modules: ``port`` (PointsStore, STORE), ``views`` (what is returned), ``catalogue`` (the
 checks of assets, reasons, holders), ``setup`` (configuring assets and reasons), ``lots``
 (in-unit lot steps), ``movements`` (earn, spend, refunds), ``pending`` (activate, cancel),
-``reads``, ``jobs``, ``integrity``, ``importing`` and ``redemptions``. This package
+``reads``, ``lists`` (the pages of assets, reasons, forecasts and integrity), ``jobs``,
+``integrity``, ``importing`` and ``redemptions``. This package
 re-exports the public names (``points.earn(...)``).
 """
 
@@ -38,6 +39,16 @@ from rewardledger.services.points.importing import (
 )
 from rewardledger.services.points.integrity import fix, summary, summary_page, validate
 from rewardledger.services.points.jobs import run_due
+from rewardledger.services.points.lists import (
+    ExpiringPage,
+    IntegrityPage,
+    PointsAssetPage,
+    ReasonPage,
+    expiring_page,
+    integrity_page,
+    points_assets_page,
+    reasons_page,
+)
 from rewardledger.services.points.lots import expire_due_lots, moves_as_taken
 from rewardledger.services.points.movements import (
     earn,
@@ -82,13 +93,17 @@ __all__ = [
     "Accumulation",
     "AccumulationPage",
     "BadRow",
+    "ExpiringPage",
     "FixReport",
     "HolderIntegrity",
     "ImportReport",
+    "IntegrityPage",
     "PointsAsset",
+    "PointsAssetPage",
     "PointsBalance",
     "PointsMovement",
     "PointsStore",
+    "ReasonPage",
     "Redemption",
     "accumulations",
     "activate",
@@ -102,19 +117,23 @@ __all__ = [
     "earn",
     "expire_due_lots",
     "expiring",
+    "expiring_page",
     "fix",
     "give_back_in_unit",
     "import_history",
+    "integrity_page",
     "moves_as_taken",
     "open_holder",
     "parse_row",
     "points_asset",
     "points_assets",
+    "points_assets_page",
     "prepare",
     "read_rows",
     "reason",
     "reason_of",
     "reasons",
+    "reasons_page",
     "remind_expiring",
     "replayed_spend",
     "run_due",

@@ -19,7 +19,7 @@ from rewardledger.services.points.views import FixReport, HolderIntegrity
 def validate(ledger: Ledger, tenant_id: str) -> list[HolderIntegrity]:
     """Holders whose materialized balance differs from their rows or their lots (the seed's
     ``validate_balance_integrity``); at most REPORT_DISCREPANCIES_MAX are listed."""
-    return [line for line in _summaries(ledger, tenant_id, None) if line.integrity_status != "OK"][
+    return [line for line in summaries(ledger, tenant_id, None) if line.integrity_status != "OK"][
         :REPORT_DISCREPANCIES_MAX
     ]
 
@@ -32,7 +32,7 @@ def check(ledger: Ledger, tenant_id: str) -> tuple[int, int, list[HolderIntegrit
     listed: list[HolderIntegrity] = []
     after: str | None = None
     while True:  # a tenant's holders are never all in memory at once
-        lines = _summaries(ledger, tenant_id, PAGE_SIZE_MAX, after)
+        lines = summaries(ledger, tenant_id, PAGE_SIZE_MAX, after)
         found = [line for line in lines if line.integrity_status != "OK"]
         checked += len(lines)
         differing += len(found)
@@ -45,7 +45,7 @@ def check(ledger: Ledger, tenant_id: str) -> tuple[int, int, list[HolderIntegrit
 def summary(ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX) -> list[HolderIntegrity]:
     """Per holder: earned, spent, expired, balance, rows and integrity status (the seed's
     ``v_ledger_summary``)."""
-    return _summaries(ledger, tenant_id, limit)
+    return summaries(ledger, tenant_id, limit)
 
 
 def summary_page(
@@ -56,13 +56,13 @@ def summary_page(
     if cursor is not None:
         asset, holder = decode_cursor(cursor, str, str)
         after = f"{asset}\x1f{holder}"
-    lines = _summaries(ledger, tenant_id, limit, after)
+    lines = summaries(ledger, tenant_id, limit, after)
     if len(lines) < limit:
         return lines, None
     return lines, encode_cursor(lines[-1].asset, lines[-1].user_id)
 
 
-def _summaries(
+def summaries(
     ledger: Ledger, tenant_id: str, limit: int | None, after: str | None = None
 ) -> list[HolderIntegrity]:
     ledger.get_tenant(tenant_id)

@@ -23,6 +23,7 @@ class PointsStore(Protocol):
 
     def get_expiry(self, tenant_id: str, asset_code: str) -> ExpiryPolicy | None: ...
     def points_assets(self, tenant_id: str) -> list[str]: ...
+    def points_assets_page(self, tenant_id: str, after: str | None, limit: int) -> list[str]: ...
     def put_asset(
         self,
         unit: StorageUnit,
@@ -32,6 +33,13 @@ class PointsStore(Protocol):
         now: datetime,
     ) -> None: ...
     def reasons(self, tenant_id: str) -> dict[tuple[str, str], Reason]: ...
+    def reasons_page(
+        self,
+        tenant_id: str,
+        direction: str | None,
+        after: tuple[str, str] | None,
+        limit: int,
+    ) -> list[Reason]: ...
     def put_reason(
         self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime
     ) -> None: ...
@@ -97,8 +105,13 @@ class PointsStore(Protocol):
     def due_lots(
         self, tenant_id: str, state: LotState, now: datetime, limit: int
     ) -> list[tuple[str, str, str]]: ...
-    def expiring(
-        self, tenant_id: str, asset_code: str, holder_id: str, limit: int
+    def expiring_page(
+        self,
+        tenant_id: str,
+        asset_code: str,
+        holder_id: str,
+        after: datetime | None,
+        limit: int,
     ) -> list[tuple[datetime, int]]: ...
     def get_redemption(
         self,

@@ -139,7 +139,7 @@ def expiring(
     scale = ledger.get_asset(tenant_id, asset).scale
     return [
         (moment, Amount(amount, scale))
-        for moment, amount in store_of(ledger).expiring(
-            tenant_id, asset, holder, POINTS_FORECAST_DATES_MAX
+        for moment, amount in store_of(ledger).expiring_page(
+            tenant_id, asset, holder, None, POINTS_FORECAST_DATES_MAX
         )
     ]
