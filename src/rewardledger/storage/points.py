@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select
+from sqlalchemy import Row, and_, insert, or_, select, tuple_
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import (
@@ -219,14 +219,11 @@ class SqlPointsStore(LotWrites, PointsReads):
             )
             if after is not None:
                 asset, holder = after.split("\x1f", 1)
+                # One row comparison, not an OR of two: PostgreSQL then starts the walk of the
+                # key's index at the cursor instead of filtering every row before it.
                 query = query.where(
-                    or_(
-                        points_holders.c.asset_code > asset,
-                        and_(
-                            points_holders.c.asset_code == asset,
-                            points_holders.c.holder_id > holder,
-                        ),
-                    )
+                    tuple_(points_holders.c.asset_code, points_holders.c.holder_id)
+                    > tuple_(asset, holder)
                 )
             rows = connection.execute(
                 query.order_by(points_holders.c.asset_code, points_holders.c.holder_id).limit(limit)
