@@ -117,3 +117,19 @@ def test_points_configure_on_the_demo_keeps_its_expiry_and_names_the_fix_of_a_di
     assert f"PUT /v1/tenants/{demo_tenant}/points/assets/LUMIS" in str(refused.value)
     with pytest.raises(AlreadyExists, match="scale never changes"):
         points.configure(ledger, demo_tenant, "LUMIS", scale=2)
+
+
+@pytest.mark.parametrize("rows_max", [2, 1000])
+def test_the_debt_chart_sums_the_first_rows_as_the_rows_themselves_add_up(
+    ledger: Ledger, demo_tenant: str, rows_max: int
+) -> None:
+    expected: dict[str, dict[str, int]] = {}
+    counted = 0
+    for row, _ in cycles.every_debt_row(ledger, demo_tenant, LedgerFilter()):
+        if counted == rows_max:
+            break
+        parts = expected.setdefault(row.cycle_tag, {})
+        parts[row.status.value] = parts.get(row.status.value, 0) + row.net_debt_minor
+        counted += 1
+    assert counted >= 2
+    assert cycles.debt_by_status(ledger, demo_tenant, rows_max) == (expected, counted)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -231,14 +232,11 @@ class SqlPointsStore(LotWrites, PointsLists):
             )
             if after is not None:
                 asset, holder = after.split("\x1f", 1)
+                # One row comparison, not an OR of two: PostgreSQL then starts the walk of the
+                # key's index at the cursor instead of filtering every row before it.
                 query = query.where(
-                    or_(
-                        points_holders.c.asset_code > asset,
-                        and_(
-                            points_holders.c.asset_code == asset,
-                            points_holders.c.holder_id > holder,
-                        ),
-                    )
+                    tuple_(points_holders.c.asset_code, points_holders.c.holder_id)
+                    > tuple_(asset, holder)
                 )
             rows = connection.execute(
                 query.order_by(points_holders.c.asset_code, points_holders.c.holder_id).limit(limit)

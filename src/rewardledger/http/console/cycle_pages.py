@@ -9,7 +9,6 @@ over at most CHART_ROWS_MAX rows (the first, in the ledger's order); more says s
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from fastapi import APIRouter
@@ -72,14 +71,8 @@ def _presenter(tenant_id: str, ledger_name: str, scale: int) -> Any:
 
 
 def _debt_chart(ledger: Ledger, tenant_id: str, scale: int) -> dict[str, Any]:
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    counted = 0
-    for row, _ in cycles.every_debt_row(ledger, tenant_id, LedgerFilter()):
-        if counted == CHART_ROWS_MAX:
-            break
-        sums[row.cycle_tag][row.status.value] += row.net_debt_minor
-        counted += 1
-    stacks = [(tag, dict(parts)) for tag, parts in sorted(sums.items())][-charts.BARS_MAX :]
+    sums, counted = cycles.debt_by_status(ledger, tenant_id, CHART_ROWS_MAX)
+    stacks = [(tag, parts) for tag, parts in sorted(sums.items())][-charts.BARS_MAX :]
     description = "; ".join(
         f"{tag}: " + ", ".join(f"{s} {format_minor(m, scale)}" for s, m in parts.items())
         for tag, parts in stacks

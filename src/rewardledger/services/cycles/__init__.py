@@ -29,6 +29,7 @@ from rewardledger.services.cycles.projection import (
     refresh_inline,
 )
 from rewardledger.services.cycles.reading import (
+    debt_by_status,
     every_cashback_row,
     every_debt_row,
     get_cashback_row,
@@ -58,6 +59,7 @@ __all__ = [
     "cashback_event_payload",
     "count_dirty",
     "count_pairs",
+    "debt_by_status",
     "debt_event_payload",
     "ensure_account",
     "every_cashback_row",

@@ -162,6 +162,7 @@ class CycleStore(Protocol):
     def list_debt_rows(
         self, tenant_id: str, where: LedgerFilter, after: Pair | None, limit: int
     ) -> list[tuple[DebtRow, datetime]]: ...
+    def debt_sums(self, tenant_id: str, limit: int) -> tuple[list[tuple[str, str, int]], int]: ...
 
 
 STORE: Port[CycleStore] = Port("cycles")

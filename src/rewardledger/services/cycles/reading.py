@@ -107,6 +107,19 @@ def every_debt_row(
     return _every_row(list_debt_ledger, ledger, tenant_id, where)
 
 
+def debt_by_status(
+    ledger: Ledger, tenant_id: str, rows_max: int
+) -> tuple[dict[str, dict[str, int]], int]:
+    """Net debt (minor units) per cycle and status over the ledger's first ``rows_max`` rows
+    in (person, cycle) order, summed by the database; and how many rows were summed."""
+    ledger.get_tenant(tenant_id)
+    found, counted = store_of(ledger).debt_sums(tenant_id, rows_max)
+    sums: dict[str, dict[str, int]] = {}
+    for tag, status, net_minor in found:
+        sums.setdefault(tag, {})[status] = net_minor
+    return sums, counted
+
+
 def _one_row(
     list_page: Callable[..., LedgerPage[RowT]],
     name: LedgerName,

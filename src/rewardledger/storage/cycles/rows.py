@@ -173,6 +173,32 @@ class RowsSql(CycleSqlBase):
         rows = self._listed(debt_ledger, d.person_id, tenant_id, where, after, limit, [])
         return [(debt_row_of(row), row.last_updated) for row in rows]
 
+    def debt_sums(self, tenant_id: str, limit: int) -> tuple[list[tuple[str, str, int]], int]:
+        """(cycle, status, net debt) summed over the first ``limit`` rows in (person, cycle)
+        order, and how many rows that was: one statement, no row reaches Python."""
+        d = debt_ledger.c
+        first = (
+            select(d.cycle_tag, d.status, d.net_debt_minor)
+            .where(d.tenant_id == tenant_id)
+            .order_by(d.person_id, d.cycle_tag)
+            .limit(limit)
+            .subquery()
+        )
+        query = (
+            select(
+                first.c.cycle_tag,
+                first.c.status,
+                func.sum(first.c.net_debt_minor),
+                func.count(),
+            )
+            .group_by(first.c.cycle_tag, first.c.status)
+            .order_by(first.c.cycle_tag, first.c.status)
+        )
+        with self.engine.connect() as connection:
+            found = connection.execute(query).all()
+        sums = [(str(r[0]), str(r[1]), int(r[2] or 0)) for r in found]
+        return sums, sum(int(r[3]) for r in found)
+
     def _listed(
         self,
         table: Table,
