@@ -52,6 +52,7 @@ def tenant(live: Live) -> Tenant:
     tenant_id = f"c{secrets.token_hex(6)}"
     with Client(live.base_url, admin_token=ADMIN_TOKEN) as platform:
         made = platform.create_tenant(TenantCreate(id=tenant_id, name="Client test shop"))
+    assert made.api_key.key is not None
     return Tenant(tenant_id, made.api_key.key)
 
 

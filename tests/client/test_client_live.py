@@ -5,6 +5,7 @@ first answer is lost, and every operation of /openapi.json having a client metho
 from __future__ import annotations
 
 import asyncio
+import secrets
 from decimal import Decimal
 
 import httpx2
@@ -13,7 +14,13 @@ import pytest
 from rewardledger.client import ApiError, AsyncClient, Client, Retries
 from rewardledger.client._operation import Operation
 from rewardledger.domain.errors import IdempotencyConflict, InsufficientFunds, NotFound
-from rewardledger.http.schemas import AccountCreate, ApiKeyCreate, AssetCreate, TransferCreate
+from rewardledger.http.schemas import (
+    AccountCreate,
+    ApiKeyCreate,
+    AssetCreate,
+    TenantCreate,
+    TransferCreate,
+)
 from rewardledger.http.schemas_budgets import (
     BudgetCreate,
     ChargeCreate,
@@ -23,7 +30,7 @@ from rewardledger.http.schemas_budgets import (
 from rewardledger.http.schemas_cycles import CashbackMovementCreate, CashbackProgramCreate
 from rewardledger.http.schemas_points import ConfirmCreate, PointsMoveCreate, RedemptionCreate
 from rewardledger.http.schemas_points_setup import ExpiryBody, PointsConfigure
-from tests.client.conftest import Live, Tenant
+from tests.client.conftest import ADMIN_TOKEN, Live, Tenant
 from tests.client.proxy import dropping
 
 # Quick retries: the tests wait for nothing but the lost answer.
@@ -211,6 +218,35 @@ def test_a_write_whose_answer_was_lost_is_retried_and_applied_once(
     assert client.get_account("wallet:ana").balances.posted == "7.00"
     entries = client.account_history("wallet:ana").entries
     assert [entry.transfer.id for entry in entries] == [moved.id]
+
+
+def test_a_tenant_creation_whose_answer_was_lost_is_retried_and_makes_one_key(
+    live: Live,
+) -> None:
+    """The retry reuses the idempotency key: one tenant, one admin key, answered as a replay."""
+    tenant_id = f"c{secrets.token_hex(6)}"
+    port = int(live.base_url.rsplit(":", 1)[1])
+    with (
+        dropping(port, drop=1) as proxy,
+        Client(proxy.base_url, admin_token=ADMIN_TOKEN, retries=FAST) as platform,
+    ):
+        made = platform.create_tenant(TenantCreate(id=tenant_id))
+        assert (proxy.dropped, proxy.connections) == (1, 2)
+    assert made.tenant.id == tenant_id
+    assert made.api_key.key is None
+    assert made.api_key.note is not None
+    assert "apikey create" in made.api_key.note
+    with Client(live.base_url, admin_token=ADMIN_TOKEN) as platform:
+        again = platform.create_tenant(
+            TenantCreate(id=f"c{secrets.token_hex(6)}"), idempotency_key="client-made-1"
+        )
+        assert again.api_key.key is not None
+        replayed = platform.create_tenant(
+            TenantCreate(id=again.tenant.id), idempotency_key="client-made-1"
+        )
+    assert (replayed.api_key.key_id, replayed.api_key.key) == (again.api_key.key_id, None)
+    with Client(live.base_url, api_key=again.api_key.key, tenant_id=again.tenant.id) as admin:
+        assert [k.key_id for k in admin.list_api_keys().keys] == [again.api_key.key_id]
 
 
 def test_without_retries_the_lost_answer_is_an_error(live: Live, tenant: Tenant) -> None:

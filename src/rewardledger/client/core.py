@@ -18,7 +18,6 @@ from rewardledger.http.schemas import (
     HistoryPublic,
     PostCreate,
     TenantCreate,
-    TenantCreatedPublic,
     TransferBatchCreate,
     TransferBatchPublic,
     TransferCreate,
@@ -31,6 +30,7 @@ from rewardledger.http.schemas_keys import (
     ApiKeyPagePublic,
     ApiKeyRotate,
     ApiKeyRotatedPublic,
+    TenantCreatedPublic,
 )
 from rewardledger.http.schemas_reports import (
     HealthPublic,
@@ -53,9 +53,12 @@ class CoreOperations:
         return ask(HealthPublic)
 
     @operation("POST", "/v1/tenants")
-    def create_tenant(self, body: TenantCreate) -> Call[TenantCreatedPublic]:
-        """Create a tenant and its first admin key (needs the client's ``admin_token``)."""
-        return ask(TenantCreatedPublic, body=body, admin=True, safe=False)
+    def create_tenant(
+        self, body: TenantCreate, *, idempotency_key: str | None = None
+    ) -> Call[TenantCreatedPublic]:
+        """Create a tenant and its first admin key (needs the client's ``admin_token``); a
+        retry under the same idempotency key answers that key without its secret."""
+        return ask(TenantCreatedPublic, body=body, admin=True, keyed=True, key=idempotency_key)
 
     @operation("POST", f"{T}/api-keys")
     def create_api_key(

@@ -15,7 +15,7 @@ REPLAY_DESCRIPTION = (
     "A replay: the same request was made before under this idempotency key; its stored result, "
     "with `Idempotent-Replayed: true`."
 )
-# Writes that are never replayed (creating a tenant mints its first admin key each time).
+# Writes that are never replayed (none today: every write answers its replay as 200).
 NOT_REPLAYED: frozenset[str] = frozenset()
 
 

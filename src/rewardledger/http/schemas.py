@@ -84,7 +84,6 @@ from rewardledger.ledger.results import (
     HistoryPage,
     TransferResult,
 )
-from rewardledger.services.access import IssuedKey
 
 
 class CreateModel(BaseModel):
@@ -103,6 +102,7 @@ class TenantCreate(CreateModel, json_schema_extra=example(samples.TENANT_CREATE)
         StrictStr,
         Field(max_length=TIMEZONE_NAME_LENGTH_MAX, examples=["America/Panama"]),
     ] = "UTC"
+    idempotency_key: IdempotencyKeyBody = None
 
 
 class TenantPublic(BaseModel, json_schema_extra=example(samples.TENANT_PUBLIC)):
@@ -132,31 +132,6 @@ class ApiKeyCreate(CreateModel, json_schema_extra=example(samples.API_KEY_CREATE
             examples=["issue-merchant-key-1"],
         ),
     ] = None
-
-
-class ApiKeyPublic(BaseModel, json_schema_extra=example(samples.ADMIN_KEY)):
-    """A new key. ``key`` is shown in this response only; the server keeps its hash."""
-
-    tenant_id: str
-    key_id: str
-    role: str
-    label: str | None
-    key: str
-
-    @classmethod
-    def of(cls, issued: IssuedKey) -> ApiKeyPublic:
-        return cls(
-            tenant_id=issued.tenant_id,
-            key_id=issued.key_id,
-            role=issued.role.value,
-            label=issued.label,
-            key=issued.key,
-        )
-
-
-class TenantCreatedPublic(BaseModel, json_schema_extra=example(samples.TENANT_CREATED)):
-    tenant: TenantPublic
-    api_key: ApiKeyPublic
 
 
 # Assets and accounts -------------------------------------------------------------------------

@@ -19,8 +19,15 @@ from rewardledger.domain.limits import (
 from rewardledger.http.examples import core as samples
 from rewardledger.http.examples import example
 from rewardledger.http.fields import TransferId
-from rewardledger.http.schemas import CreateModel
-from rewardledger.services.api_keys import REPLAY_NOTE, IssuedOnce, KeyPage, Rotation
+from rewardledger.http.schemas import CreateModel, TenantPublic
+from rewardledger.services.api_keys import (
+    REPLAY_NOTE,
+    IssuedOnce,
+    KeyPage,
+    Rotation,
+    TenantCreated,
+    tenant_replay_note,
+)
 
 _CREATED = datetime.fromisoformat("2026-03-01T09:00:00+00:00")
 
@@ -63,13 +70,28 @@ class ApiKeyIssuedPublic(ApiKeyInfo, json_schema_extra=example(samples.API_KEY_I
     note: str | None = None
 
     @classmethod
-    def issued(cls, made: IssuedOnce) -> ApiKeyIssuedPublic:
+    def issued(cls, made: IssuedOnce, replay_note: str = REPLAY_NOTE) -> ApiKeyIssuedPublic:
         info = ApiKeyInfo.of(made.stored)
         return cls(
             **info.model_dump(),
             tenant_id=made.stored.tenant_id,
             key=made.key,
-            note=REPLAY_NOTE if made.replayed else None,
+            note=replay_note if made.replayed else None,
+        )
+
+
+class TenantCreatedPublic(BaseModel, json_schema_extra=example(samples.TENANT_CREATED)):
+    """A new tenant and its first admin key, whose ``key`` is in this answer only (null on a
+    replay of the same Idempotency-Key, with a ``note`` that says where more keys come from)."""
+
+    tenant: TenantPublic
+    api_key: ApiKeyIssuedPublic
+
+    @classmethod
+    def of(cls, created: TenantCreated) -> TenantCreatedPublic:
+        return cls(
+            tenant=TenantPublic.of(created.tenant),
+            api_key=ApiKeyIssuedPublic.issued(created.key, tenant_replay_note(created.tenant.id)),
         )
 
 

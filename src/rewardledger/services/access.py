@@ -38,6 +38,7 @@ from rewardledger.domain.tenants import Tenant, display_name
 from rewardledger.ledger.engine import Ledger
 
 _PREFIX = "rlk"
+FIRST_ADMIN_LABEL = "first admin key"
 _KEY_ID_BYTES = 8
 _SECRET_BYTES = 32
 _KEY_LENGTH_MAX = 200
@@ -179,16 +180,27 @@ def create_tenant(
     except AlreadyExists as exists:
         if exists.context["fields"]:
             raise
-        # The same values again: say why it is refused all the same, and what gets a key.
-        raise AlreadyExists(
-            "tenant",
-            tenant_id,
-            [],
-            "Its first admin key was shown once, when it was created; an admin key of the "
-            f"tenant issues more at POST /v1/tenants/{tenant_id}/api-keys, or on the server "
-            f"`rewardledger apikey create {tenant_id} --role admin`.",
-        ) from exists
-    return tenant, issue_key(ledger, tenant.id, Role.ADMIN, "first admin key")
+        raise refused_again(tenant_id) from exists
+    return tenant, issue_key(ledger, tenant.id, Role.ADMIN, FIRST_ADMIN_LABEL)
+
+
+def refused_again(tenant_id: str) -> AlreadyExists:
+    """The refusal of creating ``tenant_id`` again with the same values: why it is refused all
+    the same (its first admin key is not handed out twice), and what gets a key."""
+    return AlreadyExists(
+        "tenant",
+        tenant_id,
+        [],
+        f"Its first admin key was shown once, when it was created; {more_admin_keys(tenant_id)}",
+    )
+
+
+def more_admin_keys(tenant_id: str) -> str:
+    """Where a tenant's further admin keys come from, as a sentence."""
+    return (
+        f"an admin key of the tenant issues more at POST /v1/tenants/{tenant_id}/api-keys, or "
+        f"on the server `rewardledger apikey create {tenant_id} --role admin`."
+    )
 
 
 def authenticate(

@@ -7,7 +7,8 @@ Issuing once: a request that carries an idempotency key names the API key it min
 derived from the tenant and that idempotency key. A retry finds the key already there and is
 answered with the same ``key_id`` and metadata, without the secret, which is not stored and so
 cannot be shown again (``IssuedOnce.key`` is None and the answer says so). The same
-idempotency key with another role or label is ``idempotency_conflict``.
+idempotency key with another role or label is ``idempotency_conflict``. Creating a tenant
+under an idempotency key mints its first admin key once in the same way (``create_tenant``).
 
 Revoking sets ``revoked_at`` (revoking again changes nothing). Rotating mints a new key of the
 old one's role and label, and sets the old key's ``expires_at`` to now + the overlap: it works
@@ -21,7 +22,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rewardledger.domain.access import StoredApiKey
+from rewardledger.domain.access import Role, StoredApiKey
 from rewardledger.domain.errors import AlreadyExists, IdempotencyConflict, NotFound, ValidationError
 from rewardledger.domain.limits import (
     PAGE_SIZE_MAX,
@@ -29,8 +30,10 @@ from rewardledger.domain.limits import (
     ROTATION_OVERLAP_MAX_SECONDS,
 )
 from rewardledger.domain.paging import decode_cursor, encode_cursor
+from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services.access import IssuedKey, issue_key
+from rewardledger.services import access
+from rewardledger.services.access import FIRST_ADMIN_LABEL, IssuedKey, issue_key
 
 _KIND = "API key"
 _NOT_FOUND_HINT = "GET /api-keys (or `rewardledger apikey list`) lists the tenant's keys."
@@ -41,6 +44,15 @@ REPLAY_NOTE = (
 )
 
 
+def tenant_replay_note(tenant_id: str) -> str:
+    """What a replayed tenant creation says of its first admin key, whose secret is gone."""
+    return (
+        "This tenant and its first admin key were created by an earlier request with the same "
+        "Idempotency-Key; the key's secret was shown in that answer only and is not stored. If "
+        f"it was lost, {access.more_admin_keys(tenant_id)}"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedOnce:
     """A key issued by a request: ``key`` (the secret) is None on a replay."""
@@ -48,6 +60,14 @@ class IssuedOnce:
     stored: StoredApiKey
     key: str | None
     replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TenantCreated:
+    """A tenant and its first admin key (``key.key`` None on a replay)."""
+
+    tenant: Tenant
+    key: IssuedOnce
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +100,34 @@ def issue(
     if idempotency_key is None:
         return _fresh(ledger, issue_key(ledger, tenant_id, role, label))
     key_id = key_id_for(tenant_id, idempotency_key)
-    earlier = _earlier(ledger, tenant_id, key_id, role, label, idempotency_key)
-    if earlier is not None:
-        return earlier
+    return _issued_once(ledger, tenant_id, role, label, idempotency_key, key_id)
+
+
+def create_tenant(
+    ledger: Ledger,
+    tenant_id: str,
+    *,
+    name: str | None = None,
+    timezone: str = "UTC",
+    idempotency_key: str | None = None,
+) -> TenantCreated:
+    """Create a tenant and its first admin key (``access.create_tenant``), at most once per
+    idempotency key.
+
+    Under an idempotency key, a retry with the same values answers the tenant and that key's
+    metadata, replayed and without the secret; other values are ``idempotency_conflict``. A
+    tenant that exists with no key at all (its creation stopped before the key was written)
+    gets its first admin key now. Any other existing tenant is ``already_exists``, as without
+    an idempotency key.
+    """
+    if idempotency_key is None:
+        tenant, issued = access.create_tenant(ledger, tenant_id, name=name, timezone=timezone)
+        return TenantCreated(tenant, _fresh(ledger, issued))
     try:
-        return _fresh(ledger, issue_key(ledger, tenant_id, role, label, key_id=key_id))
-    except AlreadyExists:
-        # A concurrent request under the same idempotency key inserted it first.
-        earlier = _earlier(ledger, tenant_id, key_id, role, label, idempotency_key)
-        if earlier is None:
-            raise
-        return earlier
+        tenant = ledger.create_tenant(tenant_id, name=name, timezone=timezone, exist_ok=False)
+    except AlreadyExists as exists:
+        return _created_before(ledger, tenant_id, idempotency_key, exists)
+    return TenantCreated(tenant, _first_admin_key(ledger, tenant.id, idempotency_key))
 
 
 def list_keys(
@@ -169,3 +206,56 @@ def _earlier(
     if differing:
         raise IdempotencyConflict(idempotency_key, differing)
     return IssuedOnce(stored, None, replayed=True)
+
+
+def _issued_once(
+    ledger: Ledger,
+    tenant_id: str,
+    role: str,
+    label: str | None,
+    idempotency_key: str,
+    key_id: str,
+) -> IssuedOnce:
+    earlier = _earlier(ledger, tenant_id, key_id, role, label, idempotency_key)
+    if earlier is not None:
+        return earlier
+    try:
+        return _fresh(ledger, issue_key(ledger, tenant_id, role, label, key_id=key_id))
+    except AlreadyExists:
+        # A concurrent request under the same idempotency key inserted it first.
+        earlier = _earlier(ledger, tenant_id, key_id, role, label, idempotency_key)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _first_admin_key_id(tenant_id: str, idempotency_key: str) -> str:
+    # Its own id space: a key issued at /api-keys under the same idempotency key is another.
+    seed = f"rewardledger first admin key of {tenant_id} under {idempotency_key}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+def _first_admin_key(ledger: Ledger, tenant_id: str, idempotency_key: str) -> IssuedOnce:
+    key_id = _first_admin_key_id(tenant_id, idempotency_key)
+    return _issued_once(
+        ledger, tenant_id, Role.ADMIN.value, FIRST_ADMIN_LABEL, idempotency_key, key_id
+    )
+
+
+def _created_before(
+    ledger: Ledger, tenant_id: str, idempotency_key: str, exists: AlreadyExists
+) -> TenantCreated:
+    """A retried creation of a tenant that exists: the replay of the request that created it
+    under ``idempotency_key``, the rest of one that stopped before its key, or a refusal."""
+    differing: list[str] = exists.context["fields"]
+    mine = ledger.store.find_api_key(_first_admin_key_id(tenant_id, idempotency_key))
+    created_here = mine is not None and mine.tenant_id == tenant_id
+    if differing:
+        if created_here:
+            raise IdempotencyConflict(idempotency_key, differing) from exists
+        raise exists
+    if not created_here and ledger.store.list_api_keys(tenant_id, None, 1):
+        raise access.refused_again(tenant_id) from exists
+    return TenantCreated(
+        ledger.get_tenant(tenant_id), _first_admin_key(ledger, tenant_id, idempotency_key)
+    )

@@ -28,14 +28,20 @@ Json = dict[str, Any]
 
 # Tenants and keys ------------------------------------------------------------------------------
 
-TENANT_CREATE: Json = {"id": TENANT, "name": TENANT_NAME, "timezone": TIMEZONE}
-TENANT_PUBLIC: Json = {**TENANT_CREATE, "created_at": CREATED_AT}
+_TENANT_VALUES: Json = {"id": TENANT, "name": TENANT_NAME, "timezone": TIMEZONE}
+TENANT_CREATE: Json = {**_TENANT_VALUES, "idempotency_key": "create-tenant-lumis"}
+TENANT_PUBLIC: Json = {**_TENANT_VALUES, "created_at": CREATED_AT}
 ADMIN_KEY: Json = {
-    "tenant_id": TENANT,
     "key_id": KEY_ID,
     "role": "admin",
-    "label": "first admin",
+    "label": "first admin key",
+    "created_at": CREATED_AT,
+    "revoked_at": None,
+    "expires_at": None,
+    "last_used_at": None,
+    "tenant_id": TENANT,
     "key": f"rlk_{KEY_ID}_Zk3q9XwP0bV7mT2rL8yC4nH6",
+    "note": None,
 }
 TENANT_CREATED: Json = {"tenant": TENANT_PUBLIC, "api_key": ADMIN_KEY}
 API_KEY_CREATE: Json = {

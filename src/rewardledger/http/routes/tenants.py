@@ -2,9 +2,10 @@
 
 A tenant is created with its first admin key, the only way to obtain one over HTTP; an admin
 key then issues, lists, revokes and rotates the tenant's other keys (``services.api_keys``).
-A key's secret is shown in the answer that issues it only. ``POST /api-keys`` and ``rotate``
-with an ``Idempotency-Key`` mint at most one key per idempotency key: a retry is answered 200
-with ``Idempotent-Replayed: true``, the same ``key_id`` and no secret (it is not stored).
+A key's secret is shown in the answer that issues it only. ``POST /tenants``, ``POST /api-keys``
+and ``rotate`` with an ``Idempotency-Key`` mint at most one key per idempotency key: a retry is
+answered 200 with ``Idempotent-Replayed: true``, the same ``key_id`` and no secret (it is not
+stored).
 """
 
 from __future__ import annotations
@@ -16,24 +17,23 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.http.deps import KeysDep, LedgerDep, PlatformAdmin, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
-from rewardledger.http.idempotency import BODY_FIELD, REPLAYED_HEADER, key_of
-from rewardledger.http.problems import documented
-from rewardledger.http.schemas import (
-    TRANSFER_ID_PATH_PATTERN,
-    ApiKeyCreate,
-    ApiKeyPublic,
-    TenantCreate,
-    TenantCreatedPublic,
-    TenantPublic,
+from rewardledger.http.idempotency import (
+    BODY_FIELD,
+    IdempotencyKeyHeader,
+    key_of,
+    mark_replay,
 )
+from rewardledger.http.problems import documented
+from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN, ApiKeyCreate, TenantCreate
 from rewardledger.http.schemas_keys import (
     ApiKeyInfo,
     ApiKeyIssuedPublic,
     ApiKeyPagePublic,
     ApiKeyRotate,
     ApiKeyRotatedPublic,
+    TenantCreatedPublic,
 )
-from rewardledger.services import access, api_keys
+from rewardledger.services import api_keys
 
 router = APIRouter(tags=["tenants"])
 
@@ -58,22 +58,30 @@ _KEYS = documented("validation_error", "unauthorized", "forbidden", "not_found")
     "/tenants",
     status_code=201,
     dependencies=[PlatformAdmin],
-    responses=documented("validation_error", "unauthorized", "forbidden", "already_exists"),
+    responses=documented(
+        "validation_error", "unauthorized", "forbidden", "already_exists", "idempotency_conflict"
+    ),
 )
-def create_tenant(body: TenantCreate, ledger: LedgerDep) -> TenantCreatedPublic:
+def create_tenant(
+    body: TenantCreate,
+    response: Response,
+    ledger: LedgerDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TenantCreatedPublic:
     """Create a tenant and its first admin key (needs the platform admin token).
 
-    A tenant that exists already is 409 ``already_exists``, with the same values too: its
-    first admin key is shown once, and an admin of the tenant issues more at ``/api-keys``.
+    Under an ``Idempotency-Key`` a retry with the same values answers 200, replayed, with the
+    same tenant and key id but no secret (shown in the first answer only); other values are
+    409 ``idempotency_conflict``. A tenant that exists already is otherwise 409
+    ``already_exists``, with the same values too: its first admin key is shown once, and an
+    admin of the tenant issues more at ``/api-keys``.
     """
-    tenant, key = access.create_tenant(ledger, body.id, name=body.name, timezone=body.timezone)
-    return TenantCreatedPublic(tenant=TenantPublic.of(tenant), api_key=ApiKeyPublic.of(key))
-
-
-def _answer(response: Response, replayed: bool) -> None:
-    if replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    key = key_of(idempotency_key, {BODY_FIELD: body.idempotency_key}, required=False)
+    created = api_keys.create_tenant(
+        ledger, body.id, name=body.name, timezone=body.timezone, idempotency_key=key or None
+    )
+    mark_replay(response, created.key.replayed)
+    return TenantCreatedPublic.of(created)
 
 
 @router.post(
@@ -98,7 +106,7 @@ def create_api_key(
     made = api_keys.issue(
         ledger, principal.tenant_id, body.role, body.label, idempotency_key=key or None
     )
-    _answer(response, made.replayed)
+    mark_replay(response, made.replayed)
     return ApiKeyIssuedPublic.issued(made)
 
 
@@ -160,5 +168,5 @@ def rotate_api_key(
         idempotency_key=key or None,
     )
     keys.forget(key_id)
-    _answer(response, rotation.new.replayed)
+    mark_replay(response, rotation.new.replayed)
     return ApiKeyRotatedPublic.of(rotation)
