@@ -7,12 +7,14 @@ alerts, corrections, journal rows) and how a finance team names a journal row
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from rewardledger.domain.budgets.figures import Figures, figures_from_account
 from rewardledger.domain.budgets.policy import KIND_FUND, KIND_REVERSE, KIND_ROLLOVER, BudgetPolicy
+from rewardledger.domain.events import OutboxEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,31 @@ class PeriodRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodOpening:
+    """A period row to insert: the (budget, period), its account, and the on-demand reset
+    that opened it, if one did."""
+
+    tenant_id: str
+    budget_id: str
+    period: str
+    account_id: str
+    opened_at: datetime
+    reset_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOpening:
+    """One of the core's accounts a budget opens if it does not exist yet."""
+
+    tenant_id: str
+    account_id: str
+    asset_code: str
+    no_negative: bool
+    managed_by: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ReservationRecord:
     tenant_id: str
     budget_id: str
@@ -58,6 +85,20 @@ class ReservationRecord:
     amount_minor: int
     expires_at: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRows:
+    """The budget's own rows of a write after the core's: ``deltas`` to add to the period's
+    counters, the ``reservation`` to insert and the outbox ``events``, all written at ``now``."""
+
+    tenant_id: str
+    budget_id: str
+    period: str
+    deltas: Mapping[str, int]
+    now: datetime
+    reservation: ReservationRecord | None = None
+    events: Sequence[OutboxEvent] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from rewardledger.domain.budgets import (
     BudgetPolicy,
     Figures,
     LockedBudget,
+    OwnRows,
     PeriodRecord,
     ReservationRecord,
     currency_mismatch,
@@ -109,16 +110,10 @@ def write_own_rows(
     reservation and the write's event, in one statement. When the unit opened the period
     (``locked.period`` is None) the event is queued instead, after that period's events."""
     events = [event] if locked.period is not None else []
-    store.write_own_rows(
-        work.unit,
-        work.tenant_id,
-        locked.policy.id,
-        period,
-        deltas,
-        reservation=reservation,
-        events=events,
-        now=work.now,
+    own = OwnRows(
+        work.tenant_id, locked.policy.id, period, deltas, work.now, reservation, events=events
     )
+    store.write_own_rows(work.unit, own)
     if not events:
         work.event(event.event_type, event.subject_id, event.payload)
 

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 
 from rewardledger.domain.budgets import (
     KIND_ROLLOVER,
+    AccountOpening,
     BudgetPolicy,
     Figures,
     LockedBudget,
+    PeriodOpening,
     PeriodRecord,
     current_key,
     funding_account,
@@ -128,18 +130,14 @@ def open_period(
         (issued_account(policy.currency), False),
         (period_account(policy.id, key), True),
     ):
-        if store.ensure_account(
-            work.unit,
-            tenant,
-            account,
-            policy.currency,
-            no_negative=no_negative,
-            managed_by=MANAGED_BY,
-            now=work.now,
-        ):
+        opening = AccountOpening(
+            tenant, account, policy.currency, no_negative, MANAGED_BY, opened_at=work.now
+        )
+        if store.ensure_account(work.unit, opening):
             work.event("account.created", account, {"asset": policy.currency})
+    account_id = period_account(policy.id, key)
     store.insert_period(
-        work.unit, tenant, policy.id, key, period_account(policy.id, key), work.now, reset_key
+        work.unit, PeriodOpening(tenant, policy.id, key, account_id, work.now, reset_key)
     )
     store.set_current_period(work.unit, tenant, policy.id, key)
     work.event("budget.period_opened", policy.id, {"period": key})

@@ -7,7 +7,7 @@ so it commits or rolls back with the journal; reads take a ``ReadUnit`` or None.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,17 +15,19 @@ from typing import Any, Protocol
 from rewardledger.domain.budgets.figures import AlertDue
 from rewardledger.domain.budgets.policy import BudgetPolicy
 from rewardledger.domain.budgets.records import (
+    AccountOpening,
     AlertRecord,
     CorrectionRecord,
     EntryRecord,
     FixRecord,
     KindTotals,
     LockedBudget,
+    OwnRows,
+    PeriodOpening,
     PeriodRecord,
     ReservationRecord,
     Resolution,
 )
-from rewardledger.domain.events import OutboxEvent
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -54,18 +56,7 @@ class BudgetStore(Protocol):
     def lock_reservation(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, reference: str
     ) -> LockedBudget | None: ...
-    def write_own_rows(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        deltas: Mapping[str, int],
-        *,
-        reservation: ReservationRecord | None = None,
-        events: Sequence[OutboxEvent] = (),
-        now: datetime,
-    ) -> None: ...
+    def write_own_rows(self, unit: StorageUnit, rows: OwnRows) -> None: ...
     def get_budget(self, tenant_id: str, budget_id: str) -> BudgetPolicy | None: ...
     def list_budgets(self, tenant_id: str, after: str | None, limit: int) -> list[BudgetPolicy]: ...
     def set_current_period(
@@ -77,16 +68,7 @@ class BudgetStore(Protocol):
     def periods(
         self, unit: ReadUnit | None, tenant_id: str, budget_id: str
     ) -> list[PeriodRecord]: ...
-    def insert_period(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        account_id: str,
-        now: datetime,
-        reset_key: str | None = None,
-    ) -> None: ...
+    def insert_period(self, unit: StorageUnit, opening: PeriodOpening) -> None: ...
     def set_period_counters(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **values: int
     ) -> None: ...
@@ -95,17 +77,7 @@ class BudgetStore(Protocol):
     def add_to_period(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **deltas: int
     ) -> None: ...
-    def ensure_account(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        account_id: str,
-        asset_code: str,
-        *,
-        no_negative: bool,
-        managed_by: str,
-        now: datetime,
-    ) -> bool: ...
+    def ensure_account(self, unit: StorageUnit, opening: AccountOpening) -> bool: ...
     def account_totals(
         self, unit: ReadUnit | None, tenant_id: str, account_ids: Sequence[str]
     ) -> dict[str, tuple[int, int, int]]: ...

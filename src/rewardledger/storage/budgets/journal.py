@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, literal, or_, select, tuple_, union_all
 
-from rewardledger.domain.budgets import EntryRecord, KindTotals, Resolution
+from rewardledger.domain.budgets import AccountOpening, EntryRecord, KindTotals, Resolution
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.budgets.base import StoreBase
 from rewardledger.storage.budgets.rows import entry_of, entry_query, insert_unless_found, resolves
@@ -24,17 +24,7 @@ from rewardledger.storage.unit import connection_of
 class JournalReads(StoreBase):
     """The statements on the core's accounts and journal (half of ``SqlBudgetStore``)."""
 
-    def ensure_account(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        account_id: str,
-        asset_code: str,
-        *,
-        no_negative: bool,
-        managed_by: str,
-        now: datetime,
-    ) -> bool:
+    def ensure_account(self, unit: StorageUnit, opening: AccountOpening) -> bool:
         """Open the account if it does not exist; True if it was opened now.
 
         A concurrent twin that opens it first makes the insert collide: the unit is re-run
@@ -43,14 +33,14 @@ class JournalReads(StoreBase):
         return insert_unless_found(
             connection_of(unit),
             accounts,
-            {"tenant_id": tenant_id, "account_id": account_id},
+            {"tenant_id": opening.tenant_id, "account_id": opening.account_id},
             {
-                "asset_code": asset_code,
-                "no_negative": no_negative,
+                "asset_code": opening.asset_code,
+                "no_negative": opening.no_negative,
                 "metadata": None,
-                "created_at": now,
-                "updated_at": now,
-                "managed_by": managed_by,
+                "created_at": opening.opened_at,
+                "updated_at": opening.opened_at,
+                "managed_by": opening.managed_by,
             },
         )
 

@@ -24,8 +24,7 @@ On SQLite ``BEGIN IMMEDIATE`` serializes writers already, so every read is curre
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -41,17 +40,15 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
-    update,
 )
 
 from rewardledger.domain.budgets import (
     LockedBudget,
-    ReservationRecord,
+    OwnRows,
     Resolution,
     period_account,
     reserve_id,
 )
-from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.transfers import PendingRow
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.budgets.base import StoreBase
@@ -59,6 +56,7 @@ from rewardledger.storage.budgets.rows import (
     COUNTERS,
     entry_of,
     period_of,
+    period_update,
     policy_of,
     record_values,
     reservation_of,
@@ -272,6 +270,12 @@ def _reservation_query(postgres: bool) -> Any:
 class LockedStatements(StoreBase):
     """The fast path's statements (part of ``SqlBudgetStore``)."""
 
+    def _first(self, unit: StorageUnit, query: Any, values: dict[str, Any]) -> Any:
+        """The lock statement's row: on PostgreSQL through the unit's driver connection."""
+        if self._postgres:
+            return _driver_query(query).first(unit, values)
+        return connection_of(unit).execute(query, values).first()
+
     def lock_current(
         self,
         unit: StorageUnit,
@@ -295,11 +299,7 @@ class LockedStatements(StoreBase):
             values["reference"] = reference
         if transfer_id is not None:
             values["transfer"] = transfer_id
-        row: Any
-        if self._postgres:
-            row = _driver_query(query).first(unit, values)
-        else:
-            row = connection_of(unit).execute(query, values).first()
+        row = self._first(unit, query, values)
         if row is None:
             return None
         reservation = None
@@ -331,11 +331,7 @@ class LockedStatements(StoreBase):
             "pending": pending,
         }
         query = _reservation_query(self._postgres)
-        row: Any
-        if self._postgres:
-            row = _driver_query(query).first(unit, values)
-        else:
-            row = connection_of(unit).execute(query, values).first()
+        row = self._first(unit, query, values)
         if row is None:
             return None
         resolution = None
@@ -352,33 +348,22 @@ class LockedStatements(StoreBase):
             fresh=bool(row.fresh) and reservation.transfer_id == pending,
         )
 
-    def write_own_rows(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        deltas: Mapping[str, int],
-        *,
-        reservation: ReservationRecord | None = None,
-        events: Sequence[OutboxEvent] = (),
-        now: datetime,
-    ) -> None:
-        """Add ``deltas`` to the period's counters, insert ``reservation`` and write ``events``
-        to the outbox: on PostgreSQL one statement (data-modifying CTEs), kept to ride with the
-        unit's next statement or its COMMIT (``SqlUnit.later``); a reservation's reference
-        taken by a twin is a ``DuplicateIdError`` then, and the unit runs again."""
+    def write_own_rows(self, unit: StorageUnit, own: OwnRows) -> None:
+        """Add ``own.deltas`` to the period's counters, insert ``own.reservation`` and write
+        ``own.events`` to the outbox: on PostgreSQL one statement (data-modifying CTEs), kept
+        to ride with the unit's next statement or its COMMIT (``SqlUnit.later``); a
+        reservation's reference taken by a twin is a ``DuplicateIdError`` then, and the unit
+        runs again."""
+        tenant_id, budget_id, period = own.tenant_id, own.budget_id, own.period
+        deltas, reservation = own.deltas, own.reservation
         assert deltas, deltas
         assert set(deltas) <= set(COUNTERS), deltas
-        rows = [event_row(tenant_id, e, now) for e in events]
+        rows = [event_row(tenant_id, e, own.now) for e in own.events]
         p = budget_periods
 
         def at_once(connection: Connection) -> None:
-            change = (
-                update(p)
-                .where(p.c.tenant_id == tenant_id, p.c.budget_id == budget_id, p.c.period == period)
-                .values({name: p.c[name] + delta for name, delta in deltas.items()})
-            )
+            added = {name: p.c[name] + delta for name, delta in deltas.items()}
+            change = period_update(tenant_id, budget_id, period).values(added)
             if reservation is not None:
                 connection.execute(insert(budget_reservations).values(record_values(reservation)))
             if rows:

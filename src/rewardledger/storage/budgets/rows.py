@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, select, update
 
 from rewardledger.domain.budgets import (
     AlertRecord,
@@ -94,6 +94,14 @@ def budget_query(tenant_id: str) -> Any:
 def period_query(tenant_id: str, budget_id: str) -> Any:
     return select(budget_periods).where(
         budget_periods.c.tenant_id == tenant_id, budget_periods.c.budget_id == budget_id
+    )
+
+
+def period_update(tenant_id: str, budget_id: str, period: str) -> Any:
+    """An UPDATE of one (budget, period) row, its values still to set."""
+    p = budget_periods
+    return update(p).where(
+        p.c.tenant_id == tenant_id, p.c.budget_id == budget_id, p.c.period == period
     )
 
 

@@ -20,6 +20,7 @@ from rewardledger.domain.budgets import (
     BudgetPolicy,
     CorrectionRecord,
     FixRecord,
+    PeriodOpening,
     PeriodRecord,
     ReservationRecord,
 )
@@ -33,6 +34,7 @@ from rewardledger.storage.budgets.rows import (
     insert_unless_found,
     period_of,
     period_query,
+    period_update,
     policy_of,
     record_values,
     reservation_of,
@@ -133,26 +135,8 @@ class BudgetTables(StoreBase):
         with self._reading(unit) as connection:
             return [period_of(row) for row in connection.execute(query)]
 
-    def insert_period(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        account_id: str,
-        now: datetime,
-        reset_key: str | None = None,
-    ) -> None:
-        connection_of(unit).execute(
-            insert(budget_periods).values(
-                tenant_id=tenant_id,
-                budget_id=budget_id,
-                period=period,
-                account_id=account_id,
-                opened_at=now,
-                reset_key=reset_key,
-            )
-        )
+    def insert_period(self, unit: StorageUnit, opening: PeriodOpening) -> None:
+        connection_of(unit).execute(insert(budget_periods).values(record_values(opening)))
 
     def set_period_counters(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **values: int
@@ -160,15 +144,7 @@ class BudgetTables(StoreBase):
         """Set counters of the period to ``values`` (a fix from the journal, audited)."""
         assert values, values
         assert set(values) <= set(COUNTERS), values
-        connection_of(unit).execute(
-            update(budget_periods)
-            .where(
-                budget_periods.c.tenant_id == tenant_id,
-                budget_periods.c.budget_id == budget_id,
-                budget_periods.c.period == period,
-            )
-            .values(**values)
-        )
+        connection_of(unit).execute(period_update(tenant_id, budget_id, period).values(**values))
 
     def insert_fix(self, unit: StorageUnit, record: FixRecord) -> None:
         connection_of(unit).execute(insert(budget_fixes).values(record_values(record)))
@@ -187,15 +163,8 @@ class BudgetTables(StoreBase):
     ) -> None:
         assert deltas, deltas
         assert set(deltas) <= set(COUNTERS), deltas
-        connection_of(unit).execute(
-            update(budget_periods)
-            .where(
-                budget_periods.c.tenant_id == tenant_id,
-                budget_periods.c.budget_id == budget_id,
-                budget_periods.c.period == period,
-            )
-            .values({name: budget_periods.c[name] + delta for name, delta in deltas.items()})
-        )
+        added = {name: budget_periods.c[name] + delta for name, delta in deltas.items()}
+        connection_of(unit).execute(period_update(tenant_id, budget_id, period).values(added))
 
     # Reservations ------------------------------------------------------------------------
 
