@@ -83,9 +83,12 @@ from rewardledger.domain.budgets.reconciliation import (
     period_mismatches,
 )
 from rewardledger.domain.budgets.records import (
+    ALL_TIME,
     AccountOpening,
+    AlertPosition,
     AlertRecord,
     CorrectionRecord,
+    EntryQuery,
     EntryRecord,
     FixRecord,
     KindTotals,
@@ -95,6 +98,8 @@ from rewardledger.domain.budgets.records import (
     PeriodRecord,
     ReservationRecord,
     Resolution,
+    TimePosition,
+    Window,
     entry_type,
 )
 from rewardledger.domain.budgets.reports import (
@@ -109,6 +114,7 @@ from rewardledger.domain.budgets.reservations import (
 )
 
 __all__ = [
+    "ALL_TIME",
     "BUILT_IN_CURRENCIES",
     "BUILT_IN_CURRENCY_SCALE",
     "DEFAULT_THRESHOLDS_PERCENT",
@@ -124,12 +130,14 @@ __all__ = [
     "AccountTotals",
     "AlertDue",
     "AlertLevel",
+    "AlertPosition",
     "AlertRecord",
     "BudgetFunding",
     "BudgetPeriod",
     "BudgetPolicy",
     "CorrectionPlan",
     "CorrectionRecord",
+    "EntryQuery",
     "EntryRecord",
     "Figures",
     "FixRecord",
@@ -141,6 +149,8 @@ __all__ = [
     "PeriodRecord",
     "ReservationRecord",
     "Resolution",
+    "TimePosition",
+    "Window",
     "alert_payload",
     "alerts_due",
     "budget_id",

@@ -16,6 +16,12 @@ from rewardledger.domain.budgets.figures import Figures, figures_from_account
 from rewardledger.domain.budgets.policy import KIND_FUND, KIND_REVERSE, KIND_ROLLOVER, BudgetPolicy
 from rewardledger.domain.events import OutboxEvent
 
+# Keyset positions (what the previous page's last row sorts by) and a span of times.
+TimePosition = tuple[datetime, str]  # created_at, transfer_id: entries and corrections
+AlertPosition = tuple[datetime, str, str, str]  # created_at, budget_id, period, alert_key
+Window = tuple[datetime | None, datetime | None]  # [since, until); None is open-ended
+ALL_TIME: Window = (None, None)
+
 
 @dataclass(frozen=True, slots=True)
 class PeriodRecord:
@@ -165,6 +171,17 @@ class EntryRecord:
     created_at: datetime
     metadata: dict[str, Any]
     refused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntryQuery:
+    """A page of the accepted journal rows touching ``account_ids``, newest first: ``limit``
+    of them after the keyset position ``after``, created within ``window``."""
+
+    account_ids: tuple[str, ...]
+    after: TimePosition | None
+    limit: int
+    window: Window = ALL_TIME
 
 
 def entry_type(phase: str, kind: str) -> str:

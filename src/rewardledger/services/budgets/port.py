@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from rewardledger.domain.budgets.figures import AlertDue
 from rewardledger.domain.budgets.policy import BudgetPolicy
 from rewardledger.domain.budgets.records import (
+    ALL_TIME,
     AccountOpening,
+    AlertPosition,
     AlertRecord,
     CorrectionRecord,
+    EntryQuery,
     EntryRecord,
     FixRecord,
     KindTotals,
@@ -27,6 +28,8 @@ from rewardledger.domain.budgets.records import (
     PeriodRecord,
     ReservationRecord,
     Resolution,
+    TimePosition,
+    Window,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
@@ -98,50 +101,26 @@ class BudgetStore(Protocol):
         self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
     ) -> int: ...
     def insert_alert_if_absent(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        due: AlertDue,
-        details: dict[str, Any],
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, alert: AlertRecord
     ) -> bool: ...
     def alerts(
-        self,
-        tenant_id: str,
-        budget_id: str | None,
-        limit: int,
-        before: tuple[datetime, str, str, str] | None = None,
+        self, tenant_id: str, budget_id: str | None, limit: int, before: AlertPosition | None = None
     ) -> list[AlertRecord]: ...
     def corrected_amount(self, unit: StorageUnit, tenant_id: str, reverses_id: str) -> int: ...
     def insert_correction(self, unit: StorageUnit, record: CorrectionRecord) -> None: ...
     def corrections(self, tenant_id: str, budget_id: str) -> list[CorrectionRecord]: ...
     def corrections_page(
-        self, tenant_id: str, budget_id: str, after: tuple[datetime, str] | None, limit: int
+        self, tenant_id: str, budget_id: str, after: TimePosition | None, limit: int
     ) -> list[CorrectionRecord]: ...
     def reservations_page(
         self, tenant_id: str, budget_id: str, after: str | None, limit: int
     ) -> list[tuple[ReservationRecord, Resolution | None]]: ...
     def kind_totals(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        account_id: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        self, unit: ReadUnit | None, tenant_id: str, account_id: str, window: Window = ALL_TIME
     ) -> KindTotals: ...
     def open_pending_total(self, unit: ReadUnit | None, tenant_id: str, account_id: str) -> int: ...
     def snapshot(self, tenant_id: str) -> AbstractContextManager[ReadUnit]: ...
-    def entries(
-        self,
-        tenant_id: str,
-        account_ids: Sequence[str],
-        after: tuple[datetime, str] | None,
-        limit: int,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[EntryRecord]: ...
+    def entries(self, tenant_id: str, query: EntryQuery) -> list[EntryRecord]: ...
 
 
 STORE: Port[BudgetStore] = Port("budgets")

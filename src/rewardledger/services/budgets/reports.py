@@ -91,7 +91,7 @@ def report(
 def _report(ledger: Ledger, policy: BudgetPolicy, start: datetime, end: datetime) -> BudgetReport:
     store = store_of(ledger)
     journals = [
-        store.kind_totals(None, policy.tenant_id, record.account_id, start, end)
+        store.kind_totals(None, policy.tenant_id, record.account_id, (start, end))
         for record in store.periods(None, policy.tenant_id, policy.id)
     ]
     totals, _ = entry_totals(journals)

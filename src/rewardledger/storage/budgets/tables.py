@@ -9,13 +9,10 @@ by ``tenant_id``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import case, func, insert, literal, or_, select, tuple_, update
 
 from rewardledger.domain.budgets import (
-    AlertDue,
+    AlertPosition,
     AlertRecord,
     BudgetPolicy,
     CorrectionRecord,
@@ -236,16 +233,7 @@ class BudgetTables(StoreBase):
 
     # Alerts ------------------------------------------------------------------------------
 
-    def insert_alert_if_absent(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        due: AlertDue,
-        details: dict[str, Any],
-        now: datetime,
-    ) -> bool:
+    def insert_alert_if_absent(self, unit: StorageUnit, tenant_id: str, alert: AlertRecord) -> bool:
         """Write the alert unless its key was written in this period; True if written.
 
         Called under the budget's row lock, so two writers never race for one key.
@@ -255,25 +243,21 @@ class BudgetTables(StoreBase):
             budget_alerts,
             {
                 "tenant_id": tenant_id,
-                "budget_id": budget_id,
-                "period": period,
-                "alert_key": due.key,
+                "budget_id": alert.budget_id,
+                "period": alert.period,
+                "alert_key": alert.key,
             },
             {
-                "kind": due.kind,
-                "level": due.level.value,
-                "threshold_percent": due.threshold_percent,
-                "details": details,
-                "created_at": now,
+                "kind": alert.kind,
+                "level": alert.level,
+                "threshold_percent": alert.threshold_percent,
+                "details": alert.details,
+                "created_at": alert.created_at,
             },
         )
 
     def alerts(
-        self,
-        tenant_id: str,
-        budget_id: str | None,
-        limit: int,
-        before: tuple[datetime, str, str, str] | None = None,
+        self, tenant_id: str, budget_id: str | None, limit: int, before: AlertPosition | None = None
     ) -> list[AlertRecord]:
         """The newest alerts first, strictly before the keyset position ``before`` =
         (created_at, budget_id, period, alert_key) of the previous page's last alert."""
