@@ -123,22 +123,15 @@ def entry_query(tenant_id: str) -> Any:
 
 
 def policy_of(row: Row[Any]) -> BudgetPolicy:
-    return BudgetPolicy(
-        tenant_id=row.tenant_id,
+    return record_of(
+        BudgetPolicy,
+        row,
         id=row.budget_id,
-        name=row.name,
-        currency=row.currency,
         scale=int(row.scale),
-        hard_cap_minor=row.hard_cap_minor,
-        soft_cap_minor=row.soft_cap_minor,
         thresholds_percent=tuple(int(t) for t in row.thresholds_percent.split(",")),
         period=BudgetPeriod(row.period),
         rollover=bool(row.rollover),
-        member_cap_amount_minor=row.member_cap_amount_minor,
-        member_cap_count=row.member_cap_count,
-        created_at=row.created_at,
         funding=BudgetFunding(row.funding),
-        current_period=row.current_period,
     )
 
 
