@@ -100,6 +100,7 @@ from rewardledger.domain.budgets.records import (
     Resolution,
     TimePosition,
     Window,
+    WriteKeys,
     entry_type,
 )
 from rewardledger.domain.budgets.reports import (
@@ -151,6 +152,7 @@ __all__ = [
     "Resolution",
     "TimePosition",
     "Window",
+    "WriteKeys",
     "alert_payload",
     "alerts_due",
     "budget_id",

@@ -222,6 +222,15 @@ class KindTotals:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteKeys:
+    """The rows a budget write is keyed by, read with the budget's lock: its reservation
+    ``reference`` and its journal row ``transfer_id`` (each when the write has one)."""
+
+    reference: str | None = None
+    transfer_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LockedBudget:
     """What a budget write reads with its row lock, in one statement: the policy, the period
     (its row and its account's totals, both locked too), and the reservation, resolution or

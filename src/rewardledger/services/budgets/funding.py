@@ -19,6 +19,7 @@ from rewardledger.domain.budgets import (
     OwnRows,
     PeriodRecord,
     ReservationRecord,
+    WriteKeys,
     currency_mismatch,
     draw_id,
     fund_id,
@@ -66,7 +67,7 @@ def topup_within(
     """``topup`` in a caller's unit of work (one of a batch's writes)."""
     check_reference(idempotency_key, "idempotency_key")
     transfer_id = fund_id(check_budget_id(budget_id), idempotency_key)
-    locked = lock_with(store, work, budget_id, transfer_id=transfer_id)
+    locked = lock_with(store, work, budget_id, WriteKeys(transfer_id=transfer_id))
     policy = locked.policy
     mismatch = currency_mismatch(policy, currency, "top-up")
     if mismatch is not None:

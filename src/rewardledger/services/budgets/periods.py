@@ -19,6 +19,7 @@ from rewardledger.domain.budgets import (
     LockedBudget,
     PeriodOpening,
     PeriodRecord,
+    WriteKeys,
     current_key,
     funding_account,
     issued_account,
@@ -48,31 +49,20 @@ def lock(store: BudgetStore, work: UnitOfWork, budget_id: str) -> BudgetPolicy:
 
 
 def lock_with(
-    store: BudgetStore,
-    work: UnitOfWork,
-    budget_id: str,
-    *,
-    reference: str | None = None,
-    transfer_id: str | None = None,
+    store: BudgetStore, work: UnitOfWork, budget_id: str, keys: WriteKeys
 ) -> LockedBudget:
     """The budget locked with what decides a write: its current period (``period``, with its
-    account's ``totals``), its reservation ``reference`` and its journal row ``transfer_id``.
+    account's ``totals``), the reservation and the journal row it is keyed by (``keys``).
 
     One statement when the current period is open and still current (``period`` is set);
     else the budget is locked and the keyed rows read one by one, and ``period`` is None (the
     caller opens it with ``current_period``). ``not_found`` if there is no budget.
     """
-    found = store.lock_current(
-        work.unit,
-        work.tenant_id,
-        check_budget_id(budget_id),
-        reference=reference,
-        transfer_id=transfer_id,
-    )
+    found = store.lock_current(work.unit, work.tenant_id, check_budget_id(budget_id), keys)
     if found is not None and _is_current(found, work):
         return found
     policy = lock(store, work, budget_id)
-    tenant = work.tenant_id
+    tenant, reference, transfer_id = work.tenant_id, keys.reference, keys.transfer_id
     return LockedBudget(
         policy,
         reservation=None

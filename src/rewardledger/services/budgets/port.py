@@ -30,6 +30,7 @@ from rewardledger.domain.budgets.records import (
     Resolution,
     TimePosition,
     Window,
+    WriteKeys,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
@@ -48,13 +49,7 @@ class BudgetStore(Protocol):
         self, unit: StorageUnit, tenant_id: str, budget_id: str
     ) -> tuple[BudgetPolicy, str | None] | None: ...
     def lock_current(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        *,
-        reference: str | None = None,
-        transfer_id: str | None = None,
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, keys: WriteKeys
     ) -> LockedBudget | None: ...
     def lock_reservation(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, reference: str

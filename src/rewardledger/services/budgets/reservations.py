@@ -24,6 +24,7 @@ from rewardledger.domain.budgets import (
     PeriodRecord,
     ReservationRecord,
     Resolution,
+    WriteKeys,
     alert_payload,
     alerts_due,
     charge_id,
@@ -103,7 +104,7 @@ def reserve_within(
     """``reserve`` in a caller's unit of work; a refusal raises ``ReserveRefused`` (its
     ``rejection`` is the error), and the caller's unit is rolled back."""
     check_reference(reference)
-    locked = lock_with(store, work, budget_id, reference=reference)
+    locked = lock_with(store, work, budget_id, WriteKeys(reference=reference))
     policy = locked.policy
     minor = parse_positive(amount, policy.scale)
     existing = locked.reservation

@@ -46,6 +46,7 @@ from rewardledger.domain.budgets import (
     LockedBudget,
     OwnRows,
     Resolution,
+    WriteKeys,
     period_account,
     reserve_id,
 )
@@ -62,6 +63,7 @@ from rewardledger.storage.budgets.rows import (
     reservation_of,
 )
 from rewardledger.storage.driver_rows import DriverQuery, DriverRow
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import accounts, assets, outbox, transfers
 from rewardledger.storage.schema_budgets import budget_periods, budget_reservations, budgets
 from rewardledger.storage.unit import OUTBOX_NAMES, POSTGRES, connection_of, event_row, unit_of
@@ -124,16 +126,7 @@ def _keyed(left: Any, right: Any, *names: str) -> ColumnElement[bool]:
 
 def _pending_row(part: Any) -> PendingRow:
     """A pending journal row read with the lock (columns ``PENDING_COLUMNS``)."""
-    return PendingRow(
-        id=part.transfer_id,
-        asset_code=part.asset_code,
-        amount_minor=part.amount_minor,
-        debit_account_id=part.debit_account_id,
-        credit_account_id=part.credit_account_id,
-        kind=part.kind,
-        reason=part.reason,
-        expires_at=part.expires_at,
-    )
+    return record_of(PendingRow, part, id=part.transfer_id)
 
 
 def _scale() -> Any:
@@ -277,18 +270,13 @@ class LockedStatements(StoreBase):
         return connection_of(unit).execute(query, values).first()
 
     def lock_current(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        *,
-        reference: str | None = None,
-        transfer_id: str | None = None,
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, keys: WriteKeys
     ) -> LockedBudget | None:
         """The budget, its current period and that period's account totals, all three rows
-        locked; with ``reference`` its reservation, with ``transfer_id`` that journal row.
-        None when the budget or its current period does not exist (then lock and read them
-        one by one)."""
+        locked; with ``keys.reference`` its reservation, with ``keys.transfer_id`` that
+        journal row. None when the budget or its current period does not exist (then lock
+        and read them one by one)."""
+        reference, transfer_id = keys.reference, keys.transfer_id
         query = _current_query(reference is not None, transfer_id is not None, self._postgres)
         values: dict[str, Any] = {
             "tenant": tenant_id,
