@@ -32,6 +32,7 @@ from rewardledger.services.budgets.views import (
     AlertView,
     BudgetReport,
     Utilization,
+    alert_view,
     utilization_view,
 )
 
@@ -63,12 +64,7 @@ def alerts(
     chosen = page_limit(limit)
     if budget_id is not None:
         check_budget_id(budget_id)
-    return [
-        AlertView(
-            a.budget_id, a.period, a.kind, a.level, a.threshold_percent, a.details, a.created_at
-        )
-        for a in store_of(ledger).alerts(tenant_id, budget_id, chosen)
-    ]
+    return [alert_view(a) for a in store_of(ledger).alerts(tenant_id, budget_id, chosen)]
 
 
 def report(
