@@ -7,12 +7,20 @@ alerts, corrections, journal rows) and how a finance team names a journal row
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from rewardledger.domain.budgets.figures import Figures, figures_from_account
 from rewardledger.domain.budgets.policy import KIND_FUND, KIND_REVERSE, KIND_ROLLOVER, BudgetPolicy
+from rewardledger.domain.events import OutboxEvent
+
+# Keyset positions (what the previous page's last row sorts by) and a span of times.
+TimePosition = tuple[datetime, str]  # created_at, transfer_id: entries and corrections
+AlertPosition = tuple[datetime, str, str, str]  # created_at, budget_id, period, alert_key
+Window = tuple[datetime | None, datetime | None]  # [since, until); None is open-ended
+ALL_TIME: Window = (None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,31 @@ class PeriodRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodOpening:
+    """A period row to insert: the (budget, period), its account, and the on-demand reset
+    that opened it, if one did."""
+
+    tenant_id: str
+    budget_id: str
+    period: str
+    account_id: str
+    opened_at: datetime
+    reset_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOpening:
+    """One of the core's accounts a budget opens if it does not exist yet."""
+
+    tenant_id: str
+    account_id: str
+    asset_code: str
+    no_negative: bool
+    managed_by: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ReservationRecord:
     tenant_id: str
     budget_id: str
@@ -58,6 +91,20 @@ class ReservationRecord:
     amount_minor: int
     expires_at: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRows:
+    """The budget's own rows of a write after the core's: ``deltas`` to add to the period's
+    counters, the ``reservation`` to insert and the outbox ``events``, all written at ``now``."""
+
+    tenant_id: str
+    budget_id: str
+    period: str
+    deltas: Mapping[str, int]
+    now: datetime
+    reservation: ReservationRecord | None = None
+    events: Sequence[OutboxEvent] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +173,17 @@ class EntryRecord:
     refused: bool
 
 
+@dataclass(frozen=True, slots=True)
+class EntryQuery:
+    """A page of the accepted journal rows touching ``account_ids``, newest first: ``limit``
+    of them after the keyset position ``after``, created within ``window``."""
+
+    account_ids: tuple[str, ...]
+    after: TimePosition | None
+    limit: int
+    window: Window = ALL_TIME
+
+
 def entry_type(phase: str, kind: str) -> str:
     """A journal row's entry type, as a finance team names it (see ``ENTRY_TYPES``)."""
     if phase == "pending":
@@ -161,6 +219,15 @@ class KindTotals:
 
     def count(self, name: str) -> int:
         return self.totals.get(name, (0, 0))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteKeys:
+    """The rows a budget write is keyed by, read with the budget's lock: its reservation
+    ``reference`` and its journal row ``transfer_id`` (each when the write has one)."""
+
+    reference: str | None = None
+    transfer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

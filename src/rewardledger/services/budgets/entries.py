@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rewardledger.domain.budgets import BudgetPolicy, EntryRecord, entry_type
+from rewardledger.domain.budgets import (
+    BudgetPolicy,
+    EntryQuery,
+    EntryRecord,
+    TimePosition,
+    entry_type,
+)
 from rewardledger.domain.budgets.reports import entries_window
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
@@ -39,14 +45,14 @@ def entries(
     (YYYY-MM-DD on the tenant's calendar, both included, each optional) keep the entries
     created in that range."""
     policy = get_budget(ledger, tenant_id, budget_id)
-    since, until = entries_window(date_from, date_to, ledger.get_tenant(tenant_id).zone)
+    window = entries_window(date_from, date_to, ledger.get_tenant(tenant_id).zone)
     chosen = page_limit(limit)
     after = None if cursor is None else _position(cursor)
     store = store_of(ledger)
     by_account = {p.account_id: p.period for p in store.periods(None, tenant_id, policy.id)}
     if not by_account:
         return EntriesPage(policy.id, [], None)
-    rows = store.entries(tenant_id, list(by_account), after, chosen, since, until)
+    rows = store.entries(tenant_id, EntryQuery(tuple(by_account), after, chosen, window))
     next_cursor = None
     if len(rows) == chosen:
         next_cursor = _cursor(rows[-1])
@@ -74,7 +80,7 @@ def _cursor(row: EntryRecord) -> str:
     return encode_cursor((row.created_at - _EPOCH) // _MICROSECOND, row.transfer_id)
 
 
-def _position(cursor: str) -> tuple[datetime, str]:
+def _position(cursor: str) -> TimePosition:
     """The keyset position (created_at, transfer_id) a cursor of this list carries."""
     micros, transfer_id = decode_cursor(cursor, int, str)
     assert isinstance(micros, int)

@@ -29,6 +29,7 @@ from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.budgets.periods import lock
 from rewardledger.services.budgets.port import BudgetStore, store_of
 from rewardledger.services.budgets.reconciliation import reconcile
+from rewardledger.services.budgets.reservations import write_alert
 from rewardledger.services.budgets.views import BudgetFix, FixedFigure
 
 # A period's counter (its column) and the figure reconciliation names it by.
@@ -149,8 +150,5 @@ def _fix_period(
         store.insert_fix(work.unit, fix)
     details = {"fix_key": key, "figures": [f for _, f in wrong], "note": note, "actor": actor}
     alert = AlertDue(f"fix:{key}", "discrepancy_fixed", AlertLevel.WARNING, None)
-    if store.insert_alert_if_absent(
-        work.unit, tenant, policy.id, record.period, alert, details, work.now
-    ):
-        work.event("budget.alert", policy.id, {"kind": alert.kind, **details})
+    write_alert(store, work, policy.id, record.period, alert, details)
     return written

@@ -16,8 +16,10 @@ from rewardledger.domain.budgets import (
     BudgetPolicy,
     Figures,
     LockedBudget,
+    OwnRows,
     PeriodRecord,
     ReservationRecord,
+    WriteKeys,
     currency_mismatch,
     draw_id,
     fund_id,
@@ -65,7 +67,7 @@ def topup_within(
     """``topup`` in a caller's unit of work (one of a batch's writes)."""
     check_reference(idempotency_key, "idempotency_key")
     transfer_id = fund_id(check_budget_id(budget_id), idempotency_key)
-    locked = lock_with(store, work, budget_id, transfer_id=transfer_id)
+    locked = lock_with(store, work, budget_id, WriteKeys(transfer_id=transfer_id))
     policy = locked.policy
     mismatch = currency_mismatch(policy, currency, "top-up")
     if mismatch is not None:
@@ -109,16 +111,10 @@ def write_own_rows(
     reservation and the write's event, in one statement. When the unit opened the period
     (``locked.period`` is None) the event is queued instead, after that period's events."""
     events = [event] if locked.period is not None else []
-    store.write_own_rows(
-        work.unit,
-        work.tenant_id,
-        locked.policy.id,
-        period,
-        deltas,
-        reservation=reservation,
-        events=events,
-        now=work.now,
+    own = OwnRows(
+        work.tenant_id, locked.policy.id, period, deltas, work.now, reservation, events=events
     )
+    store.write_own_rows(work.unit, own)
     if not events:
         work.event(event.event_type, event.subject_id, event.payload)
 

@@ -25,6 +25,7 @@ from rewardledger.services.budgets.views import (
     AlertView,
     CorrectionView,
     ReservationView,
+    alert_view,
     correction_view,
     reservation_view,
 )
@@ -110,12 +111,7 @@ def alerts_page(
         check_budget_id(budget_id)
     ledger.get_tenant(tenant_id)
     rows = store_of(ledger).alerts(tenant_id, budget_id, size + 1, before)
-    page = [
-        AlertView(
-            a.budget_id, a.period, a.kind, a.level, a.threshold_percent, a.details, a.created_at
-        )
-        for a in rows[:size]
-    ]
+    page = [alert_view(a) for a in rows[:size]]
     next_cursor = None
     if len(rows) > size:
         last = rows[size - 1]

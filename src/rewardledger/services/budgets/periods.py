@@ -13,10 +13,13 @@ from collections.abc import Mapping
 
 from rewardledger.domain.budgets import (
     KIND_ROLLOVER,
+    AccountOpening,
     BudgetPolicy,
     Figures,
     LockedBudget,
+    PeriodOpening,
     PeriodRecord,
+    WriteKeys,
     current_key,
     funding_account,
     issued_account,
@@ -46,31 +49,20 @@ def lock(store: BudgetStore, work: UnitOfWork, budget_id: str) -> BudgetPolicy:
 
 
 def lock_with(
-    store: BudgetStore,
-    work: UnitOfWork,
-    budget_id: str,
-    *,
-    reference: str | None = None,
-    transfer_id: str | None = None,
+    store: BudgetStore, work: UnitOfWork, budget_id: str, keys: WriteKeys
 ) -> LockedBudget:
     """The budget locked with what decides a write: its current period (``period``, with its
-    account's ``totals``), its reservation ``reference`` and its journal row ``transfer_id``.
+    account's ``totals``), the reservation and the journal row it is keyed by (``keys``).
 
     One statement when the current period is open and still current (``period`` is set);
     else the budget is locked and the keyed rows read one by one, and ``period`` is None (the
     caller opens it with ``current_period``). ``not_found`` if there is no budget.
     """
-    found = store.lock_current(
-        work.unit,
-        work.tenant_id,
-        check_budget_id(budget_id),
-        reference=reference,
-        transfer_id=transfer_id,
-    )
+    found = store.lock_current(work.unit, work.tenant_id, check_budget_id(budget_id), keys)
     if found is not None and _is_current(found, work):
         return found
     policy = lock(store, work, budget_id)
-    tenant = work.tenant_id
+    tenant, reference, transfer_id = work.tenant_id, keys.reference, keys.transfer_id
     return LockedBudget(
         policy,
         reservation=None
@@ -128,18 +120,14 @@ def open_period(
         (issued_account(policy.currency), False),
         (period_account(policy.id, key), True),
     ):
-        if store.ensure_account(
-            work.unit,
-            tenant,
-            account,
-            policy.currency,
-            no_negative=no_negative,
-            managed_by=MANAGED_BY,
-            now=work.now,
-        ):
+        opening = AccountOpening(
+            tenant, account, policy.currency, no_negative, MANAGED_BY, opened_at=work.now
+        )
+        if store.ensure_account(work.unit, opening):
             work.event("account.created", account, {"asset": policy.currency})
+    account_id = period_account(policy.id, key)
     store.insert_period(
-        work.unit, tenant, policy.id, key, period_account(policy.id, key), work.now, reset_key
+        work.unit, PeriodOpening(tenant, policy.id, key, account_id, work.now, reset_key)
     )
     store.set_current_period(work.unit, tenant, policy.id, key)
     work.event("budget.period_opened", policy.id, {"period": key})

@@ -7,25 +7,31 @@ so it commits or rolls back with the journal; reads take a ``ReadUnit`` or None.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from rewardledger.domain.budgets.figures import AlertDue
 from rewardledger.domain.budgets.policy import BudgetPolicy
 from rewardledger.domain.budgets.records import (
+    ALL_TIME,
+    AccountOpening,
+    AlertPosition,
     AlertRecord,
     CorrectionRecord,
+    EntryQuery,
     EntryRecord,
     FixRecord,
     KindTotals,
     LockedBudget,
+    OwnRows,
+    PeriodOpening,
     PeriodRecord,
     ReservationRecord,
     Resolution,
+    TimePosition,
+    Window,
+    WriteKeys,
 )
-from rewardledger.domain.events import OutboxEvent
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -43,29 +49,12 @@ class BudgetStore(Protocol):
         self, unit: StorageUnit, tenant_id: str, budget_id: str
     ) -> tuple[BudgetPolicy, str | None] | None: ...
     def lock_current(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        *,
-        reference: str | None = None,
-        transfer_id: str | None = None,
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, keys: WriteKeys
     ) -> LockedBudget | None: ...
     def lock_reservation(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, reference: str
     ) -> LockedBudget | None: ...
-    def write_own_rows(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        deltas: Mapping[str, int],
-        *,
-        reservation: ReservationRecord | None = None,
-        events: Sequence[OutboxEvent] = (),
-        now: datetime,
-    ) -> None: ...
+    def write_own_rows(self, unit: StorageUnit, rows: OwnRows) -> None: ...
     def get_budget(self, tenant_id: str, budget_id: str) -> BudgetPolicy | None: ...
     def list_budgets(self, tenant_id: str, after: str | None, limit: int) -> list[BudgetPolicy]: ...
     def set_current_period(
@@ -77,16 +66,7 @@ class BudgetStore(Protocol):
     def periods(
         self, unit: ReadUnit | None, tenant_id: str, budget_id: str
     ) -> list[PeriodRecord]: ...
-    def insert_period(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        account_id: str,
-        now: datetime,
-        reset_key: str | None = None,
-    ) -> None: ...
+    def insert_period(self, unit: StorageUnit, opening: PeriodOpening) -> None: ...
     def set_period_counters(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **values: int
     ) -> None: ...
@@ -95,17 +75,7 @@ class BudgetStore(Protocol):
     def add_to_period(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **deltas: int
     ) -> None: ...
-    def ensure_account(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        account_id: str,
-        asset_code: str,
-        *,
-        no_negative: bool,
-        managed_by: str,
-        now: datetime,
-    ) -> bool: ...
+    def ensure_account(self, unit: StorageUnit, opening: AccountOpening) -> bool: ...
     def account_totals(
         self, unit: ReadUnit | None, tenant_id: str, account_ids: Sequence[str]
     ) -> dict[str, tuple[int, int, int]]: ...
@@ -126,50 +96,26 @@ class BudgetStore(Protocol):
         self, unit: ReadUnit | None, tenant_id: str, budget_id: str, period: str
     ) -> int: ...
     def insert_alert_if_absent(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        due: AlertDue,
-        details: dict[str, Any],
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, alert: AlertRecord
     ) -> bool: ...
     def alerts(
-        self,
-        tenant_id: str,
-        budget_id: str | None,
-        limit: int,
-        before: tuple[datetime, str, str, str] | None = None,
+        self, tenant_id: str, budget_id: str | None, limit: int, before: AlertPosition | None = None
     ) -> list[AlertRecord]: ...
     def corrected_amount(self, unit: StorageUnit, tenant_id: str, reverses_id: str) -> int: ...
     def insert_correction(self, unit: StorageUnit, record: CorrectionRecord) -> None: ...
     def corrections(self, tenant_id: str, budget_id: str) -> list[CorrectionRecord]: ...
     def corrections_page(
-        self, tenant_id: str, budget_id: str, after: tuple[datetime, str] | None, limit: int
+        self, tenant_id: str, budget_id: str, after: TimePosition | None, limit: int
     ) -> list[CorrectionRecord]: ...
     def reservations_page(
         self, tenant_id: str, budget_id: str, after: str | None, limit: int
     ) -> list[tuple[ReservationRecord, Resolution | None]]: ...
     def kind_totals(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        account_id: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        self, unit: ReadUnit | None, tenant_id: str, account_id: str, window: Window = ALL_TIME
     ) -> KindTotals: ...
     def open_pending_total(self, unit: ReadUnit | None, tenant_id: str, account_id: str) -> int: ...
     def snapshot(self, tenant_id: str) -> AbstractContextManager[ReadUnit]: ...
-    def entries(
-        self,
-        tenant_id: str,
-        account_ids: Sequence[str],
-        after: tuple[datetime, str] | None,
-        limit: int,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[EntryRecord]: ...
+    def entries(self, tenant_id: str, query: EntryQuery) -> list[EntryRecord]: ...
 
 
 STORE: Port[BudgetStore] = Port("budgets")

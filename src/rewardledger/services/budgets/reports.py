@@ -32,6 +32,7 @@ from rewardledger.services.budgets.views import (
     AlertView,
     BudgetReport,
     Utilization,
+    alert_view,
     utilization_view,
 )
 
@@ -63,12 +64,7 @@ def alerts(
     chosen = page_limit(limit)
     if budget_id is not None:
         check_budget_id(budget_id)
-    return [
-        AlertView(
-            a.budget_id, a.period, a.kind, a.level, a.threshold_percent, a.details, a.created_at
-        )
-        for a in store_of(ledger).alerts(tenant_id, budget_id, chosen)
-    ]
+    return [alert_view(a) for a in store_of(ledger).alerts(tenant_id, budget_id, chosen)]
 
 
 def report(
@@ -91,7 +87,7 @@ def report(
 def _report(ledger: Ledger, policy: BudgetPolicy, start: datetime, end: datetime) -> BudgetReport:
     store = store_of(ledger)
     journals = [
-        store.kind_totals(None, policy.tenant_id, record.account_id, start, end)
+        store.kind_totals(None, policy.tenant_id, record.account_id, (start, end))
         for record in store.periods(None, policy.tenant_id, policy.id)
     ]
     totals, _ = entry_totals(journals)

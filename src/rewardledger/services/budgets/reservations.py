@@ -16,6 +16,7 @@ from typing import Any
 from rewardledger.domain.budgets import (
     KIND_RESERVE,
     AlertDue,
+    AlertRecord,
     BudgetPolicy,
     Figures,
     LockedBudget,
@@ -23,6 +24,7 @@ from rewardledger.domain.budgets import (
     PeriodRecord,
     ReservationRecord,
     Resolution,
+    WriteKeys,
     alert_payload,
     alerts_due,
     charge_id,
@@ -102,7 +104,7 @@ def reserve_within(
     """``reserve`` in a caller's unit of work; a refusal raises ``ReserveRefused`` (its
     ``rejection`` is the error), and the caller's unit is rolled back."""
     check_reference(reference)
-    locked = lock_with(store, work, budget_id, reference=reference)
+    locked = lock_with(store, work, budget_id, WriteKeys(reference=reference))
     policy = locked.policy
     minor = parse_positive(amount, policy.scale)
     existing = locked.reservation
@@ -142,7 +144,7 @@ def _write_refusal(
 ) -> None:
     """The alert of a refused reserve, in a unit of its own (the reserve's was rolled back)."""
     lock(store, work, budget_id)
-    _alert(store, work, budget_id, refused.period, refused.alert, refused.details)
+    write_alert(store, work, budget_id, refused.period, refused.alert, refused.details)
 
 
 def _member_usage(
@@ -197,7 +199,9 @@ def _write_reservation(
     used_after = figures.used + held.amount_minor
     for due in alerts_due(policy, figures.used, used_after, record.reserved_total):
         details = alert_payload(policy, used_after, held.amount_minor)
-        _alert(store, work, policy.id, record.period, due, details | {"reference": held.reference})
+        write_alert(
+            store, work, policy.id, record.period, due, details | {"reference": held.reference}
+        )
     return reservation_view(policy, reservation, None)
 
 
@@ -209,7 +213,7 @@ def _raise_for_batch(results: list[TransferResult]) -> Transfer:
     return raise_for_single(results[-1])
 
 
-def _alert(
+def write_alert(
     store: BudgetStore,
     work: UnitOfWork,
     budget_id: str,
@@ -218,9 +222,9 @@ def _alert(
     details: dict[str, Any],
 ) -> None:
     """Write the alert once per (budget, period, key), with its event."""
-    if store.insert_alert_if_absent(
-        work.unit, work.tenant_id, budget_id, period, due, details, work.now
-    ):
+    level, percent = due.level.value, due.threshold_percent
+    alert = AlertRecord(budget_id, period, due.key, due.kind, level, percent, details, work.now)
+    if store.insert_alert_if_absent(work.unit, work.tenant_id, alert):
         work.event("budget.alert", budget_id, {"kind": due.kind, **details})
 
 

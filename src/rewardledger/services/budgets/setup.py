@@ -8,7 +8,7 @@ same values is a replay that returns it unchanged, and with any value different 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 from rewardledger.domain.budgets import (
@@ -57,44 +57,46 @@ def create_budget(
     ``funding``: ``prefunded`` (reserves need a top-up first) or ``on_demand`` (capped but not
     pre-funded: a reserve draws what it needs from the tenant's funding account).
     """
-    wanted = budget_policy(
-        ledger,
-        tenant_id,
-        budget_id,
+    terms = BudgetTerms(
         currency=currency,
         hard_cap=hard_cap,
         soft_cap=soft_cap,
         name=name,
-        alert_thresholds=alert_thresholds,
+        alert_thresholds=tuple(alert_thresholds),
         period=period,
         rollover=rollover,
         member_cap_amount=member_cap_amount,
         member_cap_count=member_cap_count,
         funding=funding,
     )
+    wanted = budget_policy(ledger, tenant_id, budget_id, terms)
     return ledger.run(tenant_id, partial(create_within, store_of(ledger), wanted))[0]
 
 
+@dataclass(frozen=True, slots=True)
+class BudgetTerms:
+    """A budget's definition as a caller writes it (``create_budget``'s keywords, amounts as
+    decimal strings), before it is checked."""
+
+    currency: str
+    hard_cap: str
+    soft_cap: str | None = None
+    name: str | None = None
+    alert_thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS_PERCENT
+    period: str = "monthly"
+    rollover: bool = False
+    member_cap_amount: str | None = None
+    member_cap_count: int | None = None
+    funding: str = "prefunded"
+
+
 def budget_policy(
-    ledger: Ledger,
-    tenant_id: str,
-    budget_id: str,
-    *,
-    currency: str,
-    hard_cap: str,
-    soft_cap: str | None = None,
-    name: str | None = None,
-    alert_thresholds: Sequence[int] = DEFAULT_THRESHOLDS_PERCENT,
-    period: str = "monthly",
-    rollover: bool = False,
-    member_cap_amount: str | None = None,
-    member_cap_count: int | None = None,
-    funding: str = "prefunded",
+    ledger: Ledger, tenant_id: str, budget_id: str, terms: BudgetTerms
 ) -> BudgetPolicy:
     """The budget ``create_budget`` would create, checked (no write but the built-in
     currency's asset on first use); ``create_within`` writes it in a caller's unit."""
     check_budget_id(budget_id)
-    code = asset_code(currency, "currency")
+    code = asset_code(terms.currency, "currency")
     if code in BUILT_IN_CURRENCIES and code not in ledger.assets(tenant_id):
         ledger.create_asset(tenant_id, code, scale=BUILT_IN_CURRENCY_SCALE)
     scale = ledger.get_asset(tenant_id, code).scale
@@ -102,26 +104,28 @@ def budget_policy(
     def money(text: str | None, field: str) -> int | None:
         return None if text is None else parse_positive(text, scale, field=field)
 
-    hard = parse_positive(hard_cap, scale, field="hard_cap")
-    soft = money(soft_cap, "soft_cap") or default_soft_cap(hard)
-    cap_amount = money(member_cap_amount, "member_cap_amount")
-    thresholds = tuple(alert_thresholds)
-    chosen = check_policy(hard, soft, thresholds, period, rollover, cap_amount, member_cap_count)
+    hard = parse_positive(terms.hard_cap, scale, field="hard_cap")
+    soft = money(terms.soft_cap, "soft_cap") or default_soft_cap(hard)
+    cap_amount = money(terms.member_cap_amount, "member_cap_amount")
+    thresholds, count_cap = terms.alert_thresholds, terms.member_cap_count
+    chosen = check_policy(
+        hard, soft, thresholds, terms.period, terms.rollover, cap_amount, count_cap
+    )
     return BudgetPolicy(
         tenant_id=tenant_id,
         id=budget_id,
-        name=display_name(name if name is not None else budget_id),
+        name=display_name(terms.name if terms.name is not None else budget_id),
         currency=code,
         scale=scale,
         hard_cap_minor=hard,
         soft_cap_minor=soft,
         thresholds_percent=thresholds,
         period=chosen,
-        rollover=rollover,
+        rollover=terms.rollover,
         member_cap_amount_minor=cap_amount,
-        member_cap_count=member_cap_count,
+        member_cap_count=count_cap,
         created_at=ledger.clock(),
-        funding=check_funding(funding),
+        funding=check_funding(terms.funding),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from rewardledger.domain.budgets import (
+    AlertRecord,
     BudgetFunding,
     BudgetPolicy,
     CorrectionRecord,
@@ -187,6 +188,13 @@ class AlertView:
     threshold_percent: int | None
     details: Mapping[str, Any]
     created_at: datetime
+
+
+def alert_view(a: AlertRecord) -> AlertView:
+    """What the alert lists show of a stored alert: all but its key."""
+    return AlertView(
+        a.budget_id, a.period, a.kind, a.level, a.threshold_percent, a.details, a.created_at
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,12 @@ from rewardledger.services.budgets.reservations import (
     release_within,
     reserve_within,
 )
-from rewardledger.services.budgets.setup import budget_policy, create_within, get_budget
+from rewardledger.services.budgets.setup import (
+    BudgetTerms,
+    budget_policy,
+    create_within,
+    get_budget,
+)
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
 from rewardledger.services.migrate.port import LegacySource, Row
@@ -85,16 +90,14 @@ def migrate_budgets(
     def map_row(row: Row) -> BudgetPolicy:
         currency = str(row.get("currency") or "").strip().upper()
         fields = budget_fields(row, _scale(ledger, tenant_id, currency))
-        return budget_policy(
-            ledger,
-            tenant_id,
-            fields.id,
+        terms = BudgetTerms(
             currency=fields.currency,
             hard_cap=fields.hard_cap,
             soft_cap=fields.soft_cap,
             period=fields.period,
             funding=FUNDING,
         )
+        return budget_policy(ledger, tenant_id, fields.id, terms)
 
     def write_one(work: UnitOfWork, wanted: BudgetPolicy) -> bool:
         return create_within(store, wanted, work)[1]

@@ -9,11 +9,18 @@ Reads are of accepted rows only (``error_code IS NULL``) and filter by ``tenant_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import func, literal, or_, select, tuple_, union_all
 
-from rewardledger.domain.budgets import EntryRecord, KindTotals, Resolution
+from rewardledger.domain.budgets import (
+    ALL_TIME,
+    AccountOpening,
+    EntryQuery,
+    EntryRecord,
+    KindTotals,
+    Resolution,
+    Window,
+)
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.budgets.base import StoreBase
 from rewardledger.storage.budgets.rows import entry_of, entry_query, insert_unless_found, resolves
@@ -24,17 +31,7 @@ from rewardledger.storage.unit import connection_of
 class JournalReads(StoreBase):
     """The statements on the core's accounts and journal (half of ``SqlBudgetStore``)."""
 
-    def ensure_account(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        account_id: str,
-        asset_code: str,
-        *,
-        no_negative: bool,
-        managed_by: str,
-        now: datetime,
-    ) -> bool:
+    def ensure_account(self, unit: StorageUnit, opening: AccountOpening) -> bool:
         """Open the account if it does not exist; True if it was opened now.
 
         A concurrent twin that opens it first makes the insert collide: the unit is re-run
@@ -43,14 +40,14 @@ class JournalReads(StoreBase):
         return insert_unless_found(
             connection_of(unit),
             accounts,
-            {"tenant_id": tenant_id, "account_id": account_id},
+            {"tenant_id": opening.tenant_id, "account_id": opening.account_id},
             {
-                "asset_code": asset_code,
-                "no_negative": no_negative,
+                "asset_code": opening.asset_code,
+                "no_negative": opening.no_negative,
                 "metadata": None,
-                "created_at": now,
-                "updated_at": now,
-                "managed_by": managed_by,
+                "created_at": opening.opened_at,
+                "updated_at": opening.opened_at,
+                "managed_by": opening.managed_by,
             },
         )
 
@@ -94,15 +91,10 @@ class JournalReads(StoreBase):
         return None if row is None else Resolution(row.transfer_id, row.phase, row.amount_minor)
 
     def kind_totals(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        account_id: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        self, unit: ReadUnit | None, tenant_id: str, account_id: str, window: Window = ALL_TIME
     ) -> KindTotals:
         """Totals and counts of the account's accepted journal rows by entry type, from the
-        journal alone, optionally within [since, until) of their effective time.
+        journal alone, optionally within ``window`` = [since, until) of their effective time.
 
         The rest of a partial charge (held minus posted) is released when the charge posts,
         without a row of its own: it is added to the release total, at the charge's time, and
@@ -111,6 +103,7 @@ class JournalReads(StoreBase):
         held = transfers.alias("held")
         touching = or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id)
         accepted = [t.c.tenant_id == tenant_id, t.c.error_code.is_(None), touching]
+        since, until = window
         if since is not None:
             accepted.append(t.c.effective_at >= since)
         if until is not None:
@@ -166,36 +159,30 @@ class JournalReads(StoreBase):
                 ).scalar_one()
             )
 
-    def entries(
-        self,
-        tenant_id: str,
-        account_ids: Sequence[str],
-        after: tuple[datetime, str] | None,
-        limit: int,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[EntryRecord]:
+    def entries(self, tenant_id: str, wanted: EntryQuery) -> list[EntryRecord]:
         """Accepted journal rows touching the accounts, newest first (as the seed's
         ``GetLedgerEntries``: created_at DESC), created in [since, until), after the keyset
         position ``after`` = (created_at, transfer_id) of the previous page's last row."""
         t = transfers
+        accounts = wanted.account_ids
         query = (
             entry_query(tenant_id)
             .where(
                 t.c.error_code.is_(None),
-                or_(t.c.debit_account_id.in_(account_ids), t.c.credit_account_id.in_(account_ids)),
+                or_(t.c.debit_account_id.in_(accounts), t.c.credit_account_id.in_(accounts)),
             )
             .order_by(t.c.created_at.desc(), t.c.transfer_id.desc())
-            .limit(limit)
+            .limit(wanted.limit)
         )
+        since, until = wanted.window
         if since is not None:
             query = query.where(t.c.created_at >= since)
         if until is not None:
             query = query.where(t.c.created_at < until)
-        if after is not None:
+        if wanted.after is not None:
             # A row value, so that both engines seek the index to the position instead of
             # scanning it from the newest row (an OR of the two cases is not a range to them).
-            created_at, transfer_id = after
+            created_at, transfer_id = wanted.after
             query = query.where(
                 tuple_(t.c.created_at, t.c.transfer_id)
                 < tuple_(literal(created_at, t.c.created_at.type), literal(transfer_id))

@@ -9,11 +9,14 @@ they were made, (created_at, transfer_id), on ``ix_budget_corrections_budget`` (
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import and_, literal, select, tuple_
 
-from rewardledger.domain.budgets import CorrectionRecord, ReservationRecord, Resolution
+from rewardledger.domain.budgets import (
+    CorrectionRecord,
+    ReservationRecord,
+    Resolution,
+    TimePosition,
+)
 from rewardledger.storage.budgets.base import StoreBase
 from rewardledger.storage.budgets.rows import correction_of
 from rewardledger.storage.rows import record_of
@@ -66,7 +69,7 @@ class BudgetLists(StoreBase):
         self,
         tenant_id: str,
         budget_id: str,
-        after: tuple[datetime, str] | None,
+        after: TimePosition | None,
         limit: int,
     ) -> list[CorrectionRecord]:
         """The budget's corrections oldest first, after the keyset position ``after`` =

@@ -24,8 +24,7 @@ On SQLite ``BEGIN IMMEDIATE`` serializes writers already, so every read is curre
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -41,17 +40,16 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
-    update,
 )
 
 from rewardledger.domain.budgets import (
     LockedBudget,
-    ReservationRecord,
+    OwnRows,
     Resolution,
+    WriteKeys,
     period_account,
     reserve_id,
 )
-from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.transfers import PendingRow
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.budgets.base import StoreBase
@@ -59,11 +57,13 @@ from rewardledger.storage.budgets.rows import (
     COUNTERS,
     entry_of,
     period_of,
+    period_update,
     policy_of,
     record_values,
     reservation_of,
 )
 from rewardledger.storage.driver_rows import DriverQuery, DriverRow
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema import accounts, assets, outbox, transfers
 from rewardledger.storage.schema_budgets import budget_periods, budget_reservations, budgets
 from rewardledger.storage.unit import OUTBOX_NAMES, POSTGRES, connection_of, event_row, unit_of
@@ -126,16 +126,7 @@ def _keyed(left: Any, right: Any, *names: str) -> ColumnElement[bool]:
 
 def _pending_row(part: Any) -> PendingRow:
     """A pending journal row read with the lock (columns ``PENDING_COLUMNS``)."""
-    return PendingRow(
-        id=part.transfer_id,
-        asset_code=part.asset_code,
-        amount_minor=part.amount_minor,
-        debit_account_id=part.debit_account_id,
-        credit_account_id=part.credit_account_id,
-        kind=part.kind,
-        reason=part.reason,
-        expires_at=part.expires_at,
-    )
+    return record_of(PendingRow, part, id=part.transfer_id)
 
 
 def _scale() -> Any:
@@ -272,19 +263,20 @@ def _reservation_query(postgres: bool) -> Any:
 class LockedStatements(StoreBase):
     """The fast path's statements (part of ``SqlBudgetStore``)."""
 
+    def _first(self, unit: StorageUnit, query: Any, values: dict[str, Any]) -> Any:
+        """The lock statement's row: on PostgreSQL through the unit's driver connection."""
+        if self._postgres:
+            return _driver_query(query).first(unit, values)
+        return connection_of(unit).execute(query, values).first()
+
     def lock_current(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        *,
-        reference: str | None = None,
-        transfer_id: str | None = None,
+        self, unit: StorageUnit, tenant_id: str, budget_id: str, keys: WriteKeys
     ) -> LockedBudget | None:
         """The budget, its current period and that period's account totals, all three rows
-        locked; with ``reference`` its reservation, with ``transfer_id`` that journal row.
-        None when the budget or its current period does not exist (then lock and read them
-        one by one)."""
+        locked; with ``keys.reference`` its reservation, with ``keys.transfer_id`` that
+        journal row. None when the budget or its current period does not exist (then lock
+        and read them one by one)."""
+        reference, transfer_id = keys.reference, keys.transfer_id
         query = _current_query(reference is not None, transfer_id is not None, self._postgres)
         values: dict[str, Any] = {
             "tenant": tenant_id,
@@ -295,11 +287,7 @@ class LockedStatements(StoreBase):
             values["reference"] = reference
         if transfer_id is not None:
             values["transfer"] = transfer_id
-        row: Any
-        if self._postgres:
-            row = _driver_query(query).first(unit, values)
-        else:
-            row = connection_of(unit).execute(query, values).first()
+        row = self._first(unit, query, values)
         if row is None:
             return None
         reservation = None
@@ -331,11 +319,7 @@ class LockedStatements(StoreBase):
             "pending": pending,
         }
         query = _reservation_query(self._postgres)
-        row: Any
-        if self._postgres:
-            row = _driver_query(query).first(unit, values)
-        else:
-            row = connection_of(unit).execute(query, values).first()
+        row = self._first(unit, query, values)
         if row is None:
             return None
         resolution = None
@@ -352,33 +336,22 @@ class LockedStatements(StoreBase):
             fresh=bool(row.fresh) and reservation.transfer_id == pending,
         )
 
-    def write_own_rows(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        deltas: Mapping[str, int],
-        *,
-        reservation: ReservationRecord | None = None,
-        events: Sequence[OutboxEvent] = (),
-        now: datetime,
-    ) -> None:
-        """Add ``deltas`` to the period's counters, insert ``reservation`` and write ``events``
-        to the outbox: on PostgreSQL one statement (data-modifying CTEs), kept to ride with the
-        unit's next statement or its COMMIT (``SqlUnit.later``); a reservation's reference
-        taken by a twin is a ``DuplicateIdError`` then, and the unit runs again."""
+    def write_own_rows(self, unit: StorageUnit, own: OwnRows) -> None:
+        """Add ``own.deltas`` to the period's counters, insert ``own.reservation`` and write
+        ``own.events`` to the outbox: on PostgreSQL one statement (data-modifying CTEs), kept
+        to ride with the unit's next statement or its COMMIT (``SqlUnit.later``); a
+        reservation's reference taken by a twin is a ``DuplicateIdError`` then, and the unit
+        runs again."""
+        tenant_id, budget_id, period = own.tenant_id, own.budget_id, own.period
+        deltas, reservation = own.deltas, own.reservation
         assert deltas, deltas
         assert set(deltas) <= set(COUNTERS), deltas
-        rows = [event_row(tenant_id, e, now) for e in events]
+        rows = [event_row(tenant_id, e, own.now) for e in own.events]
         p = budget_periods
 
         def at_once(connection: Connection) -> None:
-            change = (
-                update(p)
-                .where(p.c.tenant_id == tenant_id, p.c.budget_id == budget_id, p.c.period == period)
-                .values({name: p.c[name] + delta for name, delta in deltas.items()})
-            )
+            added = {name: p.c[name] + delta for name, delta in deltas.items()}
+            change = period_update(tenant_id, budget_id, period).values(added)
             if reservation is not None:
                 connection.execute(insert(budget_reservations).values(record_values(reservation)))
             if rows:

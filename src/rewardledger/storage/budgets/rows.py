@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, select, update
 
 from rewardledger.domain.budgets import (
     AlertRecord,
@@ -97,6 +97,14 @@ def period_query(tenant_id: str, budget_id: str) -> Any:
     )
 
 
+def period_update(tenant_id: str, budget_id: str, period: str) -> Any:
+    """An UPDATE of one (budget, period) row, its values still to set."""
+    p = budget_periods
+    return update(p).where(
+        p.c.tenant_id == tenant_id, p.c.budget_id == budget_id, p.c.period == period
+    )
+
+
 def entry_query(tenant_id: str) -> Any:
     t = transfers
     return select(
@@ -115,22 +123,15 @@ def entry_query(tenant_id: str) -> Any:
 
 
 def policy_of(row: Row[Any]) -> BudgetPolicy:
-    return BudgetPolicy(
-        tenant_id=row.tenant_id,
+    return record_of(
+        BudgetPolicy,
+        row,
         id=row.budget_id,
-        name=row.name,
-        currency=row.currency,
         scale=int(row.scale),
-        hard_cap_minor=row.hard_cap_minor,
-        soft_cap_minor=row.soft_cap_minor,
         thresholds_percent=tuple(int(t) for t in row.thresholds_percent.split(",")),
         period=BudgetPeriod(row.period),
         rollover=bool(row.rollover),
-        member_cap_amount_minor=row.member_cap_amount_minor,
-        member_cap_count=row.member_cap_count,
-        created_at=row.created_at,
         funding=BudgetFunding(row.funding),
-        current_period=row.current_period,
     )
 
 

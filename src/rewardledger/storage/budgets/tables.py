@@ -9,17 +9,15 @@ by ``tenant_id``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import case, func, insert, literal, or_, select, tuple_, update
 
 from rewardledger.domain.budgets import (
-    AlertDue,
+    AlertPosition,
     AlertRecord,
     BudgetPolicy,
     CorrectionRecord,
     FixRecord,
+    PeriodOpening,
     PeriodRecord,
     ReservationRecord,
 )
@@ -33,6 +31,7 @@ from rewardledger.storage.budgets.rows import (
     insert_unless_found,
     period_of,
     period_query,
+    period_update,
     policy_of,
     record_values,
     reservation_of,
@@ -133,26 +132,8 @@ class BudgetTables(StoreBase):
         with self._reading(unit) as connection:
             return [period_of(row) for row in connection.execute(query)]
 
-    def insert_period(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        account_id: str,
-        now: datetime,
-        reset_key: str | None = None,
-    ) -> None:
-        connection_of(unit).execute(
-            insert(budget_periods).values(
-                tenant_id=tenant_id,
-                budget_id=budget_id,
-                period=period,
-                account_id=account_id,
-                opened_at=now,
-                reset_key=reset_key,
-            )
-        )
+    def insert_period(self, unit: StorageUnit, opening: PeriodOpening) -> None:
+        connection_of(unit).execute(insert(budget_periods).values(record_values(opening)))
 
     def set_period_counters(
         self, unit: StorageUnit, tenant_id: str, budget_id: str, period: str, **values: int
@@ -160,15 +141,7 @@ class BudgetTables(StoreBase):
         """Set counters of the period to ``values`` (a fix from the journal, audited)."""
         assert values, values
         assert set(values) <= set(COUNTERS), values
-        connection_of(unit).execute(
-            update(budget_periods)
-            .where(
-                budget_periods.c.tenant_id == tenant_id,
-                budget_periods.c.budget_id == budget_id,
-                budget_periods.c.period == period,
-            )
-            .values(**values)
-        )
+        connection_of(unit).execute(period_update(tenant_id, budget_id, period).values(**values))
 
     def insert_fix(self, unit: StorageUnit, record: FixRecord) -> None:
         connection_of(unit).execute(insert(budget_fixes).values(record_values(record)))
@@ -187,15 +160,8 @@ class BudgetTables(StoreBase):
     ) -> None:
         assert deltas, deltas
         assert set(deltas) <= set(COUNTERS), deltas
-        connection_of(unit).execute(
-            update(budget_periods)
-            .where(
-                budget_periods.c.tenant_id == tenant_id,
-                budget_periods.c.budget_id == budget_id,
-                budget_periods.c.period == period,
-            )
-            .values({name: budget_periods.c[name] + delta for name, delta in deltas.items()})
-        )
+        added = {name: budget_periods.c[name] + delta for name, delta in deltas.items()}
+        connection_of(unit).execute(period_update(tenant_id, budget_id, period).values(added))
 
     # Reservations ------------------------------------------------------------------------
 
@@ -267,16 +233,7 @@ class BudgetTables(StoreBase):
 
     # Alerts ------------------------------------------------------------------------------
 
-    def insert_alert_if_absent(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        budget_id: str,
-        period: str,
-        due: AlertDue,
-        details: dict[str, Any],
-        now: datetime,
-    ) -> bool:
+    def insert_alert_if_absent(self, unit: StorageUnit, tenant_id: str, alert: AlertRecord) -> bool:
         """Write the alert unless its key was written in this period; True if written.
 
         Called under the budget's row lock, so two writers never race for one key.
@@ -286,25 +243,21 @@ class BudgetTables(StoreBase):
             budget_alerts,
             {
                 "tenant_id": tenant_id,
-                "budget_id": budget_id,
-                "period": period,
-                "alert_key": due.key,
+                "budget_id": alert.budget_id,
+                "period": alert.period,
+                "alert_key": alert.key,
             },
             {
-                "kind": due.kind,
-                "level": due.level.value,
-                "threshold_percent": due.threshold_percent,
-                "details": details,
-                "created_at": now,
+                "kind": alert.kind,
+                "level": alert.level,
+                "threshold_percent": alert.threshold_percent,
+                "details": alert.details,
+                "created_at": alert.created_at,
             },
         )
 
     def alerts(
-        self,
-        tenant_id: str,
-        budget_id: str | None,
-        limit: int,
-        before: tuple[datetime, str, str, str] | None = None,
+        self, tenant_id: str, budget_id: str | None, limit: int, before: AlertPosition | None = None
     ) -> list[AlertRecord]:
         """The newest alerts first, strictly before the keyset position ``before`` =
         (created_at, budget_id, period, alert_key) of the previous page's last alert."""
