@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, and_, case, func, insert, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import AccumType, LotState, RedemptionState
+from rewardledger.domain.points_queries import AccumulationQuery
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema import accounts, transfers
 from rewardledger.storage.schema_points import points_lots, points_redemptions
@@ -121,19 +122,10 @@ class PointsReads:
 
     # Journal reads -----------------------------------------------------------------------------
 
-    def accumulations(
-        self,
-        tenant_id: str,
-        account_id: str,
-        *,
-        accum_type: AccumType | None,
-        since: datetime | None,
-        until: datetime | None,
-        before_seq: int | None,
-        limit: int,
-    ) -> list[dict[str, Any]]:
+    def accumulations(self, tenant_id: str, wanted: AccumulationQuery) -> list[dict[str, Any]]:
         """The account's posted rows, newest first: seq, kind, reason, signed amount, balance
         after, effective time, metadata."""
+        accum_type, limit = wanted.accum_type, wanted.limit
         found: list[dict[str, Any]] = []
         sides: list[tuple[str, int]] = []
         if accum_type in (None, AccumType.EARN):
@@ -156,7 +148,7 @@ class PointsReads:
                     )
                     .where(
                         transfers.c.tenant_id == tenant_id,
-                        transfers.c[f"{side}_account_id"] == account_id,
+                        transfers.c[f"{side}_account_id"] == wanted.account_id,
                         transfers.c.error_code.is_(None),
                         transfers.c.phase.in_(_POSTED),
                     )
@@ -167,12 +159,12 @@ class PointsReads:
                     query = query.where(transfers.c.kind != "expire")
                 elif accum_type is AccumType.EXPIRE:
                     query = query.where(transfers.c.kind == "expire")
-                if before_seq is not None:
-                    query = query.where(seq < before_seq)
-                if since is not None:
-                    query = query.where(transfers.c.effective_at >= since)
-                if until is not None:
-                    query = query.where(transfers.c.effective_at < until)
+                if wanted.before_seq is not None:
+                    query = query.where(seq < wanted.before_seq)
+                if wanted.since is not None:
+                    query = query.where(transfers.c.effective_at >= wanted.since)
+                if wanted.until is not None:
+                    query = query.where(transfers.c.effective_at < wanted.until)
                 for row in connection.execute(query):
                     item = dict(row._mapping)
                     item["quantity_minor"] = sign * int(row.amount_minor)

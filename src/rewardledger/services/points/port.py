@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from rewardledger.domain.points import AccumType, ExpiryPolicy, Lot, LotState, Reason
+from rewardledger.domain.points import ExpiryPolicy, Lot, LotState, Move, Reason
+from rewardledger.domain.points_queries import AccumulationQuery, MovementKey, MovementReads
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -48,19 +49,10 @@ class PointsStore(Protocol):
         self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
     ) -> set[str]: ...
     def context(
-        self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
+        self, tenant_id: str, key: MovementKey
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool]: ...
     def movement_context(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        asset_code: str,
-        direction: str,
-        reason: str,
-        holder_id: str,
-        *,
-        transfer_id: str,
-        lot_ids: Sequence[str] | None,
+        self, unit: StorageUnit, tenant_id: str, reads: MovementReads
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool, bool, list[Lot]]: ...
     def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
     def lock_holders(
@@ -81,11 +73,7 @@ class PointsStore(Protocol):
     def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
     def insert_moves(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        moves: Sequence[tuple[str, str, int]],
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, moves: Sequence[Move], now: datetime
     ) -> None: ...
     def moves_of(
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str
@@ -129,17 +117,7 @@ class PointsStore(Protocol):
     def list_redemptions(
         self, tenant_id: str, state: str | None, after: str | None, limit: int
     ) -> list[dict[str, Any]]: ...
-    def accumulations(
-        self,
-        tenant_id: str,
-        account_id: str,
-        *,
-        accum_type: AccumType | None,
-        since: datetime | None,
-        until: datetime | None,
-        before_seq: int | None,
-        limit: int,
-    ) -> list[dict[str, Any]]: ...
+    def accumulations(self, tenant_id: str, wanted: AccumulationQuery) -> list[dict[str, Any]]: ...
     def holder_sums(
         self, tenant_id: str, account_ids: Sequence[str]
     ) -> dict[str, dict[str, int]]: ...

@@ -56,13 +56,14 @@ from rewardledger.domain.points import (
     redemption_refund_id,
     redemption_spend_id,
 )
+from rewardledger.domain.points_queries import MovementReads
 from rewardledger.domain.replay import check_replay
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points import jobs as points_jobs
 from rewardledger.services.points.catalogue import (
     check_holder,
-    check_names,
+    movement_key,
     run_movement,
     start_movement,
 )
@@ -124,22 +125,13 @@ def create(
     _check_offer(offer_id, ttl_seconds)
     scale = ledger.get_asset(tenant_id, asset).scale
     cost_minor = parse_positive(cost, scale, field="cost")
-    check_names(asset, REDEMPTION_SPEND_REASON)
+    key = movement_key(asset, Direction.SPEND, REDEMPTION_SPEND_REASON, holder)
     store = store_of(ledger)
     spend_id = redemption_spend_id(redemption_id)
+    reads = MovementReads(key, spend_id)
 
     def use_case(work: UnitOfWork, opened: bool) -> Redemption:
-        start = start_movement(
-            ledger,
-            work,
-            asset,
-            Direction.SPEND,
-            REDEMPTION_SPEND_REASON,
-            holder,
-            transfer_id=spend_id,
-            lot_ids=None,
-            opened=opened,
-        )
+        start = start_movement(ledger, work, reads, opened=opened)
         # The redemption and its spend are written by one unit: no spend, no redemption.
         existing = (
             store.get_redemption(work.unit, tenant_id, redemption_id=redemption_id)
@@ -167,7 +159,7 @@ def create(
         work.event("redemption.created", redemption_id, {"holder": holder, "offer_id": offer_id})
         return _of(row, scale)
 
-    return run_movement(ledger, tenant_id, asset, holder, use_case)
+    return run_movement(ledger, tenant_id, key, use_case)
 
 
 def _same(
