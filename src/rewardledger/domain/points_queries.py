@@ -1,10 +1,11 @@
 """What the points service asks its store, as values: the few fields a question names, once.
 
 Owns: ``MovementKey`` (the asset, the reason with its direction, and the holder a movement is
-about), ``MovementReads`` (what a movement's unit reads first, under the holder's lock) and
-``AccumulationQuery`` (which of an account's rows a page of accumulations shows). Each crosses
-the points store's port unchanged, so the port and the store that implements it share one
-short signature instead of repeating a long keyword list.
+about), ``MovementReads`` (what a movement's unit reads first, under the holder's lock),
+``RefundIds`` (the ids a redemption's refund reads by) and ``AccumulationQuery`` (which of an
+account's rows a page of accumulations shows). Each crosses the points store's port
+unchanged, so the port and the store that implements it share one short signature instead of
+repeating a long keyword list.
 
 Pure: the standard library and ``domain.points`` only.
 """
@@ -37,6 +38,17 @@ class MovementReads:
     key: MovementKey
     transfer_id: str
     lot_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundIds:
+    """The ids a redemption's refund reads by, first: the redemption ``redemption_id`` (locked), its
+    holder's row (locked), whether ``refund_id`` is in the journal already, the holder's open
+    lots, and the moves of the spend ``spend_id`` with the lots they took from."""
+
+    redemption_id: str
+    spend_id: str
+    refund_id: str
 
 
 @dataclass(frozen=True, slots=True)

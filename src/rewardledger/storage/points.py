@@ -38,7 +38,7 @@ from rewardledger.domain.points import (
     LotState,
     Reason,
 )
-from rewardledger.domain.points_queries import MovementKey, MovementReads
+from rewardledger.domain.points_queries import MovementKey, MovementReads, RefundIds
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
 from rewardledger.storage.points_lists import PointsLists, reason_of
@@ -179,18 +179,6 @@ class SqlPointsStore(LotWrites, PointsLists):
             lots = list(self.get_lots(unit, tenant_id, reads.lot_ids).values())
         return policy, found, known, replayed, lots
 
-    def known_holders(self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]) -> set[str]:
-        with self._read() as connection:
-            return set(
-                connection.execute(
-                    select(points_holders.c.holder_id).where(
-                        points_holders.c.tenant_id == tenant_id,
-                        points_holders.c.asset_code == asset_code,
-                        points_holders.c.holder_id.in_(list(holder_ids)),
-                    )
-                ).scalars()
-            )
-
     def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool:
         with self._read() as connection:
             return (
@@ -323,28 +311,20 @@ class SqlPointsStore(LotWrites, PointsLists):
         return [(r.lot_id, int(r.amount_minor)) for r in rows]
 
     def refund_context(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        redemption_id: str,
-        *,
-        spend_id: str,
-        refund_id: str,
+        self, unit: StorageUnit, tenant_id: str, reads: RefundIds
     ) -> points_context.RefundContext:
         """The redemption (locked), then its holder's row (locked), then: whether the refund is
         in the journal, the holder's open lots, the spend's moves and the lots they took from
         (``points_context.refund_context``: one round trip on PostgreSQL)."""
         sql_unit = unit_of(unit)
         if sql_unit.postgres:
-            return points_context.refund_context(
-                sql_unit, tenant_id, redemption_id, spend_id=spend_id, refund_id=refund_id
-            )
-        row = self.get_redemption(unit, tenant_id, redemption_id=redemption_id)
+            return points_context.refund_context(sql_unit, tenant_id, reads)
+        row = self.get_redemption(unit, tenant_id, reads.redemption_id)
         if row is None:
             return None, False, [], [], {}
-        refunded = bool(self.existing_transfer_ids(unit, tenant_id, [refund_id]))
+        refunded = bool(self.existing_transfer_ids(unit, tenant_id, [reads.refund_id]))
         lots = self.open_lots(unit, tenant_id, row["asset_code"], [row["holder_id"]])
-        moves = self.moves_of(unit, tenant_id, spend_id)
+        moves = self.moves_of(unit, tenant_id, reads.spend_id)
         taken = self.get_lots(unit, tenant_id, [lot_id for lot_id, _ in moves])
         return row, refunded, lots, moves, taken
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from rewardledger.domain.points import Direction, ExpiryPolicy, Lot, LotState, Reason
-from rewardledger.domain.points_queries import MovementKey, MovementReads
+from rewardledger.domain.points_queries import MovementKey, MovementReads, RefundIds
 from rewardledger.storage.schema_points import (
     points_assets,
     points_holders,
@@ -230,13 +230,15 @@ _REFUND_READS = (
 RefundContext = tuple[dict[str, Any] | None, bool, list[Lot], list[tuple[str, int]], dict[str, Lot]]
 
 
-def refund_context(
-    unit: SqlUnit, tenant_id: str, redemption_id: str, *, spend_id: str, refund_id: str
-) -> RefundContext:
+def refund_context(unit: SqlUnit, tenant_id: str, reads: RefundIds) -> RefundContext:
     """(the redemption or None, refund in the journal, the holder's open lots, the spend's
     (lot, amount) moves, the lots they took from by id). One round trip."""
-    params = {"tenant": tenant_id, "redemption": redemption_id, "spend": spend_id}
-    params["refund"] = refund_id
+    params = {
+        "tenant": tenant_id,
+        "redemption": reads.redemption_id,
+        "spend": reads.spend_id,
+        "refund": reads.refund_id,
+    }
     redemption, _, refunded, lots, moves, taken = unit.read_together(
         [(sql, params) for sql in _REFUND_READS]
     )

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import AccumType, LotState, RedemptionState
@@ -43,18 +43,24 @@ class PointsReads:
     # Redemptions -------------------------------------------------------------------------------
 
     def get_redemption(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        *,
-        redemption_id: str | None = None,
-        code: str | None = None,
+        self, unit: ReadUnit | None, tenant_id: str, redemption_id: str
     ) -> dict[str, Any] | None:
-        query = select(points_redemptions).where(points_redemptions.c.tenant_id == tenant_id)
-        if redemption_id is not None:
-            query = query.where(points_redemptions.c.redemption_id == redemption_id)
-        else:
-            query = query.where(points_redemptions.c.code == code)
+        """The redemption ``redemption_id`` (locked, when read in a unit), or None."""
+        wanted = points_redemptions.c.redemption_id == redemption_id
+        return self._redemption_where(unit, tenant_id, wanted)
+
+    def get_redemption_by_code(
+        self, unit: ReadUnit | None, tenant_id: str, code: str
+    ) -> dict[str, Any] | None:
+        """The redemption of the normalised ``code`` (locked, when read in a unit), or None."""
+        wanted = points_redemptions.c.code == code
+        return self._redemption_where(unit, tenant_id, wanted)
+
+    def _redemption_where(
+        self, unit: ReadUnit | None, tenant_id: str, condition: ColumnElement[bool]
+    ) -> dict[str, Any] | None:
+        table = points_redemptions
+        query = select(table).where(table.c.tenant_id == tenant_id, condition)
         if unit is not None:
             row = connection_of(unit).execute(self._locked(query)).first()
         else:

@@ -13,7 +13,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from rewardledger.domain.points import ExpiryPolicy, Lot, LotState, Move, Reason
-from rewardledger.domain.points_queries import AccumulationQuery, MovementKey, MovementReads
+from rewardledger.domain.points_queries import (
+    AccumulationQuery,
+    MovementKey,
+    MovementReads,
+    RefundIds,
+)
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -45,9 +50,6 @@ class PointsStore(Protocol):
         self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime
     ) -> None: ...
     def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool: ...
-    def known_holders(
-        self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
-    ) -> set[str]: ...
     def context(
         self, tenant_id: str, key: MovementKey
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool]: ...
@@ -79,13 +81,7 @@ class PointsStore(Protocol):
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str
     ) -> list[tuple[str, int]]: ...
     def refund_context(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        redemption_id: str,
-        *,
-        spend_id: str,
-        refund_id: str,
+        self, unit: StorageUnit, tenant_id: str, reads: RefundIds
     ) -> tuple[dict[str, Any] | None, bool, list[Lot], list[tuple[str, int]], dict[str, Lot]]: ...
     def existing_transfer_ids(
         self, unit: StorageUnit, tenant_id: str, transfer_ids: Sequence[str]
@@ -102,12 +98,10 @@ class PointsStore(Protocol):
         limit: int,
     ) -> list[tuple[datetime, int]]: ...
     def get_redemption(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        *,
-        redemption_id: str | None = None,
-        code: str | None = None,
+        self, unit: ReadUnit | None, tenant_id: str, redemption_id: str
+    ) -> dict[str, Any] | None: ...
+    def get_redemption_by_code(
+        self, unit: ReadUnit | None, tenant_id: str, code: str
     ) -> dict[str, Any] | None: ...
     def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None: ...
     def update_redemption(
