@@ -69,9 +69,7 @@ def prepare(
 ) -> tuple[ExpiryPolicy, Reason]:
     """Check the asset and the reason and open the holder's account if it is new, with one
     read: (the asset's expiry policy, the reason)."""
-    ids.asset_code(asset)
-    ids.reason(dtype, "dtype")
-    key = MovementKey(asset, direction, cast(str, dtype), holder)
+    key = movement_key(asset, direction, dtype, holder)
     policy, reason, known = store_of(ledger).context(tenant_id, key)
     if policy is None:
         asset_policy(ledger, tenant_id, asset)  # raises its not_found
