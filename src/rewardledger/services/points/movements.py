@@ -229,7 +229,7 @@ def earn(
     key = movement_key(asset, Direction.EARN, dtype, holder)
     store = store_of(ledger)
     deficit_id = deficit_lot_id(asset, holder)
-    reads = MovementReads(key, lot_id, (lot_id, deficit_id))
+    reads = MovementReads(key, lot_id, lot_ids=(lot_id, deficit_id))
 
     def use_case(work: UnitOfWork, opened: bool) -> PointsMovement:
         start = start_movement(ledger, work, reads, opened=opened)
