@@ -20,6 +20,7 @@ from rewardledger.domain.limits import (
     REDEMPTION_TTL_SECONDS_MAX,
     TRANSFER_ID_LENGTH_MAX,
 )
+from rewardledger.http._points_common import public_of
 from rewardledger.http.examples import example
 from rewardledger.http.examples import points as samples
 from rewardledger.http.fields import NEXT_CURSOR
@@ -99,18 +100,8 @@ class PointsMovePublic(BaseModel, json_schema_extra=example(samples.POINTS_MOVE)
 
     @classmethod
     def of(cls, m: PointsMovement) -> PointsMovePublic:
-        return cls(
-            id=m.id,
-            user_id=m.holder_id,
-            asset=m.asset,
-            accum_type=m.accum_type,
-            dtype=m.dtype,
-            quantity=str(m.quantity),
-            pending=m.pending,
-            negative_allowed=m.negative_allowed,
-            lots=[LotPublic(lot_id=lot, amount=str(a)) for lot, a in m.lots],
-            replayed=m.replayed,
-        )
+        lots = [LotPublic(lot_id=lot, amount=str(a)) for lot, a in m.lots]
+        return public_of(cls, m, {"user_id": "holder_id"}, lots=lots)
 
 
 class PointsBalancePublic(BaseModel, json_schema_extra=example(samples.POINTS_BALANCE)):
@@ -126,15 +117,7 @@ class PointsBalancePublic(BaseModel, json_schema_extra=example(samples.POINTS_BA
 
     @classmethod
     def of(cls, b: PointsBalance) -> PointsBalancePublic:
-        return cls(
-            user_id=b.holder_id,
-            asset=b.asset,
-            balance=str(b.balance),
-            available=str(b.available),
-            pending=str(b.pending),
-            latest_update=b.latest_update,
-            as_of=b.as_of,
-        )
+        return public_of(cls, b, {"user_id": "holder_id"})
 
 
 class AccumulationPublic(BaseModel, json_schema_extra=example(samples.ACCUMULATION)):
@@ -152,17 +135,7 @@ class AccumulationPublic(BaseModel, json_schema_extra=example(samples.ACCUMULATI
 
     @classmethod
     def of(cls, a: Accumulation) -> AccumulationPublic:
-        return cls(
-            id=a.id,
-            user_id=a.user_id,
-            accum_type=a.accum_type,
-            dtype=a.dtype,
-            quantity=str(a.quantity),
-            balance=str(a.balance),
-            date=a.date,
-            redemption_id=a.redemption_id,
-            negative_allowed=a.negative_allowed,
-        )
+        return public_of(cls, a)
 
 
 class AccumulationsPublic(BaseModel, json_schema_extra=example(samples.ACCUMULATIONS)):
@@ -206,18 +179,7 @@ class LedgerSummaryPublic(BaseModel, json_schema_extra=example(samples.LEDGER_SU
 
     @classmethod
     def of(cls, line: HolderIntegrity) -> LedgerSummaryPublic:
-        return cls(
-            user_id=line.user_id,
-            asset=line.asset,
-            earned=str(line.earned),
-            spent=str(line.spent),
-            expired=str(line.expired),
-            balance=str(line.balance),
-            ledger_balance=str(line.ledger_balance),
-            lots_balance=str(line.lots_balance),
-            rows=line.rows,
-            integrity_status=line.integrity_status,
-        )
+        return public_of(cls, line)
 
 
 class LedgerSummaryListPublic(BaseModel, json_schema_extra=example(samples.LEDGER_SUMMARY_LIST)):
@@ -288,21 +250,7 @@ class RedemptionPublic(BaseModel, json_schema_extra=example(samples.REDEMPTION))
 
     @classmethod
     def of(cls, r: Redemption) -> RedemptionPublic:
-        return cls(
-            redemption_id=r.redemption_id,
-            code=r.code,
-            user_id=r.holder_id,
-            asset=r.asset,
-            offer_id=r.offer_id,
-            cost=str(r.cost),
-            state=r.state.value,
-            created_at=r.created_at,
-            expires_at=r.expires_at,
-            resolved_at=r.resolved_at,
-            resolved_by=r.resolved_by,
-            refunded=str(r.refunded),
-            forfeited=str(r.forfeited),
-        )
+        return public_of(cls, r, {"user_id": "holder_id"})
 
 
 class RedemptionPagePublic(BaseModel, json_schema_extra=example(samples.REDEMPTION_PAGE)):

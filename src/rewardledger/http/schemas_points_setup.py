@@ -17,6 +17,7 @@ from rewardledger.domain.limits import (
     REASON_LENGTH_MAX,
 )
 from rewardledger.domain.points import Direction, ExpiryKind, ExpiryPolicy, Reason, Rounding
+from rewardledger.http._points_common import public_of
 from rewardledger.http.examples import example
 from rewardledger.http.examples import points as samples
 from rewardledger.http.fields import NEXT_CURSOR
@@ -130,14 +131,8 @@ class ReasonPublic(BaseModel, json_schema_extra=example(samples.REASON)):
 
     @classmethod
     def of(cls, reason: Reason) -> ReasonPublic:
-        return cls(
-            direction=reason.direction.value,
-            dtype=reason.code,
-            allow_negative=reason.allow_negative,
-            pending_seconds=reason.pending_seconds,
-            pending_until_activated=reason.pending_until_activated,
-            expiry=None if reason.expiry is None else ExpiryPublic.of(reason.expiry),
-        )
+        expiry = None if reason.expiry is None else ExpiryPublic.of(reason.expiry)
+        return public_of(cls, reason, {"dtype": "code"}, expiry=expiry)
 
 
 class ReasonListPublic(BaseModel, json_schema_extra=example(samples.REASON_LIST)):

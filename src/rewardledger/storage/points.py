@@ -38,6 +38,7 @@ from rewardledger.domain.points import (
     LotState,
     Reason,
 )
+from rewardledger.domain.points_queries import MovementKey, MovementReads, RefundIds
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
 from rewardledger.storage.points_lists import PointsLists, reason_of
@@ -152,64 +153,31 @@ class SqlPointsStore(LotWrites, PointsLists):
     # Holders and lots --------------------------------------------------------------------------
 
     def context(
-        self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
+        self, tenant_id: str, key: MovementKey
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool]:
         """In one statement: the asset's expiry policy (None: not a points asset), the reason
         (None: unknown) and whether the holder has been seen."""
         with self._read() as connection:
-            return points_context.context(
-                connection, tenant_id, asset_code, direction, reason, holder_id
-            )
+            return points_context.context(connection, tenant_id, key)
 
     def movement_context(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        asset_code: str,
-        direction: str,
-        reason: str,
-        holder_id: str,
-        *,
-        transfer_id: str,
-        lot_ids: Sequence[str] | None,
+        self, unit: StorageUnit, tenant_id: str, reads: MovementReads
     ) -> points_context.Context:
         """What starts a movement, the holder's row locked first (``points_context``): the
-        policy, the reason, whether the holder was seen, whether ``transfer_id`` is in the
-        journal, and the holder's open lots (or the lots ``lot_ids``)."""
+        policy, the reason, whether the holder was seen, whether the movement's id is in the
+        journal, and the holder's open lots (or the lots named)."""
         sql_unit = unit_of(unit)
         if sql_unit.postgres:
-            return points_context.movement_context(
-                sql_unit,
-                tenant_id,
-                asset_code,
-                direction,
-                reason,
-                holder_id,
-                transfer_id=transfer_id,
-                lot_ids=lot_ids,
-            )
+            return points_context.movement_context(sql_unit, tenant_id, reads)
         # SQLite: the unit holds the only writer lock already.
-        policy, found, known = points_context.context(
-            connection_of(unit), tenant_id, asset_code, direction, reason, holder_id
-        )
-        replayed = bool(self.existing_transfer_ids(unit, tenant_id, [transfer_id]))
-        if lot_ids is None:
-            lots = self.open_lots(unit, tenant_id, asset_code, [holder_id])
+        key = reads.key
+        policy, found, known = points_context.context(connection_of(unit), tenant_id, key)
+        replayed = bool(self.existing_transfer_ids(unit, tenant_id, [reads.transfer_id]))
+        if reads.lot_ids is None:
+            lots = self.open_lots(unit, tenant_id, key.asset_code, [key.holder_id])
         else:
-            lots = list(self.get_lots(unit, tenant_id, lot_ids).values())
+            lots = list(self.get_lots(unit, tenant_id, reads.lot_ids).values())
         return policy, found, known, replayed, lots
-
-    def known_holders(self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]) -> set[str]:
-        with self._read() as connection:
-            return set(
-                connection.execute(
-                    select(points_holders.c.holder_id).where(
-                        points_holders.c.tenant_id == tenant_id,
-                        points_holders.c.asset_code == asset_code,
-                        points_holders.c.holder_id.in_(list(holder_ids)),
-                    )
-                ).scalars()
-            )
 
     def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool:
         with self._read() as connection:
@@ -343,28 +311,20 @@ class SqlPointsStore(LotWrites, PointsLists):
         return [(r.lot_id, int(r.amount_minor)) for r in rows]
 
     def refund_context(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        redemption_id: str,
-        *,
-        spend_id: str,
-        refund_id: str,
+        self, unit: StorageUnit, tenant_id: str, reads: RefundIds
     ) -> points_context.RefundContext:
         """The redemption (locked), then its holder's row (locked), then: whether the refund is
         in the journal, the holder's open lots, the spend's moves and the lots they took from
         (``points_context.refund_context``: one round trip on PostgreSQL)."""
         sql_unit = unit_of(unit)
         if sql_unit.postgres:
-            return points_context.refund_context(
-                sql_unit, tenant_id, redemption_id, spend_id=spend_id, refund_id=refund_id
-            )
-        row = self.get_redemption(unit, tenant_id, redemption_id=redemption_id)
+            return points_context.refund_context(sql_unit, tenant_id, reads)
+        row = self.get_redemption(unit, tenant_id, reads.redemption_id)
         if row is None:
             return None, False, [], [], {}
-        refunded = bool(self.existing_transfer_ids(unit, tenant_id, [refund_id]))
+        refunded = bool(self.existing_transfer_ids(unit, tenant_id, [reads.refund_id]))
         lots = self.open_lots(unit, tenant_id, row["asset_code"], [row["holder_id"]])
-        moves = self.moves_of(unit, tenant_id, spend_id)
+        moves = self.moves_of(unit, tenant_id, reads.spend_id)
         taken = self.get_lots(unit, tenant_id, [lot_id for lot_id, _ in moves])
         return row, refunded, lots, moves, taken
 

@@ -11,13 +11,14 @@ its tenant (invariant 8).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
 from rewardledger.domain.points import Direction, ExpiryPolicy, Lot, LotState, Reason
+from rewardledger.domain.points_queries import MovementKey, MovementReads, RefundIds
 from rewardledger.storage.schema_points import (
     points_assets,
     points_holders,
@@ -90,29 +91,20 @@ _LOTS_BY_ID = (
 Context = tuple[ExpiryPolicy | None, Reason | None, bool, bool, list[Lot]]
 
 
-def movement_context(
-    unit: SqlUnit,
-    tenant_id: str,
-    asset_code: str,
-    direction: str,
-    reason: str,
-    holder_id: str,
-    *,
-    transfer_id: str,
-    lot_ids: Sequence[str] | None,
-) -> Context:
+def movement_context(unit: SqlUnit, tenant_id: str, reads: MovementReads) -> Context:
     """(expiry policy or None, reason or None, holder seen, id in the journal, lots): the
-    holder's open lots, or the lots ``lot_ids`` when given. One round trip."""
+    holder's open lots, or the lots ``reads.lot_ids`` when given. One round trip."""
+    key = reads.key
     params = {
         "tenant": tenant_id,
-        "asset": asset_code,
-        "holder": holder_id,
-        "direction": direction,
-        "reason": reason,
-        "transfer": transfer_id,
-        "lot_ids": list(lot_ids or ()),
+        "asset": key.asset_code,
+        "holder": key.holder_id,
+        "direction": key.direction.value,
+        "reason": key.reason,
+        "transfer": reads.transfer_id,
+        "lot_ids": list(reads.lot_ids or ()),
     }
-    lots_sql = _OPEN_LOTS if lot_ids is None else _LOTS_BY_ID
+    lots_sql = _OPEN_LOTS if reads.lot_ids is None else _LOTS_BY_ID
     context, lots = unit.read_together([(_CONTEXT, params), (lots_sql, params)])
     if not context:
         return None, None, False, False, []
@@ -129,12 +121,7 @@ def movement_context(
 
 
 def context(
-    connection: Connection,
-    tenant_id: str,
-    asset_code: str,
-    direction: str,
-    reason: str,
-    holder_id: str,
+    connection: Connection, tenant_id: str, key: MovementKey
 ) -> tuple[ExpiryPolicy | None, Reason | None, bool]:
     """The asset's expiry policy (None: not a points asset), the reason (None: unknown) and
     whether the holder has been seen, in one statement (both engines, through SQLAlchemy)."""
@@ -156,19 +143,19 @@ def context(
                 r,
                 and_(
                     r.c.tenant_id == points_assets.c.tenant_id,
-                    r.c.direction == direction,
-                    r.c.reason == reason,
+                    r.c.direction == key.direction.value,
+                    r.c.reason == key.reason,
                 ),
             ).outerjoin(
                 h,
                 and_(
                     h.c.tenant_id == points_assets.c.tenant_id,
                     h.c.asset_code == points_assets.c.asset_code,
-                    h.c.holder_id == holder_id,
+                    h.c.holder_id == key.holder_id,
                 ),
             )
         )
-        .where(points_assets.c.tenant_id == tenant_id, points_assets.c.asset_code == asset_code)
+        .where(points_assets.c.tenant_id == tenant_id, points_assets.c.asset_code == key.asset_code)
     )
     row = connection.execute(query).first()
     if row is None:
@@ -243,13 +230,15 @@ _REFUND_READS = (
 RefundContext = tuple[dict[str, Any] | None, bool, list[Lot], list[tuple[str, int]], dict[str, Lot]]
 
 
-def refund_context(
-    unit: SqlUnit, tenant_id: str, redemption_id: str, *, spend_id: str, refund_id: str
-) -> RefundContext:
+def refund_context(unit: SqlUnit, tenant_id: str, reads: RefundIds) -> RefundContext:
     """(the redemption or None, refund in the journal, the holder's open lots, the spend's
     (lot, amount) moves, the lots they took from by id). One round trip."""
-    params = {"tenant": tenant_id, "redemption": redemption_id, "spend": spend_id}
-    params["refund"] = refund_id
+    params = {
+        "tenant": tenant_id,
+        "redemption": reads.redemption_id,
+        "spend": reads.spend_id,
+        "refund": reads.refund_id,
+    }
     redemption, _, refunded, lots, moves, taken = unit.read_together(
         [(sql, params) for sql in _REFUND_READS]
     )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy import update as sql_update
 
-from rewardledger.domain.points import Lot
+from rewardledger.domain.points import Lot, Move
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.points_context import (
     LOT_INSERT,
@@ -82,11 +82,7 @@ class LotWrites:
         )
 
     def insert_moves(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        moves: Sequence[tuple[str, str, int]],
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, moves: Sequence[Move], now: datetime
     ) -> None:
         """Append (movement id, lot id, signed amount) rows."""
         rows = [

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import AccumType, LotState, RedemptionState
+from rewardledger.domain.points_queries import AccumulationQuery
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema import accounts, transfers
 from rewardledger.storage.schema_points import points_lots, points_redemptions
@@ -42,18 +43,24 @@ class PointsReads:
     # Redemptions -------------------------------------------------------------------------------
 
     def get_redemption(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        *,
-        redemption_id: str | None = None,
-        code: str | None = None,
+        self, unit: ReadUnit | None, tenant_id: str, redemption_id: str
     ) -> dict[str, Any] | None:
-        query = select(points_redemptions).where(points_redemptions.c.tenant_id == tenant_id)
-        if redemption_id is not None:
-            query = query.where(points_redemptions.c.redemption_id == redemption_id)
-        else:
-            query = query.where(points_redemptions.c.code == code)
+        """The redemption ``redemption_id`` (locked, when read in a unit), or None."""
+        wanted = points_redemptions.c.redemption_id == redemption_id
+        return self._redemption_where(unit, tenant_id, wanted)
+
+    def get_redemption_by_code(
+        self, unit: ReadUnit | None, tenant_id: str, code: str
+    ) -> dict[str, Any] | None:
+        """The redemption of the normalised ``code`` (locked, when read in a unit), or None."""
+        wanted = points_redemptions.c.code == code
+        return self._redemption_where(unit, tenant_id, wanted)
+
+    def _redemption_where(
+        self, unit: ReadUnit | None, tenant_id: str, condition: ColumnElement[bool]
+    ) -> dict[str, Any] | None:
+        table = points_redemptions
+        query = select(table).where(table.c.tenant_id == tenant_id, condition)
         if unit is not None:
             row = connection_of(unit).execute(self._locked(query)).first()
         else:
@@ -121,19 +128,10 @@ class PointsReads:
 
     # Journal reads -----------------------------------------------------------------------------
 
-    def accumulations(
-        self,
-        tenant_id: str,
-        account_id: str,
-        *,
-        accum_type: AccumType | None,
-        since: datetime | None,
-        until: datetime | None,
-        before_seq: int | None,
-        limit: int,
-    ) -> list[dict[str, Any]]:
+    def accumulations(self, tenant_id: str, wanted: AccumulationQuery) -> list[dict[str, Any]]:
         """The account's posted rows, newest first: seq, kind, reason, signed amount, balance
         after, effective time, metadata."""
+        accum_type, limit = wanted.accum_type, wanted.limit
         found: list[dict[str, Any]] = []
         sides: list[tuple[str, int]] = []
         if accum_type in (None, AccumType.EARN):
@@ -156,7 +154,7 @@ class PointsReads:
                     )
                     .where(
                         transfers.c.tenant_id == tenant_id,
-                        transfers.c[f"{side}_account_id"] == account_id,
+                        transfers.c[f"{side}_account_id"] == wanted.account_id,
                         transfers.c.error_code.is_(None),
                         transfers.c.phase.in_(_POSTED),
                     )
@@ -167,12 +165,12 @@ class PointsReads:
                     query = query.where(transfers.c.kind != "expire")
                 elif accum_type is AccumType.EXPIRE:
                     query = query.where(transfers.c.kind == "expire")
-                if before_seq is not None:
-                    query = query.where(seq < before_seq)
-                if since is not None:
-                    query = query.where(transfers.c.effective_at >= since)
-                if until is not None:
-                    query = query.where(transfers.c.effective_at < until)
+                if wanted.before_seq is not None:
+                    query = query.where(seq < wanted.before_seq)
+                if wanted.since is not None:
+                    query = query.where(transfers.c.effective_at >= wanted.since)
+                if wanted.until is not None:
+                    query = query.where(transfers.c.effective_at < wanted.until)
                 for row in connection.execute(query):
                     item = dict(row._mapping)
                     item["quantity_minor"] = sign * int(row.amount_minor)

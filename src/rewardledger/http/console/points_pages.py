@@ -32,7 +32,6 @@ from rewardledger.http.console.rendering import (
 from rewardledger.http.deps import LedgerDep
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points, redemptions
-from rewardledger.services.points.till import find_by_code
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 ACCUMULATIONS_PER_PAGE = 25
@@ -143,9 +142,9 @@ async def till_step(request: Request, tid: str, ledger: LedgerDep) -> Response:
             found = await in_thread(redemptions.confirm, ledger, tid, code, actor=actor)
             outcome = "confirmed"
         else:
-            found = await in_thread(find_by_code, ledger, tid, code)
+            found = await in_thread(redemptions.get_by_code, ledger, tid, code)
     except AlreadyRedeemed as refused:
-        found = await in_thread(find_by_code, ledger, tid, code)
+        found = await in_thread(redemptions.get_by_code, ledger, tid, code)
         outcome, status = "already", 409
         error = refused.message
     except LedgerError as refused:

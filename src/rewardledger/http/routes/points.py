@@ -39,7 +39,6 @@ from rewardledger.http.schemas_points import (
     PointsMoveCreate,
     PointsMovePublic,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points
 from rewardledger.services.points import DEFAULT_ASSET, PointsMovement
 
@@ -71,35 +70,6 @@ _WRITE = documented(
     "insufficient_points",
     "busy",
 )
-
-
-def _answer(moved: PointsMovePublic, response: Response) -> PointsMovePublic:
-    mark_replay(response, moved.replayed)
-    return moved
-
-
-def _move(
-    move: Callable[..., PointsMovement],
-    ledger: Ledger,
-    tenant_id: str,
-    holder: str,
-    body: PointsMoveCreate,
-    response: Response,
-    header: str | None,
-) -> PointsMovePublic:
-    """``earn`` and ``spend``: the same body, one service call each."""
-    sent = {"idempotency_key": body.idempotency_key, "reference": body.reference}
-    moved = move(
-        ledger,
-        tenant_id,
-        holder,
-        body.amount,
-        dtype=body.dtype,
-        reference=key_of(header, sent),
-        asset=body.asset,
-        metadata=body.metadata,
-    )
-    return _answer(PointsMovePublic.of(moved), response)
 
 
 # Tenant-wide reads come first: their fixed paths must win over /points/{holder}.
@@ -150,30 +120,51 @@ def points_integrity_fix(ledger: LedgerDep, principal: TenantAdmin) -> FixPublic
     return FixPublic.of(points.fix(ledger, principal.tenant_id, actor=f"key:{principal.key_id}"))
 
 
-@router.post("/tenants/{tid}/points/{holder}/earn", status_code=201, responses=_WRITE)
-def earn(
-    holder: HolderPath,
-    body: PointsMoveCreate,
-    response: Response,
-    ledger: LedgerDep,
-    principal: Writer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> PointsMovePublic:
-    """Credit points as a new lot (pending if the reason says so)."""
-    return _move(points.earn, ledger, principal.tenant_id, holder, body, response, idempotency_key)
+def _add_movement_route(name: str, move: Callable[..., PointsMovement], description: str) -> None:
+    """Register ``POST .../points/{holder}/<name>`` for ``earn`` or ``spend``: the same body and
+    answer, one service call each."""
+
+    def endpoint(
+        holder: HolderPath,
+        body: PointsMoveCreate,
+        response: Response,
+        ledger: LedgerDep,
+        principal: Writer,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> PointsMovePublic:
+        sent = {"idempotency_key": body.idempotency_key, "reference": body.reference}
+        moved = move(
+            ledger,
+            principal.tenant_id,
+            holder,
+            body.amount,
+            dtype=body.dtype,
+            reference=key_of(idempotency_key, sent),
+            asset=body.asset,
+            metadata=body.metadata,
+        )
+        mark_replay(response, moved.replayed)
+        return PointsMovePublic.of(moved)
+
+    router.add_api_route(
+        f"/tenants/{{tid}}/points/{{holder}}/{name}",
+        endpoint,
+        methods=["POST"],
+        name=name,
+        description=description,
+        status_code=201,
+        responses=_WRITE,
+    )
 
 
-@router.post("/tenants/{tid}/points/{holder}/spend", status_code=201, responses=_WRITE)
-def spend(
-    holder: HolderPath,
-    body: PointsMoveCreate,
-    response: Response,
-    ledger: LedgerDep,
-    principal: Writer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> PointsMovePublic:
-    """Debit points, soonest-expiring lots first; ``insufficient_points`` writes nothing."""
-    return _move(points.spend, ledger, principal.tenant_id, holder, body, response, idempotency_key)
+_add_movement_route(
+    "earn", points.earn, "Credit points as a new lot (pending if the reason says so)."
+)
+_add_movement_route(
+    "spend",
+    points.spend,
+    "Debit points, soonest-expiring lots first; ``insufficient_points`` writes nothing.",
+)
 
 
 @router.post(

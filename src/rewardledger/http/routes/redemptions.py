@@ -7,6 +7,7 @@ can look up what it confirms. The rest read or write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -128,30 +129,30 @@ def get_redemption_by_code(
     return RedemptionPublic.of(redemptions.get_by_code(ledger, principal.tenant_id, code))
 
 
-@router.get(
-    "/tenants/{tid}/redemptions/{id}/qr.png",
-    responses=_READ | {200: {"content": {"image/png": {}}}},
-    response_class=Response,
-)
-def redemption_qr_png(
-    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
-) -> Response:
-    """The redemption's code as a PNG QR image."""
-    found = redemptions.get(ledger, principal.tenant_id, redemption_id)
-    return Response(redemptions.qr_png(found.code), media_type="image/png")
+def _add_qr_route(
+    image: str, media_type: str, render: Callable[[str], bytes], description: str
+) -> None:
+    """Register ``GET .../redemptions/{id}/qr.<image>``: the redemption's code as a QR image."""
+
+    def endpoint(redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader) -> Response:
+        found = redemptions.get(ledger, principal.tenant_id, redemption_id)
+        return Response(render(found.code), media_type=media_type)
+
+    router.add_api_route(
+        f"/tenants/{{tid}}/redemptions/{{id}}/qr.{image}",
+        endpoint,
+        methods=["GET"],
+        name=f"redemption_qr_{image}",
+        description=description,
+        responses=_READ | {200: {"content": {media_type: {}}}},
+        response_class=Response,
+    )
 
 
-@router.get(
-    "/tenants/{tid}/redemptions/{id}/qr.svg",
-    responses=_READ | {200: {"content": {"image/svg+xml": {}}}},
-    response_class=Response,
+_add_qr_route("png", "image/png", redemptions.qr_png, "The redemption's code as a PNG QR image.")
+_add_qr_route(
+    "svg", "image/svg+xml", redemptions.qr_svg, "The redemption's code as an SVG QR image."
 )
-def redemption_qr_svg(
-    redemption_id: RedemptionIdPath, ledger: LedgerDep, principal: Reader
-) -> Response:
-    """The redemption's code as an SVG QR image."""
-    found = redemptions.get(ledger, principal.tenant_id, redemption_id)
-    return Response(redemptions.qr_svg(found.code), media_type="image/svg+xml")
 
 
 @router.post("/tenants/{tid}/redemptions/{id}/cancel", responses=_TRANSITION)

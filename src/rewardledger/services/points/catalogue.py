@@ -9,7 +9,7 @@ direction that is in the tenant's catalogue, on an asset configured for points.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
@@ -23,6 +23,7 @@ from rewardledger.domain.points import (
     holder_account_id,
     holder_id,
 )
+from rewardledger.domain.points_queries import MovementKey, MovementReads
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.port import store_of
@@ -68,11 +69,8 @@ def prepare(
 ) -> tuple[ExpiryPolicy, Reason]:
     """Check the asset and the reason and open the holder's account if it is new, with one
     read: (the asset's expiry policy, the reason)."""
-    ids.asset_code(asset)
-    ids.reason(dtype, "dtype")
-    policy, reason, known = store_of(ledger).context(
-        tenant_id, asset, direction.value, cast(str, dtype), holder
-    )
+    key = movement_key(asset, direction, dtype, holder)
+    policy, reason, known = store_of(ledger).context(tenant_id, key)
     if policy is None:
         asset_policy(ledger, tenant_id, asset)  # raises its not_found
     if reason is None:
@@ -111,68 +109,51 @@ class Start:
     lots: list[Lot]
 
 
-def check_names(asset: str, dtype: object) -> None:
+def movement_key(asset: str, direction: Direction, dtype: object, holder: str) -> MovementKey:
+    """The key of a movement, its asset code and reason code checked (not yet looked up)."""
     ids.asset_code(asset)
     ids.reason(dtype, "dtype")
+    return MovementKey(asset, direction, cast(str, dtype), holder)
 
 
 def start_movement(
-    ledger: Ledger,
-    work: UnitOfWork,
-    asset: str,
-    direction: Direction,
-    dtype: str,
-    holder: str,
-    *,
-    transfer_id: str,
-    lot_ids: Sequence[str] | None,
-    opened: bool,
+    ledger: Ledger, work: UnitOfWork, reads: MovementReads, *, opened: bool
 ) -> Start:
     """Inside the unit, in one round trip on PostgreSQL: check the asset and the reason (as
-    ``prepare``), lock the holder's row, say whether ``transfer_id`` is in the journal, and
-    read the holder's open lots (or the lots ``lot_ids``) after the lock.
+    ``prepare``), lock the holder's row, say whether ``reads.transfer_id`` is in the journal,
+    and read the holder's open lots (or the lots ``reads.lot_ids``) after the lock.
 
     A holder seen for the first time raises ``NewHolder`` unless ``opened`` (its account was
     opened by ``run_movement``): then its row is created and locked here.
     """
     store = store_of(ledger)
-    policy, reason, known, replayed, lots = store.movement_context(
-        work.unit,
-        work.tenant_id,
-        asset,
-        direction.value,
-        dtype,
-        holder,
-        transfer_id=transfer_id,
-        lot_ids=lot_ids,
-    )
+    key = reads.key
+    asset, holder = key.asset_code, key.holder_id
+    policy, reason, known, replayed, lots = store.movement_context(work.unit, work.tenant_id, reads)
     if policy is None:
         asset_policy(ledger, work.tenant_id, asset)  # raises its not_found
     if reason is None:
-        reason = reason_of(ledger, work.tenant_id, direction, dtype)  # raises its validation_error
+        # raises its validation_error
+        reason = reason_of(ledger, work.tenant_id, key.direction, key.reason)
     assert policy is not None
     if not known:
         if not opened:
             raise NewHolder(holder)
         store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
-        if lot_ids is None:
+        if reads.lot_ids is None:
             lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
         else:
-            lots = list(store.get_lots(work.unit, work.tenant_id, lot_ids).values())
+            lots = list(store.get_lots(work.unit, work.tenant_id, reads.lot_ids).values())
     return Start(policy, reason, replayed, lots)
 
 
 def run_movement(
-    ledger: Ledger,
-    tenant_id: str,
-    asset: str,
-    holder: str,
-    use_case: Callable[[UnitOfWork, bool], T],
+    ledger: Ledger, tenant_id: str, key: MovementKey, use_case: Callable[[UnitOfWork, bool], T]
 ) -> T:
     """Run a movement's unit (``use_case(work, opened)``); the first time a holder is seen its
     account is opened in a short transaction of its own and the unit runs again."""
     try:
         return ledger.run(tenant_id, lambda work: use_case(work, False))
     except NewHolder:
-        open_holder(ledger, tenant_id, asset, holder)
+        open_holder(ledger, tenant_id, key.asset_code, key.holder_id)
         return ledger.run(tenant_id, lambda work: use_case(work, True))

@@ -19,6 +19,7 @@ from rewardledger.domain.points import (
     ExpiryPolicy,
     Lot,
     LotState,
+    Move,
     cover_deficit,
     deficit_lot_id,
     expire_id,
@@ -106,5 +107,5 @@ def movement_of_lot(lot: Lot, scale: int, *, replayed: bool) -> PointsMovement:
     )
 
 
-def moves_as_taken(moves: Iterable[tuple[str, str, int]]) -> list[tuple[str, int]]:
+def moves_as_taken(moves: Iterable[Move]) -> list[tuple[str, int]]:
     return [(lot_id, -amount) for _, lot_id, amount in moves]

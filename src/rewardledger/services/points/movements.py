@@ -35,6 +35,7 @@ from rewardledger.domain.points import (
     plan_refund,
     plan_spend,
 )
+from rewardledger.domain.points_queries import MovementReads
 from rewardledger.domain.replay import check_replay
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
@@ -42,7 +43,7 @@ from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.catalogue import (
     check_holder,
-    check_names,
+    movement_key,
     run_movement,
     start_movement,
 )
@@ -225,22 +226,13 @@ def earn(
     lot_id = ids.transfer_id(reference, "reference")
     scale = ledger.get_asset(tenant_id, asset).scale
     amount_minor = parse_positive(amount, scale)
-    check_names(asset, dtype)
+    key = movement_key(asset, Direction.EARN, dtype, holder)
     store = store_of(ledger)
     deficit_id = deficit_lot_id(asset, holder)
+    reads = MovementReads(key, lot_id, lot_ids=(lot_id, deficit_id))
 
     def use_case(work: UnitOfWork, opened: bool) -> PointsMovement:
-        start = start_movement(
-            ledger,
-            work,
-            asset,
-            Direction.EARN,
-            str(dtype),
-            holder,
-            transfer_id=lot_id,
-            lot_ids=[lot_id, deficit_id],
-            opened=opened,
-        )
+        start = start_movement(ledger, work, reads, opened=opened)
         policy, reason = start.policy, start.reason
         pending = reason.makes_pending
         existing = next((lot for lot in start.lots if lot.lot_id == lot_id), None)
@@ -267,7 +259,7 @@ def earn(
         work.event("points.earned", lot_id, {"holder": holder, "amount": str(request.amount)})
         return movement_of_lot(lot, scale, replayed=False)
 
-    return run_movement(ledger, tenant_id, asset, holder, use_case)
+    return run_movement(ledger, tenant_id, key, use_case)
 
 
 def _new_lot(
@@ -311,21 +303,12 @@ def spend(
     transfer_id = ids.transfer_id(reference, "reference")
     scale = ledger.get_asset(tenant_id, asset).scale
     amount_minor = parse_positive(amount, scale)
-    check_names(asset, dtype)
+    key = movement_key(asset, Direction.SPEND, dtype, holder)
     store = store_of(ledger)
+    reads = MovementReads(key, transfer_id)
 
     def use_case(work: UnitOfWork, opened: bool) -> PointsMovement:
-        start = start_movement(
-            ledger,
-            work,
-            asset,
-            Direction.SPEND,
-            str(dtype),
-            holder,
-            transfer_id=transfer_id,
-            lot_ids=None,
-            opened=opened,
-        )
+        start = start_movement(ledger, work, reads, opened=opened)
         reason = start.reason
         if start.replayed:
             return replayed_spend(
@@ -346,7 +329,7 @@ def spend(
         work.event("points.spent", transfer_id, {"holder": holder, "amount": amount})
         return movement
 
-    return run_movement(ledger, tenant_id, asset, holder, use_case)
+    return run_movement(ledger, tenant_id, key, use_case)
 
 
 def replayed_spend(

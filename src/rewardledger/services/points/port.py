@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from rewardledger.domain.points import AccumType, ExpiryPolicy, Lot, LotState, Reason
+from rewardledger.domain.points import ExpiryPolicy, Lot, LotState, Move, Reason
+from rewardledger.domain.points_queries import (
+    AccumulationQuery,
+    MovementKey,
+    MovementReads,
+    RefundIds,
+)
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -44,23 +50,11 @@ class PointsStore(Protocol):
         self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime
     ) -> None: ...
     def holder_exists(self, tenant_id: str, asset_code: str, holder_id: str) -> bool: ...
-    def known_holders(
-        self, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
-    ) -> set[str]: ...
     def context(
-        self, tenant_id: str, asset_code: str, direction: str, reason: str, holder_id: str
+        self, tenant_id: str, key: MovementKey
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool]: ...
     def movement_context(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        asset_code: str,
-        direction: str,
-        reason: str,
-        holder_id: str,
-        *,
-        transfer_id: str,
-        lot_ids: Sequence[str] | None,
+        self, unit: StorageUnit, tenant_id: str, reads: MovementReads
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool, bool, list[Lot]]: ...
     def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
     def lock_holders(
@@ -81,23 +75,13 @@ class PointsStore(Protocol):
     def insert_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None: ...
     def insert_moves(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        moves: Sequence[tuple[str, str, int]],
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, moves: Sequence[Move], now: datetime
     ) -> None: ...
     def moves_of(
         self, unit: ReadUnit | None, tenant_id: str, movement_id: str
     ) -> list[tuple[str, int]]: ...
     def refund_context(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        redemption_id: str,
-        *,
-        spend_id: str,
-        refund_id: str,
+        self, unit: StorageUnit, tenant_id: str, reads: RefundIds
     ) -> tuple[dict[str, Any] | None, bool, list[Lot], list[tuple[str, int]], dict[str, Lot]]: ...
     def existing_transfer_ids(
         self, unit: StorageUnit, tenant_id: str, transfer_ids: Sequence[str]
@@ -114,12 +98,10 @@ class PointsStore(Protocol):
         limit: int,
     ) -> list[tuple[datetime, int]]: ...
     def get_redemption(
-        self,
-        unit: ReadUnit | None,
-        tenant_id: str,
-        *,
-        redemption_id: str | None = None,
-        code: str | None = None,
+        self, unit: ReadUnit | None, tenant_id: str, redemption_id: str
+    ) -> dict[str, Any] | None: ...
+    def get_redemption_by_code(
+        self, unit: ReadUnit | None, tenant_id: str, code: str
     ) -> dict[str, Any] | None: ...
     def insert_redemption(self, unit: StorageUnit, row: Mapping[str, Any]) -> None: ...
     def update_redemption(
@@ -129,17 +111,7 @@ class PointsStore(Protocol):
     def list_redemptions(
         self, tenant_id: str, state: str | None, after: str | None, limit: int
     ) -> list[dict[str, Any]]: ...
-    def accumulations(
-        self,
-        tenant_id: str,
-        account_id: str,
-        *,
-        accum_type: AccumType | None,
-        since: datetime | None,
-        until: datetime | None,
-        before_seq: int | None,
-        limit: int,
-    ) -> list[dict[str, Any]]: ...
+    def accumulations(self, tenant_id: str, wanted: AccumulationQuery) -> list[dict[str, Any]]: ...
     def holder_sums(
         self, tenant_id: str, account_ids: Sequence[str]
     ) -> dict[str, dict[str, int]]: ...

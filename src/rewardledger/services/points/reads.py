@@ -15,6 +15,7 @@ from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, POINTS_FORECAST_DATES_
 from rewardledger.domain.money import Amount
 from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
 from rewardledger.domain.points import KIND_EXPIRE, AccumType, holder_account_id
+from rewardledger.domain.points_queries import AccumulationQuery
 from rewardledger.domain.transfers import check_instant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.points.catalogue import asset_policy, check_holder
@@ -83,15 +84,8 @@ def accumulations(
     if until is not None:
         check_instant(until, "to")
     scale = ledger.get_asset(tenant_id, asset).scale
-    rows = store_of(ledger).accumulations(
-        tenant_id,
-        holder_account_id(asset, holder),
-        accum_type=kind,
-        since=since,
-        until=until,
-        before_seq=before,
-        limit=limit,
-    )
+    wanted = AccumulationQuery(holder_account_id(asset, holder), kind, since, until, before, limit)
+    rows = store_of(ledger).accumulations(tenant_id, wanted)
     page = [_accumulation(row, holder, scale) for row in rows]
     more = len(page) == limit and page[-1].seq > 1
     return AccumulationPage(holder, page, encode_cursor(page[-1].seq) if more else None)

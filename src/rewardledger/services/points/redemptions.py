@@ -56,13 +56,14 @@ from rewardledger.domain.points import (
     redemption_refund_id,
     redemption_spend_id,
 )
+from rewardledger.domain.points_queries import MovementReads, RefundIds
 from rewardledger.domain.replay import check_replay
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points import jobs as points_jobs
 from rewardledger.services.points.catalogue import (
     check_holder,
-    check_names,
+    movement_key,
     run_movement,
     start_movement,
 )
@@ -124,27 +125,16 @@ def create(
     _check_offer(offer_id, ttl_seconds)
     scale = ledger.get_asset(tenant_id, asset).scale
     cost_minor = parse_positive(cost, scale, field="cost")
-    check_names(asset, REDEMPTION_SPEND_REASON)
+    key = movement_key(asset, Direction.SPEND, REDEMPTION_SPEND_REASON, holder)
     store = store_of(ledger)
     spend_id = redemption_spend_id(redemption_id)
+    reads = MovementReads(key, spend_id)
 
     def use_case(work: UnitOfWork, opened: bool) -> Redemption:
-        start = start_movement(
-            ledger,
-            work,
-            asset,
-            Direction.SPEND,
-            REDEMPTION_SPEND_REASON,
-            holder,
-            transfer_id=spend_id,
-            lot_ids=None,
-            opened=opened,
-        )
+        start = start_movement(ledger, work, reads, opened=opened)
         # The redemption and its spend are written by one unit: no spend, no redemption.
         existing = (
-            store.get_redemption(work.unit, tenant_id, redemption_id=redemption_id)
-            if start.replayed
-            else None
+            store.get_redemption(work.unit, tenant_id, redemption_id) if start.replayed else None
         )
         if existing is not None:
             check_replay(redemption_id, **_same(existing, holder, offer_id, cost_minor, asset))
@@ -167,7 +157,7 @@ def create(
         work.event("redemption.created", redemption_id, {"holder": holder, "offer_id": offer_id})
         return _of(row, scale)
 
-    return run_movement(ledger, tenant_id, asset, holder, use_case)
+    return run_movement(ledger, tenant_id, key, use_case)
 
 
 def _same(
@@ -238,9 +228,7 @@ def fresh_code(taken: Callable[[str], bool]) -> str:
 
 def get(ledger: Ledger, tenant_id: str, redemption_id: str) -> Redemption:
     ledger.get_tenant(tenant_id)
-    row = store_of(ledger).get_redemption(
-        None, tenant_id, redemption_id=_redemption_id(redemption_id)
-    )
+    row = store_of(ledger).get_redemption(None, tenant_id, _redemption_id(redemption_id))
     if row is None:
         raise NotFound("redemption", redemption_id)
     return _of(row, ledger.get_asset(tenant_id, row["asset_code"]).scale)
@@ -250,7 +238,7 @@ def get_by_code(ledger: Ledger, tenant_id: str, code: str) -> Redemption:
     """The redemption of a code as typed at a till (any case, with or without separators)."""
     wanted = normalise_code(code)
     ledger.get_tenant(tenant_id)
-    row = store_of(ledger).get_redemption(None, tenant_id, code=wanted)
+    row = store_of(ledger).get_redemption_by_code(None, tenant_id, wanted)
     if row is None:
         raise NotFound("redemption code", wanted)
     return _of(row, ledger.get_asset(tenant_id, row["asset_code"]).scale)
@@ -285,7 +273,7 @@ def confirm(ledger: Ledger, tenant_id: str, code: str, *, actor: str) -> Redempt
     store = store_of(ledger)
 
     def use_case(work: UnitOfWork) -> Redemption:
-        row = store.get_redemption(work.unit, tenant_id, code=wanted)
+        row = store.get_redemption_by_code(work.unit, tenant_id, wanted)
         if row is None:
             raise NotFound("redemption code", wanted)
         scale = work.assets[row["asset_code"]].scale
@@ -331,10 +319,11 @@ def _end(
 
     spend_id = redemption_spend_id(redemption_id)
     refund_id = redemption_refund_id(redemption_id)
+    refund_ids = RefundIds(redemption_id, spend_id, refund_id)
 
     def use_case(work: UnitOfWork) -> Redemption:
         row, refund_written, lots, moves, taken = store.refund_context(
-            work.unit, tenant_id, redemption_id, spend_id=spend_id, refund_id=refund_id
+            work.unit, tenant_id, refund_ids
         )
         if row is None:
             raise NotFound("redemption", redemption_id)
