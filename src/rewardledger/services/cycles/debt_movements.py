@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rewardledger.domain import ids
+from rewardledger.domain.cycle_writes import MissingAccounts
 from rewardledger.domain.cycles import (
     DEBT_INCREASING,
     DebtKind,
@@ -228,14 +229,8 @@ def record_within(
     # is stored already (a replay: nothing is written), its pair marked dirty.
     mark = DirtyMark(LedgerName.DEBT, person_id, tag, new_token())
     opened = [person_account] if source_account_id else [CONTROL_ACCOUNT, person_account]
-    stored, mode = store.record_debt_movement(
-        work.unit,
-        movement,
-        mark.token,
-        account_ids=opened,
-        currency=program.currency,
-        managed_by=MANAGED_BY,
-    )
+    accounts = MissingAccounts(opened, program.currency, MANAGED_BY)
+    stored, mode = store.record_debt_movement(work.unit, movement, mark.token, accounts)
     if stored is not None:
         return stored, True
     post_transfer(work, request)
