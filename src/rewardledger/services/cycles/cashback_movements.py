@@ -314,19 +314,11 @@ def apply_to_debt(
                 f"The cycle {tag} of account {account!r} has no cashback to apply.",
                 field="cycle_tag",
             )
+        discount = debt_movements.CheckedDebt(
+            identifier, person, DebtKind.DISCOUNT, credited, debt_tag, due_at=None, occurred_at=None
+        )
         movement, replay = debt_movements.record_within(
-            work,
-            store,
-            debt_program,
-            scale,
-            identifier=identifier,
-            person_id=person,
-            kind=DebtKind.DISCOUNT,
-            amount_minor=credited,
-            cycle_tag=debt_tag,
-            due_at=None,
-            occurred_at=None,
-            source_account_id=account,
+            work, store, debt_program, scale, discount, source_account_id=account
         )
         if replay:  # a twin applied it meanwhile
             check_replay(identifier, person_id=movement.person_id == person)

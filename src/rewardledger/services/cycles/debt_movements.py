@@ -120,6 +120,19 @@ class DebtRequest:
     occurred_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedDebt:
+    """A ``DebtRequest`` checked at the edge (None: as in the request), amount in minor units."""
+
+    id: str
+    person_id: str
+    kind: DebtKind
+    amount_minor: int
+    cycle_tag: str | None
+    due_at: datetime | None
+    occurred_at: datetime | None
+
+
 def _kind(value: str) -> DebtKind:
     try:
         return DebtKind(value)
@@ -147,22 +160,10 @@ def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
     due_at = instant_or_none(request.due_at, "due_at")
     occurred = instant_or_none(request.occurred_at, "occurred_at")
     store = store_of(ledger)
+    change = CheckedDebt(identifier, person, kind, amount_minor, tag, due_at, occurred)
 
     def use_case(work: UnitOfWork) -> DebtResult:
-        movement, replay = record_within(
-            work,
-            store,
-            program,
-            scale,
-            identifier=identifier,
-            person_id=person,
-            kind=kind,
-            amount_minor=amount_minor,
-            cycle_tag=tag,
-            due_at=due_at,
-            occurred_at=occurred,
-            source_account_id=None,
-        )
+        movement, replay = record_within(work, store, program, scale, change)
         if replay:
             check_replay(
                 identifier,
@@ -182,15 +183,9 @@ def record_within(
     store: CycleStore,
     program: DebtProgram,
     scale: int,
+    change: CheckedDebt,
     *,
-    identifier: str,
-    person_id: str,
-    kind: DebtKind,
-    amount_minor: int,
-    cycle_tag: str | None,
-    due_at: datetime | None,
-    occurred_at: datetime | None,
-    source_account_id: str | None,
+    source_account_id: str | None = None,
 ) -> tuple[DebtMovement, bool]:
     """Write one debt movement in ``work``: accounts, row, mark, transfer (and the inline
     refresh). Returns the movement and whether it is a replay (the stored one, unchanged).
@@ -198,13 +193,14 @@ def record_within(
     ``source_account_id`` names where a discount's value comes from (a member's cashback
     account); otherwise the counter-account is the tenant's ``debt-control``.
     """
-    at = occurred_at or work.now
-    tag = cycle_tag or debt_cycle_tag(at, work.tenant.zone, program.closing_day)
+    person_id, kind, amount_minor = change.person_id, change.kind, change.amount_minor
+    at = change.occurred_at or work.now
+    tag = change.cycle_tag or debt_cycle_tag(at, work.tenant.zone, program.closing_day)
     counter = source_account_id or CONTROL_ACCOUNT
     person_account = debt_account(person_id)
     increasing = kind in DEBT_INCREASING
     request = TransferRequest(
-        id=TRANSFER_PREFIX + identifier,
+        id=TRANSFER_PREFIX + change.id,
         debit_account_id=person_account if increasing else counter,
         credit_account_id=counter if increasing else person_account,
         asset=program.currency,
@@ -215,12 +211,12 @@ def record_within(
         metadata={"cycle_tag": tag, "person_id": person_id},
     )
     movement = DebtMovement(
-        id=identifier,
+        id=change.id,
         person_id=person_id,
         cycle_tag=tag,
         kind=kind,
         amount_minor=amount_minor,
-        due_at=due_at,
+        due_at=change.due_at,
         transfer_id=request.id,
         occurred_at=at,
         recorded_at=work.now,
