@@ -27,7 +27,7 @@ from rewardledger.domain.cycles import (
     check_tag,
     debt_cycle_tag,
 )
-from rewardledger.domain.errors import ProgramNotConfigured, ValidationError
+from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.money import Amount, parse_positive
 from rewardledger.domain.replay import check_replay
 from rewardledger.domain.transfers import TransferRequest
@@ -35,6 +35,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.cycles.common import (
     check_currency,
+    configured_programme,
     ensure_account,
     fixed_programme,
     holder_id,
@@ -42,6 +43,7 @@ from rewardledger.services.cycles.common import (
     movement_id,
     new_token,
     post_transfer,
+    put_programme,
 )
 from rewardledger.services.cycles.port import CycleStore, store_of
 from rewardledger.services.cycles.projection import refresh_inline
@@ -92,17 +94,12 @@ def set_program(
             "decide the cycle of every recorded movement.",
             field="closing_day",
         )
-    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, asset.code, MANAGED_BY)
-    ledger.run(tenant_id, lambda work: store.put_debt_program(work.unit, program, work.now))
-    return program
+    own_account = (CONTROL_ACCOUNT, MANAGED_BY)
+    return put_programme(ledger, tenant_id, program, store.put_debt_program, own_account)
 
 
 def get_program(ledger: Ledger, tenant_id: str) -> DebtProgram:
-    ledger.get_tenant(tenant_id)
-    program = store_of(ledger).get_debt_program(tenant_id)
-    if program is None:
-        raise ProgramNotConfigured("debt")
-    return program
+    return configured_programme(ledger, tenant_id, "debt", store_of(ledger).get_debt_program)
 
 
 @dataclass(frozen=True, slots=True)
