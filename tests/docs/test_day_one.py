@@ -27,6 +27,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from rewardledger.http.schemas_cycles import CASHBACK_CSV_COLUMNS, DEBT_CSV_COLUMNS
 from tests.cli.helpers import fresh_postgres_schema
 from tests.cli.test_serve_process import serving
 from tests.conftest import ENGINES
@@ -58,32 +59,8 @@ VOLATILE = {
     "debt_ledger_id",
 }
 # The seeds' columns (seeds 000 and 001); the debt ledger adds due_at (docs/cycles.md).
-CASHBACK_LEDGER_COLUMNS = [
-    "cashback_ledger_id",
-    "account_id",
-    "cycle_tag",
-    "total_spend",
-    "total_cashback",
-    "budget_cap",
-    "eligibility",
-    "remaining_budget",
-    "status",
-    "notes",
-    "last_updated",
-]
-DEBT_LEDGER_COLUMNS = [
-    "debt_ledger_id",
-    "person_id",
-    "cycle_tag",
-    "initial_debt",
-    "new_debt",
-    "repayments",
-    "debt_discount",
-    "net_debt",
-    "status",
-    "last_updated",
-    "notes",
-]
+CASHBACK_LEDGER_COLUMNS = list(CASHBACK_CSV_COLUMNS)
+DEBT_LEDGER_COLUMNS = [column for column in DEBT_CSV_COLUMNS if column != "due_at"]
 SAMPLES_CHECKED_MIN = 25
 
 

@@ -11,9 +11,11 @@ comes from the same functions. Columns, not a value per pair: a batch binds them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from rewardledger.domain.cycles import (
@@ -24,6 +26,8 @@ from rewardledger.domain.cycles import (
     row_id,
     statement_due_at,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +67,13 @@ def plan_cashback_batch(
     now: datetime,
     scale: int,
 ) -> CashbackBatch:
-    closed = {
-        tag: now >= cashback_cycle_closes_at(tag, zone, program.grace_days)
-        for tag in {tag for _, tag in pairs}
-    }
+    closes_at = partial(cashback_cycle_closes_at, zone=zone, grace_days=program.grace_days)
     return CashbackBatch(
         program,
         scale,
         now,
-        [account for account, _ in pairs],
-        [tag for _, tag in pairs],
-        [row_id(LedgerName.CASHBACK, tenant_id, account, tag) for account, tag in pairs],
-        [closed[tag] for _, tag in pairs],
+        *_key_columns(LedgerName.CASHBACK, tenant_id, pairs),
+        [now >= closes for closes in _per_cycle(pairs, closes_at)],
     )
 
 
@@ -87,16 +86,31 @@ def plan_debt_batch(
     scale: int,
     carried: tuple[str, int] | None,
 ) -> DebtBatch:
-    due = {tag: statement_due_at(tag, zone, program.due_day) for tag in {tag for _, tag in pairs}}
+    due = _per_cycle(pairs, partial(statement_due_at, zone=zone, due_day=program.due_day))
     grace = timedelta(days=program.grace_days)  # added as ``debt_row`` adds it: local days
     return DebtBatch(
         program,
         scale,
         now,
-        [person for person, _ in pairs],
-        [tag for _, tag in pairs],
-        [row_id(LedgerName.DEBT, tenant_id, person, tag) for person, tag in pairs],
-        [due[tag] for _, tag in pairs],
-        [due[tag] + grace for _, tag in pairs],
+        *_key_columns(LedgerName.DEBT, tenant_id, pairs),
+        due,
+        [due_at + grace for due_at in due],
         carried,
     )
+
+
+def _key_columns(
+    ledger: LedgerName, tenant_id: str, pairs: Sequence[tuple[str, str]]
+) -> tuple[list[str], list[str], list[str]]:
+    """A batch's holder ids, cycle tags and row ids, in the order of ``pairs``."""
+    return (
+        [holder for holder, _ in pairs],
+        [tag for _, tag in pairs],
+        [row_id(ledger, tenant_id, holder, tag) for holder, tag in pairs],
+    )
+
+
+def _per_cycle(pairs: Sequence[tuple[str, str]], rule: Callable[[str], T]) -> list[T]:
+    """``rule`` of each pair's cycle tag, computed once per distinct tag."""
+    by_tag = {tag: rule(tag) for tag in {tag for _, tag in pairs}}
+    return [by_tag[tag] for _, tag in pairs]

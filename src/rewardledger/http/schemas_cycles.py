@@ -50,36 +50,12 @@ IDEMPOTENCY_KEY_FIELD = (
 )
 DEPRECATED_ID = "Deprecated (kept for one release): the old name of idempotency_key."
 MovementId = Annotated[StrictStr, id_text(ids.TRANSFER_ID_PATTERN, CYCLE_MOVEMENT_ID_LENGTH_MAX)]
+# A movement's ``id`` in the body: the old name of ``idempotency_key``.
+DeprecatedId = Annotated[
+    MovementId | None, Field(json_schema_extra={"deprecated": True}, description=DEPRECATED_ID)
+]
 GraceDays = Annotated[StrictInt, bounded_int(0, CYCLE_GRACE_DAYS_MAX)]
 DayOfMonth = Annotated[StrictInt, bounded_int(1, 31)]
-
-CASHBACK_CSV_COLUMNS = (
-    "cashback_ledger_id",
-    "account_id",
-    "cycle_tag",
-    "total_spend",
-    "total_cashback",
-    "budget_cap",
-    "eligibility",
-    "remaining_budget",
-    "status",
-    "notes",
-    "last_updated",
-)
-DEBT_CSV_COLUMNS = (
-    "debt_ledger_id",
-    "person_id",
-    "cycle_tag",
-    "initial_debt",
-    "new_debt",
-    "repayments",
-    "debt_discount",
-    "net_debt",
-    "status",
-    "due_at",
-    "last_updated",
-    "notes",
-)
 
 
 class CashbackProgramCreate(
@@ -139,9 +115,7 @@ class CashbackMovementCreate(
         MovementId | None,
         Field(description=IDEMPOTENCY_KEY_FIELD, examples=["invoice-20250314-0042"]),
     ] = None
-    id: Annotated[
-        MovementId | None, Field(json_schema_extra={"deprecated": True}, description=DEPRECATED_ID)
-    ] = None
+    id: DeprecatedId = None
     account_id: AccountId | None = None
     spend: DecimalString | None = None
     cashback: DecimalString | None = None
@@ -226,6 +200,10 @@ class CashbackLedgerPublic(BaseModel, json_schema_extra=example(samples.CASHBACK
         )
 
 
+# The export's columns: the row's fields, which are the seed's columns in the seed's order.
+CASHBACK_CSV_COLUMNS = tuple(CashbackLedgerPublic.model_fields)
+
+
 class CashbackLedgerPage(BaseModel, json_schema_extra=example(samples.CASHBACK_LEDGER_PAGE)):
     rows: list[CashbackLedgerPublic]
     next_cursor: str | None
@@ -264,9 +242,7 @@ class DebtMovementCreate(CreateModel, json_schema_extra=example(samples.DEBT_MOV
         MovementId | None,
         Field(description=IDEMPOTENCY_KEY_FIELD, examples=["loan-00017-repay-3"]),
     ] = None
-    id: Annotated[
-        MovementId | None, Field(json_schema_extra={"deprecated": True}, description=DEPRECATED_ID)
-    ] = None
+    id: DeprecatedId = None
     person_id: HolderId
     kind: Annotated[StrictStr, Field(pattern="^(opening|charge|repayment|discount)$")]
     amount: DecimalString
@@ -338,6 +314,10 @@ class DebtLedgerPublic(BaseModel, json_schema_extra=example(samples.DEBT_LEDGER_
             last_updated=last_updated,
             notes=row.notes,
         )
+
+
+# The seed's columns in its order, and the ``due_at`` that sets overdue.
+DEBT_CSV_COLUMNS = tuple(DebtLedgerPublic.model_fields)
 
 
 class DebtLedgerPage(BaseModel, json_schema_extra=example(samples.DEBT_LEDGER_PAGE)):

@@ -9,7 +9,9 @@ movement; its ``token`` changes on every write so that a refresh deletes only th
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, SmallInteger, Text
+from typing import Any
+
+from sqlalchemy import Column, Index, SmallInteger, Table, Text
 
 from rewardledger.domain.limits import (
     ACCOUNT_ID_LENGTH_MAX,
@@ -20,6 +22,40 @@ from rewardledger.storage.metadata import bigint, flag, instant, key, string, te
 
 TAG_LENGTH = 10
 ENUM_LENGTH = 16
+
+
+def _movement_table(name: str, holder: str, *amounts: Column[Any]) -> Table:
+    """An append-only movement table: the movement's id, its (holder, cycle) pair and kind,
+    ``amounts``, the journal transfer it posted (none when nothing moved), and when it
+    occurred and was recorded."""
+    return tenant_table(
+        name,
+        key("movement_id", DERIVED_ID_LENGTH_MAX),
+        string(holder, ACCOUNT_ID_LENGTH_MAX),
+        string("cycle_tag", TAG_LENGTH),
+        string("kind", ENUM_LENGTH),
+        *amounts,
+        string("transfer_id", DERIVED_ID_LENGTH_MAX, nullable=True),
+        instant("occurred_at"),
+        instant("recorded_at"),
+        Index(f"ix_{name}_pair", "tenant_id", holder, "cycle_tag"),
+    )
+
+
+def _ledger_table(name: str, holder: str, *values: Column[Any]) -> Table:
+    """A projection: one row per (holder, cycle) with the seed's id (``<name>_id``) and
+    ``values``, its notes and when it was last written."""
+    return tenant_table(
+        name,
+        key(holder, ACCOUNT_ID_LENGTH_MAX),
+        key("cycle_tag", TAG_LENGTH),
+        string(f"{name}_id", 36),
+        *values,
+        Column("notes", Text, nullable=True),
+        instant("last_updated"),
+        Index(f"ix_{name}_cycle", "tenant_id", "cycle_tag"),
+    )
+
 
 cycle_settings = tenant_table(
     "cycle_settings",
@@ -53,12 +89,9 @@ debt_programs = tenant_table(
     instant("updated_at"),
 )
 
-cashback_movements = tenant_table(
+cashback_movements = _movement_table(
     "cashback_movements",
-    key("movement_id", DERIVED_ID_LENGTH_MAX),
-    string("account_id", ACCOUNT_ID_LENGTH_MAX),
-    string("cycle_tag", TAG_LENGTH),
-    string("kind", ENUM_LENGTH),
+    "account_id",
     # Signed: a reversal carries the negated spend and cashback of the accrual it reverses.
     bigint("spend_minor"),
     bigint("requested_minor"),
@@ -66,24 +99,10 @@ cashback_movements = tenant_table(
     bigint("budget_cap_minor", nullable=True),
     flag("override"),
     string("reverses_id", DERIVED_ID_LENGTH_MAX, nullable=True),
-    string("transfer_id", DERIVED_ID_LENGTH_MAX, nullable=True),
-    instant("occurred_at"),
-    instant("recorded_at"),
-    Index("ix_cashback_movements_pair", "tenant_id", "account_id", "cycle_tag"),
 )
 
-debt_movements = tenant_table(
-    "debt_movements",
-    key("movement_id", DERIVED_ID_LENGTH_MAX),
-    string("person_id", ACCOUNT_ID_LENGTH_MAX),
-    string("cycle_tag", TAG_LENGTH),
-    string("kind", ENUM_LENGTH),
-    bigint("amount_minor"),
-    instant("due_at", nullable=True),
-    string("transfer_id", DERIVED_ID_LENGTH_MAX, nullable=True),
-    instant("occurred_at"),
-    instant("recorded_at"),
-    Index("ix_debt_movements_pair", "tenant_id", "person_id", "cycle_tag"),
+debt_movements = _movement_table(
+    "debt_movements", "person_id", bigint("amount_minor"), instant("due_at", nullable=True)
 )
 
 cycle_dirty = tenant_table(
@@ -94,27 +113,20 @@ cycle_dirty = tenant_table(
     string("token", 32),
 )
 
-cashback_ledger = tenant_table(
+cashback_ledger = _ledger_table(
     "cashback_ledger",
-    key("account_id", ACCOUNT_ID_LENGTH_MAX),
-    key("cycle_tag", TAG_LENGTH),
-    string("cashback_ledger_id", 36),
+    "account_id",
     bigint("total_spend_minor"),
     bigint("total_cashback_minor"),
     bigint("budget_cap_minor"),
     string("eligibility", ENUM_LENGTH),
     bigint("remaining_budget_minor"),
     string("status", ENUM_LENGTH),
-    Column("notes", Text, nullable=True),
-    instant("last_updated"),
-    Index("ix_cashback_ledger_cycle", "tenant_id", "cycle_tag"),
 )
 
-debt_ledger = tenant_table(
+debt_ledger = _ledger_table(
     "debt_ledger",
-    key("person_id", ACCOUNT_ID_LENGTH_MAX),
-    key("cycle_tag", TAG_LENGTH),
-    string("debt_ledger_id", 36),
+    "person_id",
     bigint("initial_debt_minor"),
     bigint("new_debt_minor"),
     bigint("repayments_minor"),
@@ -122,9 +134,6 @@ debt_ledger = tenant_table(
     bigint("net_debt_minor"),
     string("status", ENUM_LENGTH),
     instant("due_at"),
-    Column("notes", Text, nullable=True),
-    instant("last_updated"),
-    Index("ix_debt_ledger_cycle", "tenant_id", "cycle_tag"),
 )
 
 # The running totals of each (account, cycle) of cashback movements (migration 0010): what an

@@ -10,22 +10,28 @@ row with the seed's columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
-from rewardledger.domain.cycles import TAG_PATTERN, CashbackRow, DebtRow, LedgerFilter
+from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
-from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
-from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN
+from rewardledger.http.routes.cycle_ledgers import (
+    WRITE_PROBLEMS,
+    CursorQuery,
+    CyclePath,
+    CycleQuery,
+    FormatQuery,
+    HolderPath,
+    HolderQuery,
+    LimitQuery,
+    cycle_ledger_rows,
+    list_responses,
+)
 from rewardledger.http.schemas_cycles import (
     CASHBACK_CSV_COLUMNS,
     ApplyToDebtCreate,
@@ -41,63 +47,10 @@ from rewardledger.http.schemas_cycles import (
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles
-from rewardledger.services.cycles import LedgerPage
 
 router = APIRouter(tags=["cashback"])
 
-AccountPath = Annotated[
-    str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
-]
-CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
-# The query parameters both cycle ledgers' lists take.
-CycleQuery = Annotated[str | None, Query(pattern=TAG_PATTERN)]
-LimitQuery = Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)]
-CursorQuery = Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)]
-FormatQuery = Annotated[str, Query(pattern="^(json|csv)$")]
-_WRITE_PROBLEMS = documented(
-    "validation_error",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "idempotency_conflict",
-    "program_not_configured",
-    "currency_mismatch",
-    "insufficient_funds",
-    "busy",
-)
-
-
-RowT = TypeVar("RowT", CashbackRow, DebtRow)
-PublicT = TypeVar("PublicT", bound=BaseModel)
-PageT = TypeVar("PageT", bound=BaseModel)
-
-
-def cycle_ledger_rows(
-    ledger: Ledger,
-    tenant_id: str,
-    where: LedgerFilter,
-    *,
-    format: str,
-    cursor: str | None,
-    limit: int | None,
-    list_page: Callable[..., LedgerPage[RowT]],
-    every_row: Callable[[Ledger, str, LedgerFilter], Iterable[tuple[RowT, datetime]]],
-    present: Callable[[RowT, datetime], PublicT],
-    page_model: Callable[..., PageT],
-    csv: tuple[Sequence[str], str],
-) -> PageT | StreamingResponse:
-    """Both cycle ledgers' lists: one page of rows or, with ``format=csv``, all of them."""
-    if format == "csv":
-        columns, filename = csv
-        records = (
-            present(row, at).model_dump(mode="json")
-            for row, at in every_row(ledger, tenant_id, where)
-        )
-        return csv_response(columns, records, filename)
-    page = list_page(ledger, tenant_id, where, cursor=cursor, limit=limit)
-    return page_model(
-        rows=[present(row, at) for row, at in page.rows], next_cursor=page.next_cursor
-    )
+_WRITE_PROBLEMS = documented(*WRITE_PROBLEMS, "insufficient_funds")
 
 
 def _scale(ledger: Ledger, tenant_id: str) -> int:
@@ -122,7 +75,7 @@ def put_program(
 
 @router.put("/tenants/{tid}/cashback/accounts/{account}", responses=_WRITE_PROBLEMS)
 def put_account(
-    account: AccountPath, body: CashbackAccountCreate, ledger: LedgerDep, principal: TenantAdmin
+    account: HolderPath, body: CashbackAccountCreate, ledger: LedgerDep, principal: TenantAdmin
 ) -> CashbackAccountPublic:
     """Set an account's default cap (null: the programme's) and whether it is enrolled."""
     settings = cashback.set_account(
@@ -186,17 +139,12 @@ def create_movement(
 @router.get(
     "/tenants/{tid}/cashback/ledger",
     response_model=None,
-    responses={
-        **documented("program_not_configured"),
-        200: {"model": CashbackLedgerPage, "content": {"text/csv": {}}},
-    },
+    responses=list_responses(CashbackLedgerPage),
 )
 def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
-    account: Annotated[
-        str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
-    ] = None,
+    account: HolderQuery = None,
     cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     eligibility: Annotated[
@@ -227,7 +175,7 @@ def list_ledger(
 
 @router.get("/tenants/{tid}/cashback/ledger/{account}/{cycle}")
 def get_row(
-    account: AccountPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
+    account: HolderPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> CashbackLedgerPublic:
     """One account's cashback_ledger row for one cycle."""
     tenant_id = principal.tenant_id
@@ -243,7 +191,7 @@ def get_row(
     ),
 )
 def apply_to_debt(
-    account: AccountPath,
+    account: HolderPath,
     cycle: CyclePath,
     body: ApplyToDebtCreate,
     response: Response,

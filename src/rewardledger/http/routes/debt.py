@@ -10,23 +10,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from rewardledger.domain.cycles import LedgerFilter
-from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
-from rewardledger.http.routes.cashback import (
+from rewardledger.http.routes.cycle_ledgers import (
+    WRITE_PROBLEMS,
     CursorQuery,
     CyclePath,
     CycleQuery,
     FormatQuery,
+    HolderPath,
+    HolderQuery,
     LimitQuery,
     cycle_ledger_rows,
+    list_responses,
 )
-from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN
 from rewardledger.http.schemas_cycles import (
     DEBT_CSV_COLUMNS,
     DebtLedgerPage,
@@ -41,17 +43,7 @@ from rewardledger.services import cycles, debt
 
 router = APIRouter(tags=["debt"])
 
-PersonPath = Annotated[str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)]
-_WRITE_PROBLEMS = documented(
-    "validation_error",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "idempotency_conflict",
-    "program_not_configured",
-    "currency_mismatch",
-    "busy",
-)
+_WRITE_PROBLEMS = documented(*WRITE_PROBLEMS)
 
 
 def _scale(ledger: Ledger, tenant_id: str) -> int:
@@ -106,17 +98,12 @@ def create_movement(
 @router.get(
     "/tenants/{tid}/debt/ledger",
     response_model=None,
-    responses={
-        **documented("program_not_configured"),
-        200: {"model": DebtLedgerPage, "content": {"text/csv": {}}},
-    },
+    responses=list_responses(DebtLedgerPage),
 )
 def list_ledger(
     ledger: LedgerDep,
     principal: Reader,
-    person: Annotated[
-        str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
-    ] = None,
+    person: HolderQuery = None,
     cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|partial|repaid|overdue)$")] = None,
     limit: LimitQuery = None,
@@ -144,7 +131,7 @@ def list_ledger(
 
 @router.get("/tenants/{tid}/debt/ledger/{person}/{cycle}")
 def get_row(
-    person: PersonPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
+    person: HolderPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> DebtLedgerPublic:
     """One person's debt_ledger row for one cycle."""
     tenant_id = principal.tenant_id

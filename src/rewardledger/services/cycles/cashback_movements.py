@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from rewardledger.domain.cycle_writes import AccrualLock, MissingAccounts, ReversalWrite
 from rewardledger.domain.cycles import (
     CashbackKind,
     CashbackMovement,
@@ -149,13 +150,9 @@ def _accrue_within(store: CycleStore, accrual: _CheckedAccrual, work: UnitOfWork
     account_id = accrual.account_id
     # One statement: the member's account opened if missing, the pair's running totals
     # locked and read with its caps and the refresh mode; nothing when the id is stored.
+    account = MissingAccounts([account_id], accrual.program.currency, None)
     pair = store.lock_cashback_pair(
-        work.unit,
-        accrual.id,
-        account_id,
-        tag,
-        currency=accrual.program.currency,
-        now=work.now,
+        work.unit, AccrualLock(accrual.id, account_id, tag, account, work.now)
     )
     if pair is None:
         existing = store.get_cashback_movement(work.unit, accrual.id)
@@ -238,9 +235,10 @@ def reverse(ledger: Ledger, tenant_id: str, request: Reversal) -> MovementResult
     def use_case(work: UnitOfWork) -> MovementResult:
         # One statement: the replay check, the accrual read, the reversal stored, its mark.
         token = new_token()
-        movement, replay, mode = store.reverse_cashback_movement(
-            work.unit, identifier, original_id, transfer_id, token, occurred or work.now, work.now
+        reversal = ReversalWrite(
+            identifier, original_id, transfer_id, token, occurred or work.now, work.now
         )
+        movement, replay, mode = store.reverse_cashback_movement(work.unit, reversal)
         if replay:
             return MovementResult(movement, True)
         if movement.transfer_id is not None:
@@ -316,19 +314,11 @@ def apply_to_debt(
                 f"The cycle {tag} of account {account!r} has no cashback to apply.",
                 field="cycle_tag",
             )
+        discount = debt_movements.CheckedDebt(
+            identifier, person, DebtKind.DISCOUNT, credited, debt_tag, due_at=None, occurred_at=None
+        )
         movement, replay = debt_movements.record_within(
-            work,
-            store,
-            debt_program,
-            scale,
-            identifier=identifier,
-            person_id=person,
-            kind=DebtKind.DISCOUNT,
-            amount_minor=credited,
-            cycle_tag=debt_tag,
-            due_at=None,
-            occurred_at=None,
-            source_account_id=account,
+            work, store, debt_program, scale, discount, source_account_id=account
         )
         if replay:  # a twin applied it meanwhile
             check_replay(identifier, person_id=movement.person_id == person)

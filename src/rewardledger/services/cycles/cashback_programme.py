@@ -14,10 +14,16 @@ from rewardledger.domain.cycles import (
     LedgerName,
     check_grace_days,
 )
-from rewardledger.domain.errors import ProgramNotConfigured, ValidationError
+from rewardledger.domain.errors import ValidationError
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
-from rewardledger.services.cycles.common import ensure_account, holder_id, non_negative
+from rewardledger.services.cycles.common import (
+    configured_programme,
+    ensure_account,
+    holder_id,
+    non_negative,
+    put_programme,
+)
 from rewardledger.services.cycles.port import store_of
 from rewardledger.services.cycles.projection import refresh_inline
 
@@ -52,17 +58,14 @@ def set_program(
             f"{existing.currency}.",
             field="currency",
         )
-    ensure_account(ledger, tenant_id, EXPENSE_ACCOUNT, asset.code, MANAGED_BY)
-    ledger.run(tenant_id, lambda work: store.put_cashback_program(work.unit, program, work.now))
-    return program
+    own_account = (EXPENSE_ACCOUNT, MANAGED_BY)
+    return put_programme(ledger, tenant_id, program, store.put_cashback_program, own_account)
 
 
 def get_program(ledger: Ledger, tenant_id: str) -> CashbackProgram:
-    ledger.get_tenant(tenant_id)
-    program = store_of(ledger).get_cashback_program(tenant_id)
-    if program is None:
-        raise ProgramNotConfigured("cashback")
-    return program
+    return configured_programme(
+        ledger, tenant_id, "cashback", store_of(ledger).get_cashback_program
+    )
 
 
 def set_account(

@@ -14,15 +14,23 @@ from datetime import datetime
 from typing import TypeVar
 
 from rewardledger.domain import ids
-from rewardledger.domain.errors import AccountNotFound, NotFound, ValidationError
+from rewardledger.domain.cycles import CashbackProgram, DebtProgram
+from rewardledger.domain.errors import (
+    AccountNotFound,
+    NotFound,
+    ProgramNotConfigured,
+    ValidationError,
+)
 from rewardledger.domain.limits import CYCLE_HOLDER_ID_LENGTH_MAX, CYCLE_MOVEMENT_ID_LENGTH_MAX
 from rewardledger.domain.money import Amount
 from rewardledger.domain.transfers import TransferRequest, check_instant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
+from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.ledger.unit import UnitOfWork
 
 T = TypeVar("T")
+Programme = TypeVar("Programme", CashbackProgram, DebtProgram)
 
 
 def movement_id(value: object, field: str = "id") -> str:
@@ -72,6 +80,33 @@ def ensure_account(
         ledger.get_account(tenant_id, account_id)
     except NotFound:
         ledger.create_account(tenant_id, account_id, asset=currency, managed_by=managed_by)
+
+
+def put_programme(
+    ledger: Ledger,
+    tenant_id: str,
+    program: Programme,
+    put: Callable[[StorageUnit, Programme, datetime], None],
+    own_account: tuple[str, str],
+) -> Programme:
+    """Open the programme's own account (``own_account``: its id and the service that alone
+    moves it) in the programme's currency unless it exists, then store the programme."""
+    account_id, managed_by = own_account
+    ensure_account(ledger, tenant_id, account_id, program.currency, managed_by)
+    ledger.run(tenant_id, lambda work: put(work.unit, program, work.now))
+    return program
+
+
+def configured_programme(
+    ledger: Ledger, tenant_id: str, name: str, read: Callable[[str], Programme | None]
+) -> Programme:
+    """The tenant's ``name`` programme as ``read`` finds it; ``ProgramNotConfigured`` when it
+    is not set (``NotFound`` when there is no such tenant)."""
+    ledger.get_tenant(tenant_id)
+    program = read(tenant_id)
+    if program is None:
+        raise ProgramNotConfigured(name)
+    return program
 
 
 def run_opening_accounts(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rewardledger.domain import ids
+from rewardledger.domain.cycle_writes import MissingAccounts
 from rewardledger.domain.cycles import (
     DEBT_INCREASING,
     DebtKind,
@@ -26,7 +27,7 @@ from rewardledger.domain.cycles import (
     check_tag,
     debt_cycle_tag,
 )
-from rewardledger.domain.errors import ProgramNotConfigured, ValidationError
+from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.money import Amount, parse_positive
 from rewardledger.domain.replay import check_replay
 from rewardledger.domain.transfers import TransferRequest
@@ -34,6 +35,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.cycles.common import (
     check_currency,
+    configured_programme,
     ensure_account,
     fixed_programme,
     holder_id,
@@ -41,6 +43,7 @@ from rewardledger.services.cycles.common import (
     movement_id,
     new_token,
     post_transfer,
+    put_programme,
 )
 from rewardledger.services.cycles.port import CycleStore, store_of
 from rewardledger.services.cycles.projection import refresh_inline
@@ -91,17 +94,12 @@ def set_program(
             "decide the cycle of every recorded movement.",
             field="closing_day",
         )
-    ensure_account(ledger, tenant_id, CONTROL_ACCOUNT, asset.code, MANAGED_BY)
-    ledger.run(tenant_id, lambda work: store.put_debt_program(work.unit, program, work.now))
-    return program
+    own_account = (CONTROL_ACCOUNT, MANAGED_BY)
+    return put_programme(ledger, tenant_id, program, store.put_debt_program, own_account)
 
 
 def get_program(ledger: Ledger, tenant_id: str) -> DebtProgram:
-    ledger.get_tenant(tenant_id)
-    program = store_of(ledger).get_debt_program(tenant_id)
-    if program is None:
-        raise ProgramNotConfigured("debt")
-    return program
+    return configured_programme(ledger, tenant_id, "debt", store_of(ledger).get_debt_program)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +115,19 @@ class DebtRequest:
     cycle_tag: str | None = None
     due_at: datetime | None = None
     occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedDebt:
+    """A ``DebtRequest`` checked at the edge (None: as in the request), amount in minor units."""
+
+    id: str
+    person_id: str
+    kind: DebtKind
+    amount_minor: int
+    cycle_tag: str | None
+    due_at: datetime | None
+    occurred_at: datetime | None
 
 
 def _kind(value: str) -> DebtKind:
@@ -146,22 +157,10 @@ def record(ledger: Ledger, tenant_id: str, request: DebtRequest) -> DebtResult:
     due_at = instant_or_none(request.due_at, "due_at")
     occurred = instant_or_none(request.occurred_at, "occurred_at")
     store = store_of(ledger)
+    change = CheckedDebt(identifier, person, kind, amount_minor, tag, due_at, occurred)
 
     def use_case(work: UnitOfWork) -> DebtResult:
-        movement, replay = record_within(
-            work,
-            store,
-            program,
-            scale,
-            identifier=identifier,
-            person_id=person,
-            kind=kind,
-            amount_minor=amount_minor,
-            cycle_tag=tag,
-            due_at=due_at,
-            occurred_at=occurred,
-            source_account_id=None,
-        )
+        movement, replay = record_within(work, store, program, scale, change)
         if replay:
             check_replay(
                 identifier,
@@ -181,15 +180,9 @@ def record_within(
     store: CycleStore,
     program: DebtProgram,
     scale: int,
+    change: CheckedDebt,
     *,
-    identifier: str,
-    person_id: str,
-    kind: DebtKind,
-    amount_minor: int,
-    cycle_tag: str | None,
-    due_at: datetime | None,
-    occurred_at: datetime | None,
-    source_account_id: str | None,
+    source_account_id: str | None = None,
 ) -> tuple[DebtMovement, bool]:
     """Write one debt movement in ``work``: accounts, row, mark, transfer (and the inline
     refresh). Returns the movement and whether it is a replay (the stored one, unchanged).
@@ -197,13 +190,14 @@ def record_within(
     ``source_account_id`` names where a discount's value comes from (a member's cashback
     account); otherwise the counter-account is the tenant's ``debt-control``.
     """
-    at = occurred_at or work.now
-    tag = cycle_tag or debt_cycle_tag(at, work.tenant.zone, program.closing_day)
+    person_id, kind, amount_minor = change.person_id, change.kind, change.amount_minor
+    at = change.occurred_at or work.now
+    tag = change.cycle_tag or debt_cycle_tag(at, work.tenant.zone, program.closing_day)
     counter = source_account_id or CONTROL_ACCOUNT
     person_account = debt_account(person_id)
     increasing = kind in DEBT_INCREASING
     request = TransferRequest(
-        id=TRANSFER_PREFIX + identifier,
+        id=TRANSFER_PREFIX + change.id,
         debit_account_id=person_account if increasing else counter,
         credit_account_id=counter if increasing else person_account,
         asset=program.currency,
@@ -214,12 +208,12 @@ def record_within(
         metadata={"cycle_tag": tag, "person_id": person_id},
     )
     movement = DebtMovement(
-        id=identifier,
+        id=change.id,
         person_id=person_id,
         cycle_tag=tag,
         kind=kind,
         amount_minor=amount_minor,
-        due_at=due_at,
+        due_at=change.due_at,
         transfer_id=request.id,
         occurred_at=at,
         recorded_at=work.now,
@@ -228,14 +222,8 @@ def record_within(
     # is stored already (a replay: nothing is written), its pair marked dirty.
     mark = DirtyMark(LedgerName.DEBT, person_id, tag, new_token())
     opened = [person_account] if source_account_id else [CONTROL_ACCOUNT, person_account]
-    stored, mode = store.record_debt_movement(
-        work.unit,
-        movement,
-        mark.token,
-        account_ids=opened,
-        currency=program.currency,
-        managed_by=MANAGED_BY,
-    )
+    accounts = MissingAccounts(opened, program.currency, MANAGED_BY)
+    stored, mode = store.record_debt_movement(work.unit, movement, mark.token, accounts)
     if stored is not None:
         return stored, True
     post_transfer(work, request)

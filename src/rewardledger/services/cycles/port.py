@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from rewardledger.domain.cycle_batches import CashbackBatch, DebtBatch
+from rewardledger.domain.cycle_writes import AccrualLock, MissingAccounts, ReversalWrite
 from rewardledger.domain.cycles import (
     CashbackAccountSettings,
     CashbackMovement,
@@ -83,40 +84,17 @@ class CycleStore(Protocol):
         self, unit: StorageUnit, movement_id: str
     ) -> CashbackMovement | None: ...
     def insert_cashback_movement(self, unit: StorageUnit, movement: CashbackMovement) -> None: ...
-    def lock_cashback_pair(
-        self,
-        unit: StorageUnit,
-        movement_id: str,
-        account_id: str,
-        tag: str,
-        *,
-        currency: str,
-        now: datetime,
-    ) -> PairTotals | None: ...
+    def lock_cashback_pair(self, unit: StorageUnit, lock: AccrualLock) -> PairTotals | None: ...
     def store_accrual(
         self, unit: StorageUnit, movement: CashbackMovement, after: PairTotals, token: str
     ) -> None: ...
     def rebuild_cashback_totals(self, unit: StorageUnit) -> None: ...
     def reverse_cashback_movement(
-        self,
-        unit: StorageUnit,
-        reversal_id: str,
-        reverses_id: str,
-        transfer_id: str,
-        token: str,
-        at: datetime,
-        now: datetime,
+        self, unit: StorageUnit, reversal: ReversalWrite
     ) -> tuple[CashbackMovement, bool, RefreshMode]: ...
     def get_debt_movement(self, unit: StorageUnit, movement_id: str) -> DebtMovement | None: ...
     def record_debt_movement(
-        self,
-        unit: StorageUnit,
-        movement: DebtMovement,
-        token: str,
-        *,
-        account_ids: Sequence[str],
-        currency: str,
-        managed_by: str,
+        self, unit: StorageUnit, movement: DebtMovement, token: str, accounts: MissingAccounts
     ) -> tuple[DebtMovement | None, RefreshMode]: ...
     def insert_debt_movement(self, unit: StorageUnit, movement: DebtMovement) -> None: ...
 

@@ -24,7 +24,11 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services import cycles
 from rewardledger.services.cycles.common import movement_id
-from rewardledger.services.cycles.debt_movements import fixed_program, record_within
+from rewardledger.services.cycles.debt_movements import (
+    CheckedDebt,
+    fixed_program,
+    record_within,
+)
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
 from rewardledger.services.migrate.port import LegacySource, Row
@@ -66,21 +70,7 @@ def migrate_debt(
 
     def write_one(work: UnitOfWork, changes: list[DebtChange]) -> bool:
         replays = [
-            record_within(
-                work,
-                store,
-                program,
-                scale,
-                identifier=c.id,
-                person_id=c.person_id,
-                kind=DebtKind(c.kind),
-                amount_minor=c.amount_minor,
-                cycle_tag=c.cycle_tag,
-                due_at=None,
-                occurred_at=c.occurred_at,
-                source_account_id=None,
-            )[1]
-            for c in changes
+            record_within(work, store, program, scale, _checked(change))[1] for change in changes
         ]
         return all(replays)
 
@@ -94,6 +84,19 @@ def migrate_debt(
         counts,
         skip_bad_rows=skip_bad_rows,
         on_rows=on_rows,
+    )
+
+
+def _checked(change: DebtChange) -> CheckedDebt:
+    """A source movement as the debt service writes it (``map_row`` checked its id and tag)."""
+    return CheckedDebt(
+        change.id,
+        change.person_id,
+        DebtKind(change.kind),
+        change.amount_minor,
+        change.cycle_tag,
+        due_at=None,
+        occurred_at=change.occurred_at,
     )
 
 

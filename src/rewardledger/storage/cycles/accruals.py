@@ -11,11 +11,11 @@ latest row version); SQLite has one writer at a time. A replay locks and writes 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, literal, select, update
 
+from rewardledger.domain.cycle_writes import AccrualLock
 from rewardledger.domain.cycles import (
     CashbackMovement,
     CashbackTotals,
@@ -102,30 +102,22 @@ def _pair_totals(row: Any, *, empty: bool = False) -> PairTotals:
 
 
 class AccrualsSql(WritesSql):
-    def lock_cashback_pair(
-        self,
-        unit: StorageUnit,
-        movement_id: str,
-        account_id: str,
-        tag: str,
-        *,
-        currency: str,
-        now: datetime,
-    ) -> PairTotals | None:
+    def lock_cashback_pair(self, unit: StorageUnit, lock: AccrualLock) -> PairTotals | None:
         """Open the member's account if missing, lock the pair's totals row and read what
-        decides the credit. None when ``movement_id`` is stored already (a replay)."""
+        decides the credit. None when ``lock.movement_id`` is stored already (a replay)."""
+        account_id, tag = lock.account_id, lock.cycle_tag
         pair = {"tenant": unit.tenant_id, "account_id": account_id, "cycle_tag": tag}
         if self.postgres:
-            parameters = self._open_parameters(unit, [account_id], currency, None)
-            parameters.update(pair, movement_id=movement_id, now=now)
+            parameters = self._open_parameters(unit, lock.account)
+            parameters.update(pair, movement_id=lock.movement_id, now=lock.now)
             row = _LOCK_TOTALS.first(unit, parameters)
             return None if row is None else _pair_totals(row)
         connection = connection_of(unit)
-        row = self._read_sqlite(connection, unit.tenant_id, movement_id, account_id, tag)
+        row = self._read_sqlite(connection, unit.tenant_id, lock.movement_id, account_id, tag)
         if row.stored:
             return None
         if not row.found:
-            self.open_accounts(unit, [account_id], currency, None, now)
+            self.open_accounts(unit, lock.account, lock.now)
         if row.spend_minor is None:  # the pair's first movement: its totals row
             connection.execute(
                 self._insert(cashback_totals).values(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import (
@@ -77,6 +78,14 @@ def cashback_movement_of(row: Row[Any]) -> CashbackMovement:
 
 def debt_movement_of(row: Row[Any]) -> DebtMovement:
     return record_of(DebtMovement, row, id=row.movement_id, kind=DebtKind(row.kind))
+
+
+def movement_values(movement: CashbackMovement | DebtMovement) -> dict[str, Any]:
+    """A movement as its table's columns, less the tenant (what ``*_movement_of`` reads back):
+    its id is the ``movement_id`` column and its kind is stored by value."""
+    values = {field.name: getattr(movement, field.name) for field in fields(movement)}
+    del values["id"]
+    return {"movement_id": movement.id, **values, "kind": movement.kind.value}
 
 
 def cashback_row_of(row: Row[Any]) -> CashbackRow:

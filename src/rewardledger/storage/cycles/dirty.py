@@ -13,14 +13,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    Column,
+    Select,
     delete,
     func,
     literal,
     select,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import ColumnElement
 
 from rewardledger.domain.cycles import (
     CycleStatus,
@@ -115,31 +119,21 @@ class DirtySql(CycleSqlBase):
         marked = 0
         sources = []
         if closing_tags:
+            c = cashback_ledger.c
             sources.append(
-                select(
-                    cashback_ledger.c.tenant_id,
-                    literal(LedgerName.CASHBACK.value),
-                    cashback_ledger.c.account_id,
-                    cashback_ledger.c.cycle_tag,
-                    token,
-                ).where(
-                    cashback_ledger.c.tenant_id == unit.tenant_id,
-                    cashback_ledger.c.status == CycleStatus.OPEN.value,
-                    cashback_ledger.c.cycle_tag.in_(list(closing_tags)),
+                _marks_of(LedgerName.CASHBACK, c.account_id, token).where(
+                    c.tenant_id == unit.tenant_id,
+                    c.status == CycleStatus.OPEN.value,
+                    c.cycle_tag.in_(list(closing_tags)),
                 )
             )
+        d = debt_ledger.c
         sources.append(
-            select(
-                debt_ledger.c.tenant_id,
-                literal(LedgerName.DEBT.value),
-                debt_ledger.c.person_id,
-                debt_ledger.c.cycle_tag,
-                token,
-            ).where(
-                debt_ledger.c.tenant_id == unit.tenant_id,
-                debt_ledger.c.status.in_([DebtStatus.OPEN.value, DebtStatus.PARTIAL.value]),
-                debt_ledger.c.net_debt_minor > 0,
-                debt_ledger.c.due_at <= overdue_before,
+            _marks_of(LedgerName.DEBT, d.person_id, token).where(
+                d.tenant_id == unit.tenant_id,
+                d.status.in_([DebtStatus.OPEN.value, DebtStatus.PARTIAL.value]),
+                d.net_debt_minor > 0,
+                d.due_at <= overdue_before,
             )
         )
         for source in sources:
@@ -179,3 +173,9 @@ class DirtySql(CycleSqlBase):
             f"SELECT {function}(hashtext('rewardledger.cycles'), hashtext(%(tenant)s))",
             {"tenant": unit.tenant_id},
         )
+
+
+def _marks_of(ledger: LedgerName, holder: Column[str], token: ColumnElement[str]) -> Select[Any]:
+    """The ``cycle_dirty`` rows (tenant, ledger, holder, cycle, token) of a ledger's rows."""
+    t = holder.table.c
+    return select(t.tenant_id, literal(ledger.value), holder, t.cycle_tag, token)

@@ -25,6 +25,7 @@ from rewardledger.storage.cycles.base import (
     CycleSqlBase,
     cashback_movement_of,
     debt_movement_of,
+    movement_values,
 )
 from rewardledger.storage.schema_cycles import (
     cashback_movements,
@@ -39,50 +40,14 @@ class MovementsSql(CycleSqlBase):
         return cashback_movement_of(row) if row is not None else None
 
     def insert_cashback_movement(self, unit: StorageUnit, movement: CashbackMovement) -> None:
-        connection_of(unit).execute(
-            cashback_movements.insert(),
-            [
-                {
-                    "tenant_id": unit.tenant_id,
-                    "movement_id": movement.id,
-                    "account_id": movement.account_id,
-                    "cycle_tag": movement.cycle_tag,
-                    "kind": movement.kind.value,
-                    "spend_minor": movement.spend_minor,
-                    "requested_minor": movement.requested_minor,
-                    "cashback_minor": movement.cashback_minor,
-                    "budget_cap_minor": movement.budget_cap_minor,
-                    "override": movement.override,
-                    "reverses_id": movement.reverses_id,
-                    "transfer_id": movement.transfer_id,
-                    "occurred_at": movement.occurred_at,
-                    "recorded_at": movement.recorded_at,
-                }
-            ],
-        )
+        _insert_movement(unit, cashback_movements, movement)
 
     def get_debt_movement(self, unit: StorageUnit, movement_id: str) -> DebtMovement | None:
         row = _movement(unit, debt_movements, movement_id)
         return debt_movement_of(row) if row is not None else None
 
     def insert_debt_movement(self, unit: StorageUnit, movement: DebtMovement) -> None:
-        connection_of(unit).execute(
-            debt_movements.insert(),
-            [
-                {
-                    "tenant_id": unit.tenant_id,
-                    "movement_id": movement.id,
-                    "person_id": movement.person_id,
-                    "cycle_tag": movement.cycle_tag,
-                    "kind": movement.kind.value,
-                    "amount_minor": movement.amount_minor,
-                    "due_at": movement.due_at,
-                    "transfer_id": movement.transfer_id,
-                    "occurred_at": movement.occurred_at,
-                    "recorded_at": movement.recorded_at,
-                }
-            ],
-        )
+        _insert_movement(unit, debt_movements, movement)
 
     def cashback_cycles_of(self, unit: StorageUnit, account_id: str) -> list[str]:
         """Every cycle in which the account has cashback movements."""
@@ -113,3 +78,11 @@ def _movement(unit: StorageUnit, table: Table, movement_id: str) -> Row[Any] | N
     t = table.c
     query = select(table).where(t.tenant_id == unit.tenant_id, t.movement_id == movement_id)
     return connection_of(unit).execute(query).first()
+
+
+def _insert_movement(
+    unit: StorageUnit, table: Table, movement: CashbackMovement | DebtMovement
+) -> None:
+    connection_of(unit).execute(
+        table.insert(), [{"tenant_id": unit.tenant_id, **movement_values(movement)}]
+    )

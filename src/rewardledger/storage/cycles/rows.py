@@ -7,11 +7,12 @@ keyset page never skips or repeats a row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Column,
     Row,
     Table,
     and_,
@@ -43,6 +44,8 @@ from rewardledger.storage.schema_cycles import (
     debt_movements,
 )
 from rewardledger.storage.unit import connection_of
+
+RowT = TypeVar("RowT", CashbackRow, DebtRow)
 
 
 class RowsSql(CycleSqlBase):
@@ -77,33 +80,31 @@ class RowsSql(CycleSqlBase):
         self, unit: ReadUnit | None, tenant_id: str, low: Pair, high: Pair
     ) -> dict[Pair, CashbackRow]:
         """The stored rows whose key is from ``low`` to ``high`` (inclusive)."""
-        c = cashback_ledger.c
-        rows = self._range(unit, cashback_ledger, c.account_id, tenant_id, low, high)
-        return {(row.account_id, row.cycle_tag): cashback_row_of(row) for row in rows}
+        holder = cashback_ledger.c.account_id
+        return self._range(unit, holder, cashback_row_of, tenant_id, low, high)
 
     def debt_rows(
         self, unit: ReadUnit | None, tenant_id: str, low: Pair, high: Pair
     ) -> dict[Pair, DebtRow]:
-        """The stored rows whose key is from ``low`` to ``high`` (inclusive)."""
-        d = debt_ledger.c
-        rows = self._range(unit, debt_ledger, d.person_id, tenant_id, low, high)
-        return {(row.person_id, row.cycle_tag): debt_row_of(row) for row in rows}
+        return self._range(unit, debt_ledger.c.person_id, debt_row_of, tenant_id, low, high)
 
     def _range(
         self,
         unit: ReadUnit | None,
-        table: Table,
-        holder: ColumnElement[str],
+        holder: Column[str],
+        row_of: Callable[[Row[Any]], RowT],
         tenant_id: str,
         low: Pair,
         high: Pair,
-    ) -> list[Row[Any]]:
-        t = table.c
-        query = select(table).where(
+    ) -> dict[Pair, RowT]:
+        """The rows of ``holder``'s table whose key is from ``low`` to ``high`` (inclusive)."""
+        t = holder.table.c
+        query = select(holder.table).where(
             t.tenant_id == tenant_id, between(holder, t.cycle_tag, low, high)
         )
         with self._reading(unit) as connection:
-            return list(connection.execute(query))
+            rows = connection.execute(query)
+            return {(row._mapping[holder.name], row.cycle_tag): row_of(row) for row in rows}
 
     def upsert_cashback_rows(
         self, unit: StorageUnit, rows: Sequence[CashbackRow], now: datetime

@@ -7,11 +7,15 @@ Owns: the statements on ``cycle_settings``, ``cashback_programs``, ``cashback_ac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import (
+    Table,
     select,
 )
+from sqlalchemy.sql import ColumnElement
 
 from rewardledger.domain.cycles import (
     CashbackAccountSettings,
@@ -23,6 +27,7 @@ from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.cycles.base import (
     CycleSqlBase,
 )
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema_cycles import (
     cashback_accounts,
     cashback_programs,
@@ -30,6 +35,9 @@ from rewardledger.storage.schema_cycles import (
     debt_programs,
 )
 from rewardledger.storage.unit import connection_of
+
+# A tenant's settings row as its domain value: the fields are the columns.
+Setting = TypeVar("Setting", CashbackProgram, CashbackAccountSettings, DebtProgram)
 
 
 class SettingsSql(CycleSqlBase):
@@ -52,64 +60,23 @@ class SettingsSql(CycleSqlBase):
     def get_cashback_program(
         self, tenant_id: str, unit: ReadUnit | None = None
     ) -> CashbackProgram | None:
-        with self._reading(unit) as connection:
-            row = connection.execute(
-                select(cashback_programs).where(cashback_programs.c.tenant_id == tenant_id)
-            ).first()
-        if row is None:
-            return None
-        return CashbackProgram(
-            row.currency, row.minimum_spend_minor, row.default_cap_minor, row.grace_days
-        )
+        return self._one(unit, CashbackProgram, cashback_programs, tenant_id)
 
     def put_cashback_program(
         self, unit: StorageUnit, program: CashbackProgram, now: datetime
     ) -> None:
-        self._upsert(
-            connection_of(unit),
-            cashback_programs,
-            [
-                {
-                    "tenant_id": unit.tenant_id,
-                    "currency": program.currency,
-                    "minimum_spend_minor": program.minimum_spend_minor,
-                    "default_cap_minor": program.default_cap_minor,
-                    "grace_days": program.grace_days,
-                    "updated_at": now,
-                }
-            ],
-        )
+        self._put(unit, cashback_programs, program, now)
 
     def get_cashback_account(
         self, tenant_id: str, account_id: str, unit: ReadUnit | None = None
     ) -> CashbackAccountSettings | None:
-        with self._reading(unit) as connection:
-            row = connection.execute(
-                select(cashback_accounts).where(
-                    cashback_accounts.c.tenant_id == tenant_id,
-                    cashback_accounts.c.account_id == account_id,
-                )
-            ).first()
-        if row is None:
-            return None
-        return CashbackAccountSettings(row.account_id, row.default_cap_minor, row.enrolled)
+        account = cashback_accounts.c.account_id == account_id
+        return self._one(unit, CashbackAccountSettings, cashback_accounts, tenant_id, account)
 
     def put_cashback_account(
         self, unit: StorageUnit, settings: CashbackAccountSettings, now: datetime
     ) -> None:
-        self._upsert(
-            connection_of(unit),
-            cashback_accounts,
-            [
-                {
-                    "tenant_id": unit.tenant_id,
-                    "account_id": settings.account_id,
-                    "default_cap_minor": settings.default_cap_minor,
-                    "enrolled": settings.enrolled,
-                    "updated_at": now,
-                }
-            ],
-        )
+        self._put(unit, cashback_accounts, settings, now)
 
     def cashback_accounts_settings(
         self, unit: StorageUnit, account_ids: Sequence[str]
@@ -122,34 +89,29 @@ class SettingsSql(CycleSqlBase):
                 cashback_accounts.c.account_id.in_(sorted(set(account_ids))),
             )
         )
-        return {
-            row.account_id: CashbackAccountSettings(
-                row.account_id, row.default_cap_minor, row.enrolled
-            )
-            for row in rows
-        }
+        return {row.account_id: record_of(CashbackAccountSettings, row) for row in rows}
 
     def get_debt_program(self, tenant_id: str, unit: ReadUnit | None = None) -> DebtProgram | None:
-        with self._reading(unit) as connection:
-            row = connection.execute(
-                select(debt_programs).where(debt_programs.c.tenant_id == tenant_id)
-            ).first()
-        if row is None:
-            return None
-        return DebtProgram(row.currency, row.closing_day, row.due_day, row.grace_days)
+        return self._one(unit, DebtProgram, debt_programs, tenant_id)
 
     def put_debt_program(self, unit: StorageUnit, program: DebtProgram, now: datetime) -> None:
-        self._upsert(
-            connection_of(unit),
-            debt_programs,
-            [
-                {
-                    "tenant_id": unit.tenant_id,
-                    "currency": program.currency,
-                    "closing_day": program.closing_day,
-                    "due_day": program.due_day,
-                    "grace_days": program.grace_days,
-                    "updated_at": now,
-                }
-            ],
-        )
+        self._put(unit, debt_programs, program, now)
+
+    def _one(
+        self,
+        unit: ReadUnit | None,
+        kind: type[Setting],
+        table: Table,
+        tenant_id: str,
+        *where: ColumnElement[bool],
+    ) -> Setting | None:
+        """The tenant's row of ``table`` (the one matching ``where``) as a ``kind``, or None."""
+        query = select(table).where(table.c.tenant_id == tenant_id, *where)
+        with self._reading(unit) as connection:
+            row = connection.execute(query).first()
+        return None if row is None else record_of(kind, row)
+
+    def _put(self, unit: StorageUnit, table: Table, setting: Setting, now: datetime) -> None:
+        """Upsert ``setting`` as the tenant's row of ``table`` (its fields are the columns)."""
+        row = {"tenant_id": unit.tenant_id, **asdict(setting), "updated_at": now}
+        self._upsert(connection_of(unit), table, [row])

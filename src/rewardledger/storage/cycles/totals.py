@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Row,
     and_,
@@ -20,7 +21,6 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.sql import ColumnElement
 
 from rewardledger.domain.cycles import (
     CashbackTotals,
@@ -179,9 +179,8 @@ class TotalsSql(CycleSqlBase):
         self, unit: StorageUnit, after: tuple[str, str] | None, limit: int
     ) -> list[tuple[str, str, CashbackTotals]]:
         """Totals of the next ``limit`` (account, cycle) pairs after ``after`` (keyset)."""
-        m = cashback_movements.c
         query = self._cashback_totals_query(unit.tenant_id)
-        rows = _next_pairs(unit, query, m.account_id, m.cycle_tag, after, limit)
+        rows = _next_pairs(unit, query, cashback_movements.c.account_id, after, limit)
         if not rows:
             return []
         caps = self._latest_caps(
@@ -260,21 +259,21 @@ class TotalsSql(CycleSqlBase):
     def debt_pair_totals(
         self, unit: StorageUnit, after: tuple[str, str] | None, limit: int
     ) -> list[tuple[str, str, DebtTotals]]:
-        m = debt_movements.c
         query = self._debt_totals_query(unit.tenant_id)
-        rows = _next_pairs(unit, query, m.person_id, m.cycle_tag, after, limit)
+        rows = _next_pairs(unit, query, debt_movements.c.person_id, after, limit)
         return [(row.person_id, row.cycle_tag, self._debt_totals(row)) for row in rows]
 
 
 def _next_pairs(
     unit: StorageUnit,
     query: Any,
-    holder: ColumnElement[str],
-    cycle: ColumnElement[str],
+    holder: Column[str],
     after: Pair | None,
     limit: int,
 ) -> list[Row[Any]]:
-    """``query``'s totals grouped by (holder, cycle), the next ``limit`` pairs after ``after``."""
+    """``query``'s totals grouped by (holder, cycle) of ``holder``'s table, the next ``limit``
+    pairs after ``after``."""
+    cycle = holder.table.c.cycle_tag
     if after is not None:
         query = query.where(tuple_(holder, cycle) > tuple_(*after))
     statement = query.group_by(holder, cycle).order_by(holder, cycle).limit(limit)

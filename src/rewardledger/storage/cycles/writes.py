@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, literal, select, update
 
+from rewardledger.domain.cycle_writes import MissingAccounts, ReversalWrite
 from rewardledger.domain.cycles import (
     CashbackKind,
     CashbackMovement,
@@ -28,7 +29,11 @@ from rewardledger.domain.cycles import (
 )
 from rewardledger.domain.errors import DuplicateIdError, NotFound
 from rewardledger.ledger.storage_unit import StorageUnit
-from rewardledger.storage.cycles.base import cashback_movement_of, debt_movement_of
+from rewardledger.storage.cycles.base import (
+    cashback_movement_of,
+    debt_movement_of,
+    movement_values,
+)
 from rewardledger.storage.cycles.movements import MovementsSql
 from rewardledger.storage.driver_rows import TextQuery
 from rewardledger.storage.schema import accounts, outbox
@@ -126,28 +131,20 @@ def mode_of(value: str | None) -> RefreshMode:
 
 
 class WritesSql(MovementsSql):
-    def _open_parameters(
-        self, unit: StorageUnit, account_ids: Sequence[str], currency: str, managed_by: str | None
-    ) -> dict[str, Any]:
+    def _open_parameters(self, unit: StorageUnit, missing: MissingAccounts) -> dict[str, Any]:
         return {
             "tenant": unit.tenant_id,
-            "account_ids": list(account_ids),
-            "event_ids": [new_event_id() for _ in account_ids],
-            "currency": currency,
-            "managed_by": managed_by,
-            "created": json.dumps({"asset": currency}),
+            "account_ids": list(missing.account_ids),
+            "event_ids": [new_event_id() for _ in missing.account_ids],
+            "currency": missing.currency,
+            "managed_by": missing.managed_by,
+            "created": json.dumps({"asset": missing.currency}),
         }
 
-    def open_accounts(
-        self,
-        unit: StorageUnit,
-        account_ids: Sequence[str],
-        currency: str,
-        managed_by: str | None,
-        now: datetime,
-    ) -> None:
-        """Open the missing ones of ``account_ids`` in ``currency``, each with its
-        ``account.created`` event (SQLite; PostgreSQL does it inside the movement's write)."""
+    def open_accounts(self, unit: StorageUnit, missing: MissingAccounts, now: datetime) -> None:
+        """Open the ones of ``missing`` that do not exist, each with its ``account.created`` event
+        (SQLite; PostgreSQL does it inside the movement's write)."""
+        account_ids, currency = missing.account_ids, missing.currency
         connection = connection_of(unit)
         found = set(
             connection.scalars(
@@ -157,8 +154,8 @@ class WritesSql(MovementsSql):
                 )
             )
         )
-        missing = [account_id for account_id in account_ids if account_id not in found]
-        if not missing:
+        absent = [account_id for account_id in account_ids if account_id not in found]
+        if not absent:
             return
         common = {"tenant_id": unit.tenant_id, "created_at": now}
         connection.execute(
@@ -171,9 +168,9 @@ class WritesSql(MovementsSql):
                     "no_negative": False,
                     "metadata": None,
                     "updated_at": now,
-                    "managed_by": managed_by,
+                    "managed_by": missing.managed_by,
                 }
-                for account_id in missing
+                for account_id in absent
             ],
         )
         connection.execute(
@@ -186,36 +183,19 @@ class WritesSql(MovementsSql):
                     "subject_id": account_id,
                     "payload": {"asset": currency},
                 }
-                for account_id in missing
+                for account_id in absent
             ],
         )
 
     def record_debt_movement(
-        self,
-        unit: StorageUnit,
-        movement: DebtMovement,
-        token: str,
-        *,
-        account_ids: Sequence[str],
-        currency: str,
-        managed_by: str,
+        self, unit: StorageUnit, movement: DebtMovement, token: str, missing: MissingAccounts
     ) -> tuple[DebtMovement | None, RefreshMode]:
         """Open the accounts, insert ``movement`` unless its id exists and mark its pair.
         Returns the stored movement of a replay (None when this call inserted) and the
         tenant's refresh mode."""
-        values = {
-            "movement_id": movement.id,
-            "person_id": movement.person_id,
-            "cycle_tag": movement.cycle_tag,
-            "kind": movement.kind.value,
-            "amount_minor": movement.amount_minor,
-            "due_at": movement.due_at,
-            "transfer_id": movement.transfer_id,
-            "occurred_at": movement.occurred_at,
-            "recorded_at": movement.recorded_at,
-        }
+        values = movement_values(movement)
         if self.postgres:
-            parameters = self._open_parameters(unit, account_ids, currency, managed_by)
+            parameters = self._open_parameters(unit, missing)
             parameters.update(values, token=token, now=movement.recorded_at)
             found: Any = _RECORD_DEBT.first(unit, parameters)
             assert found is not None  # one row whatever was stored
@@ -228,41 +208,32 @@ class WritesSql(MovementsSql):
         # SQLite: one read (accounts found, the stored movement, the mode), then the writes.
         connection = connection_of(unit)
         row = self._stored_with(
-            connection, debt_movements, unit.tenant_id, [movement.id], account_ids
+            connection, debt_movements, unit.tenant_id, [movement.id], missing.account_ids
         )[0]
         if row.movement_id is not None:
             return debt_movement_of(row), mode_of(row.mode)
-        if row.found < len(account_ids):
-            self.open_accounts(unit, account_ids, currency, managed_by, movement.recorded_at)
+        if row.found < len(missing.account_ids):
+            self.open_accounts(unit, missing, movement.recorded_at)
         connection.execute(insert(debt_movements), [{"tenant_id": unit.tenant_id, **values}])
         self._mark(connection, unit.tenant_id, LedgerName.DEBT, movement, token)
         return None, mode_of(row.mode)
 
     def reverse_cashback_movement(
-        self,
-        unit: StorageUnit,
-        reversal_id: str,
-        reverses_id: str,
-        transfer_id: str,
-        token: str,
-        at: datetime,
-        now: datetime,
+        self, unit: StorageUnit, reversal: ReversalWrite
     ) -> tuple[CashbackMovement, bool, RefreshMode]:
-        """Store the reversal of accrual ``reverses_id`` (its negated amounts, in its cycle)
-        unless stored already, and mark its pair. Returns the reversal, whether it is a
+        """Store the reversal of accrual ``reversal.reverses_id`` (its negated amounts, in its
+        cycle) unless stored already, and mark its pair. Returns the reversal, whether it is a
         replay, and the refresh mode. ``NotFound`` when there is no such accrual."""
         if not self.postgres:
-            return self._reverse_sqlite(
-                connection_of(unit), unit, reversal_id, reverses_id, transfer_id, token, at, now
-            )
+            return self._reverse_sqlite(connection_of(unit), unit, reversal)
         parameters = {
             "tenant": unit.tenant_id,
-            "movement_id": reversal_id,
-            "reverses_id": reverses_id,
-            "transfer_id": transfer_id,
-            "token": token,
-            "occurred_at": at,
-            "recorded_at": now,
+            "movement_id": reversal.reversal_id,
+            "reverses_id": reversal.reverses_id,
+            "transfer_id": reversal.transfer_id,
+            "token": reversal.token,
+            "occurred_at": reversal.occurred_at,
+            "recorded_at": reversal.recorded_at,
         }
         rows: dict[str, Any] = {row.source: row for row in _REVERSE_CASHBACK.all(unit, parameters)}
         if "added" in rows:
@@ -270,20 +241,13 @@ class WritesSql(MovementsSql):
         if "stored" in rows:
             return cashback_movement_of(rows["stored"]), True, RefreshMode.JOB
         if "original" in rows:
-            raise DuplicateIdError(reversal_id)  # a twin committed meanwhile
-        raise NotFound("cashback accrual", reverses_id)
+            raise DuplicateIdError(reversal.reversal_id)  # a twin committed meanwhile
+        raise NotFound("cashback accrual", reversal.reverses_id)
 
     def _reverse_sqlite(
-        self,
-        connection: Connection,
-        unit: StorageUnit,
-        reversal_id: str,
-        reverses_id: str,
-        transfer_id: str,
-        token: str,
-        at: datetime,
-        now: datetime,
+        self, connection: Connection, unit: StorageUnit, reversal: ReversalWrite
     ) -> tuple[CashbackMovement, bool, RefreshMode]:
+        reversal_id, reverses_id = reversal.reversal_id, reversal.reverses_id
         rows = self._stored_with(
             connection, cashback_movements, unit.tenant_id, [reversal_id, reverses_id], []
         )
@@ -305,9 +269,9 @@ class WritesSql(MovementsSql):
             budget_cap_minor=None,
             override=False,
             reverses_id=original.id,
-            transfer_id=transfer_id if original.cashback_minor > 0 else None,
-            occurred_at=at,
-            recorded_at=now,
+            transfer_id=reversal.transfer_id if original.cashback_minor > 0 else None,
+            occurred_at=reversal.occurred_at,
+            recorded_at=reversal.recorded_at,
         )
         self.insert_cashback_movement(unit, movement)
         t = cashback_totals.c
@@ -323,7 +287,7 @@ class WritesSql(MovementsSql):
                 cashback_minor=t.cashback_minor + movement.cashback_minor,
             )
         )
-        self._mark(connection, unit.tenant_id, LedgerName.CASHBACK, movement, token)
+        self._mark(connection, unit.tenant_id, LedgerName.CASHBACK, movement, reversal.token)
         return movement, False, mode_of(rows[0].mode)
 
     def _stored_with(

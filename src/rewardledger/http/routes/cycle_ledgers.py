@@ -1,0 +1,85 @@
+"""What the cashback and debt routes share: their holder and cycle parameters, the problems
+their writes answer with, and the ledger lists (a keyset page, or with ``format=csv`` every
+matching row with the seed's columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from rewardledger.domain.cycles import TAG_PATTERN, CashbackRow, DebtRow, LedgerFilter
+from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
+from rewardledger.http.csv_export import csv_response
+from rewardledger.http.problems import documented
+from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN
+from rewardledger.ledger.engine import Ledger
+from rewardledger.services.cycles import LedgerPage
+
+# A cashback account or a debtor, in a path or as a list's filter.
+HolderPath = Annotated[str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)]
+HolderQuery = Annotated[
+    str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
+]
+CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
+# The query parameters both cycle ledgers' lists take.
+CycleQuery = Annotated[str | None, Query(pattern=TAG_PATTERN)]
+LimitQuery = Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)]
+CursorQuery = Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)]
+FormatQuery = Annotated[str, Query(pattern="^(json|csv)$")]
+# What a programme or movement write of either ledger can answer with.
+WRITE_PROBLEMS = (
+    "validation_error",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "idempotency_conflict",
+    "program_not_configured",
+    "currency_mismatch",
+    "busy",
+)
+
+RowT = TypeVar("RowT", CashbackRow, DebtRow)
+PublicT = TypeVar("PublicT", bound=BaseModel)
+PageT = TypeVar("PageT", bound=BaseModel)
+
+
+def list_responses(page_model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """A ledger list's responses: its page as JSON (or CSV), or no programme set."""
+    return {
+        **documented("program_not_configured"),
+        200: {"model": page_model, "content": {"text/csv": {}}},
+    }
+
+
+def cycle_ledger_rows(
+    ledger: Ledger,
+    tenant_id: str,
+    where: LedgerFilter,
+    *,
+    format: str,
+    cursor: str | None,
+    limit: int | None,
+    list_page: Callable[..., LedgerPage[RowT]],
+    every_row: Callable[[Ledger, str, LedgerFilter], Iterable[tuple[RowT, datetime]]],
+    present: Callable[[RowT, datetime], PublicT],
+    page_model: Callable[..., PageT],
+    csv: tuple[Sequence[str], str],
+) -> PageT | StreamingResponse:
+    """Both cycle ledgers' lists: one page of rows or, with ``format=csv``, all of them."""
+    if format == "csv":
+        columns, filename = csv
+        records = (
+            present(row, at).model_dump(mode="json")
+            for row, at in every_row(ledger, tenant_id, where)
+        )
+        return csv_response(columns, records, filename)
+    page = list_page(ledger, tenant_id, where, cursor=cursor, limit=limit)
+    return page_model(
+        rows=[present(row, at) for row, at in page.rows], next_cursor=page.next_cursor
+    )
