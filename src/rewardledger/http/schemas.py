@@ -40,7 +40,6 @@ from rewardledger.domain.limits import (
     TIMEZONE_NAME_LENGTH_MAX,
 )
 from rewardledger.domain.money import Amount
-from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.domain.transfers import (
     DEFAULT_KIND,
     PostPending,
@@ -71,6 +70,7 @@ from rewardledger.http.fields import (
     parse_time,
 )
 from rewardledger.http.idempotency import IdempotencyKeyBody
+from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas_reports import (
     DiscrepancyPublic,
     HealthPublic,
@@ -84,7 +84,6 @@ from rewardledger.ledger.results import (
     HistoryPage,
     TransferResult,
 )
-from rewardledger.services.access import IssuedKey
 
 
 class CreateModel(BaseModel):
@@ -105,17 +104,11 @@ class TenantCreate(CreateModel, json_schema_extra=example(samples.TENANT_CREATE)
     ] = "UTC"
 
 
-class TenantPublic(BaseModel, json_schema_extra=example(samples.TENANT_PUBLIC)):
+class TenantPublic(ViewPublic, json_schema_extra=example(samples.TENANT_PUBLIC)):
     id: str
     name: str
     timezone: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, tenant: Tenant) -> TenantPublic:
-        return cls(
-            id=tenant.id, name=tenant.name, timezone=tenant.timezone, created_at=tenant.created_at
-        )
 
 
 class ApiKeyCreate(CreateModel, json_schema_extra=example(samples.API_KEY_CREATE)):
@@ -134,7 +127,7 @@ class ApiKeyCreate(CreateModel, json_schema_extra=example(samples.API_KEY_CREATE
     ] = None
 
 
-class ApiKeyPublic(BaseModel, json_schema_extra=example(samples.ADMIN_KEY)):
+class ApiKeyPublic(ViewPublic, json_schema_extra=example(samples.ADMIN_KEY)):
     """A new key. ``key`` is shown in this response only; the server keeps its hash."""
 
     tenant_id: str
@@ -142,16 +135,6 @@ class ApiKeyPublic(BaseModel, json_schema_extra=example(samples.ADMIN_KEY)):
     role: str
     label: str | None
     key: str
-
-    @classmethod
-    def of(cls, issued: IssuedKey) -> ApiKeyPublic:
-        return cls(
-            tenant_id=issued.tenant_id,
-            key_id=issued.key_id,
-            role=issued.role.value,
-            label=issued.label,
-            key=issued.key,
-        )
 
 
 class TenantCreatedPublic(BaseModel, json_schema_extra=example(samples.TENANT_CREATED)):
@@ -169,15 +152,11 @@ class AssetCreate(CreateModel, json_schema_extra=example(samples.ASSET_CREATE)):
     idempotency_key: IdempotencyKeyBody = None
 
 
-class AssetPublic(BaseModel, json_schema_extra=example(samples.ASSET_PUBLIC)):
+class AssetPublic(ViewPublic, json_schema_extra=example(samples.ASSET_PUBLIC)):
     code: str
     scale: int
     name: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, asset: Asset) -> AssetPublic:
-        return cls(code=asset.code, scale=asset.scale, name=asset.name, created_at=asset.created_at)
 
 
 class AccountCreate(CreateModel, json_schema_extra=example(samples.ACCOUNT_CREATE)):
