@@ -17,7 +17,7 @@ from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.http.deps import KeysDep, LedgerDep, PlatformAdmin, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.idempotency import BODY_FIELD, REPLAYED_HEADER, key_of
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
     ApiKeyCreate,
@@ -51,7 +51,7 @@ IdempotencyKey = Annotated[
 KeyIdPath = Annotated[
     str, Path(alias="key_id", pattern=KEY_ID_PATTERN, description="The key's id (16 hex digits).")
 ]
-_KEYS = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_KEYS = tenant_route_problems()
 
 
 @router.post(

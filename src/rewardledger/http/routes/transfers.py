@@ -20,7 +20,7 @@ from rewardledger.domain.errors import BatchFailed, ValidationError
 from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX, VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
     PostCreate,
@@ -54,11 +54,7 @@ TransferIdPath = Annotated[
         description="The transfer's id.",
     ),
 ]
-_WRITE_PROBLEMS = documented(
-    "validation_error",
-    "unauthorized",
-    "forbidden",
-    "not_found",
+_WRITE_PROBLEMS = tenant_route_problems(
     "idempotency_conflict",
     "not_pending",
     "insufficient_funds",
@@ -185,7 +181,7 @@ def create_batch(
 
 @router.get(
     "/tenants/{tid}/transfers/{id}",
-    responses=documented("validation_error", "unauthorized", "forbidden", "not_found"),
+    responses=tenant_route_problems(),
 )
 def get_transfer(
     transfer_id: TransferIdPath, ledger: LedgerDep, principal: Reader

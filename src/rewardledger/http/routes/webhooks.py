@@ -16,7 +16,7 @@ from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.idempotency import BODY_FIELD, IdempotencyKeyHeader, key_of
 from rewardledger.http.keyed_writes import keyed, keyed_endpoint_id
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.schemas_webhooks import (
     DeliveriesPublic,
     EndpointCreate,
@@ -49,8 +49,8 @@ Cursor = Annotated[
     str | None,
     Query(pattern=OPAQUE_CURSOR_PATTERN, description="The next_cursor of the previous page."),
 ]
-_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
-_WRITE = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_READ = tenant_route_problems()
+_WRITE = tenant_route_problems()
 
 
 @router.post(
