@@ -69,7 +69,7 @@ from rewardledger.http.fields import (
     id_text,
     parse_time,
 )
-from rewardledger.http.idempotency import IdempotencyKeyBody
+from rewardledger.http.idempotency import IdempotencyKeyBody, key_body_field
 from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas_reports import (
     DiscrepancyPublic,
@@ -118,12 +118,7 @@ class ApiKeyCreate(CreateModel, json_schema_extra=example(samples.API_KEY_CREATE
     ]
     label: Name | None = None
     idempotency_key: Annotated[
-        TransferId | None,
-        Field(
-            description="The same as the Idempotency-Key header: a retry with it issues no "
-            "second key.",
-            examples=["issue-merchant-key-1"],
-        ),
+        TransferId | None, key_body_field("issues no second key", "issue-merchant-key-1")
     ] = None
 
 

@@ -18,6 +18,7 @@ from rewardledger.domain.limits import (
 from rewardledger.http.examples import core as samples
 from rewardledger.http.examples import example
 from rewardledger.http.fields import TransferId
+from rewardledger.http.idempotency import key_body_field
 from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas import CreateModel
 from rewardledger.services.api_keys import REPLAY_NOTE, IssuedOnce, Rotation
@@ -79,12 +80,7 @@ class ApiKeyRotate(CreateModel, json_schema_extra=example(samples.API_KEY_ROTATE
         ),
     ] = ROTATION_OVERLAP_DEFAULT_SECONDS
     idempotency_key: Annotated[
-        TransferId | None,
-        Field(
-            description="The same as the Idempotency-Key header: a retry with it mints no "
-            "second key.",
-            examples=["rotate-merchant-key-2026-12"],
-        ),
+        TransferId | None, key_body_field("mints no second key", "rotate-merchant-key-2026-12")
     ] = None
 
 
