@@ -29,6 +29,21 @@ _ASSET_CODE = re.compile(rf"[A-Z][A-Z0-9_]{{0,{ASSET_CODE_LENGTH_MAX - 1}}}")
 _KIND = re.compile(rf"[a-z][a-z0-9_]{{0,{KIND_LENGTH_MAX - 1}}}")
 _REASON = re.compile(rf"[a-z0-9][a-z0-9_.:-]{{0,{REASON_LENGTH_MAX - 1}}}")
 
+# What each id may contain, as the refusal message says it ("... it must be <shape>.").
+_ID_CHARACTERS = "letters, digits or '.', '_', ':', '@', '-', starting with a letter or digit"
+_TENANT_ID_SHAPE = (
+    f"1 to {TENANT_ID_LENGTH_MAX} lowercase letters, digits, '_' or '-', "
+    "starting with a letter or digit"
+)
+_ACCOUNT_ID_SHAPE = f"1 to {ACCOUNT_ID_LENGTH_MAX} {_ID_CHARACTERS}"
+_TRANSFER_ID_SHAPE = f"1 to {TRANSFER_ID_LENGTH_MAX} {_ID_CHARACTERS}"
+_JOURNAL_ID_SHAPE = f"1 to {DERIVED_ID_LENGTH_MAX} {_ID_CHARACTERS}"
+_ASSET_CODE_SHAPE = (
+    f"1 to {ASSET_CODE_LENGTH_MAX} uppercase letters, digits or '_', starting with a letter"
+)
+_KIND_SHAPE = f"1 to {KIND_LENGTH_MAX} lowercase letters, digits or '_'"
+_REASON_SHAPE = f"1 to {REASON_LENGTH_MAX} lowercase letters, digits or '_', '.', ':', '-'"
+
 # Account ids, asset codes, kinds and reasons recur across requests: remembering whether a
 # string matched saves the regular expression on the hot path. Only strings no longer than
 # any id may be (longer ones are invalid anyway) are looked up, so the cache stays small.
@@ -62,67 +77,30 @@ def _matches(pattern: re.Pattern[str], value: str) -> bool:
 
 
 def tenant_id(value: object, field: str = "tenant_id") -> str:
-    return _check(
-        _TENANT_ID,
-        value,
-        field,
-        f"1 to {TENANT_ID_LENGTH_MAX} lowercase letters, digits, '_' or '-', "
-        "starting with a letter or digit",
-    )
-
-
-# What an account, transfer or journal id may contain, as the refusal message says it.
-_ID_CHARACTERS = "letters, digits or '.', '_', ':', '@', '-', starting with a letter or digit"
+    return _check(_TENANT_ID, value, field, _TENANT_ID_SHAPE)
 
 
 def account_id(value: object, field: str = "account_id") -> str:
-    return _check(
-        _ACCOUNT_ID,
-        value,
-        field,
-        f"1 to {ACCOUNT_ID_LENGTH_MAX} {_ID_CHARACTERS}",
-    )
+    return _check(_ACCOUNT_ID, value, field, _ACCOUNT_ID_SHAPE)
 
 
 def transfer_id(value: object, field: str = "id") -> str:
     # Unique per request: caching it would only push the recurring names out of the cache.
-    return _check(
-        _TRANSFER_ID,
-        value,
-        field,
-        f"1 to {TRANSFER_ID_LENGTH_MAX} {_ID_CHARACTERS}",
-        cached=False,
-    )
+    return _check(_TRANSFER_ID, value, field, _TRANSFER_ID_SHAPE, cached=False)
 
 
 def journal_id(value: object, field: str = "id") -> str:
     """The id of a journal row to look up: a client's id or a derived one."""
-    return _check(
-        _JOURNAL_ID,
-        value,
-        field,
-        f"1 to {DERIVED_ID_LENGTH_MAX} {_ID_CHARACTERS}",
-        cached=False,
-    )
+    return _check(_JOURNAL_ID, value, field, _JOURNAL_ID_SHAPE, cached=False)
 
 
 def asset_code(value: object, field: str = "asset") -> str:
-    return _check(
-        _ASSET_CODE,
-        value,
-        field,
-        f"1 to {ASSET_CODE_LENGTH_MAX} uppercase letters, digits or '_', starting with a letter",
-    )
+    return _check(_ASSET_CODE, value, field, _ASSET_CODE_SHAPE)
 
 
 def kind(value: object, field: str = "kind") -> str:
-    return _check(_KIND, value, field, f"1 to {KIND_LENGTH_MAX} lowercase letters, digits or '_'")
+    return _check(_KIND, value, field, _KIND_SHAPE)
 
 
 def reason(value: object, field: str = "reason") -> str:
-    return _check(
-        _REASON,
-        value,
-        field,
-        f"1 to {REASON_LENGTH_MAX} lowercase letters, digits or '_', '.', ':', '-'",
-    )
+    return _check(_REASON, value, field, _REASON_SHAPE)

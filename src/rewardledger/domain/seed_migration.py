@@ -30,19 +30,9 @@ CASHBACK_LEDGER = "cashback_ledger"
 BUDGETS = "budgets"
 BUDGET_ENTRIES = "ledger_entries"
 REDEMPTIONS = "user_redemptions"
-# The seeds' tables this command knows, by logical name (the name in the seeds). The debt
-# tables are optional: a source without them has no debt to move.
-TABLES = (
-    ACCUMULATIONS,
-    BALANCES,
-    DEBT_MOVEMENTS,
-    DEBT_LEDGER,
-    CASHBACK_MOVEMENTS,
-    CASHBACK_LEDGER,
-    BUDGETS,
-    BUDGET_ENTRIES,
-    REDEMPTIONS,
-)
+# The seeds' tables this command knows, by logical name (the name in the seeds): the two
+# that every source has, and the optional ones (a source without the debt tables has no debt
+# to move).
 OPTIONAL_TABLES = (
     DEBT_MOVEMENTS,
     DEBT_LEDGER,
@@ -52,6 +42,7 @@ OPTIONAL_TABLES = (
     BUDGET_ENTRIES,
     REDEMPTIONS,
 )
+TABLES = (ACCUMULATIONS, BALANCES, *OPTIONAL_TABLES)
 # Columns read from each table; every table also needs the key column ``id`` except the
 # balances, keyed by ``user_id`` (seed 004).
 ACCUMULATION_COLUMNS = ("id", "user_id", "accum_type", "dtype", "quantity", "date", "redemption_id")

@@ -10,7 +10,7 @@ another body is ``idempotency_conflict`` (409), raised by the service that keeps
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Response
 from pydantic import Field, StrictStr
@@ -84,3 +84,12 @@ IdempotencyKeyBody = Annotated[
         examples=["setup-2026-12-02-1"],
     ),
 ]
+
+
+def key_body_field(retry_makes: str, example: str) -> Any:
+    """The schema of a body's ``idempotency_key`` typed by the route itself (an id type),
+    described by what a retry with it does not make again (``retry_makes``)."""
+    return Field(
+        description=f"The same as the Idempotency-Key header: a retry with it {retry_makes}.",
+        examples=[example],
+    )

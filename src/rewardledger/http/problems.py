@@ -366,6 +366,16 @@ def documented(*codes: str) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
+# What any route under /tenants/{tid} can answer, before what its own work can: a request
+# the schema or the domain refuses, no key or a key of another role or tenant, no such thing.
+TENANT_ROUTE_CODES = ("validation_error", "unauthorized", "forbidden", "not_found")
+
+
+def tenant_route_problems(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """``documented`` for a tenant route: ``TENANT_ROUTE_CODES``, then the route's own."""
+    return documented(*TENANT_ROUTE_CODES, *codes)
+
+
 def _example(code: str, kind: ProblemKind) -> dict[str, Any]:
     """A problem of ``code`` as the API answers it (``examples.problems`` for its detail)."""
     given = PROBLEM_DETAILS.get(code, {"detail": f"{kind.title}."})

@@ -40,7 +40,6 @@ from rewardledger.domain.limits import (
     TIMEZONE_NAME_LENGTH_MAX,
 )
 from rewardledger.domain.money import Amount
-from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.domain.transfers import (
     DEFAULT_KIND,
     PostPending,
@@ -70,7 +69,8 @@ from rewardledger.http.fields import (
     id_text,
     parse_time,
 )
-from rewardledger.http.idempotency import IdempotencyKeyBody
+from rewardledger.http.idempotency import IdempotencyKeyBody, key_body_field
+from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas_reports import (
     DiscrepancyPublic,
     HealthPublic,
@@ -105,17 +105,11 @@ class TenantCreate(CreateModel, json_schema_extra=example(samples.TENANT_CREATE)
     idempotency_key: IdempotencyKeyBody = None
 
 
-class TenantPublic(BaseModel, json_schema_extra=example(samples.TENANT_PUBLIC)):
+class TenantPublic(ViewPublic, json_schema_extra=example(samples.TENANT_PUBLIC)):
     id: str
     name: str
     timezone: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, tenant: Tenant) -> TenantPublic:
-        return cls(
-            id=tenant.id, name=tenant.name, timezone=tenant.timezone, created_at=tenant.created_at
-        )
 
 
 class ApiKeyCreate(CreateModel, json_schema_extra=example(samples.API_KEY_CREATE)):
@@ -125,12 +119,7 @@ class ApiKeyCreate(CreateModel, json_schema_extra=example(samples.API_KEY_CREATE
     ]
     label: Name | None = None
     idempotency_key: Annotated[
-        TransferId | None,
-        Field(
-            description="The same as the Idempotency-Key header: a retry with it issues no "
-            "second key.",
-            examples=["issue-merchant-key-1"],
-        ),
+        TransferId | None, key_body_field("issues no second key", "issue-merchant-key-1")
     ] = None
 
 
@@ -144,15 +133,11 @@ class AssetCreate(CreateModel, json_schema_extra=example(samples.ASSET_CREATE)):
     idempotency_key: IdempotencyKeyBody = None
 
 
-class AssetPublic(BaseModel, json_schema_extra=example(samples.ASSET_PUBLIC)):
+class AssetPublic(ViewPublic, json_schema_extra=example(samples.ASSET_PUBLIC)):
     code: str
     scale: int
     name: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, asset: Asset) -> AssetPublic:
-        return cls(code=asset.code, scale=asset.scale, name=asset.name, created_at=asset.created_at)
 
 
 class AccountCreate(CreateModel, json_schema_extra=example(samples.ACCOUNT_CREATE)):

@@ -11,7 +11,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictInt
 
-from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.limits import (
     ROTATION_OVERLAP_DEFAULT_SECONDS,
     ROTATION_OVERLAP_MAX_SECONDS,
@@ -19,11 +18,12 @@ from rewardledger.domain.limits import (
 from rewardledger.http.examples import core as samples
 from rewardledger.http.examples import example
 from rewardledger.http.fields import TransferId
+from rewardledger.http.idempotency import key_body_field
+from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas import CreateModel, TenantPublic
 from rewardledger.services.api_keys import (
     REPLAY_NOTE,
     IssuedOnce,
-    KeyPage,
     Rotation,
     TenantCreated,
     tenant_replay_note,
@@ -32,7 +32,7 @@ from rewardledger.services.api_keys import (
 _CREATED = datetime.fromisoformat("2026-03-01T09:00:00+00:00")
 
 
-class ApiKeyInfo(BaseModel, json_schema_extra=example(samples.API_KEY_INFO)):
+class ApiKeyInfo(ViewPublic, json_schema_extra=example(samples.API_KEY_INFO)):
     """A key's metadata; never its secret."""
 
     key_id: Annotated[str, Field(examples=["3f9a1c2b7d4e8f60"])]
@@ -47,18 +47,6 @@ class ApiKeyInfo(BaseModel, json_schema_extra=example(samples.API_KEY_INFO)):
         description="The last authenticated request, to within a minute (written at most once "
         "a minute per key)."
     )
-
-    @classmethod
-    def of(cls, stored: StoredApiKey) -> ApiKeyInfo:
-        return cls(
-            key_id=stored.key_id,
-            role=stored.role,
-            label=stored.label,
-            created_at=stored.created_at,
-            revoked_at=stored.revoked_at,
-            expires_at=stored.expires_at,
-            last_used_at=stored.last_used_at,
-        )
 
 
 class ApiKeyIssuedPublic(ApiKeyInfo, json_schema_extra=example(samples.API_KEY_ISSUED)):
@@ -95,15 +83,11 @@ class TenantCreatedPublic(BaseModel, json_schema_extra=example(samples.TENANT_CR
         )
 
 
-class ApiKeyPagePublic(BaseModel, json_schema_extra=example(samples.API_KEY_PAGE)):
+class ApiKeyPagePublic(ViewPublic, json_schema_extra=example(samples.API_KEY_PAGE)):
     """Keys by key id. Pass ``next_cursor`` as ``cursor`` for the next page."""
 
     keys: list[ApiKeyInfo]
     next_cursor: str | None
-
-    @classmethod
-    def of(cls, page: KeyPage) -> ApiKeyPagePublic:
-        return cls(keys=[ApiKeyInfo.of(k) for k in page.keys], next_cursor=page.next_cursor)
 
 
 class ApiKeyRotate(CreateModel, json_schema_extra=example(samples.API_KEY_ROTATE)):
@@ -117,12 +101,7 @@ class ApiKeyRotate(CreateModel, json_schema_extra=example(samples.API_KEY_ROTATE
         ),
     ] = ROTATION_OVERLAP_DEFAULT_SECONDS
     idempotency_key: Annotated[
-        TransferId | None,
-        Field(
-            description="The same as the Idempotency-Key header: a retry with it mints no "
-            "second key.",
-            examples=["rotate-merchant-key-2026-12"],
-        ),
+        TransferId | None, key_body_field("mints no second key", "rotate-merchant-key-2026-12")
     ] = None
 
 

@@ -13,28 +13,18 @@ from pydantic import BaseModel, ConfigDict
 
 from rewardledger.http.examples import core as samples
 from rewardledger.http.examples import example
-from rewardledger.ledger.results import Discrepancy, IntegrityReport, RepairReport
+from rewardledger.http.public import ViewPublic
 
 
-class DiscrepancyPublic(BaseModel, json_schema_extra=example(samples.DISCREPANCY)):
+class DiscrepancyPublic(ViewPublic, json_schema_extra=example(samples.DISCREPANCY)):
     check: str
     subject: str
     field: str | None
     journal: str | None
     materialized: str | None
 
-    @classmethod
-    def of(cls, found: Discrepancy) -> DiscrepancyPublic:
-        return cls(
-            check=found.check,
-            subject=found.subject,
-            field=found.field,
-            journal=found.journal,
-            materialized=found.materialized,
-        )
 
-
-class IntegrityReportPublic(BaseModel, json_schema_extra=example(samples.INTEGRITY_REPORT)):
+class IntegrityReportPublic(ViewPublic, json_schema_extra=example(samples.INTEGRITY_REPORT)):
     """``discrepancies`` lists the first ones found; ``discrepancy_count`` counts them all."""
 
     tenant_id: str
@@ -44,19 +34,8 @@ class IntegrityReportPublic(BaseModel, json_schema_extra=example(samples.INTEGRI
     discrepancy_count: int
     discrepancies: list[DiscrepancyPublic]
 
-    @classmethod
-    def of(cls, report: IntegrityReport) -> IntegrityReportPublic:
-        return cls(
-            tenant_id=report.tenant_id,
-            checked_at=report.checked_at,
-            accounts_checked=report.accounts_checked,
-            ok=report.ok,
-            discrepancy_count=report.discrepancy_count,
-            discrepancies=[DiscrepancyPublic.of(d) for d in report.discrepancies],
-        )
 
-
-class RepairReportPublic(BaseModel, json_schema_extra=example(samples.REPAIR_REPORT)):
+class RepairReportPublic(ViewPublic, json_schema_extra=example(samples.REPAIR_REPORT)):
     """``changes`` lists the first values rebuilt; ``change_count`` counts them all."""
 
     tenant_id: str
@@ -67,19 +46,6 @@ class RepairReportPublic(BaseModel, json_schema_extra=example(samples.REPAIR_REP
     accounts_checked: int
     change_count: int
     changes: list[DiscrepancyPublic]
-
-    @classmethod
-    def of(cls, report: RepairReport) -> RepairReportPublic:
-        return cls(
-            tenant_id=report.tenant_id,
-            repair_id=report.repair_id,
-            actor=report.actor,
-            started_at=report.started_at,
-            finished_at=report.finished_at,
-            accounts_checked=report.accounts_checked,
-            change_count=report.change_count,
-            changes=[DiscrepancyPublic.of(d) for d in report.changes],
-        )
 
 
 class HealthPublic(BaseModel, json_schema_extra=example(samples.HEALTH)):

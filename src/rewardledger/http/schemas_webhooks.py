@@ -18,17 +18,13 @@ from rewardledger.domain.webhooks import (
     DeliveryStatus,
 )
 from rewardledger.events.webhooks import (
-    Attempt,
-    Delivery,
-    DeliveryPage,
-    Endpoint,
-    EndpointPage,
     EndpointWithSecret,
 )
 from rewardledger.http.examples import example
 from rewardledger.http.examples import operations as samples
 from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.idempotency import IdempotencyKeyBody
+from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas import CreateModel
 
 Url = Annotated[
@@ -107,7 +103,7 @@ class RedeliverRange(CreateModel, json_schema_extra=example(samples.REDELIVER_RA
     until_time: IsoTime | None = Field(default=None, description="Events written before this.")
 
 
-class EndpointPublic(BaseModel, json_schema_extra=example(samples.ENDPOINT)):
+class EndpointPublic(ViewPublic, json_schema_extra=example(samples.ENDPOINT)):
     endpoint_id: str = Field(examples=["ep_0f3c9a51c2b84d7e9a1b2c3d4e5f6a7b"])
     url: str = Field(examples=["https://example.com/hooks/rewardledger"])
     event_types: list[str] = Field(examples=[["transfer.posted"]])
@@ -118,19 +114,6 @@ class EndpointPublic(BaseModel, json_schema_extra=example(samples.ENDPOINT)):
     previous_secret_expires_at: datetime | None = Field(
         description="During a rotation's overlap: when the old secret stops signing."
     )
-
-    @classmethod
-    def of(cls, endpoint: Endpoint) -> EndpointPublic:
-        return cls(
-            endpoint_id=endpoint.endpoint_id,
-            url=endpoint.url,
-            event_types=list(endpoint.event_types),
-            description=endpoint.description,
-            enabled=endpoint.enabled,
-            created_at=endpoint.created_at,
-            updated_at=endpoint.updated_at,
-            previous_secret_expires_at=endpoint.previous_secret_expires_at,
-        )
 
 
 class EndpointSecretPublic(EndpointPublic, json_schema_extra=example(samples.ENDPOINT_SECRET)):
@@ -145,18 +128,12 @@ class EndpointSecretPublic(EndpointPublic, json_schema_extra=example(samples.END
         return cls(**public.model_dump(), secret=created.secret)
 
 
-class EndpointsPublic(BaseModel, json_schema_extra=example(samples.ENDPOINTS)):
+class EndpointsPublic(ViewPublic, json_schema_extra=example(samples.ENDPOINTS)):
     endpoints: list[EndpointPublic]
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null: done.")
 
-    @classmethod
-    def of(cls, page: EndpointPage) -> EndpointsPublic:
-        return cls(
-            endpoints=[EndpointPublic.of(e) for e in page.endpoints], next_cursor=page.next_cursor
-        )
 
-
-class AttemptPublic(BaseModel, json_schema_extra=example(samples.ATTEMPT)):
+class AttemptPublic(ViewPublic, json_schema_extra=example(samples.ATTEMPT)):
     attempt: int = Field(examples=[1])
     attempted_at: datetime
     status_code: int | None = Field(description="null when no answer came (see error).")
@@ -164,19 +141,8 @@ class AttemptPublic(BaseModel, json_schema_extra=example(samples.ATTEMPT)):
     latency_ms: int = Field(examples=[42])
     response_excerpt: str = Field(description="The start of the receiver's answer.")
 
-    @classmethod
-    def of(cls, attempt: Attempt) -> AttemptPublic:
-        return cls(
-            attempt=attempt.attempt,
-            attempted_at=attempt.attempted_at,
-            status_code=attempt.status_code,
-            error=attempt.error,
-            latency_ms=attempt.latency_ms,
-            response_excerpt=attempt.response_excerpt,
-        )
 
-
-class DeliveryPublic(BaseModel, json_schema_extra=example(samples.DELIVERY)):
+class DeliveryPublic(ViewPublic, json_schema_extra=example(samples.DELIVERY)):
     event_id: str
     event_type: str = Field(examples=["transfer.posted"])
     subject_id: str
@@ -187,31 +153,10 @@ class DeliveryPublic(BaseModel, json_schema_extra=example(samples.DELIVERY)):
     updated_at: datetime
     attempts: list[AttemptPublic]
 
-    @classmethod
-    def of(cls, delivery: Delivery) -> DeliveryPublic:
-        return cls(
-            event_id=delivery.event_id,
-            event_type=delivery.event_type,
-            subject_id=delivery.subject_id,
-            status=delivery.status,
-            tries=delivery.tries,
-            next_attempt_at=delivery.next_attempt_at,
-            created_at=delivery.created_at,
-            updated_at=delivery.updated_at,
-            attempts=[AttemptPublic.of(a) for a in delivery.attempts],
-        )
 
-
-class DeliveriesPublic(BaseModel, json_schema_extra=example(samples.DELIVERIES)):
+class DeliveriesPublic(ViewPublic, json_schema_extra=example(samples.DELIVERIES)):
     deliveries: list[DeliveryPublic]
     next_cursor: str | None
-
-    @classmethod
-    def of(cls, page: DeliveryPage) -> DeliveriesPublic:
-        return cls(
-            deliveries=[DeliveryPublic.of(d) for d in page.deliveries],
-            next_cursor=page.next_cursor,
-        )
 
 
 class RedeliveryPublic(BaseModel, json_schema_extra=example(samples.REDELIVERY)):

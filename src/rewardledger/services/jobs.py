@@ -81,6 +81,8 @@ class JobStore(Protocol):
 
 STORE: Port[JobStore] = Port("jobs")
 _STEP = re.compile(rf"[A-Za-z0-9_.:-]{{1,{JOB_STEP_LENGTH_MAX}}}")
+# What a step's name may be, for a schema to state the same rule as the check.
+STEP_PATTERN = _STEP.pattern
 
 
 @dataclass(frozen=True, slots=True)

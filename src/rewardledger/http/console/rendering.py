@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi.routing import APIRoute
@@ -25,6 +25,8 @@ from rewardledger.http.problems import status_for
 PREFIX = "/console"
 FORM_BYTES_MAX = 4096
 FORM_FIELDS_MAX = 16
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
@@ -69,7 +71,7 @@ async def form_of(request: Request) -> dict[str, str]:
     return dict(fields)
 
 
-async def in_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def in_thread(call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     return await run_in_threadpool(call, *args, **kwargs)
 
 

@@ -145,8 +145,7 @@ async def redeliver(request: Request, tid: str, eid: str, ledger: LedgerDep) -> 
                 done += " The range was cut at its limit: redeliver again from a later time."
         return _endpoint_page(request, ledger, viewer, eid, done=done)
 
-    answer: Response = await in_thread(act)
-    return answer
+    return await in_thread(act)
 
 
 @router.post("/t/{tid}/webhooks/{eid}/enabled")
@@ -163,8 +162,7 @@ async def set_enabled(request: Request, tid: str, eid: str, ledger: LedgerDep) -
         )
         return _endpoint_page(request, ledger, viewer, eid, done=done)
 
-    answer: Response = await in_thread(act)
-    return answer
+    return await in_thread(act)
 
 
 @router.post("/t/{tid}/webhooks/{eid}/rotate")
@@ -177,5 +175,4 @@ async def rotate(request: Request, tid: str, eid: str, ledger: LedgerDep) -> Res
         done = "The secret is rotated; the old one keeps signing for a day beside it."
         return _endpoint_page(request, ledger, viewer, eid, done=done, secret=rotated.secret)
 
-    answer: Response = await in_thread(act)
-    return answer
+    return await in_thread(act)

@@ -14,7 +14,7 @@ from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_DEFAULT,
 from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.idempotency import IdempotencyKeyHeader
 from rewardledger.http.keyed_writes import keyed
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.schemas import (
     ACCOUNT_ID_PATH_PATTERN,
     CURSOR_PATTERN,
@@ -35,17 +35,13 @@ AccountIdPath = Annotated[
         pattern=ACCOUNT_ID_PATH_PATTERN,
     ),
 ]
-_READ_PROBLEMS = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_READ_PROBLEMS = tenant_route_problems()
 
 
 @router.post(
     "/tenants/{tid}/accounts",
     status_code=201,
-    responses=documented(
-        "validation_error",
-        "unauthorized",
-        "forbidden",
-        "not_found",
+    responses=tenant_route_problems(
         "already_exists",
         "idempotency_conflict",
     ),

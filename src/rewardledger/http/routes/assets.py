@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from rewardledger.http.deps import LedgerDep, TenantAdmin
 from rewardledger.http.idempotency import IdempotencyKeyHeader
 from rewardledger.http.keyed_writes import keyed
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.schemas import AssetCreate, AssetPublic
 
 router = APIRouter(tags=["assets"])
@@ -16,11 +16,7 @@ router = APIRouter(tags=["assets"])
 @router.post(
     "/tenants/{tid}/assets",
     status_code=201,
-    responses=documented(
-        "validation_error",
-        "unauthorized",
-        "forbidden",
-        "not_found",
+    responses=tenant_route_problems(
         "already_exists",
         "idempotency_conflict",
     ),

@@ -19,7 +19,7 @@ from rewardledger.events.replay import replay
 from rewardledger.http.deps import LedgerDep, Reader
 from rewardledger.http.examples import example
 from rewardledger.http.examples import operations as samples
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 
 router = APIRouter(tags=["events"])
@@ -46,10 +46,7 @@ class EventPagePublic(BaseModel, json_schema_extra=example(samples.EVENT_PAGE)):
     )
 
 
-@router.get(
-    "/tenants/{tid}/events",
-    responses=documented("validation_error", "unauthorized", "forbidden", "not_found"),
-)
+@router.get("/tenants/{tid}/events", responses=tenant_route_problems())
 def list_events(
     ledger: LedgerDep,
     principal: Reader,

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
 from rewardledger.http.deps import LedgerDep, Reader, Writer
@@ -20,6 +20,7 @@ from rewardledger.http.examples import example
 from rewardledger.http.examples import operations as samples
 from rewardledger.http.fields import NEXT_CURSOR, IsoTime
 from rewardledger.http.problems import documented
+from rewardledger.http.public import ViewPublic
 from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.services import jobs
 
@@ -29,7 +30,7 @@ _PROBLEMS = documented("unauthorized", "forbidden", "not_found", "busy")
 _READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
 
 
-class StepFailurePublic(BaseModel, json_schema_extra=example(samples.STEP_FAILURE)):
+class StepFailurePublic(ViewPublic, json_schema_extra=example(samples.STEP_FAILURE)):
     step: str
     code: str = Field(description="The error's code: internal_error when it is a bug.")
     message: str
@@ -39,7 +40,7 @@ class StepFailurePublic(BaseModel, json_schema_extra=example(samples.STEP_FAILUR
     )
 
 
-class JobsReportPublic(BaseModel, json_schema_extra=example(samples.JOBS_REPORT)):
+class JobsReportPublic(ViewPublic, json_schema_extra=example(samples.JOBS_REPORT)):
     tenant_id: str
     steps: dict[str, dict[str, int]] = Field(
         description="What each step that succeeded did, by step name: counts of what was "
@@ -50,7 +51,7 @@ class JobsReportPublic(BaseModel, json_schema_extra=example(samples.JOBS_REPORT)
     )
 
 
-class JobFailurePublic(BaseModel, json_schema_extra=example(samples.JOB_FAILURE)):
+class JobFailurePublic(ViewPublic, json_schema_extra=example(samples.JOB_FAILURE)):
     failure_id: str
     step: str
     code: str
@@ -61,7 +62,7 @@ class JobFailurePublic(BaseModel, json_schema_extra=example(samples.JOB_FAILURE)
     resolved_at: datetime | None = Field(description="When the step next succeeded; null: open.")
 
 
-class JobFailuresPublic(BaseModel, json_schema_extra=example(samples.JOB_FAILURES)):
+class JobFailuresPublic(ViewPublic, json_schema_extra=example(samples.JOB_FAILURES)):
     failures: list[JobFailurePublic]
     next_cursor: str | None = Field(description=NEXT_CURSOR)
 
@@ -71,15 +72,7 @@ def run_jobs(ledger: LedgerDep, principal: Writer) -> JobsReportPublic:
     """Run what is due now: expire holds and reservations, reset budget periods, expire
     points, refresh and close cycles. Safe to call twice or from several places at once. A
     step that fails is listed under ``failures``; the other steps still run."""
-    report = jobs.run_due_jobs(ledger, principal.tenant_id)
-    return JobsReportPublic(
-        tenant_id=report.tenant_id,
-        steps=report.steps,
-        failures=[
-            StepFailurePublic(step=f.step, code=f.code, message=f.message, attempts=f.attempts)
-            for f in report.failures
-        ],
-    )
+    return JobsReportPublic.of(jobs.run_due_jobs(ledger, principal.tenant_id))
 
 
 @router.get("/tenants/{tid}/jobs/failures", responses=_READ)
@@ -91,7 +84,7 @@ def job_failures(
         str | None,
         Query(
             max_length=JOB_STEP_LENGTH_MAX,
-            pattern=rf"^[A-Za-z0-9_.:-]{{1,{JOB_STEP_LENGTH_MAX}}}$",
+            pattern=f"^{jobs.STEP_PATTERN}$",
             description="Only the failures of this step.",
         ),
     ] = None,
@@ -113,19 +106,4 @@ def job_failures(
         cursor=cursor,
         limit=limit,
     )
-    return JobFailuresPublic(
-        next_cursor=page.next_cursor,
-        failures=[
-            JobFailurePublic(
-                failure_id=f.failure_id,
-                step=f.step,
-                code=f.code,
-                message=f.message,
-                attempts=f.attempts,
-                first_failed_at=f.first_failed_at,
-                last_failed_at=f.last_failed_at,
-                resolved_at=f.resolved_at,
-            )
-            for f in page.failures
-        ],
-    )
+    return JobFailuresPublic.of(page)

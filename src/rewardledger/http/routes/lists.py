@@ -22,7 +22,7 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.schemas import (
     ACCOUNT_ID_PATH_PATTERN,
     OPAQUE_CURSOR_PATTERN,
@@ -46,7 +46,7 @@ from rewardledger.services import budgets
 
 router = APIRouter()
 
-_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_READ = tenant_route_problems()
 Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Rows per page.")]
 Cursor = Annotated[
     str | None,

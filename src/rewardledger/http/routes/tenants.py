@@ -16,14 +16,14 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.http.deps import KeysDep, LedgerDep, PlatformAdmin, TenantAdmin
-from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.idempotency import (
     BODY_FIELD,
     IdempotencyKeyHeader,
     key_of,
     mark_replay,
 )
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
+from rewardledger.http.routes.lists import Cursor
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN, ApiKeyCreate, TenantCreate
 from rewardledger.http.schemas_keys import (
     ApiKeyInfo,
@@ -51,7 +51,7 @@ IdempotencyKey = Annotated[
 KeyIdPath = Annotated[
     str, Path(alias="key_id", pattern=KEY_ID_PATTERN, description="The key's id (16 hex digits).")
 ]
-_KEYS = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_KEYS = tenant_route_problems()
 
 
 @router.post(
@@ -117,10 +117,7 @@ def list_api_keys(
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Keys per page.")] = (
         PAGE_SIZE_MAX
     ),
-    cursor: Annotated[
-        str | None,
-        Query(pattern=OPAQUE_CURSOR_PATTERN, description="The next_cursor of the previous page."),
-    ] = None,
+    cursor: Cursor = None,
 ) -> ApiKeyPagePublic:
     """The tenant's keys (never their secrets), with when each was last used."""
     return ApiKeyPagePublic.of(

@@ -16,11 +16,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Response
 from starlette.concurrency import run_in_threadpool
 
+from rewardledger.domain.access import Principal
 from rewardledger.domain.errors import BatchFailed, ValidationError
 from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX, VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
     PostCreate,
@@ -31,6 +32,7 @@ from rewardledger.http.schemas import (
     TransferResultPublic,
     VoidCreate,
 )
+from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
 from rewardledger.ledger.results import TransferResult
 
@@ -54,11 +56,7 @@ TransferIdPath = Annotated[
         description="The transfer's id.",
     ),
 ]
-_WRITE_PROBLEMS = documented(
-    "validation_error",
-    "unauthorized",
-    "forbidden",
-    "not_found",
+_WRITE_PROBLEMS = tenant_route_problems(
     "idempotency_conflict",
     "not_pending",
     "insufficient_funds",
@@ -80,6 +78,24 @@ def _answer(result: TransferResult, response: Response) -> TransferPublic:
     elif result.dry_run:
         response.status_code = 200
     return TransferPublic.of(transfer)
+
+
+async def _resolve(
+    ledger: Ledger,
+    principal: Principal,
+    pending_id: str,
+    body: PostCreate | VoidCreate,
+    idempotency_key: str | None,
+    response: Response,
+) -> TransferPublic:
+    """Post or void ``pending_id`` as ``body`` says, under the idempotency key sent (header or
+    body) or else the id derived from the pending one."""
+    key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
+    operation = body.to_operation(pending_id, key or None)
+    results = await run_in_threadpool(
+        ledger.submit, principal.tenant_id, [operation], dry_run=body.dry_run
+    )
+    return _answer(results[0], response)
 
 
 @router.post("/tenants/{tid}/transfers", status_code=201, responses=_WRITE_PROBLEMS)
@@ -183,10 +199,7 @@ def create_batch(
     return TransferBatchPublic(atomic=body.atomic, dry_run=body.dry_run, results=public)
 
 
-@router.get(
-    "/tenants/{tid}/transfers/{id}",
-    responses=documented("validation_error", "unauthorized", "forbidden", "not_found"),
-)
+@router.get("/tenants/{tid}/transfers/{id}", responses=tenant_route_problems())
 def get_transfer(
     transfer_id: TransferIdPath, ledger: LedgerDep, principal: Reader
 ) -> TransferPublic:
@@ -207,13 +220,8 @@ async def post_transfer(
 
     The posting is written under its idempotency key if given, else ``<id>.post``.
     """
-    body = body if body is not None else PostCreate()
-    key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
-    operation = body.to_operation(transfer_id, key or None)
-    results = await run_in_threadpool(
-        ledger.submit, principal.tenant_id, [operation], dry_run=body.dry_run
-    )
-    return _answer(results[0], response)
+    chosen = body if body is not None else PostCreate()
+    return await _resolve(ledger, principal, transfer_id, chosen, idempotency_key, response)
 
 
 @router.post("/tenants/{tid}/transfers/{id}/void", status_code=201, responses=_WRITE_PROBLEMS)
@@ -229,10 +237,5 @@ async def void_transfer(
 
     The void is written under its idempotency key if given, else ``<id>.void``.
     """
-    body = body if body is not None else VoidCreate()
-    key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key}, required=False)
-    operation = body.to_operation(transfer_id, key or None)
-    results = await run_in_threadpool(
-        ledger.submit, principal.tenant_id, [operation], dry_run=body.dry_run
-    )
-    return _answer(results[0], response)
+    chosen = body if body is not None else VoidCreate()
+    return await _resolve(ledger, principal, transfer_id, chosen, idempotency_key, response)

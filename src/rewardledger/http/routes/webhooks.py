@@ -13,10 +13,10 @@ from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.domain.webhooks import ENDPOINT_ID_PATTERN, WEBHOOK_ENDPOINT_ID_LENGTH_MAX
 from rewardledger.events import webhooks
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
-from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.idempotency import BODY_FIELD, IdempotencyKeyHeader, key_of
 from rewardledger.http.keyed_writes import keyed, keyed_endpoint_id
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
+from rewardledger.http.routes.lists import Cursor
 from rewardledger.http.schemas_webhooks import (
     DeliveriesPublic,
     EndpointCreate,
@@ -45,12 +45,8 @@ EventIdPath = Annotated[
     str, Path(description="The event's id.", max_length=36, pattern=EVENT_ID_PATTERN)
 ]
 Limit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Items per page.")]
-Cursor = Annotated[
-    str | None,
-    Query(pattern=OPAQUE_CURSOR_PATTERN, description="The next_cursor of the previous page."),
-]
-_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
-_WRITE = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_READ = tenant_route_problems()
+_WRITE = tenant_route_problems()
 
 
 @router.post(
