@@ -3,7 +3,8 @@
 Owns: the ``operation`` decorator. An area of the API (``client.accounts``, ...) writes each
 operation as a method that builds a ``Call``; on a ``Client`` the attribute is a function
 that sends it and returns the answer, on an ``AsyncClient`` one that returns an awaitable of
-it. Both keep the method's parameters for the type checker.
+it. Both keep the method's parameters for the type checker. An operation that takes no
+arguments is one line, ``fixed(method, template, answer, doc)``: it has nothing to build.
 """
 
 from __future__ import annotations
@@ -109,3 +110,16 @@ def operation(
         return Operation(method, template, build)
 
     return decorate
+
+
+def fixed(
+    method: str, template: str, answer: type[Model], doc: str | None = None
+) -> Operation[[], Model]:
+    """The operation ``method template`` that takes no arguments: the same call every time,
+    answered by ``answer``; ``doc`` is the method's docstring."""
+
+    def build(self: object) -> Call[Model]:
+        return ask(answer)
+
+    build.__doc__ = doc
+    return Operation(method, template, build)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, fixed, operation
 from rewardledger.client._transport import Call
 from rewardledger.http.schemas_budgets import (
     AlertsPublic,
@@ -142,9 +142,7 @@ class BudgetOperations:
     def reconcile_budget(self, bid: str) -> Call[BudgetReconciliationPublic]:
         return ask(BudgetReconciliationPublic, path={"bid": bid})
 
-    @operation("POST", "/v1/tenants/{tid}/reconcile")
-    def reconcile(self) -> Call[TenantReconciliationPublic]:
-        return ask(TenantReconciliationPublic)
+    reconcile = fixed("POST", "/v1/tenants/{tid}/reconcile", TenantReconciliationPublic)
 
     @operation("GET", f"{B}/{{bid}}/report")
     def budget_report(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, fixed, operation
 from rewardledger.client._transport import Call
 from rewardledger.http.routes.jobs import JobFailuresPublic, JobsReportPublic
 from rewardledger.http.schemas import (
@@ -42,15 +42,8 @@ T = "/v1/tenants/{tid}"
 
 
 class CoreOperations:
-    @operation("GET", "/healthz")
-    def healthz(self) -> Call[HealthPublic]:
-        """Liveness: the server process is up."""
-        return ask(HealthPublic)
-
-    @operation("GET", "/readyz")
-    def readyz(self) -> Call[HealthPublic]:
-        """Readiness: the server reaches its database."""
-        return ask(HealthPublic)
+    healthz = fixed("GET", "/healthz", HealthPublic, "Liveness: the server process is up.")
+    readyz = fixed("GET", "/readyz", HealthPublic, "Readiness: the server reaches its database.")
 
     @operation("POST", "/v1/tenants")
     def create_tenant(self, body: TenantCreate) -> Call[TenantCreatedPublic]:
@@ -165,17 +158,9 @@ class CoreOperations:
             key=idempotency_key,
         )
 
-    @operation("GET", f"{T}/integrity")
-    def verify(self) -> Call[IntegrityReportPublic]:
-        return ask(IntegrityReportPublic)
-
-    @operation("POST", f"{T}/integrity/repair")
-    def repair(self) -> Call[RepairReportPublic]:
-        return ask(RepairReportPublic)
-
-    @operation("POST", f"{T}/jobs/run")
-    def run_jobs(self) -> Call[JobsReportPublic]:
-        return ask(JobsReportPublic)
+    verify = fixed("GET", f"{T}/integrity", IntegrityReportPublic)
+    repair = fixed("POST", f"{T}/integrity/repair", RepairReportPublic)
+    run_jobs = fixed("POST", f"{T}/jobs/run", JobsReportPublic)
 
     @operation("GET", f"{T}/jobs/failures")
     def job_failures(
