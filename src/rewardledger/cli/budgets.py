@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import Cursor, Limit, ledger_of, os_user
+from rewardledger.cli.context import Cursor, Limit, Tenant, ledger_of, os_user
 from rewardledger.domain.budgets import BudgetPolicy
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.services import budgets
@@ -26,7 +26,6 @@ budget_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 BudgetId = Annotated[str, typer.Argument(metavar="BUDGET", help="The budget's id.")]
 Reference = Annotated[str, typer.Argument(metavar="REFERENCE", help="The issuance reference.")]
 Currency = Annotated[str, typer.Option("--currency", help="The budget's currency (USD, ZWG...).")]

@@ -122,6 +122,9 @@ def parse_time(value: str | None, field: str) -> datetime | None:
     return parsed
 
 
+# The tenant a command works in: every tenant command takes it as ``--tenant``/``-t``.
+Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
+
 # Every paged list's options: one page of at most ``--limit`` rows, after ``--cursor`` (the
 # ``next_cursor`` the previous page printed).
 Limit = Annotated[int, typer.Option(min=1, max=PAGE_SIZE_MAX, help="Rows per page.")]

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of
+from rewardledger.cli.context import Tenant, ledger_of
 from rewardledger.domain.cycles import (
     CashbackMovement,
     CashbackRow,
@@ -44,7 +44,6 @@ cycles_app: typer.Typer = typer.Typer(
 )
 
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV with the seed's columns.")]
 When = Annotated[
     str | None, typer.Option(metavar="TIME", help="ISO 8601 time with an offset [default: now].")

@@ -14,7 +14,7 @@ import typer
 
 from rewardledger.cli import output
 from rewardledger.cli.budgets import BudgetId, budget_app
-from rewardledger.cli.context import Cursor, Limit, ledger_of
+from rewardledger.cli.context import Cursor, Limit, Tenant, ledger_of
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.domain.validation import parse_instant
 from rewardledger.http.schemas import AccountPublic, TransferPublic
@@ -24,8 +24,6 @@ from rewardledger.services import budgets
 
 account_app = typer.Typer(help="The tenant's accounts.", no_args_is_help=True)
 transfer_app = typer.Typer(help="The tenant's transfers.", no_args_is_help=True)
-
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 
 
 @account_app.command("list")

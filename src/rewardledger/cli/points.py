@@ -16,6 +16,7 @@ from rewardledger.cli import output
 from rewardledger.cli.context import (
     Cursor,
     Limit,
+    Tenant,
     ledger_of,
     os_user,
     parse_time,
@@ -46,7 +47,6 @@ redemption_app: typer.Typer = typer.Typer(
     no_args_is_help=True,
 )
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 AssetOption = Annotated[str, typer.Option("--asset", help="The points asset.")]
 Reference = Annotated[
     str, typer.Option("--reference", "-r", help="Your id for this write (idempotency key).")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of, parse_time
+from rewardledger.cli.context import Tenant, ledger_of, parse_time
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.domain.webhooks import WEBHOOK_ROTATION_OVERLAP_SECONDS_DEFAULT
 from rewardledger.events import webhooks
@@ -24,7 +24,6 @@ webhooks_app: typer.Typer = typer.Typer(
     no_args_is_help=True,
 )
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 EndpointId = Annotated[str, typer.Argument(metavar="ENDPOINT", help="The endpoint's id (ep_...).")]
 EventType = Annotated[
     list[str] | None,
