@@ -26,11 +26,12 @@ from rewardledger.cli.budgets import budget_app
 from rewardledger.cli.context import (
     Cursor,
     Limit,
+    OnlyTenant,
     Options,
+    actor_or_os_user,
     database_url,
     ledger_of,
     open_at,
-    os_user,
     parse_time,
     reporting_errors,
 )
@@ -110,12 +111,6 @@ def _tenant_ids(ledger: Ledger, tenant: str | None) -> list[str]:
     return [t.id for t in ledger.list_tenants()]
 
 
-TenantOption = Annotated[
-    str | None,
-    typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant [default: all]."),
-]
-
-
 # Commands ------------------------------------------------------------------------------------
 
 
@@ -160,7 +155,7 @@ def tenant_create(
 @app.command()
 def verify(
     ctx: typer.Context,
-    tenant: TenantOption = None,
+    tenant: OnlyTenant = None,
     seal: Annotated[
         bool,
         typer.Option(
@@ -200,7 +195,7 @@ def verify(
 @app.command()
 def repair(
     ctx: typer.Context,
-    tenant: TenantOption = None,
+    tenant: OnlyTenant = None,
     actor: Annotated[
         str | None,
         typer.Option(
@@ -217,7 +212,7 @@ def repair(
     """
     reports: list[RepairReport] = []
     with ledger_of(ctx) as ledger, output.progress() as bar:
-        who = actor if actor is not None else os_user()
+        who = actor_or_os_user(actor)
         for tenant_id in _tenant_ids(ledger, tenant):
             total = ledger.count_accounts(tenant_id)
             task = bar.add_task(f"repair {tenant_id}", total=total, unit="accounts")
@@ -228,7 +223,7 @@ def repair(
 
 
 @jobs_app.command("run")
-def jobs_run(ctx: typer.Context, tenant: TenantOption = None) -> None:
+def jobs_run(ctx: typer.Context, tenant: OnlyTenant = None) -> None:
     """Run every service's due work now, for one tenant or all: expire holds and
     reservations, reset budget periods, expire points, refresh and close cycles.
 
@@ -256,7 +251,7 @@ def jobs_run(ctx: typer.Context, tenant: TenantOption = None) -> None:
 @jobs_app.command("failures")
 def jobs_failures(
     ctx: typer.Context,
-    tenant: TenantOption = None,
+    tenant: OnlyTenant = None,
     include_resolved: Annotated[
         bool, typer.Option("--include-resolved", help="Also the failures resolved since.")
     ] = False,

@@ -25,6 +25,7 @@ webhooks_app: typer.Typer = typer.Typer(
 )
 
 EndpointId = Annotated[str, typer.Argument(metavar="ENDPOINT", help="The endpoint's id (ep_...).")]
+PageCursor = Annotated[str | None, typer.Option(help="next_cursor of the previous page.")]
 EventType = Annotated[
     list[str] | None,
     typer.Option("--event", "-e", help="An event type to receive (repeat); '*' for every type."),
@@ -94,7 +95,7 @@ def list_(
     ctx: typer.Context,
     tenant: Tenant,
     limit: Annotated[int, typer.Option(help="Endpoints per page.")] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    cursor: PageCursor = None,
 ) -> None:
     """The tenant's endpoints (no secrets)."""
     with ledger_of(ctx) as ledger:
@@ -169,7 +170,7 @@ def deliveries(
     tenant: Tenant,
     endpoint_id: EndpointId,
     limit: Annotated[int, typer.Option(help="Deliveries per page.")] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    cursor: PageCursor = None,
 ) -> None:
     """The endpoint's deliveries, latest first, each with every attempt."""
     with ledger_of(ctx) as ledger:
