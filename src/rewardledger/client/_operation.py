@@ -59,6 +59,18 @@ def ask(
     )
 
 
+def keyed(
+    answer: type[Model],
+    body: BaseModel,
+    key: str | None,
+    *,
+    path: Mapping[str, str] | None = None,
+) -> Call[Model]:
+    """A write sent with an Idempotency-Key: the caller's ``key``, else one made for it (and
+    kept for its retries) unless ``body`` carries its own."""
+    return ask(answer, path=path, body=body, keyed=True, key=key)
+
+
 class Operation(Generic[P, Model]):
     """A method building a ``Call`` for the route ``method template``, bound as its sender."""
 
