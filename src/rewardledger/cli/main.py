@@ -67,24 +67,29 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 tenant_app = typer.Typer(help="Create tenants.", no_args_is_help=True)
-app.add_typer(tenant_app, name="tenant")
-app.add_typer(apikey_app, name="apikey")
 jobs_app = typer.Typer(help="Run what is due: expiries, resets, refreshes.", no_args_is_help=True)
-app.add_typer(jobs_app, name="jobs")
-app.add_typer(budget_app, name="budget")
-app.add_typer(account_app, name="account")
-app.add_typer(transfer_app, name="transfer")
-app.add_typer(points_app, name="points")
-app.add_typer(redemption_app, name="redemption")
-app.add_typer(cashback_app, name="cashback")
-app.add_typer(debt_app, name="debt")
-app.add_typer(cycles_app, name="cycles")
-app.add_typer(db_app, name="db")
-app.add_typer(migrate_from_app, name="migrate-from")
-app.add_typer(webhooks_app, name="webhooks")
 app.command()(serve)
 app.command()(worker)
-app.add_typer(events_app, name="events")
+# The command groups by name, in the order --help lists them (after the commands).
+GROUPS: dict[str, typer.Typer] = {
+    "tenant": tenant_app,
+    "apikey": apikey_app,
+    "jobs": jobs_app,
+    "budget": budget_app,
+    "account": account_app,
+    "transfer": transfer_app,
+    "points": points_app,
+    "redemption": redemption_app,
+    "cashback": cashback_app,
+    "debt": debt_app,
+    "cycles": cycles_app,
+    "db": db_app,
+    "migrate-from": migrate_from_app,
+    "webhooks": webhooks_app,
+    "events": events_app,
+}
+for name, group in GROUPS.items():
+    app.add_typer(group, name=name)
 
 
 @app.callback()
