@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import Cursor, Limit, ledger_of, os_user
+from rewardledger.cli.context import Cursor, Limit, Tenant, actor_or_os_user, ledger_of
 from rewardledger.domain.budgets import BudgetPolicy
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.services import budgets
@@ -26,10 +26,15 @@ budget_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 BudgetId = Annotated[str, typer.Argument(metavar="BUDGET", help="The budget's id.")]
 Reference = Annotated[str, typer.Argument(metavar="REFERENCE", help="The issuance reference.")]
 Currency = Annotated[str, typer.Option("--currency", help="The budget's currency (USD, ZWG...).")]
+Amount = Annotated[str, typer.Argument(metavar="AMOUNT")]
+AnyBudget = Annotated[str | None, typer.Argument(metavar="[BUDGET]")]
+IdempotencyKey = Annotated[str, typer.Option("--key", help="Idempotency key.")]
+# What a correction or a fix records: why, and who (the OS user unless --actor).
+Note = Annotated[str, typer.Option("--note", help="Why (mandatory).")]
+Actor = Annotated[str | None, typer.Option("--actor", help="Who [default: OS user].")]
 
 
 def _plain(value: Any) -> Any:
@@ -135,7 +140,7 @@ def show(ctx: typer.Context, budget_id: BudgetId, tenant: Tenant) -> None:
 def topup(
     ctx: typer.Context,
     budget_id: BudgetId,
-    amount: Annotated[str, typer.Argument(metavar="AMOUNT")],
+    amount: Amount,
     tenant: Tenant,
     currency: Currency,
     key: Annotated[str, typer.Option("--key", help="Idempotency key of this top-up.")],
@@ -154,7 +159,7 @@ def reserve(
     ctx: typer.Context,
     budget_id: BudgetId,
     reference: Reference,
-    amount: Annotated[str, typer.Argument(metavar="AMOUNT")],
+    amount: Amount,
     tenant: Tenant,
     currency: Currency,
     member: Annotated[str | None, typer.Option("--member", help="Per-member caps key.")] = None,
@@ -209,10 +214,10 @@ def correct(
     budget_id: BudgetId,
     tenant: Tenant,
     reverses: Annotated[str, typer.Option("--reverses", help="The top-up or charge to reverse.")],
-    note: Annotated[str, typer.Option("--note", help="Why (mandatory).")],
-    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    note: Note,
+    key: IdempotencyKey,
     amount: Annotated[str | None, typer.Option("--amount", help="Reverse only this much.")] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Who [default: OS user].")] = None,
+    actor: Actor = None,
 ) -> None:
     """Reverse a top-up or a charge, recorded in the audit trail with who and why."""
     with ledger_of(ctx) as ledger:
@@ -223,7 +228,7 @@ def correct(
                 budget_id,
                 reverses=reverses,
                 note=note,
-                actor=actor if actor is not None else os_user(),
+                actor=actor_or_os_user(actor),
                 idempotency_key=key,
                 amount=amount,
             )
@@ -235,13 +240,13 @@ def fix(
     ctx: typer.Context,
     budget_id: BudgetId,
     tenant: Tenant,
-    note: Annotated[str, typer.Option("--note", help="Why (mandatory).")],
-    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
-    actor: Annotated[str | None, typer.Option("--actor", help="Who [default: OS user].")] = None,
+    note: Note,
+    key: IdempotencyKey,
+    actor: Actor = None,
 ) -> None:
     """Set the period totals reconciliation finds wrong back to the journal's, audited."""
     with ledger_of(ctx) as ledger:
-        who = actor if actor is not None else os_user()
+        who = actor_or_os_user(actor)
         _emit(
             budgets.fix_discrepancies(
                 ledger, tenant, budget_id, note=note, actor=who, idempotency_key=key
@@ -263,7 +268,7 @@ def reset(
     ctx: typer.Context,
     budget_id: BudgetId,
     tenant: Tenant,
-    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    key: IdempotencyKey,
     rollover: Rollover = None,
 ) -> None:
     """Reset the budget now: a new period opens and used starts at zero."""
@@ -280,7 +285,7 @@ def reset_all(
     period_type: Annotated[
         str, typer.Option("--period-type", help="rolling, monthly, quarterly or yearly.")
     ],
-    key: Annotated[str, typer.Option("--key", help="Idempotency key.")],
+    key: IdempotencyKey,
     rollover: Rollover = None,
 ) -> None:
     """Reset every budget of one period type now, each on its own."""
@@ -315,7 +320,7 @@ def utilization(
 def reconcile(
     ctx: typer.Context,
     tenant: Tenant,
-    budget_id: Annotated[str | None, typer.Argument(metavar="[BUDGET]")] = None,
+    budget_id: AnyBudget = None,
 ) -> None:
     """Check budgets against the journal (one, or all of the tenant); exit 1 on discrepancies."""
     with ledger_of(ctx) as ledger:
@@ -334,7 +339,7 @@ def reconcile(
 def report(
     ctx: typer.Context,
     tenant: Tenant,
-    budget_id: Annotated[str | None, typer.Argument(metavar="[BUDGET]")] = None,
+    budget_id: AnyBudget = None,
     range_name: Annotated[
         str | None, typer.Option("--range", help="today, week, month, quarter or year.")
     ] = None,

@@ -109,18 +109,33 @@ def os_user() -> str:
         ) from error
 
 
-def parse_time(value: str | None, field: str) -> datetime | None:
-    """``value`` as an ISO 8601 time with an offset (None stays None), for option ``field``."""
+def actor_or_os_user(actor: str | None) -> str:
+    """Who a recorded change is by: ``--actor`` when given, else the OS user."""
+    return actor if actor is not None else os_user()
+
+
+def parse_time(value: str | None, field: str, *, offset: bool = True) -> datetime | None:
+    """``value`` as an ISO 8601 time (None stays None), for option ``field``: with an offset,
+    unless ``offset`` is false (the cycle commands take a time without one too)."""
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise ValidationError(f"{field} must be an ISO 8601 time with an offset.", field=field)
+    if parsed is None or (offset and parsed.tzinfo is None):
+        wanted = " with an offset" if offset else ""
+        raise ValidationError(f"{field} must be an ISO 8601 time{wanted}.", field=field)
     return parsed
 
+
+# The tenant a command works in: every tenant command takes it as ``--tenant``/``-t``.
+Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
+# The commands that work in every tenant unless told one.
+OnlyTenant = Annotated[
+    str | None,
+    typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant [default: all]."),
+]
 
 # Every paged list's options: one page of at most ``--limit`` rows, after ``--cursor`` (the
 # ``next_cursor`` the previous page printed).

@@ -11,14 +11,14 @@ import csv
 import json
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of
+from rewardledger.cli.context import Tenant, ledger_of, parse_time
 from rewardledger.domain.cycles import (
     CashbackMovement,
     CashbackRow,
@@ -28,7 +28,6 @@ from rewardledger.domain.cycles import (
     LedgerName,
     row_id,
 )
-from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.money import format_minor
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles, debt
@@ -44,21 +43,14 @@ cycles_app: typer.Typer = typer.Typer(
 )
 
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV with the seed's columns.")]
 When = Annotated[
     str | None, typer.Option(metavar="TIME", help="ISO 8601 time with an offset [default: now].")
 ]
-
-
-def _time(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"{field} must be an ISO 8601 time.", field=field) from None
-    return parsed
+Currency = Annotated[str, typer.Option(help="Asset code, e.g. USD.")]
+MovementId = Annotated[str, typer.Option("--id", help="The movement's id (idempotency key).")]
+CashbackAccount = Annotated[str, typer.Argument(help="The cashback account.")]
+CycleFilter = Annotated[str | None, typer.Option(help="Only this cycle (YYYY-MM).")]
 
 
 def _cashback_scale(ledger: Ledger, tenant_id: str) -> int:
@@ -143,7 +135,7 @@ def _debt_movement_json(movement: DebtMovement, scale: int, replayed: bool) -> d
 def cashback_program(
     ctx: typer.Context,
     tenant: Tenant,
-    currency: Annotated[str, typer.Option(help="Asset code, e.g. USD.")],
+    currency: Currency,
     minimum_spend: Annotated[str, typer.Option(help="Minimum spend per cycle.")],
     default_cap: Annotated[str, typer.Option(help="Cashback cap per cycle.")],
     grace_days: Annotated[int, typer.Option(help="Days after the month before it closes.")] = 0,
@@ -173,7 +165,7 @@ def cashback_program(
 def cashback_account(
     ctx: typer.Context,
     tenant: Tenant,
-    account: Annotated[str, typer.Argument(help="The cashback account.")],
+    account: CashbackAccount,
     default_cap: Annotated[str | None, typer.Option(help="Its own cap per cycle.")] = None,
     enrolled: Annotated[bool, typer.Option("--enrolled/--not-enrolled")] = True,
 ) -> None:
@@ -196,7 +188,7 @@ def cashback_account(
 def cashback_accrue(
     ctx: typer.Context,
     tenant: Tenant,
-    movement_id: Annotated[str, typer.Option("--id", help="The movement's id (idempotency key).")],
+    movement_id: MovementId,
     account: Annotated[str, typer.Option(help="The cashback account.")],
     spend: Annotated[str, typer.Option(help="Qualifying spend.")],
     amount: Annotated[str, typer.Option("--cashback", help="Cashback granted for it.")],
@@ -217,7 +209,7 @@ def cashback_accrue(
                 account,
                 spend,
                 amount,
-                occurred_at=_time(at, "at"),
+                occurred_at=parse_time(at, "at", offset=False),
                 cycle_tag=cycle,
                 budget_cap=cap,
                 override=override,
@@ -247,7 +239,7 @@ def cashback_ledger(
     ctx: typer.Context,
     tenant: Tenant,
     account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
-    cycle: Annotated[str | None, typer.Option(help="Only this cycle (YYYY-MM).")] = None,
+    cycle: CycleFilter = None,
     status: Annotated[str | None, typer.Option(help="open or closed.")] = None,
     eligibility: Annotated[
         str | None, typer.Option(help="eligible, not_eligible, reached_cap, pending.")
@@ -267,7 +259,7 @@ def cashback_ledger(
 def cashback_apply(
     ctx: typer.Context,
     tenant: Tenant,
-    account: Annotated[str, typer.Argument(help="The cashback account.")],
+    account: CashbackAccount,
     cycle: Annotated[str, typer.Argument(help="The closed cycle (YYYY-MM).")],
     person: Annotated[str, typer.Option(help="Whose debt it reduces.")],
     debt_cycle: Annotated[str | None, typer.Option(help="The debt cycle [default: now's].")] = None,
@@ -288,7 +280,7 @@ def cashback_apply(
 def debt_program(
     ctx: typer.Context,
     tenant: Tenant,
-    currency: Annotated[str, typer.Option(help="Asset code, e.g. USD.")],
+    currency: Currency,
     closing_day: Annotated[int, typer.Option(help="Statement closing day (31: month end).")] = 31,
     due_day: Annotated[int, typer.Option(help="Due day in the following month.")] = 15,
     grace_days: Annotated[int, typer.Option(help="Days after the due date before overdue.")] = 0,
@@ -317,7 +309,7 @@ def debt_program(
 def debt_record(
     ctx: typer.Context,
     tenant: Tenant,
-    movement_id: Annotated[str, typer.Option("--id", help="The movement's id (idempotency key).")],
+    movement_id: MovementId,
     person: Annotated[str, typer.Option(help="The person.")],
     kind: Annotated[str, typer.Option(help="opening, charge, repayment or discount.")],
     amount: Annotated[str, typer.Option(help="The amount.")],
@@ -336,8 +328,8 @@ def debt_record(
                 kind,
                 amount,
                 cycle_tag=cycle,
-                due_at=_time(due, "due"),
-                occurred_at=_time(at, "at"),
+                due_at=parse_time(due, "due", offset=False),
+                occurred_at=parse_time(at, "at", offset=False),
             ),
         )
         scale = _debt_scale(ledger, tenant)
@@ -349,7 +341,7 @@ def debt_ledger(
     ctx: typer.Context,
     tenant: Tenant,
     person: Annotated[str | None, typer.Option(help="Only this person.")] = None,
-    cycle: Annotated[str | None, typer.Option(help="Only this cycle (YYYY-MM).")] = None,
+    cycle: CycleFilter = None,
     status: Annotated[str | None, typer.Option(help="open, partial, repaid or overdue.")] = None,
     as_csv: Csv = False,
 ) -> None:
@@ -403,23 +395,32 @@ def cycles_mode(
     output.emit_json({"refresh_mode": chosen.value})
 
 
-@cycles_app.command("refresh")
-def cycles_refresh(ctx: typer.Context, tenant: Tenant) -> None:
-    """Recompute the dirty (holder, cycle) pairs."""
-    with ledger_of(ctx) as ledger, output.progress() as bar:
-        task = bar.add_task(
-            f"refresh {tenant}", total=cycles.count_dirty(ledger, tenant), unit="pairs"
-        )
-        report = cycles.refresh(ledger, tenant, progress=output.advancer(bar, task))
-    output.emit_json({"pairs": report.pairs, "rows_changed": report.rows_changed})
+def _recompute_command(
+    name: str,
+    count: Callable[[Ledger, str], int],
+    recompute: Callable[..., cycles.RefreshReport],
+    doc: str,
+) -> None:
+    """``cycles refresh`` and ``cycles rebuild``: count the pairs, recompute them under a
+    progress bar, print what changed."""
+
+    def command(ctx: typer.Context, tenant: Tenant) -> None:
+        with ledger_of(ctx) as ledger, output.progress() as bar:
+            task = bar.add_task(f"{name} {tenant}", total=count(ledger, tenant), unit="pairs")
+            report = recompute(ledger, tenant, progress=output.advancer(bar, task))
+        output.emit_json({"pairs": report.pairs, "rows_changed": report.rows_changed})
+
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = f"cycles_{name}"
+    cycles_app.command(name)(command)
 
 
-@cycles_app.command("rebuild")
-def cycles_rebuild(ctx: typer.Context, tenant: Tenant) -> None:
-    """Recompute every row of both ledgers from the movements."""
-    with ledger_of(ctx) as ledger, output.progress() as bar:
-        task = bar.add_task(
-            f"rebuild {tenant}", total=cycles.count_pairs(ledger, tenant), unit="pairs"
-        )
-        report = cycles.rebuild(ledger, tenant, progress=output.advancer(bar, task))
-    output.emit_json({"pairs": report.pairs, "rows_changed": report.rows_changed})
+_recompute_command(
+    "refresh", cycles.count_dirty, cycles.refresh, "Recompute the dirty (holder, cycle) pairs."
+)
+_recompute_command(
+    "rebuild",
+    cycles.count_pairs,
+    cycles.rebuild,
+    "Recompute every row of both ledgers from the movements.",
+)

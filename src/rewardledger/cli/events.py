@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of, settings_from
+from rewardledger.cli.context import OnlyTenant, Tenant, ledger_of, settings_from
 from rewardledger.config import EVENT_RETENTION_DAYS_MAX
 from rewardledger.domain.limits import (
     EVENT_PRUNE_BATCH_SIZE_DEFAULT,
@@ -36,7 +36,7 @@ TAIL_POLL_INTERVAL_SECONDS_MAX = 3_600.0
 @events_app.command("tail")
 def tail(
     ctx: typer.Context,
-    tenant: Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")],
+    tenant: Tenant,
     after: Annotated[
         str | None,
         typer.Option(
@@ -88,10 +88,7 @@ def tail(
 @events_app.command("prune")
 def prune(
     ctx: typer.Context,
-    tenant: Annotated[
-        str | None,
-        typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant [default: all]."),
-    ] = None,
+    tenant: OnlyTenant = None,
     older_than_days: Annotated[
         int | None,
         typer.Option(

@@ -7,14 +7,16 @@ Each prints one page as JSON, in the HTTP API's shape (amounts as decimal string
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
 from rewardledger.cli import output
 from rewardledger.cli.budgets import BudgetId, budget_app
-from rewardledger.cli.context import Cursor, Limit, ledger_of
+from rewardledger.cli.context import Cursor, Limit, Tenant, ledger_of
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.domain.validation import parse_instant
 from rewardledger.http.schemas import AccountPublic, TransferPublic
@@ -24,8 +26,6 @@ from rewardledger.services import budgets
 
 account_app = typer.Typer(help="The tenant's accounts.", no_args_is_help=True)
 transfer_app = typer.Typer(help="The tenant's transfers.", no_args_is_help=True)
-
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 
 
 @account_app.command("list")
@@ -82,35 +82,36 @@ def transfer_list(
     output.emit_json({"transfers": rows, "next_cursor": page.next_cursor})
 
 
-@budget_app.command("reservations")
-def reservations(
-    ctx: typer.Context,
-    budget_id: BudgetId,
-    tenant: Tenant,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
-) -> None:
-    """The budget's reservations by reference, each with its state."""
-    with ledger_of(ctx) as ledger:
-        page = budgets.reservations_page(ledger, tenant, budget_id, cursor=cursor, limit=limit)
-    rows = [ReservationPublic.model_validate(r).model_dump(mode="json") for r in page.reservations]
-    output.emit_json(
-        {"budget_id": page.budget_id, "reservations": rows, "next_cursor": page.next_cursor}
-    )
+def _budget_list(name: str, read: Callable[..., Any], schema: type[BaseModel], doc: str) -> None:
+    """``budget reservations`` and ``budget corrections``: one page of the budget's ``name``
+    (read by ``read``), each row in ``schema``'s shape."""
+
+    def command(
+        ctx: typer.Context,
+        budget_id: BudgetId,
+        tenant: Tenant,
+        limit: Limit = PAGE_SIZE_DEFAULT,
+        cursor: Cursor = None,
+    ) -> None:
+        with ledger_of(ctx) as ledger:
+            page = read(ledger, tenant, budget_id, cursor=cursor, limit=limit)
+        rows = [schema.model_validate(row).model_dump(mode="json") for row in getattr(page, name)]
+        output.emit_json({"budget_id": page.budget_id, name: rows, "next_cursor": page.next_cursor})
+
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = name
+    budget_app.command(name)(command)
 
 
-@budget_app.command("corrections")
-def corrections(
-    ctx: typer.Context,
-    budget_id: BudgetId,
-    tenant: Tenant,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
-) -> None:
-    """The budget's corrections in the order they were made, with who made each and why."""
-    with ledger_of(ctx) as ledger:
-        page = budgets.corrections_page(ledger, tenant, budget_id, cursor=cursor, limit=limit)
-    rows = [CorrectionPublic.model_validate(c).model_dump(mode="json") for c in page.corrections]
-    output.emit_json(
-        {"budget_id": page.budget_id, "corrections": rows, "next_cursor": page.next_cursor}
-    )
+_budget_list(
+    "reservations",
+    budgets.reservations_page,
+    ReservationPublic,
+    "The budget's reservations by reference, each with its state.",
+)
+_budget_list(
+    "corrections",
+    budgets.corrections_page,
+    CorrectionPublic,
+    "The budget's corrections in the order they were made, with who made each and why.",
+)

@@ -26,11 +26,12 @@ from rewardledger.cli.budgets import budget_app
 from rewardledger.cli.context import (
     Cursor,
     Limit,
+    OnlyTenant,
     Options,
+    actor_or_os_user,
     database_url,
     ledger_of,
     open_at,
-    os_user,
     parse_time,
     reporting_errors,
 )
@@ -66,24 +67,29 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 tenant_app = typer.Typer(help="Create tenants.", no_args_is_help=True)
-app.add_typer(tenant_app, name="tenant")
-app.add_typer(apikey_app, name="apikey")
 jobs_app = typer.Typer(help="Run what is due: expiries, resets, refreshes.", no_args_is_help=True)
-app.add_typer(jobs_app, name="jobs")
-app.add_typer(budget_app, name="budget")
-app.add_typer(account_app, name="account")
-app.add_typer(transfer_app, name="transfer")
-app.add_typer(points_app, name="points")
-app.add_typer(redemption_app, name="redemption")
-app.add_typer(cashback_app, name="cashback")
-app.add_typer(debt_app, name="debt")
-app.add_typer(cycles_app, name="cycles")
-app.add_typer(db_app, name="db")
-app.add_typer(migrate_from_app, name="migrate-from")
-app.add_typer(webhooks_app, name="webhooks")
 app.command()(serve)
 app.command()(worker)
-app.add_typer(events_app, name="events")
+# The command groups by name, in the order --help lists them (after the commands).
+GROUPS: dict[str, typer.Typer] = {
+    "tenant": tenant_app,
+    "apikey": apikey_app,
+    "jobs": jobs_app,
+    "budget": budget_app,
+    "account": account_app,
+    "transfer": transfer_app,
+    "points": points_app,
+    "redemption": redemption_app,
+    "cashback": cashback_app,
+    "debt": debt_app,
+    "cycles": cycles_app,
+    "db": db_app,
+    "migrate-from": migrate_from_app,
+    "webhooks": webhooks_app,
+    "events": events_app,
+}
+for name, group in GROUPS.items():
+    app.add_typer(group, name=name)
 
 
 @app.callback()
@@ -108,12 +114,6 @@ def _tenant_ids(ledger: Ledger, tenant: str | None) -> list[str]:
         ledger.get_tenant(tenant)
         return [tenant]
     return [t.id for t in ledger.list_tenants()]
-
-
-TenantOption = Annotated[
-    str | None,
-    typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant [default: all]."),
-]
 
 
 # Commands ------------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def tenant_create(
 @app.command()
 def verify(
     ctx: typer.Context,
-    tenant: TenantOption = None,
+    tenant: OnlyTenant = None,
     seal: Annotated[
         bool,
         typer.Option(
@@ -200,7 +200,7 @@ def verify(
 @app.command()
 def repair(
     ctx: typer.Context,
-    tenant: TenantOption = None,
+    tenant: OnlyTenant = None,
     actor: Annotated[
         str | None,
         typer.Option(
@@ -217,7 +217,7 @@ def repair(
     """
     reports: list[RepairReport] = []
     with ledger_of(ctx) as ledger, output.progress() as bar:
-        who = actor if actor is not None else os_user()
+        who = actor_or_os_user(actor)
         for tenant_id in _tenant_ids(ledger, tenant):
             total = ledger.count_accounts(tenant_id)
             task = bar.add_task(f"repair {tenant_id}", total=total, unit="accounts")
@@ -228,7 +228,7 @@ def repair(
 
 
 @jobs_app.command("run")
-def jobs_run(ctx: typer.Context, tenant: TenantOption = None) -> None:
+def jobs_run(ctx: typer.Context, tenant: OnlyTenant = None) -> None:
     """Run every service's due work now, for one tenant or all: expire holds and
     reservations, reset budget periods, expire points, refresh and close cycles.
 
@@ -256,7 +256,7 @@ def jobs_run(ctx: typer.Context, tenant: TenantOption = None) -> None:
 @jobs_app.command("failures")
 def jobs_failures(
     ctx: typer.Context,
-    tenant: TenantOption = None,
+    tenant: OnlyTenant = None,
     include_resolved: Annotated[
         bool, typer.Option("--include-resolved", help="Also the failures resolved since.")
     ] = False,

@@ -16,6 +16,7 @@ from rewardledger.cli import output
 from rewardledger.cli.context import (
     Cursor,
     Limit,
+    Tenant,
     ledger_of,
     os_user,
     parse_time,
@@ -46,12 +47,13 @@ redemption_app: typer.Typer = typer.Typer(
     no_args_is_help=True,
 )
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 AssetOption = Annotated[str, typer.Option("--asset", help="The points asset.")]
 Reference = Annotated[
     str, typer.Option("--reference", "-r", help="Your id for this write (idempotency key).")
 ]
 Dtype = Annotated[str, typer.Option("--dtype", help="The reason code (the seed's dtype).")]
+Holder = Annotated[str, typer.Argument(help="The holder (user_id).")]
+RedemptionId = Annotated[str, typer.Argument()]
 
 
 def _movement(m: PointsMovement) -> dict[str, Any]:
@@ -123,7 +125,7 @@ def _movement_command(name: str, move: Callable[..., PointsMovement], doc: str) 
     def command(
         ctx: typer.Context,
         tenant: Tenant,
-        holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
+        holder: Holder,
         amount: Annotated[str, typer.Argument(help="Points, a positive decimal string.")],
         dtype: Dtype,
         reference: Reference,
@@ -163,7 +165,7 @@ def activate(
 def balance(
     ctx: typer.Context,
     tenant: Tenant,
-    holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
+    holder: Holder,
     asset: AssetOption = DEFAULT_ASSET,
     at: Annotated[str | None, typer.Option(help="A past time: the balance then.")] = None,
 ) -> None:
@@ -177,7 +179,7 @@ def balance(
 def accumulations(
     ctx: typer.Context,
     tenant: Tenant,
-    holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
+    holder: Holder,
     asset: AssetOption = DEFAULT_ASSET,
     accum_type: Annotated[str | None, typer.Option(help="earn, spend or expire")] = None,
     since: Annotated[str | None, typer.Option("--from", help="From this time.")] = None,
@@ -224,7 +226,7 @@ def accumulations(
 def expiring(
     ctx: typer.Context,
     tenant: Tenant,
-    holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
+    holder: Holder,
     asset: AssetOption = DEFAULT_ASSET,
     limit: Limit = POINTS_FORECAST_DATES_MAX,
     cursor: Cursor = None,
@@ -338,7 +340,7 @@ def import_file(
 def redemption_create(
     ctx: typer.Context,
     tenant: Tenant,
-    holder: Annotated[str, typer.Argument(help="The holder (user_id).")],
+    holder: Holder,
     offer_id: Annotated[str, typer.Option(help="The offer.")],
     cost: Annotated[str, typer.Option(help="Points it costs.")],
     reference: Reference,
@@ -363,9 +365,7 @@ def redemption_create(
 
 
 @redemption_app.command("show")
-def redemption_show(
-    ctx: typer.Context, tenant: Tenant, redemption_id: Annotated[str, typer.Argument()]
-) -> None:
+def redemption_show(ctx: typer.Context, tenant: Tenant, redemption_id: RedemptionId) -> None:
     """A redemption and its state."""
     with ledger_of(ctx) as ledger:
         output.emit_json(_redemption(redemptions.get(ledger, tenant, redemption_id)))
@@ -375,7 +375,7 @@ def redemption_show(
 def redemption_qr(
     ctx: typer.Context,
     tenant: Tenant,
-    redemption_id: Annotated[str, typer.Argument()],
+    redemption_id: RedemptionId,
     out: Annotated[Path, typer.Option(help="Write the image here (.png or .svg).")],
 ) -> None:
     """Write the redemption's code as a QR image."""
@@ -403,9 +403,7 @@ def redemption_confirm(
 
 
 @redemption_app.command("cancel")
-def redemption_cancel(
-    ctx: typer.Context, tenant: Tenant, redemption_id: Annotated[str, typer.Argument()]
-) -> None:
+def redemption_cancel(ctx: typer.Context, tenant: Tenant, redemption_id: RedemptionId) -> None:
     """Cancel a pending redemption; its points go back to their lots."""
     with ledger_of(ctx) as ledger:
         output.emit_json(

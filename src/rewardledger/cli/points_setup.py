@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import Cursor, Limit, ledger_of, parse_time
-from rewardledger.cli.points import AssetOption, Tenant, points_app
+from rewardledger.cli.context import Cursor, Limit, Tenant, ledger_of, parse_time
+from rewardledger.cli.points import AssetOption, points_app
 
 __all__ = ["points_app"]
 from rewardledger.domain.errors import ValidationError

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from rewardledger.cli import output
-from rewardledger.cli.context import ledger_of, parse_time
+from rewardledger.cli.context import Tenant, ledger_of, parse_time
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
 from rewardledger.domain.webhooks import WEBHOOK_ROTATION_OVERLAP_SECONDS_DEFAULT
 from rewardledger.events import webhooks
@@ -24,8 +24,8 @@ webhooks_app: typer.Typer = typer.Typer(
     no_args_is_help=True,
 )
 
-Tenant = Annotated[str, typer.Option("--tenant", "-t", metavar="TENANT", help="The tenant.")]
 EndpointId = Annotated[str, typer.Argument(metavar="ENDPOINT", help="The endpoint's id (ep_...).")]
+PageCursor = Annotated[str | None, typer.Option(help="next_cursor of the previous page.")]
 EventType = Annotated[
     list[str] | None,
     typer.Option("--event", "-e", help="An event type to receive (repeat); '*' for every type."),
@@ -95,7 +95,7 @@ def list_(
     ctx: typer.Context,
     tenant: Tenant,
     limit: Annotated[int, typer.Option(help="Endpoints per page.")] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    cursor: PageCursor = None,
 ) -> None:
     """The tenant's endpoints (no secrets)."""
     with ledger_of(ctx) as ledger:
@@ -170,7 +170,7 @@ def deliveries(
     tenant: Tenant,
     endpoint_id: EndpointId,
     limit: Annotated[int, typer.Option(help="Deliveries per page.")] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    cursor: PageCursor = None,
 ) -> None:
     """The endpoint's deliveries, latest first, each with every attempt."""
     with ledger_of(ctx) as ledger:

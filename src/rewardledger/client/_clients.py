@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import httpx2
 from pydantic import BaseModel
@@ -31,6 +31,7 @@ from rewardledger.client.points import PointsOperations
 from rewardledger.client.points_setup import PointsSetupOperations
 
 Page = TypeVar("Page", bound=BaseModel)
+Transport = TypeVar("Transport", httpx2.BaseTransport, httpx2.AsyncBaseTransport)
 # Followed at most this many pages by one call of ``pages`` (a cursor that never ends).
 PAGES_FOLLOWED_MAX = 10_000
 
@@ -44,14 +45,26 @@ def _next(page: BaseModel) -> tuple[str, str] | None:
     return None
 
 
-def _auth(
-    base_url: str,
-    api_key: str | None,
-    tenant_id: str | None,
-    admin_token: str | None,
-    retries: Retries | None,
-) -> Auth:
-    return Auth(base_url, api_key, admin_token, tenant_id, retries or Retries())
+class _Connection(Generic[Transport]):
+    """The constructor both clients share: the server, the credentials, the retries; each
+    client's ``_connect`` opens its own connection pool (through ``transport``, if given)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        tenant_id: str | None = None,
+        admin_token: str | None = None,
+        retries: Retries | None = None,
+        timeout: float = TIMEOUT_SECONDS,
+        transport: Transport | None = None,
+    ) -> None:
+        auth = Auth(base_url, api_key, admin_token, tenant_id, retries or Retries())
+        self._connect(auth, timeout, transport)
+
+    def _connect(self, auth: Auth, timeout: float, transport: Transport | None) -> None:
+        raise NotImplementedError
 
 
 class Client(
@@ -63,23 +76,13 @@ class Client(
     EventOperations,
     ListOperations,
     SyncBase,
+    _Connection[httpx2.BaseTransport],
 ):
     """The API over HTTP, synchronously. ``tenant_id`` is the tenant of every tenant route;
     ``admin_token`` is needed only for ``create_tenant``."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        tenant_id: str | None = None,
-        admin_token: str | None = None,
-        retries: Retries | None = None,
-        timeout: float = TIMEOUT_SECONDS,
-        transport: httpx2.BaseTransport | None = None,
-    ) -> None:
-        auth = _auth(base_url, api_key, tenant_id, admin_token, retries)
-        http = httpx2.Client(base_url=base_url, timeout=timeout, transport=transport)
+    def _connect(self, auth: Auth, timeout: float, transport: httpx2.BaseTransport | None) -> None:
+        http = httpx2.Client(base_url=auth.base_url, timeout=timeout, transport=transport)
         self._sender = SyncSender(auth, http)
 
     def pages(
@@ -119,22 +122,14 @@ class AsyncClient(
     EventOperations,
     ListOperations,
     AsyncBase,
+    _Connection[httpx2.AsyncBaseTransport],
 ):
     """The API over HTTP with asyncio: every operation of ``Client``, awaited."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        tenant_id: str | None = None,
-        admin_token: str | None = None,
-        retries: Retries | None = None,
-        timeout: float = TIMEOUT_SECONDS,
-        transport: httpx2.AsyncBaseTransport | None = None,
+    def _connect(
+        self, auth: Auth, timeout: float, transport: httpx2.AsyncBaseTransport | None
     ) -> None:
-        auth = _auth(base_url, api_key, tenant_id, admin_token, retries)
-        http = httpx2.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+        http = httpx2.AsyncClient(base_url=auth.base_url, timeout=timeout, transport=transport)
         self._sender = AsyncSender(auth, http)
 
     async def pages(

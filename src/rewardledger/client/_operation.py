@@ -3,7 +3,8 @@
 Owns: the ``operation`` decorator. An area of the API (``client.accounts``, ...) writes each
 operation as a method that builds a ``Call``; on a ``Client`` the attribute is a function
 that sends it and returns the answer, on an ``AsyncClient`` one that returns an awaitable of
-it. Both keep the method's parameters for the type checker.
+it. Both keep the method's parameters for the type checker. An operation that takes no
+arguments is one line, ``fixed(method, template, answer, doc)``: it has nothing to build.
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ def ask(
     )
 
 
+def keyed(
+    answer: type[Model],
+    body: BaseModel,
+    key: str | None,
+    *,
+    path: Mapping[str, str] | None = None,
+) -> Call[Model]:
+    """A write sent with an Idempotency-Key: the caller's ``key``, else one made for it (and
+    kept for its retries) unless ``body`` carries its own."""
+    return ask(answer, path=path, body=body, keyed=True, key=key)
+
+
 class Operation(Generic[P, Model]):
     """A method building a ``Call`` for the route ``method template``, bound as its sender."""
 
@@ -109,3 +122,16 @@ def operation(
         return Operation(method, template, build)
 
     return decorate
+
+
+def fixed(
+    method: str, template: str, answer: type[Model], doc: str | None = None
+) -> Operation[[], Model]:
+    """The operation ``method template`` that takes no arguments: the same call every time,
+    answered by ``answer``; ``doc`` is the method's docstring."""
+
+    def build(self: object) -> Call[Model]:
+        return ask(answer)
+
+    build.__doc__ = doc
+    return Operation(method, template, build)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, fixed, keyed, operation
 from rewardledger.client._transport import Call
 from rewardledger.http.schemas_budgets import (
     AlertsPublic,
@@ -56,7 +56,7 @@ class BudgetOperations:
     def create_budget(
         self, body: BudgetCreate, *, idempotency_key: str | None = None
     ) -> Call[BudgetPublic]:
-        return ask(BudgetPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(BudgetPublic, body, idempotency_key)
 
     @operation("GET", B)
     def list_budgets(
@@ -72,7 +72,7 @@ class BudgetOperations:
     def topup(
         self, bid: str, body: TopupCreate, *, idempotency_key: str | None = None
     ) -> Call[TopupPublic]:
-        return ask(TopupPublic, path={"bid": bid}, body=body, keyed=True, key=idempotency_key)
+        return keyed(TopupPublic, body, idempotency_key, path={"bid": bid})
 
     @operation("POST", f"{B}/{{bid}}/reservations")
     def reserve(self, bid: str, body: ReservationCreate) -> Call[ReservationPublic]:
@@ -88,12 +88,11 @@ class BudgetOperations:
         *,
         idempotency_key: str | None = None,
     ) -> Call[ReservationPublic]:
-        return ask(
+        return keyed(
             ReservationPublic,
+            body or ChargeCreate(),
+            idempotency_key,
             path={"bid": bid, "ref": ref},
-            body=body or ChargeCreate(),
-            keyed=True,
-            key=idempotency_key,
         )
 
     @operation("POST", f"{B}/{{bid}}/reservations/{{ref}}/release")
@@ -104,7 +103,7 @@ class BudgetOperations:
     def correct(
         self, bid: str, body: CorrectionCreate, *, idempotency_key: str | None = None
     ) -> Call[CorrectionPublic]:
-        return ask(CorrectionPublic, path={"bid": bid}, body=body, keyed=True, key=idempotency_key)
+        return keyed(CorrectionPublic, body, idempotency_key, path={"bid": bid})
 
     @operation("GET", f"{B}/{{bid}}/reset-schedule")
     def reset_schedule(self, bid: str) -> Call[ResetSchedulePublic]:
@@ -114,25 +113,19 @@ class BudgetOperations:
     def reset_budget(
         self, bid: str, body: ResetCreate | None = None, *, idempotency_key: str | None = None
     ) -> Call[ResetPublic]:
-        return ask(
-            ResetPublic,
-            path={"bid": bid},
-            body=body or ResetCreate(),
-            keyed=True,
-            key=idempotency_key,
-        )
+        return keyed(ResetPublic, body or ResetCreate(), idempotency_key, path={"bid": bid})
 
     @operation("POST", f"{B}/reset")
     def reset_budgets(
         self, body: ResetAllCreate, *, idempotency_key: str | None = None
     ) -> Call[ResetSummaryPublic]:
-        return ask(ResetSummaryPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(ResetSummaryPublic, body, idempotency_key)
 
     @operation("POST", f"{B}/{{bid}}/fix")
     def fix_budget(
         self, bid: str, body: FixCreate, *, idempotency_key: str | None = None
     ) -> Call[FixPublic]:
-        return ask(FixPublic, path={"bid": bid}, body=body, keyed=True, key=idempotency_key)
+        return keyed(FixPublic, body, idempotency_key, path={"bid": bid})
 
     @operation("GET", f"{B}/{{bid}}/utilization")
     def utilization(self, bid: str, *, period: str | None = None) -> Call[UtilizationPublic]:
@@ -142,9 +135,7 @@ class BudgetOperations:
     def reconcile_budget(self, bid: str) -> Call[BudgetReconciliationPublic]:
         return ask(BudgetReconciliationPublic, path={"bid": bid})
 
-    @operation("POST", "/v1/tenants/{tid}/reconcile")
-    def reconcile(self) -> Call[TenantReconciliationPublic]:
-        return ask(TenantReconciliationPublic)
+    reconcile = fixed("POST", "/v1/tenants/{tid}/reconcile", TenantReconciliationPublic)
 
     @operation("GET", f"{B}/{{bid}}/report")
     def budget_report(

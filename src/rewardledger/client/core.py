@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, fixed, keyed, operation
 from rewardledger.client._transport import Call
 from rewardledger.http.routes.jobs import JobFailuresPublic, JobsReportPublic
 from rewardledger.http.schemas import (
@@ -42,15 +42,8 @@ T = "/v1/tenants/{tid}"
 
 
 class CoreOperations:
-    @operation("GET", "/healthz")
-    def healthz(self) -> Call[HealthPublic]:
-        """Liveness: the server process is up."""
-        return ask(HealthPublic)
-
-    @operation("GET", "/readyz")
-    def readyz(self) -> Call[HealthPublic]:
-        """Readiness: the server reaches its database."""
-        return ask(HealthPublic)
+    healthz = fixed("GET", "/healthz", HealthPublic, "Liveness: the server process is up.")
+    readyz = fixed("GET", "/readyz", HealthPublic, "Readiness: the server reaches its database.")
 
     @operation("POST", "/v1/tenants")
     def create_tenant(
@@ -65,7 +58,7 @@ class CoreOperations:
         self, body: ApiKeyCreate, *, idempotency_key: str | None = None
     ) -> Call[ApiKeyIssuedPublic]:
         """Issue a key; a retry under the same idempotency key answers it without its secret."""
-        return ask(ApiKeyIssuedPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(ApiKeyIssuedPublic, body, idempotency_key)
 
     @operation("GET", f"{T}/api-keys")
     def list_api_keys(
@@ -81,25 +74,21 @@ class CoreOperations:
     def rotate_api_key(
         self, key_id: str, body: ApiKeyRotate | None = None, *, idempotency_key: str | None = None
     ) -> Call[ApiKeyRotatedPublic]:
-        return ask(
-            ApiKeyRotatedPublic,
-            path={"key_id": key_id},
-            body=body or ApiKeyRotate(),
-            keyed=True,
-            key=idempotency_key,
+        return keyed(
+            ApiKeyRotatedPublic, body or ApiKeyRotate(), idempotency_key, path={"key_id": key_id}
         )
 
     @operation("POST", f"{T}/assets")
     def create_asset(
         self, body: AssetCreate, *, idempotency_key: str | None = None
     ) -> Call[AssetPublic]:
-        return ask(AssetPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(AssetPublic, body, idempotency_key)
 
     @operation("POST", f"{T}/accounts")
     def create_account(
         self, body: AccountCreate, *, idempotency_key: str | None = None
     ) -> Call[AccountPublic]:
-        return ask(AccountPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(AccountPublic, body, idempotency_key)
 
     @operation("GET", f"{T}/accounts/{{aid}}")
     def get_account(self, aid: str) -> Call[AccountPublic]:
@@ -123,13 +112,13 @@ class CoreOperations:
     ) -> Call[TransferPublic]:
         """Move money; ``body.ref`` or ``idempotency_key`` is the transfer's id (else one is
         made, and reused by every retry)."""
-        return ask(TransferPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(TransferPublic, body, idempotency_key)
 
     @operation("POST", f"{T}/transfers/batch")
     def create_batch(
         self, body: TransferBatchCreate, *, idempotency_key: str | None = None
     ) -> Call[TransferBatchPublic]:
-        return ask(TransferBatchPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(TransferBatchPublic, body, idempotency_key)
 
     @operation("GET", f"{T}/transfers/{{id}}")
     def get_transfer(self, transfer_id: str) -> Call[TransferPublic]:
@@ -144,12 +133,8 @@ class CoreOperations:
         idempotency_key: str | None = None,
     ) -> Call[TransferPublic]:
         """Post a pending transfer (all of it, or ``body.amount``)."""
-        return ask(
-            TransferPublic,
-            path={"id": transfer_id},
-            body=body or PostCreate(),
-            keyed=True,
-            key=idempotency_key,
+        return keyed(
+            TransferPublic, body or PostCreate(), idempotency_key, path={"id": transfer_id}
         )
 
     @operation("POST", f"{T}/transfers/{{id}}/void")
@@ -160,25 +145,13 @@ class CoreOperations:
         *,
         idempotency_key: str | None = None,
     ) -> Call[TransferPublic]:
-        return ask(
-            TransferPublic,
-            path={"id": transfer_id},
-            body=body or VoidCreate(),
-            keyed=True,
-            key=idempotency_key,
+        return keyed(
+            TransferPublic, body or VoidCreate(), idempotency_key, path={"id": transfer_id}
         )
 
-    @operation("GET", f"{T}/integrity")
-    def verify(self) -> Call[IntegrityReportPublic]:
-        return ask(IntegrityReportPublic)
-
-    @operation("POST", f"{T}/integrity/repair")
-    def repair(self) -> Call[RepairReportPublic]:
-        return ask(RepairReportPublic)
-
-    @operation("POST", f"{T}/jobs/run")
-    def run_jobs(self) -> Call[JobsReportPublic]:
-        return ask(JobsReportPublic)
+    verify = fixed("GET", f"{T}/integrity", IntegrityReportPublic)
+    repair = fixed("POST", f"{T}/integrity/repair", RepairReportPublic)
+    run_jobs = fixed("POST", f"{T}/jobs/run", JobsReportPublic)
 
     @operation("GET", f"{T}/jobs/failures")
     def job_failures(

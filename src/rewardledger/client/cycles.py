@@ -3,7 +3,7 @@ accounts, movements (idempotent by ``body.id``), the ledger rows and their refre
 
 from __future__ import annotations
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, fixed, operation
 from rewardledger.client._transport import Call
 from rewardledger.http.schemas_cycles import (
     ApplyToDebtCreate,
@@ -110,18 +110,11 @@ class CycleOperations:
     def get_debt_row(self, person: str, cycle: str) -> Call[DebtLedgerPublic]:
         return ask(DebtLedgerPublic, path={"person": person, "cycle": cycle})
 
-    @operation("GET", f"{Y}/settings")
-    def get_cycle_settings(self) -> Call[CycleSettingsPublic]:
-        return ask(CycleSettingsPublic)
+    get_cycle_settings = fixed("GET", f"{Y}/settings", CycleSettingsPublic)
 
     @operation("PUT", f"{Y}/settings")
     def set_cycle_settings(self, body: CycleSettingsCreate) -> Call[CycleSettingsPublic]:
         return ask(CycleSettingsPublic, body=body)
 
-    @operation("POST", f"{Y}/refresh")
-    def refresh_cycles(self) -> Call[CycleRunPublic]:
-        return ask(CycleRunPublic)
-
-    @operation("POST", f"{Y}/rebuild")
-    def rebuild_cycles(self) -> Call[CycleRunPublic]:
-        return ask(CycleRunPublic)
+    refresh_cycles = fixed("POST", f"{Y}/refresh", CycleRunPublic)
+    rebuild_cycles = fixed("POST", f"{Y}/rebuild", CycleRunPublic)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, keyed, operation
 from rewardledger.client._transport import Call, NoContent
 from rewardledger.http.routes.events import EventPagePublic
 from rewardledger.http.schemas_webhooks import (
@@ -44,7 +44,7 @@ class EventOperations:
     ) -> Call[EndpointSecretPublic]:
         """Add an endpoint; its secret is in this answer, and in a retry's under the same
         idempotency key (one is made for each call unless given), which adds no second one."""
-        return ask(EndpointSecretPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(EndpointSecretPublic, body, idempotency_key)
 
     @operation("GET", W)
     def list_webhooks(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, fixed, operation
 from rewardledger.client._transport import Call
 from rewardledger.http.schemas_points import (
     AccumulationsPublic,
@@ -103,9 +103,7 @@ class PointsOperations:
         query = {"status": status, "limit": limit, "cursor": cursor}
         return ask(LedgerSummaryListPublic, query=query)
 
-    @operation("POST", f"{P}/integrity/fix")
-    def points_integrity_fix(self) -> Call[FixPublic]:
-        return ask(FixPublic)
+    points_integrity_fix = fixed("POST", f"{P}/integrity/fix", FixPublic)
 
     @operation("POST", R)
     def create_redemption(self, body: RedemptionCreate) -> Call[RedemptionPublic]:

@@ -3,7 +3,7 @@ policies, and reason codes (dtypes) with their settings (docs/points.md)."""
 
 from __future__ import annotations
 
-from rewardledger.client._operation import ask, operation
+from rewardledger.client._operation import ask, keyed, operation
 from rewardledger.client._transport import Call
 from rewardledger.http.schemas_points_setup import (
     PointsAssetListPublic,
@@ -25,7 +25,7 @@ class PointsSetupOperations:
         self, body: PointsConfigure, *, idempotency_key: str | None = None
     ) -> Call[PointsAssetPublic]:
         """Make an asset a points asset; the same settings again change nothing."""
-        return ask(PointsAssetPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(PointsAssetPublic, body, idempotency_key)
 
     @operation("GET", f"{P}/assets")
     def points_assets(
@@ -42,9 +42,7 @@ class PointsSetupOperations:
     def update_points_asset(
         self, asset: str, body: PointsAssetUpdate, *, idempotency_key: str | None = None
     ) -> Call[PointsAssetPublic]:
-        return ask(
-            PointsAssetPublic, path={"asset": asset}, body=body, keyed=True, key=idempotency_key
-        )
+        return keyed(PointsAssetPublic, body, idempotency_key, path={"asset": asset})
 
     @operation("GET", f"{P}/reasons")
     def points_reasons(
@@ -62,7 +60,7 @@ class PointsSetupOperations:
     def create_points_reason(
         self, body: ReasonCreate, *, idempotency_key: str | None = None
     ) -> Call[ReasonPublic]:
-        return ask(ReasonPublic, body=body, keyed=True, key=idempotency_key)
+        return keyed(ReasonPublic, body, idempotency_key)
 
     @operation("GET", f"{P}/reasons/{{direction}}/{{dtype}}")
     def points_reason(self, direction: str, dtype: str) -> Call[ReasonPublic]:
@@ -78,4 +76,4 @@ class PointsSetupOperations:
         idempotency_key: str | None = None,
     ) -> Call[ReasonPublic]:
         path = {"direction": direction, "dtype": dtype}
-        return ask(ReasonPublic, path=path, body=body, keyed=True, key=idempotency_key)
+        return keyed(ReasonPublic, body, idempotency_key, path=path)
