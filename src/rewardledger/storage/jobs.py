@@ -10,30 +10,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, literal, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import literal, select, tuple_, update
 
 from rewardledger.domain.jobs import JobFailure
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.schema_jobs import OPEN, job_failures
+from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant
 from rewardledger.storage.unit import connection_of
 
 
 @scoped_by_tenant
-class SqlJobStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
-
+class SqlJobStore(EngineStore):
     def record_failure(
         self, unit: StorageUnit, step: str, code: str, message: str, now: datetime
     ) -> int:
         """Open a failure of ``step`` or add an attempt to the open one; return its attempts."""
-        insert: Any = postgresql.insert if self.postgres else sqlite.insert
-        statement = insert(job_failures).values(
+        statement = self._dialect_insert(job_failures).values(
             tenant_id=unit.tenant_id,
             failure_id=uuid.uuid4().hex,
             step=step,

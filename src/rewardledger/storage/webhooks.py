@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Engine,
     and_,
     case,
     delete,
@@ -31,7 +30,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from rewardledger.domain.webhooks import DeliveryStatus
@@ -44,12 +42,14 @@ from rewardledger.events.webhooks.views import (
     NewDelivery,
     Outcome,
 )
+from rewardledger.storage.events import EVENT_COLUMNS, stored_event
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.schema_webhooks import (
     webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,
 )
+from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant
 from rewardledger.storage.webhooks_health import endpoint_health
 
@@ -85,41 +85,14 @@ def _attempt(row: Row[Any]) -> Attempt:
     )
 
 
-def _stored_event(row: Any) -> StoredEvent:
-    return StoredEvent(
-        at=FeedPosition(row.txid, row.position),
-        event_id=row.event_id,
-        event_type=row.event_type,
-        subject_id=row.subject_id,
-        payload=row.payload,
-        created_at=row.created_at,
-    )
-
-
 def _delivery_key(tenant_id: str, endpoint_id: str, event_id: str) -> Any:
     return and_(
         _D.c.tenant_id == tenant_id, _D.c.endpoint_id == endpoint_id, _D.c.event_id == event_id
     )
 
 
-_EVENT_COLUMNS = (
-    outbox.c.txid,
-    outbox.c.position,
-    outbox.c.event_id,
-    outbox.c.event_type,
-    outbox.c.subject_id,
-    outbox.c.payload,
-    outbox.c.created_at,
-)
-
-
 @scoped_by_tenant
-class SqlWebhookStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
-        self._dialect: Any = postgresql if self.postgres else sqlite
-
+class SqlWebhookStore(EngineStore):
     def add_endpoint(self, tenant_id: str, endpoint: Endpoint) -> None:
         with self.engine.begin() as connection:
             connection.execute(
@@ -209,7 +182,7 @@ class SqlWebhookStore:
     ) -> int:
         if not deliveries:
             return 0
-        statement = self._dialect.insert(_D).on_conflict_do_nothing(
+        statement = self._dialect_insert(_D).on_conflict_do_nothing(
             index_elements=[_D.c.tenant_id, _D.c.endpoint_id, _D.c.event_id]
         )
         with self.engine.begin() as connection:
@@ -223,7 +196,7 @@ class SqlWebhookStore:
     ) -> int:
         if not deliveries:
             return 0
-        statement = self._dialect.insert(_D)
+        statement = self._dialect_insert(_D)
         statement = statement.on_conflict_do_update(
             index_elements=[_D.c.tenant_id, _D.c.endpoint_id, _D.c.event_id],
             set_={
@@ -450,12 +423,12 @@ class SqlWebhookStore:
         return endpoint_health(self.engine, tenant_id, endpoint_ids)
 
     def event(self, tenant_id: str, event_id: str) -> StoredEvent | None:
-        query = select(*_EVENT_COLUMNS).where(
+        query = select(*EVENT_COLUMNS).where(
             outbox.c.tenant_id == tenant_id, outbox.c.event_id == event_id
         )
         with self.engine.connect() as connection:
             row = connection.execute(query).one_or_none()
-        return None if row is None else _stored_event(row)
+        return None if row is None else stored_event(row)
 
     def events_in_range(
         self,
@@ -468,7 +441,7 @@ class SqlWebhookStore:
         limit: int,
     ) -> list[StoredEvent]:
         place = tuple_(outbox.c.txid, outbox.c.position)
-        query = select(*_EVENT_COLUMNS).where(
+        query = select(*EVENT_COLUMNS).where(
             outbox.c.tenant_id == tenant_id, place > tuple_(after.txid, after.position)
         )
         if until is not None:
@@ -479,7 +452,7 @@ class SqlWebhookStore:
             query = query.where(outbox.c.created_at < until_time)
         query = query.order_by(outbox.c.txid, outbox.c.position).limit(limit)
         with self.engine.connect() as connection:
-            return [_stored_event(row) for row in connection.execute(query)]
+            return [stored_event(row) for row in connection.execute(query)]
 
 
 def _delivery(row: Row[Any], attempts: Sequence[Attempt]) -> Delivery:
