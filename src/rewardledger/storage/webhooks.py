@@ -43,6 +43,7 @@ from rewardledger.events.webhooks.views import (
     Outcome,
 )
 from rewardledger.storage.events import EVENT_COLUMNS, stored_event
+from rewardledger.storage.rows import columns_of, record_of
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.schema_webhooks import (
     webhook_attempts,
@@ -59,30 +60,11 @@ _UNFINISHED = (PENDING, IN_FLIGHT)
 
 
 def _endpoint(row: Row[Any]) -> Endpoint:
-    return Endpoint(
-        endpoint_id=row.endpoint_id,
-        url=row.url,
-        event_types=tuple(row.event_types),
-        description=row.description,
-        enabled=bool(row.enabled),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        secret=row.secret,
-        previous_secret=row.previous_secret,
-        previous_secret_expires_at=row.previous_secret_expires_at,
-        secret_rotated_at=row.secret_rotated_at,
-    )
+    return record_of(Endpoint, row, event_types=tuple(row.event_types), enabled=bool(row.enabled))
 
 
 def _attempt(row: Row[Any]) -> Attempt:
-    return Attempt(
-        attempt=row.attempt,
-        attempted_at=row.attempted_at,
-        status_code=row.status_code,
-        error=row.error,
-        latency_ms=row.latency_ms,
-        response_excerpt=row.response_excerpt,
-    )
+    return record_of(Attempt, row)
 
 
 def _delivery_key(tenant_id: str, endpoint_id: str, event_id: str) -> Any:
@@ -95,21 +77,8 @@ def _delivery_key(tenant_id: str, endpoint_id: str, event_id: str) -> Any:
 class SqlWebhookStore(EngineStore):
     def add_endpoint(self, tenant_id: str, endpoint: Endpoint) -> None:
         with self.engine.begin() as connection:
-            connection.execute(
-                insert(_E).values(
-                    tenant_id=tenant_id,
-                    endpoint_id=endpoint.endpoint_id,
-                    url=endpoint.url,
-                    event_types=list(endpoint.event_types),
-                    description=endpoint.description,
-                    enabled=endpoint.enabled,
-                    secret=endpoint.secret,
-                    previous_secret=endpoint.previous_secret,
-                    previous_secret_expires_at=endpoint.previous_secret_expires_at,
-                    created_at=endpoint.created_at,
-                    updated_at=endpoint.updated_at,
-                )
-            )
+            row = {**columns_of(endpoint), "event_types": list(endpoint.event_types)}
+            connection.execute(insert(_E).values(tenant_id=tenant_id, **row))
 
     def endpoint(self, tenant_id: str, endpoint_id: str) -> Endpoint | None:
         query = select(_E).where(_E.c.tenant_id == tenant_id, _E.c.endpoint_id == endpoint_id)
@@ -161,12 +130,7 @@ class SqlWebhookStore(EngineStore):
         return [
             {
                 "tenant_id": tenant_id,
-                "endpoint_id": d.endpoint_id,
-                "event_id": d.event_id,
-                "event_type": d.event_type,
-                "subject_id": d.subject_id,
-                "txid": d.txid,
-                "position": d.position,
+                **columns_of(d),
                 "status": PENDING,
                 "tries": 0,
                 "attempts": 0,
@@ -361,11 +325,7 @@ class SqlWebhookStore(EngineStore):
                     endpoint_id=claimed.endpoint.endpoint_id,
                     event_id=claimed.event_id,
                     attempt=number,
-                    attempted_at=outcome.attempted_at,
-                    status_code=outcome.status_code,
-                    error=outcome.error,
-                    latency_ms=outcome.latency_ms,
-                    response_excerpt=outcome.response_excerpt,
+                    **columns_of(outcome),
                 )
             )
         return True
@@ -456,15 +416,4 @@ class SqlWebhookStore(EngineStore):
 
 
 def _delivery(row: Row[Any], attempts: Sequence[Attempt]) -> Delivery:
-    return Delivery(
-        endpoint_id=row.endpoint_id,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        subject_id=row.subject_id,
-        status=DeliveryStatus(row.status),
-        tries=row.tries,
-        next_attempt_at=row.next_attempt_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        attempts=tuple(attempts),
-    )
+    return record_of(Delivery, row, status=DeliveryStatus(row.status), attempts=tuple(attempts))
