@@ -22,6 +22,7 @@ from rewardledger.domain.errors import DatabaseUnavailable, RetryableError
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.storage.engine import is_missing_database, is_retryable, missing_database_hint
 from rewardledger.storage.schema import outbox
+from rewardledger.storage.tenancy import tenant_scope
 from rewardledger.storage.unit import event_row
 
 
@@ -88,9 +89,10 @@ class StoreConnections:
     def _insert_once(
         self, statement: Any, event: OutboxEvent, tenant_id: str, now: datetime
     ) -> bool:
-        """Insert a row that may already exist; write its event only if it did not."""
+        """Insert a row of ``tenant_id`` that may already exist; write its event only if it
+        did not (in the tenant's scope, which the table's row-level security asks for)."""
         try:
-            with self._write() as connection:
+            with tenant_scope(tenant_id), self._write() as connection:
                 connection.execute(statement)
                 connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
         except IntegrityError:
