@@ -23,6 +23,7 @@ from rewardledger.domain.reconciliation import (
     JournalSeal,
 )
 from rewardledger.domain.tenants import Asset, Tenant
+from rewardledger.domain.transfer_filter import TransferFilter
 from rewardledger.domain.transfers import (
     JournalEntry,
     StoredRefusal,
@@ -91,11 +92,7 @@ class Store(Protocol):
     def list_transfers(
         self,
         tenant_id: str,
-        *,
-        account: str | None,
-        kind: str | None,
-        since: datetime | None,
-        until: datetime | None,
+        chosen: TransferFilter,
         before: tuple[datetime, str] | None,
         limit: int,
     ) -> list[Transfer]: ...
