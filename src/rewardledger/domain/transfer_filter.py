@@ -1,13 +1,17 @@
 """Which accepted transfers a list of them reads (``ledger.lists`` asks, storage answers).
 
 Owns: ``TransferFilter``, the filters of ``GET /transfers`` once checked, passed to the store as
-one value.
+one value, and ``TransferPosition``, a transfer's place in the list's order (a page's keyset).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
+
+# (created_at, transfer_id): the list's order, newest first, is the reverse of this key's.
+TransferPosition: TypeAlias = tuple[datetime, str]
 
 
 @dataclass(frozen=True, slots=True)

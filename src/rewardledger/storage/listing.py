@@ -9,12 +9,10 @@ invariant 8: every statement is filtered by ``tenant_id``.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import and_, literal, or_, select, tuple_
 
 from rewardledger.domain.accounts import Account
-from rewardledger.domain.transfer_filter import TransferFilter
+from rewardledger.domain.transfer_filter import TransferFilter, TransferPosition
 from rewardledger.domain.transfers import Phase, Transfer
 from rewardledger.storage.journal_reads import JournalQueries
 from rewardledger.storage.rows import account_of, transfer_of, with_resolution
@@ -42,11 +40,7 @@ class ListQueries(JournalQueries):
             return [account_of(row) for row in connection.execute(query)]
 
     def list_transfers(
-        self,
-        tenant_id: str,
-        chosen: TransferFilter,
-        before: tuple[datetime, str] | None,
-        limit: int,
+        self, tenant_id: str, chosen: TransferFilter, before: TransferPosition | None, limit: int
     ) -> list[Transfer]:
         """Accepted transfers newest first, those ``chosen``, strictly before the keyset
         position ``before`` = (created_at, transfer_id); pending ones with their state."""
