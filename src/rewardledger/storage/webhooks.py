@@ -239,17 +239,7 @@ class SqlWebhookStore(EngineStore):
             )
         }
         return [
-            ClaimedDelivery(
-                endpoint=endpoints[row.endpoint_id],
-                event_id=row.event_id,
-                event_type=row.event_type,
-                subject_id=row.subject_id,
-                payload=row.payload,
-                occurred_at=row.occurred_at,
-                lease_token=token,
-                tries=row.tries,
-                attempts=row.attempts,
-            )
+            record_of(ClaimedDelivery, row, endpoint=endpoints[row.endpoint_id], lease_token=token)
             for row in rows
         ]
 
