@@ -15,6 +15,7 @@ from sqlalchemy import literal, select, tuple_, update
 
 from rewardledger.domain.jobs import JobFailure
 from rewardledger.ledger.storage_unit import StorageUnit
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema_jobs import OPEN, job_failures
 from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant
@@ -101,17 +102,4 @@ class SqlJobStore(EngineStore):
             )
         query = query.order_by(f.last_failed_at.desc(), f.failure_id.desc()).limit(limit)
         with self.engine.connect() as connection:
-            return [
-                JobFailure(
-                    failure_id=row.failure_id,
-                    tenant_id=row.tenant_id,
-                    step=row.step,
-                    code=row.code,
-                    message=row.message,
-                    first_failed_at=row.first_failed_at,
-                    last_failed_at=row.last_failed_at,
-                    attempts=row.attempts,
-                    resolved_at=row.resolved_at,
-                )
-                for row in connection.execute(query)
-            ]
+            return [record_of(JobFailure, row) for row in connection.execute(query)]
