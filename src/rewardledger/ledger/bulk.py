@@ -36,7 +36,7 @@ from rewardledger.domain.transfers import (
     check_effective_at,
     check_metadata,
 )
-from rewardledger.ledger.storage_unit import WriteSession
+from rewardledger.ledger.storage_unit import JournalWrite, WriteSession
 
 _POSTED_EVENT = "transfer.posted"
 
@@ -107,15 +107,15 @@ def post_columns(
     accepted = _accepted(columns, states, now)
     if accepted is None:
         return False
-    session.write(
+    journal = JournalWrite(
         accepted,
         [],
         [states[account_id] for account_id in account_ids],
         [OutboxEvent(_POSTED_EVENT, row.id) for row in accepted],
         now,
         tenant.cycle_tag,
-        bulk=True,
     )
+    session.write(journal, bulk=True)
     return True
 
 

@@ -22,6 +22,7 @@ from rewardledger.domain.paging import (
     instant_part,
     page_limit,
 )
+from rewardledger.domain.transfer_filter import TransferFilter
 from rewardledger.domain.transfers import Transfer
 from rewardledger.domain.validation import check_instant
 from rewardledger.ledger.engine import Ledger
@@ -82,15 +83,13 @@ def list_transfers(
     if since is not None and until is not None and until <= since:
         raise ValidationError("to must be later than from.", field="to")
     ledger.get_tenant(tenant_id)
-    rows = ledger.store.list_transfers(
-        tenant_id,
+    chosen = TransferFilter(
         account=None if account is None else ids.account_id(account, "account"),
         kind=None if kind is None else ids.kind(kind),
         since=since,
         until=until,
-        before=before,
-        limit=size + 1,
     )
+    rows = ledger.store.list_transfers(tenant_id, chosen, before, size + 1)
     page = rows[:size]
     more = len(rows) > size
     last = page[-1] if more else None

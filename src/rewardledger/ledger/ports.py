@@ -23,6 +23,7 @@ from rewardledger.domain.reconciliation import (
     JournalSeal,
 )
 from rewardledger.domain.tenants import Asset, Tenant
+from rewardledger.domain.transfer_filter import TransferFilter, TransferPosition
 from rewardledger.domain.transfers import (
     JournalEntry,
     StoredRefusal,
@@ -89,15 +90,7 @@ class Store(Protocol):
     def prune_keyed_writes(self, tenant_id: str, older_than: datetime, limit: int) -> int: ...
 
     def list_transfers(
-        self,
-        tenant_id: str,
-        *,
-        account: str | None,
-        kind: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        before: tuple[datetime, str] | None,
-        limit: int,
+        self, tenant_id: str, chosen: TransferFilter, before: TransferPosition | None, limit: int
     ) -> list[Transfer]: ...
 
     # The journal.

@@ -60,7 +60,7 @@ from rewardledger.ledger.assets import scales_of
 from rewardledger.ledger.clock import Clock
 from rewardledger.ledger.ports import Store
 from rewardledger.ledger.results import TransferResult
-from rewardledger.ledger.storage_unit import WriteSession
+from rewardledger.ledger.storage_unit import JournalWrite, WriteSession
 
 EVENT_TYPES = {
     Phase.SINGLE: "transfer.posted",
@@ -209,18 +209,20 @@ class Poster:
             touched = {a.debit_account_id for a in accepted} | {
                 a.credit_account_id for a in accepted
             }
-            session.write(
+            refused = [
+                _refused_row(o, rows, now)
+                for o in outcomes
+                if isinstance(o, Refused) and o.error.recorded
+            ]
+            journal = JournalWrite(
                 accepted,
-                [
-                    _refused_row(o, rows, now)
-                    for o in outcomes
-                    if isinstance(o, Refused) and o.error.recorded
-                ],
+                refused,
                 [states[account_id] for account_id in sorted(touched)],
                 [OutboxEvent(EVENT_TYPES[a.phase], a.id) for a in accepted],
                 now,
                 tenant.cycle_tag,
             )
+            session.write(journal)
         written = _Written(tenant, assets, now)
         return {outcome.id: _fresh_result(outcome, written, dry_run) for outcome in outcomes}
 

@@ -4,7 +4,8 @@ Owns: the one type a service passes to its store so that the store's statements 
 service's transaction (CONVENTIONS.md, rule 17). A service never looks inside it; its store
 (``rewardledger.storage.unit``) narrows it back to its SQLAlchemy connection, checked.
 
-    WriteSession    the journal's statements inside a write transaction (``ledger.posting``)
+    WriteSession    the journal's statements inside a write transaction (``ledger.posting``);
+                    what one of its writes writes is a ``JournalWrite``
     ReadUnit        a transaction that reads one state of the database (a read snapshot)
     └── StorageUnit one write transaction on one tenant, shared by the journal and the
                     service's tables; nothing is kept unless ``commit`` is called
@@ -13,12 +14,27 @@ service's transaction (CONVENTIONS.md, rule 17). A service never looks inside it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from rewardledger.domain.accounts import AccountState
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.transfers import Accepted, PendingRow, RefusedRow
+
+
+@dataclass(frozen=True, slots=True)
+class JournalWrite:
+    """What one ``WriteSession.write`` writes at ``now``: the accepted transfers and the
+    refused ones kept, the new totals of the ``accounts`` they touch, and the ``events``;
+    ``cycle_tag`` tags each row with its cycle."""
+
+    accepted: Sequence[Accepted]
+    refused: Sequence[RefusedRow]
+    accounts: Sequence[AccountState]
+    events: Sequence[OutboxEvent]
+    now: datetime
+    cycle_tag: Callable[[datetime], str]
 
 
 class WriteSession(Protocol):
@@ -43,17 +59,7 @@ class WriteSession(Protocol):
         in a few statements whatever their number; return those that existed, unlocked."""
         ...
 
-    def write(
-        self,
-        accepted: Sequence[Accepted],
-        refused: Sequence[RefusedRow],
-        accounts: Sequence[AccountState],
-        events: Sequence[OutboxEvent],
-        now: datetime,
-        cycle_tag: Callable[[datetime], str],
-        *,
-        bulk: bool = False,
-    ) -> None:
+    def write(self, journal: JournalWrite, *, bulk: bool = False) -> None:
         """Append the rows, write the totals and events. ``bulk``: a service's large batch
         (``ledger.bulk``), written the way large writes are (COPY on PostgreSQL) whatever its
         size, so that its statements do not depend on its size."""

@@ -18,10 +18,9 @@ from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.tenants import Asset, Tenant
-from rewardledger.storage.rows import account_of, tenant_of
+from rewardledger.storage.rows import account_of, columns_of, record_of, tenant_of
 from rewardledger.storage.schema import accounts, api_keys, assets, tenants
 from rewardledger.storage.store_base import StoreConnections
-from rewardledger.storage.tenancy import tenant_scope
 
 
 class DirectoryQueries(StoreConnections):
@@ -34,8 +33,7 @@ class DirectoryQueries(StoreConnections):
             timezone=tenant.timezone,
             created_at=tenant.created_at,
         )
-        with tenant_scope(tenant.id):
-            return self._insert_once(statement, event, tenant.id, tenant.created_at)
+        return self._insert_once(statement, event, tenant.id, tenant.created_at)
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         with self._read() as connection:
@@ -54,23 +52,13 @@ class DirectoryQueries(StoreConnections):
             return int(connection.execute(select(func.count()).select_from(tenants)).scalar_one())
 
     def insert_asset(self, asset: Asset, event: OutboxEvent) -> bool:
-        statement = insert(assets).values(
-            tenant_id=asset.tenant_id,
-            code=asset.code,
-            scale=asset.scale,
-            name=asset.name,
-            created_at=asset.created_at,
-        )
-        with tenant_scope(asset.tenant_id):
-            return self._insert_once(statement, event, asset.tenant_id, asset.created_at)
+        statement = insert(assets).values(columns_of(asset))
+        return self._insert_once(statement, event, asset.tenant_id, asset.created_at)
 
     def get_assets(self, tenant_id: str) -> dict[str, Asset]:
         with self._read() as connection:
             rows = connection.execute(select(assets).where(assets.c.tenant_id == tenant_id)).all()
-        return {
-            row.code: Asset(row.tenant_id, row.code, row.scale, row.name, row.created_at)
-            for row in rows
-        }
+        return {row.code: record_of(Asset, row) for row in rows}
 
     def insert_account(self, account: Account, event: OutboxEvent) -> bool:
         statement = insert(accounts).values(
@@ -83,8 +71,7 @@ class DirectoryQueries(StoreConnections):
             updated_at=account.updated_at,
             managed_by=account.managed_by,
         )
-        with tenant_scope(account.tenant_id):
-            return self._insert_once(statement, event, account.tenant_id, account.created_at)
+        return self._insert_once(statement, event, account.tenant_id, account.created_at)
 
     def count_accounts(self, tenant_id: str) -> int:
         with self._read() as connection:

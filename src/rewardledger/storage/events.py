@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Connection,
-    Engine,
     and_,
     delete,
     literal_column,
@@ -37,6 +36,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from rewardledger.events.views import FeedPosition, StoredEvent
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.schema_events import event_sink_cursors
+from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant, tenant_scope
 
 _OLDEST_RUNNING: ColumnClause[int] = literal_column(
@@ -46,14 +46,32 @@ _LOCK = "SELECT pg_try_advisory_lock(hashtextextended(:name, 0))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(:name, 0))"
 _process_claims: dict[tuple[int, str, str], threading.Lock] = {}
 _process_claims_guard = threading.Lock()
+# The outbox columns a reader of the feed gets, as ``stored_event`` reads them.
+EVENT_COLUMNS = (
+    outbox.c.txid,
+    outbox.c.position,
+    outbox.c.event_id,
+    outbox.c.event_type,
+    outbox.c.subject_id,
+    outbox.c.payload,
+    outbox.c.created_at,
+)
+
+
+def stored_event(row: Any) -> StoredEvent:
+    """The event of an outbox row selected with ``EVENT_COLUMNS``."""
+    return StoredEvent(
+        at=FeedPosition(row.txid, row.position),
+        event_id=row.event_id,
+        event_type=row.event_type,
+        subject_id=row.subject_id,
+        payload=row.payload,
+        created_at=row.created_at,
+    )
 
 
 @scoped_by_tenant
-class SqlEventStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
-
+class SqlEventStore(EngineStore):
     def read_after(
         self,
         tenant_id: str,
@@ -62,32 +80,16 @@ class SqlEventStore:
         event_types: Sequence[str] | None = None,
     ) -> list[StoredEvent]:
         place = tuple_(outbox.c.txid, outbox.c.position)
-        query = select(
-            outbox.c.txid,
-            outbox.c.position,
-            outbox.c.event_id,
-            outbox.c.event_type,
-            outbox.c.subject_id,
-            outbox.c.payload,
-            outbox.c.created_at,
-        ).where(outbox.c.tenant_id == tenant_id, place > tuple_(after.txid, after.position))
+        query = select(*EVENT_COLUMNS).where(
+            outbox.c.tenant_id == tenant_id, place > tuple_(after.txid, after.position)
+        )
         if self.postgres:
             query = query.where(outbox.c.txid < _OLDEST_RUNNING)
         if event_types:
             query = query.where(outbox.c.event_type.in_(list(event_types)))
         query = query.order_by(outbox.c.txid, outbox.c.position).limit(limit)
         with self.engine.connect() as connection:
-            return [
-                StoredEvent(
-                    at=FeedPosition(row.txid, row.position),
-                    event_id=row.event_id,
-                    event_type=row.event_type,
-                    subject_id=row.subject_id,
-                    payload=row.payload,
-                    created_at=row.created_at,
-                )
-                for row in connection.execute(query)
-            ]
+            return [stored_event(row) for row in connection.execute(query)]
 
     @contextmanager
     def claim(self, tenant_id: str, sink: str) -> Iterator[_Claim | None]:

@@ -10,30 +10,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, literal, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import literal, select, tuple_, update
 
 from rewardledger.domain.jobs import JobFailure
 from rewardledger.ledger.storage_unit import StorageUnit
+from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema_jobs import OPEN, job_failures
+from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant
 from rewardledger.storage.unit import connection_of
 
 
 @scoped_by_tenant
-class SqlJobStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
-
+class SqlJobStore(EngineStore):
     def record_failure(
         self, unit: StorageUnit, step: str, code: str, message: str, now: datetime
     ) -> int:
         """Open a failure of ``step`` or add an attempt to the open one; return its attempts."""
-        insert: Any = postgresql.insert if self.postgres else sqlite.insert
-        statement = insert(job_failures).values(
+        statement = self._dialect_insert(job_failures).values(
             tenant_id=unit.tenant_id,
             failure_id=uuid.uuid4().hex,
             step=step,
@@ -107,17 +102,4 @@ class SqlJobStore:
             )
         query = query.order_by(f.last_failed_at.desc(), f.failure_id.desc()).limit(limit)
         with self.engine.connect() as connection:
-            return [
-                JobFailure(
-                    failure_id=row.failure_id,
-                    tenant_id=row.tenant_id,
-                    step=row.step,
-                    code=row.code,
-                    message=row.message,
-                    first_failed_at=row.first_failed_at,
-                    last_failed_at=row.last_failed_at,
-                    attempts=row.attempts,
-                    resolved_at=row.resolved_at,
-                )
-                for row in connection.execute(query)
-            ]
+            return [record_of(JobFailure, row) for row in connection.execute(query)]

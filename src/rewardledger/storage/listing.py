@@ -9,11 +9,10 @@ invariant 8: every statement is filtered by ``tenant_id``.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import and_, literal, or_, select, tuple_
 
 from rewardledger.domain.accounts import Account
+from rewardledger.domain.transfer_filter import TransferFilter, TransferPosition
 from rewardledger.domain.transfers import Phase, Transfer
 from rewardledger.storage.journal_reads import JournalQueries
 from rewardledger.storage.rows import account_of, transfer_of, with_resolution
@@ -41,18 +40,10 @@ class ListQueries(JournalQueries):
             return [account_of(row) for row in connection.execute(query)]
 
     def list_transfers(
-        self,
-        tenant_id: str,
-        *,
-        account: str | None,
-        kind: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        before: tuple[datetime, str] | None,
-        limit: int,
+        self, tenant_id: str, chosen: TransferFilter, before: TransferPosition | None, limit: int
     ) -> list[Transfer]:
-        """Accepted transfers newest first, created in [since, until), strictly before the
-        keyset position ``before`` = (created_at, transfer_id); pending ones with their state."""
+        """Accepted transfers newest first, those ``chosen``, strictly before the keyset
+        position ``before`` = (created_at, transfer_id); pending ones with their state."""
         t = transfers
         query = (
             select(t, assets.c.scale)
@@ -63,16 +54,16 @@ class ListQueries(JournalQueries):
             .order_by(t.c.created_at.desc(), t.c.transfer_id.desc())
             .limit(limit)
         )
-        if account is not None:
+        if (account := chosen.account) is not None:
             query = query.where(
                 or_(t.c.debit_account_id == account, t.c.credit_account_id == account)
             )
-        if kind is not None:
-            query = query.where(t.c.kind == kind)
-        if since is not None:
-            query = query.where(t.c.created_at >= since)
-        if until is not None:
-            query = query.where(t.c.created_at < until)
+        if chosen.kind is not None:
+            query = query.where(t.c.kind == chosen.kind)
+        if chosen.since is not None:
+            query = query.where(t.c.created_at >= chosen.since)
+        if chosen.until is not None:
+            query = query.where(t.c.created_at < chosen.until)
         if before is not None:
             # A row value, so that both engines seek the index to the position instead of
             # scanning it from the newest row (an OR of the two cases is not a range to them).

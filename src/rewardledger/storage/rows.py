@@ -1,8 +1,10 @@
 """Rows to domain values: how a database row of the core tables becomes a frozen value.
 
 Owns: the one mapping from ``tenants``, ``accounts`` and ``transfers`` rows to ``Tenant``,
-``Account`` and ``Transfer``; which phases count as posted. Keeping it in one place keeps
-every reader of the journal (history, verify, replays) agreeing on what a row means.
+``Account`` and ``Transfer``; which phases count as posted; and, for the tables whose columns
+are a value's fields, the mapping both ways (``record_of``, ``columns_of``). Keeping it in
+one place keeps every reader of the journal (history, verify, replays) agreeing on what a row
+means.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def record_of(kind: type[Record], row: Row[Any], /, suffix: str = "", **given: A
             for field in fields(kind)
         }
     )
+
+
+def columns_of(record: DataclassInstance) -> dict[str, Any]:
+    """The columns of a row written from a value whose fields are its columns (the reverse of
+    ``record_of``): each field under its name."""
+    return {field.name: getattr(record, field.name) for field in fields(record)}
 
 
 def tenant_of(row: Row[Any]) -> Tenant:

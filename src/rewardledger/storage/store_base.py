@@ -2,8 +2,9 @@
 
 Owns: how a query outside the hot write path gets its connection (a write is one short
 transaction, ``BEGIN IMMEDIATE`` on SQLite), and how contention and an unreachable database
-are reported (``RetryableError``, ``DatabaseUnavailable``). Protects convention 9: a helper
-here never commits anything but its own statement group.
+are reported (``RetryableError``, ``DatabaseUnavailable``); and ``EngineStore``, what the
+extension stores (events, jobs, worker runs, webhooks) keep of their engine. Protects
+convention 9: a helper here never commits anything but its own statement group.
 """
 
 from __future__ import annotations
@@ -14,13 +15,26 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from rewardledger.domain.errors import DatabaseUnavailable, RetryableError
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.storage.engine import is_missing_database, is_retryable, missing_database_hint
 from rewardledger.storage.schema import outbox
+from rewardledger.storage.tenancy import tenant_scope
 from rewardledger.storage.unit import event_row
+
+
+class EngineStore:
+    """A store that opens its own short transactions on ``engine``. ``postgres`` says which
+    engine's statements to build; ``_dialect_insert`` is that engine's INSERT, the one with
+    ON CONFLICT clauses."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+        self._dialect_insert: Any = postgresql.insert if self.postgres else sqlite.insert
 
 
 class StoreConnections:
@@ -75,9 +89,10 @@ class StoreConnections:
     def _insert_once(
         self, statement: Any, event: OutboxEvent, tenant_id: str, now: datetime
     ) -> bool:
-        """Insert a row that may already exist; write its event only if it did not."""
+        """Insert a row of ``tenant_id`` that may already exist; write its event only if it
+        did not (in the tenant's scope, which the table's row-level security asks for)."""
         try:
-            with self._write() as connection:
+            with tenant_scope(tenant_id), self._write() as connection:
                 connection.execute(statement)
                 connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
         except IntegrityError:

@@ -24,7 +24,7 @@ from rewardledger.ledger.storage_unit import ReadUnit
 from rewardledger.storage.posting import PostgresWriteSession, SqliteWriteSession, new_event_id
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.tenancy import tenant_scope
-from rewardledger.storage.write_postgres import unique_is_duplicate, unnest_insert
+from rewardledger.storage.write_postgres import rows_after_kept, unique_is_duplicate, unnest_insert
 
 _OUTBOX_INSERT = (
     "INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at) "
@@ -153,16 +153,9 @@ class SqlUnit(SqlTransaction):
         assert self._driver is not None, "read_together is for PostgreSQL units"
         kept, self._kept = self._kept, []
         sql = ";\n".join([*kept, *(self._bound(q, p) for q, p in statements)])
-        results: list[list[dict[str, Any]]] = []
         with unique_is_duplicate(), self._driver.cursor(row_factory=dict_row) as cursor:
             cursor.execute(sql)
-            for _ in kept:
-                cursor.nextset()
-            for n in range(len(statements)):
-                results.append(cursor.fetchall())
-                if n + 1 < len(statements):
-                    cursor.nextset()
-        return results
+            return rows_after_kept(cursor, len(kept), len(statements))
 
     def fetch(
         self, postgres_sql: str, params: Mapping[str, Any], *, names: bool = False

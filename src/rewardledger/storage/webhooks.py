@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Engine,
     and_,
     case,
     delete,
@@ -31,7 +30,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
 from rewardledger.domain.webhooks import DeliveryStatus
@@ -44,12 +42,15 @@ from rewardledger.events.webhooks.views import (
     NewDelivery,
     Outcome,
 )
+from rewardledger.storage.events import EVENT_COLUMNS, stored_event
+from rewardledger.storage.rows import columns_of, record_of
 from rewardledger.storage.schema import outbox
 from rewardledger.storage.schema_webhooks import (
     webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,
 )
+from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant
 from rewardledger.storage.webhooks_health import endpoint_health
 
@@ -59,41 +60,11 @@ _UNFINISHED = (PENDING, IN_FLIGHT)
 
 
 def _endpoint(row: Row[Any]) -> Endpoint:
-    return Endpoint(
-        endpoint_id=row.endpoint_id,
-        url=row.url,
-        event_types=tuple(row.event_types),
-        description=row.description,
-        enabled=bool(row.enabled),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        secret=row.secret,
-        previous_secret=row.previous_secret,
-        previous_secret_expires_at=row.previous_secret_expires_at,
-        secret_rotated_at=row.secret_rotated_at,
-    )
+    return record_of(Endpoint, row, event_types=tuple(row.event_types), enabled=bool(row.enabled))
 
 
 def _attempt(row: Row[Any]) -> Attempt:
-    return Attempt(
-        attempt=row.attempt,
-        attempted_at=row.attempted_at,
-        status_code=row.status_code,
-        error=row.error,
-        latency_ms=row.latency_ms,
-        response_excerpt=row.response_excerpt,
-    )
-
-
-def _stored_event(row: Any) -> StoredEvent:
-    return StoredEvent(
-        at=FeedPosition(row.txid, row.position),
-        event_id=row.event_id,
-        event_type=row.event_type,
-        subject_id=row.subject_id,
-        payload=row.payload,
-        created_at=row.created_at,
-    )
+    return record_of(Attempt, row)
 
 
 def _delivery_key(tenant_id: str, endpoint_id: str, event_id: str) -> Any:
@@ -102,41 +73,12 @@ def _delivery_key(tenant_id: str, endpoint_id: str, event_id: str) -> Any:
     )
 
 
-_EVENT_COLUMNS = (
-    outbox.c.txid,
-    outbox.c.position,
-    outbox.c.event_id,
-    outbox.c.event_type,
-    outbox.c.subject_id,
-    outbox.c.payload,
-    outbox.c.created_at,
-)
-
-
 @scoped_by_tenant
-class SqlWebhookStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
-        self._dialect: Any = postgresql if self.postgres else sqlite
-
+class SqlWebhookStore(EngineStore):
     def add_endpoint(self, tenant_id: str, endpoint: Endpoint) -> None:
         with self.engine.begin() as connection:
-            connection.execute(
-                insert(_E).values(
-                    tenant_id=tenant_id,
-                    endpoint_id=endpoint.endpoint_id,
-                    url=endpoint.url,
-                    event_types=list(endpoint.event_types),
-                    description=endpoint.description,
-                    enabled=endpoint.enabled,
-                    secret=endpoint.secret,
-                    previous_secret=endpoint.previous_secret,
-                    previous_secret_expires_at=endpoint.previous_secret_expires_at,
-                    created_at=endpoint.created_at,
-                    updated_at=endpoint.updated_at,
-                )
-            )
+            row = {**columns_of(endpoint), "event_types": list(endpoint.event_types)}
+            connection.execute(insert(_E).values(tenant_id=tenant_id, **row))
 
     def endpoint(self, tenant_id: str, endpoint_id: str) -> Endpoint | None:
         query = select(_E).where(_E.c.tenant_id == tenant_id, _E.c.endpoint_id == endpoint_id)
@@ -188,12 +130,7 @@ class SqlWebhookStore:
         return [
             {
                 "tenant_id": tenant_id,
-                "endpoint_id": d.endpoint_id,
-                "event_id": d.event_id,
-                "event_type": d.event_type,
-                "subject_id": d.subject_id,
-                "txid": d.txid,
-                "position": d.position,
+                **columns_of(d),
                 "status": PENDING,
                 "tries": 0,
                 "attempts": 0,
@@ -209,7 +146,7 @@ class SqlWebhookStore:
     ) -> int:
         if not deliveries:
             return 0
-        statement = self._dialect.insert(_D).on_conflict_do_nothing(
+        statement = self._dialect_insert(_D).on_conflict_do_nothing(
             index_elements=[_D.c.tenant_id, _D.c.endpoint_id, _D.c.event_id]
         )
         with self.engine.begin() as connection:
@@ -223,7 +160,7 @@ class SqlWebhookStore:
     ) -> int:
         if not deliveries:
             return 0
-        statement = self._dialect.insert(_D)
+        statement = self._dialect_insert(_D)
         statement = statement.on_conflict_do_update(
             index_elements=[_D.c.tenant_id, _D.c.endpoint_id, _D.c.event_id],
             set_={
@@ -302,17 +239,7 @@ class SqlWebhookStore:
             )
         }
         return [
-            ClaimedDelivery(
-                endpoint=endpoints[row.endpoint_id],
-                event_id=row.event_id,
-                event_type=row.event_type,
-                subject_id=row.subject_id,
-                payload=row.payload,
-                occurred_at=row.occurred_at,
-                lease_token=token,
-                tries=row.tries,
-                attempts=row.attempts,
-            )
+            record_of(ClaimedDelivery, row, endpoint=endpoints[row.endpoint_id], lease_token=token)
             for row in rows
         ]
 
@@ -388,11 +315,7 @@ class SqlWebhookStore:
                     endpoint_id=claimed.endpoint.endpoint_id,
                     event_id=claimed.event_id,
                     attempt=number,
-                    attempted_at=outcome.attempted_at,
-                    status_code=outcome.status_code,
-                    error=outcome.error,
-                    latency_ms=outcome.latency_ms,
-                    response_excerpt=outcome.response_excerpt,
+                    **columns_of(outcome),
                 )
             )
         return True
@@ -450,12 +373,12 @@ class SqlWebhookStore:
         return endpoint_health(self.engine, tenant_id, endpoint_ids)
 
     def event(self, tenant_id: str, event_id: str) -> StoredEvent | None:
-        query = select(*_EVENT_COLUMNS).where(
+        query = select(*EVENT_COLUMNS).where(
             outbox.c.tenant_id == tenant_id, outbox.c.event_id == event_id
         )
         with self.engine.connect() as connection:
             row = connection.execute(query).one_or_none()
-        return None if row is None else _stored_event(row)
+        return None if row is None else stored_event(row)
 
     def events_in_range(
         self,
@@ -468,7 +391,7 @@ class SqlWebhookStore:
         limit: int,
     ) -> list[StoredEvent]:
         place = tuple_(outbox.c.txid, outbox.c.position)
-        query = select(*_EVENT_COLUMNS).where(
+        query = select(*EVENT_COLUMNS).where(
             outbox.c.tenant_id == tenant_id, place > tuple_(after.txid, after.position)
         )
         if until is not None:
@@ -479,19 +402,8 @@ class SqlWebhookStore:
             query = query.where(outbox.c.created_at < until_time)
         query = query.order_by(outbox.c.txid, outbox.c.position).limit(limit)
         with self.engine.connect() as connection:
-            return [_stored_event(row) for row in connection.execute(query)]
+            return [stored_event(row) for row in connection.execute(query)]
 
 
 def _delivery(row: Row[Any], attempts: Sequence[Attempt]) -> Delivery:
-    return Delivery(
-        endpoint_id=row.endpoint_id,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        subject_id=row.subject_id,
-        status=DeliveryStatus(row.status),
-        tries=row.tries,
-        next_attempt_at=row.next_attempt_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        attempts=tuple(attempts),
-    )
+    return record_of(Delivery, row, status=DeliveryStatus(row.status), attempts=tuple(attempts))

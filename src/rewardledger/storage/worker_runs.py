@@ -14,20 +14,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, or_, select, update
 
 from rewardledger.storage.schema_worker import worker_runs
+from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant
 from rewardledger.worker.port import Claimed
 
 
 @scoped_by_tenant
-class SqlWorkerRunStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
-
+class SqlWorkerRunStore(EngineStore):
     def claim_due(
         self,
         tenant_id: str,
@@ -37,8 +33,7 @@ class SqlWorkerRunStore:
         lease_until: datetime,
     ) -> list[Claimed]:
         table = worker_runs
-        insert: Any = postgresql.insert if self.postgres else sqlite.insert
-        schedule = insert(table).values(
+        schedule = self._dialect_insert(table).values(
             [{"tenant_id": tenant_id, "step": step, "next_run_at": now} for step in steps]
         )
         due = (

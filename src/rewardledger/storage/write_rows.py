@@ -20,6 +20,7 @@ from sqlalchemy.engine import Dialect
 from rewardledger.domain.accounts import AccountState
 from rewardledger.domain.events import OutboxEvent
 from rewardledger.domain.transfers import Accepted, PendingRow, Phase, RefusedRow
+from rewardledger.ledger.storage_unit import JournalWrite
 from rewardledger.storage import schema
 from rewardledger.storage.journal_digest import RowDigests
 
@@ -331,23 +332,13 @@ class WriteSessionBase:
         rows = self._query(self._sql.existing, existed)
         return {row[0]: _state(self._codec, row) for row in rows}
 
-    def write(
-        self,
-        accepted: Sequence[Accepted],
-        refused: Sequence[RefusedRow],
-        accounts: Sequence[AccountState],
-        events: Sequence[OutboxEvent],
-        now: datetime,
-        cycle_tag: Callable[[datetime], str],
-        *,
-        bulk: bool = False,
-    ) -> None:
-        rows = self._rows
-        opened, closed = rows.holds(accepted)
-        journal = rows.transfers(accepted, refused, now, cycle_tag)
-        changed = rows.accounts(accounts, now)
-        outbox = rows.events(events, now)
-        self._store(WriteBatch(journal, outbox, opened, closed, changed, bulk))
+    def write(self, journal: JournalWrite, *, bulk: bool = False) -> None:
+        rows, now = self._rows, journal.now
+        opened, closed = rows.holds(journal.accepted)
+        transfers = rows.transfers(journal.accepted, journal.refused, now, journal.cycle_tag)
+        changed = rows.accounts(journal.accounts, now)
+        outbox = rows.events(journal.events, now)
+        self._store(WriteBatch(transfers, outbox, opened, closed, changed, bulk))
 
     def lock_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState]:
         rows = self._query(self._sql.lock, account_ids)

@@ -1,11 +1,14 @@
-"""Building blocks of the migrations: a tenant table, its keys and its indexes, said once.
+"""Building blocks of the migrations: a tenant table, its keys, its indexes and its columns,
+said once.
 
 Every table of rewardledger belongs to a tenant: its first column is ``tenant_id``, its primary
 key starts with it, and it is a clustered (``WITHOUT ROWID``) table on SQLite. Foreign keys
-and indexes start with ``tenant_id`` too. These helpers write exactly the DDL that the
-migrations wrote by hand before them (names follow the metadata's naming convention), so a
-database migrated before and after they existed is the same. Like the migrations, they are
-frozen: a new schema change gets a new helper rather than a change here.
+and indexes start with ``tenant_id`` too. Columns are said by their kind (``string``,
+``instant``, ``bigint``, ``counter``, ``flag``, ``document``), as ``storage.metadata`` says
+them. These helpers write exactly the DDL that the migrations wrote by hand before them (names
+follow the metadata's naming convention), so a database migrated before and after they
+existed is the same. Like the migrations, they are frozen: a new schema change gets a new
+helper rather than a change here.
 """
 
 from __future__ import annotations
@@ -22,6 +25,35 @@ JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 ZERO = sa.text("0")
 # Row-level security's condition on every tenant table (migration 0010_row_security).
 TENANT_IS_SET = "tenant_id = current_setting('rewardledger.tenant_id', true)"
+
+
+def string(name: str, length: int, *, nullable: bool = False) -> sa.Column[Any]:
+    """A ``VARCHAR(length)`` column."""
+    return sa.Column(name, sa.String(length=length), nullable=nullable)
+
+
+def instant(name: str, *, nullable: bool = False) -> sa.Column[Any]:
+    """A timestamp with its time zone."""
+    return sa.Column(name, TIMESTAMP, nullable=nullable)
+
+
+def bigint(name: str, *, nullable: bool = False) -> sa.Column[Any]:
+    """An integer such as an amount in minor units."""
+    return sa.Column(name, sa.BigInteger(), nullable=nullable)
+
+
+def counter(name: str) -> sa.Column[Any]:
+    """A running total that starts at 0 (the database supplies the 0)."""
+    return sa.Column(name, sa.BigInteger(), server_default=ZERO, nullable=False)
+
+
+def flag(name: str) -> sa.Column[Any]:
+    return sa.Column(name, sa.Boolean(), nullable=False)
+
+
+def document(name: str, *, nullable: bool = False) -> sa.Column[Any]:
+    """A JSON document (JSONB on PostgreSQL)."""
+    return sa.Column(name, JSON_DOCUMENT, nullable=nullable)
 
 
 def tenant_table(name: str, *elements: sa.schema.SchemaItem, key: Sequence[str]) -> None:

@@ -10,15 +10,16 @@ journal it refuses UPDATE and DELETE on both engines.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from rewardledger.storage.migrations.append_only import refuse_changes
 from rewardledger.storage.migrations.builders import (
-    JSON_DOCUMENT,
-    TIMESTAMP,
-    ZERO,
     belongs_to,
+    bigint,
     check,
+    counter,
+    document,
+    flag,
+    instant,
+    string,
     tenant_index,
     tenant_table,
 )
@@ -35,25 +36,21 @@ APPEND_ONLY_MESSAGE = (
 )
 
 
-def _minor(name: str) -> sa.Column[int]:
-    return sa.Column(name, sa.BigInteger(), server_default=ZERO, nullable=False)
-
-
 def upgrade() -> None:
     tenant_table(
         "budgets",
-        sa.Column("budget_id", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("currency", sa.String(length=16), nullable=False),
-        sa.Column("hard_cap_minor", sa.BigInteger(), nullable=False),
-        sa.Column("soft_cap_minor", sa.BigInteger(), nullable=False),
-        sa.Column("thresholds_percent", sa.String(length=64), nullable=False),
-        sa.Column("period", sa.String(length=16), nullable=False),
-        sa.Column("rollover", sa.Boolean(), nullable=False),
-        sa.Column("member_cap_amount_minor", sa.BigInteger(), nullable=True),
-        sa.Column("member_cap_count", sa.BigInteger(), nullable=True),
-        sa.Column("current_period", sa.String(length=16), nullable=True),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("budget_id", 40),
+        string("name", 200),
+        string("currency", 16),
+        bigint("hard_cap_minor"),
+        bigint("soft_cap_minor"),
+        string("thresholds_percent", 64),
+        string("period", 16),
+        flag("rollover"),
+        bigint("member_cap_amount_minor", nullable=True),
+        bigint("member_cap_count", nullable=True),
+        string("current_period", 16, nullable=True),
+        instant("created_at"),
         check(
             "budgets",
             "caps_ordered",
@@ -64,30 +61,30 @@ def upgrade() -> None:
     )
     tenant_table(
         "budget_periods",
-        sa.Column("budget_id", sa.String(length=40), nullable=False),
-        sa.Column("period", sa.String(length=16), nullable=False),
-        sa.Column("account_id", sa.String(length=128), nullable=False),
-        sa.Column("opened_at", TIMESTAMP, nullable=False),
-        _minor("funded_minor"),
-        _minor("rolled_in_minor"),
-        _minor("rolled_out_minor"),
-        _minor("reversed_funds_minor"),
-        _minor("reversed_charges_minor"),
-        _minor("reserved_total_minor"),
-        _minor("rollovers_count"),
+        string("budget_id", 40),
+        string("period", 16),
+        string("account_id", 128),
+        instant("opened_at"),
+        counter("funded_minor"),
+        counter("rolled_in_minor"),
+        counter("rolled_out_minor"),
+        counter("reversed_funds_minor"),
+        counter("reversed_charges_minor"),
+        counter("reserved_total_minor"),
+        counter("rollovers_count"),
         belongs_to("budget_periods", "budgets", {"budget_id": "budget_id"}),
         key=("budget_id", "period"),
     )
     tenant_table(
         "budget_reservations",
-        sa.Column("budget_id", sa.String(length=40), nullable=False),
-        sa.Column("reference", sa.String(length=64), nullable=False),
-        sa.Column("transfer_id", sa.String(length=128), nullable=False),
-        sa.Column("period", sa.String(length=16), nullable=False),
-        sa.Column("member_key", sa.String(length=64), nullable=True),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("expires_at", TIMESTAMP, nullable=True),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("budget_id", 40),
+        string("reference", 64),
+        string("transfer_id", 128),
+        string("period", 16),
+        string("member_key", 64, nullable=True),
+        bigint("amount_minor"),
+        instant("expires_at", nullable=True),
+        instant("created_at"),
         check("budget_reservations", "amount_positive", "amount_minor > 0"),
         belongs_to("budget_reservations", "budgets", {"budget_id": "budget_id"}),
         key=("budget_id", "reference"),
@@ -95,27 +92,27 @@ def upgrade() -> None:
     tenant_index("budget_reservations", "member", ["budget_id", "period", "member_key"])
     tenant_table(
         "budget_alerts",
-        sa.Column("budget_id", sa.String(length=40), nullable=False),
-        sa.Column("period", sa.String(length=16), nullable=False),
-        sa.Column("alert_key", sa.String(length=80), nullable=False),
-        sa.Column("kind", sa.String(length=64), nullable=False),
-        sa.Column("level", sa.String(length=16), nullable=False),
-        sa.Column("threshold_percent", sa.BigInteger(), nullable=True),
-        sa.Column("details", JSON_DOCUMENT, nullable=False),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("budget_id", 40),
+        string("period", 16),
+        string("alert_key", 80),
+        string("kind", 64),
+        string("level", 16),
+        bigint("threshold_percent", nullable=True),
+        document("details"),
+        instant("created_at"),
         key=("budget_id", "period", "alert_key"),
     )
     tenant_index("budget_alerts", "created", ["created_at"])
     tenant_table(
         "budget_corrections",
-        sa.Column("transfer_id", sa.String(length=128), nullable=False),
-        sa.Column("budget_id", sa.String(length=40), nullable=False),
-        sa.Column("period", sa.String(length=16), nullable=False),
-        sa.Column("reverses_id", sa.String(length=128), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("note", sa.String(length=1000), nullable=False),
-        sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("transfer_id", 128),
+        string("budget_id", 40),
+        string("period", 16),
+        string("reverses_id", 128),
+        bigint("amount_minor"),
+        string("note", 1000),
+        string("actor", 200),
+        instant("created_at"),
         key=("transfer_id",),
     )
     tenant_index("budget_corrections", "reverses", ["reverses_id"])

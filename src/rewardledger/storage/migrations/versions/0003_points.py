@@ -10,13 +10,14 @@ journal, on both engines.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from rewardledger.storage.migrations.append_only import refuse_changes
 from rewardledger.storage.migrations.builders import (
-    JSON_DOCUMENT,
-    TIMESTAMP,
+    bigint,
     check,
+    document,
+    flag,
+    instant,
+    string,
     tenant_index,
     tenant_table,
 )
@@ -33,44 +34,44 @@ APPEND_ONLY_MESSAGE = "points lot moves are append-only: they cannot be updated 
 def upgrade() -> None:
     tenant_table(
         "points_assets",
-        sa.Column("asset_code", sa.String(length=16), nullable=False),
-        sa.Column("expiry", JSON_DOCUMENT, nullable=True),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("asset_code", 16),
+        document("expiry", nullable=True),
+        instant("created_at"),
         key=("asset_code",),
     )
     tenant_table(
         "points_reasons",
-        sa.Column("direction", sa.String(length=8), nullable=False),
-        sa.Column("reason", sa.String(length=64), nullable=False),
-        sa.Column("allow_negative", sa.Boolean(), nullable=False),
-        sa.Column("pending_seconds", sa.BigInteger(), nullable=True),
-        sa.Column("pending_until_activated", sa.Boolean(), nullable=False),
-        sa.Column("expiry", JSON_DOCUMENT, nullable=True),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("direction", 8),
+        string("reason", 64),
+        flag("allow_negative"),
+        bigint("pending_seconds", nullable=True),
+        flag("pending_until_activated"),
+        document("expiry", nullable=True),
+        instant("created_at"),
         check("points_reasons", "direction_known", "direction IN ('earn', 'spend')"),
         key=("direction", "reason"),
     )
     tenant_table(
         "points_holders",
-        sa.Column("asset_code", sa.String(length=16), nullable=False),
-        sa.Column("holder_id", sa.String(length=96), nullable=False),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("asset_code", 16),
+        string("holder_id", 96),
+        instant("created_at"),
         key=("asset_code", "holder_id"),
     )
     tenant_table(
         "points_lots",
-        sa.Column("lot_id", sa.String(length=128), nullable=False),
-        sa.Column("asset_code", sa.String(length=16), nullable=False),
-        sa.Column("holder_id", sa.String(length=96), nullable=False),
-        sa.Column("reason", sa.String(length=64), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("remaining_minor", sa.BigInteger(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("deficit", sa.Boolean(), nullable=False),
-        sa.Column("earned_at", TIMESTAMP, nullable=False),
-        sa.Column("activated_at", TIMESTAMP, nullable=True),
-        sa.Column("expires_at", TIMESTAMP, nullable=True),
-        sa.Column("pending_due_at", TIMESTAMP, nullable=True),
+        string("lot_id", 128),
+        string("asset_code", 16),
+        string("holder_id", 96),
+        string("reason", 64),
+        bigint("amount_minor"),
+        bigint("remaining_minor"),
+        string("state", 16),
+        flag("deficit"),
+        instant("earned_at"),
+        instant("activated_at", nullable=True),
+        instant("expires_at", nullable=True),
+        instant("pending_due_at", nullable=True),
         check(
             "points_lots", "state_known", "state IN ('pending', 'active', 'cancelled', 'expired')"
         ),
@@ -83,28 +84,28 @@ def upgrade() -> None:
     tenant_index("points_lots", "pending_due", ["state", "pending_due_at"])
     tenant_table(
         "points_lot_moves",
-        sa.Column("movement_id", sa.String(length=128), nullable=False),
-        sa.Column("lot_id", sa.String(length=128), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("movement_id", 128),
+        string("lot_id", 128),
+        bigint("amount_minor"),
+        instant("created_at"),
         key=("movement_id", "lot_id"),
     )
     tenant_index("points_lot_moves", "lot", ["lot_id"])
     tenant_table(
         "points_redemptions",
-        sa.Column("redemption_id", sa.String(length=128), nullable=False),
-        sa.Column("code", sa.String(length=16), nullable=False),
-        sa.Column("asset_code", sa.String(length=16), nullable=False),
-        sa.Column("holder_id", sa.String(length=96), nullable=False),
-        sa.Column("offer_id", sa.String(length=128), nullable=False),
-        sa.Column("cost_minor", sa.BigInteger(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.Column("expires_at", TIMESTAMP, nullable=False),
-        sa.Column("resolved_at", TIMESTAMP, nullable=True),
-        sa.Column("resolved_by", sa.String(length=128), nullable=True),
-        sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
-        sa.Column("forfeited_minor", sa.BigInteger(), nullable=False),
+        string("redemption_id", 128),
+        string("code", 16),
+        string("asset_code", 16),
+        string("holder_id", 96),
+        string("offer_id", 128),
+        bigint("cost_minor"),
+        string("state", 16),
+        instant("created_at"),
+        instant("expires_at"),
+        instant("resolved_at", nullable=True),
+        string("resolved_by", 128, nullable=True),
+        bigint("refunded_minor"),
+        bigint("forfeited_minor"),
         check(
             "points_redemptions",
             "state_known",

@@ -14,27 +14,28 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from rewardledger.storage.migrations.builders import instant, string
+
 revision = "0005_job_failures"
 down_revision = "0004_cycles"
 branch_labels = None
 depends_on = None
 
-TIMESTAMP = sa.DateTime(timezone=True)
 OPEN = sa.text("resolved_at IS NULL")
 
 
 def upgrade() -> None:
     op.create_table(
         "job_failures",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("failure_id", sa.String(length=32), nullable=False),
-        sa.Column("step", sa.String(length=32), nullable=False),
-        sa.Column("code", sa.String(length=64), nullable=False),
+        string("tenant_id", 64),
+        string("failure_id", 32),
+        string("step", 32),
+        string("code", 64),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("first_failed_at", TIMESTAMP, nullable=False),
-        sa.Column("last_failed_at", TIMESTAMP, nullable=False),
+        instant("first_failed_at"),
+        instant("last_failed_at"),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("resolved_at", TIMESTAMP, nullable=True),
+        instant("resolved_at", nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "failure_id", name=op.f("pk_job_failures")),
         sqlite_with_rowid=False,
     )

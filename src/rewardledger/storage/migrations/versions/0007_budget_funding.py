@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from alembic import op
 
 from rewardledger.storage.migrations.append_only import refuse_changes
+from rewardledger.storage.migrations.builders import bigint, instant, string
 
 revision = "0007_budget_funding"
 down_revision = "0006_seed_views"
 branch_labels = None
 depends_on = None
 
-TIMESTAMP = sa.DateTime(timezone=True)
 APPEND_ONLY_MESSAGE = (
     "budget fixes are an audit trail: they cannot be updated or deleted; record another fix instead"
 )
@@ -36,19 +36,19 @@ def upgrade() -> None:
             "funding", sa.String(length=16), nullable=False, server_default=sa.text("'prefunded'")
         ),
     )
-    op.add_column("budget_periods", sa.Column("reset_key", sa.String(length=64), nullable=True))
+    op.add_column("budget_periods", string("reset_key", 64, nullable=True))
     op.create_table(
         "budget_fixes",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("budget_id", sa.String(length=40), nullable=False),
-        sa.Column("fix_key", sa.String(length=64), nullable=False),
-        sa.Column("period", sa.String(length=16), nullable=False),
-        sa.Column("figure", sa.String(length=32), nullable=False),
-        sa.Column("before_minor", sa.BigInteger(), nullable=False),
-        sa.Column("after_minor", sa.BigInteger(), nullable=False),
-        sa.Column("note", sa.String(length=1000), nullable=False),
-        sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("tenant_id", 64),
+        string("budget_id", 40),
+        string("fix_key", 64),
+        string("period", 16),
+        string("figure", 32),
+        bigint("before_minor"),
+        bigint("after_minor"),
+        string("note", 1000),
+        string("actor", 200),
+        instant("created_at"),
         sa.PrimaryKeyConstraint(
             "tenant_id", "budget_id", "fix_key", "period", "figure", name=op.f("pk_budget_fixes")
         ),

@@ -23,6 +23,7 @@ from alembic import op
 
 from rewardledger.storage.journal_digest import DIGEST_COLUMNS, row_digest
 from rewardledger.storage.migrations.append_only import UniqueKey, refuse_changes, refuse_replace
+from rewardledger.storage.migrations.builders import bigint, instant, string
 from rewardledger.storage.schema import transfers
 
 revision = "0008_append_only"
@@ -59,7 +60,6 @@ APPEND_ONLY_KEYS: dict[str, tuple[UniqueKey, ...]] = {
 }
 SEALS_MESSAGE = "journal seals are append-only: seal again instead"
 DIGEST_BATCH_ROWS = 5_000
-TIMESTAMP = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -67,14 +67,14 @@ def upgrade() -> None:
     _digest_existing_rows()
     op.create_table(
         "journal_seals",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        string("tenant_id", 64),
         sa.Column("seal_seq", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("cutoff_at", TIMESTAMP, nullable=False),
-        sa.Column("sealed_at", TIMESTAMP, nullable=False),
-        sa.Column("rows_count", sa.BigInteger(), nullable=False),
-        sa.Column("accounts_count", sa.BigInteger(), nullable=False),
-        sa.Column("segment_digest", sa.String(length=64), nullable=False),
-        sa.Column("head", sa.String(length=64), nullable=False),
+        instant("cutoff_at"),
+        instant("sealed_at"),
+        bigint("rows_count"),
+        bigint("accounts_count"),
+        string("segment_digest", 64),
+        string("head", 64),
         sa.PrimaryKeyConstraint("tenant_id", "seal_seq", name=op.f("pk_journal_seals")),
         sqlite_with_rowid=False,
     )

@@ -15,12 +15,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from rewardledger.storage.migrations.builders import bigint, flag, instant, string
+
 revision = "0009_cycle_totals"
 down_revision = "0008_append_only"
 branch_labels = None
 depends_on = None
 
-TIMESTAMP = sa.DateTime(timezone=True)
 # The totals of the movements written so far (storage.cycles.totals rebuilds them the same way).
 BACKFILL = """INSERT INTO cashback_totals (tenant_id, account_id, cycle_tag, spend_minor,
                              cashback_minor, overridden, cap_minor, cap_occurred_at,
@@ -45,15 +46,15 @@ LEFT JOIN (
 def upgrade() -> None:
     op.create_table(
         "cashback_totals",
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("account_id", sa.String(length=128), nullable=False),
-        sa.Column("cycle_tag", sa.String(length=10), nullable=False),
-        sa.Column("spend_minor", sa.BigInteger(), nullable=False),
-        sa.Column("cashback_minor", sa.BigInteger(), nullable=False),
-        sa.Column("overridden", sa.Boolean(), nullable=False),
-        sa.Column("cap_minor", sa.BigInteger(), nullable=True),
-        sa.Column("cap_occurred_at", TIMESTAMP, nullable=True),
-        sa.Column("cap_movement_id", sa.String(length=128), nullable=True),
+        string("tenant_id", 64),
+        string("account_id", 128),
+        string("cycle_tag", 10),
+        bigint("spend_minor"),
+        bigint("cashback_minor"),
+        flag("overridden"),
+        bigint("cap_minor", nullable=True),
+        instant("cap_occurred_at", nullable=True),
+        string("cap_movement_id", 128, nullable=True),
         sa.PrimaryKeyConstraint(
             "tenant_id", "account_id", "cycle_tag", name=op.f("pk_cashback_totals")
         ),

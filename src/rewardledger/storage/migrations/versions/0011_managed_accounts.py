@@ -24,6 +24,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from rewardledger.storage.migrations.builders import string
+
 revision = "0011_managed_accounts"
 down_revision = "0010_row_security"
 branch_labels = None
@@ -64,9 +66,7 @@ BACKFILL = {
 
 
 def upgrade() -> None:
-    op.add_column(
-        "accounts", sa.Column("managed_by", sa.String(length=MANAGED_BY_LENGTH), nullable=True)
-    )
+    op.add_column("accounts", string("managed_by", MANAGED_BY_LENGTH, nullable=True))
     for service, condition in BACKFILL.items():
         op.execute(
             sa.text(

@@ -28,7 +28,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from rewardledger.storage.migrations.builders import TIMESTAMP, tenant_row_security, tenant_table
+from rewardledger.storage.migrations.builders import (
+    bigint,
+    instant,
+    string,
+    tenant_row_security,
+    tenant_table,
+)
 
 revision = "0012_event_feed"
 down_revision = "0011_managed_accounts"
@@ -56,7 +62,7 @@ TXID = "(pg_current_xact_id()::text::bigint)"
 
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    op.add_column("outbox", sa.Column("position", sa.BigInteger(), nullable=True))
+    op.add_column("outbox", bigint("position", nullable=True))
     default = sa.text(TXID) if postgres else sa.text("0")
     op.add_column(
         "outbox", sa.Column("txid", sa.BigInteger(), nullable=False, server_default=default)
@@ -79,10 +85,10 @@ def upgrade() -> None:
     op.create_index("ix_outbox_feed", "outbox", ["tenant_id", "txid", "position"])
     tenant_table(
         "event_sink_cursors",
-        sa.Column("sink", sa.String(length=64), nullable=False),
-        sa.Column("txid", sa.BigInteger(), nullable=False),
-        sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        string("sink", 64),
+        bigint("txid"),
+        bigint("position"),
+        instant("updated_at"),
         key=["sink"],
     )
     tenant_row_security("event_sink_cursors")

@@ -14,11 +14,11 @@ Row-level security as every tenant table (see 0010_row_security).
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 from rewardledger.storage.migrations.builders import (
-    TIMESTAMP,
+    instant,
+    string,
     tenant_row_security,
     tenant_table,
 )
@@ -32,10 +32,10 @@ depends_on = None
 def upgrade() -> None:
     tenant_table(
         "worker_runs",
-        sa.Column("step", sa.String(length=32), nullable=False),
-        sa.Column("next_run_at", TIMESTAMP, nullable=False),
-        sa.Column("claimed_by", sa.String(length=128), nullable=True),
-        sa.Column("lease_until", TIMESTAMP, nullable=True),
+        string("step", 32),
+        instant("next_run_at"),
+        string("claimed_by", 128, nullable=True),
+        instant("lease_until", nullable=True),
         key=["step"],
     )
     tenant_row_security("worker_runs")

@@ -15,10 +15,9 @@ a SQL function's body is planned at each call, so it returns the new columns wit
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-from rewardledger.storage.migrations.builders import TIMESTAMP
+from rewardledger.storage.migrations.builders import instant
 
 revision = "0015_client"
 down_revision = "0014_worker"
@@ -27,8 +26,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("api_keys", sa.Column("expires_at", TIMESTAMP, nullable=True))
-    op.add_column("api_keys", sa.Column("last_used_at", TIMESTAMP, nullable=True))
+    op.add_column("api_keys", instant("expires_at", nullable=True))
+    op.add_column("api_keys", instant("last_used_at", nullable=True))
 
 
 def downgrade() -> None:

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 from rewardledger.storage.migrations.builders import (
-    TIMESTAMP,
+    bigint,
+    instant,
+    string,
     tenant_row_security,
     tenant_table,
 )
@@ -32,12 +34,12 @@ depends_on = None
 def upgrade() -> None:
     tenant_table(
         "points_reminders",
-        sa.Column("asset_code", sa.String(length=16), nullable=False),
-        sa.Column("holder_id", sa.String(length=96), nullable=False),
-        sa.Column("expires_on", sa.String(length=10), nullable=False),
+        string("asset_code", 16),
+        string("holder_id", 96),
+        string("expires_on", 10),
         sa.Column("days_ahead", sa.Integer(), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("reminded_at", TIMESTAMP, nullable=False),
+        bigint("amount_minor"),
+        instant("reminded_at"),
         key=["asset_code", "holder_id", "expires_on", "days_ahead"],
     )
     tenant_row_security("points_reminders")

@@ -11,10 +11,9 @@ as the endpoint (``created_at``).
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-from rewardledger.storage.migrations.builders import TIMESTAMP
+from rewardledger.storage.migrations.builders import instant
 
 revision = "0017_webhook_secret_age"
 down_revision = "0016_points_reminders"
@@ -23,7 +22,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("webhook_endpoints", sa.Column("secret_rotated_at", TIMESTAMP, nullable=True))
+    op.add_column("webhook_endpoints", instant("secret_rotated_at", nullable=True))
 
 
 def downgrade() -> None:

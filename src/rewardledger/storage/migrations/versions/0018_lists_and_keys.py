@@ -17,12 +17,12 @@ digest of its request: the same request again is answered from it, another one i
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 from rewardledger.storage.migrations.builders import (
-    JSON_DOCUMENT,
-    TIMESTAMP,
+    document,
+    instant,
+    string,
     tenant_index,
     tenant_row_security,
     tenant_table,
@@ -39,11 +39,11 @@ def upgrade() -> None:
     tenant_index("budget_corrections", "budget", ["budget_id", "created_at", "transfer_id"])
     tenant_table(
         "keyed_writes",
-        sa.Column("operation", sa.String(length=200), nullable=False),
-        sa.Column("idempotency_key", sa.String(length=128), nullable=False),
-        sa.Column("request_digest", sa.String(length=64), nullable=False),
-        sa.Column("response", JSON_DOCUMENT, nullable=False),
-        sa.Column("created_at", TIMESTAMP, nullable=False),
+        string("operation", 200),
+        string("idempotency_key", 128),
+        string("request_digest", 64),
+        document("response"),
+        instant("created_at"),
         key=["operation", "idempotency_key"],
     )
     tenant_row_security("keyed_writes")
