@@ -248,13 +248,16 @@ def _created_before(
     """A retried creation of a tenant that exists: the replay of the request that created it
     under ``idempotency_key``, the rest of one that stopped before its key, or a refusal."""
     differing: list[str] = exists.context["fields"]
+    # Keys first: a concurrent request may insert the first admin key between the two reads,
+    # and then the second one sees it too.
+    has_keys = bool(ledger.store.list_api_keys(tenant_id, None, 1))
     mine = ledger.store.find_api_key(_first_admin_key_id(tenant_id, idempotency_key))
     created_here = mine is not None and mine.tenant_id == tenant_id
     if differing:
         if created_here:
             raise IdempotencyConflict(idempotency_key, differing) from exists
         raise exists
-    if not created_here and ledger.store.list_api_keys(tenant_id, None, 1):
+    if has_keys and not created_here:
         raise access.refused_again(tenant_id) from exists
     return TenantCreated(
         ledger.get_tenant(tenant_id), _first_admin_key(ledger, tenant_id, idempotency_key)
