@@ -16,17 +16,12 @@ per round, medians over rounds; ratios round by round (deep / first, OR / row va
 
 from __future__ import annotations
 
-import argparse
+import json
 import secrets
-import statistics
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import and_, or_, text
 
-from private_schema import private_schema
+from deep_pages import PAGE, engine_urls, measure, parse_options, report
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.budgets import funding_account, period_account
 from rewardledger.domain.limits import BATCH_SIZE_MAX, PAGE_SIZE_MAX
@@ -35,18 +30,6 @@ from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services import budgets
 from rewardledger.storage.budgets.rows import entry_query
 from rewardledger.storage.schema import transfers
-
-PAGE = 50
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _median_seconds(read: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        read()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _prepare(ledger: Ledger, count: int) -> tuple[str, str]:
@@ -126,52 +109,25 @@ def run_engine(url: str, count: int, depth: int, rounds: int, repeats: int) -> d
                 return [row.transfer_id for row in connection.execute(query)]
 
         assert with_or() == [e.transfer_id for e in deep_page], "the two deep pages differ"
-        first, deep, ors = [], [], []
-        for _ in range(rounds):
-            first.append(
-                _median_seconds(lambda: budgets.entries(ledger, tenant, "b", limit=PAGE), repeats)
-            )
-            deep.append(
-                _median_seconds(
-                    lambda: budgets.entries(ledger, tenant, "b", cursor=cursor, limit=PAGE),
-                    repeats,
-                )
-            )
-            ors.append(_median_seconds(with_or, repeats))
-    return {
-        "first_ms": statistics.median(first) * 1000,
-        "deep_ms": statistics.median(deep) * 1000,
-        "or_ms": statistics.median(ors) * 1000,
-        "deep_over_first": statistics.median(d / f for d, f in zip(deep, first, strict=True)),
-        "or_over_deep": statistics.median(o / d for o, d in zip(ors, deep, strict=True)),
-    }
+        return measure(
+            rounds,
+            repeats,
+            lambda: budgets.entries(ledger, tenant, "b", limit=PAGE),
+            lambda: budgets.entries(ledger, tenant, "b", cursor=cursor, limit=PAGE),
+            with_or,
+            "or",
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--engines", default="postgresql,sqlite")
-    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
-    parser.add_argument("--entries", type=int, default=24_000)
-    parser.add_argument("--depth", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=20)
-    options = parser.parse_args()
-    if options.depth >= options.entries:
-        parser.error("--depth must be below --entries")
-    for engine in options.engines.split(","):
+    options = parse_options(__doc__, "entries", 24_000, 20_000)
+    results: dict[str, dict[str, float]] = {}
+    for engine, url in engine_urls(options, "bench_budget_entries"):
         figures = (options.entries, options.depth, options.rounds, options.repeats)
-        if engine == "postgresql":
-            with private_schema(options.postgres, "bench_budget_entries") as (url, _):
-                r = run_engine(url, *figures)
-        else:
-            r = run_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}", *figures)
-        print(
-            f"{engine:10} first page {r['first_ms']:7.2f} ms   page at {options.depth} "
-            f"{r['deep_ms']:7.2f} ms ({r['deep_over_first']:.2f}x first)   with OR "
-            f"{r['or_ms']:7.2f} ms ({r['or_over_deep']:.1f}x row value)"
-        )
+        results[engine] = run_engine(url, *figures)
+        report(engine, results[engine], options.depth, "or", "OR", "row value")
+    if options.json is not None:
+        options.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ running the same transfer as one plain SQL transaction, in the same run.
 
     .venv/bin/python bench/http_load.py                                   # about three minutes
     .venv/bin/python bench/http_load.py --workers 1,2 --clients 1,4,16 --rounds 2 --seconds 3
+    .venv/bin/python bench/http_load.py --rounds 3 --seconds 3 --compare-pure-python
 
 Set-up: a schema of its own on the PostgreSQL server (dropped at the end) holding the ledger
 (a tenant, USD, ``--accounts`` accounts, a writer key) and the baseline's two tables. For each
@@ -22,6 +23,12 @@ Set-up: a schema of its own on the PostgreSQL server (dropped at the end) holdin
   calling ``Ledger.transfer`` back to back (the ledger without HTTP); the ratio of HTTP req/s
   to it is what the HTTP path costs.
 
+With ``--compare-pure-python`` a second ``serve`` runs beside the first, the same code without
+uvloop and httptools (a folder first on its path makes both fail to import, so uvicorn falls
+back to asyncio and h11); each round measures both over HTTP, in an order that alternates
+between rounds, beside the same pgbench and in-process figures, and the last column is the
+median of the per-round ratios of each server's req/s to the first's.
+
 Every client process connects and sends untimed requests for half a second; the clock starts
 when all of them are ready, and each then runs for ``--seconds``. Latencies are per request
 as the client sees them (pgbench's from its per-transaction log).
@@ -30,6 +37,7 @@ as the client sees them (pgbench's from its per-transaction log).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -99,18 +107,39 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# The two ways ``serve`` can run: with the C event loop and HTTP parser it picks when they are
+# installed (uvloop, httptools), and without them (asyncio, h11): ``--compare-pure-python``.
+NATIVE = "uvloop+httptools"
+PURE_PYTHON = "asyncio+h11"
+
+
+def _without_native_modules(logs: Path) -> str:
+    """A folder whose ``uvloop`` and ``httptools`` fail to import: first on a server's path, it
+    makes uvicorn (and ``serve``'s protocol choice) fall back to asyncio and h11."""
+    folder = logs / "pure-python"
+    folder.mkdir(exist_ok=True)
+    for name in ("uvloop", "httptools"):
+        (folder / f"{name}.py").write_text(f'raise ImportError("{name}: left out by the bench")\n')
+    return str(folder)
+
+
 @contextmanager
-def serving(url: str, workers: int, logs: Path) -> Iterator[str]:
+def serving(url: str, workers: int, logs: Path, variant: str = NATIVE) -> Iterator[str]:
     """``rewardledger serve`` as a real process group; its base URL."""
     port = _free_port()
-    log = logs / f"serve-{workers}.log"
+    log = logs / f"serve-{workers}-{variant}.log"
     command = [sys.executable, "-m", "rewardledger.cli.main", "--db", url, "serve"]
+    environment = dict(os.environ)
+    if variant == PURE_PYTHON:
+        path = [_without_native_modules(logs), os.environ.get("PYTHONPATH", "")]
+        environment["PYTHONPATH"] = os.pathsep.join(part for part in path if part)
     with log.open("w") as out:
         process = subprocess.Popen(
             [*command, "--port", str(port), "--workers", str(workers), "--no-demo"],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=environment,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -285,95 +314,142 @@ def pgbench(
 # ---------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _servers(url: str, workers: int, logs: Path, variants: list[str]) -> Iterator[dict[str, str]]:
+    """One ``serve`` per variant, all up at once (an idle one costs nothing): their base URLs."""
+    with contextlib.ExitStack() as stack:
+        yield {v: stack.enter_context(serving(url, workers, logs, v)) for v in variants}
+
+
+def _healthz(bases: dict[str, str], workers: int, seconds: float) -> dict[str, Any]:
+    figures = {}
+    for variant, base in bases.items():
+        health = figures[variant] = load(base, None, "healthz", 1, seconds, 0)
+        print(
+            f"workers {workers} {variant}: GET /healthz p50 {health['p50_ms']:.2f} ms, "
+            f"p99 {health['p99_ms']:.2f} ms",
+            flush=True,
+        )
+    return figures
+
+
+def _round(
+    options: argparse.Namespace, url: str, schema: str, key: str, bases: dict[str, str],
+    clients: int, order: list[str],
+) -> dict[str, Any]:  # fmt: skip
+    """One round at ``clients``: each variant over HTTP (in ``order``), pgbench, in-process."""
+    seconds, accounts = options.seconds, options.accounts
+    ours = {v: load(bases[v], key, "transfer", clients, seconds, accounts) for v in order}
+    theirs = pgbench(options.postgres, schema, clients, seconds, accounts)
+    inproc = (
+        load(url, None, "inprocess", clients, seconds, accounts)
+        if clients <= options.inprocess_clients_max
+        else None
+    )
+    for variant in bases:
+        http = ours[variant]
+        beside = (
+            "(in-process not measured)"
+            if inproc is None
+            else f"in-process {inproc['rate']:6.0f}/s p50 {inproc['p50_ms']:6.2f} "
+            f"| {http['rate'] / inproc['rate']:.3f}x in-process"
+        )
+        print(
+            f"  {variant:>16s} clients {clients:2d}: http {http['rate']:7.0f}/s "
+            f"p50 {http['p50_ms']:6.2f} p99 {http['p99_ms']:7.2f} ms | pgbench "
+            f"{theirs['rate']:7.0f} tps p50 {theirs['p50_ms']:6.2f} | "
+            f"{http['rate'] / theirs['rate']:.3f}x pgbench | {beside}",
+            flush=True,
+        )
+    return {"http": ours, "pgbench": theirs, "inproc": inproc}
+
+
 def run(options: argparse.Namespace, logs: Path) -> dict[str, Any]:
-    results: dict[str, Any] = {"healthz": {}, "transfers": []}
+    variants = [NATIVE, PURE_PYTHON] if options.compare_pure_python else [NATIVE]
+    results: dict[str, Any] = {"variants": variants, "healthz": {}, "transfers": []}
     with private_schema(options.postgres, "bench_http") as (url, schema):
         key = prepare(url, options.accounts)
         for workers in options.workers:
-            with serving(url, workers, logs) as base:
-                health = load(base, None, "healthz", 1, options.seconds, options.accounts)
-                results["healthz"][workers] = health
-                print(
-                    f"workers {workers}: GET /healthz p50 {health['p50_ms']:.2f} ms, "
-                    f"p99 {health['p99_ms']:.2f} ms",
-                    flush=True,
-                )
+            with _servers(url, workers, logs, variants) as bases:
+                results["healthz"][workers] = _healthz(bases, workers, options.seconds)
                 if options.only == "healthz":
                     continue
                 rows = {
-                    c: {"workers": workers, "clients": c, "http": [], "pgbench": [], "inproc": []}
-                    for c in options.clients
+                    c: {"workers": workers, "clients": c, "rounds": []} for c in options.clients
                 }
-                for _ in range(options.rounds):
+                for number in range(options.rounds):
+                    print(f"workers {workers}, round {number + 1}", flush=True)
+                    # Which variant goes first alternates, so neither always meets a fresher
+                    # machine.
+                    order = variants if number % 2 == 0 else variants[::-1]
                     for clients in options.clients:
-                        ours = load(
-                            base, key, "transfer", clients, options.seconds, options.accounts
-                        )
-                        theirs = pgbench(
-                            options.postgres, schema, clients, options.seconds, options.accounts
-                        )
-                        inproc = (
-                            load(url, None, "inprocess", clients, options.seconds, options.accounts)
-                            if clients <= options.inprocess_clients_max
-                            else None
-                        )
-                        rows[clients]["http"].append(ours)
-                        rows[clients]["pgbench"].append(theirs)
-                        rows[clients]["inproc"].append(inproc)
-                        beside = (
-                            "(in-process not measured)"
-                            if inproc is None
-                            else f"in-process {inproc['rate']:6.0f}/s p50 {inproc['p50_ms']:6.2f} "
-                            f"| {ours['rate'] / inproc['rate']:.3f}x in-process"
-                        )
-                        print(
-                            f"  workers {workers} clients {clients:2d}: http {ours['rate']:7.0f}/s "
-                            f"p50 {ours['p50_ms']:6.2f} p99 {ours['p99_ms']:7.2f} ms | pgbench "
-                            f"{theirs['rate']:7.0f} tps p50 {theirs['p50_ms']:6.2f} | "
-                            f"{ours['rate'] / theirs['rate']:.3f}x pgbench | {beside}",
-                            flush=True,
-                        )
+                        figures = _round(options, url, schema, key, bases, clients, order)
+                        rows[clients]["rounds"].append(figures)
                 results["transfers"].extend(rows.values())
     return results
 
 
+def _row_figures(row: dict[str, Any], variant: str) -> dict[str, float | None]:
+    """Medians over a row's rounds for one variant; ratios are medians of per-round ratios."""
+    rounds = row["rounds"]
+    http = [r["http"][variant] for r in rounds]
+    measured = [(r["http"][variant], r["inproc"]) for r in rounds if r["inproc"]]
+    return {
+        "rate": statistics.median(h["rate"] for h in http),
+        "p50_ms": statistics.median(h["p50_ms"] for h in http),
+        "p99_ms": statistics.median(h["p99_ms"] for h in http),
+        "pgbench_ratio": statistics.median(
+            r["http"][variant]["rate"] / r["pgbench"]["rate"] for r in rounds
+        ),
+        "inproc_ratio": (
+            statistics.median(h["rate"] / i["rate"] for h, i in measured) if measured else None
+        ),
+    }
+
+
 def report(results: dict[str, Any]) -> None:
+    variants = results["variants"]
     print("\nGET /healthz, 1 client, keep-alive")
-    print(f"{'workers':>8s}{'p50 ms':>9s}{'p99 ms':>9s}{'req/s':>8s}")
-    for workers, health in results["healthz"].items():
-        print(f"{workers:8d}{health['p50_ms']:9.2f}{health['p99_ms']:9.2f}{health['rate']:8.0f}")
+    print(f"{'workers':>8s}{'server':>18s}{'p50 ms':>9s}{'p99 ms':>9s}{'req/s':>8s}")
+    for workers, by_variant in results["healthz"].items():
+        for variant, health in by_variant.items():
+            print(
+                f"{workers:8d}{variant:>18s}{health['p50_ms']:9.2f}{health['p99_ms']:9.2f}"
+                f"{health['rate']:8.0f}"
+            )
     if not results["transfers"]:
         return
     print(
         "\nsingle transfers (medians over rounds; ratios = medians of per-round ratios of HTTP "
-        "req/s to pgbench tps and to in-process transfers/s)"
+        "req/s to pgbench tps, to in-process transfers/s and, last, to the first server's)"
     )
     print(
-        f"{'workers':>8s}{'clients':>8s}{'http/s':>9s}{'p50 ms':>8s}{'p99 ms':>8s}"
-        f"{'pgbench':>9s}{'p50 ms':>8s}{'p99 ms':>8s}{'ratio':>8s}{'in-proc':>9s}{'ratio':>8s}"
+        f"{'workers':>8s}{'clients':>8s}{'server':>18s}{'http/s':>9s}{'p50 ms':>8s}"
+        f"{'p99 ms':>8s}{'pgbench':>9s}{'ratio':>8s}{'in-proc':>9s}{'ratio':>8s}{'vs 1st':>8s}"
     )
     for row in results["transfers"]:
-
-        def median(side: str, name: str, row: dict[str, Any] = row) -> float:
-            return statistics.median(r[name] for r in row[side])
-
-        ratio = statistics.median(
-            h["rate"] / p["rate"] for h, p in zip(row["http"], row["pgbench"], strict=True)
-        )
-        measured = [(h, i) for h, i in zip(row["http"], row["inproc"], strict=True) if i]
-        in_process = (
-            statistics.median(h["rate"] / i["rate"] for h, i in measured) if measured else 0
-        )
-        in_process_rate = statistics.median(i["rate"] for _, i in measured) if measured else 0
-        row["ratio_median"] = ratio
-        row["inproc_ratio_median"] = in_process if measured else None
-        print(
-            f"{row['workers']:8d}{row['clients']:8d}{median('http', 'rate'):9.0f}"
-            f"{median('http', 'p50_ms'):8.2f}{median('http', 'p99_ms'):8.2f}"
-            f"{median('pgbench', 'rate'):9.0f}{median('pgbench', 'p50_ms'):8.2f}"
-            f"{median('pgbench', 'p99_ms'):8.2f}{ratio:8.3f}"
-            + (f"{in_process_rate:9.0f}{in_process:8.3f}" if measured else f"{'-':>9s}{'-':>8s}")
-        )
+        rounds = row["rounds"]
+        pgbench_rate = statistics.median(r["pgbench"]["rate"] for r in rounds)
+        inproc = [r["inproc"]["rate"] for r in rounds if r["inproc"]]
+        row["figures"] = {}
+        for variant in variants:
+            figures = row["figures"][variant] = _row_figures(row, variant)
+            versus = statistics.median(
+                r["http"][variant]["rate"] / r["http"][variants[0]]["rate"] for r in rounds
+            )
+            figures["first_server_ratio"] = versus
+            in_process = figures["inproc_ratio"]
+            print(
+                f"{row['workers']:8d}{row['clients']:8d}{variant:>18s}{figures['rate']:9.0f}"
+                f"{figures['p50_ms']:8.2f}{figures['p99_ms']:8.2f}{pgbench_rate:9.0f}"
+                f"{figures['pgbench_ratio']:8.3f}"
+                + (
+                    f"{statistics.median(inproc):9.0f}{in_process:8.3f}"
+                    if in_process is not None
+                    else f"{'-':>9s}{'-':>8s}"
+                )
+                + f"{versus:8.3f}"
+            )
 
 
 def main() -> None:
@@ -395,6 +471,11 @@ def main() -> None:
         help="measure the in-process column at client counts up to this (each its processes)",
     )
     parser.add_argument("--only", choices=["healthz"], help="measure GET /healthz only")
+    parser.add_argument(
+        "--compare-pure-python",
+        action="store_true",
+        help=f"also run a server without uvloop and httptools ({PURE_PYTHON}), in the same rounds",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rewardledger-bench-http-") as logs:

@@ -16,26 +16,18 @@ are taken round by round (deep / first, offset / deep).
 
 from __future__ import annotations
 
-import argparse
 import json
 import secrets
-import statistics
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import text
 
-from private_schema import private_schema
+from deep_pages import PAGE, engine_urls, measure, parse_options, report
 from rewardledger.bootstrap import Ledger
 from rewardledger.domain.limits import BATCH_SIZE_MAX, PAGE_SIZE_MAX
 from rewardledger.domain.paging import encode_cursor, instant_part
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger import lists
 
-PAGE = 50
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 OFFSET_SQL = text(
     "SELECT transfer_id FROM transfers WHERE tenant_id = :t AND error_code IS NULL "
     "ORDER BY created_at DESC, transfer_id DESC LIMIT :n OFFSET :o"
@@ -76,15 +68,6 @@ def _cursor_at(ledger: Ledger, tenant: str, depth: int) -> str:
     return cursor
 
 
-def _median_seconds(read: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        read()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def run_engine(url: str, count: int, depth: int, rounds: int, repeats: int) -> dict[str, float]:
     with Ledger.open(url) as ledger:
         tenant = _prepare(ledger, count)
@@ -98,55 +81,23 @@ def run_engine(url: str, count: int, depth: int, rounds: int, repeats: int) -> d
                 return [row.transfer_id for row in rows]
 
         assert offset() == deep_ids, "the keyset page and the OFFSET page differ"
-        first: list[float] = []
-        deep: list[float] = []
-        offsets: list[float] = []
-        for _ in range(rounds):
-            first.append(_median_seconds(lambda: lists.list_transfers(ledger, tenant), repeats))
-            deep.append(
-                _median_seconds(
-                    lambda: lists.list_transfers(ledger, tenant, cursor=cursor), repeats
-                )
-            )
-            offsets.append(_median_seconds(offset, repeats))
-    return {
-        "first_ms": statistics.median(first) * 1000,
-        "deep_ms": statistics.median(deep) * 1000,
-        "offset_ms": statistics.median(offsets) * 1000,
-        "deep_over_first": statistics.median(d / f for d, f in zip(deep, first, strict=True)),
-        "offset_over_deep": statistics.median(o / d for o, d in zip(offsets, deep, strict=True)),
-    }
+        return measure(
+            rounds,
+            repeats,
+            lambda: lists.list_transfers(ledger, tenant),
+            lambda: lists.list_transfers(ledger, tenant, cursor=cursor),
+            offset,
+            "offset",
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--engines", default="postgresql,sqlite")
-    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
-    parser.add_argument("--transfers", type=int, default=40_000)
-    parser.add_argument("--depth", type=int, default=35_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    options = parser.parse_args()
-    if options.depth >= options.transfers:
-        parser.error("--depth must be below --transfers")
+    options = parse_options(__doc__, "transfers", 40_000, 35_000)
     results: dict[str, dict[str, float]] = {}
-    for engine in options.engines.split(","):
+    for engine, url in engine_urls(options, "bench_lists"):
         figures = (options.transfers, options.depth, options.rounds, options.repeats)
-        if engine == "postgresql":
-            with private_schema(options.postgres, "bench_lists") as (url, _):
-                results[engine] = run_engine(url, *figures)
-        else:
-            url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-            results[engine] = run_engine(url, *figures)
-        r = results[engine]
-        print(
-            f"{engine:10} first page {r['first_ms']:7.2f} ms   page at {options.depth} "
-            f"{r['deep_ms']:7.2f} ms ({r['deep_over_first']:.2f}x first)   with OFFSET "
-            f"{r['offset_ms']:7.2f} ms ({r['offset_over_deep']:.1f}x keyset)"
-        )
+        results[engine] = run_engine(url, *figures)
+        report(engine, results[engine], options.depth, "offset", "OFFSET", "keyset")
     if options.json is not None:
         options.json.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -4,6 +4,7 @@ asyncio alone leaves it on and each keep-alive response waited ~40 ms for a dela
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 import uvicorn
 
-from rewardledger.cli.http_protocol import HTTP_PROTOCOL
+from rewardledger.cli.http_protocol import H11_PROTOCOL, HTTP_PROTOCOL, HTTPTOOLS_PROTOCOL
 
 START_SECONDS_MAX = 10
 
@@ -26,7 +27,8 @@ async def _hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 @contextmanager
 def _server_on(listener: socket.socket, http: str) -> Iterator[uvicorn.Server]:
-    config = uvicorn.Config(_hello, http=http, lifespan="off", log_level="warning")
+    # asyncio's loop, the one that leaves Nagle on (uvloop, where installed, turns it off itself).
+    config = uvicorn.Config(_hello, http=http, loop="asyncio", lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -63,7 +65,17 @@ def test_serve_protocol_sets_nodelay_on_a_socket_bound_by_the_worker_supervisor(
     assert _accepted_nodelay(HTTP_PROTOCOL) == 1
 
 
+def test_the_h11_fallback_sets_nodelay_there_too() -> None:
+    """Where httptools is not installed, ``serve`` runs h11 with the same setting."""
+    assert _accepted_nodelay(H11_PROTOCOL) == 1
+
+
 def test_uvicorns_own_h11_protocol_leaves_nagle_on_there() -> None:
     """The cause, pinned: when a uvicorn release sets ``proto`` on the sockets it binds (uvicorn
     issue #3149), this fails, and ``cli/http_protocol.py`` is no longer needed."""
     assert _accepted_nodelay("h11") == 0
+
+
+def test_serve_runs_httptools_where_it_is_installed() -> None:
+    expected = HTTPTOOLS_PROTOCOL if importlib.util.find_spec("httptools") else H11_PROTOCOL
+    assert expected == HTTP_PROTOCOL

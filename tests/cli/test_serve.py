@@ -17,6 +17,7 @@ from psycopg import sql
 
 from rewardledger.bootstrap import Ledger
 from rewardledger.cli.demo_key import STATE_DIR_VARIABLE
+from rewardledger.cli.http_protocol import HTTP_PROTOCOL
 from rewardledger.domain.access import Role
 from rewardledger.services import access, demo, demo_programme
 from tests.cli.helpers import KEY, Cli, scalar
@@ -59,7 +60,7 @@ def test_serve_on_an_empty_database_seeds_the_demo_and_prints_a_working_key(
             "host": "127.0.0.1",
             "port": 8123,
             "workers": 1,
-            "http": "rewardledger.cli.http_protocol:NoDelayH11Protocol",
+            "http": HTTP_PROTOCOL,
             "timeout_worker_healthcheck": 30,
             "database_url": empty_db_url,
         }

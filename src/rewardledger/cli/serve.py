@@ -194,7 +194,9 @@ def _run_uvicorn(url: str, host: str, port: int, workers: int, settings: Setting
             host=host,
             port=port,
             workers=workers,
-            http=HTTP_PROTOCOL,  # Nagle off with any number of workers: see http_protocol.py
+            # loop: uvicorn's "auto", uvloop where installed. http: httptools where installed,
+            # with Nagle off with any number of workers (see http_protocol.py).
+            http=HTTP_PROTOCOL,
             timeout_worker_healthcheck=WORKER_START_SECONDS,
         )
     finally:

@@ -107,11 +107,13 @@ async def get_keys(request: Request) -> KeyCache:
 KeysDep = Annotated[KeyCache, Depends(get_keys)]
 
 
-async def caller(
-    request: Request, tid: TenantIdPath, ledger: LedgerDep, keys: KeysDep, credentials: ApiKeyDep
-) -> Principal:
+async def _caller(request: Request, tid: str, credentials: ApiKeyDep) -> Principal:
     """The principal behind the request's API key, for the tenant ``tid`` of the path."""
     presented = _presented(credentials)
+    # From the app's state, not as dependencies of their own: each dependency costs FastAPI a
+    # resolution per request, on the event loop, and these two never change.
+    ledger: Ledger = request.app.state.ledger
+    keys: KeyCache = request.app.state.api_keys
     with _throttled(request):
         principal = authenticate_kept(ledger, tid, presented, keys)
         if principal is None:
@@ -119,8 +121,12 @@ async def caller(
         return principal
 
 
-def _requiring(capability: str) -> Callable[[Principal], Awaitable[Principal]]:
-    async def dependency(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+def _requiring(capability: str) -> Callable[..., Awaitable[Principal]]:
+    """The dependency of a tenant route: the caller, authenticated and allowed ``capability``
+    (one dependency, not one on top of another: the same reason)."""
+
+    async def dependency(request: Request, tid: TenantIdPath, credentials: ApiKeyDep) -> Principal:
+        principal = await _caller(request, tid, credentials)
         require(principal, capability)
         return principal
 
