@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import CYCLE_GRACE_DAYS_MAX, TIME_YEAR_MAX, TIME_YEAR_MIN
 from rewardledger.domain.money import format_minor
+from rewardledger.domain.validation import whole_number
 
 _TAG = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
 # The tags a request may name: months of the years TIME_YEAR_MIN..TIME_YEAR_MAX (1900..9000),
@@ -116,26 +117,24 @@ class DebtProgram:
 
 
 def check_day(value: object, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 31:
-        raise ValidationError(
-            f"{field} must be a day of the month from 1 to 31 (days past a short month's "
-            "end mean its last day).",
-            field=field,
-        )
-    return value
+    return whole_number(
+        value,
+        1,
+        31,
+        f"{field} must be a day of the month from 1 to 31 (days past a short month's "
+        "end mean its last day).",
+        field,
+    )
 
 
 def check_grace_days(value: object, field: str = "grace_days") -> int:
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 0 <= value <= CYCLE_GRACE_DAYS_MAX
-    ):
-        raise ValidationError(
-            f"{field} must be a whole number of days from 0 to {CYCLE_GRACE_DAYS_MAX}.",
-            field=field,
-        )
-    return value
+    return whole_number(
+        value,
+        0,
+        CYCLE_GRACE_DAYS_MAX,
+        f"{field} must be a whole number of days from 0 to {CYCLE_GRACE_DAYS_MAX}.",
+        field,
+    )
 
 
 # Cycle tags and boundaries -------------------------------------------------------------------

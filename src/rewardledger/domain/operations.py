@@ -60,13 +60,6 @@ def derived_id(pending_id: str, phase: Phase) -> str:
     return f"{pending_id}.{phase.value}"
 
 
-def _check_resolution(pending_id: str, own_id: str | None) -> None:
-    """The ids of an operation that resolves a pending transfer."""
-    ids.transfer_id(pending_id, "pending_id")
-    if own_id is not None:
-        ids.transfer_id(own_id)
-
-
 @dataclass(frozen=True, slots=True)
 class TransferRequest:
     """Move ``amount`` of ``asset`` from the debit account to the credit account.
@@ -116,31 +109,41 @@ class TransferRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class PostPending:
-    """Post a pending transfer, in full or for ``amount`` (less); the rest is released."""
+class _Resolving:
+    """What a caller's post or void names: the pending transfer it resolves, and the id of the
+    row it writes (None: derived from ``pending_id``, see ``operation_id``)."""
 
     pending_id: str
     id: str | None = None
+
+    def _check_ids(self) -> None:
+        ids.transfer_id(self.pending_id, "pending_id")
+        if self.id is not None:
+            ids.transfer_id(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class PostPending(_Resolving):
+    """Post a pending transfer, in full or for ``amount`` (less); the rest is released."""
+
     amount: str | None = None
     effective_at: datetime | None = None
     metadata: Mapping[str, Any] | None = None
 
     def validate(self, now: datetime) -> None:
-        _check_resolution(self.pending_id, self.id)
+        self._check_ids()
         check_effective_at(self.effective_at, now)
         check_metadata(self.metadata)
 
 
 @dataclass(frozen=True, slots=True)
-class VoidPending:
+class VoidPending(_Resolving):
     """Void a pending transfer: release the whole held amount."""
 
-    pending_id: str
-    id: str | None = None
     metadata: Mapping[str, Any] | None = None
 
     def validate(self, now: datetime) -> None:
-        _check_resolution(self.pending_id, self.id)
+        self._check_ids()
         check_metadata(self.metadata)
 
 

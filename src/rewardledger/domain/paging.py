@@ -21,6 +21,7 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,
 )
+from rewardledger.domain.validation import whole_number
 
 CursorPart = str | int
 
@@ -31,9 +32,9 @@ def page_limit(
     """``value`` as a page size: ``default`` when None, else a whole number 1..``maximum``."""
     if value is None:
         return default
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
-        raise ValidationError(f"limit must be a whole number from 1 to {maximum}.", field="limit")
-    return value
+    return whole_number(
+        value, 1, maximum, f"limit must be a whole number from 1 to {maximum}.", "limit"
+    )
 
 
 def encode_cursor(*parts: CursorPart) -> str:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import ASSET_SCALE_MAX, NAME_LENGTH_MAX, TIMEZONE_NAME_LENGTH_MAX
 from rewardledger.domain.text import check_storable
+from rewardledger.domain.validation import whole_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +77,13 @@ def display_name(value: object, field: str = "name") -> str:
 
 
 def asset_scale(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= ASSET_SCALE_MAX:
-        raise ValidationError(
-            f"scale must be a whole number from 0 to {ASSET_SCALE_MAX} "
-            "(2 for cents, 0 for points).",
-            field="scale",
-        )
-    return value
+    return whole_number(
+        value,
+        0,
+        ASSET_SCALE_MAX,
+        f"scale must be a whole number from 0 to {ASSET_SCALE_MAX} (2 for cents, 0 for points).",
+        "scale",
+    )
 
 
 def cycle_tag(instant: datetime, zone: ZoneInfo) -> str:

@@ -1,9 +1,10 @@
 """Validation of times and metadata: the stateless bounds every request is checked against.
 
 Owns: what an instant may be (aware, within ``TIME_YEAR_MIN``..``TIME_YEAR_MAX``), how far in the
-future ``effective_at`` may lie, the range of a pending timeout, and the shape and size of a
-metadata document. Protects the storable-input invariant: nothing reaches the journal that the
-database or a JSON reader would refuse or mangle.
+future ``effective_at`` may lie, the range of a pending timeout (and of any whole number a
+request bounds), and the shape and size of a metadata document. Protects the storable-input
+invariant: nothing reaches the journal that the database or a JSON reader would refuse or
+mangle.
 """
 
 from __future__ import annotations
@@ -26,18 +27,34 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.text import check_storable
 
 
+def whole_number(value: object, low: int, high: int, message: str, field: str) -> int:
+    """``value`` if it is a whole number (an int, not a bool) from ``low`` to ``high``, else a
+    ValidationError with ``message`` on ``field``."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValidationError(message, field=field)
+    return value
+
+
+def check_year(year: int, message_start: str, field: str) -> None:
+    """Refuse a ``year`` outside ``TIME_YEAR_MIN``..``TIME_YEAR_MAX`` (the years in which a
+    time converts to UTC or to a tenant's zone without overflowing) with the message
+    ``message_start`` + " between the years ... and ..."."""
+    if not TIME_YEAR_MIN <= year <= TIME_YEAR_MAX:
+        raise ValidationError(
+            f"{message_start} between the years {TIME_YEAR_MIN} and {TIME_YEAR_MAX}.",
+            field=field,
+        )
+
+
 def check_timeout(value: object) -> int:
     """A pending timeout: a whole number of seconds from 1 to ``PENDING_TIMEOUT_SECONDS_MAX``."""
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 1 <= value <= PENDING_TIMEOUT_SECONDS_MAX
-    ):
-        raise ValidationError(
-            f"timeout_seconds must be a whole number from 1 to {PENDING_TIMEOUT_SECONDS_MAX}.",
-            field="timeout_seconds",
-        )
-    return value
+    return whole_number(
+        value,
+        1,
+        PENDING_TIMEOUT_SECONDS_MAX,
+        f"timeout_seconds must be a whole number from 1 to {PENDING_TIMEOUT_SECONDS_MAX}.",
+        "timeout_seconds",
+    )
 
 
 def check_instant(value: object, field: str) -> datetime:
@@ -47,11 +64,7 @@ def check_instant(value: object, field: str) -> datetime:
             f"{field} must be a time with a UTC offset, such as 2025-10-31T23:59:00-05:00.",
             field=field,
         )
-    if not TIME_YEAR_MIN <= value.year <= TIME_YEAR_MAX:
-        raise ValidationError(
-            f"{field} must fall between the years {TIME_YEAR_MIN} and {TIME_YEAR_MAX}.",
-            field=field,
-        )
+    check_year(value.year, f"{field} must fall", field)
     return value
 
 

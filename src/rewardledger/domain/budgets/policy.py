@@ -23,7 +23,7 @@ from rewardledger.domain.limits import (
     BUDGET_THRESHOLDS_MAX,
 )
 from rewardledger.domain.money import format_minor
-from rewardledger.domain.validation import check_timeout
+from rewardledger.domain.validation import check_timeout, whole_number
 
 DEFAULT_THRESHOLDS_PERCENT = (80, 95)
 # Seed 002: "Configurable alert thresholds (80% soft, 95% hard)".
@@ -228,13 +228,13 @@ def check_policy(
         raise ValidationError(
             "member_cap_amount must be greater than zero.", field="member_cap_amount"
         )
-    if member_cap_count is not None and (
-        not isinstance(member_cap_count, int)
-        or isinstance(member_cap_count, bool)
-        or not 1 <= member_cap_count <= AMOUNT_MINOR_MAX
-    ):
-        raise ValidationError(
-            "member_cap_count must be a whole number above zero.", field="member_cap_count"
+    if member_cap_count is not None:
+        whole_number(
+            member_cap_count,
+            1,
+            AMOUNT_MINOR_MAX,
+            "member_cap_count must be a whole number above zero.",
+            "member_cap_count",
         )
     return chosen
 

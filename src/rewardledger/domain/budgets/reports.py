@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.limits import TIME_YEAR_MAX, TIME_YEAR_MIN
+from rewardledger.domain.validation import check_year
 
 RANGES = ("today", "week", "month", "quarter", "year")
 
@@ -75,11 +75,7 @@ def _date(text: object, field_name: str) -> date:
             f"{field_name} must be a date such as 2026-03-31.", field=field_name
         ) from None
     # The day after, in the tenant's zone and in UTC, must still be a date datetime can hold.
-    if not TIME_YEAR_MIN <= day.year <= TIME_YEAR_MAX:
-        raise ValidationError(
-            f"{field_name} must be a date between the years {TIME_YEAR_MIN} and {TIME_YEAR_MAX}.",
-            field=field_name,
-        )
+    check_year(day.year, f"{field_name} must be a date", field_name)
     return day
 
 
