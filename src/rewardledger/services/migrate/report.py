@@ -21,12 +21,12 @@ from types import TracebackType
 from typing import IO
 
 from rewardledger.domain.errors import LedgerError, NotFound
-from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.points import holder_account_id
 from rewardledger.domain.seed_migration import BALANCES, minor_of
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.port import Row
+from rewardledger.services.migrate.run import MigrationRun, OnRows
 
 CSV_NAME = "reconciliation.csv"
 JSON_NAME = "reconciliation.json"
@@ -144,7 +144,7 @@ def compare_rows(
     files: DifferenceFiles,
     reconciliation: Reconciliation,
     *,
-    on_rows: Callable[[int], None] | None = None,
+    on_rows: OnRows = None,
 ) -> None:
     """Compare every row of ``batches`` with ``difference`` (None: it agrees, or the row is
     not one to compare, see ``SKIPPED``), write each difference and count them for
@@ -166,25 +166,18 @@ def compare_rows(
 
 
 def reconcile_users(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    files: DifferenceFiles,
-    reconciliation: Reconciliation,
-    *,
-    asset: str,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    on_rows: Callable[[int], None] | None = None,
+    run: MigrationRun, files: DifferenceFiles, reconciliation: Reconciliation, on_rows: OnRows
 ) -> None:
     """Every user of ``fact_balance_points``, then every user with rows but no balance row."""
-    scale = ledger.get_asset(tenant_id, asset).scale
+    scale = run.ledger.get_asset(run.tenant_id, run.asset).scale
 
     def difference(row: Row) -> Difference | None:
         user = str(row["user_id"])
-        ours = _ours(ledger, tenant_id, asset, user)
+        ours = _ours(run.ledger, run.tenant_id, run.asset, user)
         return difference_of(
             SUBJECT_USER, user, f"{BALANCES}.balance", row.get("balance"), ours, scale
         )
 
+    source, batch_size = run.source, run.batch_size
     batches = chain(source.balances(batch_size), source.users_without_balance(batch_size))
     compare_rows(batches, difference, SUBJECT_USER, files, reconciliation, on_rows=on_rows)
