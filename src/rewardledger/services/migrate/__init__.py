@@ -132,20 +132,17 @@ def _reconcile(run: MigrationRun, report_dir: Path, progress: Progress) -> Recon
     budget) compared,
     the differences written to ``report_dir`` as they are found."""
     source = run.source
-    reconciliation = Reconciliation()
     users = source.count(BALANCES) + source.count_users_without_balance()
     with DifferenceFiles(report_dir, run.tenant_id) as files:
-        reconcile_users(run, files, reconciliation, progress(f"reconcile {BALANCES}", users))
+        reconcile_users(run, files, progress(f"reconcile {BALANCES}", users))
         for table, reconcile in (
             (DEBT_LEDGER, reconcile_debt),
             (CASHBACK_LEDGER, reconcile_cashback),
             (BUDGETS, reconcile_budgets),
         ):
             if source.has(table):
-                on_rows = progress(f"reconcile {table}", source.count(table))
-                reconcile(run, files, reconciliation, on_rows)
-        files.finish(reconciliation)
-    return reconciliation
+                reconcile(run, files, progress(f"reconcile {table}", source.count(table)))
+        return files.finish()
 
 
 __all__ = [

@@ -28,14 +28,15 @@ WriteOne = Callable[[UnitOfWork, T], bool]
 def migrate_table(
     run: MigrationRun,
     counts: MigrationCounts,
-    table: TableCounts,
+    name: str,
     batches: Iterator[list[Row]],
     map_row: Callable[[Row], T],
     write_one: WriteOne[T],
     on_rows: OnRows,
 ) -> TableCounts:
-    """Every batch of ``batches``, mapped with ``map_row`` and written with ``write_one``."""
+    """Every batch of table ``name``, mapped with ``map_row`` and written with ``write_one``."""
     skip_bad_rows = run.skip_bad_rows
+    table = TableCounts(name)
     counts.tables.append(table)
     for rows in batches:
         table.rows_read += len(rows)

@@ -55,7 +55,6 @@ from rewardledger.services.migrate.port import Row
 from rewardledger.services.migrate.report import (
     Difference,
     DifferenceFiles,
-    Reconciliation,
     compare_rows,
     difference_of,
 )
@@ -93,7 +92,7 @@ def migrate_budgets(run: MigrationRun, counts: MigrationCounts, on_rows: OnRows)
         return create_within(store, wanted, work)[1]
 
     batches = run.source.budgets(run.batch_size)
-    return migrate_table(run, counts, TableCounts(BUDGETS), batches, map_row, write_one, on_rows)
+    return migrate_table(run, counts, BUDGETS, batches, map_row, write_one, on_rows)
 
 
 def _reversed_transfer(store: BudgetStore, work: UnitOfWork, entry: BudgetEntryFields) -> str:
@@ -158,13 +157,10 @@ def migrate_budget_entries(
         return write_entry(store, work, entry)
 
     batches = run.source.budget_entries(run.batch_size)
-    table = TableCounts(BUDGET_ENTRIES)
-    return migrate_table(run, counts, table, batches, map_row, write_one, on_rows)
+    return migrate_table(run, counts, BUDGET_ENTRIES, batches, map_row, write_one, on_rows)
 
 
-def reconcile_budgets(
-    run: MigrationRun, files: DifferenceFiles, reconciliation: Reconciliation, on_rows: OnRows
-) -> None:
+def reconcile_budgets(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Every ``budgets.balance`` beside the seed balance (``used``) of the budget's current
     period; a budget that was not migrated is 0 here."""
     ledger, tenant_id = run.ledger, run.tenant_id
@@ -182,7 +178,7 @@ def reconcile_budgets(
         )
 
     batches = run.source.budgets(run.batch_size)
-    compare_rows(batches, difference, SUBJECT_BUDGET, files, reconciliation, on_rows=on_rows)
+    compare_rows(batches, difference, SUBJECT_BUDGET, files, on_rows=on_rows)
 
 
 def _known_scale(ledger: Ledger, tenant_id: str, currency: str) -> int:

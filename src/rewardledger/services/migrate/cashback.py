@@ -32,7 +32,6 @@ from rewardledger.services.migrate.port import Row
 from rewardledger.services.migrate.report import (
     Difference,
     DifferenceFiles,
-    Reconciliation,
     compare_rows,
     difference_of,
 )
@@ -65,13 +64,10 @@ def migrate_cashback(run: MigrationRun, counts: MigrationCounts, on_rows: OnRows
         return accrue_within(store, accrual, work).replayed
 
     batches = run.source.cashback_movements(run.batch_size)
-    table = TableCounts(CASHBACK_MOVEMENTS)
-    return migrate_table(run, counts, table, batches, map_row, write_one, on_rows)
+    return migrate_table(run, counts, CASHBACK_MOVEMENTS, batches, map_row, write_one, on_rows)
 
 
-def reconcile_cashback(
-    run: MigrationRun, files: DifferenceFiles, reconciliation: Reconciliation, on_rows: OnRows
-) -> None:
+def reconcile_cashback(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Refresh the cycle ledgers' dirty rows, then compare every ``cashback_ledger`` row."""
     ledger, tenant_id = run.ledger, run.tenant_id
     cycles.refresh(ledger, tenant_id)
@@ -93,4 +89,4 @@ def reconcile_cashback(
         )
 
     batches = run.source.cashback_ledger(run.batch_size)
-    compare_rows(batches, difference, SUBJECT_ACCOUNT_CYCLE, files, reconciliation, on_rows=on_rows)
+    compare_rows(batches, difference, SUBJECT_ACCOUNT_CYCLE, files, on_rows=on_rows)

@@ -32,7 +32,6 @@ from rewardledger.services.migrate.report import (
     SKIPPED,
     Difference,
     DifferenceFiles,
-    Reconciliation,
     Skip,
     compare_rows,
     difference_of,
@@ -63,8 +62,7 @@ def migrate_debt(run: MigrationRun, counts: MigrationCounts, on_rows: OnRows) ->
         return all(replays)
 
     batches = run.source.debt_movements(run.batch_size)
-    table = TableCounts(DEBT_MOVEMENTS)
-    return migrate_table(run, counts, table, batches, map_row, write_one, on_rows)
+    return migrate_table(run, counts, DEBT_MOVEMENTS, batches, map_row, write_one, on_rows)
 
 
 def _checked(change: DebtChange) -> CheckedDebt:
@@ -80,9 +78,7 @@ def _checked(change: DebtChange) -> CheckedDebt:
     )
 
 
-def reconcile_debt(
-    run: MigrationRun, files: DifferenceFiles, reconciliation: Reconciliation, on_rows: OnRows
-) -> None:
+def reconcile_debt(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Refresh the debt ledger's dirty rows, then compare every ``debt_ledger`` row."""
     ledger, tenant_id = run.ledger, run.tenant_id
     cycles.refresh(ledger, tenant_id)
@@ -108,4 +104,4 @@ def reconcile_debt(
         )
 
     batches = run.source.debt_ledger(run.batch_size)
-    compare_rows(batches, difference, SUBJECT_PERSON_CYCLE, files, reconciliation, on_rows=on_rows)
+    compare_rows(batches, difference, SUBJECT_PERSON_CYCLE, files, on_rows=on_rows)

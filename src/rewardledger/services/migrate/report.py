@@ -94,7 +94,8 @@ def difference_of(
 
 
 class DifferenceFiles:
-    """``reconciliation.csv`` and ``reconciliation.json`` in a folder, written row by row."""
+    """``reconciliation.csv`` and ``reconciliation.json`` in a folder, written row by row,
+    and the ``reconciliation`` that counts what was compared."""
 
     def __init__(self, folder: Path, tenant_id: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -105,16 +106,19 @@ class DifferenceFiles:
         self._writer.writeheader()
         self._json.write(f'{{"tenant_id": {json.dumps(tenant_id)}, "differences": [')
         self._first = True
+        self.reconciliation = Reconciliation()
 
     def write(self, difference: Difference) -> None:
         self._writer.writerow(difference.as_row())
         self._json.write(("\n  " if self._first else ",\n  ") + json.dumps(difference.as_row()))
         self._first = False
 
-    def finish(self, reconciliation: Reconciliation) -> None:
+    def finish(self) -> Reconciliation:
+        reconciliation = self.reconciliation
         summary = {"compared": reconciliation.compared, "differing": reconciliation.differing}
         self._json.write(f'\n], "summary": {json.dumps(summary)}}}\n')
         reconciliation.csv_path, reconciliation.json_path = self.csv_path, self.json_path
+        return reconciliation
 
     def __enter__(self) -> DifferenceFiles:
         return self
@@ -142,7 +146,6 @@ def compare_rows(
     difference: Callable[[Row], Difference | Skip | None],
     subject: str,
     files: DifferenceFiles,
-    reconciliation: Reconciliation,
     *,
     on_rows: OnRows = None,
 ) -> None:
@@ -161,13 +164,11 @@ def compare_rows(
                 files.write(found)
         if on_rows is not None:
             on_rows(len(rows))
-    reconciliation.compared[subject] = compared
-    reconciliation.differing[subject] = differing
+    files.reconciliation.compared[subject] = compared
+    files.reconciliation.differing[subject] = differing
 
 
-def reconcile_users(
-    run: MigrationRun, files: DifferenceFiles, reconciliation: Reconciliation, on_rows: OnRows
-) -> None:
+def reconcile_users(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Every user of ``fact_balance_points``, then every user with rows but no balance row."""
     scale = run.ledger.get_asset(run.tenant_id, run.asset).scale
 
@@ -180,4 +181,4 @@ def reconcile_users(
 
     source, batch_size = run.source, run.batch_size
     batches = chain(source.balances(batch_size), source.users_without_balance(batch_size))
-    compare_rows(batches, difference, SUBJECT_USER, files, reconciliation, on_rows=on_rows)
+    compare_rows(batches, difference, SUBJECT_USER, files, on_rows=on_rows)

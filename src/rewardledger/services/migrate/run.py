@@ -3,7 +3,7 @@
 Owns: the run's context (the ledger and tenant written, the source read, the points asset,
 the batch size, whether bad rows are skipped), so that every migration step the loop in
 ``services.migrate`` calls takes ``(run, counts, on_rows)`` and every reconciliation step
-``(run, files, reconciliation, on_rows)``, whatever table it moves.
+``(run, files, on_rows)``, whatever table it moves.
 """
 
 from __future__ import annotations
