@@ -1,6 +1,7 @@
 """Moving a tenant's history from the system the seeds describe (``migrate-from seeds``).
 
 Owns (one module per group): ``port`` (the ``LegacySource`` the old tables are read through),
+``run`` (the ``MigrationRun`` every step below is given, so the loops here call them alike),
 ``points`` (``fact_accumulations`` loaded through the points import, batch by batch),
 ``debt`` and ``cashback`` (their movements through the cycle services, a batch per unit of
 work by ``batches``, and their cycle ledgers reconciled), ``budgets`` (seed 002's budgets and
@@ -55,6 +56,7 @@ from rewardledger.services.migrate.report import (
     Reconciliation,
     reconcile_users,
 )
+from rewardledger.services.migrate.run import MigrationRun
 from rewardledger.services.points.views import DEFAULT_ASSET
 
 Progress = Callable[[str, int | None], Callable[[int], None]]
@@ -104,16 +106,10 @@ def migrate_seeds(
         debt_movements.fixed_program(ledger, tenant_id)
     if source.has(CASHBACK_MOVEMENTS) or source.has(CASHBACK_LEDGER):
         cashback_movements.fixed_program(ledger, tenant_id)
+    run = MigrationRun(ledger, tenant_id, source, asset, batch_size, skip_bad_rows)
     counts = MigrationCounts()
     migrate_accumulations(
-        ledger,
-        tenant_id,
-        source,
-        counts,
-        asset=asset,
-        batch_size=batch_size,
-        skip_bad_rows=skip_bad_rows,
-        on_rows=progress(f"migrate {ACCUMULATIONS}", source.count(ACCUMULATIONS)),
+        run, counts, progress(f"migrate {ACCUMULATIONS}", source.count(ACCUMULATIONS))
     )
     # The budgets before their entries: an entry of a budget not created is a bad row.
     for table, step in (
@@ -123,68 +119,30 @@ def migrate_seeds(
         (BUDGET_ENTRIES, migrate_budget_entries),
     ):
         if source.has(table):
-            step(
-                ledger,
-                tenant_id,
-                source,
-                counts,
-                batch_size=batch_size,
-                skip_bad_rows=skip_bad_rows,
-                on_rows=progress(f"migrate {table}", source.count(table)),
-            )
+            step(run, counts, progress(f"migrate {table}", source.count(table)))
     if source.has(REDEMPTIONS):
         counts.skipped.append(
             SkippedTable(REDEMPTIONS, source.count(REDEMPTIONS), REDEMPTIONS_SKIPPED)
         )
-    reconciliation = _reconcile(
-        ledger, tenant_id, source, report_dir, asset=asset, batch_size=batch_size, progress=progress
-    )
-    return SeedMigration(tenant_id, counts, reconciliation)
+    return SeedMigration(tenant_id, counts, _reconcile(run, report_dir, progress))
 
 
-def _reconcile(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    report_dir: Path,
-    *,
-    asset: str,
-    batch_size: int,
-    progress: Progress,
-) -> Reconciliation:
+def _reconcile(run: MigrationRun, report_dir: Path, progress: Progress) -> Reconciliation:
     """Every user (and, where the source has them, every person cycle, account cycle and
     budget) compared,
     the differences written to ``report_dir`` as they are found."""
-    reconciliation = Reconciliation()
+    source = run.source
     users = source.count(BALANCES) + source.count_users_without_balance()
-    with DifferenceFiles(report_dir, tenant_id) as files:
-        reconcile_users(
-            ledger,
-            tenant_id,
-            source,
-            files,
-            reconciliation,
-            asset=asset,
-            batch_size=batch_size,
-            on_rows=progress(f"reconcile {BALANCES}", users),
-        )
+    with DifferenceFiles(report_dir, run.tenant_id) as files:
+        reconcile_users(run, files, progress(f"reconcile {BALANCES}", users))
         for table, reconcile in (
             (DEBT_LEDGER, reconcile_debt),
             (CASHBACK_LEDGER, reconcile_cashback),
             (BUDGETS, reconcile_budgets),
         ):
             if source.has(table):
-                reconcile(
-                    ledger,
-                    tenant_id,
-                    source,
-                    files,
-                    reconciliation,
-                    batch_size=batch_size,
-                    on_rows=progress(f"reconcile {table}", source.count(table)),
-                )
-        files.finish(reconciliation)
-    return reconciliation
+                reconcile(run, files, progress(f"reconcile {table}", source.count(table)))
+        return files.finish()
 
 
 __all__ = [

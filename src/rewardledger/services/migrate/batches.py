@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from rewardledger.domain.errors import LedgerError
-from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.migrate.points import MigrationCounts, SourceBadRow, TableCounts
 from rewardledger.services.migrate.port import Row
+from rewardledger.services.migrate.run import MigrationRun, OnRows
 
 T = TypeVar("T")
 # Writes one source row's items in the unit; True when every one was a replay.
@@ -26,18 +26,17 @@ WriteOne = Callable[[UnitOfWork, T], bool]
 
 
 def migrate_table(
-    ledger: Ledger,
-    tenant_id: str,
-    table: TableCounts,
+    run: MigrationRun,
+    counts: MigrationCounts,
+    name: str,
     batches: Iterator[list[Row]],
     map_row: Callable[[Row], T],
     write_one: WriteOne[T],
-    counts: MigrationCounts,
-    *,
-    skip_bad_rows: bool,
-    on_rows: Callable[[int], None] | None,
+    on_rows: OnRows,
 ) -> TableCounts:
-    """Every batch of ``batches``, mapped with ``map_row`` and written with ``write_one``."""
+    """Every batch of table ``name``, mapped with ``map_row`` and written with ``write_one``."""
+    skip_bad_rows = run.skip_bad_rows
+    table = TableCounts(name)
     counts.tables.append(table)
     for rows in batches:
         table.rows_read += len(rows)
@@ -50,7 +49,7 @@ def migrate_table(
             except LedgerError as error:
                 bad.append(SourceBadRow(table.table, key, error.message))
         if not bad or skip_bad_rows:
-            bad.extend(_write(ledger, tenant_id, table, mapped, write_one, skip_bad_rows))
+            bad.extend(_write(run, table, mapped, write_one))
         if bad:
             table.bad_rows += len(bad)
             table.batches_skipped += 0 if skip_bad_rows else 1
@@ -61,12 +60,10 @@ def migrate_table(
 
 
 def _write(
-    ledger: Ledger,
-    tenant_id: str,
+    run: MigrationRun,
     table: TableCounts,
     mapped: Sequence[tuple[str, T]],
     write_one: WriteOne[T],
-    skip_bad_rows: bool,
 ) -> list[SourceBadRow]:
     """The batch in one unit of work; the rows the service refused (see the module)."""
     refused: list[SourceBadRow] = []
@@ -84,10 +81,10 @@ def _write(
 
     for _ in range(len(mapped) + 1):
         try:
-            imported, present = ledger.run(tenant_id, use_case)
+            imported, present = run.ledger.run(run.tenant_id, use_case)
         except LedgerError as error:
             refused.append(SourceBadRow(table.table, current[0], error.message))
-            if not skip_bad_rows:
+            if not run.skip_bad_rows:
                 return refused
             mapped = [(k, item) for k, item in mapped if k != current[0]]
             continue

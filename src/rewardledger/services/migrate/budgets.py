@@ -14,8 +14,6 @@ current period: the old ``created_at`` orders them, it does not date them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rewardledger.domain.budgets import (
     BUILT_IN_CURRENCIES,
     BUILT_IN_CURRENCY_SCALE,
@@ -24,7 +22,6 @@ from rewardledger.domain.budgets import (
     fund_id,
 )
 from rewardledger.domain.errors import NotFound, ValidationError
-from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.money import Amount
 from rewardledger.domain.seed_budgets import (
     MIGRATION_ACTOR,
@@ -54,14 +51,14 @@ from rewardledger.services.budgets.setup import (
 )
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
-from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.port import Row
 from rewardledger.services.migrate.report import (
     Difference,
     DifferenceFiles,
-    Reconciliation,
     compare_rows,
     difference_of,
 )
+from rewardledger.services.migrate.run import MigrationRun, OnRows
 
 SUBJECT_BUDGET = "budget"
 FUNDING = "on_demand"
@@ -74,17 +71,9 @@ def _scale(ledger: Ledger, tenant_id: str, currency: str) -> int:
     return ledger.get_asset(tenant_id, currency).scale
 
 
-def migrate_budgets(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    counts: MigrationCounts,
-    *,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    skip_bad_rows: bool = False,
-    on_rows: Callable[[int], None] | None = None,
-) -> TableCounts:
+def migrate_budgets(run: MigrationRun, counts: MigrationCounts, on_rows: OnRows) -> TableCounts:
     """Create every ``budgets`` row as a budget of the same id, caps and period."""
+    ledger, tenant_id = run.ledger, run.tenant_id
     store = store_of(ledger)
 
     def map_row(row: Row) -> BudgetPolicy:
@@ -102,17 +91,8 @@ def migrate_budgets(
     def write_one(work: UnitOfWork, wanted: BudgetPolicy) -> bool:
         return create_within(store, wanted, work)[1]
 
-    return migrate_table(
-        ledger,
-        tenant_id,
-        TableCounts(BUDGETS),
-        source.budgets(batch_size),
-        map_row,
-        write_one,
-        counts,
-        skip_bad_rows=skip_bad_rows,
-        on_rows=on_rows,
-    )
+    batches = run.source.budgets(run.batch_size)
+    return migrate_table(run, counts, BUDGETS, batches, map_row, write_one, on_rows)
 
 
 def _reversed_transfer(store: BudgetStore, work: UnitOfWork, entry: BudgetEntryFields) -> str:
@@ -161,50 +141,29 @@ def write_entry(store: BudgetStore, work: UnitOfWork, entry: BudgetEntryFields) 
 
 
 def migrate_budget_entries(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    counts: MigrationCounts,
-    *,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    skip_bad_rows: bool = False,
-    on_rows: Callable[[int], None] | None = None,
+    run: MigrationRun, counts: MigrationCounts, on_rows: OnRows
 ) -> TableCounts:
     """Write every ``ledger_entries`` row through its budget call, by ``created_at`` then key."""
-    store = store_of(ledger)
+    store = store_of(run.ledger)
     scales: dict[str, int] = {}
 
     def map_row(row: Row) -> BudgetEntryFields:
         currency = str(row.get("currency") or "").strip().upper()
         if currency not in scales:
-            scales[currency] = _scale(ledger, tenant_id, currency)
+            scales[currency] = _scale(run.ledger, run.tenant_id, currency)
         return budget_entry(row, scales[currency])
 
-    return migrate_table(
-        ledger,
-        tenant_id,
-        TableCounts(BUDGET_ENTRIES),
-        source.budget_entries(batch_size),
-        map_row,
-        lambda work, entry: write_entry(store, work, entry),
-        counts,
-        skip_bad_rows=skip_bad_rows,
-        on_rows=on_rows,
-    )
+    def write_one(work: UnitOfWork, entry: BudgetEntryFields) -> bool:
+        return write_entry(store, work, entry)
+
+    batches = run.source.budget_entries(run.batch_size)
+    return migrate_table(run, counts, BUDGET_ENTRIES, batches, map_row, write_one, on_rows)
 
 
-def reconcile_budgets(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    files: DifferenceFiles,
-    reconciliation: Reconciliation,
-    *,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    on_rows: Callable[[int], None] | None = None,
-) -> None:
+def reconcile_budgets(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Every ``budgets.balance`` beside the seed balance (``used``) of the budget's current
     period; a budget that was not migrated is 0 here."""
+    ledger, tenant_id = run.ledger, run.tenant_id
 
     def difference(row: Row) -> Difference | None:
         budget = str(row.get("id"))
@@ -218,8 +177,8 @@ def reconcile_budgets(
             SUBJECT_BUDGET, budget, f"{BUDGETS}.balance", row.get("balance"), minor, scale
         )
 
-    batches = source.budgets(batch_size)
-    compare_rows(batches, difference, SUBJECT_BUDGET, files, reconciliation, on_rows=on_rows)
+    batches = run.source.budgets(run.batch_size)
+    compare_rows(batches, difference, SUBJECT_BUDGET, files, on_rows=on_rows)
 
 
 def _known_scale(ledger: Ledger, tenant_id: str, currency: str) -> int:

@@ -11,16 +11,12 @@ applied), so the figures agree whatever caps rewardledger's programme has.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rewardledger.domain.errors import NotFound
-from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.seed_migration import (
     CASHBACK_LEDGER,
     CASHBACK_MOVEMENTS,
     cashback_accrual,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services import cycles
 from rewardledger.services.cycles.cashback_movements import (
@@ -32,29 +28,21 @@ from rewardledger.services.cycles.cashback_movements import (
 )
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
-from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.port import Row
 from rewardledger.services.migrate.report import (
     Difference,
     DifferenceFiles,
-    Reconciliation,
     compare_rows,
     difference_of,
 )
+from rewardledger.services.migrate.run import MigrationRun, OnRows
 
 SUBJECT_ACCOUNT_CYCLE = "account cycle"
 
 
-def migrate_cashback(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    counts: MigrationCounts,
-    *,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    skip_bad_rows: bool = False,
-    on_rows: Callable[[int], None] | None = None,
-) -> TableCounts:
+def migrate_cashback(run: MigrationRun, counts: MigrationCounts, on_rows: OnRows) -> TableCounts:
     """Record every ``cashback_movements`` row as an accrual (the programme must be set)."""
+    ledger, tenant_id = run.ledger, run.tenant_id
     scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
     store = cycles.store_of(ledger)
 
@@ -75,30 +63,13 @@ def migrate_cashback(
     def write_one(work: UnitOfWork, accrual: CheckedAccrual) -> bool:
         return accrue_within(store, accrual, work).replayed
 
-    return migrate_table(
-        ledger,
-        tenant_id,
-        TableCounts(CASHBACK_MOVEMENTS),
-        source.cashback_movements(batch_size),
-        map_row,
-        write_one,
-        counts,
-        skip_bad_rows=skip_bad_rows,
-        on_rows=on_rows,
-    )
+    batches = run.source.cashback_movements(run.batch_size)
+    return migrate_table(run, counts, CASHBACK_MOVEMENTS, batches, map_row, write_one, on_rows)
 
 
-def reconcile_cashback(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    files: DifferenceFiles,
-    reconciliation: Reconciliation,
-    *,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    on_rows: Callable[[int], None] | None = None,
-) -> None:
+def reconcile_cashback(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Refresh the cycle ledgers' dirty rows, then compare every ``cashback_ledger`` row."""
+    ledger, tenant_id = run.ledger, run.tenant_id
     cycles.refresh(ledger, tenant_id)
     scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
 
@@ -117,5 +88,5 @@ def reconcile_cashback(
             scale,
         )
 
-    batches = source.cashback_ledger(batch_size)
-    compare_rows(batches, difference, SUBJECT_ACCOUNT_CYCLE, files, reconciliation, on_rows=on_rows)
+    batches = run.source.cashback_ledger(run.batch_size)
+    compare_rows(batches, difference, SUBJECT_ACCOUNT_CYCLE, files, on_rows=on_rows)

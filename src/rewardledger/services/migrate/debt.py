@@ -9,18 +9,14 @@ Idempotency: a movement's id derives from its source key and column.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rewardledger.domain.cycles import DebtKind, check_tag
 from rewardledger.domain.errors import NotFound
-from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.seed_migration import (
     DEBT_LEDGER,
     DEBT_MOVEMENTS,
     DebtChange,
     debt_changes,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services import cycles
 from rewardledger.services.cycles.common import movement_id
@@ -31,34 +27,25 @@ from rewardledger.services.cycles.debt_movements import (
 )
 from rewardledger.services.migrate.batches import migrate_table
 from rewardledger.services.migrate.points import MigrationCounts, TableCounts
-from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.port import Row
 from rewardledger.services.migrate.report import (
     SKIPPED,
     Difference,
     DifferenceFiles,
-    Reconciliation,
     Skip,
     compare_rows,
     difference_of,
 )
+from rewardledger.services.migrate.run import MigrationRun, OnRows
 
 SUBJECT_PERSON_CYCLE = "person cycle"
 
 
-def migrate_debt(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    counts: MigrationCounts,
-    *,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    skip_bad_rows: bool = False,
-    on_rows: Callable[[int], None] | None = None,
-) -> TableCounts:
+def migrate_debt(run: MigrationRun, counts: MigrationCounts, on_rows: OnRows) -> TableCounts:
     """Record every ``debt_movements`` row's movements (the debt programme must be set)."""
-    program = fixed_program(ledger, tenant_id)
-    scale = ledger.get_asset(tenant_id, program.currency).scale
-    store = cycles.store_of(ledger)
+    program = fixed_program(run.ledger, run.tenant_id)
+    scale = run.ledger.get_asset(run.tenant_id, program.currency).scale
+    store = cycles.store_of(run.ledger)
 
     def map_row(row: Row) -> list[DebtChange]:
         changes = debt_changes(row, scale)
@@ -74,17 +61,8 @@ def migrate_debt(
         ]
         return all(replays)
 
-    return migrate_table(
-        ledger,
-        tenant_id,
-        TableCounts(DEBT_MOVEMENTS),
-        source.debt_movements(batch_size),
-        map_row,
-        write_one,
-        counts,
-        skip_bad_rows=skip_bad_rows,
-        on_rows=on_rows,
-    )
+    batches = run.source.debt_movements(run.batch_size)
+    return migrate_table(run, counts, DEBT_MOVEMENTS, batches, map_row, write_one, on_rows)
 
 
 def _checked(change: DebtChange) -> CheckedDebt:
@@ -100,17 +78,9 @@ def _checked(change: DebtChange) -> CheckedDebt:
     )
 
 
-def reconcile_debt(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    files: DifferenceFiles,
-    reconciliation: Reconciliation,
-    *,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    on_rows: Callable[[int], None] | None = None,
-) -> None:
+def reconcile_debt(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Refresh the debt ledger's dirty rows, then compare every ``debt_ledger`` row."""
+    ledger, tenant_id = run.ledger, run.tenant_id
     cycles.refresh(ledger, tenant_id)
     scale = ledger.get_asset(tenant_id, fixed_program(ledger, tenant_id).currency).scale
 
@@ -133,5 +103,5 @@ def reconcile_debt(
             scale,
         )
 
-    batches = source.debt_ledger(batch_size)
-    compare_rows(batches, difference, SUBJECT_PERSON_CYCLE, files, reconciliation, on_rows=on_rows)
+    batches = run.source.debt_ledger(run.batch_size)
+    compare_rows(batches, difference, SUBJECT_PERSON_CYCLE, files, on_rows=on_rows)

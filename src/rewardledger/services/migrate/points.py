@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rewardledger.domain.errors import LedgerError
-from rewardledger.domain.limits import MIGRATE_BAD_ROWS_LISTED_MAX, MIGRATE_BATCH_SIZE
+from rewardledger.domain.limits import MIGRATE_BAD_ROWS_LISTED_MAX
 from rewardledger.domain.seed_migration import ACCUMULATIONS, accumulation_record
-from rewardledger.ledger.engine import Ledger
-from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.port import Row
+from rewardledger.services.migrate.run import MigrationRun, OnRows
 from rewardledger.services.points.catalogue import asset_policy
 from rewardledger.services.points.importing import import_history
 
@@ -78,42 +78,28 @@ class MigrationCounts:
 
 
 def migrate_accumulations(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    counts: MigrationCounts,
-    *,
-    asset: str,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    skip_bad_rows: bool = False,
-    on_rows: Callable[[int], None] | None = None,
+    run: MigrationRun, counts: MigrationCounts, on_rows: OnRows
 ) -> TableCounts:
-    """Load every ``fact_accumulations`` row into ``asset``'s holders of ``tenant_id``.
+    """Load every ``fact_accumulations`` row into the run's asset's holders.
 
     A batch with a bad row writes nothing, unless ``skip_bad_rows``: then the import's domain
     checks leave the bad rows out and the batch's good rows are written, still in one
     transaction. Either way every row not written is reported by key.
     """
-    asset_policy(ledger, tenant_id, asset)  # not a points asset: say which command makes it one
-    scale = ledger.get_asset(tenant_id, asset).scale
+    # Not a points asset: say which command makes it one.
+    asset_policy(run.ledger, run.tenant_id, run.asset)
+    scale = run.ledger.get_asset(run.tenant_id, run.asset).scale
     table = TableCounts(ACCUMULATIONS)
     counts.tables.append(table)
-    for rows in source.accumulations(batch_size):
-        _load_batch(ledger, tenant_id, asset, scale, rows, table, counts, skip_bad_rows)
+    for rows in run.source.accumulations(run.batch_size):
+        _load_batch(run, scale, rows, table, counts)
         if on_rows is not None:
             on_rows(len(rows))
     return table
 
 
 def _load_batch(
-    ledger: Ledger,
-    tenant_id: str,
-    asset: str,
-    scale: int,
-    rows: Sequence[Row],
-    table: TableCounts,
-    counts: MigrationCounts,
-    skip_bad_rows: bool,
+    run: MigrationRun, scale: int, rows: Sequence[Row], table: TableCounts, counts: MigrationCounts
 ) -> None:
     """One batch: map its rows (a row that cannot be mapped is bad), then import the batch
     as one stream of JSON lines in one transaction (none when a row is bad and not skipped)."""
@@ -130,7 +116,9 @@ def _load_batch(
         lines.append(json.dumps(record))
     table.rows_read += len(rows)
     stream = io.StringIO("\n".join(lines) + "\n")
-    report = import_history(ledger, tenant_id, stream, asset=asset, skip_bad_rows=skip_bad_rows)
+    report = import_history(
+        run.ledger, run.tenant_id, stream, asset=run.asset, skip_bad_rows=run.skip_bad_rows
+    )
     table.imported += report.imported
     table.already_present += report.already_present
     if report.bad_rows == 0:

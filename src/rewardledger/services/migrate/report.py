@@ -21,12 +21,12 @@ from types import TracebackType
 from typing import IO
 
 from rewardledger.domain.errors import LedgerError, NotFound
-from rewardledger.domain.limits import MIGRATE_BATCH_SIZE
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.points import holder_account_id
 from rewardledger.domain.seed_migration import BALANCES, minor_of
 from rewardledger.ledger.engine import Ledger
-from rewardledger.services.migrate.port import LegacySource, Row
+from rewardledger.services.migrate.port import Row
+from rewardledger.services.migrate.run import MigrationRun, OnRows
 
 CSV_NAME = "reconciliation.csv"
 JSON_NAME = "reconciliation.json"
@@ -94,7 +94,8 @@ def difference_of(
 
 
 class DifferenceFiles:
-    """``reconciliation.csv`` and ``reconciliation.json`` in a folder, written row by row."""
+    """``reconciliation.csv`` and ``reconciliation.json`` in a folder, written row by row,
+    and the ``reconciliation`` that counts what was compared."""
 
     def __init__(self, folder: Path, tenant_id: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -105,16 +106,19 @@ class DifferenceFiles:
         self._writer.writeheader()
         self._json.write(f'{{"tenant_id": {json.dumps(tenant_id)}, "differences": [')
         self._first = True
+        self.reconciliation = Reconciliation()
 
     def write(self, difference: Difference) -> None:
         self._writer.writerow(difference.as_row())
         self._json.write(("\n  " if self._first else ",\n  ") + json.dumps(difference.as_row()))
         self._first = False
 
-    def finish(self, reconciliation: Reconciliation) -> None:
+    def finish(self) -> Reconciliation:
+        reconciliation = self.reconciliation
         summary = {"compared": reconciliation.compared, "differing": reconciliation.differing}
         self._json.write(f'\n], "summary": {json.dumps(summary)}}}\n')
         reconciliation.csv_path, reconciliation.json_path = self.csv_path, self.json_path
+        return reconciliation
 
     def __enter__(self) -> DifferenceFiles:
         return self
@@ -142,9 +146,8 @@ def compare_rows(
     difference: Callable[[Row], Difference | Skip | None],
     subject: str,
     files: DifferenceFiles,
-    reconciliation: Reconciliation,
     *,
-    on_rows: Callable[[int], None] | None = None,
+    on_rows: OnRows = None,
 ) -> None:
     """Compare every row of ``batches`` with ``difference`` (None: it agrees, or the row is
     not one to compare, see ``SKIPPED``), write each difference and count them for
@@ -161,30 +164,21 @@ def compare_rows(
                 files.write(found)
         if on_rows is not None:
             on_rows(len(rows))
-    reconciliation.compared[subject] = compared
-    reconciliation.differing[subject] = differing
+    files.reconciliation.compared[subject] = compared
+    files.reconciliation.differing[subject] = differing
 
 
-def reconcile_users(
-    ledger: Ledger,
-    tenant_id: str,
-    source: LegacySource,
-    files: DifferenceFiles,
-    reconciliation: Reconciliation,
-    *,
-    asset: str,
-    batch_size: int = MIGRATE_BATCH_SIZE,
-    on_rows: Callable[[int], None] | None = None,
-) -> None:
+def reconcile_users(run: MigrationRun, files: DifferenceFiles, on_rows: OnRows) -> None:
     """Every user of ``fact_balance_points``, then every user with rows but no balance row."""
-    scale = ledger.get_asset(tenant_id, asset).scale
+    scale = run.ledger.get_asset(run.tenant_id, run.asset).scale
 
     def difference(row: Row) -> Difference | None:
         user = str(row["user_id"])
-        ours = _ours(ledger, tenant_id, asset, user)
+        ours = _ours(run.ledger, run.tenant_id, run.asset, user)
         return difference_of(
             SUBJECT_USER, user, f"{BALANCES}.balance", row.get("balance"), ours, scale
         )
 
+    source, batch_size = run.source, run.batch_size
     batches = chain(source.balances(batch_size), source.users_without_balance(batch_size))
-    compare_rows(batches, difference, SUBJECT_USER, files, reconciliation, on_rows=on_rows)
+    compare_rows(batches, difference, SUBJECT_USER, files, on_rows=on_rows)
