@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import Field, PlainValidator, StrictStr, WithJsonSchema
 
 from rewardledger.domain import ids
@@ -37,6 +38,14 @@ TRANSFER_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{DERIVED_ID_LENGTH
 CURSOR_PATTERN = r"^[0-9]{1,19}$"
 # Every other list's cursor is opaque (domain.paging): base64url text, checked when decoded.
 OPAQUE_CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{CURSOR_LENGTH_MAX}}}$"
+
+
+def id_path(pattern: str, length_max: int, description: str, **extra: Any) -> Any:
+    """A path parameter that names a thing by its id: its alphabet and length, which are
+    checked before the id reaches a lookup, and what it names (``extra``: an alias, examples)."""
+    return Path(max_length=length_max, pattern=pattern, description=description, **extra)
+
+
 # What every page answers beside its rows.
 NEXT_CURSOR = "Pass as ``cursor`` for the next page; null on the last page."
 

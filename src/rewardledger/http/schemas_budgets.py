@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
 from rewardledger.domain.budgets import BudgetPolicy
 from rewardledger.domain.limits import (
@@ -20,15 +20,12 @@ from rewardledger.http.examples import budgets as samples
 from rewardledger.http.examples import example
 from rewardledger.http.fields import NEXT_CURSOR
 from rewardledger.http.idempotency import IdempotencyKeyBody
+from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString, Name, id_text
 
 BUDGET_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{BUDGET_ID_LENGTH_MAX - 1}}}$"
 REFERENCE_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{BUDGET_REFERENCE_LENGTH_MAX - 1}}}$"
 Reference = Annotated[StrictStr, id_text(REFERENCE_PATH_PATTERN, BUDGET_REFERENCE_LENGTH_MAX)]
-
-
-class _Public(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class BudgetCreate(CreateModel, json_schema_extra=example(samples.BUDGET_CREATE)):
@@ -122,7 +119,7 @@ class TopupCreate(CreateModel, json_schema_extra=example(samples.TOPUP_CREATE)):
     idempotency_key: Reference | None = None
 
 
-class TopupPublic(_Public, json_schema_extra=example(samples.TOPUP_PUBLIC)):
+class TopupPublic(ViewPublic, json_schema_extra=example(samples.TOPUP_PUBLIC)):
     budget_id: str
     period: str
     transfer_id: str
@@ -157,7 +154,7 @@ class ReleaseCreate(CreateModel, json_schema_extra=example(samples.RELEASE_CREAT
     pass
 
 
-class ReservationPublic(_Public, json_schema_extra=example(samples.RESERVATION_PUBLIC)):
+class ReservationPublic(ViewPublic, json_schema_extra=example(samples.RESERVATION_PUBLIC)):
     budget_id: str
     reference: str
     transfer_id: str
@@ -182,7 +179,7 @@ class CorrectionCreate(CreateModel, json_schema_extra=example(samples.CORRECTION
     idempotency_key: Reference | None = None
 
 
-class CorrectionPublic(_Public, json_schema_extra=example(samples.CORRECTION_PUBLIC)):
+class CorrectionPublic(ViewPublic, json_schema_extra=example(samples.CORRECTION_PUBLIC)):
     budget_id: str
     transfer_id: str
     period: str
@@ -194,7 +191,7 @@ class CorrectionPublic(_Public, json_schema_extra=example(samples.CORRECTION_PUB
     replayed: bool
 
 
-class UtilizationPublic(_Public, json_schema_extra=example(samples.UTILIZATION)):
+class UtilizationPublic(ViewPublic, json_schema_extra=example(samples.UTILIZATION)):
     budget_id: str
     period: str
     currency: str
@@ -227,14 +224,16 @@ class UtilizationPublic(_Public, json_schema_extra=example(samples.UTILIZATION))
     total_released: str
 
 
-class DiscrepancyPublic(_Public, json_schema_extra=example(samples.BUDGET_DISCREPANCY)):
+class DiscrepancyPublic(ViewPublic, json_schema_extra=example(samples.BUDGET_DISCREPANCY)):
     period: str
     figure: str
     materialized: str
     journal: str
 
 
-class BudgetReconciliationPublic(_Public, json_schema_extra=example(samples.BUDGET_RECONCILIATION)):
+class BudgetReconciliationPublic(
+    ViewPublic, json_schema_extra=example(samples.BUDGET_RECONCILIATION)
+):
     budget_id: str
     currency: str
     periods_checked: int
@@ -244,7 +243,9 @@ class BudgetReconciliationPublic(_Public, json_schema_extra=example(samples.BUDG
     discrepancies: list[DiscrepancyPublic]
 
 
-class TenantReconciliationPublic(_Public, json_schema_extra=example(samples.TENANT_RECONCILIATION)):
+class TenantReconciliationPublic(
+    ViewPublic, json_schema_extra=example(samples.TENANT_RECONCILIATION)
+):
     tenant_id: str
     budgets_checked: int
     budgets_clean: int
@@ -253,7 +254,7 @@ class TenantReconciliationPublic(_Public, json_schema_extra=example(samples.TENA
     budgets: list[BudgetReconciliationPublic]
 
 
-class BudgetReportPublic(_Public, json_schema_extra=example(samples.BUDGET_REPORT)):
+class BudgetReportPublic(ViewPublic, json_schema_extra=example(samples.BUDGET_REPORT)):
     budget_id: str
     name: str
     currency: str
@@ -270,7 +271,7 @@ class TenantReportPublic(BaseModel, json_schema_extra=example(samples.TENANT_REP
     next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
-class EntryPublic(_Public, json_schema_extra=example(samples.ENTRY)):
+class EntryPublic(ViewPublic, json_schema_extra=example(samples.ENTRY)):
     transfer_id: str
     entry_type: str
     amount: str
@@ -283,13 +284,13 @@ class EntryPublic(_Public, json_schema_extra=example(samples.ENTRY)):
     metadata: dict[str, Any]
 
 
-class EntriesPublic(_Public, json_schema_extra=example(samples.ENTRIES)):
+class EntriesPublic(ViewPublic, json_schema_extra=example(samples.ENTRIES)):
     budget_id: str
     entries: list[EntryPublic]
     next_cursor: str | None
 
 
-class AlertPublic(_Public, json_schema_extra=example(samples.ALERT)):
+class AlertPublic(ViewPublic, json_schema_extra=example(samples.ALERT)):
     budget_id: str
     period: str
     kind: str
@@ -323,7 +324,7 @@ class ResetAllCreate(ResetCreate, json_schema_extra=example(samples.RESET_ALL_CR
     ]
 
 
-class ResetPublic(_Public, json_schema_extra=example(samples.RESET_PUBLIC)):
+class ResetPublic(ViewPublic, json_schema_extra=example(samples.RESET_PUBLIC)):
     budget_id: str
     period: str
     previous_period: str | None
@@ -332,13 +333,13 @@ class ResetPublic(_Public, json_schema_extra=example(samples.RESET_PUBLIC)):
     replayed: bool
 
 
-class ResetFailurePublic(_Public, json_schema_extra=example(samples.RESET_FAILURE)):
+class ResetFailurePublic(ViewPublic, json_schema_extra=example(samples.RESET_FAILURE)):
     budget_id: str
     code: str
     message: str
 
 
-class ResetSummaryPublic(_Public, json_schema_extra=example(samples.RESET_SUMMARY)):
+class ResetSummaryPublic(ViewPublic, json_schema_extra=example(samples.RESET_SUMMARY)):
     period_type: str
     budgets_reset: int
     budgets_failed: int
@@ -346,7 +347,7 @@ class ResetSummaryPublic(_Public, json_schema_extra=example(samples.RESET_SUMMAR
     failures: list[ResetFailurePublic]
 
 
-class ResetSchedulePublic(_Public, json_schema_extra=example(samples.RESET_SCHEDULE)):
+class ResetSchedulePublic(ViewPublic, json_schema_extra=example(samples.RESET_SCHEDULE)):
     budget_id: str
     period_type: str
     current_period: str | None
@@ -360,14 +361,14 @@ class FixCreate(CreateModel, json_schema_extra=example(samples.FIX_CREATE)):
     idempotency_key: Reference | None = None
 
 
-class FixedFigurePublic(_Public, json_schema_extra=example(samples.FIXED_FIGURE)):
+class FixedFigurePublic(ViewPublic, json_schema_extra=example(samples.FIXED_FIGURE)):
     period: str
     figure: str
     before: str
     after: str
 
 
-class FixPublic(_Public, json_schema_extra=example(samples.BUDGET_FIX)):
+class FixPublic(ViewPublic, json_schema_extra=example(samples.BUDGET_FIX)):
     budget_id: str
     fix_key: str
     note: str

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
 from markupsafe import Markup
 from starlette.requests import Request
@@ -20,12 +19,12 @@ from starlette.responses import JSONResponse, Response
 from rewardledger.domain.limits import PAGE_SIZE_MAX
 from rewardledger.domain.money import Amount
 from rewardledger.http.console import charts, session
-from rewardledger.http.console.rendering import PREFIX, ConsoleRoute, page, query
+from rewardledger.http.console.rendering import console_router, page, query
 from rewardledger.http.deps import LedgerDep
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets
 
-router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+router = console_router()
 ENTRIES_PER_PAGE = 25
 CHART_ENTRIES_MAX = 2 * PAGE_SIZE_MAX
 RESERVATIONS_SHOWN_MAX = 10

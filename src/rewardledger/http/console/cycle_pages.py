@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +19,7 @@ from rewardledger.domain.cycles import LedgerFilter
 from rewardledger.domain.errors import NotFound, ValidationError
 from rewardledger.domain.money import format_minor
 from rewardledger.http.console import charts, session
-from rewardledger.http.console.rendering import PREFIX, ConsoleRoute, keep, page, query
+from rewardledger.http.console.rendering import console_router, keep, page, query
 from rewardledger.http.csv_export import csv_response
 from rewardledger.http.deps import LedgerDep
 from rewardledger.http.schemas_cycles import (
@@ -32,7 +31,7 @@ from rewardledger.http.schemas_cycles import (
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles, debt
 
-router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+router = console_router()
 ROWS_PER_PAGE = 25
 CHART_ROWS_MAX = 2000
 CASHBACK_STATUSES = ("open", "closed")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -21,7 +20,7 @@ from rewardledger.events import webhooks
 from rewardledger.http.console import session, webhook_pages
 from rewardledger.http.console.rendering import (
     PREFIX,
-    ConsoleRoute,
+    console_router,
     form_of,
     in_thread,
     keep,
@@ -32,7 +31,7 @@ from rewardledger.http.deps import LedgerDep
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets, jobs
 
-router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+router = console_router()
 BUDGETS_PER_PAGE = 20
 ALERTS_SHOWN_MAX = 20
 ENDPOINTS_SHOWN_MAX = 10

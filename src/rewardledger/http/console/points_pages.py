@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,19 +20,12 @@ from rewardledger.domain.errors import AlreadyRedeemed, LedgerError, NotFound
 from rewardledger.domain.money import Amount
 from rewardledger.domain.paging import encode_cursor
 from rewardledger.http.console import charts, session
-from rewardledger.http.console.rendering import (
-    PREFIX,
-    ConsoleRoute,
-    form_of,
-    in_thread,
-    page,
-    query,
-)
+from rewardledger.http.console.rendering import console_router, form_of, in_thread, page, query
 from rewardledger.http.deps import LedgerDep
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import points, redemptions
 
-router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+router = console_router()
 ACCUMULATIONS_PER_PAGE = 25
 FORECAST_BARS_MAX = charts.BARS_MAX
 REDEMPTIONS_SHOWN_MAX = 10

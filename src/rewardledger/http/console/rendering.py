@@ -2,7 +2,8 @@
 
 Owns: the Jinja2 environment (autoescaped), ``ConsoleRoute`` (a service's ``LedgerError`` is
 answered as an HTML page with the problem table's status, not as problem JSON; a missing
-session sends the browser to sign in), and reading a urlencoded form with a size limit.
+session sends the browser to sign in) and the pages' routers that use it, and reading a
+urlencoded form with a size limit.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qsl
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -103,6 +105,11 @@ class ConsoleRoute(APIRoute):
                 return _error_page(request, error)
 
         return answer
+
+
+def console_router() -> APIRouter:
+    """A router for one group of console pages: under ``PREFIX``, out of the API's schema."""
+    return APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
 
 def query(request: Request, name: str) -> str | None:

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,19 +21,12 @@ from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.jobs import JobFailure
 from rewardledger.events import health, webhooks
 from rewardledger.http.console import session
-from rewardledger.http.console.rendering import (
-    PREFIX,
-    ConsoleRoute,
-    form_of,
-    in_thread,
-    page,
-    query,
-)
+from rewardledger.http.console.rendering import console_router, form_of, in_thread, page, query
 from rewardledger.http.deps import LedgerDep
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import jobs
 
-router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+router = console_router()
 ENDPOINTS_PER_PAGE = 20
 DELIVERIES_PER_PAGE = 10
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
+from rewardledger.http.fields import id_path
 from rewardledger.http.idempotency import IdempotencyKeyHeader
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
@@ -28,12 +29,7 @@ from rewardledger.http.schemas import (
 router = APIRouter(tags=["accounts"])
 
 AccountIdPath = Annotated[
-    str,
-    Path(
-        description="The account's id.",
-        max_length=ACCOUNT_ID_LENGTH_MAX,
-        pattern=ACCOUNT_ID_PATH_PATTERN,
-    ),
+    str, id_path(ACCOUNT_ID_PATH_PATTERN, ACCOUNT_ID_LENGTH_MAX, "The account's id.")
 ]
 _READ_PROBLEMS = tenant_route_problems()
 

@@ -9,7 +9,7 @@ idempotency key or reservation reference) is 200 with ``Idempotent-Replayed: tru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from pydantic import BaseModel
@@ -25,7 +25,7 @@ from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
 from rewardledger.http.keyed_writes import keyed
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
@@ -78,24 +78,20 @@ RangeQuery = Annotated[
 ]
 # A date in the years the ledger takes (domain.limits.TIME_YEAR_MIN..TIME_YEAR_MAX).
 DATE_PATTERN = r"^(19[0-9]{2}|[2-8][0-9]{3}|9000)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-FromQuery = Annotated[
-    str | None,
-    Query(
-        alias="from",
+
+
+def _date_query(alias: str) -> Any:
+    """The query parameter ``alias``: one end of a date window, YYYY-MM-DD."""
+    return Query(
+        alias=alias,
         max_length=10,
         description="YYYY-MM-DD",
         json_schema_extra={"pattern": DATE_PATTERN},
-    ),
-]
-ToQuery = Annotated[
-    str | None,
-    Query(
-        alias="to",
-        max_length=10,
-        description="YYYY-MM-DD",
-        json_schema_extra={"pattern": DATE_PATTERN},
-    ),
-]
+    )
+
+
+FromQuery = Annotated[str | None, _date_query("from")]
+ToQuery = Annotated[str | None, _date_query("to")]
 FormatQuery = Annotated[str, Query(alias="format", pattern="^(json|csv)$")]
 
 
@@ -124,12 +120,8 @@ def _report_query(
 
 ReportQueryDep = Annotated[ReportQuery, Depends(_report_query)]
 
-_READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
-_WRITE = documented(
-    "validation_error",
-    "unauthorized",
-    "forbidden",
-    "not_found",
+_READ = tenant_route_problems()
+_WRITE = tenant_route_problems(
     "idempotency_conflict",
     "already_exists",
     "insufficient_funds",

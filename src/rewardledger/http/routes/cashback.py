@@ -23,13 +23,13 @@ from rewardledger.http.problems import documented
 from rewardledger.http.routes.cycle_ledgers import (
     WRITE_PROBLEMS,
     CursorQuery,
+    CycleLedgerList,
     CyclePath,
     CycleQuery,
     FormatQuery,
     HolderPath,
     HolderQuery,
     LimitQuery,
-    cycle_ledger_rows,
     list_responses,
 )
 from rewardledger.http.schemas_cycles import (
@@ -51,6 +51,15 @@ from rewardledger.services import cashback, cycles
 router = APIRouter(tags=["cashback"])
 
 _WRITE_PROBLEMS = documented(*WRITE_PROBLEMS, "insufficient_funds")
+
+_LEDGER = CycleLedgerList(
+    cycles.list_cashback_ledger,
+    cycles.every_cashback_row,
+    CashbackLedgerPublic.of,
+    CashbackLedgerPage,
+    CASHBACK_CSV_COLUMNS,
+    "cashback_ledger.csv",
+)
 
 
 def _scale(ledger: Ledger, tenant_id: str) -> int:
@@ -157,19 +166,14 @@ def list_ledger(
     """The ``cashback_ledger`` rows, filtered; ``format=csv`` streams all of them."""
     tenant_id = principal.tenant_id
     where = LedgerFilter(account, cycle, status, eligibility)
-    scale = _scale(ledger, tenant_id)
-    return cycle_ledger_rows(
+    return _LEDGER.rows(
         ledger,
         tenant_id,
         where,
+        _scale(ledger, tenant_id),
         format=format,
         cursor=cursor,
         limit=limit,
-        list_page=cycles.list_cashback_ledger,
-        every_row=cycles.every_cashback_row,
-        present=lambda row, at: CashbackLedgerPublic.of(tenant_id, row, at, scale),
-        page_model=CashbackLedgerPage,
-        csv=(CASHBACK_CSV_COLUMNS, "cashback_ledger.csv"),
     )
 
 

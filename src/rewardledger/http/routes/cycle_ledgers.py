@@ -6,8 +6,9 @@ matching row with the seed's columns).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
@@ -57,29 +58,38 @@ def list_responses(page_model: type[BaseModel]) -> dict[int | str, dict[str, Any
     }
 
 
-def cycle_ledger_rows(
-    ledger: Ledger,
-    tenant_id: str,
-    where: LedgerFilter,
-    *,
-    format: str,
-    cursor: str | None,
-    limit: int | None,
-    list_page: Callable[..., LedgerPage[RowT]],
-    every_row: Callable[[Ledger, str, LedgerFilter], Iterable[tuple[RowT, datetime]]],
-    present: Callable[[RowT, datetime], PublicT],
-    page_model: Callable[..., PageT],
-    csv: tuple[Sequence[str], str],
-) -> PageT | StreamingResponse:
-    """Both cycle ledgers' lists: one page of rows or, with ``format=csv``, all of them."""
-    if format == "csv":
-        columns, filename = csv
-        records = (
-            present(row, at).model_dump(mode="json")
-            for row, at in every_row(ledger, tenant_id, where)
+@dataclass(frozen=True)
+class CycleLedgerList(Generic[RowT, PublicT, PageT]):
+    """What tells one cycle ledger's list apart: its two reads, its row and page models (the
+    row model's ``of(tenant_id, row, last_updated, scale)``) and its CSV file."""
+
+    list_page: Callable[..., LedgerPage[RowT]]
+    every_row: Callable[[Ledger, str, LedgerFilter], Iterable[tuple[RowT, datetime]]]
+    present: Callable[[str, RowT, datetime, int], PublicT]
+    page_model: Callable[..., PageT]
+    csv_columns: Sequence[str]
+    csv_filename: str
+
+    def rows(
+        self,
+        ledger: Ledger,
+        tenant_id: str,
+        where: LedgerFilter,
+        scale: int,
+        *,
+        format: str,
+        cursor: str | None,
+        limit: int | None,
+    ) -> PageT | StreamingResponse:
+        """One page of rows or, with ``format=csv``, all of them."""
+        if format == "csv":
+            records = (
+                self.present(tenant_id, row, at, scale).model_dump(mode="json")
+                for row, at in self.every_row(ledger, tenant_id, where)
+            )
+            return csv_response(self.csv_columns, records, self.csv_filename)
+        page = self.list_page(ledger, tenant_id, where, cursor=cursor, limit=limit)
+        return self.page_model(
+            rows=[self.present(tenant_id, row, at, scale) for row, at in page.rows],
+            next_cursor=page.next_cursor,
         )
-        return csv_response(columns, records, filename)
-    page = list_page(ledger, tenant_id, where, cursor=cursor, limit=limit)
-    return page_model(
-        rows=[present(row, at) for row, at in page.rows], next_cursor=page.next_cursor
-    )

@@ -20,13 +20,13 @@ from rewardledger.http.problems import documented
 from rewardledger.http.routes.cycle_ledgers import (
     WRITE_PROBLEMS,
     CursorQuery,
+    CycleLedgerList,
     CyclePath,
     CycleQuery,
     FormatQuery,
     HolderPath,
     HolderQuery,
     LimitQuery,
-    cycle_ledger_rows,
     list_responses,
 )
 from rewardledger.http.schemas_cycles import (
@@ -44,6 +44,15 @@ from rewardledger.services import cycles, debt
 router = APIRouter(tags=["debt"])
 
 _WRITE_PROBLEMS = documented(*WRITE_PROBLEMS)
+
+_LEDGER = CycleLedgerList(
+    cycles.list_debt_ledger,
+    cycles.every_debt_row,
+    DebtLedgerPublic.of,
+    DebtLedgerPage,
+    DEBT_CSV_COLUMNS,
+    "debt_ledger.csv",
+)
 
 
 def _scale(ledger: Ledger, tenant_id: str) -> int:
@@ -113,19 +122,14 @@ def list_ledger(
     """The ``debt_ledger`` rows, filtered; ``format=csv`` streams all of them."""
     tenant_id = principal.tenant_id
     where = LedgerFilter(person, cycle, status)
-    scale = _scale(ledger, tenant_id)
-    return cycle_ledger_rows(
+    return _LEDGER.rows(
         ledger,
         tenant_id,
         where,
+        _scale(ledger, tenant_id),
         format=format,
         cursor=cursor,
         limit=limit,
-        list_page=cycles.list_debt_ledger,
-        every_row=cycles.every_debt_row,
-        present=lambda row, at: DebtLedgerPublic.of(tenant_id, row, at, scale),
-        page_model=DebtLedgerPage,
-        csv=(DEBT_CSV_COLUMNS, "debt_ledger.csv"),
     )
 
 

@@ -19,7 +19,7 @@ from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.examples import example
 from rewardledger.http.examples import operations as samples
 from rewardledger.http.fields import NEXT_CURSOR, IsoTime
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.public import ViewPublic
 from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.services import jobs
@@ -27,7 +27,7 @@ from rewardledger.services import jobs
 router = APIRouter(tags=["jobs"])
 
 _PROBLEMS = documented("unauthorized", "forbidden", "not_found", "busy")
-_READ = documented("unauthorized", "forbidden", "not_found", "validation_error")
+_READ = tenant_route_problems()
 
 
 class StepFailurePublic(ViewPublic, json_schema_extra=example(samples.STEP_FAILURE)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from rewardledger.domain import ids
 from rewardledger.domain.limits import (
@@ -22,8 +22,9 @@ from rewardledger.domain.limits import (
     POINTS_FORECAST_DATES_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.fields import id_path
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.schemas_points import (
@@ -46,11 +47,7 @@ router = APIRouter(tags=["points"])
 
 HolderPath = Annotated[
     str,
-    Path(
-        max_length=HOLDER_ID_LENGTH_MAX,
-        pattern=ACCOUNT_ID_PATH_PATTERN,
-        description="The holder (the seed's user_id).",
-    ),
+    id_path(ACCOUNT_ID_PATH_PATTERN, HOLDER_ID_LENGTH_MAX, "The holder (the seed's user_id)."),
 ]
 AssetQuery = Annotated[
     str,
@@ -60,16 +57,8 @@ AssetQuery = Annotated[
         description="The points asset.",
     ),
 ]
-_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
-_WRITE = documented(
-    "validation_error",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "idempotency_conflict",
-    "insufficient_points",
-    "busy",
-)
+_READ = tenant_route_problems()
+_WRITE = tenant_route_problems("idempotency_conflict", "insufficient_points", "busy")
 
 
 # Tenant-wide reads come first: their fixed paths must win over /points/{holder}.

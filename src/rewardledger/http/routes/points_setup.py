@@ -20,9 +20,10 @@ from rewardledger.domain import ids
 from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, PAGE_SIZE_MAX, REASON_LENGTH_MAX
 from rewardledger.domain.points import Direction
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
+from rewardledger.http.fields import id_path
 from rewardledger.http.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
 from rewardledger.http.keyed_writes import keyed
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.routes.lists import Cursor, Limit
 from rewardledger.http.schemas_points_setup import (
     PointsAssetListPublic,
@@ -40,32 +41,25 @@ router = APIRouter(tags=["points set-up"])
 
 AssetPath = Annotated[
     str,
-    Path(
-        max_length=ASSET_CODE_LENGTH_MAX,
-        pattern=f"^(?:{ids.ASSET_CODE_PATTERN})$",
-        description="The points asset, such as LUMIS.",
+    id_path(
+        f"^(?:{ids.ASSET_CODE_PATTERN})$",
+        ASSET_CODE_LENGTH_MAX,
+        "The points asset, such as LUMIS.",
         examples=["LUMIS"],
     ),
 ]
 DirectionPath = Annotated[Direction, Path(description="earn or spend", examples=["earn"])]
 DtypePath = Annotated[
     str,
-    Path(
-        max_length=REASON_LENGTH_MAX,
-        pattern=f"^(?:{ids.REASON_PATTERN})$",
-        description="The reason code (the seed's dtype).",
+    id_path(
+        f"^(?:{ids.REASON_PATTERN})$",
+        REASON_LENGTH_MAX,
+        "The reason code (the seed's dtype).",
         examples=["birthday"],
     ),
 ]
-_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
-_WRITE = documented(
-    "validation_error",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "already_exists",
-    "idempotency_conflict",
-)
+_READ = tenant_route_problems()
+_WRITE = tenant_route_problems("already_exists", "idempotency_conflict")
 
 
 def _unchanged(response: Response, written: bool) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from rewardledger.domain.limits import PAGE_SIZE_MAX, REDEMPTION_ID_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Redeemer, RedemptionReader, Writer
-from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN
+from rewardledger.http.fields import OPAQUE_CURSOR_PATTERN, id_path
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
-from rewardledger.http.problems import documented
+from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.schemas import TRANSFER_ID_PATH_PATTERN
 from rewardledger.http.schemas_points import (
     CODE_TYPED_PATTERN,
@@ -31,22 +31,20 @@ router = APIRouter(tags=["redemptions"])
 
 RedemptionIdPath = Annotated[
     str,
-    Path(
+    id_path(
+        TRANSFER_ID_PATH_PATTERN,
+        REDEMPTION_ID_LENGTH_MAX,
+        "The redemption's id (the reference it was created with).",
         alias="id",
-        max_length=REDEMPTION_ID_LENGTH_MAX,
-        pattern=TRANSFER_ID_PATH_PATTERN,
-        description="The redemption's id (the reference it was created with).",
     ),
 ]
 CodePath = Annotated[
     str,
-    Path(
-        max_length=40,
-        pattern=CODE_TYPED_PATTERN,
-        description="The code as typed at a till (any case; spaces and dashes ignored).",
+    id_path(
+        CODE_TYPED_PATTERN, 40, "The code as typed at a till (any case; spaces and dashes ignored)."
     ),
 ]
-_READ = documented("validation_error", "unauthorized", "forbidden", "not_found")
+_READ = tenant_route_problems()
 _TRANSITION = _READ | documented("invalid_redemption_state", "busy")
 
 
