@@ -45,7 +45,6 @@ from rewardledger.http.schemas_cycles import (
     CashbackProgramPublic,
     DebtMovementPublic,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cashback, cycles
 
 router = APIRouter(tags=["cashback"])
@@ -53,17 +52,15 @@ router = APIRouter(tags=["cashback"])
 _WRITE_PROBLEMS = documented(*WRITE_PROBLEMS, "insufficient_funds")
 
 _LEDGER = CycleLedgerList(
+    cashback.get_program,
     cycles.list_cashback_ledger,
     cycles.every_cashback_row,
+    cycles.get_cashback_row,
     CashbackLedgerPublic.of,
     CashbackLedgerPage,
     CASHBACK_CSV_COLUMNS,
     "cashback_ledger.csv",
 )
-
-
-def _scale(ledger: Ledger, tenant_id: str) -> int:
-    return ledger.get_asset(tenant_id, cashback.get_program(ledger, tenant_id).currency).scale
 
 
 @router.put("/tenants/{tid}/cashback/program", responses=_WRITE_PROBLEMS)
@@ -79,7 +76,7 @@ def put_program(
         default_cap=body.default_cap,
         grace_days=body.grace_days,
     )
-    return CashbackProgramPublic.of(program, _scale(ledger, principal.tenant_id))
+    return CashbackProgramPublic.of(program, _LEDGER.scale(ledger, principal.tenant_id))
 
 
 @router.put("/tenants/{tid}/cashback/accounts/{account}", responses=_WRITE_PROBLEMS)
@@ -90,7 +87,7 @@ def put_account(
     settings = cashback.set_account(
         ledger, principal.tenant_id, account, default_cap=body.default_cap, enrolled=body.enrolled
     )
-    return CashbackAccountPublic.of(settings, _scale(ledger, principal.tenant_id))
+    return CashbackAccountPublic.of(settings, _LEDGER.scale(ledger, principal.tenant_id))
 
 
 @router.post("/tenants/{tid}/cashback/movements", status_code=201, responses=_WRITE_PROBLEMS)
@@ -142,7 +139,7 @@ def create_movement(
             ),
         )
     mark_replay(response, result.replayed)
-    return CashbackMovementPublic.of(result.movement, _scale(ledger, tenant_id))
+    return CashbackMovementPublic.of(result.movement, _LEDGER.scale(ledger, tenant_id))
 
 
 @router.get(
@@ -164,16 +161,9 @@ def list_ledger(
     format: FormatQuery = "json",
 ) -> CashbackLedgerPage | StreamingResponse:
     """The ``cashback_ledger`` rows, filtered; ``format=csv`` streams all of them."""
-    tenant_id = principal.tenant_id
     where = LedgerFilter(account, cycle, status, eligibility)
     return _LEDGER.rows(
-        ledger,
-        tenant_id,
-        where,
-        _scale(ledger, tenant_id),
-        format=format,
-        cursor=cursor,
-        limit=limit,
+        ledger, principal.tenant_id, where, format=format, cursor=cursor, limit=limit
     )
 
 
@@ -182,9 +172,7 @@ def get_row(
     account: HolderPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> CashbackLedgerPublic:
     """One account's cashback_ledger row for one cycle."""
-    tenant_id = principal.tenant_id
-    row, at = cycles.get_cashback_row(ledger, tenant_id, account, cycle)
-    return CashbackLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))
+    return _LEDGER.row(ledger, principal.tenant_id, account, cycle)
 
 
 @router.post(
@@ -213,4 +201,4 @@ def apply_to_debt(
         debt_cycle_tag=body.debt_cycle_tag,
     )
     mark_replay(response, result.replayed)
-    return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))
+    return DebtMovementPublic.of(result.movement, _LEDGER.scale(ledger, tenant_id))

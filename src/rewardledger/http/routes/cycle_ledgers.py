@@ -1,6 +1,6 @@
 """What the cashback and debt routes share: their holder and cycle parameters, the problems
-their writes answer with, and the ledger lists (a keyset page, or with ``format=csv`` every
-matching row with the seed's columns).
+their writes answer with, the ledger lists (a keyset page, or with ``format=csv`` every
+matching row with the seed's columns) and rows, and the scale their amounts are shown in.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
@@ -50,6 +50,11 @@ PublicT = TypeVar("PublicT", bound=BaseModel)
 PageT = TypeVar("PageT", bound=BaseModel)
 
 
+class _Programme(Protocol):
+    @property
+    def currency(self) -> str: ...
+
+
 def list_responses(page_model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     """A ledger list's responses: its page as JSON (or CSV), or no programme set."""
     return {
@@ -60,28 +65,40 @@ def list_responses(page_model: type[BaseModel]) -> dict[int | str, dict[str, Any
 
 @dataclass(frozen=True)
 class CycleLedgerList(Generic[RowT, PublicT, PageT]):
-    """What tells one cycle ledger's list apart: its two reads, its row and page models (the
-    row model's ``of(tenant_id, row, last_updated, scale)``) and its CSV file."""
+    """What tells one cycle ledger apart: its programme, its reads (a page, every row, one
+    row), its row and page models (the row model's ``of(tenant_id, row, last_updated,
+    scale)``) and its CSV file."""
 
+    program: Callable[[Ledger, str], _Programme]
     list_page: Callable[..., LedgerPage[RowT]]
     every_row: Callable[[Ledger, str, LedgerFilter], Iterable[tuple[RowT, datetime]]]
+    get_row: Callable[[Ledger, str, str, str], tuple[RowT, datetime]]
     present: Callable[[str, RowT, datetime, int], PublicT]
     page_model: Callable[..., PageT]
     csv_columns: Sequence[str]
     csv_filename: str
+
+    def scale(self, ledger: Ledger, tenant_id: str) -> int:
+        """The scale of the programme's currency (``program_not_configured`` if none is set)."""
+        return ledger.get_asset(tenant_id, self.program(ledger, tenant_id).currency).scale
+
+    def row(self, ledger: Ledger, tenant_id: str, holder: str, cycle: str) -> PublicT:
+        """The holder's row for ``cycle``."""
+        row, at = self.get_row(ledger, tenant_id, holder, cycle)
+        return self.present(tenant_id, row, at, self.scale(ledger, tenant_id))
 
     def rows(
         self,
         ledger: Ledger,
         tenant_id: str,
         where: LedgerFilter,
-        scale: int,
         *,
         format: str,
         cursor: str | None,
         limit: int | None,
     ) -> PageT | StreamingResponse:
         """One page of rows or, with ``format=csv``, all of them."""
+        scale = self.scale(ledger, tenant_id)
         if format == "csv":
             records = (
                 self.present(tenant_id, row, at, scale).model_dump(mode="json")

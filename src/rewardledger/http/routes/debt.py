@@ -38,7 +38,6 @@ from rewardledger.http.schemas_cycles import (
     DebtProgramCreate,
     DebtProgramPublic,
 )
-from rewardledger.ledger.engine import Ledger
 from rewardledger.services import cycles, debt
 
 router = APIRouter(tags=["debt"])
@@ -46,17 +45,15 @@ router = APIRouter(tags=["debt"])
 _WRITE_PROBLEMS = documented(*WRITE_PROBLEMS)
 
 _LEDGER = CycleLedgerList(
+    debt.get_program,
     cycles.list_debt_ledger,
     cycles.every_debt_row,
+    cycles.get_debt_row,
     DebtLedgerPublic.of,
     DebtLedgerPage,
     DEBT_CSV_COLUMNS,
     "debt_ledger.csv",
 )
-
-
-def _scale(ledger: Ledger, tenant_id: str) -> int:
-    return ledger.get_asset(tenant_id, debt.get_program(ledger, tenant_id).currency).scale
 
 
 @router.put("/tenants/{tid}/debt/program", responses=_WRITE_PROBLEMS)
@@ -101,7 +98,7 @@ def create_movement(
         ),
     )
     mark_replay(response, result.replayed)
-    return DebtMovementPublic.of(result.movement, _scale(ledger, tenant_id))
+    return DebtMovementPublic.of(result.movement, _LEDGER.scale(ledger, tenant_id))
 
 
 @router.get(
@@ -120,16 +117,9 @@ def list_ledger(
     format: FormatQuery = "json",
 ) -> DebtLedgerPage | StreamingResponse:
     """The ``debt_ledger`` rows, filtered; ``format=csv`` streams all of them."""
-    tenant_id = principal.tenant_id
     where = LedgerFilter(person, cycle, status)
     return _LEDGER.rows(
-        ledger,
-        tenant_id,
-        where,
-        _scale(ledger, tenant_id),
-        format=format,
-        cursor=cursor,
-        limit=limit,
+        ledger, principal.tenant_id, where, format=format, cursor=cursor, limit=limit
     )
 
 
@@ -138,6 +128,4 @@ def get_row(
     person: HolderPath, cycle: CyclePath, ledger: LedgerDep, principal: Reader
 ) -> DebtLedgerPublic:
     """One person's debt_ledger row for one cycle."""
-    tenant_id = principal.tenant_id
-    row, at = cycles.get_debt_row(ledger, tenant_id, person, cycle)
-    return DebtLedgerPublic.of(tenant_id, row, at, _scale(ledger, tenant_id))
+    return _LEDGER.row(ledger, principal.tenant_id, person, cycle)
