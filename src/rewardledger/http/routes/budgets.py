@@ -56,6 +56,14 @@ from rewardledger.services import budgets
 router = APIRouter(tags=["budgets"])
 
 BudgetIdPath = Annotated[str, Path(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)]
+# The budget lists' query: a budget id (a filter, or a page's start), a page's size and cursor.
+BudgetIdQuery = Annotated[
+    str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
+]
+PageLimit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)]
+PageCursor = Annotated[
+    str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
+]
 ReferencePath = Annotated[
     str, Path(max_length=BUDGET_REFERENCE_LENGTH_MAX, pattern=REFERENCE_PATH_PATTERN)
 ]
@@ -206,13 +214,9 @@ def create_budget(
 def list_budgets(
     ledger: LedgerDep,
     principal: Reader,
-    after: Annotated[
-        str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[
-        str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
-    ] = None,
+    after: BudgetIdQuery = None,
+    limit: PageLimit = PAGE_SIZE_DEFAULT,
+    cursor: PageCursor = None,
 ) -> BudgetListPublic:
     """The tenant's budgets by id, a page at a time (``after``, a budget id, is deprecated)."""
     if cursor is not None:
@@ -419,7 +423,7 @@ def entries(
     bid: BudgetIdPath,
     ledger: LedgerDep,
     principal: Reader,
-    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    limit: PageLimit = PAGE_SIZE_DEFAULT,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
@@ -443,13 +447,9 @@ def entries(
 def alerts(
     ledger: LedgerDep,
     principal: Reader,
-    budget_id: Annotated[
-        str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
-    cursor: Annotated[
-        str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
-    ] = None,
+    budget_id: BudgetIdQuery = None,
+    limit: PageLimit = PAGE_SIZE_DEFAULT,
+    cursor: PageCursor = None,
 ) -> AlertsPublic:
     """Budget alerts, newest first, a page at a time."""
     page = budgets.alerts_page(
