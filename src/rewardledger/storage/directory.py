@@ -95,28 +95,11 @@ class DirectoryQueries(StoreConnections):
             ).all()
         return {row.account_id: account_of(row) for row in rows}
 
-    def insert_api_key(
-        self,
-        tenant_id: str,
-        key_id: str,
-        secret_hash: str,
-        role: str,
-        label: str | None,
-        now: datetime,
-    ) -> bool:
+    def insert_api_key(self, key: StoredApiKey) -> bool:
         """Insert the key; False (nothing written) if a key of this id exists already."""
         try:
             with self._write() as connection:
-                connection.execute(
-                    insert(api_keys).values(
-                        tenant_id=tenant_id,
-                        key_id=key_id,
-                        secret_hash=secret_hash,
-                        role=role,
-                        label=label,
-                        created_at=now,
-                    )
-                )
+                connection.execute(insert(api_keys).values(columns_of(key)))
         except IntegrityError:
             return False
         return True
@@ -146,18 +129,17 @@ class DirectoryQueries(StoreConnections):
             rows = connection.execute(query.order_by(api_keys.c.key_id).limit(limit)).all()
         return [_stored_key(row) for row in rows]
 
-    def end_api_key(
-        self,
-        tenant_id: str,
-        key_id: str,
-        *,
-        revoked_at: datetime | None = None,
-        expires_at: datetime | None = None,
+    def revoke_api_key(self, tenant_id: str, key_id: str, at: datetime) -> StoredApiKey | None:
+        return self._end_api_key(tenant_id, key_id, api_keys.c.revoked_at, at)
+
+    def expire_api_key(self, tenant_id: str, key_id: str, at: datetime) -> StoredApiKey | None:
+        return self._end_api_key(tenant_id, key_id, api_keys.c.expires_at, at)
+
+    def _end_api_key(
+        self, tenant_id: str, key_id: str, column: Any, value: datetime
     ) -> StoredApiKey | None:
-        """Set the key's ``revoked_at`` or ``expires_at`` where it is not set yet (the first
-        end stands); the key as it is then, or None if the tenant has no such key."""
-        column = api_keys.c.revoked_at if revoked_at is not None else api_keys.c.expires_at
-        value = revoked_at if revoked_at is not None else expires_at
+        """Set the key's ``column`` (``revoked_at`` or ``expires_at``) where it is not set yet
+        (the first end stands); the key as it is then, or None if the tenant has no such key."""
         mine = (api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id)
         with self._write() as connection:
             connection.execute(
