@@ -1,9 +1,9 @@
 """More of what the points service asks its store, as values (beside ``points_queries``).
 
-Owns: ``AssetExpiry`` (a points asset's expiry policy as it is stored), ``AssetHolders`` (the
-holders of one asset a use case locks), ``ReasonQuery`` and ``ExpiringQuery`` (which rows a
-page of reason codes or of a holder's expiring points shows). Each crosses the points store's
-port unchanged, so the port and the store share one short signature.
+Owns: ``ReasonQuery`` and ``ExpiringQuery`` (which rows a page of reason codes or of a
+holder's expiring points shows), ``AssetHolders`` (the holders of one asset a use case locks)
+and ``AssetExpiry`` (a points asset's expiry policy as it is written). Each crosses the points
+store's port unchanged, so the port and the store share one short signature.
 
 Pure: the standard library and ``domain.points`` only.
 """
@@ -14,22 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rewardledger.domain.points import ExpiryPolicy
-
-
-@dataclass(frozen=True, slots=True)
-class AssetExpiry:
-    """The expiry policy ``expiry`` of the points asset ``asset_code``."""
-
-    asset_code: str
-    expiry: ExpiryPolicy
-
-
-@dataclass(frozen=True, slots=True)
-class AssetHolders:
-    """The holders ``holder_ids`` of points on ``asset_code``."""
-
-    asset_code: str
-    holder_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +35,24 @@ class ExpiringQuery:
     holder_id: str
     after: datetime | None
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssetHolders:
+    """The holders ``holder_ids`` of points on ``asset_code``."""
+
+    asset_code: str
+    holder_ids: tuple[str, ...]
+
+    @classmethod
+    def one(cls, asset_code: str, holder_id: str) -> AssetHolders:
+        """The one holder ``holder_id`` (what every use case but an import locks)."""
+        return cls(asset_code, (holder_id,))
+
+
+@dataclass(frozen=True, slots=True)
+class AssetExpiry:
+    """The expiry policy ``expiry`` of the points asset ``asset_code``."""
+
+    asset_code: str
+    expiry: ExpiryPolicy

@@ -140,7 +140,7 @@ def start_movement(
     if not known:
         if not opened:
             raise NewHolder(holder)
-        store.lock_holders(work.unit, work.tenant_id, AssetHolders(asset, (holder,)), work.now)
+        store.lock_holders(work.unit, work.tenant_id, AssetHolders.one(asset, holder), work.now)
         if reads.lot_ids is None:
             lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
         else:

@@ -71,7 +71,7 @@ def _expire_holder(
     lot_ids: Sequence[str],
 ) -> int:
     def use_case(work: UnitOfWork) -> int:
-        store.lock_holders(work.unit, tenant_id, AssetHolders(asset, (holder,)), work.now)
+        store.lock_holders(work.unit, tenant_id, AssetHolders.one(asset, holder), work.now)
         lots = list(store.get_lots(work.unit, tenant_id, lot_ids).values())
         _, count = expire_due_lots(work, store, asset, lots)
         return count

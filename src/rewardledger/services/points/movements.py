@@ -77,7 +77,7 @@ def spend_in_unit(
     (``catalogue.start_movement``); else they are locked and read here."""
     scale = work.assets[asset].scale
     if lots is None:
-        store.lock_holders(work.unit, work.tenant_id, AssetHolders(asset, (holder,)), work.now)
+        store.lock_holders(work.unit, work.tenant_id, AssetHolders.one(asset, holder), work.now)
         lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
     lots, _ = expire_due_lots(work, store, asset, lots)
     plan = plan_spend(
@@ -202,7 +202,7 @@ def _refund_reads(
     spend_id: str,
     refund_id: str,
 ) -> RefundReads:
-    store.lock_holders(work.unit, work.tenant_id, AssetHolders(asset, (holder,)), work.now)
+    store.lock_holders(work.unit, work.tenant_id, AssetHolders.one(asset, holder), work.now)
     refunded = bool(store.existing_transfer_ids(work.unit, work.tenant_id, [refund_id]))
     lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
     moves = store.moves_of(work.unit, work.tenant_id, spend_id)

@@ -57,7 +57,7 @@ def _resolve_pending(
     wanted = LotState.ACTIVE if activate else LotState.CANCELLED
 
     def use_case(work: UnitOfWork) -> PointsMovement:
-        store.lock_holders(work.unit, tenant_id, AssetHolders(asset, (holder,)), work.now)
+        store.lock_holders(work.unit, tenant_id, AssetHolders.one(asset, holder), work.now)
         lot = store.get_lot(work.unit, tenant_id, lot_id)
         assert lot is not None
         scale = work.assets[asset].scale
