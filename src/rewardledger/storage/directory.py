@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import Column, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from rewardledger.domain.access import StoredApiKey
@@ -136,7 +136,7 @@ class DirectoryQueries(StoreConnections):
         return self._end_api_key(tenant_id, key_id, api_keys.c.expires_at, at)
 
     def _end_api_key(
-        self, tenant_id: str, key_id: str, column: Any, value: datetime
+        self, tenant_id: str, key_id: str, column: Column[Any], value: datetime
     ) -> StoredApiKey | None:
         """Set the key's ``column`` (``revoked_at`` or ``expires_at``) where it is not set yet
         (the first end stands); the key as it is then, or None if the tenant has no such key."""
