@@ -21,6 +21,7 @@ from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.storage.rows import account_of, columns_of, record_of, tenant_of
 from rewardledger.storage.schema import accounts, api_keys, assets, tenants
 from rewardledger.storage.store_base import StoreConnections
+from rewardledger.storage.tenancy import tenant_scope
 
 
 class DirectoryQueries(StoreConnections):
@@ -96,9 +97,10 @@ class DirectoryQueries(StoreConnections):
         return {row.account_id: account_of(row) for row in rows}
 
     def insert_api_key(self, key: StoredApiKey) -> bool:
-        """Insert the key; False (nothing written) if a key of this id exists already."""
+        """Insert the key; False (nothing written) if a key of this id exists already (in
+        the key's tenant's scope, which the table's row-level security asks for)."""
         try:
-            with self._write() as connection:
+            with tenant_scope(key.tenant_id), self._write() as connection:
                 connection.execute(insert(api_keys).values(columns_of(key)))
         except IntegrityError:
             return False
