@@ -22,6 +22,7 @@ from rewardledger.domain.limits import (
 )
 from rewardledger.domain.money import format_minor
 from rewardledger.domain.reconciliation import TOTAL_FIELDS, AccountJournalTotals, JournalSeal
+from rewardledger.domain.repairs import RepairClosing
 from rewardledger.domain.tenants import Asset
 from rewardledger.ledger.clock import Clock
 from rewardledger.ledger.ports import Store
@@ -182,9 +183,7 @@ def repair(
     store.finish_repair(
         tenant_id,
         repair_id,
-        finished_at,
-        checked,
-        changes.count,
+        RepairClosing(finished_at, checked, changes.count),
         OutboxEvent(
             "integrity.repaired",
             repair_id,

@@ -22,6 +22,7 @@ from rewardledger.domain.reconciliation import (
     JournalCheck,
     JournalSeal,
 )
+from rewardledger.domain.repairs import RepairClosing
 from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.domain.transfer_filter import TransferFilter, TransferPosition
 from rewardledger.domain.transfers import (
@@ -136,25 +137,11 @@ class Store(Protocol):
     ) -> tuple[list[str], list[str]]: ...
 
     def finish_repair(
-        self,
-        tenant_id: str,
-        repair_id: str,
-        now: datetime,
-        accounts_checked: int,
-        changes_count: int,
-        event: OutboxEvent,
+        self, tenant_id: str, repair_id: str, closing: RepairClosing, event: OutboxEvent
     ) -> None: ...
 
     # Access keys.
-    def insert_api_key(
-        self,
-        tenant_id: str,
-        key_id: str,
-        secret_hash: str,
-        role: str,
-        label: str | None,
-        now: datetime,
-    ) -> bool: ...
+    def insert_api_key(self, key: StoredApiKey) -> bool: ...
 
     def find_api_key(self, key_id: str) -> StoredApiKey | None: ...
 
@@ -162,14 +149,10 @@ class Store(Protocol):
         self, tenant_id: str, after: str | None, limit: int
     ) -> list[StoredApiKey]: ...
 
-    def end_api_key(
-        self,
-        tenant_id: str,
-        key_id: str,
-        *,
-        revoked_at: datetime | None = None,
-        expires_at: datetime | None = None,
-    ) -> StoredApiKey | None: ...
+    # Ending a key: the first end set stands; None when the tenant has no such key.
+    def revoke_api_key(self, tenant_id: str, key_id: str, at: datetime) -> StoredApiKey | None: ...
+
+    def expire_api_key(self, tenant_id: str, key_id: str, at: datetime) -> StoredApiKey | None: ...
 
     def touch_api_key(
         self, tenant_id: str, key_id: str, now: datetime, stale: datetime

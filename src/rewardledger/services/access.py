@@ -160,9 +160,16 @@ def issue_key(
     assert len(key_id) == _KEY_ID_BYTES * 2, key_id
     assert key_id.isalnum(), key_id
     secret = secrets.token_urlsafe(_SECRET_BYTES)
-    if not ledger.store.insert_api_key(
-        tenant_id, key_id, _hash(secret), parsed.value, label, ledger.clock()
-    ):
+    stored = StoredApiKey(
+        tenant_id,
+        key_id,
+        _hash(secret),
+        parsed.value,
+        label,
+        revoked_at=None,
+        created_at=ledger.clock(),
+    )
+    if not ledger.store.insert_api_key(stored):
         raise AlreadyExists("API key", key_id, [])
     return IssuedKey(tenant_id, key_id, parsed, label, f"{_PREFIX}_{key_id}_{secret}")
 

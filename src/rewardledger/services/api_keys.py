@@ -145,7 +145,7 @@ def list_keys(
 
 def revoke(ledger: Ledger, tenant_id: str, key_id: str) -> StoredApiKey:
     """Revoke the key now: every request with it is 401 from the next one on."""
-    ended = ledger.store.end_api_key(tenant_id, key_id, revoked_at=ledger.clock())
+    ended = ledger.store.revoke_api_key(tenant_id, key_id, ledger.clock())
     if ended is None:
         raise NotFound(_KIND, key_id, _NOT_FOUND_HINT)
     return ended
@@ -176,7 +176,7 @@ def rotate(
         )
     new = issue(ledger, tenant_id, old.role, old.label, idempotency_key=idempotency_key)
     ends = ledger.clock() + timedelta(seconds=overlap_seconds)
-    ended = ledger.store.end_api_key(tenant_id, key_id, expires_at=ends)
+    ended = ledger.store.expire_api_key(tenant_id, key_id, ends)
     assert ended is not None
     return Rotation(new, ended)
 

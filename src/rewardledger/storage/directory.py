@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import Column, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from rewardledger.domain.access import StoredApiKey
@@ -21,6 +21,7 @@ from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.storage.rows import account_of, columns_of, record_of, tenant_of
 from rewardledger.storage.schema import accounts, api_keys, assets, tenants
 from rewardledger.storage.store_base import StoreConnections
+from rewardledger.storage.tenancy import tenant_scope
 
 
 class DirectoryQueries(StoreConnections):
@@ -95,28 +96,12 @@ class DirectoryQueries(StoreConnections):
             ).all()
         return {row.account_id: account_of(row) for row in rows}
 
-    def insert_api_key(
-        self,
-        tenant_id: str,
-        key_id: str,
-        secret_hash: str,
-        role: str,
-        label: str | None,
-        now: datetime,
-    ) -> bool:
-        """Insert the key; False (nothing written) if a key of this id exists already."""
+    def insert_api_key(self, key: StoredApiKey) -> bool:
+        """Insert the key; False (nothing written) if a key of this id exists already (in
+        the key's tenant's scope, which the table's row-level security asks for)."""
         try:
-            with self._write() as connection:
-                connection.execute(
-                    insert(api_keys).values(
-                        tenant_id=tenant_id,
-                        key_id=key_id,
-                        secret_hash=secret_hash,
-                        role=role,
-                        label=label,
-                        created_at=now,
-                    )
-                )
+            with tenant_scope(key.tenant_id), self._write() as connection:
+                connection.execute(insert(api_keys).values(columns_of(key)))
         except IntegrityError:
             return False
         return True
@@ -146,18 +131,17 @@ class DirectoryQueries(StoreConnections):
             rows = connection.execute(query.order_by(api_keys.c.key_id).limit(limit)).all()
         return [_stored_key(row) for row in rows]
 
-    def end_api_key(
-        self,
-        tenant_id: str,
-        key_id: str,
-        *,
-        revoked_at: datetime | None = None,
-        expires_at: datetime | None = None,
+    def revoke_api_key(self, tenant_id: str, key_id: str, at: datetime) -> StoredApiKey | None:
+        return self._end_api_key(tenant_id, key_id, api_keys.c.revoked_at, at)
+
+    def expire_api_key(self, tenant_id: str, key_id: str, at: datetime) -> StoredApiKey | None:
+        return self._end_api_key(tenant_id, key_id, api_keys.c.expires_at, at)
+
+    def _end_api_key(
+        self, tenant_id: str, key_id: str, column: Column[Any], value: datetime
     ) -> StoredApiKey | None:
-        """Set the key's ``revoked_at`` or ``expires_at`` where it is not set yet (the first
-        end stands); the key as it is then, or None if the tenant has no such key."""
-        column = api_keys.c.revoked_at if revoked_at is not None else api_keys.c.expires_at
-        value = revoked_at if revoked_at is not None else expires_at
+        """Set the key's ``column`` (``revoked_at`` or ``expires_at``) where it is not set yet
+        (the first end stands); the key as it is then, or None if the tenant has no such key."""
         mine = (api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id)
         with self._write() as connection:
             connection.execute(

@@ -20,9 +20,10 @@ from rewardledger.domain.reconciliation import (
     AccountDiscrepancy,
     AccountJournalTotals,
 )
+from rewardledger.domain.repairs import RepairClosing
 from rewardledger.domain.transfers import Phase
 from rewardledger.storage.posting import new_event_id
-from rewardledger.storage.rows import POSTED_PHASES, account_of
+from rewardledger.storage.rows import POSTED_PHASES, account_of, columns_of
 from rewardledger.storage.schema import (
     accounts,
     holds,
@@ -190,13 +191,7 @@ class IntegrityQueries(StoreConnections):
         return missing, stray
 
     def finish_repair(
-        self,
-        tenant_id: str,
-        repair_id: str,
-        now: datetime,
-        accounts_checked: int,
-        changes_count: int,
-        event: OutboxEvent,
+        self, tenant_id: str, repair_id: str, closing: RepairClosing, event: OutboxEvent
     ) -> None:
         with self._write() as connection:
             connection.execute(
@@ -205,13 +200,9 @@ class IntegrityQueries(StoreConnections):
                     integrity_repairs.c.tenant_id == tenant_id,
                     integrity_repairs.c.repair_id == repair_id,
                 )
-                .values(
-                    finished_at=now,
-                    accounts_checked=accounts_checked,
-                    changes_count=changes_count,
-                )
+                .values(columns_of(closing))
             )
-            connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
+            connection.execute(insert(outbox), [event_row(tenant_id, event, closing.finished_at)])
 
 
 def _record_changes(

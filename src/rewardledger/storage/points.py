@@ -39,6 +39,7 @@ from rewardledger.domain.points import (
     Reason,
 )
 from rewardledger.domain.points_queries import MovementKey, MovementReads, RefundIds
+from rewardledger.domain.points_requests import AssetExpiry, AssetHolders
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
 from rewardledger.storage.points_lists import PointsLists, reason_of
@@ -85,13 +86,9 @@ class SqlPointsStore(LotWrites, PointsLists):
             )
 
     def put_asset(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        asset_code: str,
-        expiry: ExpiryPolicy,
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, asset: AssetExpiry, now: datetime
     ) -> None:
+        asset_code, expiry = asset.asset_code, asset.expiry
         connection = connection_of(unit)
         found = connection.execute(
             select(points_assets.c.asset_code).where(
@@ -212,17 +209,13 @@ class SqlPointsStore(LotWrites, PointsLists):
         return [(r.asset_code, r.holder_id) for r in rows]
 
     def lock_holders(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        asset_code: str,
-        holder_ids: Sequence[str],
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, holders: AssetHolders, now: datetime
     ) -> list[str]:
         """Lock the holders' rows (creating missing ones), in a fixed order; return the
         holders created."""
         connection = connection_of(unit)
-        wanted = sorted(set(holder_ids))
+        asset_code = holders.asset_code
+        wanted = sorted(set(holders.holder_ids))
         found = set(
             connection.execute(
                 self._locked(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, literal, select, tuple_
 
 from rewardledger.domain.points import Direction, ExpiryPolicy, LotState, Reason
+from rewardledger.domain.points_requests import ExpiringQuery, ReasonQuery
 from rewardledger.storage.points_reads import PointsReads
 from rewardledger.storage.schema_points import points_assets, points_lots, points_reasons
 
@@ -44,45 +45,33 @@ class PointsLists(PointsReads):
         with self._read() as connection:
             return list(connection.scalars(query.order_by(a.asset_code).limit(limit)))
 
-    def reasons_page(
-        self,
-        tenant_id: str,
-        direction: str | None,
-        after: tuple[str, str] | None,
-        limit: int,
-    ) -> list[Reason]:
+    def reasons_page(self, tenant_id: str, wanted: ReasonQuery) -> list[Reason]:
         """Reason codes by (direction, code) after ``after``, of ``direction`` when given."""
         r = points_reasons.c
         query = select(points_reasons).where(r.tenant_id == tenant_id)
-        if direction is not None:
-            query = query.where(r.direction == direction)
-        if after is not None:
-            query = query.where(tuple_(r.direction, r.reason) > tuple_(*map(literal, after)))
-        query = query.order_by(r.direction, r.reason).limit(limit)
+        if wanted.direction is not None:
+            query = query.where(r.direction == wanted.direction)
+        if wanted.after is not None:
+            after = tuple_(*map(literal, wanted.after))
+            query = query.where(tuple_(r.direction, r.reason) > after)
+        query = query.order_by(r.direction, r.reason).limit(wanted.limit)
         with self._read() as connection:
             return [reason_of(row) for row in connection.execute(query)]
 
-    def expiring_page(
-        self,
-        tenant_id: str,
-        asset_code: str,
-        holder_id: str,
-        after: datetime | None,
-        limit: int,
-    ) -> list[tuple[datetime, int]]:
+    def expiring_page(self, tenant_id: str, wanted: ExpiringQuery) -> list[tuple[datetime, int]]:
         """(expires_at, points) of the holder's active lots expiring after ``after``, soonest
         first, one row per expiry time."""
         lots = points_lots.c
         query = select(lots.expires_at, func.sum(lots.remaining_minor).label("amount")).where(
             lots.tenant_id == tenant_id,
-            lots.asset_code == asset_code,
-            lots.holder_id == holder_id,
+            lots.asset_code == wanted.asset_code,
+            lots.holder_id == wanted.holder_id,
             lots.state == LotState.ACTIVE.value,
             lots.remaining_minor > 0,
             lots.expires_at.is_not(None),
         )
-        if after is not None:
-            query = query.where(lots.expires_at > literal(after, lots.expires_at.type))
-        query = query.group_by(lots.expires_at).order_by(lots.expires_at).limit(limit)
+        if wanted.after is not None:
+            query = query.where(lots.expires_at > literal(wanted.after, lots.expires_at.type))
+        query = query.group_by(lots.expires_at).order_by(lots.expires_at).limit(wanted.limit)
         with self._read() as connection:
             return [(row.expires_at, int(row.amount)) for row in connection.execute(query)]

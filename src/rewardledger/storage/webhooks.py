@@ -38,9 +38,11 @@ from rewardledger.events.webhooks.views import (
     Attempt,
     ClaimedDelivery,
     Delivery,
+    DeliveryQuery,
     Endpoint,
+    EventRange,
+    MadeAttempt,
     NewDelivery,
-    Outcome,
 )
 from rewardledger.storage.events import EVENT_COLUMNS, stored_event
 from rewardledger.storage.rows import columns_of, record_of
@@ -283,22 +285,16 @@ class SqlWebhookStore(EngineStore):
         with self.engine.begin() as connection:
             connection.execute(statement)
 
-    def record_attempt(
-        self,
-        tenant_id: str,
-        claimed: ClaimedDelivery,
-        outcome: Outcome,
-        status: DeliveryStatus,
-        next_attempt_at: datetime,
-    ) -> bool:
+    def record_attempt(self, tenant_id: str, attempt: MadeAttempt) -> bool:
+        claimed, outcome = attempt.claimed, attempt.outcome
         moved = (
             update(_D)
             .where(self._held(tenant_id, claimed))
             .values(
-                status=status.value,
+                status=attempt.status.value,
                 tries=_D.c.tries + 1,
                 attempts=_D.c.attempts + 1,
-                next_attempt_at=next_attempt_at,
+                next_attempt_at=attempt.next_attempt_at,
                 lease_token=None,
                 lease_expires_at=None,
                 updated_at=outcome.attempted_at,
@@ -321,20 +317,15 @@ class SqlWebhookStore(EngineStore):
         return True
 
     def deliveries(
-        self,
-        tenant_id: str,
-        endpoint_id: str,
-        *,
-        before: FeedPosition | None,
-        limit: int,
-        attempts_limit: int,
+        self, tenant_id: str, wanted: DeliveryQuery
     ) -> list[tuple[FeedPosition, Delivery]]:
+        endpoint_id, before = wanted.endpoint_id, wanted.before
         query = select(_D).where(_D.c.tenant_id == tenant_id, _D.c.endpoint_id == endpoint_id)
         if before is not None:
             query = query.where(
                 tuple_(_D.c.txid, _D.c.position) < tuple_(before.txid, before.position)
             )
-        query = query.order_by(_D.c.txid.desc(), _D.c.position.desc()).limit(limit)
+        query = query.order_by(_D.c.txid.desc(), _D.c.position.desc()).limit(wanted.limit)
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
             found = []
@@ -343,7 +334,7 @@ class SqlWebhookStore(EngineStore):
                 found.append(
                     (
                         FeedPosition(row.txid, row.position),
-                        _delivery(row, attempts[-attempts_limit:]),
+                        _delivery(row, attempts[-wanted.attempts_limit :]),
                     )
                 )
         return found
@@ -380,27 +371,19 @@ class SqlWebhookStore(EngineStore):
             row = connection.execute(query).one_or_none()
         return None if row is None else stored_event(row)
 
-    def events_in_range(
-        self,
-        tenant_id: str,
-        *,
-        after: FeedPosition,
-        until: FeedPosition | None,
-        since: datetime | None,
-        until_time: datetime | None,
-        limit: int,
-    ) -> list[StoredEvent]:
+    def events_in_range(self, tenant_id: str, wanted: EventRange) -> list[StoredEvent]:
+        after, until = wanted.after, wanted.until
         place = tuple_(outbox.c.txid, outbox.c.position)
         query = select(*EVENT_COLUMNS).where(
             outbox.c.tenant_id == tenant_id, place > tuple_(after.txid, after.position)
         )
         if until is not None:
             query = query.where(place <= tuple_(until.txid, until.position))
-        if since is not None:
-            query = query.where(outbox.c.created_at >= since)
-        if until_time is not None:
-            query = query.where(outbox.c.created_at < until_time)
-        query = query.order_by(outbox.c.txid, outbox.c.position).limit(limit)
+        if wanted.since is not None:
+            query = query.where(outbox.c.created_at >= wanted.since)
+        if wanted.until_time is not None:
+            query = query.where(outbox.c.created_at < wanted.until_time)
+        query = query.order_by(outbox.c.txid, outbox.c.position).limit(wanted.limit)
         with self.engine.connect() as connection:
             return [stored_event(row) for row in connection.execute(query)]
 

@@ -45,7 +45,12 @@ from rewardledger.domain.webhooks import (
     next_attempt_at,
 )
 from rewardledger.events.webhooks.port import STORE
-from rewardledger.events.webhooks.views import ClaimedDelivery, DeliveryCounts, Outcome
+from rewardledger.events.webhooks.views import (
+    ClaimedDelivery,
+    DeliveryCounts,
+    MadeAttempt,
+    Outcome,
+)
 from rewardledger.ledger.engine import Ledger
 
 logger = logging.getLogger(__name__)
@@ -193,7 +198,9 @@ class _Pass:
             later = next_attempt_at(claimed.tries + 1, outcome.attempted_at)
             status = DeliveryStatus.PENDING if later else DeliveryStatus.FAILED
             due = later or outcome.attempted_at
-        if not self.store.record_attempt(self.tenant_id, claimed, outcome, status, due):
+        if not self.store.record_attempt(
+            self.tenant_id, MadeAttempt(claimed, outcome, status, due)
+        ):
             logger.warning(
                 "webhook delivery %s to %s lost its lease during the call; its attempt is "
                 "not recorded and the worker that took it over sends it again",

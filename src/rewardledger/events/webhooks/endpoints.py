@@ -30,6 +30,7 @@ from rewardledger.events.views import FeedPosition
 from rewardledger.events.webhooks.port import STORE
 from rewardledger.events.webhooks.views import (
     DeliveryPage,
+    DeliveryQuery,
     Endpoint,
     EndpointPage,
     EndpointWithSecret,
@@ -173,11 +174,7 @@ def list_deliveries(
     chosen = page_limit(limit)
     before = None if cursor is None else FeedPosition.from_cursor(cursor)
     found = ledger.extension(STORE).deliveries(
-        tenant_id,
-        endpoint_id,
-        before=before,
-        limit=chosen,
-        attempts_limit=WEBHOOK_ATTEMPTS_LISTED_MAX,
+        tenant_id, DeliveryQuery(endpoint_id, before, chosen, WEBHOOK_ATTEMPTS_LISTED_MAX)
     )
     more = len(found) == chosen
     return DeliveryPage(

@@ -22,7 +22,12 @@ from rewardledger.events.relay import RELAY_BATCH_SIZE_DEFAULT, RelayReport, rel
 from rewardledger.events.views import START, FeedPosition, StoredEvent
 from rewardledger.events.webhooks.endpoints import get_endpoint
 from rewardledger.events.webhooks.port import STORE
-from rewardledger.events.webhooks.views import Endpoint, NewDelivery, RedeliverReport
+from rewardledger.events.webhooks.views import (
+    Endpoint,
+    EventRange,
+    NewDelivery,
+    RedeliverReport,
+)
 from rewardledger.ledger.engine import Ledger
 
 SINK = "webhooks"
@@ -109,12 +114,7 @@ def redeliver_range(
     start = START if after is None else FeedPosition.from_cursor(after)
     stop = None if until is None else FeedPosition.from_cursor(until)
     events = store.events_in_range(
-        tenant_id,
-        after=start,
-        until=stop,
-        since=since,
-        until_time=until_time,
-        limit=WEBHOOK_REDELIVER_RANGE_MAX,
+        tenant_id, EventRange(start, stop, since, until_time, WEBHOOK_REDELIVER_RANGE_MAX)
     )
     scheduled = store.schedule_again(tenant_id, _deliveries([endpoint], events), ledger.clock())
     cut = len(events) == WEBHOOK_REDELIVER_RANGE_MAX

@@ -7,15 +7,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from rewardledger.domain.webhooks import DeliveryStatus
 from rewardledger.events.views import FeedPosition, StoredEvent
 from rewardledger.events.webhooks.views import (
     Attempt,
     ClaimedDelivery,
     Delivery,
+    DeliveryQuery,
     Endpoint,
+    EventRange,
+    MadeAttempt,
     NewDelivery,
-    Outcome,
 )
 from rewardledger.ledger.extensions import Port
 
@@ -76,26 +77,13 @@ class WebhookStore(Protocol):
         were, or not before ``not_before`` when it is given."""
         ...
 
-    def record_attempt(
-        self,
-        tenant_id: str,
-        claimed: ClaimedDelivery,
-        outcome: Outcome,
-        status: DeliveryStatus,
-        next_attempt_at: datetime,
-    ) -> bool:
-        """Add the attempt and move the delivery to ``status`` (one transaction); False when
-        the lease was lost (nothing written)."""
+    def record_attempt(self, tenant_id: str, attempt: MadeAttempt) -> bool:
+        """Add the attempt and move the delivery to its ``status`` (one transaction); False
+        when the lease was lost (nothing written)."""
         ...
 
     def deliveries(
-        self,
-        tenant_id: str,
-        endpoint_id: str,
-        *,
-        before: FeedPosition | None,
-        limit: int,
-        attempts_limit: int,
+        self, tenant_id: str, wanted: DeliveryQuery
     ) -> list[tuple[FeedPosition, Delivery]]:
         """The endpoint's deliveries, latest event first, each with its latest attempts."""
         ...
@@ -111,18 +99,8 @@ class WebhookStore(Protocol):
 
     def event(self, tenant_id: str, event_id: str) -> StoredEvent | None: ...
 
-    def events_in_range(
-        self,
-        tenant_id: str,
-        *,
-        after: FeedPosition,
-        until: FeedPosition | None,
-        since: datetime | None,
-        until_time: datetime | None,
-        limit: int,
-    ) -> list[StoredEvent]:
-        """The outbox events after ``after`` (up to ``until``), written in [since, until_time)
-        when those are given, in feed order."""
+    def events_in_range(self, tenant_id: str, wanted: EventRange) -> list[StoredEvent]:
+        """The outbox events ``wanted`` names, in feed order."""
         ...
 
 

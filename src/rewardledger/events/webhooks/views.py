@@ -1,5 +1,6 @@
 """What webhooks hand out and pass to storage: endpoints, deliveries with their attempts, a
-claimed delivery ready to send, and the counts of a delivery pass."""
+claimed delivery ready to send and the attempt made on it, the ranges of events and pages of
+deliveries asked of storage, and the counts of a delivery pass."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from rewardledger.domain.webhooks import DeliveryStatus
+from rewardledger.events.views import FeedPosition
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,40 @@ class Outcome:
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class MadeAttempt:
+    """An attempt made on ``claimed``: what the call gave, and the ``status`` the delivery
+    moves to with when it is due next (its attempt time once it is finished)."""
+
+    claimed: ClaimedDelivery
+    outcome: Outcome
+    status: DeliveryStatus
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryQuery:
+    """A page of ``endpoint_id``'s deliveries, latest event first: at most ``limit``, before
+    ``before`` (if given), each with its latest ``attempts_limit`` attempts."""
+
+    endpoint_id: str
+    before: FeedPosition | None
+    limit: int
+    attempts_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventRange:
+    """The outbox events after ``after`` (up to ``until``), written in [since, until_time)
+    when those are given, in feed order: at most ``limit``."""
+
+    after: FeedPosition
+    until: FeedPosition | None
+    since: datetime | None
+    until_time: datetime | None
+    limit: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from rewardledger.domain.points import (
     holder_id,
 )
 from rewardledger.domain.points_queries import MovementKey, MovementReads
+from rewardledger.domain.points_requests import AssetHolders
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.port import store_of
@@ -139,7 +140,7 @@ def start_movement(
     if not known:
         if not opened:
             raise NewHolder(holder)
-        store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
+        store.lock_holders(work.unit, work.tenant_id, AssetHolders.one(asset, holder), work.now)
         if reads.lot_ids is None:
             lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
         else:

@@ -42,6 +42,7 @@ from rewardledger.domain.points_import import (
     import_transfer_id,
     plan_import,
 )
+from rewardledger.domain.points_requests import AssetHolders
 from rewardledger.domain.transfers import check_instant
 from rewardledger.ledger.bulk import PostingColumns
 from rewardledger.ledger.engine import Ledger
@@ -274,7 +275,9 @@ def _import_batch(
 
     def use_case(work: UnitOfWork) -> tuple[int, int, list[BadRow]]:
         # New holders' accounts are opened in the batch's own transaction, all at once.
-        created = store.lock_holders(work.unit, tenant_id, asset, holders, work.now)
+        created = store.lock_holders(
+            work.unit, tenant_id, AssetHolders(asset, tuple(holders)), work.now
+        )
         if created:
             accounts = [holder_account_id(asset, holder) for holder in created]
             work.open_accounts(accounts, asset=asset, managed_by=MANAGED_BY)

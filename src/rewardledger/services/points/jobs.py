@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from rewardledger.domain.errors import PointsNotPending
 from rewardledger.domain.limits import POINTS_JOBS_BATCH_SIZE
 from rewardledger.domain.points import LotState
+from rewardledger.domain.points_requests import AssetHolders
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.lots import expire_due_lots
@@ -70,7 +71,7 @@ def _expire_holder(
     lot_ids: Sequence[str],
 ) -> int:
     def use_case(work: UnitOfWork) -> int:
-        store.lock_holders(work.unit, tenant_id, asset, [holder], work.now)
+        store.lock_holders(work.unit, tenant_id, AssetHolders.one(asset, holder), work.now)
         lots = list(store.get_lots(work.unit, tenant_id, lot_ids).values())
         _, count = expire_due_lots(work, store, asset, lots)
         return count

@@ -32,6 +32,7 @@ from rewardledger.domain.paging import (
     page_limit,
 )
 from rewardledger.domain.points import Direction, Reason
+from rewardledger.domain.points_requests import ExpiringQuery, ReasonQuery
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.points.catalogue import asset_policy, check_holder
 from rewardledger.services.points.integrity import summaries
@@ -98,7 +99,7 @@ def reasons_page(
         raise ValidationError("direction must be earn or spend.", field="direction")
     ledger.get_tenant(tenant_id)
     chosen = None if direction is None else Direction(direction).value
-    rows = store_of(ledger).reasons_page(tenant_id, chosen, after, size + 1)
+    rows = store_of(ledger).reasons_page(tenant_id, ReasonQuery(chosen, after, size + 1))
     page = rows[:size]
     last = page[-1] if len(rows) > size else None
     return ReasonPage(page, None if last is None else encode_cursor(last.direction, last.code))
@@ -119,7 +120,7 @@ def expiring_page(
     holder = check_holder(holder)
     asset_policy(ledger, tenant_id, asset)
     scale = ledger.get_asset(tenant_id, asset).scale
-    rows = store_of(ledger).expiring_page(tenant_id, asset, holder, after, size + 1)
+    rows = store_of(ledger).expiring_page(tenant_id, ExpiringQuery(asset, holder, after, size + 1))
     page = [(moment, Amount(amount, scale)) for moment, amount in rows[:size]]
     more = len(rows) > size
     return ExpiringPage(

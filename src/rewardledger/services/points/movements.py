@@ -36,6 +36,7 @@ from rewardledger.domain.points import (
     plan_spend,
 )
 from rewardledger.domain.points_queries import MovementReads
+from rewardledger.domain.points_requests import AssetHolders
 from rewardledger.domain.replay import check_replay
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
@@ -76,7 +77,7 @@ def spend_in_unit(
     (``catalogue.start_movement``); else they are locked and read here."""
     scale = work.assets[asset].scale
     if lots is None:
-        store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
+        store.lock_holders(work.unit, work.tenant_id, AssetHolders.one(asset, holder), work.now)
         lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
     lots, _ = expire_due_lots(work, store, asset, lots)
     plan = plan_spend(
@@ -201,7 +202,7 @@ def _refund_reads(
     spend_id: str,
     refund_id: str,
 ) -> RefundReads:
-    store.lock_holders(work.unit, work.tenant_id, asset, [holder], work.now)
+    store.lock_holders(work.unit, work.tenant_id, AssetHolders.one(asset, holder), work.now)
     refunded = bool(store.existing_transfer_ids(work.unit, work.tenant_id, [refund_id]))
     lots = store.open_lots(work.unit, work.tenant_id, asset, [holder])
     moves = store.moves_of(work.unit, work.tenant_id, spend_id)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from rewardledger.domain import ids
 from rewardledger.domain.errors import NotFound, PointsNotPending
 from rewardledger.domain.points import Direction, LotState, lot_policy
+from rewardledger.domain.points_requests import AssetHolders
 from rewardledger.domain.transfers import Operation, Phase, PostPending, VoidPending, derived_id
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.posting import raise_for_single
@@ -56,7 +57,7 @@ def _resolve_pending(
     wanted = LotState.ACTIVE if activate else LotState.CANCELLED
 
     def use_case(work: UnitOfWork) -> PointsMovement:
-        store.lock_holders(work.unit, tenant_id, asset, [holder], work.now)
+        store.lock_holders(work.unit, tenant_id, AssetHolders.one(asset, holder), work.now)
         lot = store.get_lot(work.unit, tenant_id, lot_id)
         assert lot is not None
         scale = work.assets[asset].scale

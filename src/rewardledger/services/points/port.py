@@ -19,6 +19,12 @@ from rewardledger.domain.points_queries import (
     MovementReads,
     RefundIds,
 )
+from rewardledger.domain.points_requests import (
+    AssetExpiry,
+    AssetHolders,
+    ExpiringQuery,
+    ReasonQuery,
+)
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
@@ -31,21 +37,10 @@ class PointsStore(Protocol):
     def points_assets(self, tenant_id: str) -> list[str]: ...
     def points_assets_page(self, tenant_id: str, after: str | None, limit: int) -> list[str]: ...
     def put_asset(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        asset_code: str,
-        expiry: ExpiryPolicy,
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, asset: AssetExpiry, now: datetime
     ) -> None: ...
     def reasons(self, tenant_id: str) -> dict[tuple[str, str], Reason]: ...
-    def reasons_page(
-        self,
-        tenant_id: str,
-        direction: str | None,
-        after: tuple[str, str] | None,
-        limit: int,
-    ) -> list[Reason]: ...
+    def reasons_page(self, tenant_id: str, wanted: ReasonQuery) -> list[Reason]: ...
     def put_reason(
         self, unit: StorageUnit, tenant_id: str, reason: Reason, now: datetime
     ) -> None: ...
@@ -58,12 +53,7 @@ class PointsStore(Protocol):
     ) -> tuple[ExpiryPolicy | None, Reason | None, bool, bool, list[Lot]]: ...
     def holders(self, tenant_id: str, after: str | None, limit: int) -> list[tuple[str, str]]: ...
     def lock_holders(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        asset_code: str,
-        holder_ids: Sequence[str],
-        now: datetime,
+        self, unit: StorageUnit, tenant_id: str, holders: AssetHolders, now: datetime
     ) -> list[str]: ...
     def open_lots(
         self, unit: StorageUnit, tenant_id: str, asset_code: str, holder_ids: Sequence[str]
@@ -90,12 +80,7 @@ class PointsStore(Protocol):
         self, tenant_id: str, state: LotState, now: datetime, limit: int
     ) -> list[tuple[str, str, str]]: ...
     def expiring_page(
-        self,
-        tenant_id: str,
-        asset_code: str,
-        holder_id: str,
-        after: datetime | None,
-        limit: int,
+        self, tenant_id: str, wanted: ExpiringQuery
     ) -> list[tuple[datetime, int]]: ...
     def get_redemption(
         self, unit: ReadUnit | None, tenant_id: str, redemption_id: str

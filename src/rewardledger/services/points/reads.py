@@ -16,6 +16,7 @@ from rewardledger.domain.money import Amount
 from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
 from rewardledger.domain.points import KIND_EXPIRE, AccumType, holder_account_id
 from rewardledger.domain.points_queries import AccumulationQuery
+from rewardledger.domain.points_requests import ExpiringQuery
 from rewardledger.domain.transfers import check_instant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.points.catalogue import asset_policy, check_holder
@@ -134,6 +135,6 @@ def expiring(
     return [
         (moment, Amount(amount, scale))
         for moment, amount in store_of(ledger).expiring_page(
-            tenant_id, asset, holder, None, POINTS_FORECAST_DATES_MAX
+            tenant_id, ExpiringQuery(asset, holder, None, POINTS_FORECAST_DATES_MAX)
         )
     ]

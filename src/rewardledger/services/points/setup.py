@@ -21,6 +21,7 @@ from rewardledger.domain.points import (
     issuance_account_id,
     seed_reasons,
 )
+from rewardledger.domain.points_requests import AssetExpiry
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.catalogue import MANAGED_BY, asset_policy
@@ -98,7 +99,7 @@ def configure(
 
     def use_case(work: UnitOfWork) -> None:
         if current is None:
-            store.put_asset(work.unit, tenant_id, asset, policy, work.now)
+            store.put_asset(work.unit, tenant_id, AssetExpiry(asset, policy), work.now)
         for reason in wanted:
             store.put_reason(work.unit, tenant_id, reason, work.now)
 
@@ -110,9 +111,8 @@ def update_asset(ledger: Ledger, tenant_id: str, asset: str, expiry: ExpiryPolic
     """Change a points asset's expiry policy; lots earned before keep their expiry."""
     asset_policy(ledger, tenant_id, asset)  # raises its not_found
     store = store_of(ledger)
-    ledger.run(
-        tenant_id, lambda work: store.put_asset(work.unit, tenant_id, asset, expiry, work.now)
-    )
+    setting = AssetExpiry(asset, expiry)
+    ledger.run(tenant_id, lambda work: store.put_asset(work.unit, tenant_id, setting, work.now))
     return PointsAsset(asset, ledger.get_asset(tenant_id, asset).scale, expiry)
 
 
