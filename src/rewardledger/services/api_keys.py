@@ -82,9 +82,12 @@ class Rotation:
     old: StoredApiKey
 
 
-def key_id_for(tenant_id: str, idempotency_key: str) -> str:
-    """The id of the key minted under ``idempotency_key`` (16 hex digits, like a random id)."""
-    seed = f"rewardledger api key of {tenant_id} under {idempotency_key}"
+def key_id_for(tenant_id: str, idempotency_key: str, minted: str = "api key") -> str:
+    """The id of the key minted under ``idempotency_key`` (16 hex digits, like a random id).
+
+    ``minted`` names what minted it: the first admin key of a tenant's creation has an id space
+    of its own, so a key issued at /api-keys under the same idempotency key is another."""
+    seed = f"rewardledger {minted} of {tenant_id} under {idempotency_key}"
     return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
@@ -230,9 +233,7 @@ def _issued_once(
 
 
 def _first_admin_key_id(tenant_id: str, idempotency_key: str) -> str:
-    # Its own id space: a key issued at /api-keys under the same idempotency key is another.
-    seed = f"rewardledger first admin key of {tenant_id} under {idempotency_key}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+    return key_id_for(tenant_id, idempotency_key, "first admin key")
 
 
 def _first_admin_key(ledger: Ledger, tenant_id: str, idempotency_key: str) -> IssuedOnce:
