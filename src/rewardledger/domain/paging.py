@@ -5,6 +5,9 @@ Owns: what a client sends to page through a list (``limit``, ``cursor``) and wha
 key's parts (strings or integers) of the last row of the page. Only ``decode_cursor`` reads it,
 and it refuses anything ``encode_cursor`` did not make, with a ``validation_error`` that says
 what to send instead.
+
+Every list reads one row more than its page holds (``page_of``): ``next_cursor`` is set only
+when more rows follow, so the last page says so (null) instead of leading to an empty page.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -24,6 +29,7 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.validation import whole_number
 
 CursorPart = str | int
+Row = TypeVar("Row")
 
 
 def page_limit(
@@ -89,3 +95,29 @@ def instant_of_part(part: CursorPart) -> datetime:
         return _EPOCH + part * _MICROSECOND
     except OverflowError:
         raise _invalid_cursor() from None
+
+
+def page_of(
+    rows: Sequence[Row], size: int, sort_key: Callable[[Row], Sequence[CursorPart]]
+) -> tuple[list[Row], str | None]:
+    """The page of ``rows``, read with one row more than ``size``: its first ``size`` rows,
+    and the cursor after the last of them (``sort_key`` gives its parts) when more follow,
+    else None."""
+    if len(rows) <= size:
+        return list(rows), None
+    page = list(rows[:size])
+    return page, encode_cursor(*sort_key(page[-1]))
+
+
+def text_after(cursor: str | None) -> str | None:
+    """The one text part (an id, a code) of a cursor; None for the first page."""
+    return None if cursor is None else str(decode_cursor(cursor, str)[0])
+
+
+def instant_and_id_after(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (time, id) of a cursor made of an ``instant_part`` and an id; None for the first
+    page."""
+    if cursor is None:
+        return None
+    micros, row_id = decode_cursor(cursor, int, str)
+    return instant_of_part(micros), str(row_id)

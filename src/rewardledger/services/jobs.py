@@ -26,13 +26,7 @@ from typing import Protocol
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.jobs import JobFailure, describe
 from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
-from rewardledger.domain.paging import (
-    decode_cursor,
-    encode_cursor,
-    instant_of_part,
-    instant_part,
-    page_limit,
-)
+from rewardledger.domain.paging import instant_and_id_after, instant_part, page_limit, page_of
 from rewardledger.domain.validation import check_instant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.extensions import Port
@@ -202,10 +196,7 @@ def failures_page(
     given. The cursor is the last row's last_failed_at (whole microseconds) and id; a failure
     that fails again while pages are read moves to the front, before the pages still to come."""
     size = page_limit(limit)
-    before = None
-    if cursor is not None:
-        micros, failure_id = decode_cursor(cursor, int, str)
-        before = (instant_of_part(micros), str(failure_id))
+    before = instant_and_id_after(cursor)
     if step is not None and not _STEP.fullmatch(step):
         raise ValidationError(
             f"step must be a step's name (letters, digits, _ . : -, at most "
@@ -223,12 +214,9 @@ def failures_page(
         since=since,
         before=before,
     )
-    page = rows[:size]
-    last = page[-1] if len(rows) > size else None
-    next_cursor = (
-        None if last is None else encode_cursor(instant_part(last.last_failed_at), last.failure_id)
+    return FailurePage(
+        *page_of(rows, size, lambda row: (instant_part(row.last_failed_at), row.failure_id))
     )
-    return FailurePage(page, next_cursor)
 
 
 def _record(
