@@ -49,7 +49,8 @@ def encode_cursor(*parts: CursorPart) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _invalid_cursor() -> ValidationError:
+def invalid_cursor() -> ValidationError:
+    """The refusal of a cursor no page of this list gave."""
     return ValidationError(
         "cursor is not one this list gave; send the next_cursor of the previous page, "
         "or leave it out to start from the first page.",
@@ -59,7 +60,7 @@ def _invalid_cursor() -> ValidationError:
 
 def decode_cursor(cursor: object, *kinds: type[str] | type[int]) -> tuple[CursorPart, ...]:
     """The sort key inside ``cursor``, checked against ``kinds`` (one type per part)."""
-    invalid = _invalid_cursor()
+    invalid = invalid_cursor()
     if not isinstance(cursor, str) or not 1 <= len(cursor) <= CURSOR_LENGTH_MAX:
         raise invalid
     if not cursor.isascii():
@@ -94,7 +95,7 @@ def instant_of_part(part: CursorPart) -> datetime:
     try:
         return _EPOCH + part * _MICROSECOND
     except OverflowError:
-        raise _invalid_cursor() from None
+        raise invalid_cursor() from None
 
 
 def page_of(

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from rewardledger.domain.cycles import CashbackRow, DebtRow, LedgerFilter, LedgerName, check_tag
-from rewardledger.domain.errors import NotFound, ValidationError
+from rewardledger.domain.errors import NotFound
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
-from rewardledger.domain.paging import decode_cursor, page_limit, page_of
+from rewardledger.domain.paging import decode_cursor, invalid_cursor, page_limit, page_of
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.cycles.port import Pair, store_of
 from rewardledger.services.cycles.projection import cashback_key, debt_key
@@ -30,10 +30,7 @@ def parse_cursor(cursor: str | None) -> Pair | None:
     assert isinstance(holder, str)
     assert isinstance(tag, str)
     if not holder or len(holder) > ACCOUNT_ID_LENGTH_MAX:
-        raise ValidationError(
-            "cursor is not one this API gave; send the next_cursor of the previous page.",
-            field="cursor",
-        )
+        raise invalid_cursor()
     return holder, check_tag(tag, "cursor")
 
 
