@@ -36,7 +36,12 @@ from rewardledger.domain.points import Direction, Reason
 from rewardledger.domain.points_requests import ExpiringQuery, ReasonQuery
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.points.catalogue import asset_policy, check_holder
-from rewardledger.services.points.integrity import summaries
+from rewardledger.services.points.integrity import (
+    holder_key,
+    holders_after,
+    holders_after_cursor,
+    summaries,
+)
 from rewardledger.services.points.port import store_of
 from rewardledger.services.points.setup import PointsAsset, points_asset
 from rewardledger.services.points.views import DEFAULT_ASSET, HolderIntegrity
@@ -136,10 +141,7 @@ def integrity_page(
     """The holders whose ``integrity_status`` is ``status`` (MISMATCH: balance differs from
     their rows or their lots), by asset and holder, a page at a time."""
     size = page_limit(limit, default=PAGE_SIZE_MAX)
-    after = None
-    if cursor is not None:
-        asset, holder = decode_cursor(cursor, str, str)
-        after = f"{asset}\x1f{holder}"
+    after = holders_after_cursor(cursor)
     if status not in INTEGRITY_STATUSES:
         raise ValidationError("status must be MISMATCH or OK.", field="status")
     found: list[HolderIntegrity] = []
@@ -148,5 +150,5 @@ def integrity_page(
         found += [line for line in lines if line.integrity_status == status]
         if len(lines) < INTEGRITY_CHUNK_SIZE:
             break
-        after = f"{lines[-1].asset}\x1f{lines[-1].user_id}"
-    return IntegrityPage(*page_of(found, size, lambda line: (line.asset, line.user_id)))
+        after = holders_after(*holder_key(lines[-1]))
+    return IntegrityPage(*page_of(found, size, holder_key))
