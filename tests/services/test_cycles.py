@@ -338,6 +338,42 @@ def test_a_change_to_a_ledger_row_writes_an_outbox_event(ledger: Ledger, tenant_
     assert {"cashback_ledger.changed", "debt_ledger.changed"} <= types
 
 
+def test_a_cycle_that_closes_and_debt_that_becomes_overdue_each_write_their_event_once(
+    ledger: Ledger, tenant_id: str, clock: FakeClock
+) -> None:
+    from sqlalchemy import select
+
+    from rewardledger.storage.schema import outbox
+
+    def events() -> list[tuple[str, str]]:
+        with owner_engine(ledger).connect() as connection:
+            rows = connection.execute(
+                select(outbox.c.event_type, outbox.c.subject_id).where(
+                    outbox.c.tenant_id == tenant_id,
+                    outbox.c.event_type.in_(("cashback_cycle.closed", "debt.overdue")),
+                )
+            )
+            return sorted((row.event_type, row.subject_id) for row in rows)
+
+    programmes(ledger, tenant_id, grace_days=0, due_day=31, debt_grace_days=0)
+    accrue(ledger, tenant_id, "card-1", "60.00", "3.00")
+    owe(ledger, tenant_id, "ana", "charge", "40.00")
+    assert events() == []
+    clock.set(datetime(2026, 5, 2, tzinfo=UTC))
+    cycles.run_due(ledger, tenant_id)
+    closed_and_overdue = [
+        ("cashback_cycle.closed", "card-1/2026-03"),
+        ("debt.overdue", "ana/2026-03"),
+    ]
+    assert events() == closed_and_overdue
+    # A later change to a row already overdue is not announced as overdue again.
+    owe(ledger, tenant_id, "ana", "charge", "5.00", at=datetime(2026, 3, 20, tzinfo=UTC))
+    assert debt_row(ledger, tenant_id, "ana", "2026-03").net_debt_minor == 4500
+    cycles.run_due(ledger, tenant_id)
+    cycles.refresh(ledger, tenant_id)
+    assert events() == closed_and_overdue
+
+
 def test_a_rebuild_gives_the_rows_the_refreshes_gave(ledger: Ledger, tenant_id: str) -> None:
     programmes(ledger, tenant_id, mode="job")
     for index in range(7):

@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewardledger.domain.errors import IdempotencyConflict, ValidationError
-from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
+from rewardledger.domain.paging import (
+    decode_cursor,
+    encode_cursor,
+    instant_and_id_after,
+    instant_part,
+    page_limit,
+    page_of,
+    text_after,
+)
 from rewardledger.domain.replay import check_replay
 
 parts = st.one_of(st.text(max_size=40), st.integers(min_value=-(2**63), max_value=2**63 - 1))
@@ -44,6 +52,31 @@ def test_page_limit_defaults_and_refuses_out_of_range() -> None:
     for bad in (0, 501, True, "10", 2.0):
         with pytest.raises(ValidationError):
             page_limit(bad)
+
+
+@given(st.lists(st.integers(0, 2**63 - 1), max_size=8), st.integers(1, 6))
+def test_a_page_keeps_size_rows_and_has_a_cursor_only_when_more_follow(
+    rows: list[int], size: int
+) -> None:
+    read = rows[: size + 1]  # what a list asks of storage: one row more than the page
+    page, next_cursor = page_of(read, size, lambda row: (row,))
+    assert page == rows[:size]
+    if len(rows) > size:
+        assert next_cursor is not None
+        assert decode_cursor(next_cursor, int) == (rows[size - 1],)
+    else:
+        assert next_cursor is None
+
+
+def test_the_cursor_readers_give_back_what_a_page_encoded() -> None:
+    assert text_after(None) is None
+    assert text_after(encode_cursor("acct-7")) == "acct-7"
+    moment = datetime(2026, 3, 1, 12, 30, 0, 250, tzinfo=UTC)
+    assert instant_and_id_after(None) is None
+    assert instant_and_id_after(encode_cursor(instant_part(moment), "t1")) == (moment, "t1")
+    for reader, wrong in ((text_after, encode_cursor(1)), (instant_and_id_after, "x")):
+        with pytest.raises(ValidationError):
+            reader(wrong)
 
 
 def test_a_replay_with_other_values_names_each_field_that_differs() -> None:

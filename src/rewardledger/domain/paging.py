@@ -5,6 +5,9 @@ Owns: what a client sends to page through a list (``limit``, ``cursor``) and wha
 key's parts (strings or integers) of the last row of the page. Only ``decode_cursor`` reads it,
 and it refuses anything ``encode_cursor`` did not make, with a ``validation_error`` that says
 what to send instead.
+
+Every list reads one row more than its page holds (``page_of``): ``next_cursor`` is set only
+when more rows follow, so the last page says so (null) instead of leading to an empty page.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -24,6 +29,7 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.validation import whole_number
 
 CursorPart = str | int
+Row = TypeVar("Row")
 
 
 def page_limit(
@@ -43,7 +49,8 @@ def encode_cursor(*parts: CursorPart) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _invalid_cursor() -> ValidationError:
+def invalid_cursor() -> ValidationError:
+    """The refusal of a cursor no page of this list gave."""
     return ValidationError(
         "cursor is not one this list gave; send the next_cursor of the previous page, "
         "or leave it out to start from the first page.",
@@ -53,7 +60,7 @@ def _invalid_cursor() -> ValidationError:
 
 def decode_cursor(cursor: object, *kinds: type[str] | type[int]) -> tuple[CursorPart, ...]:
     """The sort key inside ``cursor``, checked against ``kinds`` (one type per part)."""
-    invalid = _invalid_cursor()
+    invalid = invalid_cursor()
     if not isinstance(cursor, str) or not 1 <= len(cursor) <= CURSOR_LENGTH_MAX:
         raise invalid
     if not cursor.isascii():
@@ -88,4 +95,30 @@ def instant_of_part(part: CursorPart) -> datetime:
     try:
         return _EPOCH + part * _MICROSECOND
     except OverflowError:
-        raise _invalid_cursor() from None
+        raise invalid_cursor() from None
+
+
+def page_of(
+    rows: Sequence[Row], size: int, sort_key: Callable[[Row], Sequence[CursorPart]]
+) -> tuple[list[Row], str | None]:
+    """The page of ``rows``, read with one row more than ``size``: its first ``size`` rows,
+    and the cursor after the last of them (``sort_key`` gives its parts) when more follow,
+    else None."""
+    if len(rows) <= size:
+        return list(rows), None
+    page = list(rows[:size])
+    return page, encode_cursor(*sort_key(page[-1]))
+
+
+def text_after(cursor: str | None) -> str | None:
+    """The one text part (an id, a code) of a cursor; None for the first page."""
+    return None if cursor is None else str(decode_cursor(cursor, str)[0])
+
+
+def instant_and_id_after(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (time, id) of a cursor made of an ``instant_part`` and an id; None for the first
+    page."""
+    if cursor is None:
+        return None
+    micros, row_id = decode_cursor(cursor, int, str)
+    return instant_of_part(micros), str(row_id)

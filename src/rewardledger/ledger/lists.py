@@ -16,11 +16,11 @@ from rewardledger.domain import ids
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.paging import (
-    decode_cursor,
-    encode_cursor,
-    instant_of_part,
+    instant_and_id_after,
     instant_part,
     page_limit,
+    page_of,
+    text_after,
 )
 from rewardledger.domain.transfer_filter import TransferFilter
 from rewardledger.domain.transfers import Transfer
@@ -50,12 +50,11 @@ def list_accounts(
 ) -> AccountPage:
     """The tenant's accounts by id (only those of ``asset``, if given), a page at a time."""
     size = page_limit(limit)
-    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    after = text_after(cursor)
     code = None if asset is None else ids.asset_code(asset)
     ledger.get_tenant(tenant_id)
     rows = ledger.store.list_accounts(tenant_id, code, after, size + 1)
-    page = rows[:size]
-    return AccountPage(page, encode_cursor(page[-1].id) if len(rows) > size else None)
+    return AccountPage(*page_of(rows, size, lambda account: (account.id,)))
 
 
 def list_transfers(
@@ -72,10 +71,7 @@ def list_transfers(
     """The tenant's accepted transfers, newest first, created in [since, until) and touching
     ``account`` or of ``kind`` when given; pending ones show their state."""
     size = page_limit(limit)
-    before = None
-    if cursor is not None:
-        micros, transfer_id = decode_cursor(cursor, int, str)
-        before = (instant_of_part(micros), str(transfer_id))
+    before = instant_and_id_after(cursor)
     if since is not None:
         check_instant(since, "from")
     if until is not None:
@@ -90,9 +86,4 @@ def list_transfers(
         until=until,
     )
     rows = ledger.store.list_transfers(tenant_id, chosen, before, size + 1)
-    page = rows[:size]
-    more = len(rows) > size
-    last = page[-1] if more else None
-    return TransferPage(
-        page, None if last is None else encode_cursor(instant_part(last.created_at), last.id)
-    )
+    return TransferPage(*page_of(rows, size, lambda t: (instant_part(t.created_at), t.id)))

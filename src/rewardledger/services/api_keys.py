@@ -29,7 +29,7 @@ from rewardledger.domain.limits import (
     ROTATION_OVERLAP_DEFAULT_SECONDS,
     ROTATION_OVERLAP_MAX_SECONDS,
 )
-from rewardledger.domain.paging import decode_cursor, encode_cursor
+from rewardledger.domain.paging import page_of, text_after
 from rewardledger.domain.tenants import Tenant
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import access
@@ -138,12 +138,10 @@ def list_keys(
 ) -> KeyPage:
     """The tenant's keys by key id, ``limit`` at a time; ``next_cursor`` (the opaque cursor of
     every list, ``domain.paging``) while more follow."""
-    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    after = text_after(cursor)
     ledger.get_tenant(tenant_id)
     keys = ledger.store.list_api_keys(tenant_id, after, limit + 1)
-    more = len(keys) > limit
-    keys = keys[:limit]
-    return KeyPage(keys, encode_cursor(keys[-1].key_id) if more else None)
+    return KeyPage(*page_of(keys, limit, lambda key: (key.key_id,)))
 
 
 def revoke(ledger: Ledger, tenant_id: str, key_id: str) -> StoredApiKey:

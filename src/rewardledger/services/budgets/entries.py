@@ -8,26 +8,19 @@ keyset pagination on (created_at, transfer_id) with the one opaque cursor codec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from rewardledger.domain.budgets import (
     BudgetPolicy,
     EntryQuery,
     EntryRecord,
-    TimePosition,
     entry_type,
 )
 from rewardledger.domain.budgets.reports import entries_window
-from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
-from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
+from rewardledger.domain.paging import encode_cursor, instant_and_id_after, instant_part, page_limit
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.budgets.port import store_of
 from rewardledger.services.budgets.setup import get_budget
 from rewardledger.services.budgets.views import BudgetEntry, EntriesPage
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def entries(
@@ -47,7 +40,7 @@ def entries(
     policy = get_budget(ledger, tenant_id, budget_id)
     window = entries_window(date_from, date_to, ledger.get_tenant(tenant_id).zone)
     chosen = page_limit(limit)
-    after = None if cursor is None else _position(cursor)
+    after = instant_and_id_after(cursor)
     store = store_of(ledger)
     by_account = {p.account_id: p.period for p in store.periods(None, tenant_id, policy.id)}
     if not by_account:
@@ -55,7 +48,7 @@ def entries(
     rows = store.entries(tenant_id, EntryQuery(tuple(by_account), after, chosen, window))
     next_cursor = None
     if len(rows) == chosen:
-        next_cursor = _cursor(rows[-1])
+        next_cursor = encode_cursor(instant_part(rows[-1].created_at), rows[-1].transfer_id)
     return EntriesPage(policy.id, [_entry(policy, by_account, row) for row in rows], next_cursor)
 
 
@@ -72,23 +65,3 @@ def _entry(policy: BudgetPolicy, by_account: dict[str, str], row: EntryRecord) -
         created_at=row.created_at,
         metadata=row.metadata,
     )
-
-
-def _cursor(row: EntryRecord) -> str:
-    """The cursor after ``row``: its created_at (whole microseconds since the epoch, so it
-    needs no parsing back) and its transfer id."""
-    return encode_cursor((row.created_at - _EPOCH) // _MICROSECOND, row.transfer_id)
-
-
-def _position(cursor: str) -> TimePosition:
-    """The keyset position (created_at, transfer_id) a cursor of this list carries."""
-    micros, transfer_id = decode_cursor(cursor, int, str)
-    assert isinstance(micros, int)
-    assert isinstance(transfer_id, str)
-    try:
-        return _EPOCH + micros * _MICROSECOND, transfer_id
-    except OverflowError:
-        raise ValidationError(
-            "cursor is not one this list gave; send the next_cursor of the previous page.",
-            field="cursor",
-        ) from None

@@ -32,39 +32,26 @@ from rewardledger.services.budgets.reconciliation import reconcile
 from rewardledger.services.budgets.reservations import write_alert
 from rewardledger.services.budgets.views import BudgetFix, FixedFigure
 
-# A period's counter (its column) and the figure reconciliation names it by.
+# A period's counter: the figure reconciliation names it by, its column, and the kind of the
+# journal rows that add up to it (as ``period_mismatches`` counts them).
 _COUNTERS = (
-    ("funded_minor", "funded"),
-    ("rolled_in_minor", "rolled_in"),
-    ("rolled_out_minor", "rolled_out"),
-    ("reversed_funds_minor", "reversed_funds"),
-    ("reversed_charges_minor", "reversed_charges"),
-    ("reserved_total_minor", "reserved_total"),
+    ("funded", "funded_minor", "fund"),
+    ("rolled_in", "rolled_in_minor", "rollover_in"),
+    ("rolled_out", "rolled_out_minor", "rollover_out"),
+    ("reversed_funds", "reversed_funds_minor", "reverse_out"),
+    ("reversed_charges", "reversed_charges_minor", "reverse_in"),
+    ("reserved_total", "reserved_total_minor", "reserve"),
 )
 
 
 def _from_journal(journal: KindTotals) -> dict[str, int]:
-    """The figures of a period as its journal rows add them up (``period_mismatches``)."""
-    amount = journal.amount
-    return {
-        "funded": amount("fund"),
-        "rolled_in": amount("rollover_in"),
-        "rolled_out": amount("rollover_out"),
-        "reversed_funds": amount("reverse_out"),
-        "reversed_charges": amount("reverse_in"),
-        "reserved_total": amount("reserve"),
-    }
+    """The counters of a period as its journal rows add them up."""
+    return {figure: journal.amount(kind) for figure, _, kind in _COUNTERS}
 
 
 def _stored(record: PeriodRecord) -> dict[str, int]:
-    return {
-        "funded": record.funded,
-        "rolled_in": record.rolled_in,
-        "rolled_out": record.rolled_out,
-        "reversed_funds": record.reversed_funds,
-        "reversed_charges": record.reversed_charges,
-        "reserved_total": record.reserved_total,
-    }
+    """The counters the period keeps."""
+    return {figure: getattr(record, figure) for figure, _, _ in _COUNTERS}
 
 
 def fix_discrepancies(
@@ -126,7 +113,9 @@ def _fix_period(
     tenant = work.tenant_id
     journal = _from_journal(store.kind_totals(work.unit, tenant, record.account_id))
     stored = _stored(record)
-    wrong = [(column, figure) for column, figure in _COUNTERS if stored[figure] != journal[figure]]
+    wrong = [
+        (column, figure) for figure, column, _ in _COUNTERS if stored[figure] != journal[figure]
+    ]
     if not wrong:
         return []
     values = {column: journal[figure] for column, figure in wrong}

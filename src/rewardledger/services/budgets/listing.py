@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from rewardledger.domain.budgets import budget_id as check_budget_id
 from rewardledger.domain.paging import (
     decode_cursor,
-    encode_cursor,
+    instant_and_id_after,
     instant_of_part,
     instant_part,
     page_limit,
+    page_of,
+    text_after,
 )
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.budgets.port import store_of
@@ -62,12 +64,12 @@ def reservations_page(
     """The budget's reservations by reference, each with its state (reserved, charged,
     released or expired) and what was charged."""
     size = page_limit(limit)
-    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    after = text_after(cursor)
     policy = get_budget(ledger, tenant_id, budget_id)
     rows = store_of(ledger).reservations_page(tenant_id, policy.id, after, size + 1)
-    page = [reservation_view(policy, record, resolution) for record, resolution in rows[:size]]
-    more = len(rows) > size
-    return ReservationPage(policy.id, page, encode_cursor(page[-1].reference) if more else None)
+    kept, next_cursor = page_of(rows, size, lambda row: (row[0].reference,))
+    page = [reservation_view(policy, record, resolution) for record, resolution in kept]
+    return ReservationPage(policy.id, page, next_cursor)
 
 
 def corrections_page(
@@ -80,16 +82,13 @@ def corrections_page(
 ) -> CorrectionPage:
     """The budget's corrections in the order they were made, with who made them and why."""
     size = page_limit(limit)
-    after = None
-    if cursor is not None:
-        micros, transfer_id = decode_cursor(cursor, int, str)
-        after = (instant_of_part(micros), str(transfer_id))
+    after = instant_and_id_after(cursor)
     policy = get_budget(ledger, tenant_id, budget_id)
     rows = store_of(ledger).corrections_page(tenant_id, policy.id, after, size + 1)
-    page = [correction_view(policy, record) for record in rows[:size]]
-    next_cursor = None
-    if len(rows) > size:
-        next_cursor = encode_cursor(instant_part(page[-1].created_at), page[-1].transfer_id)
+    kept, next_cursor = page_of(
+        rows, size, lambda row: (instant_part(row.created_at), row.transfer_id)
+    )
+    page = [correction_view(policy, record) for record in kept]
     return CorrectionPage(policy.id, page, next_cursor)
 
 
@@ -111,11 +110,7 @@ def alerts_page(
         check_budget_id(budget_id)
     ledger.get_tenant(tenant_id)
     rows = store_of(ledger).alerts(tenant_id, budget_id, size + 1, before)
-    page = [alert_view(a) for a in rows[:size]]
-    next_cursor = None
-    if len(rows) > size:
-        last = rows[size - 1]
-        next_cursor = encode_cursor(
-            instant_part(last.created_at), last.budget_id, last.period, last.key
-        )
-    return AlertPage(page, next_cursor)
+    kept, next_cursor = page_of(
+        rows, size, lambda a: (instant_part(a.created_at), a.budget_id, a.period, a.key)
+    )
+    return AlertPage([alert_view(a) for a in kept], next_cursor)

@@ -23,7 +23,7 @@ from rewardledger.domain.budgets import (
 )
 from rewardledger.domain.budgets import budget_id as check_budget_id
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
-from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
+from rewardledger.domain.paging import page_limit, page_of, text_after
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.budgets.periods import figures_of
 from rewardledger.services.budgets.port import store_of
@@ -136,13 +136,12 @@ def tenant_report_page(
     """Every budget's report over one window, by budget id, a page at a time (the cursor is
     the last budget's id)."""
     size = page_limit(limit)
-    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    after = text_after(cursor)
     tenant = ledger.get_tenant(tenant_id)
     start, end = report_window(range_name, date_from, date_to, ledger.clock(), tenant.zone)
     policies = store_of(ledger).list_budgets(tenant_id, after, size + 1)
-    page = [_report(ledger, policy, start, end) for policy in policies[:size]]
-    more = len(policies) > size
-    return ReportPage(page, encode_cursor(page[-1].budget_id) if more else None)
+    kept, next_cursor = page_of(policies, size, lambda policy: (policy.id,))
+    return ReportPage([_report(ledger, policy, start, end) for policy in kept], next_cursor)
 
 
 CSV_COLUMNS = (

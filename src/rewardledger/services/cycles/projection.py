@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
 from typing import TypeVar
 
@@ -74,63 +75,61 @@ def debt_event_payload(row: DebtRow, scale: int) -> dict[str, object]:
 def write_changed(
     work: UnitOfWork,
     rows: Sequence[RowT],
-    stored: dict[Pair, RowT],
-    key: Callable[[RowT], Pair],
+    stored_rows: Callable[[StorageUnit, str, Pair, Pair], dict[Pair, RowT]],
     upsert: Callable[[StorageUnit, Sequence[RowT], datetime], None],
-    event: str,
+    key: Callable[[RowT], Pair],
     payload: Callable[[RowT], dict[str, object]],
-) -> int:
-    """Write the ``rows`` that differ from ``stored``, each with its outbox event; count them."""
+    event: str,
+    reached: tuple[StrEnum, str],
+) -> tuple[int, dict[Pair, RowT]]:
+    """Write the ``rows`` (in key order) that differ from their stored rows, each with its
+    ``event``; a row whose status became ``reached``'s gets that one's event too, after the
+    row's change. Return how many were written and the rows stored before."""
+    stored = stored_rows(work.unit, work.tenant_id, key(rows[0]), key(rows[-1]))
     fresh = [row for row in rows if stored.get(key(row)) != row]
     upsert(work.unit, fresh, work.now)
     for row in fresh:
         work.event(event, "/".join(key(row)), payload(row))
-    return len(fresh)
+    status, reached_event = reached
+    for row in fresh:
+        before = stored.get(key(row))
+        if row.status is status and (before is None or before.status != row.status):
+            work.event(reached_event, "/".join(key(row)), payload(row))
+    return len(fresh), stored
 
 
 def write_cashback_rows(
     work: UnitOfWork, store: CycleStore, rows: Sequence[CashbackRow], scale: int
 ) -> int:
-    low, high = cashback_key(rows[0]), cashback_key(rows[-1])
-    stored = store.cashback_rows(work.unit, work.tenant_id, low, high)
-    changed = write_changed(
+    """Write the changed cashback rows (a cycle that closes has its own event); count them."""
+    changed, _ = write_changed(
         work,
         rows,
-        stored,
-        cashback_key,
+        store.cashback_rows,
         store.upsert_cashback_rows,
-        "cashback_ledger.changed",
+        cashback_key,
         partial(cashback_event_payload, scale=scale),
+        "cashback_ledger.changed",
+        (CycleStatus.CLOSED, "cashback_cycle.closed"),
     )
-    for row in rows:  # a cycle that closes: its own event, after the row's change
-        before = stored.get(cashback_key(row))
-        if row.status is CycleStatus.CLOSED and (before is None or before.status != row.status):
-            payload = cashback_event_payload(row, scale)
-            work.event("cashback_cycle.closed", "/".join(cashback_key(row)), payload)
     return changed
 
 
 def write_debt_rows(
     work: UnitOfWork, store: CycleStore, rows: Sequence[DebtRow], scale: int
 ) -> tuple[int, dict[Pair, DebtRow]]:
-    """Write the changed debt rows; return their count and the rows stored before."""
-    low, high = debt_key(rows[0]), debt_key(rows[-1])
-    stored = store.debt_rows(work.unit, work.tenant_id, low, high)
-    changed = write_changed(
+    """Write the changed debt rows (debt that becomes overdue has its own event); return their
+    count and the rows stored before."""
+    return write_changed(
         work,
         rows,
-        stored,
-        debt_key,
+        store.debt_rows,
         store.upsert_debt_rows,
-        "debt_ledger.changed",
+        debt_key,
         partial(debt_event_payload, scale=scale),
+        "debt_ledger.changed",
+        (DebtStatus.OVERDUE, "debt.overdue"),
     )
-    for row in rows:  # debt that becomes overdue: its own event, after the row's change
-        before = stored.get(debt_key(row))
-        if row.status is DebtStatus.OVERDUE and (before is None or before.status != row.status):
-            payload = debt_event_payload(row, scale)
-            work.event("debt.overdue", "/".join(debt_key(row)), payload)
-    return changed, stored
 
 
 def refresh_cashback_pair(work: UnitOfWork, store: CycleStore, account_id: str, tag: str) -> bool:

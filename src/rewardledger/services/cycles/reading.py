@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from rewardledger.domain.cycles import CashbackRow, DebtRow, LedgerFilter, LedgerName, check_tag
-from rewardledger.domain.errors import NotFound, ValidationError
+from rewardledger.domain.errors import NotFound
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
-from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
+from rewardledger.domain.paging import decode_cursor, invalid_cursor, page_limit, page_of
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.cycles.port import Pair, store_of
 from rewardledger.services.cycles.projection import cashback_key, debt_key
@@ -30,10 +30,7 @@ def parse_cursor(cursor: str | None) -> Pair | None:
     assert isinstance(holder, str)
     assert isinstance(tag, str)
     if not holder or len(holder) > ACCOUNT_ID_LENGTH_MAX:
-        raise ValidationError(
-            "cursor is not one this API gave; send the next_cursor of the previous page.",
-            field="cursor",
-        )
+        raise invalid_cursor()
     return holder, check_tag(tag, "cursor")
 
 
@@ -49,10 +46,7 @@ def _page(
     ledger.get_tenant(tenant_id)
     size = page_limit(limit)
     rows = list_rows(tenant_id, where, parse_cursor(cursor), size + 1)
-    if len(rows) <= size:
-        return LedgerPage(rows, None)
-    rows = rows[:size]
-    return LedgerPage(rows, encode_cursor(*key(rows[-1][0])))
+    return LedgerPage(*page_of(rows, size, lambda row: key(row[0])))
 
 
 def list_cashback_ledger(

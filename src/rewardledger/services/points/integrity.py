@@ -39,7 +39,25 @@ def check(ledger: Ledger, tenant_id: str) -> tuple[int, int, list[HolderIntegrit
         listed += found[: REPORT_DISCREPANCIES_MAX - len(listed)]
         if len(lines) < PAGE_SIZE_MAX:
             return checked, differing, listed
-        after = f"{lines[-1].asset}\x1f{lines[-1].user_id}"
+        after = holders_after(*holder_key(lines[-1]))
+
+
+def holder_key(line: HolderIntegrity) -> tuple[str, str]:
+    """The (asset, holder) the holders are walked by, of one line."""
+    return line.asset, line.user_id
+
+
+def holders_after(asset: str, holder: str) -> str:
+    """The position of the walk of the holders just after (asset, holder)."""
+    return f"{asset}\x1f{holder}"
+
+
+def holders_after_cursor(cursor: str | None) -> str | None:
+    """The position a cursor of (asset, holder) continues from; None for the first page."""
+    if cursor is None:
+        return None
+    asset, holder = decode_cursor(cursor, str, str)
+    return holders_after(str(asset), str(holder))
 
 
 def summary(ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX) -> list[HolderIntegrity]:
@@ -52,14 +70,10 @@ def summary_page(
     ledger: Ledger, tenant_id: str, *, limit: int = PAGE_SIZE_MAX, cursor: str | None = None
 ) -> tuple[list[HolderIntegrity], str | None]:
     """One page of ``summary`` by (asset, holder), after ``cursor``: (lines, next_cursor)."""
-    after = None
-    if cursor is not None:
-        asset, holder = decode_cursor(cursor, str, str)
-        after = f"{asset}\x1f{holder}"
-    lines = summaries(ledger, tenant_id, limit, after)
+    lines = summaries(ledger, tenant_id, limit, holders_after_cursor(cursor))
     if len(lines) < limit:
         return lines, None
-    return lines, encode_cursor(lines[-1].asset, lines[-1].user_id)
+    return lines, encode_cursor(*holder_key(lines[-1]))
 
 
 def summaries(
@@ -74,7 +88,7 @@ def summaries(
         page = store.holders(tenant_id, after, chunk)
         if not page:
             break
-        after = "\x1f".join(page[-1])
+        after = holders_after(*page[-1])
         by_asset: dict[str, list[str]] = {}
         for asset, holder in page:
             by_asset.setdefault(asset, []).append(holder)

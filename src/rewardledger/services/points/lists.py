@@ -26,16 +26,22 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.money import Amount
 from rewardledger.domain.paging import (
     decode_cursor,
-    encode_cursor,
     instant_of_part,
     instant_part,
     page_limit,
+    page_of,
+    text_after,
 )
 from rewardledger.domain.points import Direction, Reason
 from rewardledger.domain.points_requests import ExpiringQuery, ReasonQuery
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services.points.catalogue import asset_policy, check_holder
-from rewardledger.services.points.integrity import summaries
+from rewardledger.services.points.integrity import (
+    holder_key,
+    holders_after,
+    holders_after_cursor,
+    summaries,
+)
 from rewardledger.services.points.port import store_of
 from rewardledger.services.points.setup import PointsAsset, points_asset
 from rewardledger.services.points.views import DEFAULT_ASSET, HolderIntegrity
@@ -74,11 +80,11 @@ def points_assets_page(
 ) -> PointsAssetPage:
     """The tenant's points assets by code, with their expiry policies, a page at a time."""
     size = page_limit(limit)
-    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    after = text_after(cursor)
     ledger.get_tenant(tenant_id)
     codes = store_of(ledger).points_assets_page(tenant_id, after, size + 1)
-    page = [points_asset(ledger, tenant_id, code) for code in codes[:size]]
-    return PointsAssetPage(page, encode_cursor(page[-1].code) if len(codes) > size else None)
+    kept, next_cursor = page_of(codes, size, lambda code: (code,))
+    return PointsAssetPage([points_asset(ledger, tenant_id, code) for code in kept], next_cursor)
 
 
 def reasons_page(
@@ -100,9 +106,7 @@ def reasons_page(
     ledger.get_tenant(tenant_id)
     chosen = None if direction is None else Direction(direction).value
     rows = store_of(ledger).reasons_page(tenant_id, ReasonQuery(chosen, after, size + 1))
-    page = rows[:size]
-    last = page[-1] if len(rows) > size else None
-    return ReasonPage(page, None if last is None else encode_cursor(last.direction, last.code))
+    return ReasonPage(*page_of(rows, size, lambda reason: (reason.direction, reason.code)))
 
 
 def expiring_page(
@@ -121,11 +125,9 @@ def expiring_page(
     asset_policy(ledger, tenant_id, asset)
     scale = ledger.get_asset(tenant_id, asset).scale
     rows = store_of(ledger).expiring_page(tenant_id, ExpiringQuery(asset, holder, after, size + 1))
-    page = [(moment, Amount(amount, scale)) for moment, amount in rows[:size]]
-    more = len(rows) > size
-    return ExpiringPage(
-        holder, asset, page, encode_cursor(instant_part(page[-1][0])) if more else None
-    )
+    kept, next_cursor = page_of(rows, size, lambda row: (instant_part(row[0]),))
+    page = [(moment, Amount(amount, scale)) for moment, amount in kept]
+    return ExpiringPage(holder, asset, page, next_cursor)
 
 
 def integrity_page(
@@ -139,10 +141,7 @@ def integrity_page(
     """The holders whose ``integrity_status`` is ``status`` (MISMATCH: balance differs from
     their rows or their lots), by asset and holder, a page at a time."""
     size = page_limit(limit, default=PAGE_SIZE_MAX)
-    after = None
-    if cursor is not None:
-        asset, holder = decode_cursor(cursor, str, str)
-        after = f"{asset}\x1f{holder}"
+    after = holders_after_cursor(cursor)
     if status not in INTEGRITY_STATUSES:
         raise ValidationError("status must be MISMATCH or OK.", field="status")
     found: list[HolderIntegrity] = []
@@ -151,7 +150,5 @@ def integrity_page(
         found += [line for line in lines if line.integrity_status == status]
         if len(lines) < INTEGRITY_CHUNK_SIZE:
             break
-        after = f"{lines[-1].asset}\x1f{lines[-1].user_id}"
-    page = found[:size]
-    last = page[-1] if len(found) > size else None
-    return IntegrityPage(page, None if last is None else encode_cursor(last.asset, last.user_id))
+        after = holders_after(*holder_key(lines[-1]))
+    return IntegrityPage(*page_of(found, size, holder_key))

@@ -1,7 +1,9 @@
-"""The storage the points service needs: ``PointsStore`` and its ``STORE`` port.
+"""The storage the points service needs: ``PointsStore`` and its ``STORE`` port, and the
+expiring-soon reminders' ``ReminderStore`` and its ``REMINDERS`` port.
 
 Owns: the one protocol every points use case reaches its tables through
-(``storage.points.SqlPointsStore`` implements it, wired in ``rewardledger.bootstrap``). Every
+(``storage.points.SqlPointsStore`` implements it, wired in ``rewardledger.bootstrap``), and
+the one of the reminders step (``storage.points_reminders.SqlReminderStore``). Every
 method that writes, or reads what decides a write, takes the use case's ``StorageUnit``, so
 its statements join the use case's one transaction (rule 17).
 """
@@ -110,3 +112,39 @@ STORE: Port[PointsStore] = Port("points")
 
 def store_of(ledger: Ledger) -> PointsStore:
     return ledger.extension(STORE)
+
+
+Holder = tuple[str, str]  # (asset, holder)
+
+
+class ReminderStore(Protocol):
+    """What the reminders need of storage (``storage.points_reminders.SqlReminderStore``)."""
+
+    def holders_expiring(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        start: datetime,
+        end: datetime,
+        after: Holder | None,
+        limit: int,
+    ) -> list[Holder]: ...
+    def lots_expiring(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        holders: Sequence[Holder],
+        start: datetime,
+        end: datetime,
+    ) -> list[tuple[str, str, datetime, int]]: ...
+    def mark_reminded(
+        self,
+        unit: StorageUnit,
+        tenant_id: str,
+        reminders: Sequence[tuple[str, str, str, int]],
+        days_ahead: int,
+        now: datetime,
+    ) -> set[tuple[str, str, str]]: ...
+
+
+REMINDERS: Port[ReminderStore] = Port("points_reminders")

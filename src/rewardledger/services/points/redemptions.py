@@ -44,7 +44,7 @@ from rewardledger.domain.limits import (
     REDEMPTION_TTL_SECONDS_MAX,
 )
 from rewardledger.domain.money import Amount, parse_positive
-from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
+from rewardledger.domain.paging import page_limit, page_of, text_after
 from rewardledger.domain.points import (
     CODE_LENGTH,
     REDEMPTION_SPEND_REASON,
@@ -257,13 +257,12 @@ def list_page(
         states = ", ".join(s.value for s in RedemptionState)
         raise ValidationError(f"state must be one of {states}.", field="state")
     size = page_limit(limit)
-    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
+    after = text_after(cursor)
     ledger.get_tenant(tenant_id)
     rows = store_of(ledger).list_redemptions(tenant_id, state, after, size + 1)
+    kept, next_cursor = page_of(rows, size, lambda row: (row["redemption_id"],))
     assets = ledger.assets(tenant_id)
-    found = [_of(row, assets[row["asset_code"]].scale) for row in rows[:size]]
-    more = len(rows) > size
-    return RedemptionPage(found, encode_cursor(found[-1].redemption_id) if more else None)
+    return RedemptionPage([_of(row, assets[row["asset_code"]].scale) for row in kept], next_cursor)
 
 
 def confirm(ledger: Ledger, tenant_id: str, code: str, *, actor: str) -> Redemption:

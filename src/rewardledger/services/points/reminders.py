@@ -1,11 +1,11 @@
 """Expiring-soon reminders: a ``points.expiring_soon`` event for each holder whose points will
 expire within N days, so a reminder job (seed 001's "reminder jobs") can tell them in time.
 
-Owns: the worker's ``points_reminders`` step and its ``ReminderStore`` port
-(``storage.points_reminders``). N is ``days_ahead`` (``REWARDLEDGER_POINTS_REMINDER_DAYS``,
-POINTS_REMINDER_DAYS_DEFAULT days unless set). The lots of a holder and asset are grouped by
-their expiry date in the tenant's time zone; one event per run and holder covers the dates
-not reminded yet, with the points expiring on each.
+Owns: the worker's ``points_reminders`` step (its ``ReminderStore`` port, implemented in
+``storage.points_reminders``, is in ``services.points.port``). N is ``days_ahead``
+(``REWARDLEDGER_POINTS_REMINDER_DAYS``, POINTS_REMINDER_DAYS_DEFAULT days unless set). The
+lots of a holder and asset are grouped by their expiry date in the tenant's time zone; one
+event per run and holder covers the dates not reminded yet, with the points expiring on each.
 
 Protects: a reminder is written once per (holder, asset, expiry date, N), however often the
 step runs and from however many workers: its key is inserted in the transaction that writes
@@ -17,9 +17,7 @@ spending takes from the soonest-expiring lots, so a holder may lose less than an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -29,44 +27,10 @@ from rewardledger.domain.limits import (
 )
 from rewardledger.domain.money import Amount
 from rewardledger.ledger.engine import Ledger
-from rewardledger.ledger.extensions import Port
-from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.ledger.unit import UnitOfWork
+from rewardledger.services.points.port import REMINDERS, Holder, ReminderStore
 
-Holder = tuple[str, str]  # (asset, holder)
-
-
-class ReminderStore(Protocol):
-    """What the reminders need of storage (``storage.points_reminders.SqlReminderStore``)."""
-
-    def holders_expiring(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        start: datetime,
-        end: datetime,
-        after: Holder | None,
-        limit: int,
-    ) -> list[Holder]: ...
-    def lots_expiring(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        holders: Sequence[Holder],
-        start: datetime,
-        end: datetime,
-    ) -> list[tuple[str, str, datetime, int]]: ...
-    def mark_reminded(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        reminders: Sequence[tuple[str, str, str, int]],
-        days_ahead: int,
-        now: datetime,
-    ) -> set[tuple[str, str, str]]: ...
-
-
-REMINDERS: Port[ReminderStore] = Port("points_reminders")
+__all__ = ["REMINDERS", "Holder", "ReminderStore", "remind_expiring"]
 
 
 def remind_expiring(

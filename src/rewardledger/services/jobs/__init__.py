@@ -18,27 +18,35 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.jobs import JobFailure, describe
 from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
-from rewardledger.domain.paging import (
-    decode_cursor,
-    encode_cursor,
-    instant_of_part,
-    instant_part,
-    page_limit,
-)
+from rewardledger.domain.paging import instant_and_id_after, instant_part, page_limit, page_of
 from rewardledger.domain.validation import check_instant
 from rewardledger.ledger.engine import Ledger
-from rewardledger.ledger.extensions import Port
-from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services import budgets, cycles, redemptions
+from rewardledger.services.jobs.port import STORE, JobStore
+
+__all__ = [
+    "STEPS",
+    "STEP_PATTERN",
+    "STORE",
+    "FailurePage",
+    "JobStore",
+    "JobsReport",
+    "Step",
+    "StepFailure",
+    "failures",
+    "failures_page",
+    "run_due_jobs",
+    "run_every_tenant",
+    "run_step",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,29 +65,6 @@ STEPS: dict[str, Step] = {
     "points": redemptions.run_due,
     "cycles": cycles.run_due,
 }
-
-
-class JobStore(Protocol):
-    """What the due jobs need of storage (implemented in ``storage.jobs``)."""
-
-    def record_failure(
-        self, unit: StorageUnit, step: str, code: str, message: str, now: datetime
-    ) -> int: ...
-    def resolve(self, unit: StorageUnit, steps: Sequence[str], now: datetime) -> int: ...
-    def open_steps(self, tenant_id: str) -> set[str]: ...
-    def failures(
-        self,
-        tenant_id: str,
-        *,
-        include_resolved: bool,
-        limit: int,
-        step: str | None = None,
-        since: datetime | None = None,
-        before: tuple[datetime, str] | None = None,
-    ) -> list[JobFailure]: ...
-
-
-STORE: Port[JobStore] = Port("jobs")
 _STEP = re.compile(rf"[A-Za-z0-9_.:-]{{1,{JOB_STEP_LENGTH_MAX}}}")
 # What a step's name may be, for a schema to state the same rule as the check.
 STEP_PATTERN = _STEP.pattern
@@ -202,10 +187,7 @@ def failures_page(
     given. The cursor is the last row's last_failed_at (whole microseconds) and id; a failure
     that fails again while pages are read moves to the front, before the pages still to come."""
     size = page_limit(limit)
-    before = None
-    if cursor is not None:
-        micros, failure_id = decode_cursor(cursor, int, str)
-        before = (instant_of_part(micros), str(failure_id))
+    before = instant_and_id_after(cursor)
     if step is not None and not _STEP.fullmatch(step):
         raise ValidationError(
             f"step must be a step's name (letters, digits, _ . : -, at most "
@@ -223,12 +205,9 @@ def failures_page(
         since=since,
         before=before,
     )
-    page = rows[:size]
-    last = page[-1] if len(rows) > size else None
-    next_cursor = (
-        None if last is None else encode_cursor(instant_part(last.last_failed_at), last.failure_id)
+    return FailurePage(
+        *page_of(rows, size, lambda row: (instant_part(row.last_failed_at), row.failure_id))
     )
-    return FailurePage(page, next_cursor)
 
 
 def _record(
