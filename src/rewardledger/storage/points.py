@@ -42,6 +42,7 @@ from rewardledger.domain.points_queries import MovementKey, MovementReads, Refun
 from rewardledger.domain.points_requests import AssetExpiry, AssetHolders
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
+from rewardledger.storage.points_context import utc
 from rewardledger.storage.points_lists import PointsLists, reason_of
 from rewardledger.storage.points_lot_writes import LotWrites
 from rewardledger.storage.schema import transfers
@@ -53,7 +54,7 @@ from rewardledger.storage.schema_points import (
     points_reasons,
 )
 from rewardledger.storage.tenancy import scoped_by_tenant
-from rewardledger.storage.unit import connection_of, reading, unit_of
+from rewardledger.storage.unit import SqlUnit, connection_of, reading, unit_of
 
 _POSTED = ("single", "post")
 
@@ -250,6 +251,9 @@ class SqlPointsStore(LotWrites, PointsLists):
     ) -> list[Lot]:
         """The holders' pending lots, active lots that hold points, and deficit lots (a lot
         spent to zero is left out: only a refund, which reads it by id, touches it again)."""
+        if isinstance(unit, SqlUnit) and unit.postgres:  # an import batch reads thousands
+            params = {"tenant": tenant_id, "asset": asset_code, "holders": sorted(set(holder_ids))}
+            return [_lot(r) for r in unit.fetch(_OPEN_LOTS_OF, params)[0]]
         connection = connection_of(unit)
         rows = connection.execute(
             select(*_LOT_COLUMNS).where(
@@ -351,9 +355,16 @@ def _among(connection: Connection, column: Column[str], values: list[str]) -> Co
 # the query.
 _LOT_COLUMNS = tuple(points_lots.c[field.name] for field in fields(Lot))
 _LOT_STATES = {state.value: state for state in LotState}
+_OPEN_LOTS_OF = (
+    f"SELECT {', '.join(c.name for c in _LOT_COLUMNS)} FROM points_lots "  # noqa: S608 - names
+    "WHERE tenant_id = %(tenant)s AND asset_code = %(asset)s AND holder_id = ANY(%(holders)s) "
+    "AND (state = 'pending' OR (state = 'active' AND (remaining_minor <> 0 OR deficit)))"
+)
 
 
-def _lot(row: Row[Any]) -> Lot:
+def _lot(row: Row[Any] | tuple[Any, ...]) -> Lot:
+    """A lot from its columns in ``_LOT_COLUMNS`` order, read through SQLAlchemy or off the
+    driver (whose instants are put in UTC, as ``storage.types.UtcDateTime`` reads them)."""
     values: tuple[Any, ...] = tuple(row)
     (lot_id, holder_id, asset_code, reason, amount, remaining, state, *instants, deficit) = values
     earned_at, activated_at, expires_at, pending_due_at = instants
@@ -365,9 +376,9 @@ def _lot(row: Row[Any]) -> Lot:
         int(amount),
         int(remaining),
         _LOT_STATES[state],
-        earned_at,
-        activated_at,
-        expires_at,
-        pending_due_at,
+        utc(earned_at),
+        utc(activated_at),
+        utc(expires_at),
+        utc(pending_due_at),
         bool(deficit),
     )

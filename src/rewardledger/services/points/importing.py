@@ -307,9 +307,9 @@ def _plan(
 ) -> ImportPlan:
     """Read what the batch's plan needs (holders locked), and plan it: spends need their
     holders' lots; earns only need to know of a deficit to pay back."""
-    spenders = sorted({r.holder_id for r in rows if r.accum_type is Direction.SPEND})
-    lots: list[Lot] = store.open_lots(work.unit, work.tenant_id, asset, spenders)
-    deficits = [deficit_lot_id(asset, h) for h in holders if h not in set(spenders)]
+    spending = {r.holder_id for r in rows if r.accum_type is Direction.SPEND}
+    lots: list[Lot] = store.open_lots(work.unit, work.tenant_id, asset, sorted(spending))
+    deficits = [deficit_lot_id(asset, h) for h in holders if h not in spending]
     if deficits:
         lots.extend(store.get_lots(work.unit, work.tenant_id, deficits).values())
     return plan_import(
