@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -42,7 +42,6 @@ from rewardledger.domain.points_queries import MovementKey, MovementReads, Refun
 from rewardledger.domain.points_requests import AssetExpiry, AssetHolders
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage import points_context
-from rewardledger.storage.points_context import utc
 from rewardledger.storage.points_lists import PointsLists, reason_of
 from rewardledger.storage.points_lot_writes import LotWrites
 from rewardledger.storage.schema import transfers
@@ -253,7 +252,7 @@ class SqlPointsStore(LotWrites, PointsLists):
         spent to zero is left out: only a refund, which reads it by id, touches it again)."""
         if isinstance(unit, SqlUnit) and unit.postgres:  # an import batch reads thousands
             params = {"tenant": tenant_id, "asset": asset_code, "holders": sorted(set(holder_ids))}
-            return [_lot(r) for r in unit.fetch(_OPEN_LOTS_OF, params)[0]]
+            return _driver_lots(unit.fetch(_OPEN_LOTS_OF, params)[0])
         connection = connection_of(unit)
         rows = connection.execute(
             select(*_LOT_COLUMNS).where(
@@ -362,9 +361,7 @@ _OPEN_LOTS_OF = (
 )
 
 
-def _lot(row: Row[Any] | tuple[Any, ...]) -> Lot:
-    """A lot from its columns in ``_LOT_COLUMNS`` order, read through SQLAlchemy or off the
-    driver (whose instants are put in UTC, as ``storage.types.UtcDateTime`` reads them)."""
+def _lot(row: Row[Any]) -> Lot:
     values: tuple[Any, ...] = tuple(row)
     (lot_id, holder_id, asset_code, reason, amount, remaining, state, *instants, deficit) = values
     earned_at, activated_at, expires_at, pending_due_at = instants
@@ -376,9 +373,45 @@ def _lot(row: Row[Any] | tuple[Any, ...]) -> Lot:
         int(amount),
         int(remaining),
         _LOT_STATES[state],
-        utc(earned_at),
-        utc(activated_at),
-        utc(expires_at),
-        utc(pending_due_at),
+        earned_at,
+        activated_at,
+        expires_at,
+        pending_due_at,
         bool(deficit),
     )
+
+
+def _driver_lots(rows: list[tuple[Any, ...]]) -> list[Lot]:
+    """``_lot`` of rows read off the driver, whose instants are put in UTC here (as
+    ``storage.types.UtcDateTime`` reads them); inline, for the thousands of an import batch."""
+    states = _LOT_STATES
+    return [
+        Lot(
+            lot_id,
+            holder_id,
+            asset_code,
+            reason,
+            int(amount),
+            int(remaining),
+            states[state],
+            None if earned_at is None else earned_at.astimezone(UTC),
+            None if activated_at is None else activated_at.astimezone(UTC),
+            None if expires_at is None else expires_at.astimezone(UTC),
+            None if pending_due_at is None else pending_due_at.astimezone(UTC),
+            bool(deficit),
+        )
+        for (
+            lot_id,
+            holder_id,
+            asset_code,
+            reason,
+            amount,
+            remaining,
+            state,
+            earned_at,
+            activated_at,
+            expires_at,
+            pending_due_at,
+            deficit,
+        ) in rows
+    ]
