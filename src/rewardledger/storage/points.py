@@ -394,7 +394,7 @@ def _driver_lots(rows: list[tuple[Any, ...]]) -> list[Lot]:
             int(amount),
             int(remaining),
             states[state],
-            None if earned_at is None else earned_at.astimezone(UTC),
+            earned_at.astimezone(UTC),  # NOT NULL
             None if activated_at is None else activated_at.astimezone(UTC),
             None if expires_at is None else expires_at.astimezone(UTC),
             None if pending_due_at is None else pending_due_at.astimezone(UTC),
