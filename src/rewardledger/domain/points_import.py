@@ -88,16 +88,36 @@ def plan_import(
     reason does not allow a negative balance. ``lots``: the holders' open lots."""
     planner = _Planner(asset_code, policy, {lot.lot_id: lot for lot in lots})
     seen = set(present)
+    earn = Direction.EARN
+    reason_of = _ReasonOf(reasons)
     for row in rows:
         if row.transfer_id in seen:
             continue
         seen.add(row.transfer_id)
-        reason = reasons[(row.accum_type.value, row.reason)]
-        if row.accum_type is Direction.EARN:
+        reason = reason_of(row.accum_type, row.reason)
+        if row.accum_type is earn:
             planner.earn(row, reason)
         else:
             planner.spend(row, reason)
     return planner.plan
+
+
+class _ReasonOf:
+    """``reasons[(direction's value, reason)]``, each pair looked up once per batch (an enum's
+    ``.value`` is a descriptor call; a batch repeats a few pairs thousands of times)."""
+
+    __slots__ = ("_found", "_reasons")
+
+    def __init__(self, reasons: Mapping[tuple[str, str], Reason]) -> None:
+        self._reasons = reasons
+        self._found: dict[tuple[Direction, str], Reason] = {}
+
+    def __call__(self, direction: Direction, reason: str) -> Reason:
+        key = (direction, reason)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = self._reasons[(direction.value, reason)]
+        return found
 
 
 class _Planner:
@@ -108,16 +128,34 @@ class _Planner:
         self.policy = policy
         self.lots = lots
         self.by_holder: dict[str, list[str]] = {}
+        # Each holder's deficit lots, in the order of ``by_holder``: all an earn looks at.
+        self.deficits: dict[str, list[str]] = {}
         for lot in lots.values():
-            self.by_holder.setdefault(lot.holder_id, []).append(lot.lot_id)
+            self._add(lot)
         self.plan = ImportPlan()
 
+    def _add(self, lot: Lot) -> None:
+        self.by_holder.setdefault(lot.holder_id, []).append(lot.lot_id)
+        if lot.deficit:
+            self.deficits.setdefault(lot.holder_id, []).append(lot.lot_id)
+
+    def _now_deficit(self, lot_id: str) -> None:
+        """A lot id seen first as an earn's lot, now a deficit lot (an ``id`` column may name a
+        lot so): it joins its holder's deficit lots where ``by_holder`` has it."""
+        for holder_id, ids in self.by_holder.items():
+            if lot_id in ids:
+                known = {*self.deficits.get(holder_id, ()), lot_id}
+                self.deficits[holder_id] = [i for i in ids if i in known]
+
     def _mine(self, holder_id: str) -> list[Lot]:
-        return [self.lots[lot_id] for lot_id in self.by_holder.get(holder_id, [])]
+        return [self.lots[lot_id] for lot_id in self.by_holder.get(holder_id, ())]
 
     def _keep(self, lot: Lot) -> None:
-        if lot.lot_id not in self.lots:
-            self.by_holder.setdefault(lot.holder_id, []).append(lot.lot_id)
+        before = self.lots.get(lot.lot_id)
+        if before is None:
+            self._add(lot)
+        elif lot.deficit and not before.deficit:
+            self._now_deficit(lot.lot_id)
         self.lots[lot.lot_id] = lot
         target = self.plan.opened if lot.lot_id in self.plan.opened else self.plan.changed
         target[lot.lot_id] = lot
@@ -147,7 +185,9 @@ class _Planner:
             lot_policy(reason, self.policy).expires_at(row.date),
             None,
         )
-        lot, deficit, moves = cover_deficit(self._mine(row.holder_id), lot)
+        # ``cover_deficit`` looks only at deficit lots: given just those, in the same order.
+        found = self.deficits.get(row.holder_id, ())
+        lot, deficit, moves = cover_deficit([self.lots[lot_id] for lot_id in found], lot)
         if deficit is not None:
             self._keep(deficit)
         self.plan.moves.extend(moves)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -53,7 +53,7 @@ from rewardledger.storage.schema_points import (
     points_reasons,
 )
 from rewardledger.storage.tenancy import scoped_by_tenant
-from rewardledger.storage.unit import connection_of, reading, unit_of
+from rewardledger.storage.unit import SqlUnit, connection_of, reading, unit_of
 
 _POSTED = ("single", "post")
 
@@ -250,6 +250,9 @@ class SqlPointsStore(LotWrites, PointsLists):
     ) -> list[Lot]:
         """The holders' pending lots, active lots that hold points, and deficit lots (a lot
         spent to zero is left out: only a refund, which reads it by id, touches it again)."""
+        if isinstance(unit, SqlUnit) and unit.postgres:  # an import batch reads thousands
+            params = {"tenant": tenant_id, "asset": asset_code, "holders": sorted(set(holder_ids))}
+            return _driver_lots(unit.fetch(_OPEN_LOTS_OF, params)[0])
         connection = connection_of(unit)
         rows = connection.execute(
             select(*_LOT_COLUMNS).where(
@@ -351,6 +354,11 @@ def _among(connection: Connection, column: Column[str], values: list[str]) -> Co
 # the query.
 _LOT_COLUMNS = tuple(points_lots.c[field.name] for field in fields(Lot))
 _LOT_STATES = {state.value: state for state in LotState}
+_OPEN_LOTS_OF = (
+    f"SELECT {', '.join(c.name for c in _LOT_COLUMNS)} FROM points_lots "  # noqa: S608 - names
+    "WHERE tenant_id = %(tenant)s AND asset_code = %(asset)s AND holder_id = ANY(%(holders)s) "
+    "AND (state = 'pending' OR (state = 'active' AND (remaining_minor <> 0 OR deficit)))"
+)
 
 
 def _lot(row: Row[Any]) -> Lot:
@@ -371,3 +379,39 @@ def _lot(row: Row[Any]) -> Lot:
         pending_due_at,
         bool(deficit),
     )
+
+
+def _driver_lots(rows: list[tuple[Any, ...]]) -> list[Lot]:
+    """``_lot`` of rows read off the driver, whose instants are put in UTC here (as
+    ``storage.types.UtcDateTime`` reads them); inline, for the thousands of an import batch."""
+    states = _LOT_STATES
+    return [
+        Lot(
+            lot_id,
+            holder_id,
+            asset_code,
+            reason,
+            int(amount),
+            int(remaining),
+            states[state],
+            earned_at.astimezone(UTC),  # NOT NULL
+            None if activated_at is None else activated_at.astimezone(UTC),
+            None if expires_at is None else expires_at.astimezone(UTC),
+            None if pending_due_at is None else pending_due_at.astimezone(UTC),
+            bool(deficit),
+        )
+        for (
+            lot_id,
+            holder_id,
+            asset_code,
+            reason,
+            amount,
+            remaining,
+            state,
+            earned_at,
+            activated_at,
+            expires_at,
+            pending_due_at,
+            deficit,
+        ) in rows
+    ]

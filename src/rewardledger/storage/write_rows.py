@@ -47,6 +47,7 @@ PENDING_COLUMNS = (
     "expires_at",
 )
 UNIQUE_VIOLATION = "23505"
+_PHASE_TEXT = {phase: phase.value for phase in Phase}  # an enum's ``.value`` costs a call
 
 
 def new_event_id() -> str:
@@ -131,7 +132,46 @@ class Rows:
                 row_digest(row),
             )
 
-        rows = [stored(_accepted(tenant_id, a, now, tag(a.effective_at))) for a in accepted]
+        phases = _PHASE_TEXT
+        rows = []
+        for a in accepted:  # ``_accepted`` then ``stored``, inline: a batch has thousands
+            effective_at, expires_at, metadata = a.effective_at, a.expires_at, a.metadata or None
+            values = (
+                tenant_id,
+                a.id,
+                phases[a.phase],
+                a.kind,
+                a.reason,
+                a.asset_code,
+                a.amount_minor,
+                a.debit_account_id,
+                a.credit_account_id,
+                a.pending_id,
+                expires_at,
+                effective_at,
+                now,
+                tag(effective_at),
+                a.debit_entry_seq,
+                a.credit_entry_seq,
+                a.debit_balance_after_minor,
+                a.credit_balance_after_minor,
+                metadata,
+                None,
+                None,
+            )
+            rows.append(
+                (
+                    *values[:10],
+                    None if expires_at is None else time_in(expires_at),
+                    time_in(effective_at),
+                    created_at,
+                    *values[13:18],
+                    None if metadata is None else json_in(metadata),
+                    None,
+                    None,
+                    row_digest(values),
+                )
+            )
         rows.extend(stored(_refused(tenant_id, r, now, tag(r.effective_at))) for r in refused)
         return rows
 
@@ -181,33 +221,6 @@ class Rows:
             )
             for e in events
         ]
-
-
-def _accepted(tenant_id: str, a: Accepted, now: datetime, tag: str) -> tuple[Any, ...]:
-    """An accepted journal row as Python values, in table order (without the digest)."""
-    return (
-        tenant_id,
-        a.id,
-        a.phase.value,
-        a.kind,
-        a.reason,
-        a.asset_code,
-        a.amount_minor,
-        a.debit_account_id,
-        a.credit_account_id,
-        a.pending_id,
-        a.expires_at,
-        a.effective_at,
-        now,
-        tag,
-        a.debit_entry_seq,
-        a.credit_entry_seq,
-        a.debit_balance_after_minor,
-        a.credit_balance_after_minor,
-        a.metadata or None,
-        None,
-        None,
-    )
 
 
 def _refused(tenant_id: str, r: RefusedRow, now: datetime, tag: str) -> tuple[Any, ...]:

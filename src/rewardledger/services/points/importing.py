@@ -74,7 +74,7 @@ def read_rows(stream: IO[str], *, fmt: str | None = None) -> Iterator[tuple[int,
         return
     reader = csv.DictReader(_chain(io.StringIO(first), stream), restkey="__extra__")
     for record in reader:
-        yield reader.line_num, dict(record)
+        yield reader.line_num, record  # a new dict per row already
 
 
 def _chain(*streams: IO[str]) -> Iterator[str]:
@@ -93,58 +93,60 @@ def parse_row(
     """Check one row of the seed's shape; raise ``ValidationError`` saying what is wrong."""
     if "__error__" in record:
         raise ValidationError(str(record["__error__"]))
-    values: dict[str, str] = {}
-    for name in IMPORT_FIELDS:
-        raw = record.get(name)
-        text = "" if raw is None else str(raw).strip()
-        if len(text) > POINTS_IMPORT_FIELD_LENGTH_MAX:
-            raise ValidationError(f"{name} is too long.", field=name)
-        values[name] = text
-    holder = check_holder(values["user"] or None)
-    direction = _DIRECTIONS.get(values["accum_type"])
+    get = record.get
+    texts = [
+        raw.strip() if type(raw) is str else "" if raw is None else str(raw).strip()
+        for raw in map(get, IMPORT_FIELDS)
+    ]
+    if max(map(len, texts)) > POINTS_IMPORT_FIELD_LENGTH_MAX:
+        name = next(n for n, t in zip(IMPORT_FIELDS, texts, strict=True) if len(t) > _LONGEST)
+        raise ValidationError(f"{name} is too long.", field=name)
+    user, accum_type, dtype, quantity, when, redemption = texts
+    holder = check_holder(user or None)
+    direction = _DIRECTIONS.get(accum_type)
     if direction is None:
         raise ValidationError("accum_type must be earn or spend.", field="accum_type")
-    known = earn_reasons if direction is Direction.EARN else spend_reasons
-    if values["dtype"] not in known:
+    earn = direction is _EARN
+    if dtype not in (earn_reasons if earn else spend_reasons):
         raise ValidationError(
-            f"dtype {values['dtype']!r} is not a {direction.value} reason of this tenant.",
-            field="dtype",
+            f"dtype {dtype!r} is not a {accum_type} reason of this tenant.", field="dtype"
         )
-    quantity = values["quantity"]
     if quantity.startswith(("-", "+")):
         sign, magnitude = (-1 if quantity[0] == "-" else 1), quantity[1:]
     else:
         sign, magnitude = 1, quantity
     minor = _quantity_minor(magnitude, scale)
-    if (sign > 0) != (direction is Direction.EARN):
+    if (sign > 0) != earn:
         raise ValidationError(
             "quantity must be positive for earn rows and negative for spend rows.",
             field="quantity",
         )
+    date = _date(when)
+    signed = sign * minor
+    given = str(get("id") or "").strip()
+    if given:
+        transfer_id = ids.transfer_id(given, "id")
+    else:
+        # A derived id ("imp." and hex digits) is always a valid transfer id.
+        key = (holder, accum_type, dtype, str(signed), date.isoformat(), redemption)
+        transfer_id = import_transfer_id(key, occurrence(key))
+    return ImportRow(line, holder, direction, dtype, signed, date, redemption or None, transfer_id)
+
+
+def _date(text: str) -> datetime:
     try:
-        date = datetime.fromisoformat(values["date"])
+        date = datetime.fromisoformat(text)
     except ValueError as error:
         raise ValidationError("date must be an ISO 8601 time.", field="date") from error
     if date.tzinfo is None:
         raise ValidationError("date must carry a UTC offset.", field="date")
     check_instant(date, "date")
-    redemption = values["redemption_id"] or None
-    key = (
-        holder,
-        direction.value,
-        values["dtype"],
-        str(sign * minor),
-        date.isoformat(),
-        redemption or "",
-    )
-    transfer_id = str(record.get("id") or "").strip() or import_transfer_id(key, occurrence(key))
-    ids.transfer_id(transfer_id, "id")
-    return ImportRow(
-        line, holder, direction, values["dtype"], sign * minor, date, redemption, transfer_id
-    )
+    return date
 
 
 _DIRECTIONS = {direction.value: direction for direction in Direction}
+_EARN = Direction.EARN
+_LONGEST = POINTS_IMPORT_FIELD_LENGTH_MAX
 
 
 @lru_cache(maxsize=4096)
@@ -307,9 +309,9 @@ def _plan(
 ) -> ImportPlan:
     """Read what the batch's plan needs (holders locked), and plan it: spends need their
     holders' lots; earns only need to know of a deficit to pay back."""
-    spenders = sorted({r.holder_id for r in rows if r.accum_type is Direction.SPEND})
-    lots: list[Lot] = store.open_lots(work.unit, work.tenant_id, asset, spenders)
-    deficits = [deficit_lot_id(asset, h) for h in holders if h not in set(spenders)]
+    spending = {r.holder_id for r in rows if r.accum_type is Direction.SPEND}
+    lots: list[Lot] = store.open_lots(work.unit, work.tenant_id, asset, sorted(spending))
+    deficits = [deficit_lot_id(asset, h) for h in holders if h not in spending]
     if deficits:
         lots.extend(store.get_lots(work.unit, work.tenant_id, deficits).values())
     return plan_import(
