@@ -23,6 +23,7 @@ from rewardledger.domain.limits import (
 )
 from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
+from rewardledger.http.fields import id_query
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
@@ -57,9 +58,7 @@ router = APIRouter(tags=["budgets"])
 
 BudgetIdPath = Annotated[str, Path(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)]
 # The budget lists' query: a budget id (a filter, or a page's start), a page's size and cursor.
-BudgetIdQuery = Annotated[
-    str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
-]
+BudgetIdQuery = Annotated[str | None, id_query(BUDGET_ID_PATH_PATTERN, BUDGET_ID_LENGTH_MAX)]
 PageLimit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)]
 PageCursor = Annotated[
     str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")

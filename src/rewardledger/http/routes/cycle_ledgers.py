@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from rewardledger.domain.cycles import TAG_PATTERN, CashbackRow, DebtRow, LedgerFilter
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.http.csv_export import csv_response
+from rewardledger.http.fields import id_query
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN
 from rewardledger.ledger.engine import Ledger
@@ -24,9 +25,7 @@ from rewardledger.services.cycles import LedgerPage
 
 # A cashback account or a debtor, in a path or as a list's filter.
 HolderPath = Annotated[str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)]
-HolderQuery = Annotated[
-    str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
-]
+HolderQuery = Annotated[str | None, id_query(ACCOUNT_ID_PATH_PATTERN, ACCOUNT_ID_LENGTH_MAX)]
 CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
 # The query parameters both cycle ledgers' lists take.
 CycleQuery = Annotated[str | None, Query(pattern=TAG_PATTERN)]

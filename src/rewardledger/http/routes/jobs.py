@@ -18,7 +18,7 @@ from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
 from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.examples import example
 from rewardledger.http.examples import operations as samples
-from rewardledger.http.fields import NEXT_CURSOR, IsoTime
+from rewardledger.http.fields import NEXT_CURSOR, IsoTime, id_query
 from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.public import ViewPublic
 from rewardledger.http.routes.lists import Cursor, Limit
@@ -82,11 +82,7 @@ def job_failures(
     include_resolved: bool = False,
     step: Annotated[
         str | None,
-        Query(
-            max_length=JOB_STEP_LENGTH_MAX,
-            pattern=f"^{jobs.STEP_PATTERN}$",
-            description="Only the failures of this step.",
-        ),
+        id_query(f"^{jobs.STEP_PATTERN}$", JOB_STEP_LENGTH_MAX, "Only the failures of this step."),
     ] = None,
     since: Annotated[
         IsoTime | None,

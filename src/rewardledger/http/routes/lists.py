@@ -22,6 +22,7 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader
+from rewardledger.http.fields import id_query
 from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.schemas import (
     ACCOUNT_ID_PATH_PATTERN,
@@ -61,10 +62,10 @@ def list_accounts(
     principal: Reader,
     asset: Annotated[
         str | None,
-        Query(
-            max_length=ASSET_CODE_LENGTH_MAX,
-            pattern=f"^(?:{ids.ASSET_CODE_PATTERN})$",
-            description="Only the accounts of this asset.",
+        id_query(
+            f"^(?:{ids.ASSET_CODE_PATTERN})$",
+            ASSET_CODE_LENGTH_MAX,
+            "Only the accounts of this asset.",
         ),
     ] = None,
     limit: Limit = PAGE_SIZE_DEFAULT,
@@ -85,19 +86,15 @@ def list_transfers(
     principal: Reader,
     account: Annotated[
         str | None,
-        Query(
-            max_length=ACCOUNT_ID_LENGTH_MAX,
-            pattern=ACCOUNT_ID_PATH_PATTERN,
-            description="Only the transfers that debit or credit this account.",
+        id_query(
+            ACCOUNT_ID_PATH_PATTERN,
+            ACCOUNT_ID_LENGTH_MAX,
+            "Only the transfers that debit or credit this account.",
         ),
     ] = None,
     kind: Annotated[
         str | None,
-        Query(
-            max_length=KIND_LENGTH_MAX,
-            pattern=f"^(?:{ids.KIND_PATTERN})$",
-            description="Only the transfers of this kind.",
-        ),
+        id_query(f"^(?:{ids.KIND_PATTERN})$", KIND_LENGTH_MAX, "Only the transfers of this kind."),
     ] = None,
     since: Annotated[
         IsoTime | None,

@@ -22,7 +22,7 @@ from rewardledger.domain.limits import (
     POINTS_FORECAST_DATES_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
-from rewardledger.http.fields import id_path
+from rewardledger.http.fields import id_path, id_query
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.routes.lists import Cursor, Limit
@@ -50,12 +50,7 @@ HolderPath = Annotated[
     id_path(ACCOUNT_ID_PATH_PATTERN, HOLDER_ID_LENGTH_MAX, "The holder (the seed's user_id)."),
 ]
 AssetQuery = Annotated[
-    str,
-    Query(
-        max_length=ASSET_CODE_LENGTH_MAX,
-        pattern=f"^(?:{ids.ASSET_CODE_PATTERN})$",
-        description="The points asset.",
-    ),
+    str, id_query(f"^(?:{ids.ASSET_CODE_PATTERN})$", ASSET_CODE_LENGTH_MAX, "The points asset.")
 ]
 _READ = tenant_route_problems()
 _WRITE = tenant_route_problems("idempotency_conflict", "insufficient_points", "busy")
