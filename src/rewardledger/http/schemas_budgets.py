@@ -300,7 +300,7 @@ class AlertPublic(ViewPublic, json_schema_extra=example(samples.ALERT)):
     created_at: datetime
 
 
-class AlertsPublic(BaseModel, json_schema_extra=example(samples.ALERTS)):
+class AlertsPublic(ViewPublic, json_schema_extra=example(samples.ALERTS)):
     alerts: list[AlertPublic]
     next_cursor: str | None = Field(
         default=None, description="Pass as ``cursor`` for the next page; null on the last page."

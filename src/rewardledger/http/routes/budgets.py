@@ -24,7 +24,7 @@ from rewardledger.domain.limits import (
 from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.fields import id_query
-from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
+from rewardledger.http.idempotency import key_of, mark_replay
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.routes.lists import Cursor, Limit
@@ -32,7 +32,6 @@ from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
     REFERENCE_PATH_PATTERN,
-    AlertPublic,
     AlertsPublic,
     BudgetCreate,
     BudgetListPublic,
@@ -162,9 +161,7 @@ Public = TypeVar("Public", bound=BaseModel)
 
 def _written(response: Response, view: _Written, public: type[Public]) -> Public:
     """A write's answer: 201 the first time, 200 with ``Idempotent-Replayed`` on a replay."""
-    if view.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(response, view.replayed)
     return public.model_validate(view)
 
 
@@ -454,6 +451,4 @@ def alerts(
     page = budgets.alerts_page(
         ledger, principal.tenant_id, budget_id=budget_id, cursor=cursor, limit=limit
     )
-    return AlertsPublic(
-        alerts=[AlertPublic.model_validate(a) for a in page.alerts], next_cursor=page.next_cursor
-    )
+    return AlertsPublic.of(page)

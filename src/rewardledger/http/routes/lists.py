@@ -33,8 +33,6 @@ from rewardledger.http.schemas import (
 )
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
-    CorrectionPublic,
-    ReservationPublic,
 )
 from rewardledger.http.schemas_lists import (
     AccountPagePublic,
@@ -137,11 +135,7 @@ def list_reservations(
     """The budget's reservations (holds) by reference, each with its state: reserved,
     charged, released or expired."""
     page = budgets.reservations_page(ledger, principal.tenant_id, bid, cursor=cursor, limit=limit)
-    return ReservationPagePublic(
-        budget_id=page.budget_id,
-        reservations=[ReservationPublic.model_validate(r) for r in page.reservations],
-        next_cursor=page.next_cursor,
-    )
+    return ReservationPagePublic.of(page)
 
 
 @router.get("/tenants/{tid}/budgets/{bid}/corrections", tags=["budgets"], responses=_READ)
@@ -154,8 +148,4 @@ def list_corrections(
 ) -> CorrectionPagePublic:
     """The budget's corrections in the order they were made, with who made each and why."""
     page = budgets.corrections_page(ledger, principal.tenant_id, bid, cursor=cursor, limit=limit)
-    return CorrectionPagePublic(
-        budget_id=page.budget_id,
-        corrections=[CorrectionPublic.model_validate(c) for c in page.corrections],
-        next_cursor=page.next_cursor,
-    )
+    return CorrectionPagePublic.of(page)
