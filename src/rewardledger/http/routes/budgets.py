@@ -27,7 +27,7 @@ from rewardledger.http.fields import id_query
 from rewardledger.http.idempotency import key_of, mark_replay
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
-from rewardledger.http.routes.lists import Cursor, Limit
+from rewardledger.http.routes.lists import FIRST_LARGE_PAGE, LargePagingQuery
 from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
@@ -397,13 +397,12 @@ def tenant_report(
     ledger: LedgerDep,
     principal: Reader,
     query: ReportQueryDep,
-    limit: Limit = PAGE_SIZE_MAX,
-    cursor: Cursor = None,
+    paging: LargePagingQuery = FIRST_LARGE_PAGE,
 ) -> TenantReportPublic | Response:
     """Every budget's report by budget id, a page at a time, as JSON or as CSV (one row per
     budget; the next page's cursor in the ``Next-Cursor`` header)."""
     page = budgets.tenant_report_page(
-        ledger, principal.tenant_id, **query.window, cursor=cursor, limit=limit
+        ledger, principal.tenant_id, **query.window, cursor=paging.cursor, limit=paging.limit
     )
     if query.output == "csv":
         more = {} if page.next_cursor is None else {NEXT_CURSOR_HEADER: page.next_cursor}

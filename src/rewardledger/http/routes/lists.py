@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict
 
 from rewardledger.domain import ids
 from rewardledger.domain.limits import (
@@ -54,6 +55,28 @@ Cursor = Annotated[
 BudgetIdPath = Annotated[str, Path(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)]
 
 
+class Paging(BaseModel):
+    """Which page of a list to answer: ``limit`` rows after ``cursor`` (the first page without
+    one). Taken from the query as these two parameters, in this order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: Limit = PAGE_SIZE_DEFAULT
+    cursor: Cursor = None
+
+
+class LargePaging(Paging):
+    """The paging of a list whose pages are as large as a page may be unless asked smaller."""
+
+    limit: Limit = PAGE_SIZE_MAX
+
+
+PagingQuery = Annotated[Paging, Query()]
+LargePagingQuery = Annotated[LargePaging, Query()]
+FIRST_PAGE = Paging()
+FIRST_LARGE_PAGE = LargePaging()
+
+
 @router.get("/tenants/{tid}/accounts", tags=["accounts"], responses=_READ)
 def list_accounts(
     ledger: LedgerDep,
@@ -66,11 +89,12 @@ def list_accounts(
             "Only the accounts of this asset.",
         ),
     ] = None,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> AccountPagePublic:
     """The tenant's accounts by id, with their balances, a page at a time."""
-    page = lists.list_accounts(ledger, principal.tenant_id, asset=asset, cursor=cursor, limit=limit)
+    page = lists.list_accounts(
+        ledger, principal.tenant_id, asset=asset, cursor=paging.cursor, limit=paging.limit
+    )
     scales = ledger.assets(principal.tenant_id)
     return AccountPagePublic(
         accounts=[AccountPublic.of(a, scales[a.asset_code].scale) for a in page.accounts],
@@ -101,8 +125,7 @@ def list_transfers(
     until: Annotated[
         IsoTime | None, Query(alias="to", description="Only those created before this time.")
     ] = None,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> TransferPagePublic:
     """The tenant's transfers, newest first, filtered by account, kind and creation time.
 
@@ -116,8 +139,8 @@ def list_transfers(
         kind=kind,
         since=since,
         until=until,
-        cursor=cursor,
-        limit=limit,
+        cursor=paging.cursor,
+        limit=paging.limit,
     )
     return TransferPagePublic(
         transfers=[TransferPublic.of(t) for t in page.transfers], next_cursor=page.next_cursor
@@ -129,12 +152,13 @@ def list_reservations(
     bid: BudgetIdPath,
     ledger: LedgerDep,
     principal: Reader,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> ReservationPagePublic:
     """The budget's reservations (holds) by reference, each with its state: reserved,
     charged, released or expired."""
-    page = budgets.reservations_page(ledger, principal.tenant_id, bid, cursor=cursor, limit=limit)
+    page = budgets.reservations_page(
+        ledger, principal.tenant_id, bid, cursor=paging.cursor, limit=paging.limit
+    )
     return ReservationPagePublic.of(page)
 
 
@@ -143,9 +167,10 @@ def list_corrections(
     bid: BudgetIdPath,
     ledger: LedgerDep,
     principal: Reader,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> CorrectionPagePublic:
     """The budget's corrections in the order they were made, with who made each and why."""
-    page = budgets.corrections_page(ledger, principal.tenant_id, bid, cursor=cursor, limit=limit)
+    page = budgets.corrections_page(
+        ledger, principal.tenant_id, bid, cursor=paging.cursor, limit=paging.limit
+    )
     return CorrectionPagePublic.of(page)

@@ -17,14 +17,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from rewardledger.domain import ids
-from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, PAGE_SIZE_MAX, REASON_LENGTH_MAX
+from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from rewardledger.domain.points import Direction
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
 from rewardledger.http.fields import id_path
 from rewardledger.http.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
-from rewardledger.http.routes.lists import Cursor, Limit
+from rewardledger.http.routes.lists import FIRST_LARGE_PAGE, LargePagingQuery
 from rewardledger.http.schemas_points_setup import (
     PointsAssetListPublic,
     PointsAssetPublic,
@@ -107,10 +107,12 @@ def configure(
 
 @router.get("/tenants/{tid}/points/assets", responses=_READ, summary="List the points assets")
 def list_assets(
-    ledger: LedgerDep, principal: Reader, limit: Limit = PAGE_SIZE_MAX, cursor: Cursor = None
+    ledger: LedgerDep, principal: Reader, paging: LargePagingQuery = FIRST_LARGE_PAGE
 ) -> PointsAssetListPublic:
     """The tenant's points assets with their expiry policies, by code, a page at a time."""
-    page = points.points_assets_page(ledger, principal.tenant_id, cursor=cursor, limit=limit)
+    page = points.points_assets_page(
+        ledger, principal.tenant_id, cursor=paging.cursor, limit=paging.limit
+    )
     return PointsAssetListPublic(
         assets=[PointsAssetPublic.of(a) for a in page.assets], next_cursor=page.next_cursor
     )
@@ -159,13 +161,12 @@ def list_reasons(
     ledger: LedgerDep,
     principal: Reader,
     direction: Annotated[Direction | None, Query(description="Only earn or spend reasons.")] = None,
-    limit: Limit = PAGE_SIZE_MAX,
-    cursor: Cursor = None,
+    paging: LargePagingQuery = FIRST_LARGE_PAGE,
 ) -> ReasonListPublic:
     """The tenant's reason codes (dtypes) with their settings, by direction and code, a page
     at a time."""
     page = points.reasons_page(
-        ledger, principal.tenant_id, direction=direction, cursor=cursor, limit=limit
+        ledger, principal.tenant_id, direction=direction, cursor=paging.cursor, limit=paging.limit
     )
     return ReasonListPublic(
         reasons=[ReasonPublic.of(r) for r in page.reasons], next_cursor=page.next_cursor
