@@ -21,7 +21,7 @@ from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from rewardledger.domain.points import Direction
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
 from rewardledger.http.fields import id_path
-from rewardledger.http.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
+from rewardledger.http.idempotency import IdempotencyKeyHeader, mark_replay
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.routes.lists import FIRST_LARGE_PAGE, LargePagingQuery
@@ -62,12 +62,6 @@ _READ = tenant_route_problems()
 _WRITE = tenant_route_problems("already_exists", "idempotency_conflict")
 
 
-def _unchanged(response: Response, written: bool) -> None:
-    if not written:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
-
-
 @router.post(
     "/tenants/{tid}/points/configure",
     status_code=201,
@@ -90,7 +84,7 @@ def configure(
         made = points.configure(
             ledger, principal.tenant_id, body.asset, scale=body.scale, expiry=expiry
         )
-        _unchanged(response, made.created)
+        mark_replay(response, not made.created)
         return PointsAssetPublic.of(made)
 
     return keyed(
@@ -191,7 +185,7 @@ def create_reason(
     def write() -> ReasonPublic:
         wanted = body.reason(Direction(body.direction), body.dtype)
         made, written = points.create_reason(ledger, principal.tenant_id, wanted)
-        _unchanged(response, written)
+        mark_replay(response, not written)
         return ReasonPublic.of(made)
 
     return keyed(
