@@ -407,10 +407,7 @@ def tenant_report(
     if query.output == "csv":
         more = {} if page.next_cursor is None else {NEXT_CURSOR_HEADER: page.next_cursor}
         return Response(budgets.reports_csv(page.reports), media_type=CSV_MEDIA_TYPE, headers=more)
-    return TenantReportPublic(
-        reports=[BudgetReportPublic.model_validate(r) for r in page.reports],
-        next_cursor=page.next_cursor,
-    )
+    return TenantReportPublic.of(page)
 
 
 @router.get("/tenants/{tid}/budgets/{bid}/entries", responses=_READ)
