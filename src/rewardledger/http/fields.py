@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import Field, PlainValidator, StrictStr, WithJsonSchema
 
 from rewardledger.domain import ids
@@ -44,6 +44,12 @@ def id_path(pattern: str, length_max: int, description: str, **extra: Any) -> An
     """A path parameter that names a thing by its id: its alphabet and length, which are
     checked before the id reaches a lookup, and what it names (``extra``: an alias, examples)."""
     return Path(max_length=length_max, pattern=pattern, description=description, **extra)
+
+
+def id_query(pattern: str, length_max: int, description: str | None = None) -> Any:
+    """A query parameter that filters a list by an id (or starts a page at one): the id's
+    alphabet and length, checked before the id reaches a query, as for ``id_path``."""
+    return Query(max_length=length_max, pattern=pattern, description=description)
 
 
 # What every page answers beside its rows.

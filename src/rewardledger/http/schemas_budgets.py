@@ -26,6 +26,8 @@ from rewardledger.http.schemas import AssetCode, CreateModel, DecimalString, Nam
 BUDGET_ID_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{BUDGET_ID_LENGTH_MAX - 1}}}$"
 REFERENCE_PATH_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:@-]{{0,{BUDGET_REFERENCE_LENGTH_MAX - 1}}}$"
 Reference = Annotated[StrictStr, id_text(REFERENCE_PATH_PATTERN, BUDGET_REFERENCE_LENGTH_MAX)]
+# Why a correction or a fix was made, kept with it.
+Note = Annotated[StrictStr, Field(min_length=1, max_length=BUDGET_NOTE_LENGTH_MAX)]
 
 
 class BudgetCreate(CreateModel, json_schema_extra=example(samples.BUDGET_CREATE)):
@@ -175,7 +177,7 @@ class CorrectionCreate(CreateModel, json_schema_extra=example(samples.CORRECTION
         Field(max_length=DERIVED_ID_LENGTH_MAX, description="The top-up or charge to reverse."),
     ]
     amount: DecimalString | None = None
-    note: Annotated[StrictStr, Field(min_length=1, max_length=BUDGET_NOTE_LENGTH_MAX)]
+    note: Note
     idempotency_key: Reference | None = None
 
 
@@ -266,7 +268,7 @@ class BudgetReportPublic(ViewPublic, json_schema_extra=example(samples.BUDGET_RE
     utilization: UtilizationPublic
 
 
-class TenantReportPublic(BaseModel, json_schema_extra=example(samples.TENANT_REPORT)):
+class TenantReportPublic(ViewPublic, json_schema_extra=example(samples.TENANT_REPORT)):
     reports: list[BudgetReportPublic]
     next_cursor: str | None = Field(description=NEXT_CURSOR)
 
@@ -300,7 +302,7 @@ class AlertPublic(ViewPublic, json_schema_extra=example(samples.ALERT)):
     created_at: datetime
 
 
-class AlertsPublic(BaseModel, json_schema_extra=example(samples.ALERTS)):
+class AlertsPublic(ViewPublic, json_schema_extra=example(samples.ALERTS)):
     alerts: list[AlertPublic]
     next_cursor: str | None = Field(
         default=None, description="Pass as ``cursor`` for the next page; null on the last page."
@@ -357,7 +359,7 @@ class ResetSchedulePublic(ViewPublic, json_schema_extra=example(samples.RESET_SC
 
 
 class FixCreate(CreateModel, json_schema_extra=example(samples.FIX_CREATE)):
-    note: Annotated[StrictStr, Field(min_length=1, max_length=BUDGET_NOTE_LENGTH_MAX)]
+    note: Note
     idempotency_key: Reference | None = None
 
 

@@ -21,6 +21,8 @@ from rewardledger.domain.cycles import (
     DebtMovement,
     DebtProgram,
     DebtRow,
+    LedgerName,
+    row_id,
 )
 from rewardledger.domain.limits import (
     CYCLE_GRACE_DAYS_MAX,
@@ -181,8 +183,6 @@ class CashbackLedgerPublic(BaseModel, json_schema_extra=example(samples.CASHBACK
     def of(
         cls, tenant_id: str, row: CashbackRow, last_updated: datetime, scale: int
     ) -> CashbackLedgerPublic:
-        from rewardledger.domain.cycles import LedgerName, row_id  # noqa: PLC0415
-
         return cls(
             cashback_ledger_id=row_id(
                 LedgerName.CASHBACK, tenant_id, row.account_id, row.cycle_tag
@@ -298,8 +298,6 @@ class DebtLedgerPublic(BaseModel, json_schema_extra=example(samples.DEBT_LEDGER_
     def of(
         cls, tenant_id: str, row: DebtRow, last_updated: datetime, scale: int
     ) -> DebtLedgerPublic:
-        from rewardledger.domain.cycles import LedgerName, row_id  # noqa: PLC0415
-
         return cls(
             debt_ledger_id=row_id(LedgerName.DEBT, tenant_id, row.person_id, row.cycle_tag),
             person_id=row.person_id,

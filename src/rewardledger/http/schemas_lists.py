@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from rewardledger.http.examples import budgets, core, example
 from rewardledger.http.fields import NEXT_CURSOR
+from rewardledger.http.public import ViewPublic
 from rewardledger.http.schemas import AccountPublic, TransferPublic
 from rewardledger.http.schemas_budgets import CorrectionPublic, ReservationPublic
 
@@ -22,13 +23,13 @@ class TransferPagePublic(BaseModel, json_schema_extra=example(core.TRANSFER_PAGE
     next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
-class ReservationPagePublic(BaseModel, json_schema_extra=example(budgets.RESERVATION_PAGE)):
+class ReservationPagePublic(ViewPublic, json_schema_extra=example(budgets.RESERVATION_PAGE)):
     budget_id: str
     reservations: list[ReservationPublic]
     next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
-class CorrectionPagePublic(BaseModel, json_schema_extra=example(budgets.CORRECTION_PAGE)):
+class CorrectionPagePublic(ViewPublic, json_schema_extra=example(budgets.CORRECTION_PAGE)):
     budget_id: str
     corrections: list[CorrectionPublic]
     next_cursor: str | None = Field(description=NEXT_CURSOR)

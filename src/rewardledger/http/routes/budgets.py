@@ -23,15 +23,15 @@ from rewardledger.domain.limits import (
 )
 from rewardledger.domain.paging import decode_cursor, encode_cursor
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
-from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
+from rewardledger.http.fields import id_query
+from rewardledger.http.idempotency import key_of, mark_replay
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
-from rewardledger.http.routes.lists import Cursor, Limit
+from rewardledger.http.routes.lists import FIRST_LARGE_PAGE, LargePagingQuery
 from rewardledger.http.schemas import OPAQUE_CURSOR_PATTERN
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
     REFERENCE_PATH_PATTERN,
-    AlertPublic,
     AlertsPublic,
     BudgetCreate,
     BudgetListPublic,
@@ -57,9 +57,7 @@ router = APIRouter(tags=["budgets"])
 
 BudgetIdPath = Annotated[str, Path(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)]
 # The budget lists' query: a budget id (a filter, or a page's start), a page's size and cursor.
-BudgetIdQuery = Annotated[
-    str | None, Query(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)
-]
+BudgetIdQuery = Annotated[str | None, id_query(BUDGET_ID_PATH_PATTERN, BUDGET_ID_LENGTH_MAX)]
 PageLimit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)]
 PageCursor = Annotated[
     str | None, Query(pattern=OPAQUE_CURSOR_PATTERN, description="next_cursor of a page.")
@@ -163,9 +161,7 @@ Public = TypeVar("Public", bound=BaseModel)
 
 def _written(response: Response, view: _Written, public: type[Public]) -> Public:
     """A write's answer: 201 the first time, 200 with ``Idempotent-Replayed`` on a replay."""
-    if view.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
+    mark_replay(response, view.replayed)
     return public.model_validate(view)
 
 
@@ -401,21 +397,17 @@ def tenant_report(
     ledger: LedgerDep,
     principal: Reader,
     query: ReportQueryDep,
-    limit: Limit = PAGE_SIZE_MAX,
-    cursor: Cursor = None,
+    paging: LargePagingQuery = FIRST_LARGE_PAGE,
 ) -> TenantReportPublic | Response:
     """Every budget's report by budget id, a page at a time, as JSON or as CSV (one row per
     budget; the next page's cursor in the ``Next-Cursor`` header)."""
     page = budgets.tenant_report_page(
-        ledger, principal.tenant_id, **query.window, cursor=cursor, limit=limit
+        ledger, principal.tenant_id, **query.window, cursor=paging.cursor, limit=paging.limit
     )
     if query.output == "csv":
         more = {} if page.next_cursor is None else {NEXT_CURSOR_HEADER: page.next_cursor}
         return Response(budgets.reports_csv(page.reports), media_type=CSV_MEDIA_TYPE, headers=more)
-    return TenantReportPublic(
-        reports=[BudgetReportPublic.model_validate(r) for r in page.reports],
-        next_cursor=page.next_cursor,
-    )
+    return TenantReportPublic.of(page)
 
 
 @router.get("/tenants/{tid}/budgets/{bid}/entries", responses=_READ)
@@ -455,6 +447,4 @@ def alerts(
     page = budgets.alerts_page(
         ledger, principal.tenant_id, budget_id=budget_id, cursor=cursor, limit=limit
     )
-    return AlertsPublic(
-        alerts=[AlertPublic.model_validate(a) for a in page.alerts], next_cursor=page.next_cursor
-    )
+    return AlertsPublic.of(page)

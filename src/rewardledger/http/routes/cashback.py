@@ -21,15 +21,14 @@ from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.cycle_ledgers import (
+    FIRST_LEDGER_PAGE,
     WRITE_PROBLEMS,
-    CursorQuery,
     CycleLedgerList,
     CyclePath,
     CycleQuery,
-    FormatQuery,
     HolderPath,
     HolderQuery,
-    LimitQuery,
+    LedgerPagingQuery,
     list_responses,
 )
 from rewardledger.http.schemas_cycles import (
@@ -156,15 +155,11 @@ def list_ledger(
     eligibility: Annotated[
         str | None, Query(pattern="^(eligible|not_eligible|reached_cap|pending)$")
     ] = None,
-    limit: LimitQuery = None,
-    cursor: CursorQuery = None,
-    format: FormatQuery = "json",
+    paging: LedgerPagingQuery = FIRST_LEDGER_PAGE,
 ) -> CashbackLedgerPage | StreamingResponse:
     """The ``cashback_ledger`` rows, filtered; ``format=csv`` streams all of them."""
     where = LedgerFilter(account, cycle, status, eligibility)
-    return _LEDGER.rows(
-        ledger, principal.tenant_id, where, format=format, cursor=cursor, limit=limit
-    )
+    return _LEDGER.rows(ledger, principal.tenant_id, where, paging)
 
 
 @router.get("/tenants/{tid}/cashback/ledger/{account}/{cycle}")

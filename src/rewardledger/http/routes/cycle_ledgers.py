@@ -12,11 +12,12 @@ from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from rewardledger.domain.cycles import TAG_PATTERN, CashbackRow, DebtRow, LedgerFilter
 from rewardledger.domain.limits import ACCOUNT_ID_LENGTH_MAX, PAGE_SIZE_MAX
 from rewardledger.http.csv_export import csv_response
+from rewardledger.http.fields import id_query
 from rewardledger.http.problems import documented
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN
 from rewardledger.ledger.engine import Ledger
@@ -24,15 +25,28 @@ from rewardledger.services.cycles import LedgerPage
 
 # A cashback account or a debtor, in a path or as a list's filter.
 HolderPath = Annotated[str, Path(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)]
-HolderQuery = Annotated[
-    str | None, Query(max_length=ACCOUNT_ID_LENGTH_MAX, pattern=ACCOUNT_ID_PATH_PATTERN)
-]
+HolderQuery = Annotated[str | None, id_query(ACCOUNT_ID_PATH_PATTERN, ACCOUNT_ID_LENGTH_MAX)]
 CyclePath = Annotated[str, Path(pattern=TAG_PATTERN, description="YYYY-MM")]
 # The query parameters both cycle ledgers' lists take.
 CycleQuery = Annotated[str | None, Query(pattern=TAG_PATTERN)]
 LimitQuery = Annotated[int | None, Query(ge=1, le=PAGE_SIZE_MAX)]
 CursorQuery = Annotated[str | None, Query(pattern=OPAQUE_CURSOR_PATTERN)]
 FormatQuery = Annotated[str, Query(pattern="^(json|csv)$")]
+
+
+class LedgerPaging(BaseModel):
+    """Which rows of a cycle ledger's list to answer: ``limit`` rows after ``cursor``, or with
+    ``format=csv`` all of them. Taken from the query as these parameters, in this order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: LimitQuery = None
+    cursor: CursorQuery = None
+    format: FormatQuery = "json"
+
+
+LedgerPagingQuery = Annotated[LedgerPaging, Query()]
+FIRST_LEDGER_PAGE = LedgerPaging()
 # What a programme or movement write of either ledger can answer with.
 WRITE_PROBLEMS = (
     "validation_error",
@@ -92,20 +106,17 @@ class CycleLedgerList(Generic[RowT, PublicT, PageT]):
         ledger: Ledger,
         tenant_id: str,
         where: LedgerFilter,
-        *,
-        format: str,
-        cursor: str | None,
-        limit: int | None,
+        paging: LedgerPaging,
     ) -> PageT | StreamingResponse:
         """One page of rows or, with ``format=csv``, all of them."""
         scale = self.scale(ledger, tenant_id)
-        if format == "csv":
+        if paging.format == "csv":
             records = (
                 self.present(tenant_id, row, at, scale).model_dump(mode="json")
                 for row, at in self.every_row(ledger, tenant_id, where)
             )
             return csv_response(self.csv_columns, records, self.csv_filename)
-        page = self.list_page(ledger, tenant_id, where, cursor=cursor, limit=limit)
+        page = self.list_page(ledger, tenant_id, where, cursor=paging.cursor, limit=paging.limit)
         return self.page_model(
             rows=[self.present(tenant_id, row, at, scale) for row, at in page.rows],
             next_cursor=page.next_cursor,

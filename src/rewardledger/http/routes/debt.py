@@ -18,15 +18,14 @@ from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented
 from rewardledger.http.routes.cycle_ledgers import (
+    FIRST_LEDGER_PAGE,
     WRITE_PROBLEMS,
-    CursorQuery,
     CycleLedgerList,
     CyclePath,
     CycleQuery,
-    FormatQuery,
     HolderPath,
     HolderQuery,
-    LimitQuery,
+    LedgerPagingQuery,
     list_responses,
 )
 from rewardledger.http.schemas_cycles import (
@@ -112,15 +111,11 @@ def list_ledger(
     person: HolderQuery = None,
     cycle: CycleQuery = None,
     status: Annotated[str | None, Query(pattern="^(open|partial|repaid|overdue)$")] = None,
-    limit: LimitQuery = None,
-    cursor: CursorQuery = None,
-    format: FormatQuery = "json",
+    paging: LedgerPagingQuery = FIRST_LEDGER_PAGE,
 ) -> DebtLedgerPage | StreamingResponse:
     """The ``debt_ledger`` rows, filtered; ``format=csv`` streams all of them."""
     where = LedgerFilter(person, cycle, status)
-    return _LEDGER.rows(
-        ledger, principal.tenant_id, where, format=format, cursor=cursor, limit=limit
-    )
+    return _LEDGER.rows(ledger, principal.tenant_id, where, paging)
 
 
 @router.get("/tenants/{tid}/debt/ledger/{person}/{cycle}")

@@ -14,14 +14,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
+from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
 from rewardledger.http.examples import example
 from rewardledger.http.examples import operations as samples
-from rewardledger.http.fields import NEXT_CURSOR, IsoTime
+from rewardledger.http.fields import NEXT_CURSOR, IsoTime, id_query
 from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.public import ViewPublic
-from rewardledger.http.routes.lists import Cursor, Limit
+from rewardledger.http.routes.lists import FIRST_PAGE, PagingQuery
 from rewardledger.services import jobs
 
 router = APIRouter(tags=["jobs"])
@@ -82,18 +82,13 @@ def job_failures(
     include_resolved: bool = False,
     step: Annotated[
         str | None,
-        Query(
-            max_length=JOB_STEP_LENGTH_MAX,
-            pattern=f"^{jobs.STEP_PATTERN}$",
-            description="Only the failures of this step.",
-        ),
+        id_query(f"^{jobs.STEP_PATTERN}$", JOB_STEP_LENGTH_MAX, "Only the failures of this step."),
     ] = None,
     since: Annotated[
         IsoTime | None,
         Query(alias="from", description="Only those that last failed at or after this time."),
     ] = None,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> JobFailuresPublic:
     """The steps of due work that failed, the latest first, a page at a time: open ones
     (still failing at the last run) unless ``include_resolved``."""
@@ -103,7 +98,7 @@ def job_failures(
         include_resolved=include_resolved,
         step=step,
         since=since,
-        cursor=cursor,
-        limit=limit,
+        cursor=paging.cursor,
+        limit=paging.limit,
     )
     return JobFailuresPublic.of(page)

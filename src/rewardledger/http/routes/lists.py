@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict
 
 from rewardledger.domain import ids
 from rewardledger.domain.limits import (
@@ -22,6 +23,7 @@ from rewardledger.domain.limits import (
     PAGE_SIZE_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader
+from rewardledger.http.fields import id_query
 from rewardledger.http.problems import tenant_route_problems
 from rewardledger.http.schemas import (
     ACCOUNT_ID_PATH_PATTERN,
@@ -32,8 +34,6 @@ from rewardledger.http.schemas import (
 )
 from rewardledger.http.schemas_budgets import (
     BUDGET_ID_PATH_PATTERN,
-    CorrectionPublic,
-    ReservationPublic,
 )
 from rewardledger.http.schemas_lists import (
     AccountPagePublic,
@@ -55,23 +55,46 @@ Cursor = Annotated[
 BudgetIdPath = Annotated[str, Path(max_length=BUDGET_ID_LENGTH_MAX, pattern=BUDGET_ID_PATH_PATTERN)]
 
 
+class Paging(BaseModel):
+    """Which page of a list to answer: ``limit`` rows after ``cursor`` (the first page without
+    one). Taken from the query as these two parameters, in this order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: Limit = PAGE_SIZE_DEFAULT
+    cursor: Cursor = None
+
+
+class LargePaging(Paging):
+    """The paging of a list whose pages are as large as a page may be unless asked smaller."""
+
+    limit: Limit = PAGE_SIZE_MAX
+
+
+PagingQuery = Annotated[Paging, Query()]
+LargePagingQuery = Annotated[LargePaging, Query()]
+FIRST_PAGE = Paging()
+FIRST_LARGE_PAGE = LargePaging()
+
+
 @router.get("/tenants/{tid}/accounts", tags=["accounts"], responses=_READ)
 def list_accounts(
     ledger: LedgerDep,
     principal: Reader,
     asset: Annotated[
         str | None,
-        Query(
-            max_length=ASSET_CODE_LENGTH_MAX,
-            pattern=f"^(?:{ids.ASSET_CODE_PATTERN})$",
-            description="Only the accounts of this asset.",
+        id_query(
+            f"^(?:{ids.ASSET_CODE_PATTERN})$",
+            ASSET_CODE_LENGTH_MAX,
+            "Only the accounts of this asset.",
         ),
     ] = None,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> AccountPagePublic:
     """The tenant's accounts by id, with their balances, a page at a time."""
-    page = lists.list_accounts(ledger, principal.tenant_id, asset=asset, cursor=cursor, limit=limit)
+    page = lists.list_accounts(
+        ledger, principal.tenant_id, asset=asset, cursor=paging.cursor, limit=paging.limit
+    )
     scales = ledger.assets(principal.tenant_id)
     return AccountPagePublic(
         accounts=[AccountPublic.of(a, scales[a.asset_code].scale) for a in page.accounts],
@@ -85,19 +108,15 @@ def list_transfers(
     principal: Reader,
     account: Annotated[
         str | None,
-        Query(
-            max_length=ACCOUNT_ID_LENGTH_MAX,
-            pattern=ACCOUNT_ID_PATH_PATTERN,
-            description="Only the transfers that debit or credit this account.",
+        id_query(
+            ACCOUNT_ID_PATH_PATTERN,
+            ACCOUNT_ID_LENGTH_MAX,
+            "Only the transfers that debit or credit this account.",
         ),
     ] = None,
     kind: Annotated[
         str | None,
-        Query(
-            max_length=KIND_LENGTH_MAX,
-            pattern=f"^(?:{ids.KIND_PATTERN})$",
-            description="Only the transfers of this kind.",
-        ),
+        id_query(f"^(?:{ids.KIND_PATTERN})$", KIND_LENGTH_MAX, "Only the transfers of this kind."),
     ] = None,
     since: Annotated[
         IsoTime | None,
@@ -106,8 +125,7 @@ def list_transfers(
     until: Annotated[
         IsoTime | None, Query(alias="to", description="Only those created before this time.")
     ] = None,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> TransferPagePublic:
     """The tenant's transfers, newest first, filtered by account, kind and creation time.
 
@@ -121,8 +139,8 @@ def list_transfers(
         kind=kind,
         since=since,
         until=until,
-        cursor=cursor,
-        limit=limit,
+        cursor=paging.cursor,
+        limit=paging.limit,
     )
     return TransferPagePublic(
         transfers=[TransferPublic.of(t) for t in page.transfers], next_cursor=page.next_cursor
@@ -134,17 +152,14 @@ def list_reservations(
     bid: BudgetIdPath,
     ledger: LedgerDep,
     principal: Reader,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> ReservationPagePublic:
     """The budget's reservations (holds) by reference, each with its state: reserved,
     charged, released or expired."""
-    page = budgets.reservations_page(ledger, principal.tenant_id, bid, cursor=cursor, limit=limit)
-    return ReservationPagePublic(
-        budget_id=page.budget_id,
-        reservations=[ReservationPublic.model_validate(r) for r in page.reservations],
-        next_cursor=page.next_cursor,
+    page = budgets.reservations_page(
+        ledger, principal.tenant_id, bid, cursor=paging.cursor, limit=paging.limit
     )
+    return ReservationPagePublic.of(page)
 
 
 @router.get("/tenants/{tid}/budgets/{bid}/corrections", tags=["budgets"], responses=_READ)
@@ -152,13 +167,10 @@ def list_corrections(
     bid: BudgetIdPath,
     ledger: LedgerDep,
     principal: Reader,
-    limit: Limit = PAGE_SIZE_DEFAULT,
-    cursor: Cursor = None,
+    paging: PagingQuery = FIRST_PAGE,
 ) -> CorrectionPagePublic:
     """The budget's corrections in the order they were made, with who made each and why."""
-    page = budgets.corrections_page(ledger, principal.tenant_id, bid, cursor=cursor, limit=limit)
-    return CorrectionPagePublic(
-        budget_id=page.budget_id,
-        corrections=[CorrectionPublic.model_validate(c) for c in page.corrections],
-        next_cursor=page.next_cursor,
+    page = budgets.corrections_page(
+        ledger, principal.tenant_id, bid, cursor=paging.cursor, limit=paging.limit
     )
+    return CorrectionPagePublic.of(page)

@@ -22,10 +22,10 @@ from rewardledger.domain.limits import (
     POINTS_FORECAST_DATES_MAX,
 )
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin, Writer
-from rewardledger.http.fields import id_path
+from rewardledger.http.fields import id_path, id_query
 from rewardledger.http.idempotency import IdempotencyKeyHeader, key_of, mark_replay
 from rewardledger.http.problems import documented, tenant_route_problems
-from rewardledger.http.routes.lists import Cursor, Limit
+from rewardledger.http.routes.lists import FIRST_LARGE_PAGE, Cursor, LargePagingQuery, Limit
 from rewardledger.http.schemas import ACCOUNT_ID_PATH_PATTERN, OPAQUE_CURSOR_PATTERN, IsoTime
 from rewardledger.http.schemas_points import (
     AccumulationsPublic,
@@ -50,12 +50,7 @@ HolderPath = Annotated[
     id_path(ACCOUNT_ID_PATH_PATTERN, HOLDER_ID_LENGTH_MAX, "The holder (the seed's user_id)."),
 ]
 AssetQuery = Annotated[
-    str,
-    Query(
-        max_length=ASSET_CODE_LENGTH_MAX,
-        pattern=f"^(?:{ids.ASSET_CODE_PATTERN})$",
-        description="The points asset.",
-    ),
+    str, id_query(f"^(?:{ids.ASSET_CODE_PATTERN})$", ASSET_CODE_LENGTH_MAX, "The points asset.")
 ]
 _READ = tenant_route_problems()
 _WRITE = tenant_route_problems("idempotency_conflict", "insufficient_points", "busy")
@@ -89,14 +84,13 @@ def points_integrity(
         Literal["MISMATCH", "OK"],
         Query(description="MISMATCH (the default): the holders that differ; OK: the others."),
     ] = "MISMATCH",
-    limit: Limit = PAGE_SIZE_MAX,
-    cursor: Cursor = None,
+    paging: LargePagingQuery = FIRST_LARGE_PAGE,
 ) -> LedgerSummaryListPublic:
     """Holders whose balance differs from their rows or their lots (the seed's
     ``validate_balance_integrity``), by asset and holder, a page at a time; empty when all
     is well."""
     page = points.integrity_page(
-        ledger, principal.tenant_id, status=status, cursor=cursor, limit=limit
+        ledger, principal.tenant_id, status=status, cursor=paging.cursor, limit=paging.limit
     )
     return LedgerSummaryListPublic(
         holders=[LedgerSummaryPublic.of(x) for x in page.holders], next_cursor=page.next_cursor

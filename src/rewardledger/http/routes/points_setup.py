@@ -17,14 +17,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from rewardledger.domain import ids
-from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, PAGE_SIZE_MAX, REASON_LENGTH_MAX
+from rewardledger.domain.limits import ASSET_CODE_LENGTH_MAX, REASON_LENGTH_MAX
 from rewardledger.domain.points import Direction
 from rewardledger.http.deps import LedgerDep, Reader, TenantAdmin
 from rewardledger.http.fields import id_path
-from rewardledger.http.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
+from rewardledger.http.idempotency import IdempotencyKeyHeader, mark_replay
 from rewardledger.http.keyed_writes import keyed
 from rewardledger.http.problems import tenant_route_problems
-from rewardledger.http.routes.lists import Cursor, Limit
+from rewardledger.http.routes.lists import FIRST_LARGE_PAGE, LargePagingQuery
 from rewardledger.http.schemas_points_setup import (
     PointsAssetListPublic,
     PointsAssetPublic,
@@ -62,12 +62,6 @@ _READ = tenant_route_problems()
 _WRITE = tenant_route_problems("already_exists", "idempotency_conflict")
 
 
-def _unchanged(response: Response, written: bool) -> None:
-    if not written:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
-
-
 @router.post(
     "/tenants/{tid}/points/configure",
     status_code=201,
@@ -90,7 +84,7 @@ def configure(
         made = points.configure(
             ledger, principal.tenant_id, body.asset, scale=body.scale, expiry=expiry
         )
-        _unchanged(response, made.created)
+        mark_replay(response, not made.created)
         return PointsAssetPublic.of(made)
 
     return keyed(
@@ -107,10 +101,12 @@ def configure(
 
 @router.get("/tenants/{tid}/points/assets", responses=_READ, summary="List the points assets")
 def list_assets(
-    ledger: LedgerDep, principal: Reader, limit: Limit = PAGE_SIZE_MAX, cursor: Cursor = None
+    ledger: LedgerDep, principal: Reader, paging: LargePagingQuery = FIRST_LARGE_PAGE
 ) -> PointsAssetListPublic:
     """The tenant's points assets with their expiry policies, by code, a page at a time."""
-    page = points.points_assets_page(ledger, principal.tenant_id, cursor=cursor, limit=limit)
+    page = points.points_assets_page(
+        ledger, principal.tenant_id, cursor=paging.cursor, limit=paging.limit
+    )
     return PointsAssetListPublic(
         assets=[PointsAssetPublic.of(a) for a in page.assets], next_cursor=page.next_cursor
     )
@@ -159,13 +155,12 @@ def list_reasons(
     ledger: LedgerDep,
     principal: Reader,
     direction: Annotated[Direction | None, Query(description="Only earn or spend reasons.")] = None,
-    limit: Limit = PAGE_SIZE_MAX,
-    cursor: Cursor = None,
+    paging: LargePagingQuery = FIRST_LARGE_PAGE,
 ) -> ReasonListPublic:
     """The tenant's reason codes (dtypes) with their settings, by direction and code, a page
     at a time."""
     page = points.reasons_page(
-        ledger, principal.tenant_id, direction=direction, cursor=cursor, limit=limit
+        ledger, principal.tenant_id, direction=direction, cursor=paging.cursor, limit=paging.limit
     )
     return ReasonListPublic(
         reasons=[ReasonPublic.of(r) for r in page.reasons], next_cursor=page.next_cursor
@@ -190,7 +185,7 @@ def create_reason(
     def write() -> ReasonPublic:
         wanted = body.reason(Direction(body.direction), body.dtype)
         made, written = points.create_reason(ledger, principal.tenant_id, wanted)
-        _unchanged(response, written)
+        mark_replay(response, not written)
         return ReasonPublic.of(made)
 
     return keyed(

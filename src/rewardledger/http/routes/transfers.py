@@ -20,7 +20,7 @@ from rewardledger.domain.access import Principal
 from rewardledger.domain.errors import BatchFailed, ValidationError
 from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX, VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
-from rewardledger.http.idempotency import REPLAYED_HEADER, key_of
+from rewardledger.http.idempotency import REPLAYED_HEADER, key_of, mark_replay
 from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.schemas import (
     TRANSFER_ID_PATH_PATTERN,
@@ -72,10 +72,8 @@ _WRITE_PROBLEMS = tenant_route_problems(
 def _answer(result: TransferResult, response: Response) -> TransferPublic:
     """201 for a first write; 200 for a replay (flagged in a header) or a dry run."""
     transfer = raise_for_single(result)
-    if result.replayed:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
-    elif result.dry_run:
+    mark_replay(response, result.replayed)
+    if result.dry_run:
         response.status_code = 200
     return TransferPublic.of(transfer)
 
