@@ -18,15 +18,6 @@ class Claimed:
     due_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """A claim a worker asks for at ``now``: held by ``worker_id`` until ``until``."""
-
-    worker_id: str
-    now: datetime
-    until: datetime
-
-
 class WorkerRunStore(Protocol):
     def claim_due(self, tenant_id: str, steps: Sequence[str], lease: Lease) -> list[Claimed]:
         """Schedule ``steps`` of ``tenant_id`` that have no row yet (due ``lease.now``), then
@@ -43,6 +34,15 @@ class WorkerRunStore(Protocol):
     def release(self, tenant_id: str, step: str, worker_id: str) -> None:
         """Give back a claim whose step did not run (the worker is stopping): still due."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A claim a worker asks for at ``now``: held by ``worker_id`` until ``until``."""
+
+    worker_id: str
+    now: datetime
+    until: datetime
 
 
 STORE: Port[WorkerRunStore] = Port("worker")
