@@ -28,12 +28,7 @@ class DirectoryQueries(StoreConnections):
     """Tenants, assets, accounts and access keys."""
 
     def insert_tenant(self, tenant: Tenant, event: OutboxEvent) -> bool:
-        statement = insert(tenants).values(
-            tenant_id=tenant.id,
-            name=tenant.name,
-            timezone=tenant.timezone,
-            created_at=tenant.created_at,
-        )
+        statement = insert(tenants).values(columns_of(tenant, id="tenant_id"))
         return self._insert_once(statement, event, tenant.id, tenant.created_at)
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
