@@ -11,7 +11,7 @@ from rewardledger.events import STORE as EVENTS
 from rewardledger.events.views import START as EVENTS_START
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import jobs
-from rewardledger.worker import STORE, Schedule, Worker, next_due
+from rewardledger.worker import STORE, Lease, Schedule, Worker, next_due
 from tests.builders import FakeClock, fund, programme
 from tests.worker.steps_for_tests import SINK, counting, failing, file_relay
 
@@ -112,7 +112,7 @@ def test_a_claim_whose_lease_ran_out_is_taken_by_another_worker_and_the_first_lo
 ) -> None:
     store = ledger.extension(STORE)
     now = clock()
-    held = store.claim_due(tenant_id, ["count"], "dead", now, now + timedelta(seconds=30))
+    held = store.claim_due(tenant_id, ["count"], Lease("dead", now, now + timedelta(seconds=30)))
     assert [claim.step for claim in held] == ["count"]
     step = counting("count", tmp_path / "runs.txt")
     late = Worker(ledger, [step], Schedule(), tenant_ids=[tenant_id])

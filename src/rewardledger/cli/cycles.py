@@ -11,9 +11,10 @@ import csv
 import json
 import sys
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import typer
 
@@ -42,6 +43,8 @@ cycles_app: typer.Typer = typer.Typer(
     help="Keep the cycle ledgers in step: refresh, rebuild.", no_args_is_help=True
 )
 
+
+Row = TypeVar("Row", CashbackRow, DebtRow)
 
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV with the seed's columns.")]
 When = Annotated[
@@ -126,6 +129,30 @@ def _debt_movement_json(movement: DebtMovement, scale: int, replayed: bool) -> d
         "transfer_id": movement.transfer_id,
         "replayed": replayed,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _LedgerRows(Generic[Row]):
+    """How ``cashback ledger`` and ``debt ledger`` print their ledger: its rows as JSON, in the
+    scale of the programme's currency, under the seed's name (``name``, in CSV)."""
+
+    name: str
+    scale_of: Callable[[Ledger, str], int]
+    every_row: Callable[[Ledger, str, LedgerFilter], Iterator[tuple[Row, datetime]]]
+    row_json: Callable[[str, Row, datetime, int], dict[str, Any]]
+
+    def emit(self, ctx: typer.Context, tenant: str, where: LedgerFilter, as_csv: bool) -> None:
+        with ledger_of(ctx) as ledger:
+            scale = self.scale_of(ledger, tenant)
+            found = self.every_row(ledger, tenant, where)
+            rows = (self.row_json(tenant, row, at, scale) for row, at in found)
+            _print_rows(rows, as_csv, self.name)
+
+
+_CASHBACK_LEDGER = _LedgerRows(
+    "cashback_ledger", _cashback_scale, cycles.every_cashback_row, cashback_row_json
+)
+_DEBT_LEDGER = _LedgerRows("debt_ledger", _debt_scale, cycles.every_debt_row, debt_row_json)
 
 
 # Cashback ------------------------------------------------------------------------------------
@@ -247,12 +274,7 @@ def cashback_ledger(
     as_csv: Csv = False,
 ) -> None:
     """Print the cashback ledger rows (all pages)."""
-    where = LedgerFilter(account, cycle, status, eligibility)
-    with ledger_of(ctx) as ledger:
-        scale = _cashback_scale(ledger, tenant)
-        found = cycles.every_cashback_row(ledger, tenant, where)
-        rows = (cashback_row_json(tenant, row, at, scale) for row, at in found)
-        _print_rows(rows, as_csv, "cashback_ledger")
+    _CASHBACK_LEDGER.emit(ctx, tenant, LedgerFilter(account, cycle, status, eligibility), as_csv)
 
 
 @cashback_app.command("apply-to-debt")
@@ -346,12 +368,7 @@ def debt_ledger(
     as_csv: Csv = False,
 ) -> None:
     """Print the debt ledger rows (all pages)."""
-    where = LedgerFilter(person, cycle, status)
-    with ledger_of(ctx) as ledger:
-        scale = _debt_scale(ledger, tenant)
-        found = cycles.every_debt_row(ledger, tenant, where)
-        rows = (debt_row_json(tenant, row, at, scale) for row, at in found)
-        _print_rows(rows, as_csv, "debt_ledger")
+    _DEBT_LEDGER.emit(ctx, tenant, LedgerFilter(person, cycle, status), as_csv)
 
 
 def _print_rows(rows: Iterable[dict[str, Any]], as_csv: bool, name: str) -> None:

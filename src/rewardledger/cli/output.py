@@ -172,10 +172,16 @@ def _more(console: Console, count: int, listed: int, where: str = "") -> None:
         )
 
 
-def verify_reports(reports: Sequence[IntegrityReport]) -> None:
+def _tenants_console(reports: Sequence[object], verb: str) -> Console:
+    """Standard output for one report per tenant, saying so first when there is none."""
     console = _stdout()
     if not reports:
-        console.print("No tenants to verify: the database has none.")
+        console.print(f"No tenants to {verb}: the database has none.")
+    return console
+
+
+def verify_reports(reports: Sequence[IntegrityReport]) -> None:
+    console = _tenants_console(reports, "verify")
     for report in reports:
         counted = f"{report.accounts_checked} accounts checked"
         if report.ok:
@@ -207,9 +213,7 @@ def seals(sealed: Sequence[JournalSeal]) -> None:
 
 
 def repair_reports(reports: Sequence[RepairReport]) -> None:
-    console = _stdout()
-    if not reports:
-        console.print("No tenants to repair: the database has none.")
+    console = _tenants_console(reports, "repair")
     for report in reports:
         head = (
             f"tenant {report.tenant_id}: repair {report.repair_id} by {report.actor}, "

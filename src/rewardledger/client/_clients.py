@@ -8,7 +8,6 @@ back as ``after``) until the last page.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import httpx2
@@ -36,13 +35,27 @@ Transport = TypeVar("Transport", httpx2.BaseTransport, httpx2.AsyncBaseTransport
 PAGES_FOLLOWED_MAX = 10_000
 
 
-def _next(page: BaseModel) -> tuple[str, str] | None:
-    """(the query parameter, its value) that asks for the page after ``page``, if any."""
+def _following(page: BaseModel, arguments: dict[str, Any]) -> dict[str, Any] | None:
+    """The arguments that ask for the page after ``page`` (its ``next_cursor`` as ``cursor``,
+    or its ``next_after`` as ``after``), or None when it is the last."""
     for field, parameter in (("next_cursor", "cursor"), ("next_after", "after")):
         value = getattr(page, field, None)
         if value is not None:
-            return parameter, str(value)
+            return {**arguments, parameter: str(value)}
     return None
+
+
+class _Operations(
+    CoreOperations,
+    BudgetOperations,
+    PointsOperations,
+    PointsSetupOperations,
+    CycleOperations,
+    EventOperations,
+    ListOperations,
+):
+    """Every area of the API, the same for both clients (each operation is sent through the
+    client's ``_sender``)."""
 
 
 class _Connection(Generic[Transport]):
@@ -68,13 +81,7 @@ class _Connection(Generic[Transport]):
 
 
 class Client(
-    CoreOperations,
-    BudgetOperations,
-    PointsOperations,
-    PointsSetupOperations,
-    CycleOperations,
-    EventOperations,
-    ListOperations,
+    _Operations,
     SyncBase,
     _Connection[httpx2.BaseTransport],
 ):
@@ -90,13 +97,13 @@ class Client(
     ) -> Iterator[Page]:
         """Every page of ``operation(*args, **arguments)``, following its cursor from the first:
         ``client.pages(client.account_history, "wallet:ana", limit=100)``."""
+        following: dict[str, Any] | None = arguments
         for _ in range(PAGES_FOLLOWED_MAX):
-            page = operation(*args, **arguments)
-            yield page
-            following = _next(page)
             if following is None:
                 return
-            arguments = {**arguments, following[0]: following[1]}
+            page = operation(*args, **following)
+            yield page
+            following = _following(page, following)
 
     def close(self) -> None:
         self._sender.http.close()
@@ -104,23 +111,12 @@ class Client(
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
 class AsyncClient(
-    CoreOperations,
-    BudgetOperations,
-    PointsOperations,
-    PointsSetupOperations,
-    CycleOperations,
-    EventOperations,
-    ListOperations,
+    _Operations,
     AsyncBase,
     _Connection[httpx2.AsyncBaseTransport],
 ):
@@ -135,13 +131,13 @@ class AsyncClient(
     async def pages(
         self, operation: Callable[..., Awaitable[Page]], /, *args: Any, **arguments: Any
     ) -> AsyncIterator[Page]:
+        following: dict[str, Any] | None = arguments
         for _ in range(PAGES_FOLLOWED_MAX):
-            page = await operation(*args, **arguments)
-            yield page
-            following = _next(page)
             if following is None:
                 return
-            arguments = {**arguments, following[0]: following[1]}
+            page = await operation(*args, **following)
+            yield page
+            following = _following(page, following)
 
     async def aclose(self) -> None:
         await self._sender.http.aclose()
@@ -149,10 +145,5 @@ class AsyncClient(
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.aclose()

@@ -159,20 +159,32 @@ def _request(auth: Auth, call: Call[Any], headers: dict[str, str]) -> dict[str, 
     }
 
 
-def _settled(
-    call: Call[Model],
-    attempt: int,
-    attempts: int,
-    error: Exception | None,
-    response: httpx2.Response | None,
-) -> Model | None:
-    """After attempt number ``attempt``: its answer (or its error raised), or None to retry."""
-    if attempt < attempts and _may_retry(call, error, response):
-        return None
-    if response is None:
-        assert error is not None
-        raise error
-    return parse(call, response)
+class _Attempts(Generic[Model]):
+    """The attempts at one call, for either sender: the request (the same every time, with one
+    idempotency key for all), how many were made, and what the last one's outcome means."""
+
+    def __init__(self, auth: Auth, call: Call[Model]) -> None:
+        self.auth = auth
+        self.call = call
+        self.request = _request(auth, call, auth.headers(call))
+        self.made = 0
+        self.response: httpx2.Response | None = None
+
+    def settle(self, outcome: httpx2.Response | Exception) -> Model | None:
+        """After one more attempt: its answer (or its error raised), or None to try again after
+        ``delay()`` seconds."""
+        self.made += 1
+        self.response = outcome if isinstance(outcome, httpx2.Response) else None
+        error = None if isinstance(outcome, httpx2.Response) else outcome
+        if self.made < self.auth.retries.attempts and _may_retry(self.call, error, self.response):
+            return None
+        if self.response is None:
+            assert error is not None
+            raise error
+        return parse(self.call, self.response)
+
+    def delay(self) -> float:
+        return self.auth.retries.delay(self.made - 1, self.response)
 
 
 class SyncSender:
@@ -181,20 +193,16 @@ class SyncSender:
         self.http = http
 
     def send(self, call: Call[Model]) -> Model:
-        request = _request(self.auth, call, self.auth.headers(call))  # one key for all attempts
-        attempt = 0
+        attempts = _Attempts(self.auth, call)
         while True:
-            response: httpx2.Response | None = None
-            error: Exception | None = None
             try:
-                response = self.http.request(**request)
+                outcome: httpx2.Response | Exception = self.http.request(**attempts.request)
             except httpx2.TransportError as failed:
-                error = failed
-            attempt += 1
-            answer = _settled(call, attempt, self.auth.retries.attempts, error, response)
+                outcome = failed
+            answer = attempts.settle(outcome)
             if answer is not None:
                 return answer
-            time.sleep(self.auth.retries.delay(attempt - 1, response))
+            time.sleep(attempts.delay())
 
 
 class AsyncSender:
@@ -203,20 +211,16 @@ class AsyncSender:
         self.http = http
 
     async def send(self, call: Call[Model]) -> Model:
-        request = _request(self.auth, call, self.auth.headers(call))
-        attempt = 0
+        attempts = _Attempts(self.auth, call)
         while True:
-            response: httpx2.Response | None = None
-            error: Exception | None = None
             try:
-                response = await self.http.request(**request)
+                outcome: httpx2.Response | Exception = await self.http.request(**attempts.request)
             except httpx2.TransportError as failed:
-                error = failed
-            attempt += 1
-            answer = _settled(call, attempt, self.auth.retries.attempts, error, response)
+                outcome = failed
+            answer = attempts.settle(outcome)
             if answer is not None:
                 return answer
-            await asyncio.sleep(self.auth.retries.delay(attempt - 1, response))
+            await asyncio.sleep(attempts.delay())
 
 
 __all__ = ["ApiError", "AsyncSender", "Auth", "Call", "Retries", "SyncSender", "parse"]

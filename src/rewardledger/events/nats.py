@@ -16,7 +16,6 @@ import asyncio
 import threading
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
 
 import nats
@@ -115,12 +114,7 @@ class NatsPublisher:
     def __enter__(self) -> NatsPublisher:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _run(self, work: Coroutine[Any, Any, T], timeout_seconds: float) -> T:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, func, insert, or_, select, text, update
+from sqlalchemy import Column, ColumnElement, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from rewardledger.domain.access import StoredApiKey
@@ -28,12 +28,7 @@ class DirectoryQueries(StoreConnections):
     """Tenants, assets, accounts and access keys."""
 
     def insert_tenant(self, tenant: Tenant, event: OutboxEvent) -> bool:
-        statement = insert(tenants).values(
-            tenant_id=tenant.id,
-            name=tenant.name,
-            timezone=tenant.timezone,
-            created_at=tenant.created_at,
-        )
+        statement = insert(tenants).values(columns_of(tenant, id="tenant_id"))
         return self._insert_once(statement, event, tenant.id, tenant.created_at)
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
@@ -120,7 +115,7 @@ class DirectoryQueries(StoreConnections):
             query = select(api_keys).where(api_keys.c.key_id == key_id)
         with self._read() as connection:
             row = connection.execute(query).first()
-        return None if row is None else _stored_key(row)
+        return None if row is None else record_of(StoredApiKey, row)
 
     def list_api_keys(self, tenant_id: str, after: str | None, limit: int) -> list[StoredApiKey]:
         """The tenant's keys by key id, from the one after ``after``: at most ``limit``."""
@@ -129,7 +124,7 @@ class DirectoryQueries(StoreConnections):
             query = query.where(api_keys.c.key_id > after)
         with self._read() as connection:
             rows = connection.execute(query.order_by(api_keys.c.key_id).limit(limit)).all()
-        return [_stored_key(row) for row in rows]
+        return [record_of(StoredApiKey, row) for row in rows]
 
     def revoke_api_key(self, tenant_id: str, key_id: str, at: datetime) -> StoredApiKey | None:
         return self._end_api_key(tenant_id, key_id, api_keys.c.revoked_at, at)
@@ -142,37 +137,24 @@ class DirectoryQueries(StoreConnections):
     ) -> StoredApiKey | None:
         """Set the key's ``column`` (``revoked_at`` or ``expires_at``) where it is not set yet
         (the first end stands); the key as it is then, or None if the tenant has no such key."""
-        mine = (api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id)
+        mine = _the_key(tenant_id, key_id)
         with self._write() as connection:
             connection.execute(
                 update(api_keys).where(*mine, column.is_(None)).values({column.name: value})
             )
             row = connection.execute(select(api_keys).where(*mine)).first()
-        return None if row is None else _stored_key(row)
+        return None if row is None else record_of(StoredApiKey, row)
 
     def touch_api_key(self, tenant_id: str, key_id: str, now: datetime, stale: datetime) -> None:
         """Record that the key was used at ``now`` unless it was recorded after ``stale``."""
+        used = api_keys.c.last_used_at
+        statement = update(api_keys).where(
+            *_the_key(tenant_id, key_id), or_(used.is_(None), used < stale)
+        )
         with self._write() as connection:
-            connection.execute(
-                update(api_keys)
-                .where(
-                    api_keys.c.tenant_id == tenant_id,
-                    api_keys.c.key_id == key_id,
-                    or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < stale),
-                )
-                .values(last_used_at=now)
-            )
+            connection.execute(statement.values(last_used_at=now))
 
 
-def _stored_key(row: Any) -> StoredApiKey:
-    return StoredApiKey(
-        row.tenant_id,
-        row.key_id,
-        row.secret_hash,
-        row.role,
-        row.label,
-        row.revoked_at,
-        row.created_at,
-        row.expires_at,
-        row.last_used_at,
-    )
+def _the_key(tenant_id: str, key_id: str) -> tuple[ColumnElement[bool], ...]:
+    """Where the tenant's key ``key_id`` is (and only there)."""
+    return (api_keys.c.tenant_id == tenant_id, api_keys.c.key_id == key_id)

@@ -44,10 +44,7 @@ class IntegrityQueries(StoreConnections):
         query = select(accounts.c.account_id).where(accounts.c.tenant_id == tenant_id)
         if after is not None:
             query = query.where(accounts.c.account_id > after)
-        with self._read() as connection:
-            return list(
-                connection.execute(query.order_by(accounts.c.account_id).limit(limit)).scalars()
-            )
+        return self._read_column(query.order_by(accounts.c.account_id).limit(limit))
 
     def integrity_chunk(
         self, tenant_id: str, after: str | None, limit: int

@@ -141,16 +141,10 @@ class JournalQueries(StoreConnections):
         return total
 
     def due_holds(self, tenant_id: str, now: datetime, limit: int) -> list[str]:
-        with self._read() as connection:
-            return list(
-                connection.execute(
-                    select(holds.c.transfer_id)
-                    .where(
-                        holds.c.tenant_id == tenant_id,
-                        holds.c.expires_at.is_not(None),
-                        holds.c.expires_at <= now,
-                    )
-                    .order_by(holds.c.expires_at, holds.c.transfer_id)
-                    .limit(limit)
-                ).scalars()
-            )
+        h = holds.c
+        return self._read_column(
+            select(h.transfer_id)
+            .where(h.tenant_id == tenant_id, h.expires_at.is_not(None), h.expires_at <= now)
+            .order_by(h.expires_at, h.transfer_id)
+            .limit(limit)
+        )

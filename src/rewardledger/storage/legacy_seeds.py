@@ -140,7 +140,10 @@ class PostgresLegacySource:
         return True
 
     def count(self, logical: str) -> int:
-        query = sql.SQL("SELECT count(*) FROM {}").format(self._name(logical))
+        return self._count(sql.SQL("SELECT count(*) FROM {}").format(self._name(logical)))
+
+    def _count(self, query: sql.Composed) -> int:
+        """The count ``query`` selects, read in a transaction of its own."""
         row = self._connection.execute(query).fetchone()
         self._connection.rollback()
         return int(row[0]) if row is not None else 0
@@ -161,17 +164,21 @@ class PostgresLegacySource:
     def _columns(self, columns: tuple[str, ...], alias: LiteralString = "t") -> sql.Composed:
         return sql.SQL(", ").join(sql.Identifier(alias, c) for c in columns)
 
-    def accumulations(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL('SELECT {} FROM {} t ORDER BY t."date", t.id').format(
-            self._columns(ACCUMULATION_COLUMNS), self._name(ACCUMULATIONS)
+    def _table(
+        self, logical: str, columns: tuple[str, ...], order: LiteralString, batch_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The seed table ``logical``'s ``columns``, ordered by ``order`` (of its alias ``t``),
+        ``batch_size`` rows at a time."""
+        query = sql.SQL("SELECT {} FROM {} t ORDER BY {}").format(
+            self._columns(columns), self._name(logical), sql.SQL(order)
         )
         return self._stream(query, batch_size)
 
+    def accumulations(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        return self._table(ACCUMULATIONS, ACCUMULATION_COLUMNS, 't."date", t.id', batch_size)
+
     def balances(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.user_id").format(
-            self._columns(BALANCE_COLUMNS), self._name(BALANCES)
-        )
-        return self._stream(query, batch_size)
+        return self._table(BALANCES, BALANCE_COLUMNS, "t.user_id", batch_size)
 
     def _without_balance(self) -> sql.Composed:
         return sql.SQL(
@@ -180,10 +187,7 @@ class PostgresLegacySource:
         ).format(self._name(ACCUMULATIONS), self._name(BALANCES))
 
     def count_users_without_balance(self) -> int:
-        query = sql.SQL("SELECT count(*) FROM ({}) u").format(self._without_balance())
-        row = self._connection.execute(query).fetchone()
-        self._connection.rollback()
-        return int(row[0]) if row is not None else 0
+        return self._count(sql.SQL("SELECT count(*) FROM ({}) u").format(self._without_balance()))
 
     def users_without_balance(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         query = sql.SQL("SELECT u.user_id FROM ({}) u ORDER BY u.user_id").format(
@@ -192,37 +196,23 @@ class PostgresLegacySource:
         return self._stream(query, batch_size)
 
     def debt_movements(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.created_at, t.id").format(
-            self._columns(DEBT_MOVEMENT_COLUMNS), self._name(DEBT_MOVEMENTS)
-        )
-        return self._stream(query, batch_size)
+        return self._table(DEBT_MOVEMENTS, DEBT_MOVEMENT_COLUMNS, "t.created_at, t.id", batch_size)
 
     def debt_ledger(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.person_id, t.cycle_tag").format(
-            self._columns(DEBT_LEDGER_COLUMNS), self._name(DEBT_LEDGER)
-        )
-        return self._stream(query, batch_size)
+        return self._table(DEBT_LEDGER, DEBT_LEDGER_COLUMNS, "t.person_id, t.cycle_tag", batch_size)
 
     def cashback_movements(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.created_at, t.id").format(
-            self._columns(CASHBACK_MOVEMENT_COLUMNS), self._name(CASHBACK_MOVEMENTS)
+        return self._table(
+            CASHBACK_MOVEMENTS, CASHBACK_MOVEMENT_COLUMNS, "t.created_at, t.id", batch_size
         )
-        return self._stream(query, batch_size)
 
     def cashback_ledger(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.account_id, t.cycle_tag").format(
-            self._columns(CASHBACK_LEDGER_COLUMNS), self._name(CASHBACK_LEDGER)
+        return self._table(
+            CASHBACK_LEDGER, CASHBACK_LEDGER_COLUMNS, "t.account_id, t.cycle_tag", batch_size
         )
-        return self._stream(query, batch_size)
 
     def budgets(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.id").format(
-            self._columns(BUDGET_COLUMNS), self._name(BUDGETS)
-        )
-        return self._stream(query, batch_size)
+        return self._table(BUDGETS, BUDGET_COLUMNS, "t.id", batch_size)
 
     def budget_entries(self, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        query = sql.SQL("SELECT {} FROM {} t ORDER BY t.created_at, t.id").format(
-            self._columns(BUDGET_ENTRY_COLUMNS), self._name(BUDGET_ENTRIES)
-        )
-        return self._stream(query, batch_size)
+        return self._table(BUDGET_ENTRIES, BUDGET_ENTRY_COLUMNS, "t.created_at, t.id", batch_size)

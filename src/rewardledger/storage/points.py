@@ -76,14 +76,11 @@ class SqlPointsStore(LotWrites, PointsLists):
         return None if row is None else ExpiryPolicy.from_json(row.expiry)
 
     def points_assets(self, tenant_id: str) -> list[str]:
-        with self._read() as connection:
-            return list(
-                connection.execute(
-                    select(points_assets.c.asset_code)
-                    .where(points_assets.c.tenant_id == tenant_id)
-                    .order_by(points_assets.c.asset_code)
-                ).scalars()
-            )
+        return self._read_column(
+            select(points_assets.c.asset_code)
+            .where(points_assets.c.tenant_id == tenant_id)
+            .order_by(points_assets.c.asset_code)
+        )
 
     def put_asset(
         self, unit: StorageUnit, tenant_id: str, asset: AssetExpiry, now: datetime

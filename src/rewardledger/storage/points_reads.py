@@ -7,12 +7,11 @@ Owns: the statements on ``points_redemptions`` and the points service's reads of
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, insert, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import AccumType, LotState, RedemptionState
@@ -20,22 +19,18 @@ from rewardledger.domain.points_queries import AccumulationQuery
 from rewardledger.ledger.storage_unit import ReadUnit, StorageUnit
 from rewardledger.storage.schema import accounts, transfers
 from rewardledger.storage.schema_points import points_lots, points_redemptions
+from rewardledger.storage.store_base import EngineReads
 from rewardledger.storage.unit import connection_of, unit_of
 
 _POSTED = ("single", "post")
 
 
-class PointsReads:
+class PointsReads(EngineReads):
     """Redemptions and journal reads; ``SqlPointsStore`` adds settings, holders and lots."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            yield connection
 
     def _locked(self, query: Any) -> Any:
         return query.with_for_update() if self._postgres else query
@@ -98,19 +93,13 @@ class PointsReads:
         unit_of(unit).later(sql, [row], lambda c: c.execute(statement))
 
     def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]:
-        with self._read() as connection:
-            return list(
-                connection.execute(
-                    select(points_redemptions.c.redemption_id)
-                    .where(
-                        points_redemptions.c.tenant_id == tenant_id,
-                        points_redemptions.c.state == RedemptionState.PENDING.value,
-                        points_redemptions.c.expires_at <= now,
-                    )
-                    .order_by(points_redemptions.c.expires_at, points_redemptions.c.redemption_id)
-                    .limit(limit)
-                ).scalars()
-            )
+        r, pending = points_redemptions.c, RedemptionState.PENDING.value
+        return self._read_column(
+            select(r.redemption_id)
+            .where(r.tenant_id == tenant_id, r.state == pending, r.expires_at <= now)
+            .order_by(r.expires_at, r.redemption_id)
+            .limit(limit)
+        )
 
     def list_redemptions(
         self, tenant_id: str, state: str | None, after: str | None, limit: int

@@ -45,10 +45,11 @@ def record_of(kind: type[Record], row: Row[Any], /, suffix: str = "", **given: A
     )
 
 
-def columns_of(record: DataclassInstance) -> dict[str, Any]:
+def columns_of(record: DataclassInstance, /, **renamed: str) -> dict[str, Any]:
     """The columns of a row written from a value whose fields are its columns (the reverse of
-    ``record_of``): each field under its name."""
-    return {field.name: getattr(record, field.name) for field in fields(record)}
+    ``record_of``): each field under its name, or under the column ``renamed`` names for it
+    (a tenant's ``id`` is its ``tenant_id``)."""
+    return {renamed.get(f.name, f.name): getattr(record, f.name) for f in fields(record)}
 
 
 def tenant_of(row: Row[Any]) -> Tenant:

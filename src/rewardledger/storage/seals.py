@@ -25,6 +25,7 @@ from rewardledger.storage.journal_digest import (
     genesis,
     row_digest,
 )
+from rewardledger.storage.rows import columns_of
 from rewardledger.storage.schema import accounts, journal_seals, transfers
 from rewardledger.storage.store_base import StoreConnections
 
@@ -89,6 +90,7 @@ class SealQueries(StoreConnections):
                 segment.add_account(account_digest(account[0], account[1], account[2], account[3]))
             seq = 1 if last is None else last.seal_seq + 1
             previous = genesis(tenant_id) if last is None else last.head
+            digest = segment.digest()
             seal = JournalSeal(
                 tenant_id,
                 seq,
@@ -96,20 +98,10 @@ class SealQueries(StoreConnections):
                 now,
                 segment.rows,
                 segment.accounts,
-                chain(previous, seq, cutoff_at, segment.digest()),
+                chain(previous, seq, cutoff_at, digest),
             )
-            connection.execute(
-                insert(journal_seals).values(
-                    tenant_id=tenant_id,
-                    seal_seq=seq,
-                    cutoff_at=cutoff_at,
-                    sealed_at=now,
-                    rows_count=seal.rows_count,
-                    accounts_count=seal.accounts_count,
-                    segment_digest=segment.digest(),
-                    head=seal.head,
-                )
-            )
+            row = {**columns_of(seal), "segment_digest": digest}
+            connection.execute(insert(journal_seals).values(row))
         return seal
 
     @contextmanager

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, Select, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -37,10 +37,25 @@ class EngineStore:
         self._dialect_insert: Any = postgresql.insert if self.postgres else sqlite.insert
 
 
-class StoreConnections:
-    """The engine and the connection helpers that the query groups of ``SqlStore`` share."""
+class EngineReads:
+    """Reads in a connection of their own, for a store that holds an ``engine``."""
 
     engine: Engine
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def _read_column(self, query: Select[Any]) -> list[Any]:
+        """The values of the one column ``query`` selects, in its order."""
+        with self._read() as connection:
+            return list(connection.execute(query).scalars())
+
+
+class StoreConnections(EngineReads):
+    """The engine and the connection helpers that the query groups of ``SqlStore`` share."""
+
     dialect: str
     _shown_url: str
 
@@ -80,11 +95,6 @@ class StoreConnections:
             if is_retryable(error):
                 raise RetryableError(str(error)) from error
             raise
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            yield connection
 
     def _insert_once(
         self, statement: Any, event: OutboxEvent, tenant_id: str, now: datetime

@@ -19,20 +19,13 @@ from sqlalchemy import and_, or_, select, update
 from rewardledger.storage.schema_worker import worker_runs
 from rewardledger.storage.store_base import EngineStore
 from rewardledger.storage.tenancy import scoped_by_tenant
-from rewardledger.worker.port import Claimed
+from rewardledger.worker.port import Claimed, Lease
 
 
 @scoped_by_tenant
 class SqlWorkerRunStore(EngineStore):
-    def claim_due(
-        self,
-        tenant_id: str,
-        steps: Sequence[str],
-        worker_id: str,
-        now: datetime,
-        lease_until: datetime,
-    ) -> list[Claimed]:
-        table = worker_runs
+    def claim_due(self, tenant_id: str, steps: Sequence[str], lease: Lease) -> list[Claimed]:
+        table, now = worker_runs, lease.now
         schedule = self._dialect_insert(table).values(
             [{"tenant_id": tenant_id, "step": step, "next_run_at": now} for step in steps]
         )
@@ -49,7 +42,7 @@ class SqlWorkerRunStore(EngineStore):
         claim = (
             update(table)
             .where(table.c.tenant_id == tenant_id, table.c.step.in_(due.scalar_subquery()))
-            .values(claimed_by=worker_id, lease_until=lease_until)
+            .values(claimed_by=lease.worker_id, lease_until=lease.until)
             .returning(table.c.step, table.c.next_run_at)
         )
         with self.engine.begin() as connection:

@@ -9,7 +9,7 @@ loses nothing.
 """
 
 from rewardledger.worker import relays as relays  # registers the relay steps
-from rewardledger.worker.port import STORE, Claimed, WorkerRunStore
+from rewardledger.worker.port import STORE, Claimed, Lease, WorkerRunStore
 from rewardledger.worker.runner import Schedule, StepRun, Worker, next_due
 from rewardledger.worker.steps import EVERY_TENANT, STEPS, Step, register
 
@@ -18,6 +18,7 @@ __all__ = [
     "STEPS",
     "STORE",
     "Claimed",
+    "Lease",
     "Schedule",
     "Step",
     "StepRun",

@@ -19,18 +19,11 @@ class Claimed:
 
 
 class WorkerRunStore(Protocol):
-    def claim_due(
-        self,
-        tenant_id: str,
-        steps: Sequence[str],
-        worker_id: str,
-        now: datetime,
-        lease_until: datetime,
-    ) -> list[Claimed]:
-        """Schedule ``steps`` of ``tenant_id`` that have no row yet (due ``now``), then claim
-        for ``worker_id`` until ``lease_until`` those that are due and held by nobody (or
-        whose lease ran out), skipping rows another worker is claiming at this moment. One
-        short transaction."""
+    def claim_due(self, tenant_id: str, steps: Sequence[str], lease: Lease) -> list[Claimed]:
+        """Schedule ``steps`` of ``tenant_id`` that have no row yet (due ``lease.now``), then
+        claim for ``lease.worker_id`` until ``lease.until`` those that are due and held by
+        nobody (or whose lease ran out), skipping rows another worker is claiming at this
+        moment. One short transaction."""
         ...
 
     def finish(self, tenant_id: str, step: str, worker_id: str, next_run_at: datetime) -> bool:
@@ -41,6 +34,15 @@ class WorkerRunStore(Protocol):
     def release(self, tenant_id: str, step: str, worker_id: str) -> None:
         """Give back a claim whose step did not run (the worker is stopping): still due."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A claim a worker asks for at ``now``: held by ``worker_id`` until ``until``."""
+
+    worker_id: str
+    now: datetime
+    until: datetime
 
 
 STORE: Port[WorkerRunStore] = Port("worker")

@@ -34,7 +34,7 @@ from rewardledger.domain.jobs import describe
 from rewardledger.ledger.engine import Ledger
 from rewardledger.logs import get_logger
 from rewardledger.services.jobs import StepFailure, run_step
-from rewardledger.worker.port import STORE, Claimed
+from rewardledger.worker.port import STORE, Claimed, Lease
 from rewardledger.worker.steps import EVERY_TENANT, Step
 
 log = get_logger(__name__)
@@ -140,10 +140,8 @@ class Worker:
     def _run_scope(self, tenant_id: str, steps: Sequence[Step]) -> list[StepRun]:
         store = self.ledger.extension(STORE)
         now = self.ledger.clock()
-        lease_until = now + timedelta(seconds=self.schedule.lease_seconds)
-        claimed = store.claim_due(
-            tenant_id, [s.name for s in steps], self.worker_id, now, lease_until
-        )
+        lease = Lease(self.worker_id, now, now + timedelta(seconds=self.schedule.lease_seconds))
+        claimed = store.claim_due(tenant_id, [s.name for s in steps], lease)
         by_name = {step.name: step for step in steps}
         runs: list[StepRun] = []
         for index, claim in enumerate(claimed):
