@@ -45,19 +45,6 @@ class LotWrites:
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         if not lots:
             return
-        statement = (
-            sql_update(points_lots)
-            .where(
-                points_lots.c.tenant_id == tenant_id,
-                points_lots.c.lot_id == bindparam("b_lot_id"),
-            )
-            .values(
-                remaining_minor=bindparam("b_remaining"),
-                state=bindparam("b_state"),
-                activated_at=bindparam("b_activated_at"),
-                expires_at=bindparam("b_expires_at"),
-            )
-        )
         rows = [
             {
                 "b_lot_id": lot.lot_id,
@@ -69,15 +56,19 @@ class LotWrites:
             for lot in lots
         ]
         sql_unit = unit_of(unit)
+
+        def at_once(connection: Connection) -> None:  # SQLite: built only where it runs
+            connection.execute(_lot_update(tenant_id), rows)
+
         if len(rows) < SET_ROWS_MIN:
             kept = [{**row, "b_tenant": tenant_id} for row in rows]
-            sql_unit.later(LOT_UPDATE, kept, lambda c: c.execute(statement, rows))
+            sql_unit.later(LOT_UPDATE, kept, at_once)
             return
         columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
         sql_unit.write_columns(
             LOT_UPDATE_SET,
             columns,
-            lambda c: c.execute(statement, rows),
+            at_once,
             scalars={"b_tenant": tenant_id},
         )
 
@@ -103,6 +94,23 @@ class LotWrites:
             lambda c: c.execute(insert(points_lot_moves), rows),
             points_lot_moves,
         )
+
+
+def _lot_update(tenant_id: str) -> Any:
+    """The UPDATE of lots by id (``b_*`` parameters), for SQLite's executemany."""
+    return (
+        sql_update(points_lots)
+        .where(
+            points_lots.c.tenant_id == tenant_id,
+            points_lots.c.lot_id == bindparam("b_lot_id"),
+        )
+        .values(
+            remaining_minor=bindparam("b_remaining"),
+            state=bindparam("b_state"),
+            activated_at=bindparam("b_activated_at"),
+            expires_at=bindparam("b_expires_at"),
+        )
+    )
 
 
 def _keep(
