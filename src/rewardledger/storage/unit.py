@@ -168,11 +168,14 @@ class SqlUnit(SqlTransaction):
         repeats), or, when writes are kept, bound here and sent after them in one round trip."""
         assert self._driver is not None, "fetch is for PostgreSQL units"
         kept, self._kept = self._kept, []
-        with self._begun() as begin, unique_is_duplicate(), self._driver.cursor() as cursor:
-            first = [*begin, *kept]
-            if first:
-                cursor.execute(";\n".join([*first, self._bound(postgres_sql, params)]))
-                for _ in first:
+        # Not begun by this statement (BEGIN in a round trip of its own, as psycopg sends it):
+        # bound on the server, a repeated lock keeps its plan there (psycopg prepares it);
+        # bound here to share the BEGIN's round trip, the server plans it on every call, and
+        # that cost more than the round trip saved (docs/performance.md, issue 11).
+        with unique_is_duplicate(), self._driver.cursor() as cursor:
+            if kept:
+                cursor.execute(";\n".join([*kept, self._bound(postgres_sql, params)]))
+                for _ in kept:
                     cursor.nextset()
             else:
                 cursor.execute(postgres_sql, params)
@@ -181,7 +184,8 @@ class SqlUnit(SqlTransaction):
 
     def _begun(self) -> AbstractContextManager[list[str]]:
         """The unit's BEGIN, to lead its first statement's message (``TenantConnection``): the
-        transaction then begins in that statement's round trip, not in one of its own."""
+        transaction then begins in that statement's round trip, not in one of its own. For
+        statements bound here anyway (``read_together``)."""
         if isinstance(self._driver, TenantConnection):
             return self._driver.begun_by_statement()
         return nullcontext([])
