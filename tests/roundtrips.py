@@ -88,6 +88,7 @@ def _tally(connection: Any, query: Any, trips: int) -> None:
     if (
         not connection.autocommit
         and connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
+        and not getattr(connection, "begins_inline", False)  # the statement's text begins it
     ):
         counter.saw("BEGIN (sent by psycopg)")
     for _ in range(trips):

@@ -75,19 +75,6 @@ class LotWrites:
     def update_lots(self, unit: StorageUnit, tenant_id: str, lots: Sequence[Lot]) -> None:
         if not lots:
             return
-        statement = (
-            sql_update(points_lots)
-            .where(
-                points_lots.c.tenant_id == tenant_id,
-                points_lots.c.lot_id == bindparam("b_lot_id"),
-            )
-            .values(
-                remaining_minor=bindparam("b_remaining"),
-                state=bindparam("b_state"),
-                activated_at=bindparam("b_activated_at"),
-                expires_at=bindparam("b_expires_at"),
-            )
-        )
         states = _STATE_TEXT
         columns: dict[str, list[Any]] = {
             "b_lot_id": [lot.lot_id for lot in lots],
@@ -97,9 +84,9 @@ class LotWrites:
             "b_expires_at": [lot.expires_at for lot in lots],
         }
 
-        def at_once(connection: Connection) -> object:
+        def at_once(connection: Connection) -> object:  # SQLite: built only where it runs
             rows = _mappings(_UPDATE_NAMES, zip(*columns.values(), strict=True))
-            return connection.execute(statement, rows)
+            return connection.execute(_lot_update(tenant_id), rows)
 
         sql_unit = unit_of(unit)
         if len(lots) < SET_ROWS_MIN:
@@ -116,6 +103,23 @@ class LotWrites:
         """Append (movement id, lot id, signed amount) rows."""
         values = [(tenant_id, m, lot, a, now) for m, lot, a in moves]
         _keep(unit, MOVE_INSERT, MOVE_INSERT_SET, _MOVE_NAMES, values, points_lot_moves)
+
+
+def _lot_update(tenant_id: str) -> Any:
+    """The UPDATE of lots by id (``b_*`` parameters), for SQLite's executemany."""
+    return (
+        sql_update(points_lots)
+        .where(
+            points_lots.c.tenant_id == tenant_id,
+            points_lots.c.lot_id == bindparam("b_lot_id"),
+        )
+        .values(
+            remaining_minor=bindparam("b_remaining"),
+            state=bindparam("b_state"),
+            activated_at=bindparam("b_activated_at"),
+            expires_at=bindparam("b_expires_at"),
+        )
+    )
 
 
 def _keep(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, insert, select
 from sqlalchemy import update as sql_update
 
 from rewardledger.domain.points import AccumType, LotState, RedemptionState
@@ -81,16 +81,17 @@ class PointsReads(EngineReads):
             f"UPDATE points_redemptions SET {', '.join(f'{c} = %({c})s' for c in columns)} "  # noqa: S608 - column names of the table, values bound
             "WHERE tenant_id = %(w_tenant)s AND redemption_id = %(w_redemption)s"
         )
-        statement = (
-            sql_update(points_redemptions)
-            .where(
-                points_redemptions.c.tenant_id == tenant_id,
-                points_redemptions.c.redemption_id == redemption_id,
+
+        def at_once(connection: Connection) -> None:  # SQLite: built only where it runs
+            table = points_redemptions
+            connection.execute(
+                sql_update(table)
+                .where(table.c.tenant_id == tenant_id, table.c.redemption_id == redemption_id)
+                .values(**values)
             )
-            .values(**values)
-        )
+
         row = {**values, "w_tenant": tenant_id, "w_redemption": redemption_id}
-        unit_of(unit).later(sql, [row], lambda c: c.execute(statement))
+        unit_of(unit).later(sql, [row], at_once)
 
     def due_redemptions(self, tenant_id: str, now: datetime, limit: int) -> list[str]:
         r, pending = points_redemptions.c, RedemptionState.PENDING.value

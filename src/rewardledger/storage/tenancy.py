@@ -46,9 +46,45 @@ def tenant_scope(tenant_id: str | None) -> Iterator[None]:
 
 
 class TenantConnection(psycopg.Connection[Any]):
-    """A psycopg connection whose implicit BEGIN also sets the tenant in scope, if any."""
+    """A psycopg connection whose implicit BEGIN also sets the tenant in scope, if any.
+
+    ``begun_by_statement`` lets a caller send that BEGIN at the head of its own first
+    statement (simple query protocol: one message, one round trip) instead of in a round trip
+    of its own before it."""
+
+    begins_inline = False  # the next statement carries its transaction's BEGIN itself
+
+    @contextmanager
+    def begun_by_statement(self) -> Iterator[list[str]]:
+        """Inside: the statements (BEGIN, the tenant's setting) that the next statement sent
+        must start with, or none when no transaction is to begin (one is open, autocommit, or
+        no tenant in scope); psycopg then sends no BEGIN of its own for it."""
+        tenant = _tenant.get()
+        if (
+            tenant is None
+            or self._autocommit
+            or self._pipeline
+            or self.pgconn.transaction_status != _IDLE
+        ):
+            yield []
+            return
+        self.begins_inline = True
+        try:
+            yield [self._get_tx_start_command().decode(), self._setting(tenant).decode()]
+        finally:
+            self.begins_inline = False
+
+    def _setting(self, tenant: str) -> bytes:
+        return (
+            sql.SQL("SELECT set_config({}, {}, true)")
+            .format(sql.Literal(TENANT_SETTING), sql.Literal(tenant))
+            .as_bytes(self)
+        )
 
     def _start_query(self) -> Any:
+        if self.begins_inline and self.pgconn.transaction_status == _IDLE:
+            self.begins_inline = False  # this statement's text begins the transaction
+            return None
         tenant = _tenant.get()
         if (
             tenant is None
@@ -58,10 +94,7 @@ class TenantConnection(psycopg.Connection[Any]):
         ):
             return (yield from super()._start_query())
         self._check_connection_ok()
-        setting = sql.SQL("; SELECT set_config({}, {}, true)").format(
-            sql.Literal(TENANT_SETTING), sql.Literal(tenant)
-        )
-        self.pgconn.send_query(self._get_tx_start_command() + setting.as_bytes(self))
+        self.pgconn.send_query(self._get_tx_start_command() + b"; " + self._setting(tenant))
         results = yield from generators.execute(self.pgconn)
         for result in results:
             if result.status == _FATAL:

@@ -8,7 +8,7 @@ the outbox rows a unit writes with the rest of its transaction (rule 9).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from rewardledger.domain.transfers import PendingRow
 from rewardledger.ledger.storage_unit import ReadUnit
 from rewardledger.storage.posting import PostgresWriteSession, SqliteWriteSession, new_event_id
 from rewardledger.storage.schema import outbox
-from rewardledger.storage.tenancy import tenant_scope
+from rewardledger.storage.tenancy import TenantConnection, tenant_scope
 from rewardledger.storage.write_postgres import rows_after_kept, unique_is_duplicate, unnest_insert
 
 _OUTBOX_INSERT = (
@@ -152,10 +152,12 @@ class SqlUnit(SqlTransaction):
         sees every change the lock waited for."""
         assert self._driver is not None, "read_together is for PostgreSQL units"
         kept, self._kept = self._kept, []
-        sql = ";\n".join([*kept, *(self._bound(q, p) for q, p in statements)])
-        with unique_is_duplicate(), self._driver.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(sql)
-            return rows_after_kept(cursor, len(kept), len(statements))
+        bound = [self._bound(q, p) for q, p in statements]
+        with self._begun() as begin, unique_is_duplicate():
+            first = [*begin, *kept]
+            with self._driver.cursor(row_factory=dict_row) as cursor:
+                cursor.execute(";\n".join([*first, *bound]))
+                return rows_after_kept(cursor, len(first), len(statements))
 
     def fetch(
         self, postgres_sql: str, params: Mapping[str, Any], *, names: bool = False
@@ -166,6 +168,10 @@ class SqlUnit(SqlTransaction):
         repeats), or, when writes are kept, bound here and sent after them in one round trip."""
         assert self._driver is not None, "fetch is for PostgreSQL units"
         kept, self._kept = self._kept, []
+        # Not begun by this statement (BEGIN in a round trip of its own, as psycopg sends it):
+        # bound on the server, a repeated lock keeps its plan there (psycopg prepares it);
+        # bound here to share the BEGIN's round trip, the server plans it on every call, and
+        # that cost more than the round trip saved (docs/performance.md, issue 11).
         with unique_is_duplicate(), self._driver.cursor() as cursor:
             if kept:
                 cursor.execute(";\n".join([*kept, self._bound(postgres_sql, params)]))
@@ -175,6 +181,14 @@ class SqlUnit(SqlTransaction):
                 cursor.execute(postgres_sql, params)
             described = [column.name for column in cursor.description or ()] if names else []
             return cursor.fetchall(), described
+
+    def _begun(self) -> AbstractContextManager[list[str]]:
+        """The unit's BEGIN, to lead its first statement's message (``TenantConnection``): the
+        transaction then begins in that statement's round trip, not in one of its own. For
+        statements bound here anyway (``read_together``)."""
+        if isinstance(self._driver, TenantConnection):
+            return self._driver.begun_by_statement()
+        return nullcontext([])
 
     def _bound(self, sql: str, params: Mapping[str, Any]) -> str:
         if self._binder is None:

@@ -8,7 +8,8 @@ not refused).
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import functools
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, select, update
@@ -72,8 +73,14 @@ def insert_unless_found(
 
 
 def record_values(record: DataclassInstance) -> dict[str, Any]:
-    """The row of a record whose fields are its table's column names."""
-    return asdict(record)
+    """The row of a record whose fields are its table's column names (its values as they are:
+    a statement's parameters, never changed, so not copied as ``dataclasses.asdict`` would)."""
+    return {name: getattr(record, name) for name in _field_names(type(record))}
+
+
+@functools.cache
+def _field_names(record_type: type[Any]) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(record_type))
 
 
 def budget_query(tenant_id: str) -> Any:
