@@ -85,19 +85,18 @@ def _written_sql(
     payload: tuple[str, tuple[str, ...]],
     status_event: tuple[str, str],
 ) -> str:
-    """The tail every batch statement shares, after its ``computed`` rows: keep those that
-    differ from the stored rows (``fresh``), upsert them, and announce each row the upsert
-    returns, then each fresh row whose status became ``status_event``'s.
+    """The tail every batch statement shares, after its ``computed`` rows: upsert them,
+    writing only those that differ from the stored rows (``ON CONFLICT ... DO UPDATE ... WHERE``
+    the row differs), and announce each row the upsert returns, then each whose status became
+    ``status_event``'s.
 
-    ``payload``: the event's JSON over ``e`` and the columns it reads. No two CTEs are joined,
-    and every table is read through a lateral lookup by key (``OFFSET 0`` keeps it one): a
-    fresh table's statistics can make the planner expect one row where there are thousands
-    and loop over a whole CTE, or a whole index range, for each.
-    Each stored row is looked up by its primary key: ``cycle_tag || ''`` keeps the planner,
-    misled by a fresh table's statistics, off the (tenant, cycle) index, whose scan for a tag
-    grows with the rows the rebuild has written. The rows of ``fresh`` are those ``written``:
-    the batch holds the projection lock, so no other writer changes a row between the
-    statement's read and its write."""
+    ``payload``: the event's JSON over ``e`` and the columns it reads. The stored rows are
+    found by the upsert's arbiter, the primary key, never by a plan: a lookup that the planner
+    chooses can go down the (tenant, cycle) index, misled by a fresh table's statistics, and
+    scan for each pair every row the rebuild has written. The stored status is read only for a
+    row that was updated (``xmax`` is zero on a row the upsert inserted) into the status that
+    has an event; the subquery sees the row as it was before the statement (its snapshot). The
+    batch holds the projection lock, so no other writer changes a row meanwhile."""
     table, (status_type, status), (json, payload_columns) = (
         f"{ledger}_ledger",
         status_event,
@@ -110,18 +109,15 @@ def _written_sql(
     def row(alias: str) -> str:
         return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
 
-    return f"""fresh AS MATERIALIZED (
-  SELECT c.*, s.status AS stored_status FROM computed c
-  LEFT JOIN LATERAL (
-    SELECT * FROM {table} s WHERE s.tenant_id = %(tenant)s AND s.{holder} = c.{holder}
-      AND s.cycle_tag || '' = c.cycle_tag OFFSET 0) AS s ON true
-  WHERE s.{holder} IS NULL OR {row("s")} IS DISTINCT FROM {row("c")}),
-written AS (
+    return f"""written AS (
   INSERT INTO {table} AS l (tenant_id, {holder}, cycle_tag, {table}_id, {listed}, last_updated)
-  SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM fresh
+  SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM computed
   ON CONFLICT (tenant_id, {holder}, cycle_tag) DO UPDATE SET {assigned}
   WHERE {row("l")} IS DISTINCT FROM {row("excluded")}
-  RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)}),
+  RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)},
+    CASE WHEN l.status = '{status}' AND l.xmax <> 0 THEN (
+      SELECT s.status FROM {table} s WHERE s.tenant_id = %(tenant)s
+        AND s.{holder} = l.{holder} AND s.cycle_tag = l.cycle_tag) END AS stored_status),
 announced AS (
   INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at)
   SELECT %(tenant)s, {_EVENT_ID}, e.event_type, e.{holder} || '/' || e.cycle_tag, {json},
@@ -129,7 +125,7 @@ announced AS (
   FROM (SELECT 0 AS part, '{table}.changed' AS event_type, {holder}, cycle_tag, {carried}
         FROM written
         UNION ALL
-        SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM fresh
+        SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM written
         WHERE status = '{status}' AND stored_status IS DISTINCT FROM '{status}') AS e
   ORDER BY e.part, e.{holder}, e.cycle_tag)"""  # noqa: S608 - constant SQL, values bound
 
