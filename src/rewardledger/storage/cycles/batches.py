@@ -21,6 +21,7 @@ of the batch in key order, then the status events in key order.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rewardledger.domain.cycle_batches import CashbackBatch, DebtBatch
@@ -28,12 +29,18 @@ from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.cycles.base import CycleSqlBase, Pair
 from rewardledger.storage.unit import connection_of
 
-# A UUIDv7 (time-ordered, as ``write_rows.new_event_id``), made by PostgreSQL for each row:
-# the milliseconds since the epoch over a random UUID's first 48 bits, version bits set to 7.
+# A UUIDv7 (time-ordered, as ``write_rows.new_event_id``) for the batch's ``n``-th event: the
+# milliseconds since the epoch (48 bits) and 10 random bytes of ``entropy`` (bound by the
+# client: PostgreSQL's ``gen_random_uuid`` per event cost more than the event's row), with the
+# version (7) and variant (RFC 9562) bits set.
+_ENTROPY_BYTES = 10
+_EVENT_BYTES = (
+    "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) || "
+    f"substring(%(entropy)b FROM e.n * {_ENTROPY_BYTES} + 1 FOR {_ENTROPY_BYTES})"
+)
 _EVENT_ID = (
-    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
-    "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) "
-    "FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid::text"
+    "encode(set_byte(set_byte(r.raw, 6, (get_byte(r.raw, 6) & 15) | 112), "
+    "8, (get_byte(r.raw, 8) & 63) | 128), 'hex')::uuid::text"
 )
 
 # For the rest of the batch's transaction: a lookup by key never becomes a scan of the table.
@@ -122,11 +129,13 @@ announced AS (
   INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at)
   SELECT %(tenant)s, {_EVENT_ID}, e.event_type, e.{holder} || '/' || e.cycle_tag, {json},
          %(now)s
-  FROM (SELECT 0 AS part, '{table}.changed' AS event_type, {holder}, cycle_tag, {carried}
-        FROM written
-        UNION ALL
-        SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM written
-        WHERE status = '{status}' AND stored_status IS DISTINCT FROM '{status}') AS e
+  FROM (SELECT *, (row_number() OVER (ORDER BY part, {holder}, cycle_tag))::int - 1 AS n FROM (
+          SELECT 0 AS part, '{table}.changed' AS event_type, {holder}, cycle_tag, {carried}
+          FROM written
+          UNION ALL
+          SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM written
+          WHERE status = '{status}' AND stored_status IS DISTINCT FROM '{status}') AS u) AS e
+  CROSS JOIN LATERAL (SELECT {_EVENT_BYTES} AS raw) AS r
   ORDER BY e.part, e.{holder}, e.cycle_tag)"""  # noqa: S608 - constant SQL, values bound
 
 
@@ -292,6 +301,8 @@ class BatchesSql(CycleSqlBase):
     ) -> dict[str, Any]:
         return {
             "tenant": unit.tenant_id,
+            # Each pair has at most two events: its row's and a status event.
+            "entropy": os.urandom(2 * len(holders) * _ENTROPY_BYTES),
             "holders": holders,
             "tags": tags,
             "ids": ids,
