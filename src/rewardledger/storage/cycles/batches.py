@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sqlalchemy import Connection
+
 from rewardledger.domain.cycle_batches import CashbackBatch, DebtBatch
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.cycles.base import CycleSqlBase, Pair
@@ -48,6 +50,13 @@ _EVENT_ID = (
 # application's role may not ANALYZE them), and a planner that believes a table tiny scans it
 # whole for each of the batch's pairs: quadratic in the rows written.
 _INDEXES_ONLY = "SET LOCAL enable_seqscan = off"
+
+# The keys of the batch's key range whose stored row is in ``status``, one range of the primary
+# key (ordered as it is, so that the planner has no reason to take the (tenant, cycle) index).
+_ALREADY = """SELECT {holder}, cycle_tag FROM {table}
+WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) >= (%(low_holder)s, %(low_tag)s)
+  AND ({holder}, cycle_tag) <= (%(high_holder)s, %(high_tag)s) AND status = %(status)s
+ORDER BY {holder}, cycle_tag"""
 
 _KEYS = """SELECT {holder}, cycle_tag FROM {table}
 WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) > (%(after_holder)s, %(after_tag)s)
@@ -100,10 +109,11 @@ def _written_sql(
     ``payload``: the event's JSON over ``e`` and the columns it reads. The stored rows are
     found by the upsert's arbiter, the primary key, never by a plan: a lookup that the planner
     chooses can go down the (tenant, cycle) index, misled by a fresh table's statistics, and
-    scan for each pair every row the rebuild has written. The stored status is read only for a
-    row that was updated (``xmax`` is zero on a row the upsert inserted) into the status that
-    has an event; the subquery sees the row as it was before the statement (its snapshot). The
-    batch holds the projection lock, so no other writer changes a row meanwhile."""
+    scan for each pair every row the rebuild has written. A written row in ``status_event``'s
+    status has its event unless its key is one of ``already_*`` (the batch's stored rows that
+    were in that status, read just before: ``_ALREADY``); both sides of that anti-join are
+    estimated from arrays, not from a table's statistics. The batch holds the projection lock,
+    so no other writer changes a row between the two statements."""
     table, (status_type, status), (json, payload_columns) = (
         f"{ledger}_ledger",
         status_event,
@@ -121,10 +131,7 @@ def _written_sql(
   SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM computed
   ON CONFLICT (tenant_id, {holder}, cycle_tag) DO UPDATE SET {assigned}
   WHERE {row("l")} IS DISTINCT FROM {row("excluded")}
-  RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)},
-    CASE WHEN l.status = '{status}' AND l.xmax <> 0 THEN (
-      SELECT s.status FROM {table} s WHERE s.tenant_id = %(tenant)s
-        AND s.{holder} = l.{holder} AND s.cycle_tag = l.cycle_tag) END AS stored_status),
+  RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)}),
 announced AS (
   INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at)
   SELECT %(tenant)s, {_EVENT_ID}, e.event_type, e.{holder} || '/' || e.cycle_tag, {json},
@@ -133,8 +140,10 @@ announced AS (
           SELECT 0 AS part, '{table}.changed' AS event_type, {holder}, cycle_tag, {carried}
           FROM written
           UNION ALL
-          SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM written
-          WHERE status = '{status}' AND stored_status IS DISTINCT FROM '{status}') AS u) AS e
+          SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM written w
+          WHERE status = '{status}' AND NOT EXISTS (
+            SELECT 1 FROM unnest(%(already_holders)b::text[], %(already_tags)b::text[])
+              AS a(holder, tag) WHERE a.holder = w.{holder} AND a.tag = w.cycle_tag)) AS u) AS e
   CROSS JOIN LATERAL (SELECT {_EVENT_BYTES} AS raw) AS r
   ORDER BY e.part, e.{holder}, e.cycle_tag)"""  # noqa: S608 - constant SQL, values bound
 
@@ -272,6 +281,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
+        params.update(_already(connection, "cashback_ledger", "account_id", "closed", params))
         row = connection.exec_driver_sql(_cashback_sql(batch.scale), params).one()
         return int(row[0])
 
@@ -292,6 +302,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
+        params.update(_already(connection, "debt_ledger", "person_id", "overdue", params))
         row = connection.exec_driver_sql(_debt_sql(batch.scale), params).one()
         return int(row[0]), int(row[1])
 
@@ -306,6 +317,19 @@ class BatchesSql(CycleSqlBase):
             "holders": holders,
             "tags": tags,
             "ids": ids,
+            "low_holder": holders[0],
+            "low_tag": tags[0],
             "high_holder": holders[-1],
             "high_tag": tags[-1],
         }
+
+
+def _already(
+    connection: Connection, table: str, holder: str, status: str, params: dict[str, Any]
+) -> dict[str, list[str]]:
+    """``already_holders`` / ``already_tags``: the keys of the batch's range whose stored row
+    is in ``status`` (a row written into it again has no status event)."""
+    rows = connection.exec_driver_sql(
+        _ALREADY.format(holder=holder, table=table), {**params, "status": status}
+    ).all()
+    return {"already_holders": [r[0] for r in rows], "already_tags": [r[1] for r in rows]}
