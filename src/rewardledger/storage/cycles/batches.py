@@ -1,9 +1,10 @@
 """SQL storage of the cycles: a rebuild batch computed and written in one statement (PostgreSQL).
 
-Owns: the set-based rebuild of ``cashback_ledger`` and ``debt_ledger``. A batch is two
+Owns: the set-based rebuild of ``cashback_ledger`` and ``debt_ledger``. A batch is three
 statements (and a ``SET LOCAL``, see ``_INDEXES_ONLY``): the next pairs' keys (an index
 range, so that the domain can plan their ids and zone-dependent dates,
-``domain.cycle_batches``), then one statement of data-modifying CTEs
+``domain.cycle_batches``), the keys of that range whose stored row is already closed /
+overdue (``_ALREADY``), then one statement of data-modifying CTEs
 that sums the pairs' movements (``GROUP BY``; for cashback, the running totals that the
 rebuild has just recomputed from the movements in one ``GROUP BY``), carries debt from cycle
 to cycle (window sums), derives each row's columns, upserts the rows and writes only those
