@@ -1,9 +1,10 @@
 """SQL storage of the cycles: a rebuild batch computed and written in one statement (PostgreSQL).
 
-Owns: the set-based rebuild of ``cashback_ledger`` and ``debt_ledger``. A batch is two
+Owns: the set-based rebuild of ``cashback_ledger`` and ``debt_ledger``. A batch is three
 statements (and a ``SET LOCAL``, see ``_INDEXES_ONLY``): the next pairs' keys (an index
 range, so that the domain can plan their ids and zone-dependent dates,
-``domain.cycle_batches``), then one statement of data-modifying CTEs
+``domain.cycle_batches``), the keys of that range whose stored row is already closed /
+overdue (``_ALREADY``), then one statement of data-modifying CTEs
 that sums the pairs' movements (``GROUP BY``; for cashback, the running totals that the
 rebuild has just recomputed from the movements in one ``GROUP BY``), carries debt from cycle
 to cycle (window sums), derives each row's columns, upserts the rows and writes only those
@@ -21,19 +22,28 @@ of the batch in key order, then the status events in key order.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+from sqlalchemy import Connection
 
 from rewardledger.domain.cycle_batches import CashbackBatch, DebtBatch
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.cycles.base import CycleSqlBase, Pair
 from rewardledger.storage.unit import connection_of
 
-# A UUIDv7 (time-ordered, as ``write_rows.new_event_id``), made by PostgreSQL for each row:
-# the milliseconds since the epoch over a random UUID's first 48 bits, version bits set to 7.
+# A UUIDv7 (time-ordered, as ``write_rows.new_event_id``) for the batch's ``n``-th event: the
+# milliseconds since the epoch (48 bits) and 10 random bytes of ``entropy`` (bound by the
+# client: PostgreSQL's ``gen_random_uuid`` per event cost more than the event's row), with the
+# version (7) and variant (RFC 9562) bits set.
+_ENTROPY_BYTES = 10
+_EVENT_BYTES = (
+    "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) || "
+    f"substring(%(entropy)b FROM e.n * {_ENTROPY_BYTES} + 1 FOR {_ENTROPY_BYTES})"
+)
 _EVENT_ID = (
-    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
-    "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) "
-    "FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid::text"
+    "encode(set_byte(set_byte(r.raw, 6, (get_byte(r.raw, 6) & 15) | 112), "
+    "8, (get_byte(r.raw, 8) & 63) | 128), 'hex')::uuid::text"
 )
 
 # For the rest of the batch's transaction: a lookup by key never becomes a scan of the table.
@@ -41,6 +51,13 @@ _EVENT_ID = (
 # application's role may not ANALYZE them), and a planner that believes a table tiny scans it
 # whole for each of the batch's pairs: quadratic in the rows written.
 _INDEXES_ONLY = "SET LOCAL enable_seqscan = off"
+
+# The keys of the batch's key range whose stored row is in ``status``, one range of the primary
+# key (ordered as it is, so that the planner has no reason to take the (tenant, cycle) index).
+_ALREADY = """SELECT {holder}, cycle_tag FROM {table}
+WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) >= (%(low_holder)s, %(low_tag)s)
+  AND ({holder}, cycle_tag) <= (%(high_holder)s, %(high_tag)s) AND status = %(status)s
+ORDER BY {holder}, cycle_tag"""
 
 _KEYS = """SELECT {holder}, cycle_tag FROM {table}
 WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) > (%(after_holder)s, %(after_tag)s)
@@ -85,19 +102,19 @@ def _written_sql(
     payload: tuple[str, tuple[str, ...]],
     status_event: tuple[str, str],
 ) -> str:
-    """The tail every batch statement shares, after its ``computed`` rows: keep those that
-    differ from the stored rows (``fresh``), upsert them, and announce each row the upsert
-    returns, then each fresh row whose status became ``status_event``'s.
+    """The tail every batch statement shares, after its ``computed`` rows: upsert them,
+    writing only those that differ from the stored rows (``ON CONFLICT ... DO UPDATE ... WHERE``
+    the row differs), and announce each row the upsert returns, then each whose status became
+    ``status_event``'s.
 
-    ``payload``: the event's JSON over ``e`` and the columns it reads. No two CTEs are joined,
-    and every table is read through a lateral lookup by key (``OFFSET 0`` keeps it one): a
-    fresh table's statistics can make the planner expect one row where there are thousands
-    and loop over a whole CTE, or a whole index range, for each.
-    Each stored row is looked up by its primary key: ``cycle_tag || ''`` keeps the planner,
-    misled by a fresh table's statistics, off the (tenant, cycle) index, whose scan for a tag
-    grows with the rows the rebuild has written. The rows of ``fresh`` are those ``written``:
-    the batch holds the projection lock, so no other writer changes a row between the
-    statement's read and its write."""
+    ``payload``: the event's JSON over ``e`` and the columns it reads. The stored rows are
+    found by the upsert's arbiter, the primary key, never by a plan: a lookup that the planner
+    chooses can go down the (tenant, cycle) index, misled by a fresh table's statistics, and
+    scan for each pair every row the rebuild has written. A written row in ``status_event``'s
+    status has its event unless its key is one of ``already_*`` (the batch's stored rows that
+    were in that status, read just before: ``_ALREADY``); both sides of that anti-join are
+    estimated from arrays, not from a table's statistics. The batch holds the projection lock,
+    so no other writer changes a row between the two statements."""
     table, (status_type, status), (json, payload_columns) = (
         f"{ledger}_ledger",
         status_event,
@@ -110,15 +127,9 @@ def _written_sql(
     def row(alias: str) -> str:
         return "(" + ", ".join(f"{alias}.{c}" for c in columns) + ")"
 
-    return f"""fresh AS MATERIALIZED (
-  SELECT c.*, s.status AS stored_status FROM computed c
-  LEFT JOIN LATERAL (
-    SELECT * FROM {table} s WHERE s.tenant_id = %(tenant)s AND s.{holder} = c.{holder}
-      AND s.cycle_tag || '' = c.cycle_tag OFFSET 0) AS s ON true
-  WHERE s.{holder} IS NULL OR {row("s")} IS DISTINCT FROM {row("c")}),
-written AS (
+    return f"""written AS (
   INSERT INTO {table} AS l (tenant_id, {holder}, cycle_tag, {table}_id, {listed}, last_updated)
-  SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM fresh
+  SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM computed
   ON CONFLICT (tenant_id, {holder}, cycle_tag) DO UPDATE SET {assigned}
   WHERE {row("l")} IS DISTINCT FROM {row("excluded")}
   RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)}),
@@ -126,11 +137,15 @@ announced AS (
   INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, payload, created_at)
   SELECT %(tenant)s, {_EVENT_ID}, e.event_type, e.{holder} || '/' || e.cycle_tag, {json},
          %(now)s
-  FROM (SELECT 0 AS part, '{table}.changed' AS event_type, {holder}, cycle_tag, {carried}
-        FROM written
-        UNION ALL
-        SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM fresh
-        WHERE status = '{status}' AND stored_status IS DISTINCT FROM '{status}') AS e
+  FROM (SELECT *, (row_number() OVER (ORDER BY part, {holder}, cycle_tag))::int - 1 AS n FROM (
+          SELECT 0 AS part, '{table}.changed' AS event_type, {holder}, cycle_tag, {carried}
+          FROM written
+          UNION ALL
+          SELECT 1, '{status_type}', {holder}, cycle_tag, {carried} FROM written w
+          WHERE status = '{status}' AND NOT EXISTS (
+            SELECT 1 FROM unnest(%(already_holders)b::text[], %(already_tags)b::text[])
+              AS a(holder, tag) WHERE a.holder = w.{holder} AND a.tag = w.cycle_tag)) AS u) AS e
+  CROSS JOIN LATERAL (SELECT {_EVENT_BYTES} AS raw) AS r
   ORDER BY e.part, e.{holder}, e.cycle_tag)"""  # noqa: S608 - constant SQL, values bound
 
 
@@ -267,6 +282,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
+        params.update(_already(connection, "cashback_ledger", "account_id", "closed", params))
         row = connection.exec_driver_sql(_cashback_sql(batch.scale), params).one()
         return int(row[0])
 
@@ -287,6 +303,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
+        params.update(_already(connection, "debt_ledger", "person_id", "overdue", params))
         row = connection.exec_driver_sql(_debt_sql(batch.scale), params).one()
         return int(row[0]), int(row[1])
 
@@ -296,9 +313,24 @@ class BatchesSql(CycleSqlBase):
     ) -> dict[str, Any]:
         return {
             "tenant": unit.tenant_id,
+            # Each pair has at most two events: its row's and a status event.
+            "entropy": os.urandom(2 * len(holders) * _ENTROPY_BYTES),
             "holders": holders,
             "tags": tags,
             "ids": ids,
+            "low_holder": holders[0],
+            "low_tag": tags[0],
             "high_holder": holders[-1],
             "high_tag": tags[-1],
         }
+
+
+def _already(
+    connection: Connection, table: str, holder: str, status: str, params: dict[str, Any]
+) -> dict[str, list[str]]:
+    """``already_holders`` / ``already_tags``: the keys of the batch's range whose stored row
+    is in ``status`` (a row written into it again has no status event)."""
+    rows = connection.exec_driver_sql(
+        _ALREADY.format(holder=holder, table=table), {**params, "status": status}
+    ).all()
+    return {"already_holders": [r[0] for r in rows], "already_tags": [r[1] for r in rows]}
