@@ -31,6 +31,21 @@ def _delete(api: Api, path: str, role: str = "admin") -> httpx2.Response:
     return api.client.delete(api.url(path), headers=api.auth(role))
 
 
+def _fund(api: Api, ref: str) -> None:
+    """Post 1.00 from the shop's funding account to its first wallet (a transfer.posted)."""
+    funded = api.post(
+        "/transfers",
+        {
+            "debit_account_id": "funding:USD",
+            "credit_account_id": "wallet:0:USD",
+            "asset": "USD",
+            "amount": "1.00",
+            "ref": ref,
+        },
+    )
+    assert funded.status_code in (200, 201), funded.text
+
+
 def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(api: Api) -> None:
     created = api.post(
         "/webhooks",
@@ -84,17 +99,7 @@ def test_deliveries_list_every_attempt_and_redelivery_sends_again(
             "/webhooks", {"url": receiver.url, "event_types": ["transfer.posted"]}, role="admin"
         ).json()
         eid = created["endpoint_id"]
-        funded = api.post(
-            "/transfers",
-            {
-                "debit_account_id": "funding:USD",
-                "credit_account_id": "wallet:0:USD",
-                "asset": "USD",
-                "amount": "1.00",
-                "ref": "hook-1",
-            },
-        )
-        assert funded.status_code in (200, 201), funded.text
+        _fund(api, "hook-1")
         fan_out_everything(ledger, tenant)
         for _ in range(5):
             deliver_due(ledger, tenant, http_client=http_client)
@@ -147,17 +152,7 @@ def test_a_list_of_exactly_one_page_has_no_next_cursor(api: Api, ledger: Ledger)
     assert _pages(api, "/webhooks", "endpoints", 2) == [eids]
     assert _pages(api, "/webhooks", "endpoints", 1) == [[eids[0]], [eids[1]]]
     for n in range(2):
-        funded = api.post(
-            "/transfers",
-            {
-                "debit_account_id": "funding:USD",
-                "credit_account_id": "wallet:0:USD",
-                "asset": "USD",
-                "amount": "1.00",
-                "ref": f"page-{n}",
-            },
-        )
-        assert funded.status_code in (200, 201), funded.text
+        _fund(api, f"page-{n}")
     fan_out_everything(ledger, tenant)
     path = f"/webhooks/{eids[0]}/deliveries"
     (whole,) = _pages(api, path, "deliveries", 2)
