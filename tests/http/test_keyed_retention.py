@@ -10,6 +10,7 @@ import secrets
 import pytest
 
 from rewardledger.domain.errors import ValidationError
+from rewardledger.domain.keyed_writes import KeptWrite
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import keyed_writes
 from rewardledger.worker import STEPS
@@ -36,7 +37,7 @@ def test_the_step_prunes_old_keys_and_a_fresh_one_still_replays(
     ledger.create_tenant(other)
     for i in range(3):
         _create(api, f"OLD{i}", f"old-{i}")
-    ledger.store.keep_keyed_write(other, OPERATION, "theirs", "d" * 64, {}, clock.now)
+    ledger.store.keep_keyed_write(KeptWrite(other, OPERATION, "theirs", "d" * 64, {}, clock.now))
     clock.advance(days=31)
     assert _create(api, "NEW", "new") == (201, None)
 
@@ -59,7 +60,8 @@ def test_pruning_runs_in_batches_until_nothing_old_is_left(
     ledger: Ledger, tenant_id: str, clock: FakeClock
 ) -> None:
     for i in range(7):
-        ledger.store.keep_keyed_write(tenant_id, OPERATION, f"k{i}", "d" * 64, {}, clock.now)
+        kept = KeptWrite(tenant_id, OPERATION, f"k{i}", "d" * 64, {}, clock.now)
+        ledger.store.keep_keyed_write(kept)
     clock.advance(seconds=1)
     deleted = keyed_writes.prune_keyed_writes(ledger, tenant_id, older_than=clock.now, batch_size=3)
     assert deleted == 7

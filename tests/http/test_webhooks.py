@@ -31,6 +31,21 @@ def _delete(api: Api, path: str, role: str = "admin") -> httpx2.Response:
     return api.client.delete(api.url(path), headers=api.auth(role))
 
 
+def _fund(api: Api, ref: str) -> None:
+    """Post 1.00 from the shop's funding account to its first wallet (a transfer.posted)."""
+    funded = api.post(
+        "/transfers",
+        {
+            "debit_account_id": "funding:USD",
+            "credit_account_id": "wallet:0:USD",
+            "asset": "USD",
+            "amount": "1.00",
+            "ref": ref,
+        },
+    )
+    assert funded.status_code in (200, 201), funded.text
+
+
 def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(api: Api) -> None:
     created = api.post(
         "/webhooks",
@@ -84,17 +99,7 @@ def test_deliveries_list_every_attempt_and_redelivery_sends_again(
             "/webhooks", {"url": receiver.url, "event_types": ["transfer.posted"]}, role="admin"
         ).json()
         eid = created["endpoint_id"]
-        funded = api.post(
-            "/transfers",
-            {
-                "debit_account_id": "funding:USD",
-                "credit_account_id": "wallet:0:USD",
-                "asset": "USD",
-                "amount": "1.00",
-                "ref": "hook-1",
-            },
-        )
-        assert funded.status_code in (200, 201), funded.text
+        _fund(api, "hook-1")
         fan_out_everything(ledger, tenant)
         for _ in range(5):
             deliver_due(ledger, tenant, http_client=http_client)
@@ -118,3 +123,38 @@ def test_deliveries_list_every_attempt_and_redelivery_sends_again(
     assert_problem(
         api.post(f"/webhooks/{eid}/redeliver", {"after": start}, role="reader"), 403, "forbidden"
     )
+
+
+def _pages(api: Api, path: str, rows: str, limit: int) -> list[list[str]]:
+    """The ids on each page of the list at ``path``, ``limit`` a page, following the cursor."""
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        params: dict[str, object] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = api.get(path, params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        pages.append([row.get("endpoint_id") or row["event_id"] for row in body[rows]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_a_list_of_exactly_one_page_has_no_next_cursor(api: Api, ledger: Ledger) -> None:
+    tenant = api.tenant_id
+    fan_out_everything(ledger, tenant)  # the shop's events went out before the endpoints came
+    eids = sorted(
+        api.post("/webhooks", {"url": f"https://example.com/{n}"}, role="admin").json()[
+            "endpoint_id"
+        ]
+        for n in range(2)
+    )
+    assert _pages(api, "/webhooks", "endpoints", 2) == [eids]
+    assert _pages(api, "/webhooks", "endpoints", 1) == [[eids[0]], [eids[1]]]
+    for n in range(2):
+        _fund(api, f"page-{n}")
+    fan_out_everything(ledger, tenant)
+    path = f"/webhooks/{eids[0]}/deliveries"
+    (whole,) = _pages(api, path, "deliveries", 2)
+    assert len(whole) == 2
+    assert _pages(api, path, "deliveries", 1) == [[whole[0]], [whole[1]]]

@@ -1,7 +1,8 @@
 """Due jobs' records: a step of one tenant's due work that failed, as the operator lists it.
 
 Owns: ``JobFailure`` (one failure of one step while it lasts: how often it was tried, the
-last error) and ``describe``, the one-line code and message an error is recorded under.
+last error), ``FailureQuery`` (which of them to list) and ``describe``, the one-line code and
+message an error is recorded under.
 Protects: a step has at most one open failure per tenant; it is resolved, not deleted, by
 the first run in which the step succeeds again, so the operator can still see it happened.
 """
@@ -29,6 +30,20 @@ class JobFailure:
     last_failed_at: datetime
     attempts: int
     resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureQuery:
+    """Which of a tenant's failures to list, the latest first by (last_failed_at, failure_id):
+    at most ``limit``, strictly before the keyset position ``before``; open ones only unless
+    ``include_resolved``; only ``step``'s, only those that failed at or after ``since``, when
+    given."""
+
+    include_resolved: bool
+    limit: int
+    step: str | None = None
+    since: datetime | None = None
+    before: tuple[datetime, str] | None = None
 
 
 def describe(error: Exception) -> tuple[str, str]:

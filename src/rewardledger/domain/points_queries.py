@@ -2,10 +2,10 @@
 
 Owns: ``MovementKey`` (the asset, the reason with its direction, and the holder a movement is
 about), ``MovementReads`` (what a movement's unit reads first, under the holder's lock),
-``RefundIds`` (the ids a redemption's refund reads by) and ``AccumulationQuery`` (which of an
-account's rows a page of accumulations shows). Each crosses the points store's port
-unchanged, so the port and the store that implements it share one short signature instead of
-repeating a long keyword list.
+``RefundIds`` (the ids a redemption's refund reads by), ``AccumulationQuery`` (which of an
+account's rows a page of accumulations shows) and ``ReminderWindow`` (which lots a reminders
+run reminds of). Each crosses the points store's port unchanged, so the port and the store
+that implements it share one short signature instead of repeating a long keyword list.
 
 Pure: the standard library and ``domain.points`` only.
 """
@@ -13,7 +13,7 @@ Pure: the standard library and ``domain.points`` only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rewardledger.domain.points import AccumType, Direction
 
@@ -63,3 +63,16 @@ class AccumulationQuery:
     until: datetime | None
     before_seq: int | None
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderWindow:
+    """A reminders run at ``start``: of the lots expiring after it and at most ``days_ahead``
+    days later (at ``end``), recorded as reminded under ``days_ahead`` at ``start``."""
+
+    start: datetime
+    days_ahead: int
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(days=self.days_ahead)

@@ -21,6 +21,7 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from rewardledger.domain.errors import IdempotencyConflict
+from rewardledger.domain.keyed_writes import KeptWrite
 from rewardledger.http.idempotency import BODY_FIELD, key_of, mark_replay
 from rewardledger.ledger.engine import Ledger
 
@@ -78,7 +79,7 @@ def keyed(
         return _replay(kept, digest, key, public)
     answer = write()
     stored = answer.model_dump(mode="json")
-    if store.keep_keyed_write(tenant_id, operation, key, digest, stored, ledger.clock()):
+    if store.keep_keyed_write(KeptWrite(tenant_id, operation, key, digest, stored, ledger.clock())):
         return answer
     # A concurrent request under the same key kept its answer first: answer that one.
     kept = store.keyed_write(tenant_id, operation, key)

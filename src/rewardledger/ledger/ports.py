@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
 from rewardledger.domain.events import OutboxEvent
+from rewardledger.domain.keyed_writes import KeptWrite
 from rewardledger.domain.reconciliation import (
     AccountDiscrepancy,
     AccountJournalTotals,
@@ -78,15 +79,7 @@ class Store(Protocol):
         self, tenant_id: str, operation: str, idempotency_key: str
     ) -> tuple[str, dict[str, Any]] | None: ...
 
-    def keep_keyed_write(
-        self,
-        tenant_id: str,
-        operation: str,
-        idempotency_key: str,
-        request_digest: str,
-        response: dict[str, Any],
-        now: datetime,
-    ) -> bool: ...
+    def keep_keyed_write(self, kept: KeptWrite) -> bool: ...
 
     def prune_keyed_writes(self, tenant_id: str, older_than: datetime, limit: int) -> int: ...
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import literal, select, tuple_, update
 
-from rewardledger.domain.jobs import JobFailure
+from rewardledger.domain.jobs import FailureQuery, JobFailure
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.rows import record_of
 from rewardledger.storage.schema_jobs import OPEN, job_failures
@@ -73,33 +73,22 @@ class SqlJobStore(EngineStore):
                 )
             )
 
-    def failures(
-        self,
-        tenant_id: str,
-        *,
-        include_resolved: bool,
-        limit: int,
-        step: str | None = None,
-        since: datetime | None = None,
-        before: tuple[datetime, str] | None = None,
-    ) -> list[JobFailure]:
-        """The tenant's failures, the latest first by (last_failed_at, failure_id), strictly
-        before the keyset position ``before`` (open ones only unless ``include_resolved``;
-        only ``step``'s, only those that failed at or after ``since``, when given)."""
+    def failures(self, tenant_id: str, wanted: FailureQuery) -> list[JobFailure]:
+        """The tenant's failures ``wanted`` chooses, the latest first."""
         f = job_failures.c
         query = select(job_failures).where(f.tenant_id == tenant_id)
-        if not include_resolved:
+        if not wanted.include_resolved:
             query = query.where(f.resolved_at.is_(None))
-        if step is not None:
-            query = query.where(f.step == step)
-        if since is not None:
-            query = query.where(f.last_failed_at >= since)
-        if before is not None:
-            moment, failure_id = before
+        if wanted.step is not None:
+            query = query.where(f.step == wanted.step)
+        if wanted.since is not None:
+            query = query.where(f.last_failed_at >= wanted.since)
+        if wanted.before is not None:
+            moment, failure_id = wanted.before
             query = query.where(
                 tuple_(f.last_failed_at, f.failure_id)
                 < tuple_(literal(moment, f.last_failed_at.type), literal(failure_id))
             )
-        query = query.order_by(f.last_failed_at.desc(), f.failure_id.desc()).limit(limit)
+        query = query.order_by(f.last_failed_at.desc(), f.failure_id.desc()).limit(wanted.limit)
         with self.engine.connect() as connection:
             return [record_of(JobFailure, row) for row in connection.execute(query)]

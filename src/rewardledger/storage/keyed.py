@@ -15,8 +15,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
+from rewardledger.domain.keyed_writes import KeptWrite
+from rewardledger.storage.rows import columns_of
 from rewardledger.storage.schema_keyed import keyed_writes
 from rewardledger.storage.store_base import StoreConnections
+from rewardledger.storage.tenancy import tenant_scope
 
 
 class KeyedWriteQueries(StoreConnections):
@@ -35,28 +38,12 @@ class KeyedWriteQueries(StoreConnections):
             ).first()
         return None if row is None else (row.request_digest, dict(row.response))
 
-    def keep_keyed_write(
-        self,
-        tenant_id: str,
-        operation: str,
-        idempotency_key: str,
-        request_digest: str,
-        response: dict[str, Any],
-        now: datetime,
-    ) -> bool:
-        """Keep the answer; False (nothing written) when the key holds one already."""
+    def keep_keyed_write(self, kept: KeptWrite) -> bool:
+        """Keep the answer; False (nothing written) when the key holds one already (in the
+        answer's tenant's scope, which the table's row-level security asks for)."""
         try:
-            with self._write() as connection:
-                connection.execute(
-                    insert(keyed_writes).values(
-                        tenant_id=tenant_id,
-                        operation=operation,
-                        idempotency_key=idempotency_key,
-                        request_digest=request_digest,
-                        response=response,
-                        created_at=now,
-                    )
-                )
+            with tenant_scope(kept.tenant_id), self._write() as connection:
+                connection.execute(insert(keyed_writes).values(columns_of(kept)))
         except IntegrityError:
             return False
         return True

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rewardledger.domain.points import LotState
+from rewardledger.domain.points_queries import ReminderWindow
 from rewardledger.ledger.storage_unit import StorageUnit
 from rewardledger.storage.schema_points import points_lots, points_reminders
 from rewardledger.storage.tenancy import scoped_by_tenant
@@ -26,15 +27,15 @@ from rewardledger.storage.unit import connection_of
 lots = points_lots.c
 
 
-def _expiring_between(tenant_id: str, start: datetime, end: datetime) -> Any:
+def _expiring_between(tenant_id: str, window: ReminderWindow) -> Any:
     return and_(
         lots.tenant_id == tenant_id,
         lots.state == LotState.ACTIVE.value,
         lots.deficit.is_(False),
         lots.remaining_minor > 0,
         lots.expires_at.is_not(None),
-        lots.expires_at > start,
-        lots.expires_at <= end,
+        lots.expires_at > window.start,
+        lots.expires_at <= window.end,
     )
 
 
@@ -48,15 +49,14 @@ class SqlReminderStore:
         self,
         unit: StorageUnit,
         tenant_id: str,
-        start: datetime,
-        end: datetime,
+        window: ReminderWindow,
         after: tuple[str, str] | None,
         limit: int,
     ) -> list[tuple[str, str]]:
-        """(asset, holder) with active lots expiring in (start, end], after ``after``."""
+        """(asset, holder) with active lots expiring in the window, after ``after``."""
         query = (
             select(lots.asset_code, lots.holder_id)
-            .where(_expiring_between(tenant_id, start, end))
+            .where(_expiring_between(tenant_id, window))
             .group_by(lots.asset_code, lots.holder_id)
             .order_by(lots.asset_code, lots.holder_id)
             .limit(limit)
@@ -75,18 +75,17 @@ class SqlReminderStore:
         self,
         unit: StorageUnit,
         tenant_id: str,
+        window: ReminderWindow,
         holders: Sequence[tuple[str, str]],
-        start: datetime,
-        end: datetime,
     ) -> list[tuple[str, str, datetime, int]]:
-        """(asset, holder, expires_at, remaining) of those holders' lots expiring in (start,
-        end], by asset, holder and expiry."""
+        """(asset, holder, expires_at, remaining) of those holders' lots expiring in the
+        window, by asset, holder and expiry."""
         if not holders:
             return []
         query = (
             select(lots.asset_code, lots.holder_id, lots.expires_at, lots.remaining_minor)
             .where(
-                _expiring_between(tenant_id, start, end),
+                _expiring_between(tenant_id, window),
                 tuple_(lots.asset_code, lots.holder_id).in_(list(holders)),
             )
             .order_by(lots.asset_code, lots.holder_id, lots.expires_at, lots.lot_id)
@@ -98,12 +97,12 @@ class SqlReminderStore:
         self,
         unit: StorageUnit,
         tenant_id: str,
+        window: ReminderWindow,
         reminders: Sequence[tuple[str, str, str, int]],
-        days_ahead: int,
-        now: datetime,
     ) -> set[tuple[str, str, str]]:
-        """Record reminders (asset, holder, expiry date, amount) for ``days_ahead``; return the
-        (asset, holder, expiry date) of those not recorded before (the ones to write)."""
+        """Record reminders (asset, holder, expiry date, amount) for the window's
+        ``days_ahead``, at its start; return the (asset, holder, expiry date) of those not
+        recorded before (the ones to write)."""
         if not reminders:
             return set()
         insert: Any = postgresql.insert if self.postgres else sqlite.insert
@@ -116,9 +115,9 @@ class SqlReminderStore:
                         "asset_code": asset,
                         "holder_id": holder,
                         "expires_on": day,
-                        "days_ahead": days_ahead,
+                        "days_ahead": window.days_ahead,
                         "amount_minor": amount,
-                        "reminded_at": now,
+                        "reminded_at": window.start,
                     }
                     for asset, holder, day, amount in reminders
                 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from rewardledger.domain.errors import NotFound
 from rewardledger.domain.limits import PAGE_SIZE_DEFAULT
-from rewardledger.domain.paging import decode_cursor, encode_cursor, page_limit
+from rewardledger.domain.paging import page_limit, page_of, text_after
 from rewardledger.domain.webhooks import (
     WEBHOOK_ATTEMPTS_LISTED_MAX,
     WEBHOOK_ROTATION_OVERLAP_SECONDS_DEFAULT,
@@ -90,10 +90,8 @@ def list_endpoints(
     """The tenant's endpoints in id order; pass ``next_cursor`` back for the next page."""
     ledger.get_tenant(tenant_id)
     chosen = page_limit(limit)
-    after = None if cursor is None else str(decode_cursor(cursor, str)[0])
-    found = ledger.extension(STORE).endpoints(tenant_id, after=after, limit=chosen)
-    more = len(found) == chosen
-    return EndpointPage(found, encode_cursor(found[-1].endpoint_id) if more else None)
+    found = ledger.extension(STORE).endpoints(tenant_id, after=text_after(cursor), limit=chosen + 1)
+    return EndpointPage(*page_of(found, chosen, lambda endpoint: (endpoint.endpoint_id,)))
 
 
 def update_endpoint(
@@ -174,9 +172,7 @@ def list_deliveries(
     chosen = page_limit(limit)
     before = None if cursor is None else FeedPosition.from_cursor(cursor)
     found = ledger.extension(STORE).deliveries(
-        tenant_id, DeliveryQuery(endpoint_id, before, chosen, WEBHOOK_ATTEMPTS_LISTED_MAX)
+        tenant_id, DeliveryQuery(endpoint_id, before, chosen + 1, WEBHOOK_ATTEMPTS_LISTED_MAX)
     )
-    more = len(found) == chosen
-    return DeliveryPage(
-        [delivery for _, delivery in found], found[-1][0].cursor() if more else None
-    )
+    page, next_cursor = page_of(found, chosen, lambda row: (row[0].txid, row[0].position))
+    return DeliveryPage([delivery for _, delivery in page], next_cursor)

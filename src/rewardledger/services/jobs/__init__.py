@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rewardledger.domain.errors import ValidationError
-from rewardledger.domain.jobs import JobFailure, describe
+from rewardledger.domain.jobs import FailureQuery, JobFailure, describe
 from rewardledger.domain.limits import JOB_STEP_LENGTH_MAX, PAGE_SIZE_DEFAULT
 from rewardledger.domain.paging import instant_and_id_after, instant_part, page_limit, page_of
 from rewardledger.domain.validation import check_instant
@@ -197,14 +197,8 @@ def failures_page(
     if since is not None:
         check_instant(since, "from")
     ledger.get_tenant(tenant_id)
-    rows = ledger.extension(STORE).failures(
-        tenant_id,
-        include_resolved=include_resolved,
-        limit=size + 1,
-        step=step,
-        since=since,
-        before=before,
-    )
+    wanted = FailureQuery(include_resolved, size + 1, step, since, before)
+    rows = ledger.extension(STORE).failures(tenant_id, wanted)
     return FailurePage(
         *page_of(rows, size, lambda row: (instant_part(row.last_failed_at), row.failure_id))
     )

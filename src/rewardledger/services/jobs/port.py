@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from rewardledger.domain.jobs import JobFailure
+from rewardledger.domain.jobs import FailureQuery, JobFailure
 from rewardledger.ledger.extensions import Port
 from rewardledger.ledger.storage_unit import StorageUnit
 
@@ -23,16 +23,7 @@ class JobStore(Protocol):
     ) -> int: ...
     def resolve(self, unit: StorageUnit, steps: Sequence[str], now: datetime) -> int: ...
     def open_steps(self, tenant_id: str) -> set[str]: ...
-    def failures(
-        self,
-        tenant_id: str,
-        *,
-        include_resolved: bool,
-        limit: int,
-        step: str | None = None,
-        since: datetime | None = None,
-        before: tuple[datetime, str] | None = None,
-    ) -> list[JobFailure]: ...
+    def failures(self, tenant_id: str, wanted: FailureQuery) -> list[JobFailure]: ...
 
 
 STORE: Port[JobStore] = Port("jobs")

@@ -20,6 +20,7 @@ from rewardledger.domain.points_queries import (
     MovementKey,
     MovementReads,
     RefundIds,
+    ReminderWindow,
 )
 from rewardledger.domain.points_requests import (
     AssetExpiry,
@@ -124,26 +125,19 @@ class ReminderStore(Protocol):
         self,
         unit: StorageUnit,
         tenant_id: str,
-        start: datetime,
-        end: datetime,
+        window: ReminderWindow,
         after: Holder | None,
         limit: int,
     ) -> list[Holder]: ...
     def lots_expiring(
-        self,
-        unit: StorageUnit,
-        tenant_id: str,
-        holders: Sequence[Holder],
-        start: datetime,
-        end: datetime,
+        self, unit: StorageUnit, tenant_id: str, window: ReminderWindow, holders: Sequence[Holder]
     ) -> list[tuple[str, str, datetime, int]]: ...
     def mark_reminded(
         self,
         unit: StorageUnit,
         tenant_id: str,
+        window: ReminderWindow,
         reminders: Sequence[tuple[str, str, str, int]],
-        days_ahead: int,
-        now: datetime,
     ) -> set[tuple[str, str, str]]: ...
 
 

@@ -17,7 +17,7 @@ spending takes from the soonest-expiring lots, so a holder may lose less than an
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rewardledger.domain.errors import ValidationError
 from rewardledger.domain.limits import (
@@ -26,6 +26,7 @@ from rewardledger.domain.limits import (
     POINTS_REMINDER_HOLDERS_BATCH_SIZE,
 )
 from rewardledger.domain.money import Amount
+from rewardledger.domain.points_queries import ReminderWindow
 from rewardledger.ledger.engine import Ledger
 from rewardledger.ledger.unit import UnitOfWork
 from rewardledger.services.points.port import REMINDERS, Holder, ReminderStore
@@ -70,19 +71,18 @@ def _remind_batch(
 ) -> tuple[list[Holder], int, int]:
     """One page of holders: their lots expiring soon, grouped by date; the new reminders'
     keys recorded and their events written. (page, holders reminded, dates reminded)."""
-    tenant, start = work.tenant_id, work.now
-    end = start + timedelta(days=days_ahead)
+    tenant, window = work.tenant_id, ReminderWindow(work.now, days_ahead)
     page = store.holders_expiring(
-        work.unit, tenant, start, end, after, POINTS_REMINDER_HOLDERS_BATCH_SIZE
+        work.unit, tenant, window, after, POINTS_REMINDER_HOLDERS_BATCH_SIZE
     )
     by_date: dict[tuple[str, str, str], list[tuple[datetime, int]]] = {}
     for asset, holder, expires_at, remaining in store.lots_expiring(
-        work.unit, tenant, page, start, end
+        work.unit, tenant, window, page
     ):
         day = expires_at.astimezone(work.tenant.zone).date().isoformat()
         by_date.setdefault((asset, holder, day), []).append((expires_at, remaining))
     totals = [(a, h, d, sum(r for _, r in lots)) for (a, h, d), lots in by_date.items()]
-    new = store.mark_reminded(work.unit, tenant, totals, days_ahead, start)
+    new = store.mark_reminded(work.unit, tenant, window, totals)
     per_holder: dict[Holder, list[tuple[str, datetime, int]]] = {}
     for asset, holder, day, amount in totals:  # in (asset, holder, expiry) order
         if (asset, holder, day) in new:
