@@ -142,6 +142,20 @@ def test_debt_status_rules() -> None:
     assert _debt(DebtTotals(0, False, 1_000, 1_200, 0, None), now=late) == (-200, DebtStatus.REPAID)
 
 
+def test_a_due_date_in_a_dst_fold_equals_its_stored_utc_instant() -> None:
+    # Havana's clocks fall back from 01:00 to 00:00 on 2025-11-02, so the end of November 1
+    # (local midnight) happens twice. The row must carry the instant (the first midnight,
+    # 04:00 UTC), not the ambiguous local time, which never equals a stored UTC value.
+    havana = ZoneInfo("America/Havana")
+    program = DebtProgram("USD", closing_day=31, due_day=1, grace_days=0)
+    row = debt_row(
+        "ana", "2025-10", DebtTotals(1, True, 0, 0, 0, None), 0, program, havana, MARCH_NOW, 2
+    )
+    stored = datetime(2025, 11, 2, 4, tzinfo=UTC)
+    assert row.due_at == stored
+    assert row.due_at.tzinfo is UTC
+
+
 def test_the_schemas_tag_pattern_accepts_exactly_the_tags_check_tag_accepts() -> None:
     pattern = re.compile(TAG_PATTERN)
     for year in range(10_000):

@@ -20,7 +20,7 @@ import calendar
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -407,7 +407,10 @@ def debt_row(
         totals.discount_minor,
         net,
         status,
-        due_at,
+        # As a UTC instant: a local midnight in a DST fold (America/Havana's 2025-11-02) is
+        # ambiguous, and an ambiguous time never compares equal to another zone's (PEP 495), so
+        # the row would differ from its stored self on every rebuild.
+        due_at.astimezone(UTC),
         notes,
     )
 
