@@ -63,6 +63,7 @@ class GroupCommit:
         self._lanes: dict[tuple[int, str], _Lane] = {}
         self._group_size_max = group_size_max
         self.groups_written = 0  # groups of more than one, for tests and logs
+        self.groups_written_alone = 0  # of those, how many failed as a whole (each run alone)
 
     async def submit(
         self, ledger: Ledger, tenant_id: str, request: TransferRequest
@@ -86,7 +87,8 @@ class GroupCommit:
                 group = _take(lane.waiting, self._group_size_max)
                 if len(group) > 1:
                     self.groups_written += 1
-                await _settle(ledger, tenant_id, group)
+                if not await _settle(ledger, tenant_id, group):
+                    self.groups_written_alone += 1
         finally:
             lane.writer = None
             for item in lane.waiting:  # only if this task was cancelled (the loop is closing)
@@ -114,9 +116,12 @@ def _take(waiting: deque[_Waiting], size_max: int) -> list[_Waiting]:
     return group
 
 
-async def _settle(ledger: Ledger, tenant_id: str, group: Sequence[_Waiting]) -> None:
-    """Write ``group`` and give each waiting request its own result or error."""
-    outcomes = await run_in_threadpool(_run, ledger, tenant_id, [w.request for w in group])
+async def _settle(ledger: Ledger, tenant_id: str, group: Sequence[_Waiting]) -> bool:
+    """Write ``group`` and give each waiting request its own result or error; whether it was
+    written as one (else each was written alone)."""
+    together, outcomes = await run_in_threadpool(
+        _run, ledger, tenant_id, [w.request for w in group]
+    )
     for item, outcome in zip(group, outcomes, strict=True):
         if item.answer.done():
             continue  # its client left; the write stands, as on the single path
@@ -124,22 +129,23 @@ async def _settle(ledger: Ledger, tenant_id: str, group: Sequence[_Waiting]) -> 
             item.answer.set_result(outcome)
         else:
             item.answer.set_exception(outcome)
+    return together
 
 
 def _run(
     ledger: Ledger, tenant_id: str, requests: Sequence[TransferRequest]
-) -> list[TransferResult | Exception]:
+) -> tuple[bool, list[TransferResult | Exception]]:
     """In a worker thread: ``requests`` in one transaction, or each alone if that fails."""
     if len(requests) > 1:
         try:
-            return list(ledger.submit(tenant_id, requests, atomic=False))
+            return True, list(ledger.submit(tenant_id, requests, atomic=False))
         except Exception as error:  # nothing was written: each request is answered alone
             logger.info(
                 "A group of %d transfers failed as a whole (%s); writing each alone",
                 len(requests),
                 type(error).__name__,
             )
-    return [_alone(ledger, tenant_id, request) for request in requests]
+    return len(requests) == 1, [_alone(ledger, tenant_id, request) for request in requests]
 
 
 def _alone(ledger: Ledger, tenant_id: str, request: TransferRequest) -> TransferResult | Exception:
