@@ -5,9 +5,10 @@ Owns: coalescing the concurrent ``POST /transfers`` of one server process (on wi
 waits for its own result; one writer per lane takes everything waiting (at most
 ``GROUP_SIZE_MAX``) and runs it as one ``Ledger.submit(..., atomic=False)`` in a worker thread,
 whose results are per item (a refusal is that item's result, a replay is answered from its
-stored row). There is no timer: a request that finds its lane idle is written at once, alone
-(so one client waits no longer than without this); while a write is in flight, the requests
-that arrive gather for the next one. So the database commits once per group, not per request.
+stored row). There is no timer: a request that finds its lane idle is written at once, alone,
+by its own task, exactly as without this (so one client waits no longer); while a write is in
+flight, the requests that arrive gather for the next one. So the database commits once per
+group, not per request.
 
 Every answer is the one the single path gives (invariant 7 holds per id):
 - a group of one is the single path's own call, ``Ledger.submit(tenant, [op])``;
@@ -53,6 +54,7 @@ class _Lane:
 
     loop: asyncio.AbstractEventLoop
     waiting: deque[_Waiting] = field(default_factory=deque)
+    busy: bool = False  # a request that found the lane idle is being written, alone
     writer: asyncio.Task[None] | None = None
 
 
@@ -68,16 +70,25 @@ class GroupCommit:
     async def submit(
         self, ledger: Ledger, tenant_id: str, request: TransferRequest
     ) -> TransferResult:
-        """The result of ``request``, written with whatever else is waiting."""
+        """The result of ``request``: written at once, alone, if its lane is idle, else with
+        whatever else is waiting when the write in flight ends."""
         loop = asyncio.get_running_loop()
         key = (id(ledger), tenant_id)
         lane = self._lanes.get(key)
         if lane is None or lane.loop is not loop:
             lane = self._lanes[key] = _Lane(loop)
+        if not lane.busy and lane.writer is None:
+            # The lane is idle: this request is the single path itself, in its own task.
+            lane.busy = True
+            try:
+                results = await run_in_threadpool(ledger.submit, tenant_id, [request])
+            finally:
+                lane.busy = False
+                if lane.waiting:  # arrived meanwhile: written together, next
+                    lane.writer = loop.create_task(self._write(ledger, tenant_id, lane))
+            return results[0]
         answer: asyncio.Future[TransferResult] = loop.create_future()
         lane.waiting.append(_Waiting(request, operation_id(request), answer))
-        if lane.writer is None:
-            lane.writer = loop.create_task(self._write(ledger, tenant_id, lane))
         return await answer
 
     async def _write(self, ledger: Ledger, tenant_id: str, lane: _Lane) -> None:
