@@ -4,6 +4,7 @@ running the same transfer as one plain SQL transaction, in the same run.
     .venv/bin/python bench/http_load.py                                   # about three minutes
     .venv/bin/python bench/http_load.py --workers 1,2 --clients 1,4,16 --rounds 2 --seconds 3
     .venv/bin/python bench/http_load.py --rounds 3 --seconds 3 --compare-pure-python
+    .venv/bin/python bench/http_load.py --rounds 3 --seconds 3 --compare-group-commit
 
 Set-up: a schema of its own on the PostgreSQL server (dropped at the end) holding the ledger
 (a tenant, USD, ``--accounts`` accounts, a writer key) and the baseline's two tables. For each
@@ -28,6 +29,10 @@ uvloop and httptools (a folder first on its path makes both fail to import, so u
 back to asyncio and h11); each round measures both over HTTP, in an order that alternates
 between rounds, beside the same pgbench and in-process figures, and the last column is the
 median of the per-round ratios of each server's req/s to the first's.
+
+With ``--compare-group-commit`` the second ``serve`` is the same server with
+``REWARDLEDGER_GROUP_COMMIT=true`` (the single transfers that arrive together in one process are
+written in one transaction; the first runs with it off), measured the same way.
 
 Every client process connects and sends untimed requests for half a second; the clock starts
 when all of them are ready, and each then runs for ``--seconds``. Latencies are per request
@@ -111,6 +116,7 @@ def _free_port() -> int:
 # installed (uvloop, httptools), and without them (asyncio, h11): ``--compare-pure-python``.
 NATIVE = "uvloop+httptools"
 PURE_PYTHON = "asyncio+h11"
+GROUP_COMMIT = "group-commit"  # native, with REWARDLEDGER_GROUP_COMMIT=true
 
 
 def _without_native_modules(logs: Path) -> str:
@@ -130,6 +136,7 @@ def serving(url: str, workers: int, logs: Path, variant: str = NATIVE) -> Iterat
     log = logs / f"serve-{workers}-{variant}.log"
     command = [sys.executable, "-m", "rewardledger.cli.main", "--db", url, "serve"]
     environment = dict(os.environ)
+    environment["REWARDLEDGER_GROUP_COMMIT"] = "true" if variant == GROUP_COMMIT else "false"
     if variant == PURE_PYTHON:
         path = [_without_native_modules(logs), os.environ.get("PYTHONPATH", "")]
         environment["PYTHONPATH"] = os.pathsep.join(part for part in path if part)
@@ -365,7 +372,11 @@ def _round(
 
 
 def run(options: argparse.Namespace, logs: Path) -> dict[str, Any]:
-    variants = [NATIVE, PURE_PYTHON] if options.compare_pure_python else [NATIVE]
+    variants = [NATIVE]
+    if options.compare_pure_python:
+        variants.append(PURE_PYTHON)
+    if options.compare_group_commit:
+        variants.append(GROUP_COMMIT)
     results: dict[str, Any] = {"variants": variants, "healthz": {}, "transfers": []}
     with private_schema(options.postgres, "bench_http") as (url, schema):
         key = prepare(url, options.accounts)
@@ -475,6 +486,11 @@ def main() -> None:
         "--compare-pure-python",
         action="store_true",
         help=f"also run a server without uvloop and httptools ({PURE_PYTHON}), in the same rounds",
+    )
+    parser.add_argument(
+        "--compare-group-commit",
+        action="store_true",
+        help="also run a server with REWARDLEDGER_GROUP_COMMIT=true, in the same rounds",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     options = parser.parse_args()

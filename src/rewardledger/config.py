@@ -12,6 +12,8 @@ REWARDLEDGER_WORKER_SCHEDULE  JSON: step -> seconds, or "tenant/step" -> seconds
 REWARDLEDGER_WORKER_LEASE_SECONDS  how long a worker's claim on a step holds (300)
 REWARDLEDGER_WORKER_TICK_SECONDS   how often a worker looks for due steps (5)
 REWARDLEDGER_EMBEDDED_WORKER  whether ``serve`` runs a worker in each process (serve sets it)
+REWARDLEDGER_GROUP_COMMIT   true: a server process writes the single transfers that arrive
+                            together in one transaction (http.group_commit; off by default)
 REWARDLEDGER_LOG_FORMAT     json (one JSON line per event, the default) or console
 PROMETHEUS_MULTIPROC_DIR    where the processes of ``serve --workers N`` count their metrics
 REWARDLEDGER_RELAY_TO_NATS  true: the worker publishes every event to NATS (off by default)
@@ -78,6 +80,8 @@ class Settings(BaseSettings):
     worker_tick_seconds: float = Field(default=WORKER_TICK_SECONDS_DEFAULT, gt=0, le=3_600)
     embedded_worker: bool | None = None
     log_format: Literal["json", "console"] = "json"
+    # http.group_commit: concurrent POST /transfers of one process share a transaction.
+    group_commit: bool = False
     # prometheus-client's own variable (it reads it too): serve --workers N sets it.
     metrics_dir: Path | None = Field(default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR")
     relay_to_nats: bool = False

@@ -36,6 +36,7 @@ from rewardledger.http import (
     console,
     docs_pages,
     examples,
+    group_commit,
     outages,
     problems,
     replays,
@@ -153,6 +154,7 @@ def _build(settings: Settings, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.auth_failures = AuthFailures()
     app.state.api_keys = KeyCache(settings.api_key_cache_seconds)
+    app.state.group_commit = group_commit.GroupCommit() if settings.group_commit else None
     problems.install(app)
     docs_pages.install(app)
     replays.install(app)

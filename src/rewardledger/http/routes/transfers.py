@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Response
 from starlette.concurrency import run_in_threadpool
 
 from rewardledger.domain.access import Principal
 from rewardledger.domain.errors import BatchFailed, ValidationError
 from rewardledger.domain.limits import DERIVED_ID_LENGTH_MAX, VALIDATION_ERRORS_LISTED_MAX
 from rewardledger.http.deps import LedgerDep, Reader, Writer
+from rewardledger.http.group_commit import GroupCommit, get_group_commit
 from rewardledger.http.idempotency import REPLAYED_HEADER, key_of, mark_replay
 from rewardledger.http.problems import documented, tenant_route_problems
 from rewardledger.http.schemas import (
@@ -102,6 +103,7 @@ async def create_transfer(
     response: Response,
     ledger: LedgerDep,
     principal: Writer,
+    committer: Annotated[GroupCommit | None, Depends(get_group_commit)],
     idempotency_key: IdempotencyKey = None,
 ) -> TransferPublic:
     """Move ``amount`` of ``asset`` from the debit account to the credit account.
@@ -113,6 +115,8 @@ async def create_transfer(
     # ``def`` route is run in one and its answer checked in another, two hops where one does.
     key = key_of(idempotency_key, {"idempotency_key": body.idempotency_key, "ref": body.ref})
     request = body.to_request(key)
+    if committer is not None and not body.dry_run:  # with the others waiting (group commit)
+        return _answer(await committer.submit(ledger, principal.tenant_id, request), response)
     results = await run_in_threadpool(
         ledger.submit, principal.tenant_id, [request], dry_run=body.dry_run
     )
