@@ -35,6 +35,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENGINES = ("sqlite", "postgresql")
 
 _postgres_problem: str | None = None
+_THIS_FOLDER = "tests"  # the node id prefix of the fixtures defined here
 
 
 def _conninfo(url: str) -> str:
@@ -53,6 +54,39 @@ def _check_postgres() -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     global _postgres_problem  # noqa: PLW0603 - computed once per session
     _postgres_problem = _check_postgres()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``./dev test`` runs two processes, ``--dist loadgroup``), the tests
+    that share something made once per module, package or session by their own folder (a live
+    server, a browser, a big data set) run in one process, so that it is made once, not once
+    per process. Every other test goes to whichever process is free."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = _shared_setup(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _shared_setup(item: pytest.Item) -> str | None:
+    """The module or folder whose shared fixtures ``item`` uses, if any. Those of this file
+    (the session's database schemas) are cheap and made by every process anyway."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    module = item.nodeid.split("::")[0]
+    widest: str | None = None
+    for definitions in info.name2fixturedefs.values():
+        definition = definitions[-1]
+        if definition.baseid in ("", _THIS_FOLDER) or definition.scope in ("function", "class"):
+            continue
+        if definition.scope == "module":
+            widest = widest or module
+        else:  # package or session: every test of the folder that defines it
+            return str(definition.baseid)
+    return widest
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
