@@ -53,6 +53,18 @@ def programme(ledger: Ledger, tenant_id: str, wallets: int = 2, asset: str = "US
     return Programme(tenant_id, funding, names)
 
 
+def wide_programme(ledger: Ledger, tenant_id: str, wallets: int, asset: str = "USD") -> Programme:
+    """Like ``programme``, with ``wallets`` wallets opened in one transaction (as a batch that
+    brings new holders opens them) instead of one transaction each: for tests about a tenant's
+    size, not about opening accounts. These wallets may go negative."""
+    ledger.create_asset(tenant_id, asset, scale=2)
+    funding = f"funding:{asset}"
+    ledger.create_account(tenant_id, funding, asset=asset)
+    names = tuple(f"wallet:{i}:{asset}" for i in range(wallets))
+    ledger.run(tenant_id, lambda unit: unit.open_accounts(names, asset=asset))
+    return Programme(tenant_id, funding, names)
+
+
 def fund(ledger: Ledger, p: Programme, wallet: str, amount: str, asset: str = "USD") -> None:
     ledger.transfer(
         p.tenant_id, TransferRequest(new_id("fund"), p.funding, wallet, asset, amount, kind="fund")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from rewardledger.bootstrap import Ledger
@@ -34,6 +35,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENGINES = ("sqlite", "postgresql")
 
 _postgres_problem: str | None = None
+_THIS_FOLDER = "tests"  # the node id prefix of the fixtures defined here
 
 
 def _conninfo(url: str) -> str:
@@ -52,6 +54,39 @@ def _check_postgres() -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     global _postgres_problem  # noqa: PLW0603 - computed once per session
     _postgres_problem = _check_postgres()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``./dev test`` runs two processes, ``--dist loadgroup``), the tests
+    that share something made once per module, package or session by their own folder (a live
+    server, a browser, a big data set) run in one process, so that it is made once, not once
+    per process. Every other test goes to whichever process is free."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = _shared_setup(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _shared_setup(item: pytest.Item) -> str | None:
+    """The module or folder whose shared fixtures ``item`` uses, if any. Those of this file
+    (the session's database schemas) are cheap and made by every process anyway."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    module = item.nodeid.split("::")[0]
+    widest: str | None = None
+    for definitions in info.name2fixturedefs.values():
+        definition = definitions[-1]
+        if definition.baseid in ("", _THIS_FOLDER) or definition.scope in ("function", "class"):
+            continue
+        if definition.scope == "module":
+            widest = widest or module
+        else:  # package or session: every test of the folder that defines it
+            return str(definition.baseid)
+    return widest
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -207,11 +242,55 @@ def owner_engine(ledger: Ledger) -> Engine:
     engine: Engine = ledger.store.engine  # type: ignore[attr-defined]
     if engine.dialect.name != "postgresql":
         return engine
-    url = as_owner(engine.url.render_as_string(hide_password=False))
-    found = _owner_engines.get(url)
+    return _owner_engine_at(engine.url.render_as_string(hide_password=False))
+
+
+def _owner_engine_at(url: str) -> Engine:
+    owner = as_owner(url)
+    found = _owner_engines.get(owner)
     if found is None:
-        found = _owner_engines[url] = make_engine(url)
+        found = _owner_engines[owner] = make_engine(owner)
     return found
+
+
+FEED_WAIT_SECONDS = 30.0
+FEED_POLL_SECONDS = 0.02
+# True once every writing transaction older than the tenant's last outbox row has ended: the
+# feed (storage.events) then shows all of the tenant's events.
+_FEED_SHOWS_ALL = text(
+    "SELECT coalesce(max(txid), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
+    "FROM outbox WHERE tenant_id = :tenant"
+)
+
+
+def wait_for_feed(ledger: Ledger, tenant_id: str) -> None:
+    """Wait, boundedly, until the event feed shows every event the tenant has written so far.
+
+    On PostgreSQL the feed shows only rows written by transactions older than the oldest one
+    still writing on the whole server, so a transaction of another test process or session
+    hides fresh events for a moment; on SQLite a committed row is in the feed at once."""
+    engine = owner_engine(ledger)
+    if engine.dialect.name == "postgresql":
+        _wait_for_feed(engine, tenant_id)
+
+
+def wait_for_feed_at(url: str, tenant_id: str) -> None:
+    """``wait_for_feed`` for the database at ``url`` (a server process's, say)."""
+    if url.startswith("postgresql"):
+        _wait_for_feed(_owner_engine_at(url), tenant_id)
+
+
+def _wait_for_feed(engine: Engine, tenant_id: str) -> None:
+    deadline = time.monotonic() + FEED_WAIT_SECONDS
+    with engine.connect() as connection:
+        while not connection.execute(_FEED_SHOWS_ALL, {"tenant": tenant_id}).scalar_one():
+            connection.rollback()
+            assert time.monotonic() < deadline, (
+                f"the feed did not show {tenant_id}'s events within {FEED_WAIT_SECONDS} s: "
+                "a transaction of the server stayed open"
+            )
+            time.sleep(FEED_POLL_SECONDS)
+        connection.rollback()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

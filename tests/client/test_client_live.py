@@ -32,6 +32,7 @@ from rewardledger.http.schemas_points import ConfirmCreate, PointsMoveCreate, Re
 from rewardledger.http.schemas_points_setup import ExpiryBody, PointsConfigure
 from tests.client.conftest import ADMIN_TOKEN, Live, Tenant
 from tests.client.proxy import dropping
+from tests.conftest import wait_for_feed_at
 
 # Quick retries: the tests wait for nothing but the lost answer.
 FAST = Retries(attempts=4, base_seconds=0.05, cap_seconds=0.2)
@@ -135,7 +136,9 @@ def test_pages_follow_the_cursor_to_the_last_page(client: Client) -> None:
     assert len(seen) == 5
 
 
-def test_events_webhooks_and_points_set_up_through_the_client(client: Client) -> None:
+def test_events_webhooks_and_points_set_up_through_the_client(
+    client: Client, live: Live, tenant: Tenant
+) -> None:
     from rewardledger.client import NoContent
     from rewardledger.http.schemas_points_setup import PointsConfigure
     from rewardledger.http.schemas_webhooks import EndpointCreate, EndpointUpdate
@@ -152,6 +155,7 @@ def test_events_webhooks_and_points_set_up_through_the_client(client: Client) ->
     configured = client.configure_points(PointsConfigure(asset="STARS"))
     assert configured.asset == "STARS"
     assert "STARS" in [a.asset for a in client.points_assets().assets]
+    wait_for_feed_at(live.url, tenant.tenant_id)
     types = [event.type for event in client.events(limit=500).events]
     assert "tenant.created" in types
 

@@ -13,18 +13,24 @@ from sqlalchemy import text
 from rewardledger.domain.points import ExpiryKind, ExpiryPolicy, holder_account_id
 from rewardledger.events import STORE as EVENTS
 from rewardledger.events.catalogue import CATALOGUE
-from rewardledger.events.views import START
+from rewardledger.events.views import START, StoredEvent
 from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets, points, reconciliation
 from rewardledger.worker import STEPS, Schedule, Worker
 from tests.builders import FakeClock, fund, programme
-from tests.conftest import owner_engine
+from tests.conftest import owner_engine, wait_for_feed
 
 TEN_DAYS = ExpiryPolicy(ExpiryKind.AFTER, days=10)
 
 
+def feed(ledger: Ledger, tenant_id: str) -> list[StoredEvent]:
+    """Every event the tenant has written so far, in feed order."""
+    wait_for_feed(ledger, tenant_id)
+    return ledger.extension(EVENTS).read_after(tenant_id, START, 1_000)
+
+
 def events_of(ledger: Ledger, tenant_id: str, event_type: str) -> list[tuple[str, Any]]:
-    rows = ledger.extension(EVENTS).read_after(tenant_id, START, 1_000)
+    rows = feed(ledger, tenant_id)
     return [(e.subject_id, dict(e.payload or {})) for e in rows if e.event_type == event_type]
 
 
@@ -165,10 +171,7 @@ def test_the_calendar_reset_closes_the_old_period_with_its_figures_before_openin
     assert closed == [(budget, _expected_close(march, "2026-04"))]
     assert closed[0][1]["charged"] == "250.00"
     assert closed[0][1]["released"] == "60.00"
-    order = [
-        (e.event_type, (e.payload or {}).get("period"))
-        for e in ledger.extension(EVENTS).read_after(tenant_id, START, 1_000)
-    ]
+    order = [(e.event_type, (e.payload or {}).get("period")) for e in feed(ledger, tenant_id)]
     closing = order.index(("budget.period_closed", "2026-03"))
     assert order.index(("budget.period_opened", "2026-04")) > closing
     # Safe twice: the period is closed once.

@@ -22,6 +22,7 @@ from rewardledger.events.views import START
 from rewardledger.services import points
 from tests.builders import FakeClock
 from tests.cli.helpers import fresh_postgres_schema
+from tests.conftest import wait_for_feed
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "reminded"
@@ -73,6 +74,7 @@ def test_two_processes_at_once_write_one_reminder_per_holder(pg_url: str, tmp_pa
         assert [p.returncode for p in processes] == [0, 0], outputs
         reminded = [json.loads(out)["holders_reminded"] for out in outputs]
         assert sum(reminded) == HOLDERS  # each holder reminded by one process or the other
+        wait_for_feed(ledger, TENANT)
         events = ledger.extension(EVENTS).read_after(TENANT, START, 10 * HOLDERS)
         subjects = Counter(e.subject_id for e in events if e.event_type == "points.expiring_soon")
         assert len(subjects) == HOLDERS

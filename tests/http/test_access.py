@@ -26,6 +26,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.services import budgets, cashback, cycles, debt, points, redemptions
 from rewardledger.services.access import issue_key
 from tests.builders import Programme, fund, programme
+from tests.conftest import wait_for_feed
 from tests.http.support import Api, assert_problem, snapshot, transfer_body
 
 
@@ -335,6 +336,7 @@ def _webhook_ids(api: Api, tenant_id: str) -> dict[str, str]:
     ledger = api.client.app.state.ledger
     try:
         listed = webhooks.list_endpoints(ledger, tenant_id, limit=PAGE_SIZE_MAX).endpoints
+        wait_for_feed(ledger, tenant_id)
         events = read_events(ledger, tenant_id, limit=1).events
     except NotFound:  # a tenant that does not exist: ids of the right form, naming nothing
         listed, events = [], []

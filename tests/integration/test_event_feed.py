@@ -14,7 +14,7 @@ from rewardledger.domain.errors import ValidationError
 from rewardledger.events import STORE, StoredEvent, read_events, relay_batch
 from rewardledger.ledger.engine import Ledger
 from tests.builders import fund, programme
-from tests.conftest import owner_engine
+from tests.conftest import owner_engine, wait_for_feed
 
 
 def test_the_feed_pages_through_every_event_in_the_order_they_were_written(
@@ -23,6 +23,7 @@ def test_the_feed_pages_through_every_event_in_the_order_they_were_written(
     p = programme(ledger, tenant_id, wallets=1)
     for _ in range(5):
         fund(ledger, p, p.wallets[0], "1.00")
+    wait_for_feed(ledger, tenant_id)
     seen: list[StoredEvent] = []
     cursor = None
     while True:
@@ -47,6 +48,7 @@ def test_the_feed_filters_by_event_type_and_refuses_a_cursor_it_did_not_give(
 ) -> None:
     p = programme(ledger, tenant_id, wallets=1)
     fund(ledger, p, p.wallets[0], "1.00")
+    wait_for_feed(ledger, tenant_id)
     page = read_events(ledger, tenant_id, event_types=["transfer.posted"])
     assert [event.event_type for event in page.events] == ["transfer.posted"]
     with pytest.raises(ValidationError):
@@ -55,6 +57,7 @@ def test_the_feed_filters_by_event_type_and_refuses_a_cursor_it_did_not_give(
 
 def test_another_tenants_events_are_not_in_the_feed(ledger: Ledger, tenant_id: str) -> None:
     ledger.create_tenant(f"{tenant_id}x", timezone="UTC")
+    wait_for_feed(ledger, tenant_id)
     page = read_events(ledger, tenant_id)
     assert [event.subject_id for event in page.events] == [tenant_id]
 
@@ -65,6 +68,7 @@ def test_a_relay_delivers_each_batch_once_and_keeps_its_place_when_delivery_fail
     p = programme(ledger, tenant_id, wallets=1)
     for _ in range(3):
         fund(ledger, p, p.wallets[0], "1.00")
+    wait_for_feed(ledger, tenant_id)
     delivered: list[str] = []
 
     def deliver(events: Sequence[StoredEvent]) -> None:
@@ -88,6 +92,7 @@ def test_a_relay_delivers_each_batch_once_and_keeps_its_place_when_delivery_fail
 
 def test_a_sink_held_by_one_relay_is_busy_for_another(ledger: Ledger, tenant_id: str) -> None:
     programme(ledger, tenant_id, wallets=1)
+    wait_for_feed(ledger, tenant_id)
     entered, release = threading.Event(), threading.Event()
     reports = []
 
@@ -122,6 +127,7 @@ def test_an_event_of_a_transaction_that_commits_late_is_not_skipped(
         "INSERT INTO outbox (tenant_id, event_id, event_type, subject_id, created_at) "
         "VALUES (:tenant, :event_id, 'test.event', :event_id, now())"
     )
+    wait_for_feed(ledger, tenant_id)
     seen = {e.event_id for e in read_events(ledger, tenant_id, limit=500).events}
     cursor = read_events(ledger, tenant_id, limit=500).next_cursor
     with engine.connect() as early, engine.connect() as late:
@@ -131,5 +137,6 @@ def test_an_event_of_a_transaction_that_commits_late_is_not_skipped(
         held_back = read_events(ledger, tenant_id, after=cursor, limit=500)
         assert [e.event_id for e in held_back.events if e.event_id not in seen] == []
         early.commit()
+    wait_for_feed(ledger, tenant_id)
     after = read_events(ledger, tenant_id, after=cursor, limit=500).events
     assert [e.event_id for e in after] == ["early", "late"]

@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from rewardledger.domain.transfers import TransferRequest
 from rewardledger.ledger.engine import Ledger
-from tests.builders import fund, programme, request
+from tests.builders import fund, programme, request, wide_programme
 from tests.conftest import owner_engine
 
 
@@ -100,7 +100,7 @@ def test_a_lost_hold_is_reported_and_recreated(ledger: Ledger, tenant_id: str) -
 def test_verify_walks_tenants_larger_than_one_chunk(ledger: Ledger, tenant_id: str) -> None:
     from rewardledger.domain import limits
 
-    p = programme(ledger, tenant_id, wallets=limits.INTEGRITY_CHUNK_SIZE + 5)
+    p = wide_programme(ledger, tenant_id, wallets=limits.INTEGRITY_CHUNK_SIZE + 5)
     ledger.transfer_batch(tenant_id, [request(p.funding, w, "1.00") for w in p.wallets])
     seen: list[int] = []
     report = ledger.verify(tenant_id, progress=seen.append)
@@ -115,7 +115,7 @@ def test_reports_list_a_bounded_number_of_discrepancies_but_count_them_all(
 ) -> None:
     from rewardledger.domain import limits
 
-    p = programme(ledger, tenant_id, wallets=limits.REPORT_DISCREPANCIES_MAX + 4)
+    p = wide_programme(ledger, tenant_id, wallets=limits.REPORT_DISCREPANCIES_MAX + 4)
     sql(
         ledger,
         "UPDATE accounts SET entry_count = entry_count + 1 WHERE tenant_id = :t",

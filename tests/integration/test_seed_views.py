@@ -333,10 +333,12 @@ def test_the_views_read_every_cycle_row_the_service_lists(ledger: Ledger, tenant
     assert [(r["account_id"], r["cycle_tag"], r["total_cashback_minor"]) for r in rows] == listed
 
 
+# The test tenant's rows only: a statement over the whole view would first compute the view
+# over every tenant of the session's database (each row goes to the refusing trigger).
 WRITES = {
     "INSERT": "INSERT INTO {view} (user_id) VALUES ('x')",
-    "UPDATE": "UPDATE {view} SET tenant_id = 'x'",
-    "DELETE": "DELETE FROM {view}",
+    "UPDATE": "UPDATE {view} SET tenant_id = 'x' WHERE tenant_id = '{tenant}'",
+    "DELETE": "DELETE FROM {view} WHERE tenant_id = '{tenant}'",
 }
 
 
@@ -348,7 +350,7 @@ def test_every_view_refuses_writes_and_says_where_to_write(
     _points_history(ledger, tenant_id, clock)
     _cycle_history(ledger, tenant_id)
     name = _name(ledger, view)
-    sql = WRITES[statement].format(view=name)
+    sql = WRITES[statement].format(view=name, tenant=tenant_id)
     if view in ("cashback_ledger", "debt_ledger") and statement == "INSERT":
         sql = sql.replace("(user_id)", "(cycle_tag)")
     before = _rows(ledger, view, tenant_id, "tenant_id")

@@ -13,6 +13,7 @@ from rewardledger.ledger.engine import Ledger
 from rewardledger.services import jobs
 from rewardledger.worker import STORE, Lease, Schedule, Worker, next_due
 from tests.builders import FakeClock, fund, programme
+from tests.conftest import wait_for_feed
 from tests.worker.steps_for_tests import SINK, counting, failing, file_relay
 
 
@@ -82,6 +83,7 @@ def test_a_relay_step_carries_every_event_to_its_sink(
     p = programme(ledger, tenant_id, wallets=1)
     fund(ledger, p, p.wallets[0], "1.00")
     out = tmp_path / "sink.txt"
+    wait_for_feed(ledger, tenant_id)
     Worker(ledger, [file_relay(out)], Schedule(), tenant_ids=[tenant_id]).run_due()
     events = ledger.extension(EVENTS).read_after(tenant_id, EVENTS_START, 1_000)
     assert [line.split()[1] for line in lines(out) if line.startswith("event")] == [

@@ -25,7 +25,7 @@ from rewardledger.events.webhooks import add_endpoint, list_deliveries
 from rewardledger.storage.schema_webhooks import webhook_deliveries
 from tests.builders import fund, programme
 from tests.cli.helpers import fresh_postgres_schema
-from tests.conftest import ENGINES, owner_engine
+from tests.conftest import ENGINES, owner_engine, wait_for_feed
 from tests.webhook_receiver import Receiver, receiving
 from tests.worker.test_worker_processes import start_worker, stop, wait_for
 
@@ -117,6 +117,7 @@ def test_a_worker_killed_mid_delivery_loses_no_event(url: str, tmp_path: Path) -
         # written while no worker runs: delivered after the recovery too
         fund(ledger, p, p.wallets[0], "2.00")
         add_subject_events(ledger, range(EVENTS_PER_SUBJECT + 1, EVENTS_PER_SUBJECT + 2))
+        wait_for_feed(ledger, TENANT)  # so that "every event" below is every one written
         second = start_worker(url, out, "", "--step", "webhooks", **FAST)
         try:
             wait_for("every event received", lambda: received_everything(receiver, ledger), second)

@@ -23,6 +23,7 @@ from rewardledger.events.views import START
 from tests.builders import fund, programme
 from tests.cli.helpers import fresh_postgres_schema
 from tests.cli.test_serve_process import free_port
+from tests.conftest import wait_for_feed
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANTS = 12
@@ -113,6 +114,7 @@ def test_a_worker_killed_mid_step_leaves_it_to_another_once_its_lease_ran_out(
         p = programme(ledger, "killed", wallets=1)
         for _ in range(3):
             fund(ledger, p, p.wallets[0], "1.00")
+        wait_for_feed(ledger, "killed")  # the slow sink is given every event
     out = tmp_path / "sink.txt"
     slow = start_worker(
         pg_url,
