@@ -52,11 +52,12 @@ _EVENT_ID = (
 # whole for each of the batch's pairs: quadratic in the rows written.
 _INDEXES_ONLY = "SET LOCAL enable_seqscan = off"
 
-# The keys of the batch's key range whose stored row is in ``status``, one range of the primary
-# key (ordered as it is, so that the planner has no reason to take the (tenant, cycle) index).
-_ALREADY = """SELECT {holder}, cycle_tag FROM {table}
+# The stored rows of the batch's key range, whole (as their text, which the statement casts
+# back to the table's row type), one range of the primary key (ordered as it is, so that the
+# planner has no reason to take the (tenant, cycle) index).
+_STORED = """SELECT {holder}, cycle_tag, status, l::text FROM {table} AS l
 WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) >= (%(low_holder)s, %(low_tag)s)
-  AND ({holder}, cycle_tag) <= (%(high_holder)s, %(high_tag)s) AND status = %(status)s
+  AND ({holder}, cycle_tag) <= (%(high_holder)s, %(high_tag)s)
 ORDER BY {holder}, cycle_tag"""
 
 _KEYS = """SELECT {holder}, cycle_tag FROM {table}
@@ -129,7 +130,10 @@ def _written_sql(
 
     return f"""written AS (
   INSERT INTO {table} AS l (tenant_id, {holder}, cycle_tag, {table}_id, {listed}, last_updated)
-  SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM computed
+  SELECT %(tenant)s, c.{holder}, c.cycle_tag, c.row_id, {row("c")[1:-1]}, %(now)s
+  FROM computed c CROSS JOIN LATERAL (
+    SELECT (s.r).* FROM (SELECT c.stored::{table} AS r OFFSET 0) AS s) AS s
+  WHERE c.stored IS NULL OR {row("s")} IS DISTINCT FROM {row("c")}
   ON CONFLICT (tenant_id, {holder}, cycle_tag) DO UPDATE SET {assigned}
   WHERE {row("l")} IS DISTINCT FROM {row("excluded")}
   RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)}),
@@ -161,9 +165,10 @@ def _cashback_sql(scale: int) -> str:
     )
     return f"""WITH keys AS (
   SELECT * FROM unnest(%(holders)b::text[], %(tags)b::text[], %(ids)b::text[],
-                       %(closed)b::bool[]) AS k(account_id, cycle_tag, row_id, closed)),
+                       %(closed)b::bool[], %(stored)b::text[])
+    AS k(account_id, cycle_tag, row_id, closed, stored)),
 figures AS (
-  SELECT k.account_id, k.cycle_tag, k.row_id, k.closed, t.spend, t.cashback,
+  SELECT k.account_id, k.cycle_tag, k.row_id, k.closed, k.stored, t.spend, t.cashback,
          coalesce(t.latest_cap, a.default_cap_minor, %(programme_cap)s::bigint) AS cap,
          coalesce(a.enrolled, true) AS enrolled
   FROM keys k
@@ -175,7 +180,7 @@ figures AS (
     SELECT a.default_cap_minor, a.enrolled FROM cashback_accounts a
     WHERE a.tenant_id = %(tenant)s AND a.account_id = k.account_id OFFSET 0) AS a ON true),
 computed AS (
-  SELECT account_id, cycle_tag, row_id, spend AS total_spend_minor,
+  SELECT account_id, cycle_tag, row_id, stored, spend AS total_spend_minor,
          cashback AS total_cashback_minor, cap AS budget_cap_minor,
          (CASE WHEN cashback >= cap THEN 'reached_cap' WHEN NOT enrolled THEN 'not_eligible'
               WHEN spend >= %(minimum_spend)s::bigint THEN 'eligible'
@@ -203,8 +208,8 @@ def _debt_sql(scale: int) -> str:
 
     return f"""WITH keys AS (
   SELECT * FROM unnest(%(holders)b::text[], %(tags)b::text[], %(ids)b::text[],
-                       %(due)b::timestamptz[], %(overdue)b::timestamptz[])
-    AS k(person_id, cycle_tag, row_id, statement_due_at, statement_overdue_at)),
+                       %(due)b::timestamptz[], %(overdue)b::timestamptz[], %(stored)b::text[])
+    AS k(person_id, cycle_tag, row_id, statement_due_at, statement_overdue_at, stored)),
 totals AS (
   SELECT k.*, t.* FROM keys k CROSS JOIN LATERAL (
     SELECT {total("opening")} AS opening, bool_or(m.kind = 'opening') AS has_opening,
@@ -225,7 +230,7 @@ netted AS (
                     THEN %(carried_net)s::bigint ELSE 0 END)::bigint AS net
   FROM chained),
 computed AS (
-  SELECT person_id, cycle_tag, row_id,
+  SELECT person_id, cycle_tag, row_id, stored,
          CASE WHEN has_opening THEN opening ELSE net - (charges - repayments - discounts)
          END AS initial_debt_minor, charges AS new_debt_minor, repayments AS repayments_minor,
          discounts AS debt_discount_minor, net AS net_debt_minor,
@@ -282,7 +287,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
-        params.update(_already(connection, "cashback_ledger", "account_id", "closed", params))
+        params.update(_stored(connection, "cashback_ledger", "account_id", "closed", params))
         row = connection.exec_driver_sql(_cashback_sql(batch.scale), params).one()
         return int(row[0])
 
@@ -303,7 +308,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
-        params.update(_already(connection, "debt_ledger", "person_id", "overdue", params))
+        params.update(_stored(connection, "debt_ledger", "person_id", "overdue", params))
         row = connection.exec_driver_sql(_debt_sql(batch.scale), params).one()
         return int(row[0]), int(row[1])
 
@@ -325,12 +330,19 @@ class BatchesSql(CycleSqlBase):
         }
 
 
-def _already(
+def _stored(
     connection: Connection, table: str, holder: str, status: str, params: dict[str, Any]
-) -> dict[str, list[str]]:
-    """``already_holders`` / ``already_tags``: the keys of the batch's range whose stored row
-    is in ``status`` (a row written into it again has no status event)."""
-    rows = connection.exec_driver_sql(
-        _ALREADY.format(holder=holder, table=table), {**params, "status": status}
-    ).all()
-    return {"already_holders": [r[0] for r in rows], "already_tags": [r[1] for r in rows]}
+) -> dict[str, list[Any]]:
+    """From one read of the batch's range of stored rows: ``stored``, each pair's stored row as
+    text (``None`` where there is none), so that the statement leaves out the rows that would
+    not change before its upsert (``ON CONFLICT DO UPDATE`` locks a conflicting row even when
+    its ``WHERE`` is false, and a lock writes WAL); ``already_holders`` / ``already_tags``, the
+    keys whose stored row is in ``status`` (a row written into it again has no status event)."""
+    rows = connection.exec_driver_sql(_STORED.format(holder=holder, table=table), params).all()
+    texts = {(r[0], r[1]): r[3] for r in rows}
+    already = [r for r in rows if r[2] == status]
+    return {
+        "stored": [texts.get(key) for key in zip(params["holders"], params["tags"], strict=True)],
+        "already_holders": [r[0] for r in already],
+        "already_tags": [r[1] for r in already],
+    }
