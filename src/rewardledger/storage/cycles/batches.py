@@ -3,13 +3,13 @@
 Owns: the set-based rebuild of ``cashback_ledger`` and ``debt_ledger``. A batch is three
 statements (and a ``SET LOCAL``, see ``_INDEXES_ONLY``): the next pairs' keys (an index
 range, so that the domain can plan their ids and zone-dependent dates,
-``domain.cycle_batches``), the keys of that range whose stored row is already closed /
-overdue (``_ALREADY``), then one statement of data-modifying CTEs
-that sums the pairs' movements (``GROUP BY``; for cashback, the running totals that the
-rebuild has just recomputed from the movements in one ``GROUP BY``), carries debt from cycle
-to cycle (window sums), derives each row's columns, upserts the rows and writes only those
-that differ (``ON CONFLICT ... DO UPDATE ... WHERE`` the row differs, ``RETURNING`` them),
-and inserts one outbox event per written row (plus ``cashback_cycle.closed`` /
+``domain.cycle_batches``), the stored rows of that range (``_STORED``: which are already
+closed / overdue, and each row whole), then one statement of data-modifying CTEs that sums
+the pairs' movements (``GROUP BY``; for cashback, the running totals that the rebuild has
+just recomputed from the movements in one ``GROUP BY``), carries debt from cycle to cycle
+(window sums), derives each row's columns, leaves out those equal to their stored row,
+upserts the rest (``ON CONFLICT ... DO UPDATE ... WHERE`` the row differs, ``RETURNING``
+them), and inserts one outbox event per written row (plus ``cashback_cycle.closed`` /
 ``debt.overdue`` where a row's status became that) from what the upsert returned.
 
 Protects: the rows and events are those of ``cashback_row`` / ``debt_row`` and
@@ -103,19 +103,21 @@ def _written_sql(
     payload: tuple[str, tuple[str, ...]],
     status_event: tuple[str, str],
 ) -> str:
-    """The tail every batch statement shares, after its ``computed`` rows: upsert them,
-    writing only those that differ from the stored rows (``ON CONFLICT ... DO UPDATE ... WHERE``
-    the row differs), and announce each row the upsert returns, then each whose status became
-    ``status_event``'s.
+    """The tail every batch statement shares, after its ``computed`` rows: upsert those that
+    differ from their stored row (``c.stored``, cast back to the row type), and announce each
+    row the upsert returns, then each whose status became ``status_event``'s.
 
-    ``payload``: the event's JSON over ``e`` and the columns it reads. The stored rows are
-    found by the upsert's arbiter, the primary key, never by a plan: a lookup that the planner
-    chooses can go down the (tenant, cycle) index, misled by a fresh table's statistics, and
-    scan for each pair every row the rebuild has written. A written row in ``status_event``'s
-    status has its event unless its key is one of ``already_*`` (the batch's stored rows that
-    were in that status, read just before: ``_ALREADY``); both sides of that anti-join are
-    estimated from arrays, not from a table's statistics. The batch holds the projection lock,
-    so no other writer changes a row between the two statements."""
+    ``payload``: the event's JSON over ``e`` and the columns it reads. A row equal to its stored
+    self never reaches the upsert: ``ON CONFLICT DO UPDATE`` would lock it even with a false
+    ``WHERE`` (WAL, and a flush at each commit of an unchanged rebuild). The stored rows are
+    read in one range of the primary key (``_STORED``) and bound with the keys, never looked up
+    by a plan: a lookup that the planner chooses can go down the (tenant, cycle) index, misled
+    by a fresh table's statistics, and scan for each pair every row the rebuild has written. A
+    written row in ``status_event``'s status has its event unless its key is one of
+    ``already_*`` (the batch's stored rows that were in that status, read just before:
+    ``_STORED``); both sides of that anti-join are estimated from arrays, not from a table's
+    statistics. The batch holds the projection lock, so no other writer changes a row between
+    the two statements."""
     table, (status_type, status), (json, payload_columns) = (
         f"{ledger}_ledger",
         status_event,
