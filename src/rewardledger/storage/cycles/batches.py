@@ -3,13 +3,13 @@
 Owns: the set-based rebuild of ``cashback_ledger`` and ``debt_ledger``. A batch is three
 statements (and a ``SET LOCAL``, see ``_INDEXES_ONLY``): the next pairs' keys (an index
 range, so that the domain can plan their ids and zone-dependent dates,
-``domain.cycle_batches``), the keys of that range whose stored row is already closed /
-overdue (``_ALREADY``), then one statement of data-modifying CTEs
-that sums the pairs' movements (``GROUP BY``; for cashback, the running totals that the
-rebuild has just recomputed from the movements in one ``GROUP BY``), carries debt from cycle
-to cycle (window sums), derives each row's columns, upserts the rows and writes only those
-that differ (``ON CONFLICT ... DO UPDATE ... WHERE`` the row differs, ``RETURNING`` them),
-and inserts one outbox event per written row (plus ``cashback_cycle.closed`` /
+``domain.cycle_batches``), the stored rows of that range (``_STORED``: which are already
+closed / overdue, and each row whole), then one statement of data-modifying CTEs that sums
+the pairs' movements (``GROUP BY``; for cashback, the running totals that the rebuild has
+just recomputed from the movements in one ``GROUP BY``), carries debt from cycle to cycle
+(window sums), derives each row's columns, leaves out those equal to their stored row,
+upserts the rest (``ON CONFLICT ... DO UPDATE ... WHERE`` the row differs, ``RETURNING``
+them), and inserts one outbox event per written row (plus ``cashback_cycle.closed`` /
 ``debt.overdue`` where a row's status became that) from what the upsert returned.
 
 Protects: the rows and events are those of ``cashback_row`` / ``debt_row`` and
@@ -52,11 +52,12 @@ _EVENT_ID = (
 # whole for each of the batch's pairs: quadratic in the rows written.
 _INDEXES_ONLY = "SET LOCAL enable_seqscan = off"
 
-# The keys of the batch's key range whose stored row is in ``status``, one range of the primary
-# key (ordered as it is, so that the planner has no reason to take the (tenant, cycle) index).
-_ALREADY = """SELECT {holder}, cycle_tag FROM {table}
+# The stored rows of the batch's key range, whole (as their text, which the statement casts
+# back to the table's row type), one range of the primary key (ordered as it is, so that the
+# planner has no reason to take the (tenant, cycle) index).
+_STORED = """SELECT {holder}, cycle_tag, status, l::text FROM {table} AS l
 WHERE tenant_id = %(tenant)s AND ({holder}, cycle_tag) >= (%(low_holder)s, %(low_tag)s)
-  AND ({holder}, cycle_tag) <= (%(high_holder)s, %(high_tag)s) AND status = %(status)s
+  AND ({holder}, cycle_tag) <= (%(high_holder)s, %(high_tag)s)
 ORDER BY {holder}, cycle_tag"""
 
 _KEYS = """SELECT {holder}, cycle_tag FROM {table}
@@ -102,19 +103,21 @@ def _written_sql(
     payload: tuple[str, tuple[str, ...]],
     status_event: tuple[str, str],
 ) -> str:
-    """The tail every batch statement shares, after its ``computed`` rows: upsert them,
-    writing only those that differ from the stored rows (``ON CONFLICT ... DO UPDATE ... WHERE``
-    the row differs), and announce each row the upsert returns, then each whose status became
-    ``status_event``'s.
+    """The tail every batch statement shares, after its ``computed`` rows: upsert those that
+    differ from their stored row (``c.stored``, cast back to the row type), and announce each
+    row the upsert returns, then each whose status became ``status_event``'s.
 
-    ``payload``: the event's JSON over ``e`` and the columns it reads. The stored rows are
-    found by the upsert's arbiter, the primary key, never by a plan: a lookup that the planner
-    chooses can go down the (tenant, cycle) index, misled by a fresh table's statistics, and
-    scan for each pair every row the rebuild has written. A written row in ``status_event``'s
-    status has its event unless its key is one of ``already_*`` (the batch's stored rows that
-    were in that status, read just before: ``_ALREADY``); both sides of that anti-join are
-    estimated from arrays, not from a table's statistics. The batch holds the projection lock,
-    so no other writer changes a row between the two statements."""
+    ``payload``: the event's JSON over ``e`` and the columns it reads. A row equal to its stored
+    self never reaches the upsert: ``ON CONFLICT DO UPDATE`` would lock it even with a false
+    ``WHERE`` (WAL, and a flush at each commit of an unchanged rebuild). The stored rows are
+    read in one range of the primary key (``_STORED``) and bound with the keys, never looked up
+    by a plan: a lookup that the planner chooses can go down the (tenant, cycle) index, misled
+    by a fresh table's statistics, and scan for each pair every row the rebuild has written. A
+    written row in ``status_event``'s status has its event unless its key is one of
+    ``already_*`` (the batch's stored rows that were in that status, read just before:
+    ``_STORED``); both sides of that anti-join are estimated from arrays, not from a table's
+    statistics. The batch holds the projection lock, so no other writer changes a row between
+    the two statements."""
     table, (status_type, status), (json, payload_columns) = (
         f"{ledger}_ledger",
         status_event,
@@ -129,7 +132,10 @@ def _written_sql(
 
     return f"""written AS (
   INSERT INTO {table} AS l (tenant_id, {holder}, cycle_tag, {table}_id, {listed}, last_updated)
-  SELECT %(tenant)s, {holder}, cycle_tag, row_id, {listed}, %(now)s FROM computed
+  SELECT %(tenant)s, c.{holder}, c.cycle_tag, c.row_id, {row("c")[1:-1]}, %(now)s
+  FROM computed c CROSS JOIN LATERAL (
+    SELECT (s.r).* FROM (SELECT c.stored::{table} AS r OFFSET 0) AS s) AS s
+  WHERE c.stored IS NULL OR {row("s")} IS DISTINCT FROM {row("c")}
   ON CONFLICT (tenant_id, {holder}, cycle_tag) DO UPDATE SET {assigned}
   WHERE {row("l")} IS DISTINCT FROM {row("excluded")}
   RETURNING l.{holder}, l.cycle_tag, {", ".join(f"l.{c}" for c in payload_columns)}),
@@ -161,9 +167,10 @@ def _cashback_sql(scale: int) -> str:
     )
     return f"""WITH keys AS (
   SELECT * FROM unnest(%(holders)b::text[], %(tags)b::text[], %(ids)b::text[],
-                       %(closed)b::bool[]) AS k(account_id, cycle_tag, row_id, closed)),
+                       %(closed)b::bool[], %(stored)b::text[])
+    AS k(account_id, cycle_tag, row_id, closed, stored)),
 figures AS (
-  SELECT k.account_id, k.cycle_tag, k.row_id, k.closed, t.spend, t.cashback,
+  SELECT k.account_id, k.cycle_tag, k.row_id, k.closed, k.stored, t.spend, t.cashback,
          coalesce(t.latest_cap, a.default_cap_minor, %(programme_cap)s::bigint) AS cap,
          coalesce(a.enrolled, true) AS enrolled
   FROM keys k
@@ -175,7 +182,7 @@ figures AS (
     SELECT a.default_cap_minor, a.enrolled FROM cashback_accounts a
     WHERE a.tenant_id = %(tenant)s AND a.account_id = k.account_id OFFSET 0) AS a ON true),
 computed AS (
-  SELECT account_id, cycle_tag, row_id, spend AS total_spend_minor,
+  SELECT account_id, cycle_tag, row_id, stored, spend AS total_spend_minor,
          cashback AS total_cashback_minor, cap AS budget_cap_minor,
          (CASE WHEN cashback >= cap THEN 'reached_cap' WHEN NOT enrolled THEN 'not_eligible'
               WHEN spend >= %(minimum_spend)s::bigint THEN 'eligible'
@@ -203,8 +210,8 @@ def _debt_sql(scale: int) -> str:
 
     return f"""WITH keys AS (
   SELECT * FROM unnest(%(holders)b::text[], %(tags)b::text[], %(ids)b::text[],
-                       %(due)b::timestamptz[], %(overdue)b::timestamptz[])
-    AS k(person_id, cycle_tag, row_id, statement_due_at, statement_overdue_at)),
+                       %(due)b::timestamptz[], %(overdue)b::timestamptz[], %(stored)b::text[])
+    AS k(person_id, cycle_tag, row_id, statement_due_at, statement_overdue_at, stored)),
 totals AS (
   SELECT k.*, t.* FROM keys k CROSS JOIN LATERAL (
     SELECT {total("opening")} AS opening, bool_or(m.kind = 'opening') AS has_opening,
@@ -225,7 +232,7 @@ netted AS (
                     THEN %(carried_net)s::bigint ELSE 0 END)::bigint AS net
   FROM chained),
 computed AS (
-  SELECT person_id, cycle_tag, row_id,
+  SELECT person_id, cycle_tag, row_id, stored,
          CASE WHEN has_opening THEN opening ELSE net - (charges - repayments - discounts)
          END AS initial_debt_minor, charges AS new_debt_minor, repayments AS repayments_minor,
          discounts AS debt_discount_minor, net AS net_debt_minor,
@@ -282,7 +289,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
-        params.update(_already(connection, "cashback_ledger", "account_id", "closed", params))
+        params.update(_stored(connection, "cashback_ledger", "account_id", "closed", params))
         row = connection.exec_driver_sql(_cashback_sql(batch.scale), params).one()
         return int(row[0])
 
@@ -303,7 +310,7 @@ class BatchesSql(CycleSqlBase):
         }
         connection = connection_of(unit)
         connection.exec_driver_sql(_INDEXES_ONLY)
-        params.update(_already(connection, "debt_ledger", "person_id", "overdue", params))
+        params.update(_stored(connection, "debt_ledger", "person_id", "overdue", params))
         row = connection.exec_driver_sql(_debt_sql(batch.scale), params).one()
         return int(row[0]), int(row[1])
 
@@ -325,12 +332,19 @@ class BatchesSql(CycleSqlBase):
         }
 
 
-def _already(
+def _stored(
     connection: Connection, table: str, holder: str, status: str, params: dict[str, Any]
-) -> dict[str, list[str]]:
-    """``already_holders`` / ``already_tags``: the keys of the batch's range whose stored row
-    is in ``status`` (a row written into it again has no status event)."""
-    rows = connection.exec_driver_sql(
-        _ALREADY.format(holder=holder, table=table), {**params, "status": status}
-    ).all()
-    return {"already_holders": [r[0] for r in rows], "already_tags": [r[1] for r in rows]}
+) -> dict[str, list[Any]]:
+    """From one read of the batch's range of stored rows: ``stored``, each pair's stored row as
+    text (``None`` where there is none), so that the statement leaves out the rows that would
+    not change before its upsert (``ON CONFLICT DO UPDATE`` locks a conflicting row even when
+    its ``WHERE`` is false, and a lock writes WAL); ``already_holders`` / ``already_tags``, the
+    keys whose stored row is in ``status`` (a row written into it again has no status event)."""
+    rows = connection.exec_driver_sql(_STORED.format(holder=holder, table=table), params).all()
+    texts = {(r[0], r[1]): r[3] for r in rows}
+    already = [r for r in rows if r[2] == status]
+    return {
+        "stored": [texts.get(key) for key in zip(params["holders"], params["tags"], strict=True)],
+        "already_holders": [r[0] for r in already],
+        "already_tags": [r[1] for r in already],
+    }
