@@ -59,13 +59,8 @@ class TenantConnection(psycopg.Connection[Any]):
         """Inside: the statements (BEGIN, the tenant's setting) that the next statement sent
         must start with, or none when no transaction is to begin (one is open, autocommit, or
         no tenant in scope); psycopg then sends no BEGIN of its own for it."""
-        tenant = _tenant.get()
-        if (
-            tenant is None
-            or self._autocommit
-            or self._pipeline
-            or self.pgconn.transaction_status != _IDLE
-        ):
+        tenant = self._tenant_to_begin()
+        if tenant is None:
             yield []
             return
         self.begins_inline = True
@@ -73,6 +68,13 @@ class TenantConnection(psycopg.Connection[Any]):
             yield [self._get_tx_start_command().decode(), self._setting(tenant).decode()]
         finally:
             self.begins_inline = False
+
+    def _tenant_to_begin(self) -> str | None:
+        """The tenant whose transaction the next statement begins, or None when it begins none
+        of its own (no tenant in scope, autocommit, a pipeline, or a transaction already open)."""
+        if self._autocommit or self._pipeline or self.pgconn.transaction_status != _IDLE:
+            return None
+        return _tenant.get()
 
     def _setting(self, tenant: str) -> bytes:
         return (
@@ -85,13 +87,8 @@ class TenantConnection(psycopg.Connection[Any]):
         if self.begins_inline and self.pgconn.transaction_status == _IDLE:
             self.begins_inline = False  # this statement's text begins the transaction
             return None
-        tenant = _tenant.get()
-        if (
-            tenant is None
-            or self._autocommit
-            or self._pipeline
-            or self.pgconn.transaction_status != _IDLE
-        ):
+        tenant = self._tenant_to_begin()
+        if tenant is None:
             return (yield from super()._start_query())
         self._check_connection_ok()
         self.pgconn.send_query(self._get_tx_start_command() + b"; " + self._setting(tenant))
