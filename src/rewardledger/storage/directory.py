@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, func, insert, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
 
 from rewardledger.domain.access import StoredApiKey
 from rewardledger.domain.accounts import Account
@@ -21,7 +20,6 @@ from rewardledger.domain.tenants import Asset, Tenant
 from rewardledger.storage.rows import account_of, columns_of, record_of, tenant_of
 from rewardledger.storage.schema import accounts, api_keys, assets, tenants
 from rewardledger.storage.store_base import StoreConnections
-from rewardledger.storage.tenancy import tenant_scope
 
 
 class DirectoryQueries(StoreConnections):
@@ -29,7 +27,7 @@ class DirectoryQueries(StoreConnections):
 
     def insert_tenant(self, tenant: Tenant, event: OutboxEvent) -> bool:
         statement = insert(tenants).values(columns_of(tenant, id="tenant_id"))
-        return self._insert_once(statement, event, tenant.id, tenant.created_at)
+        return self._insert_once(statement, tenant.id, event, tenant.created_at)
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         with self._read() as connection:
@@ -49,7 +47,7 @@ class DirectoryQueries(StoreConnections):
 
     def insert_asset(self, asset: Asset, event: OutboxEvent) -> bool:
         statement = insert(assets).values(columns_of(asset))
-        return self._insert_once(statement, event, asset.tenant_id, asset.created_at)
+        return self._insert_once(statement, asset.tenant_id, event, asset.created_at)
 
     def get_assets(self, tenant_id: str) -> dict[str, Asset]:
         with self._read() as connection:
@@ -67,7 +65,7 @@ class DirectoryQueries(StoreConnections):
             updated_at=account.updated_at,
             managed_by=account.managed_by,
         )
-        return self._insert_once(statement, event, account.tenant_id, account.created_at)
+        return self._insert_once(statement, account.tenant_id, event, account.created_at)
 
     def count_accounts(self, tenant_id: str) -> int:
         with self._read() as connection:
@@ -94,12 +92,7 @@ class DirectoryQueries(StoreConnections):
     def insert_api_key(self, key: StoredApiKey) -> bool:
         """Insert the key; False (nothing written) if a key of this id exists already (in
         the key's tenant's scope, which the table's row-level security asks for)."""
-        try:
-            with tenant_scope(key.tenant_id), self._write() as connection:
-                connection.execute(insert(api_keys).values(columns_of(key)))
-        except IntegrityError:
-            return False
-        return True
+        return self._insert_once(insert(api_keys).values(columns_of(key)), key.tenant_id)
 
     def find_api_key(self, key_id: str) -> StoredApiKey | None:
         """The key with this id, whatever its tenant (key ids are unique across tenants)."""

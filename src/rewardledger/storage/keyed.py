@@ -13,13 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from rewardledger.domain.keyed_writes import KeptWrite
 from rewardledger.storage.rows import columns_of
 from rewardledger.storage.schema_keyed import keyed_writes
 from rewardledger.storage.store_base import StoreConnections
-from rewardledger.storage.tenancy import tenant_scope
 
 
 class KeyedWriteQueries(StoreConnections):
@@ -41,12 +39,7 @@ class KeyedWriteQueries(StoreConnections):
     def keep_keyed_write(self, kept: KeptWrite) -> bool:
         """Keep the answer; False (nothing written) when the key holds one already (in the
         answer's tenant's scope, which the table's row-level security asks for)."""
-        try:
-            with tenant_scope(kept.tenant_id), self._write() as connection:
-                connection.execute(insert(keyed_writes).values(columns_of(kept)))
-        except IntegrityError:
-            return False
-        return True
+        return self._insert_once(insert(keyed_writes).values(columns_of(kept)), kept.tenant_id)
 
     def prune_keyed_writes(self, tenant_id: str, older_than: datetime, limit: int) -> int:
         """Delete at most ``limit`` of the tenant's answers kept before ``older_than``, oldest

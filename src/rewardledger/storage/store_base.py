@@ -97,14 +97,21 @@ class StoreConnections(EngineReads):
             raise
 
     def _insert_once(
-        self, statement: Any, event: OutboxEvent, tenant_id: str, now: datetime
+        self,
+        statement: Any,
+        tenant_id: str,
+        event: OutboxEvent | None = None,
+        now: datetime | None = None,
     ) -> bool:
-        """Insert a row of ``tenant_id`` that may already exist; write its event only if it
-        did not (in the tenant's scope, which the table's row-level security asks for)."""
+        """Insert a row of ``tenant_id`` that may already exist; False (nothing written) if it
+        did. Its ``event``, if any, is written with it at ``now``, only when the row is new. In
+        the tenant's scope, which the table's row-level security asks for."""
         try:
             with tenant_scope(tenant_id), self._write() as connection:
                 connection.execute(statement)
-                connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
+                if event is not None:
+                    assert now is not None, "an event is written with its time"
+                    connection.execute(insert(outbox), [event_row(tenant_id, event, now)])
         except IntegrityError:
             return False
         return True
